@@ -1,0 +1,220 @@
+"""Chip configuration: what the chip *is*. Frozen pydantic models, unknown keys rejected.
+
+Derived quantities (address widths, SRAM bits, flit layout) are computed once, in
+:class:`ChipDerived`, and read everywhere else from ``chip.derived``.
+"""
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from ._counters import COUNTER_NAMES
+from ._errors import ConfigError
+from ._yaml import parse_yaml, read_yaml, validate_data
+
+DECAY_BITS = 12          # du/dv are 12-bit: decay(x, d) = trunc(x * (4096 - d) / 4096)
+DECAY_ONE = 1 << DECAY_BITS
+W_EXP_MAX = 7            # weight exponent is a 3-bit field
+N_PORTS = 5              # router ports: L, N, E, S, W
+PORT_NAMES = ("L", "N", "E", "S", "W")
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _clog2(n: int) -> int:
+    return max(1, math.ceil(math.log2(n))) if n > 1 else 1
+
+
+class MeshConfig(_Model):
+    """Tile grid: ``width`` columns (x, west→east) × ``height`` rows (y, north→south)."""
+    width: Annotated[int, Field(ge=1, le=64, description="tiles along x")] = 4
+    height: Annotated[int, Field(ge=1, le=64, description="tiles along y")] = 4
+
+
+class CoreConfig(_Model):
+    """Capacities of one neuro-core and its input FIFO."""
+    neurons: Annotated[int, Field(ge=1, le=65536, description="neurons per core")] = 256
+    axons: Annotated[int, Field(ge=1, le=65536, description="axon-table entries per core")] = 1024
+    synapse_words: Annotated[int, Field(ge=1, le=1 << 22, description="synapse SRAM words per core")] = 16384
+    synapse_lanes: Annotated[int, Field(ge=1, le=16, description="synapse slots per SRAM word (read per cycle)")] = 1
+    fanout_entries: Annotated[int, Field(ge=1, le=1 << 20, description="fan-out table entries per core")] = 4096
+    profiles: Annotated[int, Field(ge=1, le=256, description="neuron parameter profiles per core")] = 16
+    fifo_depth: Annotated[int, Field(ge=1, le=64, description="core input FIFO depth (flits)")] = 4
+
+
+class RouterConfig(_Model):
+    """Mesh router: five input FIFOs of ``fifo_depth`` flits, XY routing, round-robin arbiters."""
+    fifo_depth: Annotated[int, Field(ge=1, le=64, description="router input FIFO depth (flits)")] = 2
+
+
+class BitsConfig(_Model):
+    """Fixed-point widths (signed unless noted)."""
+    weight: Annotated[int, Field(ge=2, le=16, description="synaptic weight bits")] = 8
+    state: Annotated[int, Field(ge=4, le=32, description="u and v bits (saturating)")] = 16
+    accumulator: Annotated[int, Field(ge=4, le=32, description="input accumulator bits")] = 20
+    refractory: Annotated[int, Field(ge=1, le=8, description="refractory counter bits (unsigned)")] = 4
+
+    @model_validator(mode="after")
+    def _acc_holds_weight(self):
+        if self.accumulator < self.weight:
+            raise ValueError(f"@accumulator|bits.accumulator ({self.accumulator}) must be >= bits.weight ({self.weight})"
+                             "|raise bits.accumulator or lower bits.weight")
+        return self
+
+
+class HostConfig(_Model):
+    """The host link enters the West input port of tile (0, row)."""
+    row: Annotated[int, Field(ge=0, description="row y of the west-edge tile that carries the host link")] = 0
+
+
+class EnergyConfig(_Model):
+    """Per-event energies (pJ), named exactly like the event counters, plus static power."""
+    events_pj: dict[str, Annotated[float, Field(ge=0)]] = Field(default_factory=dict)
+    static_power_mw: Annotated[float, Field(ge=0)] = 0.0
+
+    @field_validator("events_pj")
+    @classmethod
+    def _known_events(cls, v: dict) -> dict:
+        unknown = sorted(set(v) - set(COUNTER_NAMES))
+        if unknown:
+            raise ValueError(f"unknown event name(s) {unknown}|use counter names: {', '.join(COUNTER_NAMES)}")
+        return v
+
+
+class ChipConfig(_Model):
+    """A many-core neuromorphic chip of the reference microarchitecture (docs/microarchitecture.md)."""
+    name: str = "chip"
+    description: str = ""
+    clock_mhz: Annotated[float, Field(gt=0, le=10000, description="clock frequency")] = 100.0
+    barrier_cycles: Annotated[int, Field(ge=1, le=1 << 20, description="cycles of the timestep barrier")] = 8
+    mesh: MeshConfig = MeshConfig()
+    core: CoreConfig = CoreConfig()
+    router: RouterConfig = RouterConfig()
+    bits: BitsConfig = BitsConfig()
+    host: HostConfig = HostConfig()
+    energy: EnergyConfig | None = None
+
+    @model_validator(mode="after")
+    def _host_on_mesh(self):
+        if self.host.row >= self.mesh.height:
+            raise ValueError(f"@host.row|host.row {self.host.row} is outside the mesh (height {self.mesh.height})"
+                             f"|use a row in 0..{self.mesh.height - 1}")
+        return self
+
+    @cached_property
+    def derived(self) -> "ChipDerived":
+        return ChipDerived.of(self)
+
+    def with_overrides(self, overrides: dict) -> "ChipConfig":
+        """A new validated config with dotted-path overrides applied (``{"core.neurons": 64}``)."""
+        data = self.model_dump()
+        for path, value in overrides.items():
+            node = data
+            parts = path.split(".")
+            for part in parts[:-1]:
+                if not isinstance(node, dict) or part not in node or not isinstance(node[part], dict):
+                    raise ConfigError(path, "is not a chip config field", value,
+                                      "use a dotted path such as core.neurons or router.fifo_depth")
+                node = node[part]
+            if parts[-1] not in node:
+                raise ConfigError(path, "is not a chip config field", value,
+                                  "use a dotted path such as core.neurons or router.fifo_depth")
+            node[parts[-1]] = value
+        return validate_data(ChipConfig, data, what="chip")
+
+
+@dataclass(frozen=True)
+class ChipDerived:
+    """Quantities derived from a chip config, computed in this one place."""
+    n_cores: int
+    x_bits: int
+    y_bits: int
+    axon_bits: int
+    neuron_bits: int
+    profile_bits: int
+    flit_bits: int
+    word_addr_bits: int
+    fanout_addr_bits: int
+    synapse_slot_bits: int    # valid + target + weight
+    synapse_word_bits: int    # lanes * slot bits
+    synapse_sram_bits: int    # per core
+    neuron_state_bits: int    # per neuron: u + v + refractory
+    axon_entry_bits: int      # base word + length
+    fanout_entry_bits: int    # one destination flit
+    profile_entry_bits: int
+    core_sram_bits: int       # all memories of one core
+    weight_min: int
+    weight_max: int
+    state_min: int
+    state_max: int
+    acc_min: int
+    acc_max: int
+    refractory_max: int
+    cycle_ns: float
+
+    @classmethod
+    def of(cls, c: ChipConfig) -> "ChipDerived":
+        core, bits = c.core, c.bits
+        x_bits, y_bits = _clog2(c.mesh.width), _clog2(c.mesh.height)
+        axon_bits, neuron_bits = _clog2(core.axons), _clog2(core.neurons)
+        profile_bits, word_addr_bits = _clog2(core.profiles), _clog2(core.synapse_words)
+        fanout_addr_bits = _clog2(core.fanout_entries)
+        flit_bits = x_bits + y_bits + axon_bits
+        slot_bits = 1 + neuron_bits + bits.weight
+        word_bits = slot_bits * core.synapse_lanes
+        # axon entry: base word address + synapse count (up to neurons*... bounded by words*lanes)
+        len_bits = _clog2(core.synapse_words * core.synapse_lanes + 1)
+        axon_entry_bits = word_addr_bits + len_bits
+        state_bits = 2 * bits.state + bits.refractory
+        profile_entry_bits = 2 * DECAY_BITS + 3 * bits.state + bits.refractory + 3
+        neuron_mem_bits = core.neurons * (state_bits + profile_bits + fanout_addr_bits
+                                          + _clog2(core.fanout_entries + 1) + 2 * bits.accumulator)
+        core_sram = (core.synapse_words * word_bits + core.axons * axon_entry_bits
+                     + core.fanout_entries * flit_bits + core.profiles * profile_entry_bits + neuron_mem_bits)
+        return cls(
+            n_cores=c.mesh.width * c.mesh.height, x_bits=x_bits, y_bits=y_bits, axon_bits=axon_bits,
+            neuron_bits=neuron_bits, profile_bits=profile_bits, flit_bits=flit_bits,
+            word_addr_bits=word_addr_bits, fanout_addr_bits=fanout_addr_bits,
+            synapse_slot_bits=slot_bits, synapse_word_bits=word_bits,
+            synapse_sram_bits=core.synapse_words * word_bits, neuron_state_bits=state_bits,
+            axon_entry_bits=axon_entry_bits, fanout_entry_bits=flit_bits,
+            profile_entry_bits=profile_entry_bits, core_sram_bits=core_sram,
+            weight_min=-(1 << (bits.weight - 1)), weight_max=(1 << (bits.weight - 1)) - 1,
+            state_min=-(1 << (bits.state - 1)), state_max=(1 << (bits.state - 1)) - 1,
+            acc_min=-(1 << (bits.accumulator - 1)), acc_max=(1 << (bits.accumulator - 1)) - 1,
+            refractory_max=(1 << bits.refractory) - 1, cycle_ns=1000.0 / c.clock_mhz,
+        )
+
+
+def load_chip(source: "str | os.PathLike | ChipConfig | dict | None" = None) -> ChipConfig:
+    """Load a chip config from a preset name, a YAML path, a dict, or ``None`` (the default preset)."""
+    from ._presets import DEFAULT_CHIP, preset_path
+
+    if isinstance(source, ChipConfig):
+        return source
+    if isinstance(source, dict):
+        return validate_data(ChipConfig, source, what="chip")
+    if source is None:
+        source = DEFAULT_CHIP
+    path = os.fspath(source)
+    if not os.path.exists(path):
+        resolved = preset_path("chips", path)
+        if resolved is None:
+            from ._presets import list_presets
+            raise ConfigError("chip", "is neither a file nor a chip preset", path,
+                              f"give a YAML path or one of: {', '.join(list_presets('chips'))}")
+        path = str(resolved)
+    data, node = read_yaml(path)
+    return validate_data(ChipConfig, data, node=node, source=path, what="chip")
+
+
+def chip_from_yaml_text(text: str, source: str = "<string>") -> ChipConfig:
+    data, node = parse_yaml(text, source)
+    return validate_data(ChipConfig, data, node=node, source=source, what="chip")

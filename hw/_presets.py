@@ -1,0 +1,26 @@
+"""Presets shipped with the package (configs/chips, configs/networks, configs/sweeps)."""
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+DEFAULT_CHIP = "default-4x4"
+DEFAULT_NETWORK = "default-net"
+
+
+def _root() -> Path:
+    return Path(str(resources.files("neurocycle.configs")))
+
+
+def list_presets(kind: str) -> list[str]:
+    folder = _root() / kind
+    return sorted(p.stem for p in folder.glob("*.yaml")) if folder.is_dir() else []
+
+
+def preset_path(kind: str, name: str) -> Path | None:
+    """Path of preset ``name`` (with or without .yaml) of ``kind`` ('chips', 'networks', 'sweeps')."""
+    stem = name[:-5] if name.endswith(".yaml") else name
+    if "/" in stem or "\\" in stem:
+        return None
+    path = _root() / kind / f"{stem}.yaml"
+    return path if path.is_file() else None

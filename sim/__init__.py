@@ -1,0 +1,18 @@
+"""neurocycle.sim — what the chip *does*: networks, the compiler, the functional reference,
+the engine driver, reports and the CLI.
+"""
+from ._api import BACKENDS, Run, prepare, simulate
+from ._compiler import CompileOptions, compile_network
+from ._network import (LIF, InputGroup, LIFFixed, NetworkInstance, NetworkSpec, Population, Projection,
+                       Stimulus, load_network, network_from_yaml_text)
+from ._program import PROFILE_FIELDS, ChipProgram
+from ._reference import effective_connectivity, run_reference
+from ._result import SimResult
+
+__all__ = [
+    "NetworkSpec", "NetworkInstance", "Population", "InputGroup", "Projection", "LIF", "LIFFixed", "Stimulus",
+    "load_network", "network_from_yaml_text",
+    "CompileOptions", "compile_network", "ChipProgram", "PROFILE_FIELDS",
+    "run_reference", "effective_connectivity", "SimResult",
+    "simulate", "prepare", "Run", "BACKENDS",
+]

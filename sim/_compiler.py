@@ -1,0 +1,237 @@
+"""Compiler/mapper: network instance + chip config -> chip program.
+
+The only place where a network meets a chip. Every capacity is checked here, with an error
+saying what overflowed, where, by how much, and what to change.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+from neurocycle.hw import CapacityError, ChipConfig, ConfigError
+
+from ._network import PARAM_FIELDS, NetworkInstance
+from ._program import PROFILE_FIELDS, ChipProgram
+
+
+@dataclass(frozen=True)
+class CompileOptions:
+    """How neurons are placed (neuron-id order is kept within and across cores).
+
+    ``placement``: 'balanced' (default) spreads neurons evenly over all cores in core order
+    (ceil(N / cores) per core); 'sequential' fills each core to capacity before the next;
+    'snake' is 'balanced' with rows filled boustrophedon, so consecutive cores are neighbours.
+    ``neurons_per_core`` overrides the per-core count of any strategy."""
+    placement: Literal["balanced", "sequential", "snake"] = "balanced"
+    neurons_per_core: int | None = None
+
+
+def _ro(a, dtype) -> np.ndarray:
+    a = np.ascontiguousarray(a, dtype=dtype)
+    a.setflags(write=False)
+    return a
+
+
+def _offsets(counts: np.ndarray) -> np.ndarray:
+    out = np.zeros(counts.size + 1, dtype=np.int64)
+    np.cumsum(counts, out=out[1:])
+    return out
+
+
+def _core_name(chip: ChipConfig, k: int) -> str:
+    w = chip.mesh.width
+    return f"core {k} (x={k % w}, y={k // w})"
+
+
+def _check_capacity(chip: ChipConfig, used: np.ndarray, cap: int, field: str, what: str, fix: str):
+    if used.size and used.max() > cap:
+        k = int(np.argmax(used))
+        n_over = int((used > cap).sum())
+        raise CapacityError(
+            f"core.{field}",
+            f"{_core_name(chip, k)} needs {int(used[k])} {what} but core.{field} is {cap} "
+            f"(over by {int(used[k]) - cap}; {n_over} core(s) overflow)",
+            int(used[k]), fix)
+
+
+def _core_order(chip: ChipConfig, placement: str) -> np.ndarray:
+    w, h = chip.mesh.width, chip.mesh.height
+    if placement != "snake":
+        return np.arange(w * h)
+    order = []
+    for y in range(h):
+        xs = range(w) if y % 2 == 0 else range(w - 1, -1, -1)
+        order.extend(y * w + x for x in xs)
+    return np.asarray(order)
+
+
+def compile_network(net: NetworkInstance, chip: ChipConfig, options: CompileOptions | None = None) -> ChipProgram:
+    """Place ``net`` on ``chip`` and build every table; raise CapacityError if it does not fit."""
+    opt = options or CompileOptions()
+    dv = chip.derived
+    n_cores, W, lanes = dv.n_cores, chip.mesh.width, chip.core.synapse_lanes
+    N = net.n_neurons
+
+    # ---- placement ------------------------------------------------------------
+    if opt.neurons_per_core is not None:
+        npc = opt.neurons_per_core
+    elif opt.placement == "sequential":
+        npc = chip.core.neurons
+    else:
+        npc = min(chip.core.neurons, max(1, -(-N // n_cores)))
+    if npc < 1 or npc > chip.core.neurons:
+        raise ConfigError("neurons_per_core", f"must be in 1..core.neurons ({chip.core.neurons})", npc,
+                          "give a smaller value or raise core.neurons")
+    if N > n_cores * npc:
+        need_cores = -(-N // npc)
+        raise CapacityError(
+            "mesh", f"the network has {N} neurons but the chip holds {n_cores} cores x {npc} = {n_cores * npc} "
+            f"(over by {N - n_cores * npc})", N,
+            f"use a mesh of at least {need_cores} cores, raise core.neurons, or shrink the network")
+    core_of_slot = _core_order(chip, opt.placement)
+    gid = np.arange(N)
+    neuron_core = core_of_slot[gid // npc]
+    # rows are core-major; within a core, gid order
+    row_gid = np.lexsort((gid, neuron_core)).astype(np.int64)
+    counts = np.bincount(neuron_core, minlength=n_cores)
+    core_neuron_offset = _offsets(counts)
+    gid_row = np.empty(N, dtype=np.int64)
+    gid_row[row_gid] = np.arange(N)
+    row_core = neuron_core[row_gid]
+    local_of_gid = gid_row - core_neuron_offset[neuron_core]
+
+    # ---- neuron parameters and profiles -----------------------------------------
+    params = np.stack([net.params[f] for f in PARAM_FIELDS], axis=1)  # [N, 7] by gid
+    _check_params(chip, params)
+    uniq, ginv = np.unique(params, axis=0, return_inverse=True)
+    ginv = ginv.ravel()
+    row_gp = ginv[row_gid]
+    key = row_core * len(uniq) + row_gp
+    ukey, kinv = np.unique(key, return_inverse=True)
+    prof_core = ukey // len(uniq)
+    prof_counts = np.bincount(prof_core, minlength=n_cores)
+    core_profile_offset = _offsets(prof_counts)
+    _check_capacity(chip, prof_counts, chip.core.profiles, "profiles", "distinct neuron parameter sets",
+                    "raise core.profiles, use fewer distinct neuron parameter sets per population, "
+                    "or spread populations over more cores")
+    profile_table = uniq[ukey % len(uniq)]
+    row_profile = kinv.ravel() - core_profile_offset[row_core]
+
+    # ---- weights and accumulator range -------------------------------------------
+    s, t, w = net.syn_source, net.syn_target, net.syn_weight
+    if w.size and (w.min() < dv.weight_min or w.max() > dv.weight_max):
+        bad = int(w[np.argmax((w < dv.weight_min) | (w > dv.weight_max))])
+        raise CapacityError("bits.weight", f"weight {bad} does not fit {chip.bits.weight}-bit signed weights "
+                            f"({dv.weight_min}..{dv.weight_max})", bad,
+                            f"raise bits.weight to {int(np.abs(w).max()).bit_length() + 1} or scale the "
+                            "weights down (and use w_exp to scale the input back up)")
+    if w.size:
+        fan_in_abs = np.bincount(t, weights=np.abs(w).astype(np.float64), minlength=N)
+        worst = int(np.argmax(fan_in_abs))
+        if fan_in_abs[worst] > dv.acc_max:
+            need = int(fan_in_abs[worst]).bit_length() + 1
+            raise CapacityError("bits.accumulator",
+                                f"neuron {worst} has fan-in x |weight| = {int(fan_in_abs[worst])}, which could "
+                                f"overflow the {chip.bits.accumulator}-bit accumulator (max {dv.acc_max})",
+                                int(fan_in_abs[worst]), f"raise bits.accumulator to {need}, or lower the fan-in "
+                                "or the weights")
+
+    # ---- axons: one per (destination core, source) -------------------------------
+    n_src = net.n_inputs + N
+    dst_core = neuron_core[t]
+    tgt_local = local_of_gid[t]
+    order = np.lexsort((tgt_local, s, dst_core))
+    s, dst_core, tgt_local, w = s[order], dst_core[order], tgt_local[order], w[order]
+    pair = dst_core * n_src + s
+    upair, first, plen = np.unique(pair, return_index=True, return_counts=True)
+    ax_core = upair // n_src
+    ax_src = upair % n_src
+    ax_counts = np.bincount(ax_core, minlength=n_cores)
+    core_axon_offset = _offsets(ax_counts)
+    _check_capacity(chip, ax_counts, chip.core.axons, "axons", "axons (one per source neuron/input that "
+                    "reaches the core)", "raise core.axons, or place fewer distinct sources' targets per core "
+                    "(smaller neurons_per_core spreads targets)")
+    ax_local = np.arange(upair.size) - core_axon_offset[ax_core]
+    ax_words = -(-plen // lanes)
+    # word base: cumulative within core
+    word_cum = np.cumsum(ax_words) - ax_words
+    core_word_offset = _offsets(np.bincount(ax_core, weights=ax_words, minlength=n_cores).astype(np.int64))
+    axon_base = word_cum - core_word_offset[ax_core]
+    words_used = np.diff(core_word_offset)
+    _check_capacity(chip, words_used, chip.core.synapse_words, "synapse_words",
+                    f"synapse words ({lanes} synapse(s) per word)",
+                    "raise core.synapse_words or core.synapse_lanes, or spread the network over more cores")
+    n_words = int(core_word_offset[-1])
+    syn_valid = np.zeros((n_words, lanes), dtype=np.uint8)
+    syn_target = np.zeros((n_words, lanes), dtype=np.int32)
+    syn_weight = np.zeros((n_words, lanes), dtype=np.int32)
+    if s.size:
+        ax_of_syn = np.repeat(np.arange(upair.size), plen)
+        j = np.arange(s.size) - first[ax_of_syn]
+        word = word_cum[ax_of_syn] + j // lanes
+        lane = j % lanes
+        syn_valid[word, lane] = 1
+        syn_target[word, lane] = tgt_local
+        syn_weight[word, lane] = w
+
+    # ---- fan-out: per source, one flit per destination core (core order) ----------------
+    # axons are sorted by (core, source); re-sort entries by (source, core)
+    fo = np.lexsort((ax_core, ax_src))
+    fo_src, fo_core, fo_axon = ax_src[fo], ax_core[fo], ax_local[fo]
+    is_in = fo_src < net.n_inputs
+    # host
+    in_src = fo_src[is_in]
+    input_fanout_offset = _offsets(np.bincount(in_src, minlength=net.n_inputs)) if net.n_inputs else np.zeros(1, np.int64)
+    # neurons: group by row of the source
+    nr_src_row = gid_row[fo_src[~is_in] - net.n_inputs]
+    nr_core, nr_axon = fo_core[~is_in], fo_axon[~is_in]
+    o2 = np.lexsort((nr_core, nr_src_row))
+    nr_src_row, nr_core, nr_axon = nr_src_row[o2], nr_core[o2], nr_axon[o2]
+    row_fanout_len = np.bincount(nr_src_row, minlength=N)
+    src_core_counts = np.bincount(row_core, weights=row_fanout_len, minlength=n_cores).astype(np.int64)
+    core_fanout_offset = _offsets(src_core_counts)
+    _check_capacity(chip, src_core_counts, chip.core.fanout_entries, "fanout_entries",
+                    "fan-out entries (one per spiking neuron x destination core)",
+                    "raise core.fanout_entries, or place connected neurons on fewer cores")
+    row_fanout_start = _offsets(row_fanout_len)[:-1]
+    row_fanout_base = row_fanout_start - core_fanout_offset[row_core]
+
+    program = ChipProgram(
+        chip=chip, n_neurons=N, n_inputs=net.n_inputs,
+        row_gid=_ro(row_gid, np.int32), gid_row=_ro(gid_row, np.int32),
+        core_neuron_offset=_ro(core_neuron_offset, np.int32),
+        core_profile_offset=_ro(core_profile_offset, np.int32), profile_table=_ro(profile_table, np.int64),
+        row_profile=_ro(row_profile, np.int32),
+        core_axon_offset=_ro(core_axon_offset, np.int32), axon_base=_ro(axon_base, np.int32),
+        axon_len=_ro(plen, np.int32),
+        core_word_offset=_ro(core_word_offset, np.int32), syn_valid=_ro(syn_valid, np.uint8),
+        syn_target=_ro(syn_target, np.int32), syn_weight=_ro(syn_weight, np.int32),
+        core_fanout_offset=_ro(core_fanout_offset, np.int32), row_fanout_base=_ro(row_fanout_base, np.int32),
+        row_fanout_len=_ro(row_fanout_len, np.int32),
+        fanout_dst_x=_ro(nr_core % W, np.int32), fanout_dst_y=_ro(nr_core // W, np.int32),
+        fanout_axon=_ro(nr_axon, np.int32),
+        input_fanout_offset=_ro(input_fanout_offset, np.int32),
+        input_dst_x=_ro(fo_core[is_in] % W, np.int32), input_dst_y=_ro(fo_core[is_in] // W, np.int32),
+        input_axon=_ro(fo_axon[is_in], np.int32),
+    )
+    return program
+
+
+def _check_params(chip: ChipConfig, params: np.ndarray) -> None:
+    dv = chip.derived
+    limits = {
+        "bias": (dv.state_min, dv.state_max, "bits.state"),
+        "vth": (dv.state_min, dv.state_max, "bits.state"),
+        "v_reset": (dv.state_min, dv.state_max, "bits.state"),
+        "refractory": (0, dv.refractory_max, "bits.refractory"),
+    }
+    for name, (lo, hi, knob) in limits.items():
+        col = params[:, PROFILE_FIELDS.index(name)]
+        bad = (col < lo) | (col > hi)
+        if bad.any():
+            gid = int(np.argmax(bad))
+            raise CapacityError(f"neuron.{name}", f"neuron {gid}'s {name} = {int(col[gid])} does not fit the "
+                                f"chip's range {lo}..{hi} ({knob} = {getattr(chip.bits, knob.split('.')[1])})",
+                                int(col[gid]), f"raise {knob} or rescale the neuron parameters")

@@ -1,0 +1,532 @@
+"""Hardware-independent networks: populations, projections, input sources.
+
+One schema (pydantic, unknown keys rejected) serves the YAML files and the Python builder.
+``NetworkSpec.instantiate(seed)`` samples connectivity and weights into flat arrays; the
+compiler turns those into a chip program. A network never mentions hardware.
+"""
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any, Literal, Union
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
+
+from neurocycle.hw import DECAY_ONE, W_EXP_MAX, ConfigError
+from neurocycle.hw._yaml import parse_yaml, read_yaml, validate_data
+
+_NAME = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_\-]*$", max_length=64)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# ----------------------------------------------------------------------------- neurons
+class LIFFixed(_Model):
+    """CUBA LIF in the chip's fixed-point units (docs/microarchitecture.md §7)."""
+    model: Literal["lif_fixed"] = "lif_fixed"
+    du: Annotated[int, Field(ge=0, lt=DECAY_ONE, description="current decay, 12-bit")] = 0
+    dv: Annotated[int, Field(ge=0, lt=DECAY_ONE, description="voltage decay, 12-bit")] = 0
+    bias: int = 0
+    vth: int
+    v_reset: int = 0
+    refractory: Annotated[int, Field(ge=0, description="timesteps without integration after a spike")] = 0
+    w_exp: Annotated[int, Field(ge=0, le=W_EXP_MAX, description="input scaling: I * 2**w_exp")] = 0
+
+    def to_fixed(self, fp: "FixedPoint") -> "LIFFixed":
+        return self
+
+
+class LIF(_Model):
+    """Physical CUBA LIF; converted to fixed point by :meth:`to_fixed` (the one conversion).
+
+    ``d = round(4096 * (1 - exp(-dt/tau)))`` (exact exponential-Euler decay, clipped to 0..4095);
+    voltages and the per-timestep bias divided by ``mv_per_lsb`` and rounded; the refractory
+    period rounded to whole timesteps.
+    """
+    model: Literal["lif"] = "lif"
+    tau_mem_ms: Annotated[float, Field(gt=0)]
+    tau_syn_ms: Annotated[float, Field(gt=0)]
+    v_th_mv: float
+    v_reset_mv: float = 0.0
+    bias_mv: Annotated[float, Field(description="constant input added to v every timestep")] = 0.0
+    refractory_ms: Annotated[float, Field(ge=0)] = 0.0
+    w_exp: Annotated[int, Field(ge=0, le=W_EXP_MAX)] = 0
+
+    def to_fixed(self, fp: "FixedPoint") -> LIFFixed:
+        def dec(tau):
+            return int(min(DECAY_ONE - 1, max(0, round(DECAY_ONE * (1 - math.exp(-fp.dt_ms / tau))))))
+        return LIFFixed(du=dec(self.tau_syn_ms), dv=dec(self.tau_mem_ms),
+                        bias=round(self.bias_mv / fp.mv_per_lsb), vth=round(self.v_th_mv / fp.mv_per_lsb),
+                        v_reset=round(self.v_reset_mv / fp.mv_per_lsb),
+                        refractory=round(self.refractory_ms / fp.dt_ms), w_exp=self.w_exp)
+
+
+def _neuron_tag(v: Any) -> str:
+    if isinstance(v, dict):
+        return v.get("model", "lif_fixed")
+    return getattr(v, "model", "lif_fixed")
+
+
+NeuronModel = Annotated[Union[Annotated[LIFFixed, Tag("lif_fixed")], Annotated[LIF, Tag("lif")]],
+                        Discriminator(_neuron_tag)]
+
+
+class FixedPoint(_Model):
+    """Timestep and voltage resolution used to convert physical parameters."""
+    dt_ms: Annotated[float, Field(gt=0)] = 1.0
+    mv_per_lsb: Annotated[float, Field(gt=0)] = 0.01
+
+
+class Population(_Model):
+    name: _NAME
+    size: Annotated[int, Field(ge=1, le=1 << 24)]
+    neuron: NeuronModel
+
+
+# ----------------------------------------------------------------------------- inputs
+class PoissonSource(_Model):
+    kind: Literal["poisson"]
+    rate_hz: Annotated[float, Field(ge=0, description="mean rate; probability per step = rate*dt")]
+
+
+class RegularSource(_Model):
+    kind: Literal["regular"]
+    period_steps: Annotated[int, Field(ge=1)]
+    phase_steps: Annotated[int, Field(ge=0)] = 0
+    stagger: Annotated[bool, Field(description="channel c fires at phase + c (mod period)")] = False
+
+
+class ArraySource(_Model):
+    """Explicit spikes: ``steps`` and ``channels`` lists, or an ``.npz`` file holding both."""
+    kind: Literal["array"]
+    file: str | None = None
+    steps: list[Annotated[int, Field(ge=0)]] | None = None
+    channels: list[Annotated[int, Field(ge=0)]] | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self):
+        if (self.file is None) == (self.steps is None):
+            raise ValueError("give either 'file' (an .npz with arrays 'steps' and 'channels') or inline "
+                             "'steps' and 'channels'|set exactly one of them")
+        if self.steps is not None and (self.channels is None or len(self.channels) != len(self.steps)):
+            raise ValueError("'steps' and 'channels' must be lists of equal length|give one channel per step")
+        return self
+
+
+InputSource = Annotated[Union[PoissonSource, RegularSource, ArraySource], Field(discriminator="kind")]
+
+
+class InputGroup(_Model):
+    name: _NAME
+    size: Annotated[int, Field(ge=1, le=1 << 24)]
+    source: InputSource
+
+
+# ----------------------------------------------------------------------------- projections
+class AllToAll(_Model):
+    kind: Literal["all_to_all"]
+    allow_self: bool = True
+
+
+class OneToOne(_Model):
+    kind: Literal["one_to_one"]
+
+
+class FixedProbability(_Model):
+    kind: Literal["fixed_probability"]
+    p: Annotated[float, Field(ge=0, le=1)]
+    allow_self: bool = True
+
+
+class FixedInDegree(_Model):
+    kind: Literal["fixed_in_degree"]
+    k: Annotated[int, Field(ge=0)]
+    allow_self: bool = True
+
+
+class FixedOutDegree(_Model):
+    kind: Literal["fixed_out_degree"]
+    k: Annotated[int, Field(ge=0)]
+    allow_self: bool = True
+
+
+class Explicit(_Model):
+    """Explicit pairs: inline ``pairs: [[src, tgt], ...]`` or an ``.npz`` with ``source``,
+    ``target`` (and optionally ``weight``, which then overrides the projection's weight)."""
+    kind: Literal["explicit"]
+    pairs: list[tuple[Annotated[int, Field(ge=0)], Annotated[int, Field(ge=0)]]] | None = None
+    file: str | None = None
+
+    @model_validator(mode="after")
+    def _one(self):
+        if (self.pairs is None) == (self.file is None):
+            raise ValueError("give either 'pairs' or 'file'|set exactly one of them")
+        return self
+
+
+Connectivity = Annotated[Union[AllToAll, OneToOne, FixedProbability, FixedInDegree, FixedOutDegree, Explicit],
+                         Field(discriminator="kind")]
+
+
+class ConstantWeight(_Model):
+    kind: Literal["constant"]
+    value: int
+
+
+class UniformWeight(_Model):
+    kind: Literal["uniform"]
+    low: int
+    high: int
+
+    @model_validator(mode="after")
+    def _order(self):
+        if self.low > self.high:
+            raise ValueError(f"low ({self.low}) > high ({self.high})|swap them")
+        return self
+
+
+class NormalWeight(_Model):
+    """Normal, rounded to the nearest integer, then clipped to [low, high] where given."""
+    kind: Literal["normal"]
+    mean: float
+    std: Annotated[float, Field(ge=0)]
+    low: int | None = None
+    high: int | None = None
+
+
+def _weight_tag(v: Any) -> str:
+    if isinstance(v, (int, np.integer)) and not isinstance(v, bool):
+        return "int"
+    if isinstance(v, dict):
+        return v.get("kind", "constant")
+    return getattr(v, "kind", "int")
+
+
+WeightDist = Annotated[Union[Annotated[int, Tag("int")], Annotated[ConstantWeight, Tag("constant")],
+                             Annotated[UniformWeight, Tag("uniform")], Annotated[NormalWeight, Tag("normal")]],
+                       Discriminator(_weight_tag)]
+
+
+class Projection(_Model):
+    source: _NAME
+    target: _NAME
+    connect: Connectivity
+    weight: WeightDist = 1
+    name: str | None = None
+
+
+# ----------------------------------------------------------------------------- network
+class NetworkSpec(_Model):
+    """A spiking network, independent of any chip."""
+    name: str = "network"
+    description: str = ""
+    seed: int = 0
+    fixed_point: FixedPoint = FixedPoint()
+    populations: list[Population] = Field(default_factory=list)
+    inputs: list[InputGroup] = Field(default_factory=list)
+    projections: list[Projection] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _cross_refs(self):
+        names: dict[str, str] = {}
+        for kind, groups in (("populations", self.populations), ("inputs", self.inputs)):
+            for i, g in enumerate(groups):
+                if g.name in names:
+                    raise ValueError(f"@{kind}[{i}].name|'{g.name}' is already used by {names[g.name]}"
+                                     "|give every population and input a unique name")
+                names[g.name] = f"{kind}[{i}]"
+        if not self.populations:
+            raise ValueError("@populations|a network needs at least one population|add a 'populations' list entry")
+        pops = {p.name: p for p in self.populations}
+        sizes = {**{g.name: g.size for g in self.inputs}, **{p.name: p.size for p in self.populations}}
+        for i, pr in enumerate(self.projections):
+            where = f"projections[{i}]"
+            if pr.source not in sizes:
+                raise ValueError(f"@{where}.source|'{pr.source}' is not a population or input"
+                                 f"|use one of: {', '.join(sizes)}")
+            if pr.target not in pops:
+                raise ValueError(f"@{where}.target|'{pr.target}' is not a population (inputs cannot be targets)"
+                                 f"|use one of: {', '.join(pops)}")
+            ns, nt = sizes[pr.source], pops[pr.target].size
+            c = pr.connect
+            if isinstance(c, OneToOne) and ns != nt:
+                raise ValueError(f"@{where}.connect|one_to_one needs equal sizes, source has {ns}, target {nt}"
+                                 "|use populations of equal size or another connectivity")
+            if isinstance(c, FixedInDegree) and c.k > ns:
+                raise ValueError(f"@{where}.connect.k|fixed_in_degree k={c.k} exceeds the source size {ns}"
+                                 f"|use k <= {ns}")
+            if isinstance(c, FixedOutDegree) and c.k > nt:
+                raise ValueError(f"@{where}.connect.k|fixed_out_degree k={c.k} exceeds the target size {nt}"
+                                 f"|use k <= {nt}")
+        return self
+
+    # -- sampling -------------------------------------------------------------------
+    def instantiate(self, seed: int | None = None, base_dir: str | os.PathLike | None = None) -> "NetworkInstance":
+        return _instantiate(self, self.seed if seed is None else seed, Path(base_dir or "."))
+
+
+@dataclass(frozen=True)
+class NetworkInstance:
+    """A sampled network: flat arrays, ready for the compiler.
+
+    Source index space: input channels first (``0 .. n_inputs-1``), then neurons
+    (``n_inputs + gid``). Neuron ids (``gid``) follow population order.
+    """
+    spec: NetworkSpec
+    seed: int
+    n_neurons: int
+    n_inputs: int
+    pop_offsets: dict[str, int]
+    input_offsets: dict[str, int]
+    params: dict[str, np.ndarray]       # per neuron, fixed point: du dv bias vth v_reset refractory w_exp
+    syn_source: np.ndarray              # int64, source index (inputs first)
+    syn_target: np.ndarray              # int64, neuron gid
+    syn_weight: np.ndarray              # int64
+    base_dir: Path = field(default=Path("."))
+
+    @property
+    def n_synapses(self) -> int:
+        return int(self.syn_source.size)
+
+    def stimulus(self, steps: int) -> "Stimulus":
+        return _stimulus(self, steps)
+
+    def summary(self) -> dict:
+        return {
+            "name": self.spec.name, "seed": self.seed, "neurons": self.n_neurons, "inputs": self.n_inputs,
+            "synapses": self.n_synapses,
+            "populations": {p.name: p.size for p in self.spec.populations},
+            "input_groups": {g.name: {"size": g.size, "kind": g.source.kind} for g in self.spec.inputs},
+            "projections": len(self.spec.projections),
+        }
+
+
+@dataclass(frozen=True)
+class Stimulus:
+    """External input spikes for ``steps`` timesteps, as CSR: channels of step t are
+    ``channels[offsets[t]:offsets[t+1]]`` (sorted, unique)."""
+    steps: int
+    offsets: np.ndarray
+    channels: np.ndarray
+
+    @property
+    def n_spikes(self) -> int:
+        return int(self.channels.size)
+
+
+PARAM_FIELDS = ("du", "dv", "bias", "vth", "v_reset", "refractory", "w_exp")
+
+
+def _rng(seed: int, *key: int) -> np.random.Generator:
+    return np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=key)))
+
+
+def _load_npz(path: Path, what: str, keys: tuple[str, ...]) -> dict:
+    if not path.is_file():
+        raise ConfigError(what, "file does not exist", str(path), "check the path (relative to the network file)")
+    try:
+        with np.load(path) as z:
+            missing = [k for k in keys if k not in z]
+            if missing:
+                raise ConfigError(what, f"npz file lacks array(s) {missing}", str(path),
+                                  f"save arrays named {', '.join(keys)}")
+            return {k: np.asarray(z[k]) for k in z.files}
+    except ConfigError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - any unreadable file gets the same clear error
+        raise ConfigError(what, f"cannot be read as .npz ({exc})", str(path), "save it with numpy.savez") from None
+
+
+def _sample_pairs(c, ns: int, nt: int, same: bool, rng: np.random.Generator, where: str,
+                  base_dir: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    if isinstance(c, AllToAll):
+        s, t = np.meshgrid(np.arange(ns), np.arange(nt), indexing="ij")
+        s, t = s.ravel(), t.ravel()
+        if same and not c.allow_self:
+            keep = s != t
+            s, t = s[keep], t[keep]
+        return s, t, None
+    if isinstance(c, OneToOne):
+        return np.arange(ns), np.arange(nt), None
+    if isinstance(c, FixedProbability):
+        mask = rng.random((ns, nt)) < c.p
+        if same and not c.allow_self:
+            np.fill_diagonal(mask, False)
+        s, t = np.nonzero(mask)
+        return s, t, None
+    if isinstance(c, (FixedInDegree, FixedOutDegree)):
+        out = isinstance(c, FixedOutDegree)
+        n_from, n_to = (nt, ns) if out else (ns, nt)  # draw k of n_from for each of n_to
+        excl_self = same and not c.allow_self
+        if excl_self and c.k > n_from - 1:
+            raise ConfigError(f"{where}.connect.k", f"k={c.k} with allow_self false needs k <= size-1",
+                              c.k, f"use k <= {n_from - 1} or allow_self: true")
+        k = c.k
+        if k == 0:
+            return np.zeros(0, np.int64), np.zeros(0, np.int64), None
+        # without replacement: argpartition of random keys per row
+        keys = rng.random((n_to, n_from))
+        if excl_self:
+            keys[np.arange(n_to), np.arange(n_to)] = 2.0
+        chosen = np.argpartition(keys, k - 1, axis=1)[:, :k] if k < n_from else np.tile(np.arange(n_from), (n_to, 1))
+        chosen.sort(axis=1)
+        fixed = np.repeat(np.arange(n_to), k)
+        drawn = chosen.ravel()
+        return (fixed, drawn, None) if out else (drawn, fixed, None)
+    if isinstance(c, Explicit):
+        if c.pairs is not None:
+            arr = np.asarray(c.pairs, dtype=np.int64).reshape(-1, 2)
+            s, t, w = arr[:, 0], arr[:, 1], None
+        else:
+            z = _load_npz(base_dir / c.file, f"{where}.connect.file", ("source", "target"))
+            s, t = z["source"].astype(np.int64).ravel(), z["target"].astype(np.int64).ravel()
+            w = z["weight"].astype(np.int64).ravel() if "weight" in z else None
+            if s.size != t.size or (w is not None and w.size != s.size):
+                raise ConfigError(f"{where}.connect.file", "arrays source/target/weight differ in length",
+                                  f"{s.size}/{t.size}", "save arrays of equal length")
+        if s.size and (s.min() < 0 or s.max() >= ns):
+            raise ConfigError(f"{where}.connect", f"source index out of range 0..{ns - 1}", int(s.max()),
+                              "use indices within the source population")
+        if t.size and (t.min() < 0 or t.max() >= nt):
+            raise ConfigError(f"{where}.connect", f"target index out of range 0..{nt - 1}", int(t.max()),
+                              "use indices within the target population")
+        return s, t, w
+    raise AssertionError(c)
+
+
+def _sample_weights(w, n: int, rng: np.random.Generator) -> np.ndarray:
+    if isinstance(w, (int, np.integer)):
+        return np.full(n, int(w), dtype=np.int64)
+    if isinstance(w, ConstantWeight):
+        return np.full(n, w.value, dtype=np.int64)
+    if isinstance(w, UniformWeight):
+        return rng.integers(w.low, w.high + 1, size=n, dtype=np.int64)
+    if isinstance(w, NormalWeight):
+        x = np.rint(rng.normal(w.mean, w.std, size=n)).astype(np.int64)
+        if w.low is not None or w.high is not None:
+            x = np.clip(x, w.low if w.low is not None else None, w.high if w.high is not None else None)
+        return x
+    raise AssertionError(w)
+
+
+def _instantiate(spec: NetworkSpec, seed: int, base_dir: Path) -> NetworkInstance:
+    pop_off, off = {}, 0
+    for p in spec.populations:
+        pop_off[p.name], off = off, off + p.size
+    n_neurons = off
+    in_off, off = {}, 0
+    for g in spec.inputs:
+        in_off[g.name], off = off, off + g.size
+    n_inputs = off
+    params = {f: np.empty(n_neurons, dtype=np.int64) for f in PARAM_FIELDS}
+    for p in spec.populations:
+        fx = p.neuron.to_fixed(spec.fixed_point)
+        sl = slice(pop_off[p.name], pop_off[p.name] + p.size)
+        for f in PARAM_FIELDS:
+            params[f][sl] = getattr(fx, f)
+    sizes = {**{g.name: g.size for g in spec.inputs}, **{p.name: p.size for p in spec.populations}}
+    srcs, tgts, ws = [], [], []
+    for i, pr in enumerate(spec.projections):
+        rng = _rng(seed, 1, i)
+        ns, nt = sizes[pr.source], sizes[pr.target]
+        same = pr.source == pr.target
+        s, t, w_file = _sample_pairs(pr.connect, ns, nt, same, rng, f"projections[{i}]", base_dir)
+        w = w_file if w_file is not None else _sample_weights(pr.weight, s.size, rng)
+        src_base = in_off[pr.source] if pr.source in in_off else n_inputs + pop_off[pr.source]
+        srcs.append(s.astype(np.int64) + src_base)
+        tgts.append(t.astype(np.int64) + pop_off[pr.target])
+        ws.append(w.astype(np.int64))
+    cat = (lambda xs: np.concatenate(xs) if xs else np.zeros(0, np.int64))
+    syn_s, syn_t, syn_w = cat(srcs), cat(tgts), cat(ws)
+    order = np.lexsort((syn_t, syn_s))
+    for a in (params.values()):
+        a.setflags(write=False)
+    return NetworkInstance(spec=spec, seed=seed, n_neurons=n_neurons, n_inputs=n_inputs, pop_offsets=pop_off,
+                           input_offsets=in_off, params=params, syn_source=syn_s[order], syn_target=syn_t[order],
+                           syn_weight=syn_w[order], base_dir=base_dir)
+
+
+def _stimulus(net: NetworkInstance, steps: int) -> Stimulus:
+    if steps < 0:
+        raise ConfigError("steps", "must be >= 0", steps, "give a non-negative number of timesteps")
+    rows, cols = [], []
+    dt_s = net.spec.fixed_point.dt_ms / 1000.0
+    for gi, g in enumerate(net.spec.inputs):
+        base = net.input_offsets[g.name]
+        src = g.source
+        if isinstance(src, PoissonSource):
+            p = src.rate_hz * dt_s
+            if p > 1:
+                raise ConfigError(f"inputs[{gi}].source.rate_hz", "rate x dt exceeds one spike per timestep",
+                                  src.rate_hz, f"use rate_hz <= {1 / dt_s:g} for dt_ms={net.spec.fixed_point.dt_ms}")
+            m = _rng(net.seed, 2, gi).random((steps, g.size)) < p
+            r, c = np.nonzero(m)
+        elif isinstance(src, RegularSource):
+            t = np.arange(steps)[:, None]
+            ch = np.arange(g.size)[None, :]
+            phase = src.phase_steps + (ch if src.stagger else 0)
+            m = (t - phase) % src.period_steps == 0
+            m &= t >= (src.phase_steps if not src.stagger else 0)
+            r, c = np.nonzero(m)
+        else:
+            if src.file is not None:
+                z = _load_npz(net.base_dir / src.file, f"inputs[{gi}].source.file", ("steps", "channels"))
+                r, c = z["steps"].astype(np.int64).ravel(), z["channels"].astype(np.int64).ravel()
+                if r.size != c.size:
+                    raise ConfigError(f"inputs[{gi}].source.file", "arrays steps and channels differ in length",
+                                      f"{r.size} vs {c.size}", "save arrays of equal length")
+            else:
+                r, c = np.asarray(src.steps, np.int64), np.asarray(src.channels, np.int64)
+            if c.size and (c.min() < 0 or c.max() >= g.size):
+                raise ConfigError(f"inputs[{gi}].source", f"channel out of range 0..{g.size - 1}", int(c.max()),
+                                  f"use channels below the group size {g.size}")
+            if r.size and r.min() < 0:
+                raise ConfigError(f"inputs[{gi}].source", "negative step", int(r.min()), "use steps >= 0")
+            keep = r < steps
+            r, c = r[keep], c[keep]
+        rows.append(r.astype(np.int64))
+        cols.append(c.astype(np.int64) + base)
+    if rows:
+        r, c = np.concatenate(rows), np.concatenate(cols)
+        key = np.unique(r * max(1, net.n_inputs) + c)   # sort by (step, channel), drop duplicates
+        r, c = key // max(1, net.n_inputs), key % max(1, net.n_inputs)
+    else:
+        r = c = np.zeros(0, np.int64)
+    offsets = np.searchsorted(r, np.arange(steps + 1)).astype(np.int64)
+    return Stimulus(steps=steps, offsets=offsets, channels=c.astype(np.int64))
+
+
+# ----------------------------------------------------------------------------- loading
+def load_network(source: "str | os.PathLike | NetworkSpec | dict | None" = None) -> tuple[NetworkSpec, Path]:
+    """Load a network from a preset name, a YAML path, a dict or a spec. Returns (spec, base_dir)."""
+    from neurocycle.hw import DEFAULT_NETWORK, list_presets, preset_path
+
+    if isinstance(source, NetworkSpec):
+        return source, Path(".")
+    if isinstance(source, dict):
+        return validate_data(NetworkSpec, source, what="network"), Path(".")
+    if source is None:
+        source = DEFAULT_NETWORK
+    path = os.fspath(source)
+    if path.endswith(".nir"):
+        raise ConfigError("network", "NIR graphs are imported with neurocycle.sim.import_nir", path,
+                          "install the 'nir' extra and pass the .nir file to `neurocycle run`")
+    if not os.path.exists(path):
+        resolved = preset_path("networks", path)
+        if resolved is None:
+            raise ConfigError("network", "is neither a file nor a network preset", path,
+                              f"give a YAML path or one of: {', '.join(list_presets('networks'))}")
+        path = str(resolved)
+    data, node = read_yaml(path)
+    spec = validate_data(NetworkSpec, data, node=node, source=path, what="network")
+    return spec, Path(path).parent
+
+
+def network_from_yaml_text(text: str, source: str = "<string>") -> NetworkSpec:
+    data, node = parse_yaml(text, source)
+    return validate_data(NetworkSpec, data, node=node, source=source, what="network")

@@ -1,0 +1,76 @@
+"""The chip program: flat integer tables per core — the bits a host would load into SRAM.
+
+Tables of all cores are concatenated in core order (k = y*W + x) with ``core_*_offset``
+arrays of length n_cores+1. Per-neuron tables are indexed by *placed row*: the neurons of
+core k are rows ``core_neuron_offset[k] .. core_neuron_offset[k+1]-1`` in NU order.
+Every array is a contiguous, read-only numpy array of the dtype given below.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+import numpy as np
+
+from neurocycle.hw import ChipConfig
+
+PROFILE_FIELDS = ("du", "dv", "bias", "vth", "v_reset", "refractory", "w_exp")
+
+
+@dataclass(frozen=True)
+class ChipProgram:
+    chip: ChipConfig
+    n_neurons: int
+    n_inputs: int
+    # placement (rows are in core-major NU order)
+    row_gid: np.ndarray              # int32[n_rows]   network neuron id of each placed row
+    gid_row: np.ndarray              # int32[n_neurons] placed row of each neuron
+    core_neuron_offset: np.ndarray   # int32[n_cores+1]
+    # neuron profiles
+    core_profile_offset: np.ndarray  # int32[n_cores+1]
+    profile_table: np.ndarray        # int64[n_profiles, 7] columns PROFILE_FIELDS
+    row_profile: np.ndarray          # int32[n_rows]   profile index local to the row's core
+    # axon table
+    core_axon_offset: np.ndarray     # int32[n_cores+1]
+    axon_base: np.ndarray            # int32[n_axons]  first synapse word, local to the core
+    axon_len: np.ndarray             # int32[n_axons]  number of synapses
+    # synapse SRAM: words x lanes slots
+    core_word_offset: np.ndarray     # int32[n_cores+1]
+    syn_valid: np.ndarray            # uint8[n_words, lanes]
+    syn_target: np.ndarray           # int32[n_words, lanes]  local neuron index (0 if invalid)
+    syn_weight: np.ndarray           # int32[n_words, lanes]  signed weight (0 if invalid)
+    # fan-out table
+    core_fanout_offset: np.ndarray   # int32[n_cores+1]
+    row_fanout_base: np.ndarray      # int32[n_rows]  first entry, local to the core
+    row_fanout_len: np.ndarray       # int32[n_rows]
+    fanout_dst_x: np.ndarray         # int32[n_fanout]
+    fanout_dst_y: np.ndarray         # int32[n_fanout]
+    fanout_axon: np.ndarray          # int32[n_fanout]
+    # host fan-out (external input channels)
+    input_fanout_offset: np.ndarray  # int32[n_inputs+1]
+    input_dst_x: np.ndarray          # int32[n_host_flits]
+    input_dst_y: np.ndarray
+    input_axon: np.ndarray
+
+    @property
+    def n_cores(self) -> int:
+        return self.chip.derived.n_cores
+
+    @property
+    def n_rows(self) -> int:
+        return int(self.row_gid.size)
+
+    def core_usage(self) -> dict[str, np.ndarray]:
+        """Per-core use of every capacity (for summaries and plots)."""
+        d = np.diff
+        return {"neurons": d(self.core_neuron_offset), "axons": d(self.core_axon_offset),
+                "synapse_words": d(self.core_word_offset), "fanout_entries": d(self.core_fanout_offset),
+                "profiles": d(self.core_profile_offset)}
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        return {f.name: getattr(self, f.name) for f in fields(self) if isinstance(getattr(self, f.name), np.ndarray)}
+
+    def flit(self, dst_x, dst_y, axon):
+        """Pack flits per docs/microarchitecture.md §2 (vectorised)."""
+        dv = self.chip.derived
+        return (np.asarray(axon, np.int64) | (np.asarray(dst_y, np.int64) << dv.axon_bits)
+                | (np.asarray(dst_x, np.int64) << (dv.axon_bits + dv.y_bits)))

@@ -1,0 +1,94 @@
+"""Functional reference: timestep-level, numpy, bit-exact. The specification.
+
+It reads only the chip program (the tables a host would load), so it also checks that the
+compiler's tables mean what the network said. Spikes of timestep t are integrated into the
+input of timestep t+1 (docs/microarchitecture.md §6).
+"""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from neurocycle.hw import lif_step
+
+from ._network import Stimulus
+from ._program import PROFILE_FIELDS, ChipProgram
+from ._result import SimResult
+
+
+def _expand_fanout(p: ChipProgram, dst_x, dst_y, axon, owner):
+    """Follow fan-out flits through axon table and synapse SRAM -> (owner, target row, weight)."""
+    W = p.chip.mesh.width
+    core = dst_y.astype(np.int64) * W + dst_x
+    ax = p.core_axon_offset[core].astype(np.int64) + axon
+    n = p.axon_len[ax].astype(np.int64)
+    base = p.core_word_offset[core].astype(np.int64) + p.axon_base[ax]
+    lanes = p.chip.core.synapse_lanes
+    rep = np.repeat(np.arange(ax.size), n)
+    j = np.arange(rep.size) - np.repeat(np.cumsum(n) - n, n)
+    word = base[rep] + j // lanes
+    lane = j % lanes
+    assert p.syn_valid[word, lane].all(), "synapse slot inside an axon's length is not valid"
+    tgt_row = p.core_neuron_offset[core[rep]].astype(np.int64) + p.syn_target[word, lane]
+    return owner[rep], tgt_row, p.syn_weight[word, lane].astype(np.int64)
+
+
+def effective_connectivity(p: ChipProgram):
+    """CSR per source over placed rows: (offsets[n_src+1], target rows, weights).
+
+    Sources: input channels first, then placed rows (index n_inputs + row).
+    """
+    rows = np.arange(p.n_rows)
+    core_of_row = np.repeat(np.arange(p.n_cores), np.diff(p.core_neuron_offset))
+    fo_start = p.core_fanout_offset[core_of_row].astype(np.int64) + p.row_fanout_base
+    fo_len = p.row_fanout_len.astype(np.int64)
+    rep = np.repeat(rows, fo_len)
+    idx = np.repeat(fo_start, fo_len) + (np.arange(rep.size) - np.repeat(np.cumsum(fo_len) - fo_len, fo_len))
+    owner_n, tgt_n, w_n = _expand_fanout(p, p.fanout_dst_x[idx], p.fanout_dst_y[idx], p.fanout_axon[idx],
+                                         rep + p.n_inputs)
+    in_owner = np.repeat(np.arange(p.n_inputs), np.diff(p.input_fanout_offset))
+    owner_i, tgt_i, w_i = _expand_fanout(p, p.input_dst_x, p.input_dst_y, p.input_axon, in_owner)
+    owner = np.concatenate([owner_i, owner_n])
+    tgt = np.concatenate([tgt_i, tgt_n])
+    w = np.concatenate([w_i, w_n])
+    order = np.argsort(owner, kind="stable")
+    n_src = p.n_inputs + p.n_rows
+    offsets = np.zeros(n_src + 1, dtype=np.int64)
+    np.cumsum(np.bincount(owner, minlength=n_src), out=offsets[1:])
+    return offsets, tgt[order], w[order]
+
+
+def run_reference(p: ChipProgram, stim: Stimulus, progress=None) -> SimResult:
+    """Simulate ``stim.steps`` timesteps; ``progress(step)`` is called after each one."""
+    t0 = time.perf_counter()
+    n = p.n_rows
+    core_of_row = np.repeat(np.arange(p.n_cores), np.diff(p.core_neuron_offset))
+    prof = p.profile_table[p.core_profile_offset[core_of_row] + p.row_profile]
+    par = {f: prof[:, i] for i, f in enumerate(PROFILE_FIELDS)}
+    offsets, tgt, w = effective_connectivity(p)
+    state_bits = p.chip.bits.state
+    u = np.zeros(n, np.int64)
+    v = np.zeros(n, np.int64)
+    ref = np.zeros(n, np.int64)
+    acc = np.zeros(n, np.int64)
+    sp_steps, sp_rows = [], []
+    for t in range(stim.steps):
+        u, v, ref, spiked = lif_step(u, v, ref, acc, par["du"], par["dv"], par["bias"], par["vth"],
+                                     par["v_reset"], par["refractory"], par["w_exp"], state_bits)
+        rows = np.flatnonzero(spiked)
+        srcs = np.concatenate([stim.channels[stim.offsets[t]:stim.offsets[t + 1]], rows + p.n_inputs])
+        lens = offsets[srcs + 1] - offsets[srcs]
+        sel = np.repeat(offsets[srcs], lens) + (np.arange(lens.sum()) - np.repeat(np.cumsum(lens) - lens, lens))
+        acc = np.bincount(tgt[sel], weights=w[sel], minlength=n).astype(np.int64) if sel.size else np.zeros(n, np.int64)
+        if rows.size:
+            sp_steps.append(np.full(rows.size, t, np.int64))
+            sp_rows.append(rows)
+        if progress is not None:
+            progress(t)
+    rows = np.concatenate(sp_rows) if sp_rows else np.zeros(0, np.int64)
+    steps = np.concatenate(sp_steps) if sp_steps else np.zeros(0, np.int64)
+    gids = p.row_gid[rows].astype(np.int64)
+    order = np.lexsort((gids, steps))
+    return SimResult(backend="reference", steps=stim.steps, spike_steps=steps[order], spike_neurons=gids[order],
+                     wall_s=time.perf_counter() - t0)
