@@ -2,6 +2,7 @@
 the engine driver, reports and the CLI.
 """
 from ._api import BACKENDS, Run, prepare, simulate
+from ._builder import NetworkBuilder
 from ._compiler import CompileOptions, compile_network
 from ._network import (LIF, InputGroup, LIFFixed, NetworkInstance, NetworkSpec, Population, Projection,
                        Stimulus, load_network, network_from_yaml_text)
@@ -10,7 +11,7 @@ from ._reference import effective_connectivity, run_reference
 from ._result import SimResult
 
 __all__ = [
-    "NetworkSpec", "NetworkInstance", "Population", "InputGroup", "Projection", "LIF", "LIFFixed", "Stimulus",
+    "NetworkSpec", "NetworkInstance", "NetworkBuilder", "Population", "InputGroup", "Projection", "LIF", "LIFFixed", "Stimulus",
     "load_network", "network_from_yaml_text",
     "CompileOptions", "compile_network", "ChipProgram", "PROFILE_FIELDS",
     "run_reference", "effective_connectivity", "SimResult",

@@ -12,7 +12,7 @@ from ._network import NetworkInstance, NetworkSpec, Stimulus, load_network
 from ._program import ChipProgram
 from ._result import SimResult
 
-BACKENDS = ("cycle", "reference")
+BACKENDS = ("reference", "cycle")  # the first is the CLI default
 
 
 def _backend(name: str) -> Callable[..., SimResult]:

@@ -1,0 +1,64 @@
+"""A small Python builder for networks: the same schema as the YAML files, validated once.
+
+    net = NetworkBuilder("demo", seed=1)
+    net.population("exc", 100, LIF(tau_mem_ms=20, tau_syn_ms=5, v_th_mv=20))
+    net.poisson_input("stim", 10, rate_hz=50)
+    net.connect("stim", "exc", "fixed_probability", p=0.1, weight=30)
+    spec = net.build()
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from neurocycle.hw._yaml import validate_data
+
+from ._network import LIF, LIFFixed, NetworkSpec
+
+
+class NetworkBuilder:
+    def __init__(self, name: str = "network", *, seed: int = 0, dt_ms: float = 1.0, mv_per_lsb: float = 0.01,
+                 description: str = ""):
+        self._data: dict[str, Any] = {"name": name, "description": description, "seed": seed,
+                                      "fixed_point": {"dt_ms": dt_ms, "mv_per_lsb": mv_per_lsb},
+                                      "populations": [], "inputs": [], "projections": []}
+
+    def population(self, name: str, size: int, neuron: "LIF | LIFFixed | dict") -> str:
+        """Add a population; ``neuron`` is a LIF/LIFFixed model or the equivalent dict."""
+        if not isinstance(neuron, dict):
+            neuron = neuron.model_dump()
+        self._data["populations"].append({"name": name, "size": size, "neuron": neuron})
+        return name
+
+    def input(self, name: str, size: int, source: dict) -> str:
+        self._data["inputs"].append({"name": name, "size": size, "source": source})
+        return name
+
+    def poisson_input(self, name: str, size: int, rate_hz: float) -> str:
+        return self.input(name, size, {"kind": "poisson", "rate_hz": rate_hz})
+
+    def regular_input(self, name: str, size: int, period_steps: int, phase_steps: int = 0,
+                      stagger: bool = False) -> str:
+        return self.input(name, size, {"kind": "regular", "period_steps": period_steps,
+                                       "phase_steps": phase_steps, "stagger": stagger})
+
+    def array_input(self, name: str, size: int, steps=None, channels=None, file: str | None = None) -> str:
+        src: dict[str, Any] = {"kind": "array"}
+        if file is not None:
+            src["file"] = file
+        else:
+            src["steps"], src["channels"] = [int(s) for s in steps], [int(c) for c in channels]
+        return self.input(name, size, src)
+
+    def connect(self, source: str, target: str, kind: str = "all_to_all", *, weight: "int | dict" = 1,
+                name: str | None = None, **params) -> None:
+        """Add a projection: ``kind`` is a connectivity kind, ``params`` its fields (p, k, pairs,
+        allow_self, file); ``weight`` an int or a distribution dict ({'kind': 'uniform', ...})."""
+        proj: dict[str, Any] = {"source": source, "target": target, "connect": {"kind": kind, **params},
+                                "weight": weight}
+        if name is not None:
+            proj["name"] = name
+        self._data["projections"].append(proj)
+
+    def build(self) -> NetworkSpec:
+        """Validate and return the network spec (raises ConfigError naming the bad field)."""
+        return validate_data(NetworkSpec, self._data, what="network")

@@ -1,0 +1,270 @@
+"""The `neurocycle` command line. Each subcommand module defines ``register(subparsers)``."""
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from neurocycle.hw import ConfigError, NeurocycleError, list_presets, preset_path
+
+# modules under neurocycle.sim that add subcommands (each has register(subparsers))
+_COMMAND_MODULES = ["_cli"]
+
+
+def _console(stderr: bool = False):
+    from rich.console import Console
+    return Console(stderr=stderr, highlight=False, soft_wrap=False)
+
+
+def _progress_cb(steps: int, enabled: bool):
+    """A rich progress bar over timesteps; returns (callback, context manager)."""
+    from contextlib import nullcontext
+
+    if not enabled:
+        return None, nullcontext()
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    prog = Progress(TextColumn("simulating"), BarColumn(), MofNCompleteColumn(), TextColumn("timesteps"),
+                    TimeRemainingColumn(), console=_console(stderr=True), transient=True)
+    task = prog.add_task("sim", total=steps)
+    every = max(1, steps // 200)
+
+    def cb(t: int):
+        if (t + 1) % every == 0 or t + 1 == steps:
+            prog.update(task, completed=t + 1)
+    return cb, prog
+
+
+# ----------------------------------------------------------------------------- run
+def _cmd_run(args) -> int:
+    from ._api import simulate
+    from ._compiler import CompileOptions
+    from ._io import write_json, write_text
+    from ._plots import plot_raster, plot_step_cycles
+    from ._report import build_report
+
+    console = _console()
+    opts = CompileOptions(placement=args.placement, neurons_per_core=args.neurons_per_core)
+    cb, ctx = _progress_cb(args.steps, not args.quiet)
+    t0 = time.perf_counter()
+    with ctx:
+        run = simulate(args.chip, args.network, steps=args.steps, seed=args.seed, backend=args.backend,
+                       options=opts, progress=cb)
+    wall = time.perf_counter() - t0
+    report = build_report(run, extra={"command": " ".join(["neurocycle"] + sys.argv[1:]), "total_wall_s": wall})
+    _print_summary(console, run, report)
+    out = Path(args.out)
+    if not args.no_files:
+        files = [write_json(out / "report.json", report)]
+        r = run.result
+        # spikes as CSV: timestep, neuron (, cycle)
+        cols = [r.spike_steps, r.spike_neurons] + ([r.spike_cycles] if r.spike_cycles is not None else [])
+        header = "timestep,neuron" + (",cycle" if r.spike_cycles is not None else "")
+        lines = [header] + [",".join(map(str, row)) for row in zip(*(c.tolist() for c in cols))]
+        files.append(write_text(out / "spikes.csv", "\n".join(lines) + "\n"))
+        plot_raster(r, run.program.n_neurons, out / "raster.png",
+                    title=f"{run.spec.name} on {run.chip.name} ({r.backend})", pop_offsets=run.net.pop_offsets)
+        files.append(out / "raster.png")
+        if r.step_cycles is not None:
+            plot_step_cycles(r, out / "cycles.png", clock_mhz=run.chip.clock_mhz)
+            files.append(out / "cycles.png")
+        console.print("wrote " + ", ".join(str(f) for f in files))
+    return 0
+
+
+def _print_summary(console, run, report) -> None:
+    from rich.table import Table
+
+    res = report["results"]
+    p = run.program
+    t = Table(title=f"neurocycle run — {run.spec.name} on {run.chip.name} [{run.backend}]", show_header=False)
+    t.add_column("quantity", style="bold")
+    t.add_column("value", justify="right")
+    t.add_row("timesteps", f"{res['steps']:,}")
+    t.add_row("neurons / inputs", f"{p.n_neurons:,} / {p.n_inputs:,}")
+    t.add_row("synapses", f"{run.net.n_synapses:,}")
+    t.add_row("cores used", f"{int((np.diff(p.core_neuron_offset) > 0).sum())} of {p.n_cores}")
+    t.add_row("spikes (neurons)", f"{res['spikes']:,}")
+    t.add_row("input spikes", f"{res['input_spikes']:,}")
+    t.add_row("firing rate", f"{100 * res['firing_rate_per_step']:.3f} % per timestep")
+    cyc = res.get("cycles")
+    if cyc:
+        t.add_row("cycles / timestep", f"mean {cyc['cycles_per_step_mean']:.1f}, p99 {cyc['cycles_per_step_p99']:.0f}, "
+                                       f"max {cyc['cycles_per_step_max']}")
+        t.add_row("total cycles", f"{cyc['total_cycles']:,}")
+        t.add_row("simulated time", f"{cyc['simulated_time_us']:,.2f} µs at {cyc['clock_mhz']:g} MHz")
+        if "flit_hops" in cyc:
+            t.add_row("flit-hops", f"{cyc['flit_hops']:,}")
+            bc = cyc["busiest_core"]
+            t.add_row("busiest core", f"({bc['x']},{bc['y']}): NU {bc['nu_busy_plus_stall_cycles']:,} cycles, "
+                                      f"SI {bc['si_busy_cycles']:,} cycles")
+        if "busiest_link" in cyc:
+            bl = cyc["busiest_link"]
+            t.add_row("busiest link", f"({bl['x']},{bl['y']}) {bl['port']}: {bl['flits']:,} flits")
+    if "counter_totals" in res:
+        ct = res["counter_totals"]
+        t.add_row("synaptic ops", f"{ct['synaptic_ops']:,}")
+    for row in report.get("summary_rows", []):
+        t.add_row(*row)
+    t.add_row("wall time", f"{report['total_wall_s']:.2f} s")
+    console.print(t)
+    # per-core load
+    usage = p.core_usage()
+    spc = np.asarray(res["spikes_per_core"])
+    lt = Table(title="per-core load", show_lines=False)
+    for col in ("core (x,y)", "neurons", "axons", "syn words", "fan-out", "spikes"):
+        lt.add_column(col, justify="right")
+    W = run.chip.mesh.width
+    order = np.argsort(-spc, kind="stable")
+    shown = order[: min(8, p.n_cores)]
+    for k in shown:
+        lt.add_row(f"{k} ({k % W},{k // W})", str(usage["neurons"][k]), str(usage["axons"][k]),
+                   str(usage["synapse_words"][k]), str(usage["fanout_entries"][k]), f"{spc[k]:,}")
+    if p.n_cores > len(shown):
+        lt.caption = f"top {len(shown)} of {p.n_cores} cores by spikes"
+    console.print(lt)
+
+
+# ----------------------------------------------------------------------------- validate
+def _kind_of(data) -> str | None:
+    if not isinstance(data, dict):
+        return None
+    if "populations" in data or "projections" in data:
+        return "network"
+    if "mesh" in data or "core" in data or "router" in data or "clock_mhz" in data:
+        return "chip"
+    if "grid" in data or "samples" in data or "base" in data:
+        return "sweep"
+    return None
+
+
+def _cmd_validate(args) -> int:
+    from neurocycle.hw._yaml import read_yaml
+
+    console = _console()
+    failed = 0
+    for f in args.files:
+        path = f
+        if not Path(f).exists():
+            for kind in ("chips", "networks", "sweeps"):
+                pp = preset_path(kind, f)
+                if pp is not None:
+                    path = str(pp)
+                    break
+        try:
+            data, _ = read_yaml(path)
+            kind = args.kind or _kind_of(data)
+            if kind == "chip":
+                from neurocycle.hw import load_chip
+                chip = load_chip(path)
+                d = chip.derived
+                console.print(f"[green]ok[/] {f}: chip '{chip.name}', {chip.mesh.width}x{chip.mesh.height} mesh, "
+                              f"{d.n_cores * chip.core.neurons:,} neurons, {d.core_sram_bits * d.n_cores / 8 / 1024:,.0f} KiB SRAM")
+            elif kind == "network":
+                from ._network import load_network
+                spec, base = load_network(path)
+                net = spec.instantiate(base_dir=base)
+                console.print(f"[green]ok[/] {f}: network '{spec.name}', {net.n_neurons:,} neurons, "
+                              f"{net.n_inputs:,} inputs, {net.n_synapses:,} synapses")
+            elif kind == "sweep":
+                from ._sweep import load_sweep  # provided by the sweep module
+                sw = load_sweep(path)
+                console.print(f"[green]ok[/] {f}: sweep with {len(sw.points())} points")
+            else:
+                raise ConfigError("file", "is neither a chip, a network nor a sweep", path,
+                                  "a chip has 'mesh'/'core'; a network has 'populations'; or pass --kind")
+        except NeurocycleError as exc:
+            failed += 1
+            console.print(f"[red]invalid[/] {exc}")
+    return 1 if failed else 0
+
+
+# ----------------------------------------------------------------------------- presets
+def _cmd_presets(args) -> int:
+    from rich.table import Table
+
+    from neurocycle.hw._yaml import read_yaml
+
+    console = _console()
+    for kind in ("chips", "networks", "sweeps"):
+        names = list_presets(kind)
+        if not names:
+            continue
+        t = Table(title=f"{kind} presets")
+        t.add_column("name", style="bold")
+        t.add_column("description")
+        for n in names:
+            data, _ = read_yaml(preset_path(kind, n))
+            t.add_row(n, str((data or {}).get("description", "")))
+        console.print(t)
+    return 0
+
+
+def register(sub) -> None:
+    from ._api import BACKENDS
+
+    p = sub.add_parser("run", help="simulate a network on a chip and write a report",
+                       description="Compile NETWORK onto CHIP, simulate it, print a summary table and write "
+                                   "report.json, spikes.csv and plots into --out. With no arguments it runs "
+                                   "the embedded default chip and network.")
+    p.add_argument("chip", nargs="?", default=None, help="chip preset name or YAML file (default: default-4x4)")
+    p.add_argument("network", nargs="?", default=None,
+                   help="network preset name, YAML file or .nir graph (default: default-net)")
+    p.add_argument("--steps", type=int, default=200, help="timesteps to simulate (default: 200)")
+    p.add_argument("--seed", type=int, default=None, help="seed for connectivity and inputs (default: the network's)")
+    p.add_argument("--backend", choices=BACKENDS, default=BACKENDS[0],
+                   help="cycle: cycle-exact model with cycles and event counts (default); "
+                        "reference: functional timestep-level reference (spikes only)")
+    p.add_argument("--placement", choices=("balanced", "sequential", "snake"), default="balanced",
+                   help="neuron placement strategy (default: balanced over all cores)")
+    p.add_argument("--neurons-per-core", type=int, default=None, help="cap neurons per core")
+    p.add_argument("--out", default="out", help="output folder (default: ./out)")
+    p.add_argument("--no-files", action="store_true", help="print the summary only")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_cmd_run)
+
+    v = sub.add_parser("validate", help="check chip / network / sweep YAML files",
+                       description="Validate files (or preset names); prints one line per file and exits 1 if any "
+                                   "is invalid, with the field, the rule, the value and the fix.")
+    v.add_argument("files", nargs="+", help="YAML files or preset names")
+    v.add_argument("--kind", choices=("chip", "network", "sweep"), default=None, help="force the file kind")
+    v.set_defaults(func=_cmd_validate)
+
+    s = sub.add_parser("presets", help="list the chip, network and sweep presets shipped with neurocycle")
+    s.set_defaults(func=_cmd_presets)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="neurocycle",
+        description="Cycle-level simulator of many-core neuromorphic chips: cycles, spikes, energy and area "
+                    "for a spiking network on a chip described in YAML.",
+        epilog="Run `neurocycle COMMAND --help` for the options of a command.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in _COMMAND_MODULES:
+        importlib.import_module(f"neurocycle.sim.{name}").register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except NeurocycleError as exc:
+        print(f"neurocycle: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("neurocycle: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,103 @@
+"""Reports: every output carries its inputs (resolved config, network summary, seed,
+versions, backend) so any number in it can be reproduced."""
+from __future__ import annotations
+
+import dataclasses
+import platform
+import sys
+from importlib import metadata
+
+import numpy as np
+
+from neurocycle.hw import COUNTERS, PORT_NAMES
+
+from ._api import Run
+
+
+def versions() -> dict:
+    out = {"python": sys.version.split()[0], "platform": platform.platform()}
+    for pkg in ("neurocycle", "numpy", "pydantic", "cython"):
+        try:
+            out[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            out[pkg] = None
+    return out
+
+
+def spikes_per_core(run: Run) -> np.ndarray:
+    p = run.program
+    rows = p.gid_row[run.result.spike_neurons]
+    core_of_row = np.repeat(np.arange(p.n_cores), np.diff(p.core_neuron_offset))
+    return np.bincount(core_of_row[rows], minlength=p.n_cores)
+
+
+def cycle_stats(run: Run) -> dict | None:
+    r = run.result
+    if r.step_cycles is None:
+        return None
+    sc = r.step_cycles.astype(np.int64)
+    total = int(sc.sum())
+    chip = run.chip
+    stats = {
+        "total_cycles": total,
+        "cycles_per_step_mean": float(sc.mean()),
+        "cycles_per_step_p99": float(np.percentile(sc, 99)),
+        "cycles_per_step_max": int(sc.max()),
+        "simulated_time_us": total / chip.clock_mhz,
+        "clock_mhz": chip.clock_mhz,
+    }
+    c = r.counters or {}
+    if c:
+        stats["flit_hops"] = int(np.sum(c["link_flits"]))
+        busy = np.asarray(c["nu_busy_cycles"]) + np.asarray(c["nu_stall_cycles"])
+        k = int(np.argmax(busy))
+        stats["busiest_core"] = {"core": k, "x": k % chip.mesh.width, "y": k // chip.mesh.width,
+                                 "nu_busy_plus_stall_cycles": int(busy[k]),
+                                 "si_busy_cycles": int(np.asarray(c["si_busy_cycles"])[k])}
+        ports = r.detail.get("link_flits_port")
+        if ports is not None:
+            links = np.asarray(ports)[:, 1:]
+            k, pi = np.unravel_index(int(np.argmax(links)), links.shape)
+            stats["busiest_link"] = {"core": int(k), "x": int(k) % chip.mesh.width, "y": int(k) // chip.mesh.width,
+                                     "port": PORT_NAMES[pi + 1], "flits": int(links[k, pi])}
+    return stats
+
+
+def build_report(run: Run, *, extra: dict | None = None) -> dict:
+    r, p = run.result, run.program
+    steps, N = r.steps, p.n_neurons
+    results = {
+        "steps": steps,
+        "spikes": r.n_spikes,
+        "input_spikes": run.stimulus.n_spikes,
+        "firing_rate_per_step": r.n_spikes / max(1, N * steps),
+        "spikes_per_step": r.spikes_per_step(),
+        "spikes_per_core": spikes_per_core(run),
+        "wall_s": r.wall_s,
+    }
+    cyc = cycle_stats(run)
+    if cyc is not None:
+        results["cycles"] = cyc
+        results["step_cycles"] = r.step_cycles
+    if r.counters:
+        results["counters"] = {name: np.asarray(v).tolist() for name, v in r.counters.items()}
+        results["counter_totals"] = {name: int(np.sum(v)) for name, v in r.counters.items()}
+        results["counter_definitions"] = {c.name: {"unit": c.unit, "scope": c.scope,
+                                                   "description": c.description} for c in COUNTERS}
+        results["detail"] = {k: np.asarray(v).tolist() for k, v in r.detail.items()}
+    report = {
+        "neurocycle_report": 1,
+        "backend": run.backend,
+        "seed": run.seed,
+        "steps": steps,
+        "versions": versions(),
+        "chip": run.chip.model_dump(),
+        "chip_derived": dataclasses.asdict(run.chip.derived),
+        "network": run.spec.model_dump(),
+        "network_summary": run.net.summary(),
+        "mapping": {k: v.tolist() for k, v in p.core_usage().items()},
+        "results": results,
+    }
+    if extra:
+        report.update(extra)
+    return report
