@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
 
 from neurocycle.hw import DECAY_ONE, W_EXP_MAX, ConfigError
 from neurocycle.hw._yaml import parse_yaml, read_yaml, validate_data
@@ -230,6 +230,11 @@ class NetworkSpec(_Model):
     populations: list[Population] = Field(default_factory=list)
     inputs: list[InputGroup] = Field(default_factory=list)
     projections: list[Projection] = Field(default_factory=list)
+
+    @field_validator("populations", "inputs", "projections", mode="before")
+    @classmethod
+    def _empty_list(cls, v):
+        return [] if v is None else v   # `projections:` with nothing under it means none
 
     @model_validator(mode="after")
     def _cross_refs(self):
@@ -470,8 +475,7 @@ def _stimulus(net: NetworkInstance, steps: int) -> Stimulus:
             t = np.arange(steps)[:, None]
             ch = np.arange(g.size)[None, :]
             phase = src.phase_steps + (ch if src.stagger else 0)
-            m = (t - phase) % src.period_steps == 0
-            m &= t >= (src.phase_steps if not src.stagger else 0)
+            m = np.broadcast_to(((t - phase) % src.period_steps == 0) & (t >= phase), (steps, g.size))
             r, c = np.nonzero(m)
         else:
             if src.file is not None:
