@@ -1,0 +1,1 @@
+"""neurocycle.rtl — SystemVerilog sources of the reference chip (package data) and the helper that builds them."""
