@@ -9,10 +9,11 @@ import math
 import os
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from . import _technology as _tech
 from ._counters import COUNTER_NAMES
 from ._errors import ConfigError
 from ._yaml import parse_yaml, read_yaml, validate_data
@@ -74,10 +75,61 @@ class HostConfig(_Model):
     row: Annotated[int, Field(ge=0, description="row y of the west-edge tile that carries the host link")] = 0
 
 
+class SramFitConfig(_Model):
+    """One CACTI-style SRAM fit for one word width: E = a * S_KB**b pJ per access."""
+    word_bits: Annotated[int, Field(ge=1, le=4096, description="word (access) width of this fit")]
+    read_a_pj: Annotated[float, Field(gt=0, description="read energy at 1 KB")]
+    read_b: Annotated[float, Field(ge=0, le=2, description="read energy exponent of capacity")]
+    write_a_pj: Annotated[float, Field(gt=0, description="write energy at 1 KB")]
+    write_b: Annotated[float, Field(ge=0, le=2, description="write energy exponent of capacity")]
+
+
+class TechnologyConfig(_Model):
+    """Process technology: derives per-event energies, leakage and area (docs/energy.md).
+
+    Fields left empty (null) take the node's default from the tables in
+    ``neurocycle.hw._technology`` (every value cites shared/reference-figures.md); a node
+    without table rows needs them set explicitly.
+    """
+    node_nm: Annotated[int, Field(ge=3, le=250, description="process node (tables: 45, 28, 22)")] = 28
+    sram_cell: Literal["itrs-hp", "itrs-lop"] = "itrs-hp"
+    sram_fits: list[SramFitConfig] | None = None
+    sram_leakage_uw_per_kb: Annotated[float, Field(ge=0, le=1e5, description="SRAM (+logic) leakage")] = \
+        _tech.SRAM_LEAKAGE_UW_PER_KB_DEFAULT
+    sram_area_um2_per_bit: Annotated[float, Field(gt=0, le=100)] | None = None
+    logic_um2_per_ge: Annotated[float, Field(gt=0, le=1000)] | None = None
+    core_logic_ge: Annotated[float, Field(gt=0, le=1e9)] | None = None
+    router_logic_ge: Annotated[float, Field(gt=0, le=1e9)] | None = None
+    logic_energy_scale: Annotated[float, Field(gt=0, le=100, description="logic energy vs 45 nm")] | None = None
+    router_pj_per_bit: Annotated[float, Field(ge=0, le=100)] = _tech.ROUTER_PJ_PER_BIT_DEFAULT
+    wire_pj_per_bit_mm: Annotated[float, Field(ge=0, le=100)] | None = None
+    tile_pitch_mm: Annotated[float, Field(gt=0, le=100)] | None = None
+    host_link_pj_per_bit: Annotated[float, Field(ge=0, le=1e4)] = _tech.HOST_LINK_PJ_PER_BIT_DEFAULT
+    clock_pj_per_mm2_cycle: Annotated[float, Field(ge=0, le=1e4)] | None = None
+    overhead_factor: Annotated[float, Field(ge=1, le=100, description="control/overhead multiplier")] = \
+        _tech.OVERHEAD_FACTOR_DEFAULT
+
+    @field_validator("sram_fits")
+    @classmethod
+    def _two_widths(cls, v):
+        if v is not None and len({f.word_bits for f in v}) < 2:
+            raise ValueError("needs fits for at least two different word widths"
+                             "|give two fits (e.g. word_bits 32 and 64) so energies scale to any word width")
+        return v
+
+
 class EnergyConfig(_Model):
-    """Per-event energies (pJ), named exactly like the event counters, plus static power."""
+    """Per-event energies (pJ, named like the event counters), static power, operating mode.
+
+    ``mode: table`` — ``events_pj`` is the complete table (unlisted events cost 0) and
+    ``static_power_mw`` the static power (0 if unset). ``mode: technology`` — energies are
+    derived from the chip's ``technology`` section; ``events_pj`` / ``static_power_mw``
+    override single entries.
+    """
+    mode: Literal["table", "technology"] = "technology"
     events_pj: dict[str, Annotated[float, Field(ge=0)]] = Field(default_factory=dict)
-    static_power_mw: Annotated[float, Field(ge=0)] = 0.0
+    static_power_mw: Annotated[float, Field(ge=0)] | None = None
+    timestep_us: Annotated[float, Field(gt=0, le=1e9, description="real-time timestep (throttled operation)")] | None = None
 
     @field_validator("events_pj")
     @classmethod
@@ -99,7 +151,8 @@ class ChipConfig(_Model):
     router: RouterConfig = RouterConfig()
     bits: BitsConfig = BitsConfig()
     host: HostConfig = HostConfig()
-    energy: EnergyConfig | None = None
+    energy: EnergyConfig = EnergyConfig()
+    technology: TechnologyConfig = TechnologyConfig()
 
     @model_validator(mode="after")
     def _host_on_mesh(self):
