@@ -9,6 +9,9 @@ from ._counters import (CHIP_COUNTERS, CORE_COUNTERS, COUNTER_BY_NAME, COUNTER_N
 from ._errors import CapacityError, ConfigError, ConfigErrors, NeurocycleError
 from ._fixed import decay, lif_step, saturate
 from ._presets import DEFAULT_CHIP, DEFAULT_NETWORK, list_presets, preset_path
+from ._config import SramFitConfig, TechnologyConfig  # noqa: E402  (energy/area model)
+from ._area import AreaReport, SynthResult, area_report, estimate_logic_ge  # noqa: E402
+from ._energy import EnergyParams, EnergyReport, compute_energy, energy_params, resolve_technology  # noqa: E402
 
 __all__ = [
     "ChipConfig", "ChipDerived", "MeshConfig", "CoreConfig", "RouterConfig", "BitsConfig", "HostConfig",
@@ -19,4 +22,6 @@ __all__ = [
     "NeurocycleError", "ConfigError", "ConfigErrors", "CapacityError",
     "decay", "saturate", "lif_step",
     "DEFAULT_CHIP", "DEFAULT_NETWORK", "list_presets", "preset_path",
+    "TechnologyConfig", "SramFitConfig", "AreaReport", "SynthResult", "area_report", "estimate_logic_ge",
+    "EnergyParams", "EnergyReport", "compute_energy", "energy_params", "resolve_technology",
 ]
