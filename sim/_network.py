@@ -506,20 +506,27 @@ def _stimulus(net: NetworkInstance, steps: int) -> Stimulus:
 
 
 # ----------------------------------------------------------------------------- loading
-def load_network(source: "str | os.PathLike | NetworkSpec | dict | None" = None) -> tuple[NetworkSpec, Path]:
-    """Load a network from a preset name, a YAML path, a dict or a spec. Returns (spec, base_dir)."""
+def load_network(source: "str | os.PathLike | NetworkSpec | dict | None" = None, *,
+                 chip=None) -> tuple[NetworkSpec, Path]:
+    """Load a network from a preset name, a YAML path, a dict, a spec, or a NIR graph (a ``.nir``
+    path or a ``nir.NIRGraph``; ``chip`` then sets the quantisation bits). Returns (spec, base_dir)."""
     from neurocycle.hw import DEFAULT_NETWORK, list_presets, preset_path
 
     if isinstance(source, NetworkSpec):
         return source, Path(".")
     if isinstance(source, dict):
         return validate_data(NetworkSpec, source, what="network"), Path(".")
+    if isinstance(getattr(source, "spec", None), NetworkSpec):   # e.g. a NIRConversion
+        return source.spec, Path(getattr(source, "base_dir", "."))
+    if type(source).__module__.split(".")[0] == "nir":
+        from ._nir import import_nir
+        return import_nir(source, chip=chip), Path(".")
     if source is None:
         source = DEFAULT_NETWORK
     path = os.fspath(source)
     if path.endswith(".nir"):
-        raise ConfigError("network", "NIR graphs are imported with neurocycle.sim.import_nir", path,
-                          "install the 'nir' extra and pass the .nir file to `neurocycle run`")
+        from ._nir import import_nir
+        return import_nir(path, chip=chip), Path(path).parent
     if not os.path.exists(path):
         resolved = preset_path("networks", path)
         if resolved is None:
