@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, NamedTuple
+
+import numpy as np
 
 from neurocycle.hw import ChipConfig, ConfigError, load_chip
 
@@ -36,6 +38,132 @@ class Run:
     result: SimResult
     seed: int
     backend: str
+
+    # -- results as arrays -----------------------------------------------------------------
+    @property
+    def spikes(self) -> "Spikes":
+        """Every neuron spike as ``(steps, neurons)``: timestep and network neuron id, sorted."""
+        return Spikes(self.result.spike_steps, self.result.spike_neurons)
+
+    def spikes_of(self, population: str) -> "Spikes":
+        """Spikes of one population, with neuron ids local to it (0 .. size-1)."""
+        off, size = self._population(population)
+        r = self.result
+        sel = (r.spike_neurons >= off) & (r.spike_neurons < off + size)
+        return Spikes(r.spike_steps[sel], r.spike_neurons[sel] - off)
+
+    def spike_counts(self, population: str | None = None) -> np.ndarray:
+        """Spikes per neuron over the run (of the whole network, or of one population)."""
+        if population is None:
+            return np.bincount(self.result.spike_neurons, minlength=self.net.n_neurons)
+        _, size = self._population(population)
+        return np.bincount(self.spikes_of(population).neurons, minlength=size)
+
+    def _population(self, name: str) -> tuple[int, int]:
+        sizes = {p.name: p.size for p in self.spec.populations}
+        if name not in sizes:
+            raise ConfigError("population", "is not a population of the network", name,
+                              f"use one of: {', '.join(sizes)}")
+        return self.net.pop_offsets[name], sizes[name]
+
+    @property
+    def dt_ms(self) -> float:
+        return self.spec.fixed_point.dt_ms
+
+    @property
+    def step_cycles(self) -> np.ndarray | None:
+        """Cycles of every timestep (cycle-level backends; None for the reference)."""
+        return self.result.step_cycles
+
+    @property
+    def total_cycles(self) -> int | None:
+        return self.result.total_cycles
+
+    @property
+    def counters(self) -> dict[str, np.ndarray]:
+        """Event counters by name (per core/router arrays or chip scalars); empty for the reference."""
+        return dict(self.result.counters or {})
+
+    def counter_totals(self) -> dict[str, int]:
+        return {k: int(np.sum(v)) for k, v in self.counters.items()}
+
+    def spikes_per_core(self) -> np.ndarray:
+        from ._report import spikes_per_core
+        return spikes_per_core(self)
+
+    def core_usage(self) -> dict[str, np.ndarray]:
+        """Per-core use of every capacity (neurons, axons, synapse words, fan-out, profiles)."""
+        return self.program.core_usage()
+
+    # -- what the CLI writes -----------------------------------------------------------------
+    def report(self, extra: dict | None = None) -> dict:
+        """The report dict that `neurocycle run` writes as report.json (inputs + results)."""
+        from ._report import build_report
+        return build_report(self, extra=extra)
+
+    def spikes_csv(self) -> str:
+        """The spikes as CSV text (timestep,neuron[,cycle]), as written to spikes.csv."""
+        r = self.result
+        cols = [r.spike_steps, r.spike_neurons] + ([r.spike_cycles] if r.spike_cycles is not None else [])
+        header = "timestep,neuron" + (",cycle" if r.spike_cycles is not None else "")
+        return "\n".join([header] + [",".join(map(str, row)) for row in zip(*(c.tolist() for c in cols))]) + "\n"
+
+    def save(self, out: "str | os.PathLike" = "out", *, extra: dict | None = None) -> list:
+        """Write report.json, spikes.csv, raster.png (and cycles.png with cycle data) into
+        ``out``, the files `neurocycle run --out` writes; returns the paths written."""
+        from pathlib import Path
+
+        from ._io import write_json, write_text
+        out = Path(out)
+        files = [write_json(out / "report.json", self.report(extra)), write_text(out / "spikes.csv", self.spikes_csv())]
+        self.plot_raster(out / "raster.png")
+        files.append(out / "raster.png")
+        if self.result.step_cycles is not None:
+            self.plot_step_cycles(out / "cycles.png")
+            files.append(out / "cycles.png")
+        return files
+
+    # -- plots (each returns the matplotlib Figure; with ``path`` it also writes a PNG) -------
+    def plot_raster(self, path=None, *, title: str | None = None):
+        """Spike raster with population boundaries and the firing rate underneath."""
+        from ._plots import plot_raster
+        return plot_raster(self.result, self.program.n_neurons, path,
+                           title=title or f"{self.spec.name} on {self.chip.name} ({self.backend})",
+                           pop_offsets=self.net.pop_offsets)
+
+    def plot_step_cycles(self, path=None):
+        """Cycles per timestep (needs a cycle-level backend)."""
+        from ._plots import plot_step_cycles
+        if self.result.step_cycles is None:
+            raise ConfigError("backend", "has no cycle information", self.backend,
+                              "simulate with backend='cycle' to get cycles per timestep")
+        return plot_step_cycles(self.result, path, clock_mhz=self.chip.clock_mhz)
+
+    def plot_core_heatmap(self, quantity: str = "spikes", path=None):
+        """A per-core quantity drawn on the mesh: 'spikes', a per-core/per-router counter
+        (e.g. 'synaptic_ops', 'router_flits'), or a capacity ('neurons', 'synapse_words', ...)."""
+        from ._plots import plot_core_heatmap
+        usage = self.core_usage()
+        counters = {k: v for k, v in self.counters.items() if np.ndim(v) == 1}
+        if quantity == "spikes":
+            values = self.spikes_per_core()
+        elif quantity in counters:
+            values = np.asarray(counters[quantity])
+        elif quantity in usage:
+            values = usage[quantity]
+        else:
+            choices = list(dict.fromkeys(["spikes", *counters, *usage]))
+            raise ConfigError("quantity", "is not a per-core quantity of this run", quantity,
+                              f"use one of: {', '.join(choices)}"
+                              + ("" if counters else " (counters need backend='cycle')"))
+        return plot_core_heatmap(values, self.chip.mesh.width, self.chip.mesh.height, path,
+                                 title=f"{quantity} per core — {self.spec.name} on {self.chip.name}", label=quantity)
+
+
+class Spikes(NamedTuple):
+    """Spikes as two aligned arrays: ``steps`` (timestep) and ``neurons`` (neuron id)."""
+    steps: np.ndarray
+    neurons: np.ndarray
 
 
 def prepare(chip=None, network=None, *, steps: int = 100, seed: int | None = None,
