@@ -1,11 +1,12 @@
 """neurocycle.sim — what the chip *does*: networks, the compiler, the functional reference,
 the engine driver, reports and the CLI.
 """
-from ._api import BACKENDS, Run, prepare, simulate
+from ._api import BACKENDS, Run, Spikes, prepare, simulate
 from ._builder import NetworkBuilder
 from ._compiler import CompileOptions, compile_network
 from ._network import (LIF, InputGroup, LIFFixed, NetworkInstance, NetworkSpec, Population, Projection,
                        Stimulus, load_network, network_from_yaml_text)
+from ._nir import LayerQuantisation, NIRConversion, OutputMap, QuantisationReport, convert_nir, import_nir
 from ._program import PROFILE_FIELDS, ChipProgram
 from ._reference import effective_connectivity, run_reference
 from ._result import SimResult
@@ -15,5 +16,6 @@ __all__ = [
     "load_network", "network_from_yaml_text",
     "CompileOptions", "compile_network", "ChipProgram", "PROFILE_FIELDS",
     "run_reference", "effective_connectivity", "SimResult",
-    "simulate", "prepare", "Run", "BACKENDS",
+    "simulate", "prepare", "Run", "Spikes", "BACKENDS",
+    "import_nir", "convert_nir", "NIRConversion", "QuantisationReport", "LayerQuantisation", "OutputMap",
 ]
