@@ -1,1 +1,10 @@
-"""neurocycle.rtl — SystemVerilog sources of the reference chip (package data) and the helper that builds them."""
+"""neurocycle.rtl — the synthesizable SystemVerilog of the reference chip (``nc_*.sv``, shipped
+as package data) and the helper that builds it under Verilator from a chip config.
+
+cocotb is imported only when a build or a co-simulation runs, never by importing this package.
+"""
+from ._build import (CNT_BITS, DEFAULT_HOST_QUEUE_DEPTH, RTL_DIR, Build, RtlToolError, build, cache_root,
+                     chip_parameters, defs, rtl_sources, run_cocotb, setup_env, verilator_root)
+
+__all__ = ["RTL_DIR", "Build", "RtlToolError", "build", "cache_root", "chip_parameters", "defs", "rtl_sources",
+           "run_cocotb", "setup_env", "verilator_root", "DEFAULT_HOST_QUEUE_DEPTH", "CNT_BITS"]

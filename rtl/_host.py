@@ -1,0 +1,246 @@
+"""The host, in cocotb: drives ``nc_chip`` only through its host bus, as a host computer would.
+
+:class:`Host` writes the compiler's tables into the chip memories, initialises neuron state,
+queues each timestep's input flits for the host link, starts timesteps and reads back the
+spike trace, the cycle counter and the event counters. :func:`cosim_job` is the cocotb test
+that :mod:`neurocycle.sim._cosim` runs: it reads a job file (``NC_COSIM_JOB``), simulates
+every case in it and writes the results next to it. This module runs inside the simulator
+process; it imports numpy and cocotb only.
+"""
+from __future__ import annotations
+
+import os
+import pickle
+import time
+
+import numpy as np
+
+import cocotb
+from cocotb.clock import Clock
+from cocotb.triggers import FallingEdge, First, RisingEdge, Timer
+
+from ._build import defs
+
+CLOCK_NS = 10
+
+
+class Host:
+    """Bus master for ``nc_chip``. All bus operations start and end on a falling clock edge:
+    signals are driven there, the rising edge in between commits a write, and a combinational
+    read is sampled at the next falling edge."""
+
+    def __init__(self, dut):
+        self.dut = dut
+        self.d = defs()
+        self.ops = 0
+
+    async def start(self) -> None:
+        dut = self.dut
+        Clock(dut.clk, CLOCK_NS, unit="ns").start()
+        dut.bus_we.value = 0
+        dut.bus_tile.value = 0
+        dut.bus_sel.value = 0
+        dut.bus_index.value = 0
+        dut.bus_field.value = 0
+        dut.bus_wdata.value = 0
+        await self.reset()
+
+    async def reset(self) -> None:
+        self.dut.rst.value = 1
+        for _ in range(3):
+            await FallingEdge(self.dut.clk)
+        self.dut.rst.value = 0
+        await FallingEdge(self.dut.clk)
+
+    # -- bus ------------------------------------------------------------------------------
+    def _addr(self, tile: int, sel: int, index: int, field: int) -> None:
+        dut = self.dut
+        dut.bus_tile.value = tile
+        dut.bus_sel.value = sel
+        dut.bus_index.value = index
+        dut.bus_field.value = field
+
+    async def write(self, tile: int, sel: int, index: int, field: int, data: int) -> None:
+        self._addr(tile, sel, index, field)
+        self.dut.bus_wdata.value = int(data) & 0xFFFFFFFF
+        self.dut.bus_we.value = 1
+        await FallingEdge(self.dut.clk)
+        self.dut.bus_we.value = 0
+        self.ops += 1
+
+    async def write_many(self, ops) -> None:
+        """``ops``: iterable of (tile, sel, index, field, data); one clock each."""
+        dut = self.dut
+        dut.bus_we.value = 1
+        n = 0
+        for tile, sel, index, field, data in ops:
+            self._addr(tile, sel, index, field)
+            dut.bus_wdata.value = int(data) & 0xFFFFFFFF
+            await FallingEdge(dut.clk)
+            n += 1
+        dut.bus_we.value = 0
+        self.ops += n
+
+    async def read(self, tile: int, sel: int, index: int, field: int = 0, signed: bool = False) -> int:
+        self._addr(tile, sel, index, field)
+        await FallingEdge(self.dut.clk)
+        self.ops += 1
+        v = int(self.dut.bus_rdata.value)
+        return v - (1 << 64) if signed and v >> 63 else v
+
+    async def read_many(self, addrs) -> list[int]:
+        """Unsigned reads of (tile, sel, index, field) addresses, one clock each."""
+        out = []
+        for tile, sel, index, field in addrs:
+            self._addr(tile, sel, index, field)
+            await FallingEdge(self.dut.clk)
+            out.append(int(self.dut.bus_rdata.value))
+        self.ops += len(out)
+        return out
+
+    # -- chip-level helpers -------------------------------------------------------------------
+    async def chip_reg(self, index: int) -> int:
+        return await self.read(0, self.d["SEL_CHIP"], index)
+
+    async def params(self) -> dict[str, int]:
+        d = self.d
+        names = [k[len("PARAM_"):] for k in d if k.startswith("PARAM_") and k != "PARAM_COUNT"]
+        vals = await self.read_many([(0, d["SEL_CHIP"], d["CHIP_PARAM"] + d[f"PARAM_{n}"], 0) for n in names])
+        return dict(zip(names, vals))
+
+    async def run_step(self, flits, max_cycles: int) -> bool:
+        """Queue ``flits`` on the host link, START, wait until paused. False on timeout."""
+        d = self.d
+        await self.write_many([(0, d["SEL_HOSTQ"], i, 0, int(f)) for i, f in enumerate(flits)]
+                              + [(0, d["SEL_HOSTQ"], 0, 1, len(flits)), (0, d["SEL_CHIP"], d["CHIP_CTRL"], 0, 0)])
+        # the START edge has passed: paused is low until the barrier ends
+        done = RisingEdge(self.dut.paused)
+        got = await First(done, Timer(max(1, max_cycles) * CLOCK_NS, unit="ns"))
+        if got is not done:
+            return False
+        await FallingEdge(self.dut.clk)
+        return True
+
+    # -- program loading -----------------------------------------------------------------------
+    def program_writes(self, prog: dict):
+        """Every bus write that loads chip program ``prog`` (see :func:`case_from_program`) and
+        sets the initial state (u = v = ref = 0, both accumulator banks 0) of the placed neurons."""
+        d = self.d
+        n_cores = len(prog["core_neuron_offset"]) - 1
+        lanes = prog["syn_valid"].shape[1]
+        for k in range(n_cores):
+            p0, p1 = prog["core_profile_offset"][k], prog["core_profile_offset"][k + 1]
+            for p in range(p1 - p0):
+                for f, val in enumerate(prog["profile_table"][p0 + p]):
+                    yield (k, d["SEL_PROFILE"], p, f, int(val))
+            r0, r1 = prog["core_neuron_offset"][k], prog["core_neuron_offset"][k + 1]
+            for i in range(r1 - r0):
+                r = r0 + i
+                yield (k, d["SEL_NEURON"], i, d["NF_PROFILE"], int(prog["row_profile"][r]))
+                yield (k, d["SEL_NEURON"], i, d["NF_FO_BASE"], int(prog["row_fanout_base"][r]))
+                yield (k, d["SEL_NEURON"], i, d["NF_FO_LEN"], int(prog["row_fanout_len"][r]))
+                for f in ("NF_U", "NF_V", "NF_REF", "NF_ACC0", "NF_ACC1"):
+                    yield (k, d["SEL_NEURON"], i, d[f], 0)
+            yield (k, d["SEL_CORE"], d["CORE_N_USED"], 0, int(r1 - r0))
+            a0, a1 = prog["core_axon_offset"][k], prog["core_axon_offset"][k + 1]
+            for a in range(a1 - a0):
+                yield (k, d["SEL_AXON"], a, 0, int(prog["axon_base"][a0 + a]))
+                yield (k, d["SEL_AXON"], a, 1, int(prog["axon_len"][a0 + a]))
+            w0, w1 = prog["core_word_offset"][k], prog["core_word_offset"][k + 1]
+            for w in range(w1 - w0):
+                for lane in range(lanes):
+                    valid = int(prog["syn_valid"][w0 + w, lane])
+                    yield (k, d["SEL_SYN"], w, 2 * lane, int(prog["syn_weight"][w0 + w, lane]))
+                    yield (k, d["SEL_SYN"], w, 2 * lane + 1, (valid << 31) | int(prog["syn_target"][w0 + w, lane]))
+            f0, f1 = prog["core_fanout_offset"][k], prog["core_fanout_offset"][k + 1]
+            for e in range(f1 - f0):
+                yield (k, d["SEL_FANOUT"], e, 0, int(prog["fanout_flit"][f0 + e]))
+
+    async def read_trace(self, n_cores: int) -> list[tuple[int, int, int]]:
+        """(core, local neuron, cycle) of every spike of the timestep just finished."""
+        d = self.d
+        counts = await self.read_many([(k, d["SEL_CORE"], d["CORE_TRACE_COUNT"], 0) for k in range(n_cores)])
+        addrs = []
+        for k, c in enumerate(counts):
+            for j in range(c):
+                addrs += [(k, d["SEL_TRACE"], j, 0), (k, d["SEL_TRACE"], j, 1)]
+        vals = await self.read_many(addrs)
+        out, i = [], 0
+        for k, c in enumerate(counts):
+            for _ in range(c):
+                out.append((k, vals[i], vals[i + 1]))
+                i += 2
+        return out
+
+    async def read_counters(self, n_cores: int, core_counters, router_counters) -> dict:
+        """Every event counter and detail array, as plain lists."""
+        d = self.d
+        cc = await self.read_many([(k, d["SEL_CORE"], d["CORE_CNT"] + j, 0)
+                                   for k in range(n_cores) for j in range(len(core_counters))])
+        rt_idx = {"router_flits": d["RT_FLITS"], "link_flits": d["RT_LINK_FLITS"],
+                  "router_blocked_cycles": d["RT_BLOCKED"]}
+        rc = await self.read_many([(k, d["SEL_ROUTER"], rt_idx[name], 0)
+                                   for k in range(n_cores) for name in router_counters])
+        det = await self.read_many([(k, d["SEL_ROUTER"], base + p, 0) for k in range(n_cores)
+                                    for base in (d["RT_PORT_FLITS"], d["RT_PORT_BLOCKED"], d["RT_FIFO_MAX"])
+                                    for p in range(5)])
+        cfmax = await self.read_many([(k, d["SEL_CORE"], d["CORE_FIFO_MAX"], 0) for k in range(n_cores)])
+        chip = {"host_flits": await self.chip_reg(d["CHIP_HOST_FLITS"]),
+                "barriers": await self.chip_reg(d["CHIP_BARRIERS"]),
+                "cycles": await self.chip_reg(d["CHIP_CYCLE"])}
+        nc, nr = len(core_counters), len(router_counters)
+        counters = {name: [cc[k * nc + j] for k in range(n_cores)] for j, name in enumerate(core_counters)}
+        counters.update({name: [rc[k * nr + j] for k in range(n_cores)] for j, name in enumerate(router_counters)})
+        counters.update(chip)
+        det = np.asarray(det, dtype=np.int64).reshape(n_cores, 3, 5)
+        detail = {"link_flits_port": det[:, 0, :], "blocked_cycles_port": det[:, 1, :],
+                  "fifo_max_occupancy": np.concatenate([det[:, 2, :], np.asarray(cfmax, np.int64)[:, None]], axis=1)}
+        return {"counters": counters, "detail": detail}
+
+
+async def run_case(host: Host, case: dict) -> dict:
+    """Reset, load, run every timestep of one case; returns raw results (see sim/_cosim.py)."""
+    await host.reset()
+    params = await host.params()
+    want = case["parameters"]
+    bad = {k: (want[k], params.get(k)) for k in want if params.get(k) != want[k]}
+    if bad:
+        raise AssertionError(f"elaborated parameters differ from the chip config: {bad}")
+    t0 = time.perf_counter()
+    await host.write_many(host.program_writes(case["program"]))
+    load_s = time.perf_counter() - t0
+    n_cores = len(case["program"]["core_neuron_offset"]) - 1
+    T = [await host.chip_reg(host.d["CHIP_CYCLE"])]
+    spikes: list[tuple[int, int, int, int]] = []   # (step, core, local neuron, cycle)
+    timeout_step = None
+    t1 = time.perf_counter()
+    for t, flits in enumerate(case["step_flits"]):
+        if not await host.run_step(flits, case["max_cycles"]):
+            timeout_step = t
+            break
+        for k, n, c in await host.read_trace(n_cores):
+            spikes.append((t, k, n, c))
+        T.append(await host.chip_reg(host.d["CHIP_CYCLE"]))
+        if case.get("progress"):
+            cocotb.log.info("timestep %d done at cycle %d", t, T[-1])
+    run_s = time.perf_counter() - t1
+    out = {"T": T, "spikes": spikes, "timeout_step": timeout_step, "load_s": load_s, "run_s": run_s}
+    if timeout_step is None:
+        out.update(await host.read_counters(n_cores, case["core_counters"], case["router_counters"]))
+    return out
+
+
+@cocotb.test()
+async def cosim_job(dut):
+    """Run every case of the job file named by NC_COSIM_JOB; results go to NC_COSIM_OUT."""
+    with open(os.environ["NC_COSIM_JOB"], "rb") as fh:
+        job = pickle.load(fh)
+    host = Host(dut)
+    await host.start()
+    results = []
+    for case in job["cases"]:
+        results.append(await run_case(host, case))
+    tmp = os.environ["NC_COSIM_OUT"] + ".tmp"
+    with open(tmp, "wb") as fh:
+        pickle.dump({"results": results, "bus_ops": host.ops}, fh)
+    os.replace(tmp, os.environ["NC_COSIM_OUT"])

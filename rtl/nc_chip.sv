@@ -1,0 +1,223 @@
+// nc_chip: the W x H chip top — tiles, mesh wiring, host link, timestep controller, host bus.
+//
+// Tile (x, y) is core k = y*MESH_W + x; x grows east, y grows south (north of (x,y) is
+// (x,y-1)). Output E of (x,y) drives input W of (x+1,y); W -> E of (x-1,y); N -> S of
+// (x,y-1); S -> N of (x,y+1). Outputs that leave the mesh see a permanently full downstream
+// (XY routing never uses them for flits addressed to the mesh). The West input of tile
+// (0, HOST_ROW) is the host link.
+//
+// Host bus (see nc_defs.svh and docs/rtl.md): address {bus_tile, bus_sel, bus_index,
+// bus_field}; bus_we writes bus_wdata at the clock edge; bus_rdata is a combinational read.
+// Program loading, initial state, the per-timestep input queue, START, and all read-back
+// (spike trace, counters, status) go through it.
+//
+// Every parameter is generated from neurocycle.hw.ChipConfig by neurocycle.rtl._build
+// (widths from ChipConfig.derived) and checked here at elaboration; the host reads them back
+// through NC_CHIP_PARAM. Defaults = configs/chips/tiny-2x2.yaml, for lint and unit tests.
+`include "nc_defs.svh"
+module nc_chip #(
+  parameter int MESH_W            = 2,     // mesh.width
+  parameter int MESH_H            = 2,     // mesh.height
+  parameter int HOST_ROW          = 0,     // host.row
+  parameter int NEURONS           = 16,    // core.neurons
+  parameter int AXONS             = 32,    // core.axons
+  parameter int SYN_WORDS         = 256,   // core.synapse_words
+  parameter int LANES             = 1,     // core.synapse_lanes
+  parameter int FANOUT_ENTRIES    = 64,    // core.fanout_entries
+  parameter int PROFILES          = 4,     // core.profiles
+  parameter int CORE_FIFO_DEPTH   = 2,     // core.fifo_depth
+  parameter int ROUTER_FIFO_DEPTH = 2,     // router.fifo_depth
+  parameter int WEIGHT_BITS       = 6,     // bits.weight
+  parameter int STATE_BITS        = 12,    // bits.state
+  parameter int ACC_BITS          = 14,    // bits.accumulator
+  parameter int REF_BITS          = 3,     // bits.refractory
+  parameter int BARRIER_CYCLES    = 2,     // barrier_cycles
+  parameter int HOST_QUEUE_DEPTH  = 1024,  // host-side input queue (flits per timestep)
+  parameter int CNT_BITS          = 48,    // event counter width
+  // widths, from ChipConfig.derived
+  parameter int X_BITS            = 1,
+  parameter int Y_BITS            = 1,
+  parameter int AXON_BITS         = 5,
+  parameter int FLIT_BITS         = 7,
+  parameter int NEURON_BITS       = 4,
+  parameter int PROFILE_BITS      = 2,
+  parameter int WORD_ADDR_BITS    = 8,
+  parameter int LEN_BITS          = 9,
+  parameter int FANOUT_ADDR_BITS  = 6,
+  parameter int FANOUT_LEN_BITS   = 7
+) (
+  input  logic        clk,
+  input  logic        rst,
+  input  logic        bus_we,
+  input  logic [15:0] bus_tile,
+  input  logic [3:0]  bus_sel,
+  input  logic [31:0] bus_index,
+  input  logic [7:0]  bus_field,
+  input  logic [31:0] bus_wdata,
+  output logic [63:0] bus_rdata,
+  output logic        paused      // between timesteps: the host may read, load and START
+);
+  localparam int NT       = MESH_W * MESH_H;
+  localparam int OCC_BITS = 7;     // FIFO occupancy (depth <= 64)
+  localparam int TB       = (NT > 1) ? $clog2(NT) : 1;
+
+  if (MESH_W < 1 || MESH_W > 64 || MESH_H < 1 || MESH_H > 64) begin : g_bad_mesh
+    $fatal(1, "nc_chip: mesh %0dx%0d must be within 1..64 x 1..64", MESH_W, MESH_H);
+  end
+  if (HOST_ROW < 0 || HOST_ROW >= MESH_H) begin : g_bad_host
+    $fatal(1, "nc_chip: HOST_ROW=%0d is outside the mesh (height %0d)", HOST_ROW, MESH_H);
+  end
+  if ((1 << X_BITS) < MESH_W || (1 << Y_BITS) < MESH_H) begin : g_bad_xy
+    $fatal(1, "nc_chip: X_BITS=%0d/Y_BITS=%0d cannot address a %0dx%0d mesh", X_BITS, Y_BITS, MESH_W, MESH_H);
+  end
+  if (FLIT_BITS != X_BITS + Y_BITS + AXON_BITS) begin : g_bad_flit
+    $fatal(1, "nc_chip: FLIT_BITS=%0d != X_BITS+Y_BITS+AXON_BITS", FLIT_BITS);
+  end
+  if (CORE_FIFO_DEPTH < 1 || CORE_FIFO_DEPTH > 64 || ROUTER_FIFO_DEPTH < 1 || ROUTER_FIFO_DEPTH > 64)
+  begin : g_bad_fifo
+    $fatal(1, "nc_chip: FIFO depths (core %0d, router %0d) must be 1..64", CORE_FIFO_DEPTH, ROUTER_FIFO_DEPTH);
+  end
+  if (CNT_BITS < 16 || CNT_BITS > 64) begin : g_bad_cnt
+    $fatal(1, "nc_chip: CNT_BITS=%0d must be 16..64", CNT_BITS);
+  end
+
+  // ---- controller ---------------------------------------------------------------------------
+  logic                start, swap, run, all_quiet, start_cmd;
+  logic [1:0]          ctrl_state;
+  logic [CNT_BITS-1:0] cycle, barriers;
+
+  assign start_cmd = bus_we && bus_sel == 4'(`NC_SEL_CHIP) && bus_index == 32'(`NC_CHIP_CTRL);
+
+  nc_ctrl #(.BARRIER_CYCLES(BARRIER_CYCLES), .CNT_BITS(CNT_BITS)) u_ctrl (
+    .clk, .rst, .start_cmd, .all_quiet, .start, .swap, .run, .paused, .state(ctrl_state),
+    .cycle, .barriers
+  );
+
+  // ---- host link ----------------------------------------------------------------------------
+  logic                 host_push, host_full, host_done;
+  logic [FLIT_BITS-1:0] host_flit;
+  logic [31:0]          host_count;
+  logic [CNT_BITS-1:0]  host_flits;
+
+  nc_host_link #(.QUEUE_DEPTH(HOST_QUEUE_DEPTH), .FLIT_BITS(FLIT_BITS), .CNT_BITS(CNT_BITS)) u_host (
+    .clk, .rst,
+    .q_we(bus_we && bus_sel == 4'(`NC_SEL_HOSTQ) && bus_field == 8'd0), .q_index(bus_index),
+    .count_we(bus_we && bus_sel == 4'(`NC_SEL_HOSTQ) && bus_field == 8'd1 && bus_index == '0),
+    .wdata(bus_wdata), .count_rd(host_count),
+    .start, .run, .push(host_push), .flit(host_flit), .full(host_full), .done(host_done),
+    .cnt_host_flits(host_flits)
+  );
+
+  // ---- tiles and mesh wiring ----------------------------------------------------------------
+  logic [4:0]                t_in_push  [NT];
+  logic [4:0][FLIT_BITS-1:0] t_in_flit  [NT];
+  logic [4:0]                t_in_full  [NT];
+  logic [4:0]                t_out_push [NT];
+  logic [4:0][FLIT_BITS-1:0] t_out_flit [NT];
+  logic [4:0]                t_out_full [NT];
+  logic [NT-1:0]             t_quiet;
+  logic [63:0]               t_rdata    [NT];
+
+  for (genvar y = 0; y < MESH_H; y++) begin : g_row
+    for (genvar x = 0; x < MESH_W; x++) begin : g_col
+      localparam int K = y * MESH_W + x;
+      logic                 n_push, e_push, s_push, w_push;   // into this tile's input port
+      logic [FLIT_BITS-1:0] n_flit, e_flit, s_flit, w_flit;
+      logic                 n_full, e_full, s_full, w_full;   // downstream of this tile's output
+
+      if (y > 0) begin : g_n
+        assign n_push = t_out_push[K - MESH_W][`NC_PORT_S];
+        assign n_flit = t_out_flit[K - MESH_W][`NC_PORT_S];
+        assign n_full = t_in_full[K - MESH_W][`NC_PORT_S];
+      end else begin : g_n_edge
+        assign n_push = 1'b0;
+        assign n_flit = '0;
+        assign n_full = 1'b1;
+      end
+      if (x < MESH_W - 1) begin : g_e
+        assign e_push = t_out_push[K + 1][`NC_PORT_W];
+        assign e_flit = t_out_flit[K + 1][`NC_PORT_W];
+        assign e_full = t_in_full[K + 1][`NC_PORT_W];
+      end else begin : g_e_edge
+        assign e_push = 1'b0;
+        assign e_flit = '0;
+        assign e_full = 1'b1;
+      end
+      if (y < MESH_H - 1) begin : g_s
+        assign s_push = t_out_push[K + MESH_W][`NC_PORT_N];
+        assign s_flit = t_out_flit[K + MESH_W][`NC_PORT_N];
+        assign s_full = t_in_full[K + MESH_W][`NC_PORT_N];
+      end else begin : g_s_edge
+        assign s_push = 1'b0;
+        assign s_flit = '0;
+        assign s_full = 1'b1;
+      end
+      if (x > 0) begin : g_w
+        assign w_push = t_out_push[K - 1][`NC_PORT_E];
+        assign w_flit = t_out_flit[K - 1][`NC_PORT_E];
+        assign w_full = t_in_full[K - 1][`NC_PORT_E];
+      end else if (y == HOST_ROW) begin : g_w_host
+        assign w_push = host_push;
+        assign w_flit = host_flit;
+        assign w_full = 1'b1;
+        assign host_full = t_in_full[K][`NC_PORT_W];
+      end else begin : g_w_edge
+        assign w_push = 1'b0;
+        assign w_flit = '0;
+        assign w_full = 1'b1;
+      end
+
+      assign t_in_push[K]  = {w_push, s_push, e_push, n_push, 1'b0};
+      assign t_in_flit[K]  = {w_flit, s_flit, e_flit, n_flit, FLIT_BITS'(0)};
+      assign t_out_full[K] = {w_full, s_full, e_full, n_full, 1'b0};
+
+      nc_tile #(
+        .X(x), .Y(y), .X_BITS(X_BITS), .Y_BITS(Y_BITS), .ROUTER_FIFO_DEPTH(ROUTER_FIFO_DEPTH),
+        .NEURONS(NEURONS), .AXONS(AXONS), .SYN_WORDS(SYN_WORDS), .LANES(LANES),
+        .FANOUT_ENTRIES(FANOUT_ENTRIES), .PROFILES(PROFILES), .CORE_FIFO_DEPTH(CORE_FIFO_DEPTH),
+        .WEIGHT_BITS(WEIGHT_BITS), .STATE_BITS(STATE_BITS), .ACC_BITS(ACC_BITS), .REF_BITS(REF_BITS),
+        .AXON_BITS(AXON_BITS), .FLIT_BITS(FLIT_BITS), .NEURON_BITS(NEURON_BITS),
+        .PROFILE_BITS(PROFILE_BITS), .WORD_ADDR_BITS(WORD_ADDR_BITS), .LEN_BITS(LEN_BITS),
+        .FANOUT_ADDR_BITS(FANOUT_ADDR_BITS), .FANOUT_LEN_BITS(FANOUT_LEN_BITS),
+        .CNT_BITS(CNT_BITS), .OCC_BITS(OCC_BITS)
+      ) u_tile (
+        .clk, .rst,
+        .bus_we(bus_we && bus_sel >= 4'(`NC_SEL_PROFILE) && bus_tile == 16'(K)),
+        .bus_sel, .bus_index, .bus_field, .bus_wdata, .bus_rdata(t_rdata[K]),
+        .start, .swap, .cycle,
+        .in_push(t_in_push[K]), .in_flit(t_in_flit[K]), .in_full(t_in_full[K]),
+        .out_push(t_out_push[K]), .out_flit(t_out_flit[K]), .out_full(t_out_full[K]),
+        .quiet(t_quiet[K])
+      );
+    end
+  end
+
+  assign all_quiet = (&t_quiet) && host_done;
+
+  // ---- host bus read ------------------------------------------------------------------------
+  localparam int NP = `NC_PARAM_COUNT;
+  localparam logic [NP-1:0][31:0] PARAMS = {
+    32'(FANOUT_LEN_BITS), 32'(FANOUT_ADDR_BITS), 32'(LEN_BITS), 32'(WORD_ADDR_BITS), 32'(PROFILE_BITS),
+    32'(NEURON_BITS), 32'(FLIT_BITS), 32'(AXON_BITS), 32'(Y_BITS), 32'(X_BITS),
+    32'(CNT_BITS), 32'(HOST_QUEUE_DEPTH), 32'(BARRIER_CYCLES), 32'(REF_BITS), 32'(ACC_BITS),
+    32'(STATE_BITS), 32'(WEIGHT_BITS), 32'(ROUTER_FIFO_DEPTH), 32'(CORE_FIFO_DEPTH), 32'(PROFILES),
+    32'(FANOUT_ENTRIES), 32'(LANES), 32'(SYN_WORDS), 32'(AXONS), 32'(NEURONS),
+    32'(HOST_ROW), 32'(MESH_H), 32'(MESH_W)
+  };   // element k = parameter NC_PARAM_* k (listed from the last to the first)
+
+  always_comb begin
+    bus_rdata = '0;
+    if (bus_sel == 4'(`NC_SEL_CHIP)) begin
+      if (bus_index == 32'(`NC_CHIP_STATUS))     bus_rdata = 64'({ctrl_state, paused});
+      if (bus_index == 32'(`NC_CHIP_CYCLE))      bus_rdata = 64'(cycle);
+      if (bus_index == 32'(`NC_CHIP_HOST_FLITS)) bus_rdata = 64'(host_flits);
+      if (bus_index == 32'(`NC_CHIP_BARRIERS))   bus_rdata = 64'(barriers);
+      for (int k = 0; k < NP; k++)
+        if (bus_index == 32'(`NC_CHIP_PARAM + k)) bus_rdata = 64'(PARAMS[k]);
+    end else if (bus_sel == 4'(`NC_SEL_HOSTQ)) begin
+      if (bus_field == 8'd1) bus_rdata = 64'(host_count);
+    end else if (32'(bus_tile) < 32'(NT)) begin
+      bus_rdata = t_rdata[bus_tile[TB-1:0]];
+    end
+  end
+endmodule

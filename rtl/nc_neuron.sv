@@ -1,0 +1,89 @@
+// nc_neuron: the fixed-point CUBA LIF update, combinational (docs/microarchitecture.md §7).
+//
+//   sat(x)      = min(max(x, -2^(S-1)), 2^(S-1)-1)
+//   decay(x, d) = trunc(x * (4096 - d) / 4096)          (toward zero)
+//   u' = sat(decay(u, du) + I * 2^w_exp)
+//   ref > 0:  ref' = ref - 1, v' = v, no spike
+//   else:     v' = sat(decay(v, dv) + u' + bias); spike if v' >= vth -> v' = v_reset, ref' = refractory
+//                                                             else ref' = 0
+// Intermediates are IW bits wide, enough that nothing overflows before saturation:
+// |x * 4096| < 2^(S+11), |I << 7| < 2^(A+6), and each sum adds one bit.
+//
+// Parameters: STATE_BITS (S, u/v/bias/vth/v_reset), ACC_BITS (A, input I), REF_BITS.
+module nc_neuron #(
+  parameter int STATE_BITS = 16,
+  parameter int ACC_BITS   = 20,
+  parameter int REF_BITS   = 4
+) (
+  input  logic signed [STATE_BITS-1:0] u,
+  input  logic signed [STATE_BITS-1:0] v,
+  input  logic        [REF_BITS-1:0]   ref_cnt,
+  input  logic signed [ACC_BITS-1:0]   i_in,
+  input  logic        [11:0]           du,
+  input  logic        [11:0]           dv,
+  input  logic signed [STATE_BITS-1:0] bias,
+  input  logic signed [STATE_BITS-1:0] vth,
+  input  logic signed [STATE_BITS-1:0] v_reset,
+  input  logic        [REF_BITS-1:0]   refractory,
+  input  logic        [2:0]            w_exp,
+  output logic signed [STATE_BITS-1:0] u_next,
+  output logic signed [STATE_BITS-1:0] v_next,
+  output logic        [REF_BITS-1:0]   ref_next,
+  output logic                         spike,
+  output logic                         active      // (u', v', ref') != (u, v, ref)
+);
+  localparam int S  = STATE_BITS;
+  localparam int A  = ACC_BITS;
+  localparam int IW = ((S + 14) > (A + 8) ? (S + 14) : (A + 8)) + 2;
+
+  if (S < 4 || S > 32 || A < 4 || A > 32 || REF_BITS < 1 || REF_BITS > 8) begin : g_bad
+    $fatal(1, "nc_neuron: STATE_BITS=%0d ACC_BITS=%0d REF_BITS=%0d out of range", S, A, REF_BITS);
+  end
+
+  localparam logic signed [IW-1:0] SMAX = IW'((64'sd1 <<< (S - 1)) - 64'sd1);
+  localparam logic signed [IW-1:0] SMIN = IW'(-(64'sd1 <<< (S - 1)));
+
+  function automatic logic signed [IW-1:0] sext_s(input logic signed [S-1:0] x);
+    return $signed({{(IW - S){x[S-1]}}, x});
+  endfunction
+
+  function automatic logic signed [IW-1:0] decay(input logic signed [S-1:0] x, input logic [11:0] d);
+    logic signed [IW-1:0] m, prod, q;
+    m    = $signed(IW'(13'd4096 - {1'b0, d}));      // 1..4096, positive
+    prod = sext_s(x) * m;
+    q    = prod >>> 12;                              // floor
+    if (prod[IW-1] && prod[11:0] != 12'd0) q = q + IW'(1);   // -> toward zero
+    return q;
+  endfunction
+
+  function automatic logic signed [S-1:0] sat(input logic signed [IW-1:0] x);
+    if (x > SMAX) return SMAX[S-1:0];
+    if (x < SMIN) return SMIN[S-1:0];
+    return x[S-1:0];
+  endfunction
+
+  logic signed [IW-1:0] i_scaled, u_sum, v_sum;
+  logic signed [S-1:0]  v_int;
+
+  always_comb begin
+    i_scaled = $signed({{(IW - A){i_in[A-1]}}, i_in}) <<< w_exp;
+    u_sum    = decay(u, du) + i_scaled;
+    u_next   = sat(u_sum);
+    v_sum    = decay(v, dv) + sext_s(u_next) + sext_s(bias);
+    v_int    = sat(v_sum);
+    if (ref_cnt != '0) begin
+      spike    = 1'b0;
+      v_next   = v;
+      ref_next = ref_cnt - 1'b1;
+    end else if (v_int >= vth) begin
+      spike    = 1'b1;
+      v_next   = v_reset;
+      ref_next = refractory;
+    end else begin
+      spike    = 1'b0;
+      v_next   = v_int;
+      ref_next = '0;
+    end
+    active = (u_next != u) || (v_next != v) || (ref_next != ref_cnt);
+  end
+endmodule

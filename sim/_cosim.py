@@ -1,0 +1,371 @@
+"""Co-simulation: the chip program on the SystemVerilog RTL (Verilator + cocotb) vs the model.
+
+:func:`run_rtl` loads a :class:`ChipProgram` into ``nc_chip`` through the host bus (the way a
+host programs a chip), drives each timestep's input flits through the host link, and returns a
+:class:`SimResult` (backend ``"rtl"``) with spikes, spike cycles, cycles per timestep, every
+event counter and the per-port detail arrays — all read back through the host bus.
+:func:`compare` reports the first mismatch against the model as timestep, tile, cycle,
+field, expected, actual. :func:`cosim` does both for a chip + network; ``neurocycle cosim``
+is its command line (:func:`register`).
+"""
+from __future__ import annotations
+
+import os
+import pickle
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Sequence
+
+import numpy as np
+
+from neurocycle.hw import CHIP_COUNTERS, CORE_COUNTERS, COUNTER_BY_NAME, COUNTER_NAMES, PORT_NAMES, ROUTER_COUNTERS
+from neurocycle.hw import ConfigError
+
+from ._network import Stimulus
+from ._program import ChipProgram
+from ._result import SimResult
+
+__all__ = ["run_rtl", "run_rtl_many", "compare", "Mismatch", "cosim", "CosimReport", "rtl_case", "register"]
+
+DETAIL_FIELDS = ("link_flits_port", "blocked_cycles_port", "fifo_max_occupancy")
+_PROGRAM_ARRAYS = ("core_neuron_offset", "core_profile_offset", "profile_table", "row_profile", "row_fanout_base",
+                   "row_fanout_len", "core_axon_offset", "axon_base", "axon_len", "core_word_offset", "syn_valid",
+                   "syn_target", "syn_weight", "core_fanout_offset")
+
+
+# ----------------------------------------------------------------------------- jobs
+def host_flits_per_step(program: ChipProgram, stim: Stimulus) -> list[np.ndarray]:
+    """The host-link flits of every timestep, in push order (channel order, then fan-out order)."""
+    io = program.input_fanout_offset.astype(np.int64)
+    all_flits = program.flit(program.input_dst_x, program.input_dst_y, program.input_axon)
+    out = []
+    for t in range(stim.steps):
+        ch = np.asarray(stim.channels[stim.offsets[t]:stim.offsets[t + 1]], np.int64)
+        idx = [np.arange(io[c], io[c + 1]) for c in ch]
+        out.append(all_flits[np.concatenate(idx)] if idx else np.zeros(0, np.int64))
+    return out
+
+
+def _step_cycle_bound(program: ChipProgram, step_flits: Sequence[np.ndarray]) -> int:
+    """A generous per-timestep watchdog: far above any schedule the design can produce, so a
+    timeout can only mean a hang (a deadlock or a lost flit)."""
+    c = program.chip
+    hops = c.mesh.width + c.mesh.height
+    work = (program.n_rows + int(program.row_fanout_len.sum()) * hops
+            + max((len(f) for f in step_flits), default=0) * hops + int(program.axon_len.sum()))
+    return 10_000 + c.barrier_cycles + 50 * work
+
+
+def rtl_case(program: ChipProgram, stim: Stimulus, *, max_step_cycles: int | None = None) -> dict:
+    """Everything the cocotb host needs for one run, as plain numpy arrays (picklable)."""
+    from neurocycle.rtl import chip_parameters
+
+    prog = {k: np.asarray(getattr(program, k)) for k in _PROGRAM_ARRAYS}
+    prog["fanout_flit"] = program.flit(program.fanout_dst_x, program.fanout_dst_y, program.fanout_axon)
+    step_flits = host_flits_per_step(program, stim)
+    need = max((len(f) for f in step_flits), default=0)
+    return {"program": prog, "step_flits": [f.astype(np.int64) for f in step_flits],
+            "parameters": chip_parameters(program.chip, _queue_depth(need)),
+            "max_cycles": int(max_step_cycles or _step_cycle_bound(program, step_flits)),
+            "core_counters": list(CORE_COUNTERS), "router_counters": list(ROUTER_COUNTERS)}
+
+
+def _queue_depth(need: int) -> int:
+    """Host queue size of the build: the default, or the next power of two that holds a timestep."""
+    from neurocycle.rtl import DEFAULT_HOST_QUEUE_DEPTH
+
+    q = DEFAULT_HOST_QUEUE_DEPTH
+    while q < need:
+        q *= 2
+    return q
+
+
+def _to_result(program: ChipProgram, steps: int, raw: dict, wall_s: float) -> SimResult:
+    nlo = program.core_neuron_offset.astype(np.int64)
+    sp = np.asarray(raw["spikes"], np.int64).reshape(-1, 4)   # step, core, local neuron, cycle
+    rows = nlo[sp[:, 1]] + sp[:, 2]
+    gids = program.row_gid[rows].astype(np.int64)
+    order = np.lexsort((gids, sp[:, 0]))
+    T = np.asarray(raw["T"], np.int64)
+    res = SimResult(backend="rtl", steps=steps, spike_steps=sp[order, 0], spike_neurons=gids[order],
+                    spike_cycles=sp[order, 3], step_cycles=np.diff(T), wall_s=wall_s)
+    if raw.get("counters") is not None:
+        res.counters = {}
+        for name in COUNTER_NAMES:
+            v = np.asarray(raw["counters"][name], np.int64)
+            res.counters[name] = v if COUNTER_BY_NAME[name].scope != "chip" else np.array(int(v), np.int64)
+        res.detail = {k: np.asarray(v, np.int64) for k, v in raw["detail"].items()}
+    res.rtl_timeout_step = raw.get("timeout_step")          # type: ignore[attr-defined]
+    res.rtl_load_s = raw.get("load_s", 0.0)                 # type: ignore[attr-defined]
+    res.rtl_run_s = raw.get("run_s", 0.0)                   # type: ignore[attr-defined]
+    return res
+
+
+def run_rtl_many(cases: Sequence[tuple[ChipProgram, Stimulus]], *, waves: bool = False,
+                 work_dir: str | os.PathLike | None = None, keep: bool = False,
+                 max_step_cycles: int | None = None) -> list[SimResult]:
+    """Run several programs of the same chip in one simulator process (one build, one start-up).
+
+    ``waves`` writes ``dump.vcd`` into ``work_dir``. Returned results carry the RTL wall time
+    split into ``rtl_load_s`` (program loading) and ``rtl_run_s`` (timesteps + read-back)."""
+    from neurocycle.rtl import build, run_cocotb
+
+    if not cases:
+        return []
+    jobs = [rtl_case(p, s, max_step_cycles=max_step_cycles) for p, s in cases]
+    params = jobs[0]["parameters"]
+    for j in jobs[1:]:
+        q = max(params["HOST_QUEUE_DEPTH"], j["parameters"]["HOST_QUEUE_DEPTH"])
+        if {**j["parameters"], "HOST_QUEUE_DEPTH": q} != {**params, "HOST_QUEUE_DEPTH": q}:
+            raise ConfigError("cases", "must all use the same chip config (one RTL build)", "mixed chips",
+                              "group the cases by chip and call run_rtl_many once per chip")
+        params["HOST_QUEUE_DEPTH"] = q
+    for j in jobs:
+        j["parameters"] = params
+    b = build("nc_chip", params, waves=waves)
+    own = work_dir is None
+    wd = Path(tempfile.mkdtemp(prefix="nc-cosim-")) if own else Path(work_dir)
+    wd.mkdir(parents=True, exist_ok=True)
+    try:
+        job_file, out_file = wd / "job.pkl", wd / "result.pkl"
+        with open(job_file, "wb") as fh:
+            pickle.dump({"cases": jobs}, fh)
+        t0 = time.perf_counter()
+        run_cocotb(b, "neurocycle.rtl._host", test_dir=wd, waves=waves, log_file=wd / "sim.log",
+                   extra_env={"NC_COSIM_JOB": str(job_file), "NC_COSIM_OUT": str(out_file)})
+        wall = time.perf_counter() - t0
+        with open(out_file, "rb") as fh:
+            raw = pickle.load(fh)
+    finally:
+        if own and not keep and not waves:
+            shutil.rmtree(wd, ignore_errors=True)
+    return [_to_result(p, s.steps, r, wall / len(cases)) for (p, s), r in zip(cases, raw["results"])]
+
+
+def run_rtl(program: ChipProgram, stim: Stimulus, progress: Callable[[int], None] | None = None, *,
+            waves: bool = False, work_dir: str | os.PathLike | None = None,
+            max_step_cycles: int | None = None) -> SimResult:
+    """Simulate ``program`` on the RTL for ``stim.steps`` timesteps (a backend like run_cycle)."""
+    res = run_rtl_many([(program, stim)], waves=waves, work_dir=work_dir, max_step_cycles=max_step_cycles)[0]
+    if progress is not None:
+        for t in range(stim.steps):
+            progress(t)
+    return res
+
+
+# ----------------------------------------------------------------------------- comparison
+@dataclass(frozen=True)
+class Mismatch:
+    """The first disagreement between the model (expected) and the RTL (actual)."""
+    timestep: int | None
+    tile: int | None
+    cycle: int | None
+    field: str
+    expected: object
+    actual: object
+    width: int = 0          # mesh width, to print tile coordinates
+
+    def __str__(self) -> str:
+        where = []
+        if self.timestep is not None:
+            where.append(f"timestep {self.timestep}")
+        if self.tile is not None:
+            w = max(1, self.width)
+            where.append(f"tile {self.tile} (x={self.tile % w}, y={self.tile // w})")
+        if self.cycle is not None:
+            where.append(f"cycle {self.cycle}")
+        return (f"{', '.join(where) or 'run'}: field {self.field}: expected {self.expected}, "
+                f"actual {self.actual}")
+
+
+def compare(expected: SimResult, actual: SimResult, program: ChipProgram) -> Mismatch | None:
+    """First mismatch in time order (spikes of a timestep by cycle, then its length), then counters.
+
+    Exact everywhere; if ``expected`` has no cycles (functional reference) only spikes are compared."""
+    W = program.chip.mesh.width
+    core_of_gid = np.repeat(np.arange(program.n_cores), np.diff(program.core_neuron_offset))[program.gid_row]
+    cyc_e = expected.spike_cycles is not None and actual.spike_cycles is not None
+    timeout = getattr(actual, "rtl_timeout_step", None)
+    steps = min(expected.steps, actual.steps)
+    T0 = 0
+    for t in range(steps):
+        if timeout is not None and t == timeout:
+            exp_len = int(expected.step_cycles[t]) if expected.step_cycles is not None else "a finished timestep"
+            return Mismatch(t, None, T0, "step_cycles", exp_len, "no quiescence (watchdog)", W)
+        e_sel = expected.spike_steps == t
+        a_sel = actual.spike_steps == t
+        e = dict(zip(expected.spike_neurons[e_sel].tolist(),
+                     expected.spike_cycles[e_sel].tolist() if cyc_e else [None] * int(e_sel.sum())))
+        a = dict(zip(actual.spike_neurons[a_sel].tolist(),
+                     actual.spike_cycles[a_sel].tolist() if cyc_e else [None] * int(a_sel.sum())))
+        bad = []
+        for g in set(e) | set(a):
+            if g not in a:
+                bad.append((e[g], g, "spike", f"neuron {g} fires", "no spike"))
+            elif g not in e:
+                bad.append((a[g], g, "spike", "no spike", f"neuron {g} fires"))
+            elif e[g] != a[g]:
+                bad.append((min(e[g], a[g]), g, "spike_cycle", f"neuron {g} at {e[g]}", f"neuron {g} at {a[g]}"))
+        if bad:
+            c, g, fld, ev, av = min(bad, key=lambda b: (b[0] if b[0] is not None else -1, b[1]))
+            return Mismatch(t, int(core_of_gid[g]), c, fld, ev, av, W)
+        if expected.step_cycles is not None and actual.step_cycles is not None:
+            ec, ac = int(expected.step_cycles[t]), int(actual.step_cycles[t])
+            if ec != ac:
+                return Mismatch(t, None, T0 + min(ec, ac), "step_cycles", ec, ac, W)
+            T0 += ec
+    if expected.steps != actual.steps:
+        return Mismatch(None, None, None, "steps", expected.steps, actual.steps, W)
+    if expected.counters is None or actual.counters is None:
+        return None
+    for name in COUNTER_NAMES:
+        ev, av = np.asarray(expected.counters[name]), np.asarray(actual.counters.get(name, -1))
+        if name in CHIP_COUNTERS:
+            if int(ev) != int(av):
+                return Mismatch(None, None, None, name, int(ev), int(av), W)
+            continue
+        if ev.shape != av.shape:
+            return Mismatch(None, None, None, name, f"shape {ev.shape}", f"shape {av.shape}", W)
+        diff = np.flatnonzero(ev != av)
+        if diff.size:
+            k = int(diff[0])
+            return Mismatch(None, k, None, name, int(ev[k]), int(av[k]), W)
+    for name in DETAIL_FIELDS:
+        if name not in expected.detail:
+            continue
+        ev, av = np.asarray(expected.detail[name]), np.asarray(actual.detail.get(name, np.zeros(0)))
+        if ev.shape != av.shape:
+            return Mismatch(None, None, None, name, f"shape {ev.shape}", f"shape {av.shape}", W)
+        diff = np.argwhere(ev != av)
+        if diff.size:
+            k, port = (int(v) for v in diff[0])
+            label = PORT_NAMES[port] if port < 5 else "core"
+            return Mismatch(None, k, None, f"{name}[{label}]", int(ev[k, port]), int(av[k, port]), W)
+    return None
+
+
+# ----------------------------------------------------------------------------- cosim
+@dataclass
+class CosimReport:
+    chip_name: str
+    network_name: str
+    steps: int
+    model: SimResult
+    rtl: SimResult
+    mismatch: Mismatch | None
+    model_backend: str
+    build_s: float
+    build_cached: bool
+    fields_compared: list[str] = field(default_factory=list)
+
+    @property
+    def agree(self) -> bool:
+        return self.mismatch is None
+
+
+def model_backend():
+    """(name, run function) of the model the RTL is checked against: the cycle model if built,
+    else the functional reference (spikes only)."""
+    try:
+        from ._engine import run_cycle
+        return "cycle", run_cycle
+    except ImportError:   # the Cython engine is not built: spikes only
+        from ._reference import run_reference
+        return "reference", run_reference
+
+
+def cosim(chip=None, network=None, *, steps: int = 20, seed: int | None = None, waves: bool = False,
+          work_dir: str | os.PathLike | None = None, options=None) -> CosimReport:
+    """Compile ``network`` onto ``chip``, run the model and the RTL, compare them exactly."""
+    from neurocycle.rtl import build
+
+    from ._api import prepare
+
+    chip_cfg, spec, net, program, stim, seed = prepare(chip, network, steps=steps, seed=seed, options=options)
+    name, run_model = model_backend()
+    model = run_model(program, stim)
+    case = rtl_case(program, stim)
+    b = build("nc_chip", case["parameters"], waves=waves)
+    rtl = run_rtl(program, stim, waves=waves, work_dir=work_dir)
+    mm = compare(model, rtl, program)
+    fields = ["spikes"] + (["spike_cycles", "step_cycles", *COUNTER_NAMES, *DETAIL_FIELDS]
+                           if model.step_cycles is not None else [])
+    return CosimReport(chip_name=chip_cfg.name, network_name=spec.name, steps=steps, model=model, rtl=rtl,
+                       mismatch=mm, model_backend=name, build_s=b.seconds, build_cached=b.cached,
+                       fields_compared=fields)
+
+
+# ----------------------------------------------------------------------------- CLI
+def _cmd_cosim(args) -> int:
+    from rich.console import Console
+    from rich.table import Table
+
+    from ._compiler import CompileOptions
+
+    console = Console(highlight=False)
+    out = Path(args.out) if args.out else None
+    wd = None
+    if args.waves:
+        wd = (out or Path(".")) / "cosim-waves"
+    opts = CompileOptions(placement=args.placement, neurons_per_core=args.neurons_per_core)
+    with console.status("building the RTL (cached per chip config) and co-simulating ..."):
+        rep = cosim(args.chip, args.network, steps=args.steps, seed=args.seed, waves=args.waves, work_dir=wd,
+                    options=opts)
+    m, r = rep.model, rep.rtl
+    t = Table(title=f"neurocycle cosim — {rep.network_name} on {rep.chip_name}", show_header=True)
+    t.add_column("")
+    t.add_column(f"model ({rep.model_backend})", justify="right")
+    t.add_column("RTL (Verilator)", justify="right")
+    t.add_row("timesteps", str(m.steps), str(r.steps))
+    t.add_row("spikes", f"{m.n_spikes:,}", f"{r.n_spikes:,}")
+    if m.step_cycles is not None:
+        t.add_row("cycles", f"{m.total_cycles:,}", f"{r.total_cycles:,}")
+    if m.counters is not None and r.counters is not None:
+        for name in ("synaptic_ops", "router_flits", "router_blocked_cycles"):
+            t.add_row(name, f"{int(np.sum(m.counters[name])):,}", f"{int(np.sum(r.counters[name])):,}")
+    t.add_row("wall time", f"{m.wall_s:.3f} s", f"{r.wall_s:.2f} s")
+    if r.total_cycles:
+        t.add_row("RTL speed", "", f"{r.total_cycles / max(r.rtl_run_s, 1e-9):,.0f} cycles/s")
+    console.print(t)
+    console.print(f"RTL build: {'cached' if rep.build_cached else f'{rep.build_s:.1f} s'}")
+    if wd is not None:
+        console.print(f"waveform: {wd / 'dump.vcd'}")
+    if out is not None:
+        from ._io import write_json
+        write_json(out / "cosim.json", {
+            "chip": rep.chip_name, "network": rep.network_name, "steps": rep.steps, "agree": rep.agree,
+            "model_backend": rep.model_backend, "fields_compared": rep.fields_compared,
+            "mismatch": None if rep.mismatch is None else {
+                "timestep": rep.mismatch.timestep, "tile": rep.mismatch.tile, "cycle": rep.mismatch.cycle,
+                "field": rep.mismatch.field, "expected": str(rep.mismatch.expected),
+                "actual": str(rep.mismatch.actual)},
+            "model_wall_s": m.wall_s, "rtl_wall_s": r.wall_s, "cycles": r.total_cycles})
+    if rep.agree:
+        what = ("spikes, spike cycles, cycles per timestep, all event counters and per-port detail"
+                if rep.model_backend == "cycle" else "spikes (functional reference; cycle model not built)")
+        console.print(f"[green]AGREE[/]: RTL and {rep.model_backend} model identical on {what}")
+        return 0
+    console.print(f"[red]MISMATCH[/] (first): {rep.mismatch}")
+    return 1
+
+
+def register(sub) -> None:
+    p = sub.add_parser("cosim", help="co-simulate the RTL (Verilator) against the cycle model",
+                       description="Build the SystemVerilog chip for CHIP (cached per parameter set), load the "
+                                   "compiled NETWORK through the host bus, run it under Verilator via cocotb and "
+                                   "compare spikes, cycles per timestep and every event counter with the cycle "
+                                   "model. Prints agreement or the first mismatch (timestep, tile, cycle, field, "
+                                   "expected, actual); exit status 1 on a mismatch.")
+    p.add_argument("chip", help="chip preset name or YAML file (small meshes simulate fastest, e.g. tiny-2x2)")
+    p.add_argument("network", help="network preset name or YAML file")
+    p.add_argument("--steps", type=int, default=20, help="timesteps to simulate (default: 20)")
+    p.add_argument("--seed", type=int, default=None, help="seed for connectivity and inputs (default: the network's)")
+    p.add_argument("--placement", choices=("balanced", "sequential", "snake"), default="balanced",
+                   help="neuron placement strategy (default: balanced)")
+    p.add_argument("--neurons-per-core", type=int, default=None, help="cap neurons per core")
+    p.add_argument("--waves", action="store_true", help="dump a VCD waveform (OUT/cosim-waves/dump.vcd)")
+    p.add_argument("--out", default=None, help="folder for cosim.json (and the waveform)")
+    p.set_defaults(func=_cmd_cosim)
