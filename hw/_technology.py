@@ -115,6 +115,8 @@ def power_law(a: float, b: float, size_kb: float) -> float:
 
 def _interp_loglog(x: float, points: dict[int, float]) -> float:
     """Piecewise power law through ``points`` (x -> y), extrapolated with the end segments."""
+    if x in points:                       # table points come back exactly
+        return points[x]
     xs = sorted(points)
     if len(xs) == 1:
         return points[xs[0]]

@@ -75,11 +75,11 @@ def plot_energy_breakdown(rep: EnergyReport, path: str | os.PathLike | None = No
     chip_names = [n for n in COUNTER_NAMES if rep.by_event_pj.get(n, 0) > 0]
     cmap = plt.get_cmap("tab20")
     colour = {n: cmap(i % 20) for i, n in enumerate(COUNTER_NAMES)}
-    colour["static"] = "0.6"
+    colour["static"] = "0.25"
     nc = rep.n_cores
     order = np.argsort(-rep.by_core_pj, kind="stable")[:max_cores] if nc > max_cores else np.arange(nc)
-    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(min(4 + 0.25 * len(order), 16) + 3, 4.8),
-                                  gridspec_kw={"width_ratios": [max(len(order), 4), 3]})
+    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(min(4 + 0.3 * len(order), 14) + 4.5, 4.8),
+                                  gridspec_kw={"width_ratios": [max(len(order), 4), 2]})
     x = np.arange(len(order))
     bottom = np.zeros(len(order))
     scale, unit = _scale(max(float(rep.by_core_pj.max(initial=0)) + rep.static_pj / max(nc, 1), 1e-12))
@@ -96,7 +96,6 @@ def plot_energy_breakdown(rep: EnergyReport, path: str | os.PathLike | None = No
     ax.set_xlabel("core" + (" (x,y)" if width is not None else ""))
     ax.set_ylabel(f"energy ({unit})")
     ax.set_title("energy by core" + (f" (top {len(order)} of {nc})" if nc > len(order) else ""))
-    ax.legend(fontsize=7, loc="upper right")
     tot_scale, tot_unit = _scale(max(rep.total_pj, 1e-12))
     b = 0.0
     for n in chip_names + (["static"] if rep.static_pj > 0 else []):
@@ -105,10 +104,12 @@ def plot_energy_breakdown(rep: EnergyReport, path: str | os.PathLike | None = No
                 width=0.6)
         b += v
     ax2.set_xticks([0], ["chip"])
-    ax2.set_xlim(-0.6, 1.8)
+    ax2.set_xlim(-0.6, 0.6)
     ax2.set_ylabel(f"energy ({tot_unit})")
     ax2.set_title(f"total {_fmt_pj(rep.total_pj)}")
-    ax2.legend(fontsize=7, loc="upper right")
+    handles, labels = ax2.get_legend_handles_labels()
+    ax2.legend(handles[::-1], labels[::-1], fontsize=7, loc="upper left", bbox_to_anchor=(1.05, 1.0),
+               title="chip total", title_fontsize=8)
     fig.tight_layout()
     return _save(fig, path)
 

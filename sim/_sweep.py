@@ -456,7 +456,7 @@ def _connect(scheduler: str | None, n_workers: int, timeout_s: float):
         try:
             return Client(scheduler, timeout=f"{timeout_s}s"), None
         except Exception as exc:  # noqa: BLE001 - unreachable/invalid address, timeout
-            raise ConfigError("--scheduler", f"could not connect within {timeout_s:g} s ({type(exc).__name__})",
+            raise ConfigError("--scheduler", f"could not connect within {timeout_s:g} s ({type(exc).__name__}: {exc})",
                               scheduler, "start one with `dask scheduler` (+ `dask worker ADDRESS`) and pass its "
                                          "address, e.g. tcp://HOST:8786, or omit --scheduler for a local cluster") \
                 from None
@@ -630,7 +630,7 @@ def _cmd_sweep(args) -> int:
             console.print(f"  {p.index:4d} {p.key[:12]} " + ", ".join(f"{k}={v!r}" for k, v in p.overrides.items()))
         return 0
     res = run_sweep(sweep, db, scheduler=args.scheduler, n_workers=args.workers, retry_failed=args.retry_failed,
-                    progress=not args.quiet, console=console)
+                    progress=not args.quiet, console=console, connect_timeout_s=args.connect_timeout)
     console.print(f"sweep {sweep.spec.name}: {res.total} points — {res.skipped} already in {db}, "
                   f"{res.ok} ran ok, {res.failed} failed")
     rows = res.rows
@@ -675,6 +675,8 @@ def register(sub) -> None:
     p.add_argument("--out", default="out", help="folder for the database and the plot (default: ./out)")
     p.add_argument("--scheduler", default=None, metavar="ADDRESS",
                    help="address of a running Dask scheduler (default: start a local cluster)")
+    p.add_argument("--connect-timeout", type=float, default=5.0, metavar="SECONDS",
+                   help="give up connecting to --scheduler after this long (default: 5)")
     p.add_argument("--workers", type=int, default=None, help="local cluster worker processes (default: min(2, CPUs))")
     p.add_argument("--export", default=None, metavar="CSV", help="also write all points of the sweep to this CSV")
     p.add_argument("--retry-failed", action="store_true", help="run points recorded as failed again")
