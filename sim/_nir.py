@@ -188,7 +188,7 @@ class NIRConversion:
             raise ConfigError("units", "must be 'nir' or 'chip'", units, "pick one of them")
         out = {}
         for om in self._out(name):
-            v = _state_trace(run, om.gid_offset, om.size)
+            _, v, _ = _state_trace(run, om.gid_offset, om.size)
             out[om.name] = v if units == "chip" else v / om.state_scale
         return out
 
@@ -196,6 +196,32 @@ class NIRConversion:
         """True where a readout's state hit the rail of the chip's state bits at any step."""
         lim = (1 << (self.state_bits - 1)) - 1
         return {k: bool((np.abs(v) >= lim).any()) for k, v in self.readout(run, name, units="chip").items()}
+
+    def state(self, run, node: str, *, units: str = "nir") -> tuple[np.ndarray, np.ndarray]:
+        """``(u, v)`` of every neuron of a NIR neuron node after every timestep, ``[steps, size]``,
+        recomputed bit-exactly from the run's spikes (see :meth:`readout`). ``u`` is in the units
+        of its contribution to ``v`` per step."""
+        if node not in self.node_gids:
+            raise ConfigError("node", "is not a neuron node of the imported graph", node,
+                              f"use one of: {', '.join(self.node_gids)}")
+        g0, n = self.node_gids[node]
+        u, v, _ = _state_trace(run, g0, n)
+        if units == "chip":
+            return u, v
+        s = self.report.layer(node).state_scale
+        return u / s, v / s
+
+    def saturation(self, run) -> dict[str, float]:
+        """Per neuron node, the fraction of neuron-timesteps in which ``u`` or ``v`` sat on a rail
+        of the chip's state range. Non-zero means the run left the regime docs/nir.md's tolerance
+        covers (raise the chip's state bits or lower ``state_headroom``...); readouts that only
+        integrate are expected to stay off the rails too."""
+        lim = (1 << (self.state_bits - 1)) - 1
+        out = {}
+        for node, (g0, n) in self.node_gids.items():
+            u, v, _ = _state_trace(run, g0, n)
+            out[node] = float(((np.abs(u) >= lim) | (np.abs(v) >= lim)).mean()) if u.size else 0.0
+        return out
 
 
 # ----------------------------------------------------------------------------- sparse maps
@@ -297,6 +323,7 @@ def _conv_op(weight: np.ndarray, in_shape: tuple[int, ...], stride, padding, dil
     if isinstance(padding, np.ndarray) and padding.dtype.kind in "SUO":
         padding = str(padding.item() if padding.ndim == 0 else padding[0])
         padding = padding.decode() if isinstance(padding, bytes) else padding
+    same = isinstance(padding, str) and padding == "same"
     if isinstance(padding, str):
         if padding == "valid":
             lo = hi = (0,) * nd
@@ -311,7 +338,7 @@ def _conv_op(weight: np.ndarray, in_shape: tuple[int, ...], stride, padding, dil
     sp_out = tuple((sp_in[d] + lo[d] + hi[d] - dilation[d] * (ks[d] - 1) - 1) // stride[d] + 1 for d in range(nd))
     if min(sp_out) < 1:
         raise ValueError(f"the kernel {ks} does not fit the input {sp_in} (output would be {sp_out})")
-    if padding == "same":
+    if same:
         sp_out = tuple(sp_in)
     n_sp_in, n_sp_out = int(np.prod(sp_in)), int(np.prod(sp_out))
     cout_g = c_out // groups
@@ -546,8 +573,7 @@ class _Converter:
         self.choose_dt()
         self.infer_shapes()
         self.raise_errors()
-        self.check_uses()
-        self.raise_errors()
+        self.check_uses()          # its problems are reported together with the layers' below
         self.build_inputs()
         layers = self.build_layers()
         self.raise_errors()
@@ -1139,8 +1165,10 @@ class _AlgebraicLoop(Exception):
 
 
 # ----------------------------------------------------------------------------- readout state
-def _state_trace(run, gid0: int, n: int) -> np.ndarray:
-    """v of neurons ``gid0 .. gid0+n-1`` after every timestep, recomputed from the run's spikes."""
+def _state_trace(run, gid0: int, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(u, v, spiked) of neurons ``gid0 .. gid0+n-1`` after every timestep, recomputed from the
+    run's recorded spikes and stimulus with the chip's neuron function. The neurons' own spikes
+    come out again (a consistency check the tests use)."""
     net, res, stim = run.net, run.result, run.stimulus
     sel = (net.syn_target >= gid0) & (net.syn_target < gid0 + n)
     s, t, w = net.syn_source[sel], net.syn_target[sel] - gid0, net.syn_weight[sel]
@@ -1156,14 +1184,16 @@ def _state_trace(run, gid0: int, n: int) -> np.ndarray:
     v = np.zeros(n, np.int64)
     ref = np.zeros(n, np.int64)
     acc = np.zeros(n, np.int64)
+    trace_u = np.zeros((res.steps, n), np.int64)
     trace = np.zeros((res.steps, n), np.int64)
+    fired = np.zeros((res.steps, n), bool)
     for step in range(res.steps):
-        u, v, ref, _ = lif_step(u, v, ref, acc, par["du"], par["dv"], par["bias"], par["vth"], par["v_reset"],
-                                par["refractory"], par["w_exp"], run.chip.bits.state)
-        trace[step] = v
+        u, v, ref, sp = lif_step(u, v, ref, acc, par["du"], par["dv"], par["bias"], par["vth"], par["v_reset"],
+                                 par["refractory"], par["w_exp"], run.chip.bits.state)
+        trace_u[step], trace[step], fired[step] = u, v, sp
         srcs = np.concatenate([stim.channels[stim.offsets[step]:stim.offsets[step + 1]],
                                net.n_inputs + res.spike_neurons[sp_off[step]:sp_off[step + 1]]])
         lens = off[srcs + 1] - off[srcs]
         idx = np.repeat(off[srcs], lens) + (np.arange(lens.sum()) - np.repeat(np.cumsum(lens) - lens, lens))
         acc = np.bincount(t[idx], weights=w[idx], minlength=n).astype(np.int64) if idx.size else np.zeros(n, np.int64)
-    return trace
+    return trace_u, trace, fired
