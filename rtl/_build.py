@@ -35,7 +35,10 @@ CNT_BITS = 48
 # used: the sources are lint-clean (tests/rtl/test_lint.py), so any warning is a bug.
 _BUILD_ARGS = ("-O3", "--x-assign", "fast", "--x-initial", "fast", "-Wno-DECLFILENAME")
 _MAKE_ARGS = ("OPT_FAST=-O2", "OPT_SLOW=-O0")   # C++ of the hot eval path vs one-time code
-_RECIPE = 2   # bump when the way a build is made changes (invalidates the cache)
+_RECIPE = 3   # bump when the way a build is made changes (invalidates the cache)
+# Verilator's runtime objects are the same for every design built with the same flags: they
+# are compiled once and copied into later builds (saves ~15 s of CPU per build).
+_RUNTIME_OBJS = ("verilated", "verilated_vpi", "verilated_threads", "verilated_dpi", "verilated_vcd_c")
 
 
 class RtlToolError(NeurocycleError):
@@ -154,9 +157,42 @@ def _runner():
             # The PyPI package's verilated.mk leaves CFG_CXXFLAGS_PCH_I empty, so g++ would be
             # handed the precompiled header as an input file; give it the flag it needs.
             cmds[1] = cmds[1] + ["CFG_CXXFLAGS_PCH_I=-include", *_MAKE_ARGS]
-            return cmds
+            rt = str(_runtime_dir(self.waves))
+            me = [sys.executable, "-m", "neurocycle.rtl._build"]
+            return [cmds[0], me + ["restore", str(self.build_dir), rt], cmds[1],
+                    me + ["save", str(self.build_dir), rt]]
 
     return _Runner()
+
+
+def _runtime_dir(waves: bool) -> Path:
+    h = hashlib.sha256(json.dumps({"make": _MAKE_ARGS, "waves": waves, "tools": _tool_versions()},
+                                  sort_keys=True).encode()).hexdigest()[:16]
+    return cache_root() / f"runtime-{h}"
+
+
+def _runtime_objects(cmd: str, build_dir: Path, runtime_dir: Path) -> None:
+    """``restore``: copy cached runtime objects into a fresh build folder (newer than their
+    sources, so make skips them); ``save``: keep this build's runtime objects for later builds."""
+    if cmd == "restore":
+        if not runtime_dir.is_dir():
+            return
+        now = time.time()
+        for f in runtime_dir.iterdir():
+            dst = build_dir / f.name
+            shutil.copyfile(f, dst)
+            os.utime(dst, (now, now))
+    elif cmd == "save" and not runtime_dir.is_dir():
+        tmp = runtime_dir.with_name(runtime_dir.name + f".tmp{os.getpid()}")
+        tmp.mkdir(parents=True, exist_ok=True)
+        for name in _RUNTIME_OBJS:
+            for ext in (".o", ".d"):
+                if (build_dir / (name + ext)).is_file():
+                    shutil.copyfile(build_dir / (name + ext), tmp / (name + ext))
+        try:
+            tmp.rename(runtime_dir)
+        except OSError:   # another build saved them first
+            shutil.rmtree(tmp, ignore_errors=True)
 
 
 def _key(top: str, parameters: Mapping[str, int], waves: bool, sources: Sequence[Path]) -> str:
@@ -243,3 +279,7 @@ def run_cocotb(b: Build, test_module: str, *, test_dir: Path | None = None,
         raise RtlToolError(f"cocotb: {n_failed} of {n_tests} test(s) in {test_module} failed"
                            + (f"; log {log_file}" if log_file else ""))
     return results
+
+
+if __name__ == "__main__":   # used by the build commands: python -m neurocycle.rtl._build restore|save ...
+    _runtime_objects(sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3]))

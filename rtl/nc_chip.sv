@@ -172,7 +172,7 @@ module nc_chip #(
       assign t_out_full[K] = {w_full, s_full, e_full, n_full, 1'b0};
 
       nc_tile #(
-        .X(x), .Y(y), .X_BITS(X_BITS), .Y_BITS(Y_BITS), .ROUTER_FIFO_DEPTH(ROUTER_FIFO_DEPTH),
+        .X_BITS(X_BITS), .Y_BITS(Y_BITS), .ROUTER_FIFO_DEPTH(ROUTER_FIFO_DEPTH),
         .NEURONS(NEURONS), .AXONS(AXONS), .SYN_WORDS(SYN_WORDS), .LANES(LANES),
         .FANOUT_ENTRIES(FANOUT_ENTRIES), .PROFILES(PROFILES), .CORE_FIFO_DEPTH(CORE_FIFO_DEPTH),
         .WEIGHT_BITS(WEIGHT_BITS), .STATE_BITS(STATE_BITS), .ACC_BITS(ACC_BITS), .REF_BITS(REF_BITS),
@@ -181,7 +181,7 @@ module nc_chip #(
         .FANOUT_ADDR_BITS(FANOUT_ADDR_BITS), .FANOUT_LEN_BITS(FANOUT_LEN_BITS),
         .CNT_BITS(CNT_BITS), .OCC_BITS(OCC_BITS)
       ) u_tile (
-        .clk, .rst,
+        .clk, .rst, .my_x(X_BITS'(x)), .my_y(Y_BITS'(y)),
         .bus_we(bus_we && bus_sel >= 4'(`NC_SEL_PROFILE) && bus_tile == 16'(K)),
         .bus_sel, .bus_index, .bus_field, .bus_wdata, .bus_rdata(t_rdata[K]),
         .start, .swap, .cycle,

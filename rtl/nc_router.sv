@@ -9,16 +9,17 @@
 // popped and pushed downstream in the same cycle (visible there from the next cycle).
 // All decisions use start-of-cycle (registered) state only.
 //
+// The tile coordinates are input ports (tied to constants by nc_chip) rather than parameters,
+// so every router of a mesh is the same module: Verilator compiles it once, Yosys reports one
+// router, and synthesis propagates the constants.
+//
 // Parameters
-//   X, Y            tile coordinates (x = column, west = 0; y = row, north = 0)
 //   X_BITS, Y_BITS  flit coordinate widths;  AXON_BITS  flit axon width
 //   FLIT_BITS       X_BITS + Y_BITS + AXON_BITS (layout LSB first: axon, dst_y, dst_x)
 //   FIFO_DEPTH      input FIFO depth (router.fifo_depth)
 //   CNT_BITS        event counter width
 `include "nc_defs.svh"
 module nc_router #(
-  parameter int X          = 0,
-  parameter int Y          = 0,
   parameter int X_BITS     = 1,
   parameter int Y_BITS     = 1,
   parameter int AXON_BITS  = 5,
@@ -29,6 +30,8 @@ module nc_router #(
 ) (
   input  logic                      clk,
   input  logic                      rst,
+  input  logic [X_BITS-1:0]         my_x,        // this tile's column (constant)
+  input  logic [Y_BITS-1:0]         my_y,        // this tile's row (constant)
   // input side: writers push into this router's input FIFOs
   input  logic [4:0]                in_push,
   input  logic [4:0][FLIT_BITS-1:0] in_flit,
@@ -50,12 +53,6 @@ module nc_router #(
   if (FLIT_BITS != X_BITS + Y_BITS + AXON_BITS) begin : g_bad_flit
     $fatal(1, "nc_router: FLIT_BITS=%0d != X_BITS+Y_BITS+AXON_BITS=%0d", FLIT_BITS, X_BITS + Y_BITS + AXON_BITS);
   end
-  if (X < 0 || X >= (1 << X_BITS) || Y < 0 || Y >= (1 << Y_BITS)) begin : g_bad_xy
-    $fatal(1, "nc_router: tile (%0d,%0d) does not fit X_BITS=%0d/Y_BITS=%0d", X, Y, X_BITS, Y_BITS);
-  end
-
-  localparam logic [X_BITS-1:0] MY_X = X_BITS'(X);
-  localparam logic [Y_BITS-1:0] MY_Y = Y_BITS'(Y);
 
   // ---- input FIFOs ------------------------------------------------------------------------
   logic [4:0]                in_empty;
@@ -79,18 +76,13 @@ module nc_router #(
     logic [Y_BITS-1:0] dy;
     assign dx = head[p][FLIT_BITS-1 -: X_BITS];
     assign dy = head[p][AXON_BITS +: Y_BITS];
-    // at edge tiles some comparisons are constant (e.g. nothing is east of x = W-1)
-    /* verilator lint_off CMPCONST */
-    /* verilator lint_off UNSIGNED */
     always_comb begin
-      if      (dx > MY_X) route[p] = 3'(`NC_PORT_E);
-      else if (dx < MY_X) route[p] = 3'(`NC_PORT_W);
-      else if (dy > MY_Y) route[p] = 3'(`NC_PORT_S);
-      else if (dy < MY_Y) route[p] = 3'(`NC_PORT_N);
+      if      (dx > my_x) route[p] = 3'(`NC_PORT_E);
+      else if (dx < my_x) route[p] = 3'(`NC_PORT_W);
+      else if (dy > my_y) route[p] = 3'(`NC_PORT_S);
+      else if (dy < my_y) route[p] = 3'(`NC_PORT_N);
       else                route[p] = 3'(`NC_PORT_L);
     end
-    /* verilator lint_on UNSIGNED */
-    /* verilator lint_on CMPCONST */
   end
 
   // ---- round-robin arbitration per output ---------------------------------------------------

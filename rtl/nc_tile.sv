@@ -1,4 +1,4 @@
-// nc_tile: one core + one router at mesh position (X, Y).
+// nc_tile: one core + one router; its mesh position arrives on the constant ports my_x/my_y.
 //
 // The router's L output feeds the core input FIFO; the core's NU feeds the router's L input.
 // The mesh ports (index 1..4 = N, E, S, W; index 0 unused) connect to the neighbours in
@@ -6,8 +6,6 @@
 // everything else by the core. Parameters: see nc_core and nc_router.
 `include "nc_defs.svh"
 module nc_tile #(
-  parameter int X                 = 0,
-  parameter int Y                 = 0,
   parameter int X_BITS            = 1,
   parameter int Y_BITS            = 1,
   parameter int ROUTER_FIFO_DEPTH = 2,
@@ -35,6 +33,8 @@ module nc_tile #(
 ) (
   input  logic                      clk,
   input  logic                      rst,
+  input  logic [X_BITS-1:0]         my_x,
+  input  logic [Y_BITS-1:0]         my_y,
   input  logic                      bus_we,
   input  logic [3:0]                bus_sel,
   input  logic [31:0]               bus_index,
@@ -78,10 +78,10 @@ module nc_tile #(
   end
 
   nc_router #(
-    .X(X), .Y(Y), .X_BITS(X_BITS), .Y_BITS(Y_BITS), .AXON_BITS(AXON_BITS), .FLIT_BITS(FLIT_BITS),
+    .X_BITS(X_BITS), .Y_BITS(Y_BITS), .AXON_BITS(AXON_BITS), .FLIT_BITS(FLIT_BITS),
     .FIFO_DEPTH(ROUTER_FIFO_DEPTH), .CNT_BITS(CNT_BITS), .OCC_BITS(OCC_BITS)
   ) u_router (
-    .clk, .rst,
+    .clk, .rst, .my_x, .my_y,
     .in_push(r_in_push), .in_flit(r_in_flit), .in_full(r_in_full),
     .out_push(r_out_push), .out_flit(r_out_flit), .out_full(r_out_full),
     .empty(r_empty),
