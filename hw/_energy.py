@@ -40,8 +40,9 @@ class ResolvedTechnology:
     tile_mm2: float
 
 
-def resolve_technology(chip: ChipConfig) -> ResolvedTechnology:
-    """Fill node defaults; a missing default raises a ConfigError naming the field to set."""
+def resolve_technology(chip: ChipConfig, synth=None) -> ResolvedTechnology:
+    """Fill node defaults; a missing default raises a ConfigError naming the field to set.
+    ``synth`` (a SynthResult) makes the tile size, hence wire and clock energy, use measured logic."""
     t = chip.technology
     if t.sram_fits is not None:
         fits = tuple(sorted((f.word_bits, f.read_a_pj, f.read_b, f.write_a_pj, f.write_b) for f in t.sram_fits))
@@ -64,7 +65,7 @@ def resolve_technology(chip: ChipConfig) -> ResolvedTechnology:
     if clock is None:
         clock = T.node_default(T.CLOCK_PJ_PER_MM2_CYCLE, t.node_nm, "clock_pj_per_mm2_cycle",
                                "clock/idle energy per mm² of tile per cycle, pJ")
-    area = area_report(chip)
+    area = area_report(chip, synth=synth)
     return ResolvedTechnology(
         node_nm=t.node_nm, sram_cell=t.sram_cell, sram_fits=fits, sram_leakage_uw_per_kb=t.sram_leakage_uw_per_kb,
         logic_energy_scale=scale, router_pj_per_bit=t.router_pj_per_bit, wire_pj_per_bit_mm=wire,
@@ -143,8 +144,9 @@ class EnergyParams:
         return EnergyParams(**{**self.__dict__, "events_pj": ev, "event_source": src})
 
 
-def energy_params(chip: ChipConfig) -> EnergyParams:
-    """Per-event energies and static power of ``chip`` (table or technology mode)."""
+def energy_params(chip: ChipConfig, synth=None) -> EnergyParams:
+    """Per-event energies and static power of ``chip`` (table or technology mode); ``synth``
+    (a SynthResult from ``--synth``) sizes the tile from measured logic."""
     e = chip.energy
     if e.mode == "table":
         events = {n: float(e.events_pj.get(n, 0.0)) for n in COUNTER_NAMES}
@@ -154,7 +156,7 @@ def energy_params(chip: ChipConfig) -> EnergyParams:
                             events_pj=events, event_source=source, static_power_mw=static,
                             static_source="table" if e.static_power_mw is not None else "unlisted",
                             timestep_us=e.timestep_us)
-    tech = resolve_technology(chip)
+    tech = resolve_technology(chip, synth)
     comp = derive_event_components(chip, tech)
     events, source = {}, {}
     for n in COUNTER_NAMES:

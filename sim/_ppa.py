@@ -226,7 +226,7 @@ def _cmd_ppa(args) -> int:
         with console.status("synthesising the RTL with Yosys (the first call compiles Yosys, ~1 min)"):
             synth = synthesize_logic_ge(chip)
     area = area_report(chip, synth=synth)
-    params = energy_params(chip)
+    params = energy_params(chip, synth=synth)
     console.print(_area_table(area))
     console.print(_events_table(params))
     out: dict = {"neurocycle_ppa": 1, "command": " ".join(["neurocycle"] + sys.argv[1:]),
