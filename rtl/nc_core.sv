@@ -412,10 +412,12 @@ module nc_core #(
   end
 
   // ---- host bus read-back (combinational, sign-extended) -------------------------------------
+  // sign-extend the low `bits` bits of x (whatever the cast above it did)
   function automatic logic [63:0] sx(input logic [63:0] x, input int bits);
-    logic [63:0] m;
+    logic [63:0] m, v;
     m = 64'd1 << (bits - 1);
-    return (x ^ m) - m;
+    v = x & ((m << 1) - 64'd1);
+    return (v ^ m) - m;
   endfunction
 
   logic [NB-1:0] h_tr;

@@ -1,0 +1,98 @@
+"""Seeded random chips and networks for differential testing (model vs RTL).
+
+``random_chip(seed)`` draws a mesh (1x1..4x4 by default), FIFO depths 1..4, lanes 1..4,
+barrier length, host row and fixed-point widths; ``random_network(chip, seed, congested)``
+draws populations with random LIF parameters, an input group and random projections (dense
+and high-rate when ``congested``). ``fit(chip, net)`` sets the capacities to what the
+network needs plus a small random slack (sometimes none: a full core), so the capacity
+parameters, including non-powers of two, vary too.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from neurocycle.hw import ChipConfig, load_chip
+from neurocycle.sim import CompileOptions, NetworkSpec, compile_network
+
+
+def random_chip(seed: int, max_w: int = 4, max_h: int = 4) -> ChipConfig:
+    r = np.random.default_rng([seed, 1])
+    w, h = int(r.integers(1, max_w + 1)), int(r.integers(1, max_h + 1))
+    weight = int(r.integers(4, 9))
+    return load_chip({
+        "name": f"random-{seed}", "barrier_cycles": int(r.integers(1, 6)),
+        "mesh": {"width": w, "height": h},
+        "core": {"neurons": int(r.integers(3, 17)), "axons": 256, "synapse_words": 4096,
+                 "synapse_lanes": int(r.integers(1, 5)), "fanout_entries": 1024, "profiles": 8,
+                 "fifo_depth": int(r.integers(1, 5))},
+        "router": {"fifo_depth": int(r.integers(1, 5))},
+        "bits": {"weight": weight, "state": int(r.integers(10, 17)), "accumulator": 24,
+                 "refractory": int(r.integers(1, 4))},
+        "host": {"row": int(r.integers(0, h))},
+    })
+
+
+def random_network(chip: ChipConfig, seed: int, congested: bool = False) -> NetworkSpec:
+    r = np.random.default_rng([seed, 2])
+    cap = chip.derived.n_cores * chip.core.neurons
+    n_total = int(r.integers(max(1, cap // 2), cap + 1))
+    n_pops = int(r.integers(1, 4))
+    sizes = np.diff(np.sort(np.concatenate([[0, n_total], r.choice(np.arange(1, n_total), size=min(n_pops - 1, n_total - 1), replace=False)]))) if n_total > 1 else np.array([1])
+    sizes = [int(s) for s in sizes if s > 0]
+    wmax = (1 << (chip.bits.weight - 1)) - 1
+    smax = (1 << (chip.bits.state - 1)) - 1
+    pops = []
+    for i, s in enumerate(sizes):
+        vth = int(r.integers(max(2, wmax // 2), min(smax, 6 * wmax) + 1))
+        pops.append({"name": f"p{i}", "size": s, "neuron": {
+            "model": "lif_fixed", "du": int(r.choice([0, int(r.integers(0, 4096)), 4095])),
+            "dv": int(r.integers(0, 4096)), "bias": int(r.integers(-2, max(3, vth // 4))), "vth": vth,
+            "v_reset": int(r.integers(-vth // 2, 1)), "refractory": int(r.integers(0, (1 << chip.bits.refractory))),
+            "w_exp": int(r.integers(0, 3))}})
+    n_in = int(r.integers(1, 9))
+    rate = float(r.uniform(300, 1000) if congested else r.uniform(20, 400))
+    inputs = [{"name": "in", "size": n_in, "source": {"kind": "poisson", "rate_hz": rate}}]
+    projs = []
+    for p in pops:
+        prob = float(r.uniform(0.5, 1.0) if congested else r.uniform(0.1, 0.6))
+        projs.append({"source": "in", "target": p["name"], "connect": {"kind": "fixed_probability", "p": prob},
+                      "weight": {"kind": "uniform", "low": 1, "high": wmax}})
+    for a in pops:
+        for b in pops:
+            if r.random() < (0.9 if congested else 0.5):
+                prob = float(r.uniform(0.3, 0.9) if congested else r.uniform(0.05, 0.4))
+                projs.append({"source": a["name"], "target": b["name"],
+                              "connect": {"kind": "fixed_probability", "p": prob},
+                              "weight": {"kind": "uniform", "low": int(-wmax // 2), "high": wmax}})
+    return NetworkSpec.model_validate({"name": f"random-net-{seed}{'-congested' if congested else ''}",
+                                       "seed": seed, "populations": pops, "inputs": inputs,
+                                       "projections": projs})
+
+
+def fit(chip: ChipConfig, specs: list[NetworkSpec], seed: int, options: CompileOptions) -> ChipConfig:
+    """The chip with capacities fitted to what the networks need (placed with ``options``), plus
+    a small random slack (sometimes none: a core exactly full)."""
+    r = np.random.default_rng([seed, 3])
+    need = {"axons": 1, "synapse_words": 1, "fanout_entries": 1, "profiles": 1}
+    acc = chip.bits.weight
+    for spec in specs:
+        net = spec.instantiate()
+        u = compile_network(net, chip, options).core_usage()
+        for k in need:
+            need[k] = max(need[k], int(u[k].max()))
+        fan_in = np.bincount(net.syn_target, weights=np.abs(net.syn_weight).astype(float), minlength=net.n_neurons)
+        acc = max(acc, int(fan_in.max(initial=0)).bit_length() + 1)
+    slack = lambda: int(r.choice([0, 0, 1, 2, 3]))  # noqa: E731
+    return chip.with_overrides({**{f"core.{k}": v + slack() for k, v in need.items()},
+                                "bits.accumulator": min(32, acc + int(r.integers(0, 3)))})
+
+
+def random_cases(seed: int, n_nets: int = 2, *, max_w: int = 4, max_h: int = 4):
+    """One seeded random chip and ``n_nets`` random networks for it (every second one congested):
+    (chip, [network spec], compile options)."""
+    r = np.random.default_rng([seed, 4])
+    chip = random_chip(seed, max_w, max_h)
+    options = CompileOptions(placement=str(r.choice(["sequential", "balanced", "snake"])))
+    first_congested = bool(r.random() < 0.5)
+    specs = [random_network(chip, seed * 16 + j, congested=(j % 2 == 1) ^ first_congested) for j in range(n_nets)]
+    return fit(chip, specs, seed, options), specs, options

@@ -1,0 +1,112 @@
+"""nc_chip, the whole chip: model vs RTL co-simulation, exact on spikes, spike cycles, cycles
+per timestep, every event counter and the per-port detail arrays.
+
+Default run: directed timing cases with hand-derived cycle counts, two networks on the
+tiny-2x2 preset and two seeded random chips (two networks each, one congested). On demand
+(``-m slow``): a sweep over hundreds of random chip/network cases."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from nc_random_cases import random_cases
+from neurocycle.sim import CompileOptions, prepare
+from neurocycle.sim._cosim import compare, run_rtl_many
+from neurocycle.sim._engine import run_cycle
+
+pytestmark = pytest.mark.rtl
+
+
+def cosim_cases(cases):
+    """cases: [(chip, network, steps, options)] of one chip. Runs the model and, in one
+    simulator process, the RTL; fails on the first mismatch. Returns (programs, models, rtls)."""
+    progs, stims, models = [], [], []
+    for chip, net, steps, opts in cases:
+        _, _, _, prog, stim, _ = prepare(chip, net, steps=steps, options=opts)
+        progs.append(prog)
+        stims.append(stim)
+        models.append(run_cycle(prog, stim))
+    rtls = run_rtl_many(list(zip(progs, stims)))
+    for (chip, net, _, _), prog, m, r in zip(cases, progs, models, rtls):
+        mm = compare(m, r, prog)
+        name = net["name"] if isinstance(net, dict) else net.name
+        assert mm is None, f"{name} on {prog.chip.name}: first mismatch: {mm}"
+        assert r.counters is not None and r.step_cycles is not None
+    return progs, models, rtls
+
+
+def _lif(vth, bias=0, refractory=0):
+    return {"model": "lif_fixed", "vth": vth, "bias": bias, "refractory": refractory}
+
+
+def test_directed_hops_tiny_2x2():
+    """Hand-derived timelines on tiny-2x2 (barrier 2, one neuron per core):
+    host flit -> neuron on (1,1): T0 push; hops (0,0)E, (1,0)S, (1,1)L at T0+1..3; SI pop T0+4,
+    word T0+5; quiescent at T0+6 -> 8 cycles. Neuron on (0,0) firing -> neuron on (1,1):
+    update T0, push T0+1, hops T0+2..4, pop T0+5, word T0+6, Q = T0+7 -> 9 cycles.
+    Idle timesteps: update T, done T+1 -> 3 cycles."""
+    host = {"name": "host-hop", "populations": [{"name": "a", "size": 4, "neuron": _lif(1000)}],
+            "inputs": [{"name": "in", "size": 1, "source": {"kind": "array", "steps": [0], "channels": [0]}}],
+            "projections": [{"source": "in", "target": "a", "connect": {"kind": "explicit", "pairs": [[0, 3]]},
+                             "weight": 5}]}
+    spike = {"name": "spike-hop", "populations": [{"name": "src", "size": 1, "neuron": _lif(5, bias=10, refractory=7)},
+                                                 {"name": "dst", "size": 3, "neuron": _lif(1000)}],
+             "projections": [{"source": "src", "target": "dst", "connect": {"kind": "explicit", "pairs": [[0, 2]]},
+                              "weight": 5}]}
+    _, models, rtls = cosim_cases([("tiny-2x2", host, 3, None), ("tiny-2x2", spike, 3, None)])
+    assert rtls[0].step_cycles.tolist() == [8, 3, 3] == models[0].step_cycles.tolist()
+    assert rtls[1].step_cycles.tolist() == [9, 3, 3] == models[1].step_cycles.tolist()
+    assert rtls[1].spike_cycles.tolist() == [0] and rtls[1].spike_neurons.tolist() == [0]
+    # the spike's flit: 3 router traversals, 2 links; one synaptic op on core 3
+    assert rtls[1].counters["router_flits"].tolist() == [1, 1, 0, 1]
+    assert int(rtls[1].counters["link_flits"].sum()) == 2
+    assert rtls[1].counters["synaptic_ops"].tolist() == [0, 0, 0, 1]
+
+
+RECURRENT = {
+    "name": "tiny-recurrent", "seed": 4,
+    "populations": [{"name": "exc", "size": 32, "neuron": {"model": "lif_fixed", "du": 900, "dv": 300, "bias": 2,
+                                                           "vth": 90, "v_reset": -10, "refractory": 2, "w_exp": 1}},
+                    {"name": "inh", "size": 8, "neuron": {"model": "lif_fixed", "du": 2000, "dv": 600, "vth": 60}}],
+    "inputs": [{"name": "in", "size": 6, "source": {"kind": "poisson", "rate_hz": 300}}],
+    "projections": [
+        {"source": "in", "target": "exc", "connect": {"kind": "fixed_probability", "p": 0.3},
+         "weight": {"kind": "uniform", "low": 5, "high": 25}},
+        {"source": "exc", "target": "exc", "connect": {"kind": "fixed_probability", "p": 0.1},
+         "weight": {"kind": "uniform", "low": 0, "high": 20}},
+        {"source": "exc", "target": "inh", "connect": {"kind": "fixed_in_degree", "k": 4}, "weight": 12},
+        {"source": "inh", "target": "exc", "connect": {"kind": "fixed_in_degree", "k": 4}, "weight": -25}],
+}
+CONGESTED = {
+    "name": "tiny-congested", "seed": 9,
+    "populations": [{"name": "a", "size": 24, "neuron": {"model": "lif_fixed", "dv": 100, "bias": 6, "vth": 40}}],
+    "inputs": [{"name": "in", "size": 8, "source": {"kind": "poisson", "rate_hz": 900}}],
+    "projections": [
+        {"source": "in", "target": "a", "connect": {"kind": "all_to_all"}, "weight": {"kind": "uniform", "low": 1, "high": 6}},
+        {"source": "a", "target": "a", "connect": {"kind": "fixed_probability", "p": 0.5},
+         "weight": {"kind": "uniform", "low": -4, "high": 6}}],
+}
+
+
+def test_tiny_2x2_networks():
+    """The tiny-2x2 preset with a recurrent E/I network and a saturating, congested one."""
+    _, models, _ = cosim_cases([("tiny-2x2", RECURRENT, 15, None), ("tiny-2x2", CONGESTED, 8, None)])
+    assert models[0].n_spikes > 50 and models[1].n_spikes > 100
+    assert int(models[1].counters["router_blocked_cycles"].sum()) > 1000      # really congested
+    assert int(models[1].counters["nu_stall_cycles"].sum()) > 100
+
+
+@pytest.mark.parametrize("seed", [3, 6])
+def test_random_small_chips(seed):
+    """Seeded random small chips (mesh, FIFO depths, lanes, capacities, barrier, host row,
+    widths drawn), each with a normal and a congested random network."""
+    chip, specs, opts = random_cases(seed, 2, max_w=3, max_h=2)
+    cosim_cases([(chip, spec, 10, opts) for spec in specs])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", range(1000, 1060))
+def test_random_sweep(seed):
+    """60 random chips (mesh up to 4x4) x 4 random networks = 240 cases."""
+    chip, specs, opts = random_cases(seed, 4)
+    cosim_cases([(chip, spec, 12, opts) for spec in specs])
