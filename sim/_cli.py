@@ -12,7 +12,7 @@ import numpy as np
 from neurocycle.hw import ConfigError, NeurocycleError, list_presets, preset_path
 
 # modules under neurocycle.sim that add subcommands (each has register(subparsers))
-_COMMAND_MODULES = ["_cli", "_ppa", "_sweep"]
+_COMMAND_MODULES = ["_cli", "_ppa", "_sweep", "_cosim"]
 
 
 def _console(stderr: bool = False):
