@@ -87,6 +87,14 @@ class Run:
     def counter_totals(self) -> dict[str, int]:
         return {k: int(np.sum(v)) for k, v in self.counters.items()}
 
+    def energy(self, params=None):
+        """Energy breakdown of the run (a ``neurocycle.hw.EnergyReport``: total, dynamic, static,
+        per event kind, per core) from its event counters; needs the cycle backend. Pass
+        ``params`` (an ``EnergyParams`` or another ``ChipConfig``) to re-price the same events
+        without simulating again."""
+        from neurocycle.hw import compute_energy
+        return compute_energy(self.chip if params is None else params, self.result)
+
     def spikes_per_core(self) -> np.ndarray:
         from ._report import spikes_per_core
         return spikes_per_core(self)
@@ -158,6 +166,12 @@ class Run:
                               + ("" if counters else " (counters need backend='cycle')"))
         return plot_core_heatmap(values, self.chip.mesh.width, self.chip.mesh.height, path,
                                  title=f"{quantity} per core — {self.spec.name} on {self.chip.name}", label=quantity)
+
+
+    def plot_energy_breakdown(self, path=None):
+        """Dynamic energy per core by event kind, with the static share (needs the cycle backend)."""
+        from ._ppa import plot_energy_breakdown
+        return plot_energy_breakdown(self.energy(), path, width=self.chip.mesh.width)
 
 
 class Spikes(NamedTuple):
