@@ -31,8 +31,11 @@ def energy_section(run, params: EnergyParams | None = None) -> dict | None:
     """The ``energy`` section of a run report (None if the backend gave no counters)."""
     if not run.result.counters:
         return None
-    params = params or energy_params(run.chip)
-    rep = compute_energy(params, run.result)
+    try:
+        params = params or energy_params(run.chip)
+        rep = compute_energy(params, run.result)
+    except ConfigError as exc:      # a run still reports its spikes and cycles
+        return {"error": str(exc)}
     out = rep.to_dict()
     out["static_source"] = params.static_source
     if params.components_pj:
@@ -52,6 +55,8 @@ def energy_summary_rows(section: dict | None) -> list[tuple[str, str]]:
     """Rows (quantity, value) for the run summary table."""
     if not section:
         return []
+    if "error" in section:
+        return [("energy", f"not available: {section['error']}")]
     s = section
     rows = [("energy", f"{_fmt_pj(s['total_pj'])} ({s['mode']}; dynamic {_fmt_pj(s['dynamic_pj'])}, "
                        f"static {_fmt_pj(s['static_pj'])})"),

@@ -85,6 +85,8 @@ def build_report(run: Run, *, extra: dict | None = None) -> dict:
         results["counter_definitions"] = {c.name: {"unit": c.unit, "scope": c.scope,
                                                    "description": c.description} for c in COUNTERS}
         results["detail"] = {k: np.asarray(v).tolist() for k, v in r.detail.items()}
+        from ._ppa import energy_section  # energy from the counters (docs/energy.md)
+        results["energy"] = energy_section(run)
     report = {
         "neurocycle_report": 1,
         "backend": run.backend,
@@ -98,6 +100,9 @@ def build_report(run: Run, *, extra: dict | None = None) -> dict:
         "mapping": {k: v.tolist() for k, v in p.core_usage().items()},
         "results": results,
     }
+    if results.get("energy"):
+        from ._ppa import energy_summary_rows
+        report["summary_rows"] = energy_summary_rows(results["energy"])
     if extra:
         report.update(extra)
     return report
