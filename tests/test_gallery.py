@@ -45,8 +45,10 @@ def test_gallery_covers_every_input_generator():
 
 
 def test_every_gallery_yaml_is_listed():
-    shipped = {p.stem for p in NETWORKS.glob("*.yaml")} - {"default-net"}
-    assert shipped == set(GALLERY)
+    """Every network YAML that names an intended preset is in the gallery (and so tested here)."""
+    headed = {p.stem for p in NETWORKS.glob("*.yaml")
+              if p.read_text().startswith("# Intended chip preset:")}
+    assert headed == set(GALLERY)
 
 
 def _load_script():
