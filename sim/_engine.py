@@ -23,7 +23,6 @@ __all__ = ["run_cycle", "ENGINE_MODES"]
 
 ENGINE_MODES = ("fast", "stepped")
 P_L, P_N, P_E, P_S, P_W = range(5)  # router ports (docs/microarchitecture.md §1)
-_DST_BITS = 12  # kernel flit encoding: dst_core | axon << 12
 
 
 def run_cycle(program: ChipProgram, stim: Stimulus, *, progress: Callable[[int], None] | None = None,
@@ -59,28 +58,18 @@ def _row_params(p: ChipProgram) -> np.ndarray:
     return prm
 
 
-def _downstream_fifo(W: int, H: int) -> np.ndarray:
-    """[n_cores*5] int32: FIFO index (router*5 + input port) fed by each output port; -1 if none."""
-    nc = W * H
-    dn = np.full((nc, 5), -1, np.int64)
-    k = np.arange(nc)
-    x, y = k % W, k // W
-    dn[:, P_N] = np.where(y > 0, (k - W) * 5 + P_S, -1)
-    dn[:, P_E] = np.where(x < W - 1, (k + 1) * 5 + P_W, -1)
-    dn[:, P_S] = np.where(y < H - 1, (k + W) * 5 + P_N, -1)
-    dn[:, P_W] = np.where(x > 0, (k - 1) * 5 + P_E, -1)
-    return dn.ravel()
-
-
 def _route_table(W: int, H: int) -> np.ndarray:
-    """[n_cores, n_cores] uint8: XY output port at router r for a flit to core d."""
+    """uint8 [n_cores * 2**LNC]: XY output port at router r for a flit to core d, at r << LNC | d."""
     nc = W * H
     k = np.arange(nc, dtype=np.int16)
     x, y = k % W, k // W
     xr, yr = x[:, None], y[:, None]
     xd, yd = x[None, :], y[None, :]
     rt = np.where(xd > xr, P_E, np.where(xd < xr, P_W, np.where(yd > yr, P_S, np.where(yd < yr, P_N, P_L))))
-    return np.ascontiguousarray(rt, dtype=np.uint8)
+    stride = 1 << max(0, (nc - 1).bit_length())     # rows padded to a power of two: index r << LNC | d
+    out = np.zeros((nc, stride), np.uint8)
+    out[:, :nc] = rt
+    return out.ravel()
 
 
 def _host_flits(p: ChipProgram, stim: Stimulus) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -115,6 +104,44 @@ def _synapse_csr(p: ChipProgram):
     return words, off, tgt, wt
 
 
+def _synapse_blob(p: ChipProgram):
+    """One record per global axon, ``[n_syn, words, row_0, w_0, ...]`` (valid slots only), and the
+    record offsets: an ejected flit then needs a single random access for all its synapses."""
+    words, off, tgt, wt = _synapse_csr(p)
+    n_syn = np.diff(off)
+    rec_len = 2 + 2 * n_syn
+    rec_off = np.cumsum(rec_len) - rec_len
+    blob = np.zeros(int(rec_len.sum()), np.int32)
+    blob[rec_off] = n_syn
+    blob[rec_off + 1] = words
+    slot_rec = np.repeat(rec_off, n_syn) + 2 + 2 * (np.arange(tgt.size) - np.repeat(off[:-1], n_syn))
+    blob[slot_rec] = tgt
+    blob[slot_rec + 1] = wt
+    return blob, rec_off, words
+
+
+def _kernel_flits(dst_core, axon_local, p: ChipProgram, rec_off, words) -> np.ndarray:
+    """Kernel flit: dst_core | min(words, 2**20-1) << 15 | record offset << 35 (see _engine.pyx)."""
+    g = p.core_axon_offset[dst_core].astype(np.int64) + axon_local
+    return (dst_core.astype(np.int64) | (np.minimum(words[g], (1 << 20) - 1) << 15)
+            | (rec_off[g] << 35))
+
+
+def _upstream(W: int, H: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per router input FIFO: the router whose output feeds it and that output's bit; FIFOs fed
+    by an NU or the host (or by nothing) point to the sink slot n_cores with bit 0."""
+    nc = W * H
+    upr = np.full((nc, 5), nc, np.int64)
+    upb = np.zeros((nc, 5), np.int64)
+    k = np.arange(nc)
+    x, y = k % W, k // W
+    for port, ok, src, out in ((P_N, y > 0, k - W, P_S), (P_E, x < W - 1, k + 1, P_W),
+                               (P_S, y < H - 1, k + W, P_N), (P_W, x > 0, k - 1, P_E)):
+        upr[ok, port] = src[ok]
+        upb[ok, port] = 1 << out
+    return upr.ravel(), upb.ravel()
+
+
 def _assemble(p: ChipProgram, stim: Stimulus, backend: str, *, spike_steps, spike_rows, spike_cycles, step_cycles,
               core: dict, port_flits, blocked_port, fifo_max, host_flits: int) -> SimResult:
     gids = p.row_gid[np.asarray(spike_rows, np.int64)].astype(np.int64)
@@ -146,23 +173,28 @@ def _kernel_inputs(p: ChipProgram, stim: Stimulus) -> dict:
     i32 = lambda a: np.ascontiguousarray(a, dtype=np.int32)  # noqa: E731
     i64 = lambda a: np.ascontiguousarray(a, dtype=np.int64)  # noqa: E731
     core_of_row = _core_of_row(p)
-    words, syn_off, syn_row, syn_w = _synapse_csr(p)
+    blob, rec_off, words = _synapse_blob(p)
+    if blob.size >= (1 << 28):
+        raise ConfigError("network", "has too many synapses for the cycle engine's flit encoding "
+                          f"({blob.size} blob entries, limit {1 << 28})", blob.size,
+                          "simulate a smaller network or use the reference backend")
+    upr, upb = _upstream(W, H)
     fo_dst = p.fanout_dst_y.astype(np.int64) * W + p.fanout_dst_x
     h_off, h_dst, h_axon = _host_flits(p, stim)
     return {
-        "NC": nc, "D": chip.router.fifo_depth, "DC": chip.core.fifo_depth, "n_rows": p.n_rows,
+        "NC": nc, "W": W, "LD": max(0, (chip.router.fifo_depth - 1).bit_length()),
+        "LNC": max(0, (nc - 1).bit_length()), "D": chip.router.fifo_depth, "DC": chip.core.fifo_depth, "n_rows": p.n_rows,
         "barrier": chip.barrier_cycles, "state_bits": chip.bits.state,
         "host_f": (chip.host.row * W) * 5 + P_W,
         "nlo": i32(p.core_neuron_offset), "prm": i64(_row_params(p)),
         "fo_start": i32(p.core_fanout_offset[core_of_row].astype(np.int64) + p.row_fanout_base),
         "fo_len": i32(p.row_fanout_len),
-        "fo_flit": i32(fo_dst | (p.fanout_axon.astype(np.int64) << _DST_BITS)),
-        "ax_off": i32(p.core_axon_offset), "ax_words": i32(words), "ax_syn": i32(syn_off),
-        "syn_row": i32(syn_row), "syn_w": i32(syn_w),
-        "RT": np.ascontiguousarray(_route_table(W, H).ravel()), "dn": i32(_downstream_fifo(W, H)),
-        "host_off": i64(h_off), "host_fl": i32(h_dst | (h_axon << _DST_BITS)),
+        "fo_flit": i64(_kernel_flits(fo_dst, p.fanout_axon, p, rec_off, words)),
+        "blob": i32(blob),
+        "RT": _route_table(W, H),
+        "upr": i32(upr), "upb": np.ascontiguousarray(upb, dtype=np.uint8),
+        "host_off": i64(h_off), "host_fl": i64(_kernel_flits(h_dst, h_axon, p, rec_off, words)),
     }
-
 
 
 def _pad1(a: np.ndarray) -> np.ndarray:
@@ -179,18 +211,10 @@ def _run_fast(p: ChipProgram, stim: Stimulus, progress) -> SimResult:
     out = run_fast(a, int(stim.steps), progress)
     nc = p.n_cores
     W = p.chip.mesh.width
-    ax_core = np.repeat(np.arange(nc), np.diff(p.core_axon_offset))
-    hits = out["ax_hits"]
-    words, syn_off, _, _ = _synapse_csr(p)
-    n_valid = np.diff(syn_off)
-    lookups = np.bincount(ax_core, weights=hits, minlength=nc).astype(np.int64)
-    word_reads = np.bincount(ax_core, weights=hits * words, minlength=nc).astype(np.int64)
-    sops = np.bincount(ax_core, weights=hits * n_valid, minlength=nc).astype(np.int64)
     n_neurons = np.diff(p.core_neuron_offset).astype(np.int64)
     core = {k: out[k] for k in ("neuron_updates_active", "neuron_updates_inactive", "spikes", "fanout_flits",
-                                "nu_stall_cycles")}
-    core.update(axon_lookups=lookups, synaptic_ops=sops, synapse_word_reads=word_reads,
-                si_busy_cycles=lookups + word_reads,
+                                "nu_stall_cycles", "axon_lookups", "synaptic_ops", "synapse_word_reads")}
+    core.update(si_busy_cycles=out["axon_lookups"] + out["synapse_word_reads"],
                 nu_busy_cycles=n_neurons * stim.steps + out["fanout_flits"])
     pf = out["pflits"]
     # every flit that entered an input FIFO left it, so blocked = non-empty cycles - flits through it
