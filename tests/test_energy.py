@@ -10,6 +10,7 @@ import pytest
 from neurocycle.hw import (CHIP_COUNTERS, CORE_COUNTERS, COUNTER_NAMES, ROUTER_COUNTERS, ConfigError, compute_energy,
                            energy_params, load_chip)
 from neurocycle.hw import _technology as T
+from neurocycle.hw._energy import NO_OVERHEAD_EVENTS
 from neurocycle.sim import SimResult, simulate
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -118,7 +119,7 @@ def test_technology_mode_is_the_sum_of_derived_events(tiny_run):
         if n == "spikes":
             continue
         comp = sum(p.components_pj[n].values())
-        assert p.events_pj[n] == (comp if n == "cycles" else f * comp), n
+        assert p.events_pj[n] == (comp if n in NO_OVERHEAD_EVENTS else f * comp), n
     assert p.events_pj["synapse_word_reads"] > 0 and p.events_pj["link_flits"] > 0
     rep = compute_energy(p, tiny_run.result)
     hand = sum(int(np.sum(tiny_run.result.counters[n])) * p.events_pj[n] for n in COUNTER_NAMES)
@@ -265,3 +266,27 @@ def test_ppa_cli_errors(cli, tmp_path):
     assert proc.returncode == 2 and "core.nope" in proc.stderr and "Traceback" not in proc.stderr
     proc = cli("ppa", "tiny-2x2", "--set", "technology.node_nm=14", check=False)
     assert proc.returncode == 2 and "technology." in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_fitted_overhead_factor_reproduces_its_target(tiny_run):
+    from neurocycle.hw._energy import fit_overhead_factor
+
+    chip = tiny_run.chip.with_overrides({"energy": {"mode": "technology"}})
+    f = fit_overhead_factor(energy_params(chip), tiny_run.result, 20.0)
+    rep = compute_energy(chip.with_overrides({"technology.overhead_factor": f}), tiny_run.result)
+    incremental = rep.dynamic_pj - rep.by_event_pj["cycles"]
+    assert incremental / rep.counts["synaptic_ops"] == pytest.approx(20.0, rel=1e-9)
+    with pytest.raises(ConfigError, match="technology model"):
+        fit_overhead_factor(energy_params(tiny_run.chip), tiny_run.result, 20.0)   # table mode
+
+
+def test_default_overhead_factor_is_the_odin_fit():
+    """docs/calibration.md: the default technology.overhead_factor is fitted so the technology
+    model gives ODIN's incremental 8.43 pJ/SOP (reference-figures §4) on the ODIN workload."""
+    from neurocycle.hw._energy import fit_overhead_factor
+    from neurocycle.sim._ppa import technology_only
+
+    chip = technology_only(load_chip("odin-like"))
+    run = simulate(chip, "calib-odin-crossbar", steps=20, backend="cycle")
+    f = fit_overhead_factor(energy_params(chip), run.result, 8.43)
+    assert round(f, 1) == T.OVERHEAD_FACTOR_DEFAULT == chip.technology.overhead_factor
