@@ -410,11 +410,6 @@ def _shape_of(x) -> tuple[int, ...] | None:
         return None
 
 
-def _arr(node, name: str) -> np.ndarray:
-    v = getattr(node, name)
-    return np.asarray(v, dtype=np.float64)
-
-
 def _type_name(node) -> str:
     return type(node).__name__
 
@@ -676,6 +671,7 @@ class _Converter:
                 changed = True
             if not changed:
                 break
+        self.own_in_shape = {k: v for k, v in own.items() if v is not None}
         self.shape = {}
         for k in self.nodes:
             s = shape.get(k)
@@ -719,6 +715,8 @@ class _Converter:
         t, node = self.kind[k], self.nodes[k]
         if t in ("Affine", "Linear"):
             return int(np.asarray(node.weight).shape[1])
+        if k in getattr(self, "own_in_shape", {}):
+            return int(np.prod(self.own_in_shape[k]))
         if t in ("Conv1d", "Conv2d", "SumPool2d", "AvgPool2d", "Flatten", "Passthrough", "Output"):
             return None
         if k in self.shape:
@@ -789,7 +787,9 @@ class _Converter:
                 first = False
             inp.add(pe)
         node = self.nodes[k]
-        in_shape = self.shape[self.preds[k][0]] if self.preds[k] else (inp.n,)
+        # a convolution's own input_shape reshapes its (flat, C-order) input; otherwise the
+        # predecessor's shape is the input shape
+        in_shape = self.own_in_shape.get(k) or (self.shape[self.preds[k][0]] if self.preds[k] else (inp.n,))
         if t == "Affine":
             w = np.asarray(node.weight, np.float64)
             r, c = np.nonzero(w)
@@ -852,8 +852,6 @@ class _Converter:
             if d > 1:
                 self.err(k, f"the path from '{src}' passes {d} Delay nodes ({d} timesteps); the chip delays every "
                             "hop by exactly one timestep", d, "use at most one one-timestep Delay per path")
-            if self.kind[src] in _READOUT:
-                pass  # reported by check_uses
         return total
 
     # ---- inputs -------------------------------------------------------------------------

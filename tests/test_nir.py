@@ -654,3 +654,33 @@ def test_tiny_weights_are_dropped_and_counted():
     g = one_layer(nir.IF(r=np.ones(1) * 1000, v_threshold=np.ones(1)), n_in=4, n=1, w=W)
     lq = convert_nir(g).report.layer("neuron")
     assert lq.synapses == 2 and lq.synapses_dropped == 1
+
+
+def test_conv_input_shape_must_match_its_input():
+    w = np.ones((2, 1, 3, 3))
+    g = nir.NIRGraph(nodes={"input": nir.Input(input_type=np.array([1, 6, 6])),
+                            "conv": nir.Conv2d(input_shape=(5, 5), weight=w, stride=1, padding=0, dilation=1, groups=1,
+                                               bias=np.zeros(2)),
+                            "if": nir.IF(r=np.ones((2, 3, 3)), v_threshold=np.ones((2, 3, 3))),
+                            "output": nir.Output(output_type=np.array([2, 3, 3]))},
+                     edges=[("input", "conv"), ("conv", "if"), ("if", "output")], type_check=False)
+    with pytest.raises(ConfigError, match=r"nir\.nodes\.conv: input size mismatch: 'input' gives 36 values, this node takes 25"):
+        import_nir(g)
+
+
+def test_conv_after_flatten_uses_its_own_input_shape():
+    """A Conv2d with input_shape reshapes a flat input (C order), e.g. after Flatten."""
+    rng = np.random.default_rng(9)
+    w = rng.normal(0, 1, (2, 1, 3, 3))
+    g = nir.NIRGraph(nodes={"input": nir.Input(input_type=np.array([1, 5, 5])),
+                            "flat": nir.Flatten(input_type={"input": np.array([1, 5, 5])}, start_dim=0),
+                            "conv": nir.Conv2d(input_shape=(5, 5), weight=w, stride=1, padding=0, dilation=1, groups=1,
+                                               bias=np.zeros(2)),
+                            "if": nir.IF(r=np.full((2, 3, 3), 1000.0), v_threshold=np.ones((2, 3, 3))),
+                            "output": nir.Output(output_type=np.array([2, 3, 3]))},
+                     edges=[("input", "flat"), ("flat", "conv"), ("conv", "if"), ("if", "output")], type_check=False)
+    conv = convert_nir(g)
+    run = run_conv(conv, steps=2)
+    from test_nir_float import conv_naive
+    want = np.stack([conv_naive(np.eye(25)[j].reshape(1, 5, 5), w, 1, 0, 1, 1).ravel() for j in range(25)], axis=1)
+    assert np.abs(dense_weights(conv, run, "input", "if") - want).max() <= conv.report.layer("if").weight_lsb / 2 + 1e-12
