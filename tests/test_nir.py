@@ -684,3 +684,17 @@ def test_conv_after_flatten_uses_its_own_input_shape():
     from test_nir_float import conv_naive
     want = np.stack([conv_naive(np.eye(25)[j].reshape(1, 5, 5), w, 1, 0, 1, 1).ravel() for j in range(25)], axis=1)
     assert np.abs(dense_weights(conv, run, "input", "if") - want).max() <= conv.report.layer("if").weight_lsb / 2 + 1e-12
+
+
+def test_nested_graph_with_two_inputs_used_as_one_node():
+    n = 3
+    sub = nir.NIRGraph(nodes={"a": nir.Input(input_type=np.array([n])), "b": nir.Input(input_type=np.array([n])),
+                              "lif": nir.IF(r=np.ones(n), v_threshold=np.ones(n)),
+                              "out": nir.Output(output_type=np.array([n]))},
+                       edges=[("a", "lif"), ("b", "lif"), ("lif", "out")], type_check=False)
+    g = nir.NIRGraph(nodes={"input": nir.Input(input_type=np.array([n])), "w": nir.Linear(weight=np.eye(n)),
+                            "sub": sub, "output": nir.Output(output_type=np.array([n]))},
+                     edges=[("input", "w"), ("w", "sub"), ("sub", "output")], type_check=False)
+    with pytest.raises(ConfigError, match=r"nir\.nodes\.sub: a nested graph used as one node must have exactly one "
+                                          r"Input and one Output"):
+        import_nir(g)
