@@ -602,7 +602,8 @@ class _Converter:
                     pairs.append((node.tau_syn, node.w_in))
             for tau, r in pairs:
                 tau, r = np.asarray(tau, float).ravel(), np.asarray(r, float).ravel()
-                if r.size == 0 or np.allclose(r, 1.0) or (r <= 0).any() or (tau <= 0).any() or not np.isfinite(tau).all():
+                bad = (r <= 0).any() or (tau <= 0).any() or not np.isfinite(tau).all()
+                if r.size == 0 or np.allclose(r, 1.0) or bad:    # r = 1 (Norse) encodes no dt
                     cands = None
                     break
                 cands.append(np.broadcast_to(tau / r, np.broadcast_shapes(tau.shape, r.shape)))
