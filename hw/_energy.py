@@ -207,6 +207,7 @@ class EnergyReport:
     synaptic_ops: int
     energy_per_sop_pj: float | None     # total / SOPs
     dynamic_energy_per_sop_pj: float | None
+    incremental_energy_per_sop_pj: float | None   # dynamic without the clock: a power-vs-SOP-rate slope
     edp_j_s: float                      # energy-delay product: total energy (J) x time (s)
     latency_us_per_step: float
 
@@ -228,6 +229,7 @@ class EnergyReport:
             "static_power_mw": self.static_power_mw, "avg_power_mw": self.avg_power_mw,
             "energy_per_step_pj": self.energy_per_step_pj, "synaptic_ops": self.synaptic_ops,
             "energy_per_sop_pj": self.energy_per_sop_pj, "dynamic_energy_per_sop_pj": self.dynamic_energy_per_sop_pj,
+            "incremental_energy_per_sop_pj": self.incremental_energy_per_sop_pj,
             "edp_j_s": self.edp_j_s, "latency_us_per_step": self.latency_us_per_step,
             "events_pj": self.events_pj, "event_source": self.event_source, "counts": self.counts,
             "by_event_pj": self.by_event_pj,
@@ -289,6 +291,7 @@ def compute_energy(params: "EnergyParams | ChipConfig", result) -> EnergyReport:
         total_pj=total, avg_power_mw=(total / time_us * 1e-3) if time_us > 0 else 0.0,
         energy_per_step_pj=total / steps if steps else total, synaptic_ops=sops,
         energy_per_sop_pj=total / sops if sops else None, dynamic_energy_per_sop_pj=dynamic / sops if sops else None,
+        incremental_energy_per_sop_pj=(dynamic - by_event["cycles"]) / sops if sops else None,
         edp_j_s=total * 1e-12 * time_us * 1e-6, latency_us_per_step=time_us / steps if steps else time_us)
 
 

@@ -64,7 +64,8 @@ def energy_summary_rows(section: dict | None) -> list[tuple[str, str]]:
             ("energy / timestep", _fmt_pj(s["energy_per_step_pj"]))]
     if s["energy_per_sop_pj"] is not None:
         rows.append(("energy / synaptic op", f"{s['energy_per_sop_pj']:,.3f} pJ "
-                                             f"(dynamic {s['dynamic_energy_per_sop_pj']:,.3f} pJ)"))
+                                             f"(dynamic {s['dynamic_energy_per_sop_pj']:,.3f} pJ, "
+                                             f"incremental {s['incremental_energy_per_sop_pj']:,.3f} pJ)"))
     rows.append(("energy-delay product", f"{s['edp_j_s']:.4g} J·s"))
     return rows
 
