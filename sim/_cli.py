@@ -41,37 +41,36 @@ def _progress_cb(steps: int, enabled: bool):
 
 # ----------------------------------------------------------------------------- run
 def _cmd_run(args) -> int:
+    from neurocycle.hw import load_chip
+
     from ._api import simulate
     from ._compiler import CompileOptions
-    from ._io import write_json, write_text
-    from ._plots import plot_raster, plot_step_cycles
-    from ._report import build_report
+    from ._io import write_json
 
     console = _console()
     opts = CompileOptions(placement=args.placement, neurons_per_core=args.neurons_per_core)
+    chip = load_chip(args.chip)
+    network, conversion = args.network, None
+    if network is not None and str(network).endswith(".nir"):
+        from ._nir import convert_nir
+        conversion = convert_nir(network, chip=chip)   # quantised for this chip's bit widths
+        network = conversion
     cb, ctx = _progress_cb(args.steps, not args.quiet)
     t0 = time.perf_counter()
     with ctx:
-        run = simulate(args.chip, args.network, steps=args.steps, seed=args.seed, backend=args.backend,
+        run = simulate(chip, network, steps=args.steps, seed=args.seed, backend=args.backend,
                        options=opts, progress=cb)
     wall = time.perf_counter() - t0
-    report = build_report(run, extra={"command": " ".join(["neurocycle"] + sys.argv[1:]), "total_wall_s": wall})
+    extra = {"command": " ".join(["neurocycle"] + sys.argv[1:]), "total_wall_s": wall}
+    if conversion is not None:
+        extra["nir_quantisation"] = conversion.report.to_dict()
+        console.print(conversion.report.table())
+    report = run.report(extra)
     _print_summary(console, run, report)
-    out = Path(args.out)
     if not args.no_files:
-        files = [write_json(out / "report.json", report)]
-        r = run.result
-        # spikes as CSV: timestep, neuron (, cycle)
-        cols = [r.spike_steps, r.spike_neurons] + ([r.spike_cycles] if r.spike_cycles is not None else [])
-        header = "timestep,neuron" + (",cycle" if r.spike_cycles is not None else "")
-        lines = [header] + [",".join(map(str, row)) for row in zip(*(c.tolist() for c in cols))]
-        files.append(write_text(out / "spikes.csv", "\n".join(lines) + "\n"))
-        plot_raster(r, run.program.n_neurons, out / "raster.png",
-                    title=f"{run.spec.name} on {run.chip.name} ({r.backend})", pop_offsets=run.net.pop_offsets)
-        files.append(out / "raster.png")
-        if r.step_cycles is not None:
-            plot_step_cycles(r, out / "cycles.png", clock_mhz=run.chip.clock_mhz)
-            files.append(out / "cycles.png")
+        files = run.save(args.out, extra=extra)
+        if conversion is not None:
+            files.append(write_json(Path(args.out) / "quantisation.json", conversion.report.to_dict()))
         console.print("wrote " + ", ".join(str(f) for f in files))
     return 0
 
@@ -156,6 +155,13 @@ def _cmd_validate(args) -> int:
                     path = str(pp)
                     break
         try:
+            if str(path).endswith(".nir"):
+                from ._nir import convert_nir
+                conv = convert_nir(path)
+                net = conv.spec.instantiate()
+                console.print(f"[green]ok[/] {f}: NIR graph, {net.n_neurons:,} neurons, {net.n_inputs:,} inputs, "
+                              f"{net.n_synapses:,} synapses after import")
+                continue
             data, _ = read_yaml(path)
             kind = args.kind or _kind_of(data)
             if kind == "chip":
@@ -230,7 +236,7 @@ def register(sub) -> None:
     v = sub.add_parser("validate", help="check chip / network / sweep YAML files",
                        description="Validate files (or preset names); prints one line per file and exits 1 if any "
                                    "is invalid, with the field, the rule, the value and the fix.")
-    v.add_argument("files", nargs="+", help="YAML files or preset names")
+    v.add_argument("files", nargs="+", help="YAML files, .nir graphs or preset names")
     v.add_argument("--kind", choices=("chip", "network", "sweep"), default=None, help="force the file kind")
     v.set_defaults(func=_cmd_validate)
 

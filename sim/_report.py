@@ -63,6 +63,29 @@ def cycle_stats(run: Run) -> dict | None:
     return stats
 
 
+def _digest(obj) -> str:
+    import hashlib
+    import json
+    return hashlib.sha256(json.dumps(obj, sort_keys=True).encode()).hexdigest()
+
+
+def network_for_report(spec) -> dict:
+    """The network spec as a dict, with long explicit lists (synapse pairs, input spikes —
+    e.g. from an imported NIR graph) replaced by their length and SHA-256, so the report
+    stays small but still identifies exactly which network ran."""
+    d = spec.model_dump()
+    for proj in d.get("projections", []):
+        c = proj.get("connect", {})
+        if c.get("kind") == "explicit" and c.get("pairs") is not None and len(c["pairs"]) > 64:
+            c["pairs"] = {"count": len(c["pairs"]), "sha256": _digest(c["pairs"])}
+    for grp in d.get("inputs", []):
+        src = grp.get("source", {})
+        if src.get("kind") == "array" and src.get("steps") is not None and len(src["steps"]) > 64:
+            src["steps"] = {"count": len(src["steps"]), "sha256": _digest([src["steps"], src["channels"]])}
+            src["channels"] = "see steps.sha256"
+    return d
+
+
 def build_report(run: Run, *, extra: dict | None = None) -> dict:
     r, p = run.result, run.program
     steps, N = r.steps, p.n_neurons
@@ -95,7 +118,7 @@ def build_report(run: Run, *, extra: dict | None = None) -> dict:
         "versions": versions(),
         "chip": run.chip.model_dump(),
         "chip_derived": dataclasses.asdict(run.chip.derived),
-        "network": run.spec.model_dump(),
+        "network": network_for_report(run.spec),
         "network_summary": run.net.summary(),
         "mapping": {k: v.tolist() for k, v in p.core_usage().items()},
         "results": results,
