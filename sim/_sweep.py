@@ -552,7 +552,7 @@ def _execute(client, conn, sweep: Sweep, groups: dict[str, list[SweepPoint]], n:
 
 
 # ============================================================================ outputs
-def export_csv(rows: list[dict], path: str | os.PathLike, sweep: Sweep | None = None) -> Path:
+def export_csv(rows: list[dict], path: str | os.PathLike) -> Path:
     """One CSV line per point: index, key, status, the override values, metrics, error."""
     from ._io import write_text
 
@@ -657,7 +657,7 @@ def _cmd_sweep(args) -> int:
         files.append(plot_pareto(rows, out / f"{sweep.spec.name}-pareto.png", title=f"sweep {sweep.spec.name}")
                      and out / f"{sweep.spec.name}-pareto.png")
     if args.export:
-        files.append(export_csv(rows, args.export, sweep))
+        files.append(export_csv(rows, args.export))
     if files:
         console.print("wrote " + ", ".join(str(f) for f in files))
     return 1 if bad else 0
