@@ -144,3 +144,15 @@ def test_synthesised_rtl_measures_logic_and_its_memories_match_the_model(name):
     # full-width counters cost more logic
     full = A.synthesize_module(chip, "nc_router", counter_bits=None, use_cache=False)
     assert full["ge"] > s.router_ge
+
+
+@pytest.mark.slow
+@pytest.mark.rtl
+def test_ppa_cli_synth(cli, tmp_path):
+    import json
+
+    proc = cli("ppa", "tiny-2x2", "--synth", "--out", tmp_path)
+    assert "core logic (synthesis)" in proc.stdout and "router logic (synthesis)" in proc.stdout
+    rep = json.loads((tmp_path / "ppa.json").read_text())
+    assert rep["area"]["logic_source"] == "synthesis"
+    assert rep["synthesis"]["transistors"]["nc_core"] > 0
