@@ -3,8 +3,9 @@ as package data) and the helper that builds it under Verilator from a chip confi
 
 cocotb is imported only when a build or a co-simulation runs, never by importing this package.
 """
-from ._build import (CNT_BITS, DEFAULT_HOST_QUEUE_DEPTH, RTL_DIR, Build, RtlToolError, build, cache_root,
-                     chip_parameters, defs, rtl_sources, run_cocotb, setup_env, verilator_root)
+from ._build import (CNT_BITS, DEFAULT_HOST_QUEUE_DEPTH, RTL_DIR, Build, RtlToolError, SynthStats, build, cache_root,
+                     chip_parameters, defs, lint, rtl_sources, run_cocotb, setup_env, synthesize, verilator_root)
 
 __all__ = ["RTL_DIR", "Build", "RtlToolError", "build", "cache_root", "chip_parameters", "defs", "rtl_sources",
-           "run_cocotb", "setup_env", "verilator_root", "DEFAULT_HOST_QUEUE_DEPTH", "CNT_BITS"]
+           "run_cocotb", "setup_env", "lint", "verilator_root", "synthesize", "SynthStats", "DEFAULT_HOST_QUEUE_DEPTH",
+           "CNT_BITS"]

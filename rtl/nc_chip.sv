@@ -130,41 +130,47 @@ module nc_chip #(
         assign n_flit = t_out_flit[K - MESH_W][`NC_PORT_S];
         assign n_full = t_in_full[K - MESH_W][`NC_PORT_S];
       end else begin : g_n_edge
+        logic unused_n;     // output N leaves the mesh: nothing is routed there
         assign n_push = 1'b0;
         assign n_flit = '0;
         assign n_full = 1'b1;
+        assign unused_n = ^{t_out_push[K][`NC_PORT_N], t_out_flit[K][`NC_PORT_N]};
       end
       if (x < MESH_W - 1) begin : g_e
         assign e_push = t_out_push[K + 1][`NC_PORT_W];
         assign e_flit = t_out_flit[K + 1][`NC_PORT_W];
         assign e_full = t_in_full[K + 1][`NC_PORT_W];
       end else begin : g_e_edge
+        logic unused_e;     // output E leaves the mesh: nothing is routed there
         assign e_push = 1'b0;
         assign e_flit = '0;
         assign e_full = 1'b1;
+        assign unused_e = ^{t_out_push[K][`NC_PORT_E], t_out_flit[K][`NC_PORT_E]};
       end
       if (y < MESH_H - 1) begin : g_s
         assign s_push = t_out_push[K + MESH_W][`NC_PORT_N];
         assign s_flit = t_out_flit[K + MESH_W][`NC_PORT_N];
         assign s_full = t_in_full[K + MESH_W][`NC_PORT_N];
       end else begin : g_s_edge
+        logic unused_s;     // output S leaves the mesh: nothing is routed there
         assign s_push = 1'b0;
         assign s_flit = '0;
         assign s_full = 1'b1;
+        assign unused_s = ^{t_out_push[K][`NC_PORT_S], t_out_flit[K][`NC_PORT_S]};
       end
       if (x > 0) begin : g_w
         assign w_push = t_out_push[K - 1][`NC_PORT_E];
         assign w_flit = t_out_flit[K - 1][`NC_PORT_E];
         assign w_full = t_in_full[K - 1][`NC_PORT_E];
-      end else if (y == HOST_ROW) begin : g_w_host
-        assign w_push = host_push;
-        assign w_flit = host_flit;
-        assign w_full = 1'b1;
-        assign host_full = t_in_full[K][`NC_PORT_W];
       end else begin : g_w_edge
-        assign w_push = 1'b0;
-        assign w_flit = '0;
+        logic unused_w;       // output W leaves the mesh (input W may be the host link)
+        assign w_push = (y == HOST_ROW) ? host_push : 1'b0;
+        assign w_flit = (y == HOST_ROW) ? host_flit : '0;
         assign w_full = 1'b1;
+        assign unused_w = ^{t_out_push[K][`NC_PORT_W], t_out_flit[K][`NC_PORT_W]};
+        if (y == HOST_ROW) begin : g_host
+          assign host_full = t_in_full[K][`NC_PORT_W];
+        end
       end
 
       assign t_in_push[K]  = {w_push, s_push, e_push, n_push, 1'b0};
@@ -196,14 +202,14 @@ module nc_chip #(
 
   // ---- host bus read ------------------------------------------------------------------------
   localparam int NP = `NC_PARAM_COUNT;
-  localparam logic [NP-1:0][31:0] PARAMS = {
+  localparam logic [NP*32-1:0] PARAMS = {
     32'(FANOUT_LEN_BITS), 32'(FANOUT_ADDR_BITS), 32'(LEN_BITS), 32'(WORD_ADDR_BITS), 32'(PROFILE_BITS),
     32'(NEURON_BITS), 32'(FLIT_BITS), 32'(AXON_BITS), 32'(Y_BITS), 32'(X_BITS),
     32'(CNT_BITS), 32'(HOST_QUEUE_DEPTH), 32'(BARRIER_CYCLES), 32'(REF_BITS), 32'(ACC_BITS),
     32'(STATE_BITS), 32'(WEIGHT_BITS), 32'(ROUTER_FIFO_DEPTH), 32'(CORE_FIFO_DEPTH), 32'(PROFILES),
     32'(FANOUT_ENTRIES), 32'(LANES), 32'(SYN_WORDS), 32'(AXONS), 32'(NEURONS),
     32'(HOST_ROW), 32'(MESH_H), 32'(MESH_W)
-  };   // element k = parameter NC_PARAM_* k (listed from the last to the first)
+  };   // bits [32k +: 32] = parameter NC_PARAM_* k (listed from the last to the first)
 
   always_comb begin
     bus_rdata = '0;
@@ -213,7 +219,7 @@ module nc_chip #(
       if (bus_index == 32'(`NC_CHIP_HOST_FLITS)) bus_rdata = 64'(host_flits);
       if (bus_index == 32'(`NC_CHIP_BARRIERS))   bus_rdata = 64'(barriers);
       for (int k = 0; k < NP; k++)
-        if (bus_index == 32'(`NC_CHIP_PARAM + k)) bus_rdata = 64'(PARAMS[k]);
+        if (bus_index == 32'(`NC_CHIP_PARAM + k)) bus_rdata = 64'(PARAMS[k*32 +: 32]);
     end else if (bus_sel == 4'(`NC_SEL_HOSTQ)) begin
       if (bus_field == 8'd1) bus_rdata = 64'(host_count);
     end else if (32'(bus_tile) < 32'(NT)) begin

@@ -72,6 +72,7 @@ module nc_core #(
   localparam int A  = ACC_BITS;
   localparam int NB = NEURON_BITS;
   localparam int LB = (LANES > 1) ? $clog2(LANES) : 1;   // lane index width
+  localparam int AI = $clog2(2 * NEURONS);                // accumulator address width
 
   // ---- elaboration checks --------------------------------------------------------------------
   if (NEURONS < 1 || (1 << NB) < NEURONS) begin : g_bad_neurons
@@ -116,7 +117,7 @@ module nc_core #(
   logic signed [S-1:0]              nm_u       [NEURONS];
   logic signed [S-1:0]              nm_v       [NEURONS];
   logic [REF_BITS-1:0]              nm_ref     [NEURONS];
-  logic signed [A-1:0]              acc        [2*NEURONS];
+  logic signed [A-1:0]              acc        [2*NEURONS];   // entry 2*i + bank
 
   logic [WORD_ADDR_BITS-1:0]        ax_base    [AXONS];
   logic [LEN_BITS-1:0]              ax_len     [AXONS];
@@ -129,6 +130,10 @@ module nc_core #(
 
   logic [NB-1:0]                    tr_neuron  [NEURONS];
   logic [CNT_BITS-1:0]              tr_cycle   [NEURONS];
+
+  function automatic logic [AI-1:0] acc_addr(input logic [NB-1:0] i, input logic bank);
+    acc_addr = AI'({i, bank});     // 2*i + bank (i's top bit is 0 when NEURONS = 1)
+  endfunction
 
   // ---- control registers --------------------------------------------------------------------
   logic [NB:0] n_used;        // neurons placed on this core
@@ -179,7 +184,12 @@ module nc_core #(
   logic [WORD_ADDR_BITS-1:0] si_ptr;
   logic [LEN_BITS-1:0]       si_rem;    // synapse slots left, current word included
   logic [AXON_BITS-1:0]      pop_axon;
+  logic si_last_word;
   assign si_pop   = !si_busy && !cf_empty;
+  // constant when one word holds every possible synapse count (SYN_WORDS*LANES <= LANES)
+  /* verilator lint_off CMPCONST */
+  assign si_last_word = si_rem <= LEN_BITS'(LANES);
+  /* verilator lint_on CMPCONST */
   assign pop_axon = cf_head[AXON_BITS-1:0];
 
   logic [LANES-1:0]                  w_valid;
@@ -218,7 +228,7 @@ module nc_core #(
       si_ptr  <= ax_base[pop_axon];
       si_rem  <= ax_len[pop_axon];
     end else if (si_busy) begin
-      if (si_rem <= LEN_BITS'(LANES)) begin
+      if (si_last_word) begin
         si_busy <= 1'b0;
       end else begin
         si_rem <= si_rem - LEN_BITS'(LANES);
@@ -244,7 +254,7 @@ module nc_core #(
   logic                    spike, active;
   assign np = nm_prof[nu_i];
   nc_neuron #(.STATE_BITS(S), .ACC_BITS(A), .REF_BITS(REF_BITS)) u_neuron (
-    .u(nm_u[nu_i]), .v(nm_v[nu_i]), .ref_cnt(nm_ref[nu_i]), .i_in(acc[{nu_i, cur}]),
+    .u(nm_u[nu_i]), .v(nm_v[nu_i]), .ref_cnt(nm_ref[nu_i]), .i_in(acc[acc_addr(nu_i, cur)]),
     .du(pf_du[np]), .dv(pf_dv[np]), .bias(pf_bias[np]), .vth(pf_vth[np]), .v_reset(pf_vreset[np]),
     .refractory(pf_ref[np]), .w_exp(pf_wexp[np]),
     .u_next, .v_next, .ref_next, .spike, .active
@@ -358,15 +368,15 @@ module nc_core #(
 
   // accumulators: NU clears acc[cur][i]; SI adds into acc[nxt][target] (other bank)
   always_ff @(posedge clk) begin
-    if (nu_upd) acc[{nu_i, cur}] <= '0;
+    if (nu_upd) acc[acc_addr(nu_i, cur)] <= '0;
     if (si_busy) begin
       for (int l = 0; l < LANES; l++) begin
-        if (l_first[l]) acc[{w_target[l], ~cur}] <= acc[{w_target[l], ~cur}] + l_sum[l];
+        if (l_first[l]) acc[acc_addr(w_target[l], ~cur)] <= acc[acc_addr(w_target[l], ~cur)] + l_sum[l];
       end
     end
     if (wr_neuron && !nu_upd && !si_busy) begin
-      if (bus_field == 8'(`NC_NF_ACC0)) acc[{h_n, 1'b0}] <= bus_wdata[A-1:0];
-      if (bus_field == 8'(`NC_NF_ACC1)) acc[{h_n, 1'b1}] <= bus_wdata[A-1:0];
+      if (bus_field == 8'(`NC_NF_ACC0)) acc[acc_addr(h_n, 1'b0)] <= bus_wdata[A-1:0];
+      if (bus_field == 8'(`NC_NF_ACC1)) acc[acc_addr(h_n, 1'b1)] <= bus_wdata[A-1:0];
     end
   end
 
@@ -413,11 +423,12 @@ module nc_core #(
 
   // ---- host bus read-back (combinational, sign-extended) -------------------------------------
   // sign-extend the low `bits` bits of x (whatever the cast above it did)
+  // (functions assign their name rather than `return`: Yosys' read_verilog needs that)
   function automatic logic [63:0] sx(input logic [63:0] x, input int bits);
     logic [63:0] m, v;
-    m = 64'd1 << (bits - 1);
-    v = x & ((m << 1) - 64'd1);
-    return (v ^ m) - m;
+    m  = 64'd1 << (bits - 1);
+    v  = x & ((m << 1) - 64'd1);
+    sx = (v ^ m) - m;
   endfunction
 
   logic [NB-1:0] h_tr;
@@ -446,8 +457,8 @@ module nc_core #(
           8'(`NC_NF_U):       bus_rdata = sx(64'(nm_u[h_n]), S);
           8'(`NC_NF_V):       bus_rdata = sx(64'(nm_v[h_n]), S);
           8'(`NC_NF_REF):     bus_rdata = 64'(nm_ref[h_n]);
-          8'(`NC_NF_ACC0):    bus_rdata = sx(64'(acc[{h_n, 1'b0}]), A);
-          8'(`NC_NF_ACC1):    bus_rdata = sx(64'(acc[{h_n, 1'b1}]), A);
+          8'(`NC_NF_ACC0):    bus_rdata = sx(64'(acc[acc_addr(h_n, 1'b0)]), A);
+          8'(`NC_NF_ACC1):    bus_rdata = sx(64'(acc[acc_addr(h_n, 1'b1)]), A);
           default: ;
         endcase
       end

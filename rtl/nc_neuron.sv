@@ -43,8 +43,9 @@ module nc_neuron #(
   localparam logic signed [IW-1:0] SMAX = IW'((64'sd1 <<< (S - 1)) - 64'sd1);
   localparam logic signed [IW-1:0] SMIN = IW'(-(64'sd1 <<< (S - 1)));
 
+  // (functions assign their name rather than `return`: Yosys' read_verilog needs that)
   function automatic logic signed [IW-1:0] sext_s(input logic signed [S-1:0] x);
-    return $signed({{(IW - S){x[S-1]}}, x});
+    sext_s = $signed({{(IW - S){x[S-1]}}, x});
   endfunction
 
   function automatic logic signed [IW-1:0] decay(input logic signed [S-1:0] x, input logic [11:0] d);
@@ -53,13 +54,13 @@ module nc_neuron #(
     prod = sext_s(x) * m;
     q    = prod >>> 12;                              // floor
     if (prod[IW-1] && prod[11:0] != 12'd0) q = q + IW'(1);   // -> toward zero
-    return q;
+    decay = q;
   endfunction
 
   function automatic logic signed [S-1:0] sat(input logic signed [IW-1:0] x);
-    if (x > SMAX) return SMAX[S-1:0];
-    if (x < SMIN) return SMIN[S-1:0];
-    return x[S-1:0];
+    if (x > SMAX)      sat = SMAX[S-1:0];
+    else if (x < SMIN) sat = SMIN[S-1:0];
+    else               sat = x[S-1:0];
   endfunction
 
   logic signed [IW-1:0] i_scaled, u_sum, v_sum;

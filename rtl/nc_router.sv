@@ -132,7 +132,7 @@ module nc_router #(
 
   // ---- event counters -----------------------------------------------------------------------
   function automatic logic [2:0] popcount5(input logic [4:0] b);
-    return 3'(b[0]) + 3'(b[1]) + 3'(b[2]) + 3'(b[3]) + 3'(b[4]);
+    popcount5 = 3'(b[0]) + 3'(b[1]) + 3'(b[2]) + 3'(b[3]) + 3'(b[4]);
   endfunction
 
   always_ff @(posedge clk) begin
