@@ -78,7 +78,9 @@ def run_child(workload: str, backend_name: str, steps: int | None) -> dict:
            "--backends", backend_name]
     if steps is not None:
         cmd += ["--steps", str(steps)]
-    proc = subprocess.run(cmd, capture_output=True, text=True)
+    # one core: keep numpy's BLAS pool from spinning a second thread next to the measurement
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
     if proc.returncode != 0:
         raise SystemExit(f"{workload}/{backend_name} failed:\n{proc.stdout}\n{proc.stderr}")
     return json.loads(proc.stdout.strip().splitlines()[-1])

@@ -4,14 +4,20 @@
 Kernel only: it trusts its inputs completely (neurocycle.sim._engine builds and checks them).
 How it skips work yet stays exact is described in docs/engine.md ("Performance design").
 
+Router control state is bit-parallel per mesh row (mesh width <= 64): for row y, bit x of a
+64-bit word describes router (x, y). REQ[p][o][y]: input p's head flit requests output o;
+FULL[p][y]: input FIFO p is full; LQ[o][q][y]: output o's round-robin pointer equals q (one-hot
+planes); LSP[y]: the core FIFO (output L) has space. One cycle's arbitration of a whole row is
+then a few dozen word operations; only the grants themselves are processed flit by flit.
+
 Flit encoding inside the kernel (int64):
 ``dst_core | port << 12 | min(words, 2**20-1) << 15 | record << 35``. ``port`` is the output the
 flit takes at the router whose FIFO holds it (written at every push), ``words`` the SI words of
 its destination axon, ``record`` the offset of that axon's record in the synapse blob
 (``[n_syn, words, row_0, w_0, row_1, w_1, ...]``). Routing and SI timing need only the low
 bits, so the cycle loop never touches the big tables.
-FIFO ``f = r*5 + p`` is router r's input port p (0=L,1=N,2=E,3=S,4=W). The core input FIFO and
-the SI are modelled together as a deterministic queue of pop times (see docs/engine.md).
+FIFO ``f = r*8 + p`` is router r's input port p (0=L,1=N,2=E,3=S,4=W; 5..7 unused). The core
+input FIFO and the SI are modelled together as a deterministic queue of pop times.
 """
 import numpy as np
 cimport numpy as cnp
@@ -21,9 +27,9 @@ cnp.import_array()
 
 cdef extern from *:
     """
-    static inline int nc_ctz(unsigned int x) { return __builtin_ctz(x); }
+    static inline int nc_ctz64(unsigned long long x) { return __builtin_ctzll(x); }
     """
-    int nc_ctz(unsigned int x) noexcept nogil
+    int nc_ctz64(uint64_t x) noexcept nogil
     void nc_prefetch "__builtin_prefetch"(const void* p) noexcept nogil
 
 cdef enum:
@@ -39,16 +45,19 @@ cdef enum:
     H_DONE = 0
     H_PUSH = 1
     H_SLEEP = 2
+    T_NU = 0       # timer kinds (heap key = cycle << 13 | kind << 12 | core)
+    T_LSP = 1
 
 
 cdef struct Ctx:
     int NC
     int W
+    int H
     int D
+    int DC
     int LD              # ring buffers hold 2**LD >= D slots
     int LNC             # RT row stride is 2**LNC >= NC
-    int DC
-    int host_f
+    int host_r
     int state_bits
     # program
     int32_t* nlo
@@ -58,29 +67,32 @@ cdef struct Ctx:
     int64_t* fo_flit
     int32_t* blob
     uint8_t* RT
+    int32_t* DN         # per (router, output): r2 | p2 << 12 | x2 << 15 | y2 << 21 of the FIFO it feeds
     # neuron state
     int64_t* u
     int64_t* v
     int64_t* ref
     int64_t* acc_cur
     int64_t* acc_nxt
-    # routers (NC+1 entries: slot NC is a sink for "upstream" of FIFOs written by an NU or the host)
+    # router FIFOs (stride 8 per router)
     uint32_t* fs        # per FIFO: ring head | occupancy << 8
     int64_t* buf
-    uint32_t* rq        # bit 5*o+p: input p's head requests output o (start-of-cycle view)
-    uint8_t* spc        # bit o (1..4): the FIFO fed by output o has space
-    int64_t* lblk       # output L (core FIFO) has space in cycle c iff c > lblk
-    int32_t* upr        # per FIFO: router whose output feeds it (NC = NU or host)
-    uint8_t* upb        # per FIFO: that output's bit in spc
-    uint8_t* sleeper    # per FIFO: 1 if its writer (NU / host) sleeps until it is popped
-    uint8_t* last
-    int64_t* popc
     int64_t* necyc      # sum of (empty-from cycle - nonempty-from cycle): cycles holding a head
     int64_t* mo
-    int64_t* pflits
-    int32_t* act
-    uint8_t* aflag
-    int32_t* grants
+    int64_t* pflits     # per (router, output): grants
+    # bit-parallel control, per row
+    uint64_t* REQ       # [(p*5+o)*64 + y]
+    uint64_t* FULL      # [p*64 + y]
+    uint64_t* LQ        # [(o*5+q)*64 + y]
+    uint64_t* LSP       # [y]
+    uint64_t* NUSLEEP   # [y]: NU stalled on its full L FIFO
+    uint64_t* GS        # scratch: grants [(o*5+p)*64 + y]
+    int32_t* row_cnt    # non-empty router FIFOs per row
+    int32_t* grow       # scratch: rows with grants this cycle
+    uint32_t* gmask     # scratch: per such row, bit o*5+p set if output o granted input p somewhere
+    uint64_t* POPS      # scratch: per such row, inputs L and W popped
+    int64_t* gfl        # scratch: popped flits
+    int32_t* gmeta      # scratch: x | y << 6 | o << 12
     # core FIFO + SI queue
     int64_t* sq
     int32_t* sq_hd
@@ -105,6 +117,7 @@ cdef struct Ctx:
     int32_t* nu_next
     int32_t* nu_push
     int64_t* heap
+    int heap_n
     # per-core counters
     int64_t* c_upd_active
     int64_t* c_upd_inactive
@@ -222,7 +235,7 @@ cdef inline void _nu_advance(Ctx* x, int k, int64_t cur, int p, int* heap_n) noe
             x.nu_fo_end[k] = x.fo_start[row] + L
             x.nu_p[k] = i + 1
             x.nu_state[k] = NU_IDLE
-            _heap_push(x.heap, heap_n, (uc + 1) * 8192 + k)
+            _heap_push(x.heap, heap_n, ((uc + 1) << 13) | (T_NU << 12) | k)
             return
     x.nu_state[k] = NU_IDLE
     x.nu_done[k] = cur + (x.nlo[k + 1] - base - p)
@@ -248,251 +261,401 @@ cdef void _flush_log(Ctx* x) noexcept nogil:
     x.n_elog = 0
 
 
-cdef inline int _push(Ctx* x, int r2, int p2, int64_t fl, int64_t c, int* n_act) noexcept nogil:
-    """Push flit ``fl`` into input p2 of router r2 in cycle c (visible from c+1); returns the
-    FIFO's new occupancy."""
-    cdef int f = 5 * r2 + p2
+cdef void _push(Ctx* x, int px, int py, int p2, int64_t fl, int64_t c) noexcept nogil:
+    """Push flit ``fl`` into input p2 of router (px, py) in cycle c (visible from c+1). Runs after
+    every pop of the cycle, so the occupancy read here plus one is the end-of-cycle occupancy."""
+    cdef int r2 = py * x.W + px
+    cdef int f = (r2 << 3) | p2
     cdef uint32_t st = x.fs[f]
     cdef int n2 = st >> 8
     cdef int o3 = x.RT[(r2 << x.LNC) | (fl & DST_MASK)]
-    cdef int empty = n2 == 0
-    x.buf[(f << x.LD) + (((st & 255) + n2) & ((1 << x.LD) - 1))] = (
+    cdef uint64_t e = n2 == 0
+    x.buf[(f << x.LD) | ((st + n2) & ((1 << x.LD) - 1))] = (
         (fl & ~(<int64_t>7 << PORT_SHIFT)) | (<int64_t>o3 << PORT_SHIFT))
     x.fs[f] = st + 256
-    x.rq[r2] |= (<uint32_t>empty) << (5 * o3 + p2)
-    x.necyc[f] -= (c + 1) if empty else 0
-    if not x.aflag[r2]:
-        x.aflag[r2] = 1
-        x.act[n_act[0]] = r2
-        n_act[0] += 1
-    # end-of-cycle occupancy rises only if the FIFO is not also popped in this cycle
-    if n2 >= x.mo[f] and x.popc[f] != c:
+    x.REQ[((p2 * 5 + o3) << 6) + py] |= e << px
+    x.FULL[(p2 << 6) + py] |= (<uint64_t>(n2 + 1 >= x.D)) << px
+    x.necyc[f] -= (c + 1) if e else 0
+    x.row_cnt[py] += <int>e
+    if n2 >= x.mo[f]:
         x.mo[f] = n2 + 1
-    return n2 + 1
+
+
+cdef inline uint32_t _arb(uint64_t R0, uint64_t R1, uint64_t R2, uint64_t R3, uint64_t R4, uint64_t space,
+                          uint64_t* lq, uint64_t* g) noexcept nogil:
+    """Round-robin arbitration of one output port for a whole row of routers.
+
+    R<p>: routers whose input p requests this output; lq[q*64]: routers whose pointer is q.
+    A router with a request and downstream space grants the first requesting input after its
+    pointer (cyclic order), and the pointer moves to the winner. Writes g[p*64] = winners on
+    input p and returns the set of inputs that won somewhere (bit p). Inputs that can never
+    request this output are passed as literal 0 (folded away)."""
+    cdef uint64_t ready = (R0 | R1 | R2 | R3 | R4) & space
+    cdef uint64_t M, acc, G0 = 0, G1 = 0, G2 = 0, G3 = 0, G4 = 0
+    cdef uint64_t q0 = lq[0], q1 = lq[64], q2 = lq[2 * 64], q3 = lq[3 * 64], q4 = lq[4 * 64]
+    # pointer 0: order 1 2 3 4 0
+    M = q0 & ready
+    G1 |= M & R1
+    acc = R1
+    G2 |= M & R2 & ~acc
+    acc |= R2
+    G3 |= M & R3 & ~acc
+    acc |= R3
+    G4 |= M & R4 & ~acc
+    acc |= R4
+    G0 |= M & R0 & ~acc
+    # pointer 1: order 2 3 4 0 1
+    M = q1 & ready
+    G2 |= M & R2
+    acc = R2
+    G3 |= M & R3 & ~acc
+    acc |= R3
+    G4 |= M & R4 & ~acc
+    acc |= R4
+    G0 |= M & R0 & ~acc
+    acc |= R0
+    G1 |= M & R1 & ~acc
+    # pointer 2: order 3 4 0 1 2
+    M = q2 & ready
+    G3 |= M & R3
+    acc = R3
+    G4 |= M & R4 & ~acc
+    acc |= R4
+    G0 |= M & R0 & ~acc
+    acc |= R0
+    G1 |= M & R1 & ~acc
+    acc |= R1
+    G2 |= M & R2 & ~acc
+    # pointer 3: order 4 0 1 2 3
+    M = q3 & ready
+    G4 |= M & R4
+    acc = R4
+    G0 |= M & R0 & ~acc
+    acc |= R0
+    G1 |= M & R1 & ~acc
+    acc |= R1
+    G2 |= M & R2 & ~acc
+    acc |= R2
+    G3 |= M & R3 & ~acc
+    # pointer 4: order 0 1 2 3 4
+    M = q4 & ready
+    G0 |= M & R0
+    acc = R0
+    G1 |= M & R1 & ~acc
+    acc |= R1
+    G2 |= M & R2 & ~acc
+    acc |= R2
+    G3 |= M & R3 & ~acc
+    acc |= R3
+    G4 |= M & R4 & ~acc
+    lq[0] = (q0 & ~ready) | G0
+    lq[64] = (q1 & ~ready) | G1
+    lq[2 * 64] = (q2 & ~ready) | G2
+    lq[3 * 64] = (q3 & ~ready) | G3
+    lq[4 * 64] = (q4 & ~ready) | G4
+    g[0] = G0
+    g[64] = G1
+    g[2 * 64] = G2
+    g[3 * 64] = G3
+    g[4 * 64] = G4
+    return ((<uint32_t>(G0 != 0)) | (<uint32_t>(G1 != 0)) << 1 | (<uint32_t>(G2 != 0)) << 2
+            | (<uint32_t>(G3 != 0)) << 3 | (<uint32_t>(G4 != 0)) << 4)
+
+
+cdef int _arbitrate(Ctx* x, int64_t c) noexcept nogil:
+    """Phase A for the routers: arbitrate every output of every row holding flits, from the
+    state at the start of cycle c. Returns the number of rows with grants (x.grow / x.gmask)."""
+    cdef int H = x.H, y, n_grow = 0
+    cdef uint64_t* REQ = x.REQ
+    cdef uint64_t* FULL = x.FULL
+    cdef uint64_t* LQ = x.LQ
+    cdef uint64_t* GS = x.GS
+    cdef uint64_t* LSP = x.LSP
+    cdef int32_t* row_cnt = x.row_cnt
+    cdef uint64_t sp_n, sp_s
+    cdef uint32_t pm
+    for y in range(H):
+        if row_cnt[y] == 0:
+            continue
+        # space of each output: the FIFO it feeds is not full (start of cycle)
+        sp_n = ~FULL[(3 << 6) + y - 1] if y > 0 else 0
+        sp_s = ~FULL[(1 << 6) + y + 1] if y < H - 1 else 0
+        pm = _arb(REQ[((0 * 5 + 0) << 6) + y], REQ[((1 * 5 + 0) << 6) + y], REQ[((2 * 5 + 0) << 6) + y],
+                  REQ[((3 * 5 + 0) << 6) + y], REQ[((4 * 5 + 0) << 6) + y], LSP[y],
+                  LQ + ((0 * 5) << 6) + y, GS + ((0 * 5) << 6) + y)
+        pm |= _arb(REQ[((0 * 5 + 1) << 6) + y], 0, REQ[((2 * 5 + 1) << 6) + y],
+                   REQ[((3 * 5 + 1) << 6) + y], REQ[((4 * 5 + 1) << 6) + y], sp_n,
+                   LQ + ((1 * 5) << 6) + y, GS + ((1 * 5) << 6) + y) << 5
+        pm |= _arb(REQ[((0 * 5 + 2) << 6) + y], 0, 0, 0, REQ[((4 * 5 + 2) << 6) + y], ~(FULL[(4 << 6) + y] >> 1),
+                   LQ + ((2 * 5) << 6) + y, GS + ((2 * 5) << 6) + y) << 10
+        pm |= _arb(REQ[((0 * 5 + 3) << 6) + y], REQ[((1 * 5 + 3) << 6) + y], REQ[((2 * 5 + 3) << 6) + y],
+                   0, REQ[((4 * 5 + 3) << 6) + y], sp_s,
+                   LQ + ((3 * 5) << 6) + y, GS + ((3 * 5) << 6) + y) << 15
+        pm |= _arb(REQ[((0 * 5 + 4) << 6) + y], 0, REQ[((2 * 5 + 4) << 6) + y], 0, 0, ~(FULL[(2 << 6) + y] << 1),
+                   LQ + ((4 * 5) << 6) + y, GS + ((4 * 5) << 6) + y) << 20
+        if pm:
+            x.grow[n_grow] = y
+            x.gmask[n_grow] = pm
+            n_grow += 1
+    return n_grow
+
+
+cdef int _pop_all(Ctx* x, int n_grow, int64_t c) noexcept nogil:
+    """Phase B1: pop every granted head (all pops of the cycle happen before any push). Records
+    the popped flits in x.gfl / x.gmeta and the L / W inputs popped per row in x.POPS; returns
+    the number of grants."""
+    cdef int Wm = x.W, LD = x.LD, i, y, o, p, r, f, n, ng = 0, rbase
+    cdef uint32_t MK = ((<uint32_t>1) << LD) - 1
+    cdef uint32_t pm, st, b
+    cdef uint64_t g
+    cdef uint64_t P[5]
+    cdef uint64_t* REQ = x.REQ
+    cdef uint64_t* FULL = x.FULL
+    cdef uint64_t* GS = x.GS
+    cdef int64_t* buf = x.buf
+    cdef int64_t* bf
+    cdef uint32_t* fs = x.fs
+    cdef int64_t* necyc = x.necyc
+    cdef int64_t* pflits = x.pflits
+    cdef int32_t* row_cnt = x.row_cnt
+    cdef int64_t* gfl = x.gfl
+    cdef int32_t* gmeta = x.gmeta
+    cdef int64_t fl, nfl, c1 = c + 1
+    for i in range(n_grow):
+        y = x.grow[i]
+        rbase = y * Wm
+        pm = x.gmask[i]
+        P[0] = P[1] = P[2] = P[3] = P[4] = 0
+        while pm:
+            b = nc_ctz64(pm)
+            pm &= pm - 1
+            o = b // 5
+            p = b - 5 * o
+            g = GS[(b << 6) + y]
+            REQ[((p * 5 + o) << 6) + y] &= ~g
+            P[p] |= g
+            while g:
+                r = rbase + nc_ctz64(g)
+                g &= g - 1
+                f = (r << 3) | p
+                st = fs[f]
+                n = (st >> 8) - 1
+                bf = buf + (f << LD)
+                fl = bf[st & 255]
+                fs[f] = ((st + 1) & MK) | (<uint32_t>n << 8)
+                nfl = bf[(st + 1) & MK]      # next head (stale if now empty: masked below)
+                REQ[((p * 5 + ((nfl >> PORT_SHIFT) & 7)) << 6) + y] |= (<uint64_t>(n > 0)) << (r - rbase)
+                necyc[f] += c1 if n == 0 else 0
+                row_cnt[y] -= n == 0
+                pflits[(r << 3) | o] += 1
+                gfl[ng] = fl
+                gmeta[ng] = r | (o << 13)
+                ng += 1
+        FULL[y] &= ~P[0]
+        FULL[(1 << 6) + y] &= ~P[1]
+        FULL[(2 << 6) + y] &= ~P[2]
+        FULL[(3 << 6) + y] &= ~P[3]
+        FULL[(4 << 6) + y] &= ~P[4]
+        x.POPS[2 * i] = P[0]          # the L and W pops wake a stalled NU / the host
+        x.POPS[2 * i + 1] = P[4]
+    return ng
+
+
+cdef void _eject(Ctx* x, int r, int64_t fl, int64_t c) noexcept nogil:
+    """Router r grants flit fl to its core FIFO in cycle c. The core FIFO and the SI form a
+    deterministic queue: the flit's pop time (and the SI's next free cycle) is settled now."""
+    cdef int DC = x.DC, pos
+    cdef int64_t* sq = x.sq + r * DC
+    cdef int64_t nw, pt
+    while x.sq_cnt[r] > 0 and sq[x.sq_hd[r]] <= c:
+        x.sq_hd[r] = x.sq_hd[r] + 1 if x.sq_hd[r] + 1 < DC else 0
+        x.sq_cnt[r] -= 1
+    nw = (fl >> WORDS_SHIFT) & WORDS_SAT
+    if nw == WORDS_SAT:
+        nw = x.blob[(fl >> REC_SHIFT) + 1]
+    pt = x.si_free[r]
+    if pt < c + 1:
+        pt = c + 1
+    x.si_free[r] = pt + nw + 1
+    pos = x.sq_hd[r] + x.sq_cnt[r]
+    if pos >= DC:
+        pos -= DC
+    sq[pos] = pt
+    x.sq_cnt[r] += 1
+    if x.sq_cnt[r] > x.mo_core[r]:
+        x.mo_core[r] = x.sq_cnt[r]
+    if x.sq_cnt[r] >= DC:
+        # full: no space until the oldest entry has been popped
+        x.LSP[r // x.W] &= ~((<uint64_t>1) << (r % x.W))
+        _heap_push(x.heap, &x.heap_n, ((sq[x.sq_hd[r]] + 1) << 13) | (T_LSP << 12) | r)
+    x.c_lookups[r] += 1
+    x.c_words[r] += nw
+    x.elog[x.n_elog] = fl
+    x.n_elog += 1
+    if x.n_elog == LOG_CAP:
+        _flush_log(x)
+
+
+cdef void (*EJECT)(Ctx*, int, int64_t, int64_t) noexcept nogil
+EJECT = _eject
+
+
+cdef int64_t _push_all(Ctx* x, int ng, int64_t c) noexcept nogil:
+    """Phase B2: push every popped flit into the FIFO its output feeds, or eject it into the
+    core FIFO. Returns the number of ejected flits."""
+    cdef int LD = x.LD, LNC = x.LNC, D = x.D
+    cdef int i, meta, o, r, r2, f, n2, o3, px, py, p2, dn
+    cdef uint32_t st
+    cdef uint64_t e
+    cdef int64_t fl, n_ej = 0, c1 = c + 1
+    cdef uint32_t MK = ((<uint32_t>1) << LD) - 1
+    cdef uint64_t* REQ = x.REQ
+    cdef uint64_t* FULL = x.FULL
+    cdef int64_t* buf = x.buf
+    cdef uint32_t* fs = x.fs
+    cdef int64_t* necyc = x.necyc
+    cdef int64_t* mo = x.mo
+    cdef int32_t* row_cnt = x.row_cnt
+    cdef const uint8_t* RT = x.RT
+    cdef const int32_t* DN = x.DN
+    cdef int64_t* gfl = x.gfl
+    cdef int32_t* gmeta = x.gmeta
+    for i in range(ng):
+        meta = gmeta[i]
+        r = meta & 8191
+        o = meta >> 13
+        fl = gfl[i]
+        if o == 0:
+            EJECT(x, r, fl, c)
+            n_ej += 1
+            continue
+        dn = DN[(r << 3) | o]          # r2 | p2 << 12 | px << 15 | py << 21
+        r2 = dn & 4095
+        p2 = (dn >> 12) & 7
+        px = (dn >> 15) & 63
+        py = dn >> 21
+        f = (r2 << 3) | p2
+        st = fs[f]
+        n2 = st >> 8
+        o3 = RT[(r2 << LNC) | (fl & DST_MASK)]
+        e = n2 == 0
+        buf[(f << LD) | ((st + n2) & MK)] = (fl & ~(<int64_t>7 << PORT_SHIFT)) | (<int64_t>o3 << PORT_SHIFT)
+        fs[f] = st + 256
+        REQ[((p2 * 5 + o3) << 6) + py] |= e << px
+        FULL[(p2 << 6) + py] |= (<uint64_t>(n2 + 1 >= D)) << px
+        necyc[f] -= c1 if e else 0
+        row_cnt[py] += <int>e
+        if n2 >= mo[f]:
+            mo[f] = n2 + 1
+    return n_ej
+
+
+# called through pointers so the C compiler keeps each phase a separate, register-friendly function
+cdef int (*ARBITRATE)(Ctx*, int64_t) noexcept nogil
+cdef int (*POP_ALL)(Ctx*, int, int64_t) noexcept nogil
+cdef int64_t (*PUSH_ALL)(Ctx*, int, int64_t) noexcept nogil
+ARBITRATE = _arbitrate
+POP_ALL = _pop_all
+PUSH_ALL = _push_all
 
 
 cdef int64_t _run_step(Ctx* x, int64_t T, int n_sp, const int64_t* host_fl, int n_host,
                        int64_t* host_flits_total) noexcept nogil:
     """Simulate one timestep from cycle T; return Q (first quiescent cycle)."""
-    cdef int NC = x.NC, D = x.D, DC = x.DC, host_f = x.host_f, Wm = x.W, LD = x.LD, LNC = x.LNC
-    cdef uint32_t MK = ((<uint32_t>1) << LD) - 1
-    cdef int k, s, heap_n = 0, n_act = 0, keep, ai, r, o, m, w, f, n_hop, n_ej, g, h, n, p, r2, p2, n2, e
-    cdef int n_nu = 0, n_nu_next, n_nupush, i, pos, hp = 0, host_state, host_push
-    cdef int cap = 5 * NC
-    cdef int64_t c = T, key, pt, Q, nw
+    cdef int NC = x.NC, Wm = x.W, H = x.H
+    cdef int host_r = x.host_r, host_y = x.host_r // x.W
+    cdef int k, s, i, y, xb, ng, n_grow, hp = 0, host_state, host_push
+    cdef int n_nu = 0, n_nu_next, n_nupush
+    cdef int64_t c = T, key, Q
     cdef int64_t in_flight = 0
-    cdef uint32_t xr, ready, st, st2
-    cdef uint64_t om
-    cdef int64_t fl, nfl
-    cdef int64_t* bf
-    cdef int64_t* buf = x.buf
-    cdef uint32_t* fs = x.fs
-    cdef uint32_t* rq = x.rq
-    cdef uint8_t* spc = x.spc
-    cdef int64_t* lblk = x.lblk
-    cdef uint8_t* last = x.last
-    cdef uint8_t* lr
-    cdef int64_t* popc = x.popc
-    cdef int64_t* necyc = x.necyc
-    cdef int64_t* mo = x.mo
-    cdef int64_t* pflits = x.pflits
-    cdef int32_t* upr = x.upr
-    cdef uint8_t* upb = x.upb
-    cdef uint8_t* RT = x.RT
-    cdef uint8_t* aflag = x.aflag
-    cdef int32_t* grants = x.grants
-    cdef int32_t* act = x.act
-    cdef int64_t* sq = x.sq
-    cdef int32_t* sq_hd = x.sq_hd
-    cdef int32_t* sq_cnt = x.sq_cnt
-    cdef const uint8_t* PICK = PICK_TABLE
-    # neighbour of each output port and the input port it feeds
-    cdef int DR[5]
-    cdef int OPP[5]
-    DR[0] = 0
-    DR[1] = -Wm
-    DR[2] = 1
-    DR[3] = Wm
-    DR[4] = -1
-    OPP[0] = 0
-    OPP[1] = 3
-    OPP[2] = 4
-    OPP[3] = 1
-    OPP[4] = 2
+    cdef uint64_t g
+    cdef uint64_t* FULL = x.FULL
+    cdef int64_t* heap = x.heap
 
     # ---- NUs start UPDATE(0) at T (spiking rows are sorted, so per-core segments are contiguous)
+    x.heap_n = 0
     s = 0
     for k in range(NC):
         x.nu_sp[k] = s
         while s < n_sp and x.sprow[s] < x.nlo[k + 1]:
             s += 1
         x.nu_sp_end[k] = s
-        _nu_advance(x, k, T, 0, &heap_n)
+        _nu_advance(x, k, T, 0, &x.heap_n)
     host_state = H_PUSH if n_host > 0 else H_DONE
     host_push = 0
 
     while True:
-        # timers due now: NUs whose next spiking neuron's first push is in this cycle
-        while heap_n > 0 and (x.heap[0] >> 13) <= c:
-            key = _heap_pop(x.heap, &heap_n)
-            k = <int>(key & 8191)
-            x.nu_state[k] = NU_PUSH
-            x.nu_list[n_nu] = k
-            n_nu += 1
+        # timers due now: an NU's next push phase starts, or a full core FIFO has space again
+        while x.heap_n > 0 and (heap[0] >> 13) <= c:
+            key = _heap_pop(heap, &x.heap_n)
+            k = <int>(key & 4095)
+            if (key >> 12) & 1 == T_NU:
+                x.nu_state[k] = NU_PUSH
+                x.nu_list[n_nu] = k
+                n_nu += 1
+            else:
+                x.LSP[k // Wm] |= (<uint64_t>1) << (k % Wm)
         if in_flight == 0 and n_nu == 0 and host_state == H_DONE:
             # nothing moves until the next timer: skip the idle cycles
-            for ai in range(n_act):
-                aflag[act[ai]] = 0
-            n_act = 0
-            if heap_n == 0:
+            if x.heap_n == 0:
                 break
-            c = x.heap[0] >> 13
+            c = heap[0] >> 13
             continue
 
         # ---------------- phase A: every decision from the state at the start of cycle c
         n_nupush = 0
         for i in range(n_nu):
             k = x.nu_list[i]
-            if (fs[5 * k] >> 8) < <uint32_t>D:
+            y = k // Wm
+            xb = k - y * Wm
+            if not ((FULL[y] >> xb) & 1):          # input L of router k has space
                 x.nu_push[n_nupush] = k
                 n_nupush += 1
             else:
                 x.nu_state[k] = NU_SLEEP
-                x.sleeper[5 * k] = 1
+                x.NUSLEEP[y] |= (<uint64_t>1) << xb
                 x.nu_since[k] = c
         if host_state == H_PUSH:
-            if (fs[host_f] >> 8) < <uint32_t>D:
+            if not ((FULL[(4 << 6) + host_y] >> (host_r - host_y * Wm)) & 1):
                 host_push = 1
             else:
                 host_state = H_SLEEP
-                x.sleeper[host_f] = 1
-        n_hop = 0
-        n_ej = 0
-        keep = 0
-        for ai in range(n_act):
-            r = act[ai]
-            xr = rq[r]
-            if xr == 0:
-                aflag[r] = 0
-                continue
-            act[keep] = r
-            keep += 1
-            # outputs with a request: OR each 5-bit group, gather bits 0,5,..,20 into bits 0..4
-            om = xr | (xr >> 1) | (xr >> 2) | (xr >> 3) | (xr >> 4)
-            om = (((om & 0x108421) * 0x11111) >> 16) & 31
-            ready = <uint32_t>om & (spc[r] | <uint32_t>(c > lblk[r]))
-            lr = last + 5 * r
-            while ready:
-                o = nc_ctz(ready)
-                ready &= ready - 1
-                m = (xr >> (5 * o)) & 31
-                w = PICK[(lr[o] << 5) | m]
-                lr[o] = w
-                f = 5 * r + w
-                popc[f] = c
-                # hops fill the list from the front, ejections from the back
-                e = o == 0
-                grants[(cap - 1 - n_ej) if e else n_hop] = (f << 3) | o
-                n_ej += e
-                n_hop += 1 - e
-        n_act = keep
+        n_grow = ARBITRATE(x, c) if in_flight else 0
 
-        # ---------------- phase B: apply (pops and pushes; effects visible from c+1)
+        # ---------------- phase B: all pops, then all pushes (effects visible from c+1)
+        ng = POP_ALL(x, n_grow, c)
         n_nu_next = 0
-        for g in range(n_hop + n_ej):
-            if g < n_hop:
-                f = grants[g] >> 3
-                o = grants[g] & 7
-            else:
-                f = grants[cap - 1 - (g - n_hop)] >> 3
-                o = 0
-            r = f // 5
-            p = f - 5 * r
-            # pop the head of input p
-            st = fs[f]
-            h = st & 255
-            n = (st >> 8) - 1
-            bf = buf + (f << LD)
-            fl = bf[h]
-            h = (h + 1) & MK
-            fs[f] = h | (n << 8)
-            nfl = bf[h]      # next head (stale if the FIFO is now empty: masked below)
-            rq[r] = ((rq[r] & ~((<uint32_t>1) << (5 * o + p)))
-                     | ((<uint32_t>(n > 0)) << (5 * ((nfl >> PORT_SHIFT) & 7) + p)))
-            necyc[f] += (c + 1) if n == 0 else 0
-            spc[upr[f]] |= upb[f]
-            pflits[5 * r + o] += 1
-            if x.sleeper[f]:
-                x.sleeper[f] = 0
-                if f == host_f and host_state == H_SLEEP:
-                    host_state = H_PUSH
-                else:
-                    x.nu_state[r] = NU_PUSH
-                    x.c_nu_stall[r] += c + 1 - x.nu_since[r]
-                    x.nu_next[n_nu_next] = r
+        for i in range(n_grow):
+            y = x.grow[i]
+            # an NU stalled on its full L FIFO can push from the next cycle
+            g = x.POPS[2 * i] & x.NUSLEEP[y]
+            if g:
+                x.NUSLEEP[y] &= ~g
+                while g:
+                    xb = nc_ctz64(g)
+                    g &= g - 1
+                    k = y * Wm + xb
+                    x.nu_state[k] = NU_PUSH
+                    x.c_nu_stall[k] += c + 1 - x.nu_since[k]
+                    x.nu_next[n_nu_next] = k
                     n_nu_next += 1
-            if o != 0:
-                # hop into the neighbour's input FIFO
-                r2 = r + DR[o]
-                p2 = OPP[o]
-                f = 5 * r2 + p2
-                st2 = fs[f]
-                n2 = st2 >> 8
-                w = RT[(r2 << LNC) | (fl & DST_MASK)]
-                e = n2 == 0
-                buf[(f << LD) + (((st2 & 255) + n2) & MK)] = ((fl & ~(<int64_t>7 << PORT_SHIFT))
-                                                              | (<int64_t>w << PORT_SHIFT))
-                fs[f] = st2 + 256
-                rq[r2] |= (<uint32_t>e) << (5 * w + p2)
-                necyc[f] -= (c + 1) if e else 0
-                spc[r] &= ~((<uint8_t>(n2 + 1 >= D)) << o)
-                if n2 >= mo[f] and popc[f] != c:
-                    mo[f] = n2 + 1
-                if not aflag[r2]:
-                    aflag[r2] = 1
-                    act[n_act] = r2
-                    n_act += 1
-            else:
-                # eject into the core FIFO: the SI's pop time is already certain
-                in_flight -= 1
-                while sq_cnt[r] > 0 and sq[r * DC + sq_hd[r]] <= c:
-                    sq_hd[r] = sq_hd[r] + 1 if sq_hd[r] + 1 < DC else 0
-                    sq_cnt[r] -= 1
-                nw = (fl >> WORDS_SHIFT) & WORDS_SAT
-                if nw == WORDS_SAT:
-                    nw = x.blob[(fl >> REC_SHIFT) + 1]
-                pt = x.si_free[r]
-                if pt < c + 1:
-                    pt = c + 1
-                x.si_free[r] = pt + nw + 1
-                pos = sq_hd[r] + sq_cnt[r]
-                if pos >= DC:
-                    pos -= DC
-                sq[r * DC + pos] = pt
-                sq_cnt[r] += 1
-                if sq_cnt[r] > x.mo_core[r]:
-                    x.mo_core[r] = sq_cnt[r]
-                # full: no space until the oldest entry has been popped
-                lblk[r] = sq[r * DC + sq_hd[r]] if sq_cnt[r] >= DC else -1
-                x.c_lookups[r] += 1
-                x.c_words[r] += nw
-                x.elog[x.n_elog] = fl
-                x.n_elog += 1
-                if x.n_elog == LOG_CAP:
-                    _flush_log(x)
+            if host_state == H_SLEEP and y == host_y and (x.POPS[2 * i + 1] >> (host_r - host_y * Wm)) & 1:
+                host_state = H_PUSH
+        in_flight -= PUSH_ALL(x, ng, c)
         for i in range(n_nupush):
             k = x.nu_push[i]
-            _push(x, k, 0, x.fo_flit[x.nu_fo[k]], c, &n_act)
+            y = k // Wm
+            _push(x, k - y * Wm, y, 0, x.fo_flit[x.nu_fo[k]], c)
             in_flight += 1
             x.c_fanout[k] += 1
             x.nu_fo[k] += 1
             if x.nu_fo[k] == x.nu_fo_end[k]:
-                _nu_advance(x, k, c + 1, x.nu_p[k], &heap_n)
+                _nu_advance(x, k, c + 1, x.nu_p[k], &x.heap_n)
             else:
                 x.nu_next[n_nu_next] = k
                 n_nu_next += 1
         if host_push:
-            _push(x, host_f // 5, 4, host_fl[hp], c, &n_act)
+            _push(x, host_r - host_y * Wm, host_y, 4, host_fl[hp], c)
             in_flight += 1
             hp += 1
             host_push = 0
@@ -513,25 +676,6 @@ cdef int64_t _run_step(Ctx* x, int64_t T, int n_sp, const int64_t* host_fl, int 
         if x.nu_done[k] > Q:
             Q = x.nu_done[k]
     return Q
-
-
-# round-robin pick: PICK[last*32 + mask] = first input after `last` (mod 5) whose bit is set
-cdef uint8_t PICK_TABLE[160]
-
-
-cdef void _init_tables() noexcept:
-    cdef int l, m, j, p
-    for l in range(5):
-        for m in range(32):
-            PICK_TABLE[l * 32 + m] = 0
-            for j in range(1, 6):
-                p = (l + j) % 5
-                if m & (1 << p):
-                    PICK_TABLE[l * 32 + m] = p
-                    break
-
-
-_init_tables()
 
 
 cdef inline void* _ptr(cnp.ndarray a):
@@ -566,7 +710,8 @@ def run_fast(dict a, int64_t steps, object progress=None):
     x.LD = a["LD"]
     x.LNC = a["LNC"]
     x.DC = DC
-    x.host_f = a["host_f"]
+    x.H = a["H"]
+    x.host_r = a["host_r"]
     x.state_bits = a["state_bits"]
     x.nlo = <int32_t*>_ptr(a["nlo"])
     x.prm = <int64_t*>_ptr(a["prm"])
@@ -575,28 +720,35 @@ def run_fast(dict a, int64_t steps, object progress=None):
     x.fo_flit = <int64_t*>_ptr(a["fo_flit"])
     x.blob = <int32_t*>_ptr(a["blob"])
     x.RT = <uint8_t*>_ptr(a["RT"])
-    x.upr = <int32_t*>_ptr(a["upr"])
-    x.upb = <uint8_t*>_ptr(a["upb"])
+    x.DN = <int32_t*>_ptr(a["DN"])
 
     x.u = <int64_t*>_ptr(z("u", n_rows, np.int64))
     x.v = <int64_t*>_ptr(z("v", n_rows, np.int64))
     x.ref = <int64_t*>_ptr(z("ref", n_rows, np.int64))
     x.acc_cur = <int64_t*>_ptr(z("acc_a", n_rows, np.int64))
     x.acc_nxt = <int64_t*>_ptr(z("acc_b", n_rows, np.int64))
-    x.fs = <uint32_t*>_ptr(z("fs", NC * 5, np.uint32))
-    x.buf = <int64_t*>_ptr(z("buf", NC * 5 << x.LD, np.int64))
-    x.rq = <uint32_t*>_ptr(z("rq", NC, np.uint32))
-    x.spc = <uint8_t*>_ptr(z("spc", NC + 1, np.uint8, 30))   # every FIFO starts empty
-    x.lblk = <int64_t*>_ptr(z("lblk", NC, np.int64, -1))
-    x.sleeper = <uint8_t*>_ptr(z("sleeper", NC * 5, np.uint8))
-    x.last = <uint8_t*>_ptr(z("last", NC * 5, np.uint8, 4))   # arbiters start at W: L goes first
-    x.popc = <int64_t*>_ptr(z("popc", NC * 5, np.int64, -1))
-    x.necyc = <int64_t*>_ptr(z("necyc", NC * 5, np.int64))
-    x.mo = <int64_t*>_ptr(z("mo", NC * 5, np.int64))
-    x.pflits = <int64_t*>_ptr(z("pflits", NC * 5, np.int64))
-    x.act = <int32_t*>_ptr(z("act", NC, np.int32))
-    x.aflag = <uint8_t*>_ptr(z("aflag", NC, np.uint8))
-    x.grants = <int32_t*>_ptr(z("grants", NC * 5, np.int32))
+    H = x.H
+    row = np.uint64((1 << x.W) - 1) if x.W < 64 else np.uint64(0xFFFFFFFFFFFFFFFF)
+    x.fs = <uint32_t*>_ptr(z("fs", NC * 8, np.uint32))
+    x.buf = <int64_t*>_ptr(z("buf", NC * 8 << x.LD, np.int64))
+    x.necyc = <int64_t*>_ptr(z("necyc", NC * 8, np.int64))
+    x.mo = <int64_t*>_ptr(z("mo", NC * 8, np.int64))
+    x.pflits = <int64_t*>_ptr(z("pflits", NC * 8, np.int64))
+    # bit planes: 64 words each (one per mesh row; H <= 64)
+    x.REQ = <uint64_t*>_ptr(z("REQ", 25 * 64, np.uint64))
+    x.FULL = <uint64_t*>_ptr(z("FULL", 5 * 64, np.uint64))
+    lq = z("LQ", 25 * 64, np.uint64).reshape(5, 5, 64)
+    lq[:, 4, :H] = row                # every arbiter's pointer starts at W: input L goes first
+    x.LQ = <uint64_t*>_ptr(st["LQ"])
+    x.LSP = <uint64_t*>_ptr(z("LSP", 64, np.uint64, row))   # every core FIFO starts empty
+    x.NUSLEEP = <uint64_t*>_ptr(z("NUSLEEP", 64, np.uint64))
+    x.GS = <uint64_t*>_ptr(z("GS", 25 * 64, np.uint64))
+    x.row_cnt = <int32_t*>_ptr(z("row_cnt", H, np.int32))
+    x.grow = <int32_t*>_ptr(z("grow", H, np.int32))
+    x.gmask = <uint32_t*>_ptr(z("gmask", H, np.uint32))
+    x.POPS = <uint64_t*>_ptr(z("POPS", 2 * H, np.uint64))
+    x.gfl = <int64_t*>_ptr(z("gfl", NC * 5, np.int64))
+    x.gmeta = <int32_t*>_ptr(z("gmeta", NC * 5, np.int32))
     x.sq = <int64_t*>_ptr(z("sq", NC * DC, np.int64))
     x.sq_hd = <int32_t*>_ptr(z("sq_hd", NC, np.int32))
     x.sq_cnt = <int32_t*>_ptr(z("sq_cnt", NC, np.int32))
@@ -618,7 +770,7 @@ def run_fast(dict a, int64_t steps, object progress=None):
     x.nu_list = <int32_t*>_ptr(z("nu_list", NC, np.int32))
     x.nu_next = <int32_t*>_ptr(z("nu_next", NC, np.int32))
     x.nu_push = <int32_t*>_ptr(z("nu_push", NC, np.int32))
-    x.heap = <int64_t*>_ptr(z("heap", NC + 1, np.int64))
+    x.heap = <int64_t*>_ptr(z("heap", 2 * NC + 1, np.int64))
     x.c_upd_active = <int64_t*>_ptr(z("neuron_updates_active", NC, np.int64))
     x.c_upd_inactive = <int64_t*>_ptr(z("neuron_updates_inactive", NC, np.int64))
     x.c_spikes = <int64_t*>_ptr(z("spikes", NC, np.int64))
@@ -652,7 +804,7 @@ def run_fast(dict a, int64_t steps, object progress=None):
                                           "fanout_flits", "nu_stall_cycles", "axon_lookups",
                                           "synapse_word_reads", "synaptic_ops")}
     for k in ("necyc", "mo", "pflits"):
-        out[k] = st[k][:NC * 5].reshape(NC, 5).copy()
+        out[k] = st[k][:NC * 8].reshape(NC, 8)[:, :5].copy()
     out["mo_core"] = st["mo_core"][:NC].copy()
     out["host_flits"] = host_total
     out["step_cycles"] = step_cycles

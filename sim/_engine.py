@@ -72,6 +72,20 @@ def _route_table(W: int, H: int) -> np.ndarray:
     return out.ravel()
 
 
+def _downstream(W: int, H: int) -> np.ndarray:
+    """int32 [n_cores*8]: for (router r, output o) at r*8+o, the input FIFO that output feeds,
+    packed r2 | p2 << 12 | x2 << 15 | y2 << 21 (0 where there is none: XY routing never uses it)."""
+    nc = W * H
+    dn = np.zeros((nc, 8), np.int64)
+    k = np.arange(nc)
+    x, y = k % W, k // W
+    for o, p2, dx, dy in ((P_N, P_S, 0, -1), (P_E, P_W, 1, 0), (P_S, P_N, 0, 1), (P_W, P_E, -1, 0)):
+        x2, y2 = x + dx, y + dy
+        ok = (x2 >= 0) & (x2 < W) & (y2 >= 0) & (y2 < H)
+        dn[ok, o] = (y2 * W + x2)[ok] | (p2 << 12) | (x2[ok] << 15) | (y2[ok] << 21)
+    return dn.ravel()
+
+
 def _host_flits(p: ChipProgram, stim: Stimulus) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Host flits of every step in push order: (offsets[steps+1], dst_core, axon)."""
     W = p.chip.mesh.width
@@ -127,21 +141,6 @@ def _kernel_flits(dst_core, axon_local, p: ChipProgram, rec_off, words) -> np.nd
             | (rec_off[g] << 35))
 
 
-def _upstream(W: int, H: int) -> tuple[np.ndarray, np.ndarray]:
-    """Per router input FIFO: the router whose output feeds it and that output's bit; FIFOs fed
-    by an NU or the host (or by nothing) point to the sink slot n_cores with bit 0."""
-    nc = W * H
-    upr = np.full((nc, 5), nc, np.int64)
-    upb = np.zeros((nc, 5), np.int64)
-    k = np.arange(nc)
-    x, y = k % W, k // W
-    for port, ok, src, out in ((P_N, y > 0, k - W, P_S), (P_E, x < W - 1, k + 1, P_W),
-                               (P_S, y < H - 1, k + W, P_N), (P_W, x > 0, k - 1, P_E)):
-        upr[ok, port] = src[ok]
-        upb[ok, port] = 1 << out
-    return upr.ravel(), upb.ravel()
-
-
 def _assemble(p: ChipProgram, stim: Stimulus, backend: str, *, spike_steps, spike_rows, spike_cycles, step_cycles,
               core: dict, port_flits, blocked_port, fifo_max, host_flits: int) -> SimResult:
     gids = p.row_gid[np.asarray(spike_rows, np.int64)].astype(np.int64)
@@ -178,21 +177,19 @@ def _kernel_inputs(p: ChipProgram, stim: Stimulus) -> dict:
         raise ConfigError("network", "has too many synapses for the cycle engine's flit encoding "
                           f"({blob.size} blob entries, limit {1 << 28})", blob.size,
                           "simulate a smaller network or use the reference backend")
-    upr, upb = _upstream(W, H)
     fo_dst = p.fanout_dst_y.astype(np.int64) * W + p.fanout_dst_x
     h_off, h_dst, h_axon = _host_flits(p, stim)
     return {
-        "NC": nc, "W": W, "LD": max(0, (chip.router.fifo_depth - 1).bit_length()),
+        "NC": nc, "W": W, "H": H, "LD": max(0, (chip.router.fifo_depth - 1).bit_length()),
         "LNC": max(0, (nc - 1).bit_length()), "D": chip.router.fifo_depth, "DC": chip.core.fifo_depth, "n_rows": p.n_rows,
         "barrier": chip.barrier_cycles, "state_bits": chip.bits.state,
-        "host_f": (chip.host.row * W) * 5 + P_W,
+        "host_r": chip.host.row * W,
         "nlo": i32(p.core_neuron_offset), "prm": i64(_row_params(p)),
         "fo_start": i32(p.core_fanout_offset[core_of_row].astype(np.int64) + p.row_fanout_base),
         "fo_len": i32(p.row_fanout_len),
         "fo_flit": i64(_kernel_flits(fo_dst, p.fanout_axon, p, rec_off, words)),
         "blob": i32(blob),
-        "RT": _route_table(W, H),
-        "upr": i32(upr), "upb": np.ascontiguousarray(upb, dtype=np.uint8),
+        "RT": _route_table(W, H), "DN": i32(_downstream(W, H)),
         "host_off": i64(h_off), "host_fl": i64(_kernel_flits(h_dst, h_axon, p, rec_off, words)),
     }
 
