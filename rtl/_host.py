@@ -33,6 +33,7 @@ class Host:
         self.dut = dut
         self.d = defs()
         self.ops = 0
+        self.chip_s = 0.0
 
     async def start(self) -> None:
         dut = self.dut
@@ -114,8 +115,10 @@ class Host:
         await self.write_many([(0, d["SEL_HOSTQ"], i, 0, int(f)) for i, f in enumerate(flits)]
                               + [(0, d["SEL_HOSTQ"], 0, 1, len(flits)), (0, d["SEL_CHIP"], d["CHIP_CTRL"], 0, 0)])
         # the START edge has passed: paused is low until the barrier ends
+        t0 = time.perf_counter()
         done = RisingEdge(self.dut.paused)
         got = await First(done, Timer(max(1, max_cycles) * CLOCK_NS, unit="ns"))
+        self.chip_s += time.perf_counter() - t0       # the chip running on its own
         if got is not done:
             return False
         await FallingEdge(self.dut.clk)
@@ -214,6 +217,7 @@ async def run_case(host: Host, case: dict) -> dict:
     spikes: list[tuple[int, int, int, int]] = []   # (step, core, local neuron, cycle)
     timeout_step = None
     t1 = time.perf_counter()
+    host.chip_s = 0.0
     for t, flits in enumerate(case["step_flits"]):
         if not await host.run_step(flits, case["max_cycles"]):
             timeout_step = t
@@ -224,7 +228,8 @@ async def run_case(host: Host, case: dict) -> dict:
         if case.get("progress"):
             cocotb.log.info("timestep %d done at cycle %d", t, T[-1])
     run_s = time.perf_counter() - t1
-    out = {"T": T, "spikes": spikes, "timeout_step": timeout_step, "load_s": load_s, "run_s": run_s}
+    out = {"T": T, "spikes": spikes, "timeout_step": timeout_step, "load_s": load_s, "run_s": run_s,
+           "chip_s": host.chip_s}
     if timeout_step is None:
         out.update(await host.read_counters(n_cores, case["core_counters"], case["router_counters"]))
     return out

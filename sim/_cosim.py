@@ -31,6 +31,7 @@ from ._result import SimResult
 __all__ = ["run_rtl", "run_rtl_many", "compare", "Mismatch", "cosim", "CosimReport", "rtl_case", "register"]
 
 DETAIL_FIELDS = ("link_flits_port", "blocked_cycles_port", "fifo_max_occupancy")
+MAX_RTL_TILES = 64   # a Verilator model grows with the tile count; beyond this it needs GBs and hours
 _PROGRAM_ARRAYS = ("core_neuron_offset", "core_profile_offset", "profile_table", "row_profile", "row_fanout_base",
                    "row_fanout_len", "core_axon_offset", "axon_base", "axon_len", "core_word_offset", "syn_valid",
                    "syn_target", "syn_weight", "core_fanout_offset")
@@ -63,6 +64,12 @@ def rtl_case(program: ChipProgram, stim: Stimulus, *, max_step_cycles: int | Non
     """Everything the cocotb host needs for one run, as plain numpy arrays (picklable)."""
     from neurocycle.rtl import chip_parameters
 
+    c = program.chip
+    if program.n_cores > MAX_RTL_TILES:
+        raise ConfigError("mesh", f"{c.mesh.width}x{c.mesh.height} = {program.n_cores} tiles is too large to "
+                          f"co-simulate in RTL (limit {MAX_RTL_TILES})", f"{c.mesh.width}x{c.mesh.height}",
+                          "co-simulate the same core on a smaller mesh (e.g. mesh.width/height 4) and a "
+                          "network that fits it")
     prog = {k: np.asarray(getattr(program, k)) for k in _PROGRAM_ARRAYS}
     prog["fanout_flit"] = program.flit(program.fanout_dst_x, program.fanout_dst_y, program.fanout_axon)
     step_flits = host_flits_per_step(program, stim)
@@ -101,6 +108,7 @@ def _to_result(program: ChipProgram, steps: int, raw: dict, wall_s: float) -> Si
     res.rtl_timeout_step = raw.get("timeout_step")          # type: ignore[attr-defined]
     res.rtl_load_s = raw.get("load_s", 0.0)                 # type: ignore[attr-defined]
     res.rtl_run_s = raw.get("run_s", 0.0)                   # type: ignore[attr-defined]
+    res.rtl_chip_s = raw.get("chip_s", 0.0)                 # type: ignore[attr-defined]
     return res
 
 
@@ -110,7 +118,8 @@ def run_rtl_many(cases: Sequence[tuple[ChipProgram, Stimulus]], *, waves: bool =
     """Run several programs of the same chip in one simulator process (one build, one start-up).
 
     ``waves`` writes ``dump.vcd`` into ``work_dir``. Returned results carry the RTL wall time
-    split into ``rtl_load_s`` (program loading) and ``rtl_run_s`` (timesteps + read-back)."""
+    split into ``rtl_load_s`` (program loading), ``rtl_run_s`` (timesteps, host traffic and
+    read-back included) and ``rtl_chip_s`` (the part where the chip ran on its own)."""
     from neurocycle.rtl import build, run_cocotb
 
     if not cases:
