@@ -205,6 +205,14 @@ def _key(top: str, parameters: Mapping[str, int], waves: bool, sources: Sequence
     return h.hexdigest()[:20]
 
 
+def _prune(build_dir: Path) -> None:
+    """Drop the intermediate files of a finished build (precompiled headers alone are ~150 MB);
+    the simulator executable is all that running a test needs."""
+    for f in build_dir.iterdir():
+        if f.suffix in (".gch", ".o", ".a", ".cpp", ".d") and f.is_file():
+            f.unlink()
+
+
 @contextlib.contextmanager
 def _locked(path: Path):
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -241,6 +249,7 @@ def build(top: str = "nc_chip", parameters: Mapping[str, int] | None = None, *, 
             tail = log.read_text(errors="replace")[-4000:] if log.is_file() else ""
             raise RtlToolError(f"Verilator build of {top} failed ({exc}); log {log}:\n{tail}") from None
         seconds = time.perf_counter() - t0
+        _prune(build_dir)
         stamp.write_text(json.dumps({"top": top, "parameters": params, "waves": waves, "seconds": seconds,
                                      "tools": _tool_versions()}, indent=1))
     return Build(top, params, build_dir, waves, cached=False, seconds=seconds)
