@@ -282,17 +282,19 @@ cdef void _push(Ctx* x, int px, int py, int p2, int64_t fl, int64_t c) noexcept 
 
 
 cdef inline uint32_t _arb(uint64_t R0, uint64_t R1, uint64_t R2, uint64_t R3, uint64_t R4, uint64_t space,
+                          uint64_t q0, uint64_t q1, uint64_t q2, uint64_t q3, uint64_t q4,
                           uint64_t* lq, uint64_t* g) noexcept nogil:
     """Round-robin arbitration of one output port for a whole row of routers.
 
-    R<p>: routers whose input p requests this output; lq[q*64]: routers whose pointer is q.
+    R<p>: routers whose input p requests this output; q<q> (= lq[q*64]): routers whose pointer
+    is q. Requesters and pointer values that XY routing never produces for this output are
+    passed as literal 0, so the C compiler folds their priority orders away.
     A router with a request and downstream space grants the first requesting input after its
     pointer (cyclic order), and the pointer moves to the winner. Writes g[p*64] = winners on
     input p and returns the set of inputs that won somewhere (bit p). Inputs that can never
     request this output are passed as literal 0 (folded away)."""
     cdef uint64_t ready = (R0 | R1 | R2 | R3 | R4) & space
     cdef uint64_t M, acc, G0 = 0, G1 = 0, G2 = 0, G3 = 0, G4 = 0
-    cdef uint64_t q0 = lq[0], q1 = lq[64], q2 = lq[2 * 64], q3 = lq[3 * 64], q4 = lq[4 * 64]
     # pointer 0: order 1 2 3 4 0
     M = q0 & ready
     G1 |= M & R1
@@ -364,13 +366,18 @@ cdef inline uint32_t _arb(uint64_t R0, uint64_t R1, uint64_t R2, uint64_t R3, ui
 
 cdef int _arbitrate(Ctx* x, int64_t c) noexcept nogil:
     """Phase A for the routers: arbitrate every output of every row holding flits, from the
-    state at the start of cycle c. Returns the number of rows with grants (x.grow / x.gmask)."""
+    state at the start of cycle c. Returns the number of rows with grants (x.grow / x.gmask).
+
+    Inputs that can request each output under XY routing: L from any input; N from L, E, S, W;
+    E from L, W; S from L, N, E, W; W from L, E. A pointer only ever holds a past winner or its
+    reset value 4, so the same sets (plus 4) bound the pointer values."""
     cdef int H = x.H, y, n_grow = 0
     cdef uint64_t* REQ = x.REQ
     cdef uint64_t* FULL = x.FULL
     cdef uint64_t* LQ = x.LQ
     cdef uint64_t* GS = x.GS
     cdef uint64_t* LSP = x.LSP
+    cdef uint64_t* lq
     cdef int32_t* row_cnt = x.row_cnt
     cdef uint64_t sp_n, sp_s
     cdef uint32_t pm
@@ -380,19 +387,24 @@ cdef int _arbitrate(Ctx* x, int64_t c) noexcept nogil:
         # space of each output: the FIFO it feeds is not full (start of cycle)
         sp_n = ~FULL[(3 << 6) + y - 1] if y > 0 else 0
         sp_s = ~FULL[(1 << 6) + y + 1] if y < H - 1 else 0
+        lq = LQ + ((0 * 5) << 6) + y
         pm = _arb(REQ[((0 * 5 + 0) << 6) + y], REQ[((1 * 5 + 0) << 6) + y], REQ[((2 * 5 + 0) << 6) + y],
                   REQ[((3 * 5 + 0) << 6) + y], REQ[((4 * 5 + 0) << 6) + y], LSP[y],
-                  LQ + ((0 * 5) << 6) + y, GS + ((0 * 5) << 6) + y)
+                  lq[0], lq[64], lq[128], lq[192], lq[256], lq, GS + ((0 * 5) << 6) + y)
+        lq = LQ + ((1 * 5) << 6) + y
         pm |= _arb(REQ[((0 * 5 + 1) << 6) + y], 0, REQ[((2 * 5 + 1) << 6) + y],
                    REQ[((3 * 5 + 1) << 6) + y], REQ[((4 * 5 + 1) << 6) + y], sp_n,
-                   LQ + ((1 * 5) << 6) + y, GS + ((1 * 5) << 6) + y) << 5
+                   lq[0], 0, lq[128], lq[192], lq[256], lq, GS + ((1 * 5) << 6) + y) << 5
+        lq = LQ + ((2 * 5) << 6) + y
         pm |= _arb(REQ[((0 * 5 + 2) << 6) + y], 0, 0, 0, REQ[((4 * 5 + 2) << 6) + y], ~(FULL[(4 << 6) + y] >> 1),
-                   LQ + ((2 * 5) << 6) + y, GS + ((2 * 5) << 6) + y) << 10
+                   lq[0], 0, 0, 0, lq[256], lq, GS + ((2 * 5) << 6) + y) << 10
+        lq = LQ + ((3 * 5) << 6) + y
         pm |= _arb(REQ[((0 * 5 + 3) << 6) + y], REQ[((1 * 5 + 3) << 6) + y], REQ[((2 * 5 + 3) << 6) + y],
                    0, REQ[((4 * 5 + 3) << 6) + y], sp_s,
-                   LQ + ((3 * 5) << 6) + y, GS + ((3 * 5) << 6) + y) << 15
+                   lq[0], lq[64], lq[128], 0, lq[256], lq, GS + ((3 * 5) << 6) + y) << 15
+        lq = LQ + ((4 * 5) << 6) + y
         pm |= _arb(REQ[((0 * 5 + 4) << 6) + y], 0, REQ[((2 * 5 + 4) << 6) + y], 0, 0, ~(FULL[(2 << 6) + y] << 1),
-                   LQ + ((4 * 5) << 6) + y, GS + ((4 * 5) << 6) + y) << 20
+                   lq[0], 0, lq[128], 0, lq[256], lq, GS + ((4 * 5) << 6) + y) << 20
         if pm:
             x.grow[n_grow] = y
             x.gmask[n_grow] = pm
