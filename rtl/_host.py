@@ -163,17 +163,11 @@ class Host:
         """(core, local neuron, cycle) of every spike of the timestep just finished."""
         d = self.d
         counts = await self.read_many([(k, d["SEL_CORE"], d["CORE_TRACE_COUNT"], 0) for k in range(n_cores)])
-        addrs = []
-        for k, c in enumerate(counts):
-            for j in range(c):
-                addrs += [(k, d["SEL_TRACE"], j, 0), (k, d["SEL_TRACE"], j, 1)]
+        # one read per spike: neuron in bits 63:48, cycle in bits 47:0 (cycles fit 48 bits)
+        addrs = [(k, d["SEL_TRACE"], j, 2) for k, c in enumerate(counts) for j in range(c)]
         vals = await self.read_many(addrs)
-        out, i = [], 0
-        for k, c in enumerate(counts):
-            for _ in range(c):
-                out.append((k, vals[i], vals[i + 1]))
-                i += 2
-        return out
+        cores = [k for k, c in enumerate(counts) for _ in range(c)]
+        return [(k, v >> 48, v & ((1 << 48) - 1)) for k, v in zip(cores, vals)]
 
     async def read_counters(self, n_cores: int, core_counters, router_counters) -> dict:
         """Every event counter and detail array, as plain lists."""

@@ -484,6 +484,8 @@ module nc_core #(
       4'(`NC_SEL_TRACE): if (h_in_n) begin
         if (bus_field == 8'd0) bus_rdata = 64'(tr_neuron[h_tr]);
         if (bus_field == 8'd1) bus_rdata = 64'(tr_cycle[h_tr]);
+        // both in one read: neuron in bits 63:48, cycle (low 48 bits) below
+        if (bus_field == 8'd2) bus_rdata = {16'(tr_neuron[h_tr]), 48'(tr_cycle[h_tr])};
       end
       default: ;
     endcase

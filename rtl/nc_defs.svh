@@ -23,7 +23,7 @@
 `define NC_SEL_SYN      5   // index = word, field = 2*lane + (0: weight, 1: {valid@31, target})
 `define NC_SEL_FANOUT   6   // index = entry, field 0 = flit
 `define NC_SEL_CORE     7   // index = NC_CORE_* (registers, core counters)
-`define NC_SEL_TRACE    8   // read: index = trace slot, field 0 = neuron, 1 = cycle
+`define NC_SEL_TRACE    8   // read: index = trace slot, field 0 = neuron, 1 = cycle, 2 = {neuron, cycle[47:0]}
 `define NC_SEL_ROUTER   9   // read: index = NC_RT_* (router counters)
 
 // ---- NC_SEL_CHIP indices -----------------------------------------------------------------
