@@ -237,3 +237,34 @@ def test_default_chip_and_network_match_the_reference():
     ref = run_reference(run.program, run.stimulus)
     assert_same_spikes(ref, run.result)
     assert run.result.n_spikes > 0
+
+
+# --------------------------------------------------------------------------- layout corners
+@pytest.mark.parametrize("over", [
+    {"mesh.width": 64, "mesh.height": 1},                      # a full 64-bit row
+    {"mesh.width": 1, "mesh.height": 64, "host.row": 63},       # 64 rows of one tile
+    {"mesh.width": 3, "mesh.height": 2, "router.fifo_depth": 64, "core.fifo_depth": 64},
+    {"mesh.width": 3, "mesh.height": 2, "router.fifo_depth": 5, "core.fifo_depth": 3},
+])
+def test_mesh_and_fifo_extremes(over):
+    w, h = over["mesh.width"], over["mesh.height"]
+    chip = chip_of(w, h, **{k: v for k, v in over.items() if not k.startswith("mesh")})
+    npc = 1 if w * h >= 40 else None
+    check(chip, random_net(12, 40 if npc else 60, n_in=3, p_rec=0.2, bias=40),
+          steps=4, options=CompileOptions(neurons_per_core=npc) if npc else None)
+
+
+def test_large_sparse_mesh_matches_the_reference():
+    # 64x64 = 4096 tiles (the largest mesh): exercises the widest core/router indices
+    chip = chip_of(64, 64, **{"host.row": 40})
+    b = NetworkBuilder("sparse", seed=13)
+    b.population("a", 300, {"bias": 30, "vth": 100, "refractory": 2, "du": 2048})
+    b.poisson_input("x", 4, rate_hz=200)
+    b.connect("x", "a", "fixed_probability", p=0.05, weight=31)
+    b.connect("a", "a", "fixed_probability", p=0.02, weight=20)
+    net = b.build().instantiate()
+    prog = compile_network(net, chip, CompileOptions(neurons_per_core=1, placement="snake"))
+    stim = net.stimulus(5)
+    fast = run_cycle(prog, stim)
+    assert_same_spikes(run_reference(prog, stim), fast)
+    assert fast.n_spikes > 0 and int(fast.counters["host_flits"]) > 0
