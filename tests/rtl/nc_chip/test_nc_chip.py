@@ -110,3 +110,17 @@ def test_random_sweep(seed):
     """60 random chips (mesh up to 4x4) x 4 random networks = 240 cases."""
     chip, specs, opts = random_cases(seed, 4)
     cosim_cases([(chip, spec, 12, opts) for spec in specs])
+
+
+def test_watchdog_reports_a_hang():
+    """A timestep that does not reach quiescence within the watchdog is reported as a mismatch
+    of that timestep (here forced with a 3-cycle watchdog against an 8-cycle timestep)."""
+    from neurocycle.sim._cosim import run_rtl
+    net = {"name": "hang", "populations": [{"name": "a", "size": 4, "neuron": _lif(1000)}],
+           "inputs": [{"name": "in", "size": 1, "source": {"kind": "array", "steps": [0], "channels": [0]}}],
+           "projections": [{"source": "in", "target": "a", "connect": {"kind": "explicit", "pairs": [[0, 3]]},
+                            "weight": 5}]}
+    _, _, _, prog, stim, _ = prepare("tiny-2x2", net, steps=2)
+    rtl = run_rtl(prog, stim, max_step_cycles=3)
+    mm = compare(run_cycle(prog, stim), rtl, prog)
+    assert (mm.timestep, mm.field, mm.expected) == (0, "step_cycles", 8) and "watchdog" in str(mm.actual)
