@@ -347,6 +347,32 @@ def _load_npz(path: Path, what: str, keys: tuple[str, ...]) -> dict:
         raise ConfigError(what, f"cannot be read as .npz ({exc})", str(path), "save it with numpy.savez") from None
 
 
+def _draw_without_replacement(rng: np.random.Generator, n_rows: int, n: int, k: int, excl_self: bool) -> np.ndarray:
+    """For each row i, k distinct values of 0..n-1 (never i when ``excl_self``), sorted.
+
+    Memory stays O(rows·k + chunk·n): small populations use argpartition over random keys in
+    row chunks; large ones draw per row (numpy's choice without replacement is O(k) there).
+    """
+    out = np.empty((n_rows, k), dtype=np.int64)
+    m = n - 1 if excl_self else n
+    if k == m:
+        base = np.arange(m)
+        out[:] = base
+    elif n <= 4096:
+        chunk = max(1, (1 << 22) // n)
+        for r0 in range(0, n_rows, chunk):
+            r1 = min(n_rows, r0 + chunk)
+            keys = rng.random((r1 - r0, m))
+            out[r0:r1] = np.argpartition(keys, k - 1, axis=1)[:, :k]
+    else:
+        for i in range(n_rows):
+            out[i] = rng.choice(m, k, replace=False)
+    if excl_self:   # values were drawn from 0..n-2; skip over the row's own index
+        out += out >= np.arange(n_rows)[:, None]
+    out.sort(axis=1)
+    return out
+
+
 def _sample_pairs(c, ns: int, nt: int, same: bool, rng: np.random.Generator, where: str,
                   base_dir: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     if isinstance(c, AllToAll):
@@ -374,12 +400,7 @@ def _sample_pairs(c, ns: int, nt: int, same: bool, rng: np.random.Generator, whe
         k = c.k
         if k == 0:
             return np.zeros(0, np.int64), np.zeros(0, np.int64), None
-        # without replacement: argpartition of random keys per row
-        keys = rng.random((n_to, n_from))
-        if excl_self:
-            keys[np.arange(n_to), np.arange(n_to)] = 2.0
-        chosen = np.argpartition(keys, k - 1, axis=1)[:, :k] if k < n_from else np.tile(np.arange(n_from), (n_to, 1))
-        chosen.sort(axis=1)
+        chosen = _draw_without_replacement(rng, n_to, n_from, k, excl_self)
         fixed = np.repeat(np.arange(n_to), k)
         drawn = chosen.ravel()
         return (fixed, drawn, None) if out else (drawn, fixed, None)
