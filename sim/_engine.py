@@ -180,8 +180,9 @@ def _kernel_inputs(p: ChipProgram, stim: Stimulus) -> dict:
     fo_dst = p.fanout_dst_y.astype(np.int64) * W + p.fanout_dst_x
     h_off, h_dst, h_axon = _host_flits(p, stim)
     return {
-        "NC": nc, "W": W, "H": H, "LD": max(0, (chip.router.fifo_depth - 1).bit_length()),
-        "LNC": max(0, (nc - 1).bit_length()), "D": chip.router.fifo_depth, "DC": chip.core.fifo_depth, "n_rows": p.n_rows,
+        "NC": nc, "W": W, "H": H, "n_rows": p.n_rows,
+        "D": chip.router.fifo_depth, "LD": max(0, (chip.router.fifo_depth - 1).bit_length()),
+        "DC": chip.core.fifo_depth, "LNC": max(0, (nc - 1).bit_length()),
         "barrier": chip.barrier_cycles, "state_bits": chip.bits.state,
         "host_r": chip.host.row * W,
         "nlo": i32(p.core_neuron_offset), "prm": i64(_row_params(p)),
