@@ -63,9 +63,10 @@ def lif_network(n: int, k: int, mesh: tuple[int, int], neurons_per_core: int, se
                 name: str) -> tuple[ChipConfig, NetworkInstance]:
     """The W1 family: n CUBA LIF neurons, k random outgoing synapses each (weights uniform in
     [-20, 20]), bias-driven at ~6% firing per timestep. 16 populations with staggered biases so
-    the first spikes spread over a few timesteps. The connectivity is written to .npz files and
-    loaded through 'explicit' projections (the network schema's fixed_out_degree sampler draws an
-    n x n key matrix, 2 GiB at n = 16384)."""
+    the first spikes spread over a few timesteps. Each neuron's k targets are drawn uniformly from
+    all n neurons (one out-degree across the 16 populations, which per-projection
+    fixed_out_degree cannot express), written to .npz files and loaded through 'explicit'
+    projections."""
     W, H = mesh
     chip = load_chip({
         "name": f"{name.lower()}-{W}x{H}", "clock_mhz": 100, "barrier_cycles": 8, "mesh": {"width": W, "height": H},
