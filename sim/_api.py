@@ -14,7 +14,7 @@ from ._network import NetworkInstance, NetworkSpec, Stimulus, load_network
 from ._program import ChipProgram
 from ._result import SimResult
 
-BACKENDS = ("reference", "cycle")  # the first is the CLI default
+BACKENDS = ("cycle", "reference")  # the first is the CLI default
 
 
 def _backend(name: str) -> Callable[..., SimResult]:
