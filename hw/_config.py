@@ -92,20 +92,20 @@ class TechnologyConfig(_Model):
     without table rows needs them set explicitly.
     """
     node_nm: Annotated[int, Field(ge=3, le=250, description="process node (tables: 45, 28, 22)")] = 28
-    sram_cell: Literal["itrs-hp", "itrs-lop"] = "itrs-hp"
-    sram_fits: list[SramFitConfig] | None = None
+    sram_cell: Annotated[Literal["itrs-hp", "itrs-lop"], Field(description="CACTI cell type of the SRAM energy fits")] = "itrs-hp"
+    sram_fits: Annotated[list[SramFitConfig] | None, Field(description="own E = a*S_KB^b fits (>= two word widths)")] = None
     sram_leakage_uw_per_kb: Annotated[float, Field(ge=0, le=1e5, description="SRAM (+logic) leakage")] = \
         _tech.SRAM_LEAKAGE_UW_PER_KB_DEFAULT
-    sram_area_um2_per_bit: Annotated[float, Field(gt=0, le=100)] | None = None
-    logic_um2_per_ge: Annotated[float, Field(gt=0, le=1000)] | None = None
-    core_logic_ge: Annotated[float, Field(gt=0, le=1e9)] | None = None
-    router_logic_ge: Annotated[float, Field(gt=0, le=1e9)] | None = None
-    logic_energy_scale: Annotated[float, Field(gt=0, le=100, description="logic energy vs 45 nm")] | None = None
-    router_pj_per_bit: Annotated[float, Field(ge=0, le=100)] = _tech.ROUTER_PJ_PER_BIT_DEFAULT
-    wire_pj_per_bit_mm: Annotated[float, Field(ge=0, le=100)] | None = None
-    tile_pitch_mm: Annotated[float, Field(gt=0, le=100)] | None = None
-    host_link_pj_per_bit: Annotated[float, Field(ge=0, le=1e4)] = _tech.HOST_LINK_PJ_PER_BIT_DEFAULT
-    clock_pj_per_mm2_cycle: Annotated[float, Field(ge=0, le=1e4)] | None = None
+    sram_area_um2_per_bit: Annotated[float | None, Field(gt=0, le=100, description="SRAM area per bit incl. periphery (null: node table)")] = None
+    logic_um2_per_ge: Annotated[float | None, Field(gt=0, le=1000, description="logic area per gate equivalent (null: node table)")] = None
+    core_logic_ge: Annotated[float | None, Field(gt=0, le=1e9, description="core logic size (null: structural estimate)")] = None
+    router_logic_ge: Annotated[float | None, Field(gt=0, le=1e9, description="router logic size (null: structural estimate)")] = None
+    logic_energy_scale: Annotated[float | None, Field(gt=0, le=100, description="logic energy vs 45 nm (null: node table)")] = None
+    router_pj_per_bit: Annotated[float, Field(ge=0, le=100, description="router traversal energy per flit bit")] = _tech.ROUTER_PJ_PER_BIT_DEFAULT
+    wire_pj_per_bit_mm: Annotated[float | None, Field(ge=0, le=100, description="link wire energy (null: node table)")] = None
+    tile_pitch_mm: Annotated[float | None, Field(gt=0, le=100, description="link length (null: sqrt of tile area)")] = None
+    host_link_pj_per_bit: Annotated[float, Field(ge=0, le=1e4, description="host link energy per flit bit")] = _tech.HOST_LINK_PJ_PER_BIT_DEFAULT
+    clock_pj_per_mm2_cycle: Annotated[float | None, Field(ge=0, le=1e4, description="clock/idle energy per tile area per cycle (null: node table)")] = None
     overhead_factor: Annotated[float, Field(ge=1, le=100, description="control/overhead multiplier")] = \
         _tech.OVERHEAD_FACTOR_DEFAULT
 
@@ -126,10 +126,10 @@ class EnergyConfig(_Model):
     derived from the chip's ``technology`` section; ``events_pj`` / ``static_power_mw``
     override single entries.
     """
-    mode: Literal["table", "technology"] = "technology"
-    events_pj: dict[str, Annotated[float, Field(ge=0)]] = Field(default_factory=dict)
-    static_power_mw: Annotated[float, Field(ge=0)] | None = None
-    timestep_us: Annotated[float, Field(gt=0, le=1e9, description="real-time timestep (throttled operation)")] | None = None
+    mode: Annotated[Literal["table", "technology"], Field(description="table: events_pj is complete; technology: derived from `technology`")] = "technology"
+    events_pj: dict[str, Annotated[float, Field(ge=0)]] = Field(default_factory=dict, description="pJ per event, keyed by event name (below)")
+    static_power_mw: Annotated[float | None, Field(ge=0, description="static power; null: derived (technology) or 0 (table)")] = None
+    timestep_us: Annotated[float | None, Field(gt=0, le=1e9, description="real-time timestep (throttled operation)")] = None
 
     @field_validator("events_pj")
     @classmethod
@@ -142,8 +142,8 @@ class EnergyConfig(_Model):
 
 class ChipConfig(_Model):
     """A many-core neuromorphic chip of the reference microarchitecture (docs/microarchitecture.md)."""
-    name: str = "chip"
-    description: str = ""
+    name: Annotated[str, Field(description="preset / report name")] = "chip"
+    description: Annotated[str, Field(description="one line for `neurocycle presets`")] = ""
     clock_mhz: Annotated[float, Field(gt=0, le=10000, description="clock frequency")] = 100.0
     barrier_cycles: Annotated[int, Field(ge=1, le=1 << 20, description="cycles of the timestep barrier")] = 8
     mesh: MeshConfig = MeshConfig()
