@@ -28,7 +28,7 @@ import sys
 import time
 
 WORKLOADS = {
-    "tiny": ("tiny-2x2 preset, 40 LIF neurons (recurrent, Poisson-driven), 200 timesteps", "tiny-2x2", {
+    "tiny": ("tiny-2x2 preset, 40 LIF neurons (recurrent, Poisson-driven), 1000 timesteps", "tiny-2x2", {
         "name": "bench-tiny", "seed": 4,
         "populations": [{"name": "exc", "size": 32, "neuron": {"model": "lif_fixed", "du": 900, "dv": 300, "bias": 2,
                                                                "vth": 90, "v_reset": -10, "refractory": 2,
@@ -43,9 +43,10 @@ WORKLOADS = {
              "weight": {"kind": "uniform", "low": 0, "high": 20}},
             {"source": "exc", "target": "inh", "connect": {"kind": "fixed_in_degree", "k": 4}, "weight": 12},
             {"source": "inh", "target": "exc", "connect": {"kind": "fixed_in_degree", "k": 4}, "weight": -25}]},
-        200),
-    "default": ("the embedded default chip (default-4x4) and network (default-net, 1024 LIF + 64 Poisson)",
-                "default-4x4", None, 50),
+        1000),
+    "default": ("the embedded default chip (default-4x4) and network (default-net, 1024 LIF + 64 Poisson), "
+                "200 timesteps",
+                "default-4x4", None, 200),
 }
 
 

@@ -32,7 +32,7 @@ RTL_DIR = Path(__file__).resolve().parent
 DEFAULT_HOST_QUEUE_DEPTH = 1024
 CNT_BITS = 48
 # Verilator options of every build (the runner adds -cc --exe --vpi ...). -Wno-fatal is not
-# used: the sources are lint-clean (tests/rtl/test_lint.py), so any warning is a bug.
+# used: the sources are lint-clean (tests/rtl/test_rtl_lint.py), so any warning is a bug.
 _BUILD_ARGS = ("-O3", "--x-assign", "fast", "--x-initial", "fast", "-Wno-DECLFILENAME")
 _MAKE_ARGS = ("OPT_FAST=-O2", "OPT_SLOW=-O0")   # C++ of the hot eval path vs one-time code
 _RECIPE = 3   # bump when the way a build is made changes (invalidates the cache)
