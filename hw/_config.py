@@ -248,22 +248,13 @@ class ChipDerived:
 
 def load_chip(source: "str | os.PathLike | ChipConfig | dict | None" = None) -> ChipConfig:
     """Load a chip config from a preset name, a YAML path, a dict, or ``None`` (the default preset)."""
-    from ._presets import DEFAULT_CHIP, preset_path
+    from ._presets import DEFAULT_CHIP, resolve_file
 
     if isinstance(source, ChipConfig):
         return source
     if isinstance(source, dict):
         return validate_data(ChipConfig, source, what="chip")
-    if source is None:
-        source = DEFAULT_CHIP
-    path = os.fspath(source)
-    if not os.path.exists(path):
-        resolved = preset_path("chips", path)
-        if resolved is None:
-            from ._presets import list_presets
-            raise ConfigError("chip", "is neither a file nor a chip preset", path,
-                              f"give a YAML path or one of: {', '.join(list_presets('chips'))}")
-        path = str(resolved)
+    path = resolve_file("chips", DEFAULT_CHIP if source is None else source)
     data, node = read_yaml(path)
     return validate_data(ChipConfig, data, node=node, source=path, what="chip")
 

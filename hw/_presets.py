@@ -24,3 +24,21 @@ def preset_path(kind: str, name: str) -> Path | None:
         return None
     path = _root() / kind / f"{stem}.yaml"
     return path if path.is_file() else None
+
+
+def resolve_file(kind: str, source) -> str:
+    """A YAML path, or the path of preset ``source`` of ``kind`` ('chips', 'networks', 'sweeps');
+    otherwise a ConfigError that lists the presets."""
+    import os
+
+    from ._errors import ConfigError
+
+    path = os.fspath(source)
+    if os.path.exists(path):
+        return path
+    resolved = preset_path(kind, path)
+    if resolved is None:
+        what = kind.rstrip("s")
+        raise ConfigError(what, f"is neither a file nor a {what} preset", path,
+                          f"give a YAML path or one of: {', '.join(list_presets(kind)) or '(none)'}")
+    return str(resolved)

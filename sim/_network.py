@@ -531,7 +531,8 @@ def load_network(source: "str | os.PathLike | NetworkSpec | dict | None" = None,
                  chip=None) -> tuple[NetworkSpec, Path]:
     """Load a network from a preset name, a YAML path, a dict, a spec, or a NIR graph (a ``.nir``
     path or a ``nir.NIRGraph``; ``chip`` then sets the quantisation bits). Returns (spec, base_dir)."""
-    from neurocycle.hw import DEFAULT_NETWORK, list_presets, preset_path
+    from neurocycle.hw import DEFAULT_NETWORK
+    from neurocycle.hw._presets import resolve_file
 
     if isinstance(source, NetworkSpec):
         return source, Path(".")
@@ -548,12 +549,7 @@ def load_network(source: "str | os.PathLike | NetworkSpec | dict | None" = None,
     if path.endswith(".nir"):
         from ._nir import import_nir
         return import_nir(path, chip=chip), Path(path).parent
-    if not os.path.exists(path):
-        resolved = preset_path("networks", path)
-        if resolved is None:
-            raise ConfigError("network", "is neither a file nor a network preset", path,
-                              f"give a YAML path or one of: {', '.join(list_presets('networks'))}")
-        path = str(resolved)
+    path = resolve_file("networks", path)
     data, node = read_yaml(path)
     spec = validate_data(NetworkSpec, data, node=node, source=path, what="network")
     return spec, Path(path).parent

@@ -294,18 +294,11 @@ class Sweep:
 
 def load_sweep(source: "str | os.PathLike | dict") -> Sweep:
     """Load and validate a sweep file (or mapping); its points resolve lazily via ``points()``."""
-    from neurocycle.hw import preset_path
+    from neurocycle.hw._presets import resolve_file
 
     if isinstance(source, dict):
         return Sweep(validate_data(SweepSpec, source, what="sweep"))
-    path = os.fspath(source)
-    if not os.path.exists(path):
-        resolved = preset_path("sweeps", path)
-        if resolved is None:
-            from neurocycle.hw import list_presets
-            raise ConfigError("sweep", "is neither a file nor a sweep preset", path,
-                              f"give a YAML path or one of: {', '.join(list_presets('sweeps')) or '(none)'}")
-        path = str(resolved)
+    path = resolve_file("sweeps", source)
     data, node = read_yaml(path)
     return Sweep(validate_data(SweepSpec, data, node=node, source=path, what="sweep"), source=path)
 
