@@ -33,6 +33,8 @@ cdef extern from *:
     void nc_prefetch "__builtin_prefetch"(const void* p) noexcept nogil
 
 cdef enum:
+    OCC_SHIFT = 48
+    MO_SHIFT = 56
     DST_MASK = 4095
     PORT_SHIFT = 12
     WORDS_SHIFT = 15
@@ -74,12 +76,14 @@ cdef struct Ctx:
     int64_t* ref
     int64_t* acc_cur
     int64_t* acc_nxt
-    # router FIFOs (stride 8 per router)
-    uint32_t* fs        # per FIFO: ring head | occupancy << 8
-    int64_t* buf
-    int64_t* necyc      # sum of (empty-from cycle - nonempty-from cycle): cycles holding a head
-    int64_t* mo
-    int64_t* pflits     # per (router, output): grants
+    # router FIFOs (stride 8 per router): one record of 2**LS words per FIFO, so the hot loops
+    # need one base pointer: [state, necyc, slot_0, ..., slot_{2**LD - 1}, padding]
+    #   state = pops (bits 0..47, also the ring head) | occupancy << 48 | max occupancy << 56
+    #   necyc = sum of (empty-from cycle - nonempty-from cycle): cycles holding a head
+    # Grants per (router, output) are not counted per flit: they equal the pops of the FIFO the
+    # output feeds (every FIFO is empty at quiescence) or, for output L, the ejections.
+    uint64_t* fr
+    int LS
     # bit-parallel control, per row
     uint64_t* REQ       # [(p*5+o)*64 + y]
     uint64_t* FULL      # [p*64 + y]
@@ -266,19 +270,21 @@ cdef void _push(Ctx* x, int px, int py, int p2, int64_t fl, int64_t c) noexcept 
     every pop of the cycle, so the occupancy read here plus one is the end-of-cycle occupancy."""
     cdef int r2 = py * x.W + px
     cdef int f = (r2 << 3) | p2
-    cdef uint32_t st = x.fs[f]
-    cdef int n2 = st >> 8
+    cdef uint64_t* rec = x.fr + (<uint64_t>f << x.LS)
+    cdef uint64_t st = rec[0]
+    cdef uint64_t n2 = (st >> OCC_SHIFT) & 255
     cdef int o3 = x.RT[(r2 << x.LNC) | (fl & DST_MASK)]
     cdef uint64_t e = n2 == 0
-    x.buf[(f << x.LD) | ((st + n2) & ((1 << x.LD) - 1))] = (
+    rec[2 + ((st + n2) & ((1 << x.LD) - 1))] = <uint64_t>(
         (fl & ~(<int64_t>7 << PORT_SHIFT)) | (<int64_t>o3 << PORT_SHIFT))
-    x.fs[f] = st + 256
+    st += (<uint64_t>1) << OCC_SHIFT
+    if n2 >= (st >> MO_SHIFT):
+        st += (<uint64_t>1) << MO_SHIFT     # max occupancy only ever rises by one
+    rec[0] = st
     x.REQ[((p2 * 5 + o3) << 6) + py] |= e << px
-    x.FULL[(p2 << 6) + py] |= (<uint64_t>(n2 + 1 >= x.D)) << px
-    x.necyc[f] -= (c + 1) if e else 0
+    x.FULL[(p2 << 6) + py] |= (<uint64_t>(n2 + 1 >= <uint64_t>x.D)) << px
+    rec[1] -= <uint64_t>(c + 1) if e else 0
     x.row_cnt[py] += <int>e
-    if n2 >= x.mo[f]:
-        x.mo[f] = n2 + 1
 
 
 cdef inline uint32_t _arb(uint64_t R0, uint64_t R1, uint64_t R2, uint64_t R3, uint64_t R4, uint64_t space,
@@ -416,23 +422,21 @@ cdef int _pop_all(Ctx* x, int n_grow, int64_t c) noexcept nogil:
     """Phase B1: pop every granted head (all pops of the cycle happen before any push). Records
     the popped flits in x.gfl / x.gmeta and the L / W inputs popped per row in x.POPS; returns
     the number of grants."""
-    cdef int Wm = x.W, LD = x.LD, i, y, o, p, r, f, n, ng = 0, rbase
-    cdef uint32_t MK = ((<uint32_t>1) << LD) - 1
-    cdef uint32_t pm, st, b
-    cdef uint64_t g
+    cdef int Wm = x.W, LS = x.LS, i, y, o, p, r, f, ng = 0, rbase
+    cdef uint64_t MK = ((<uint64_t>1) << x.LD) - 1
+    cdef uint32_t pm, b
+    cdef uint64_t g, st, n
     cdef uint64_t P[5]
     cdef uint64_t* REQ = x.REQ
     cdef uint64_t* FULL = x.FULL
     cdef uint64_t* GS = x.GS
-    cdef int64_t* buf = x.buf
-    cdef int64_t* bf
-    cdef uint32_t* fs = x.fs
-    cdef int64_t* necyc = x.necyc
-    cdef int64_t* pflits = x.pflits
+    cdef uint64_t* fr = x.fr
+    cdef uint64_t* rec
     cdef int32_t* row_cnt = x.row_cnt
     cdef int64_t* gfl = x.gfl
     cdef int32_t* gmeta = x.gmeta
-    cdef int64_t fl, nfl, c1 = c + 1
+    cdef int64_t fl, nfl
+    cdef uint64_t c1 = <uint64_t>(c + 1)
     for i in range(n_grow):
         y = x.grow[i]
         rbase = y * Wm
@@ -450,16 +454,16 @@ cdef int _pop_all(Ctx* x, int n_grow, int64_t c) noexcept nogil:
                 r = rbase + nc_ctz64(g)
                 g &= g - 1
                 f = (r << 3) | p
-                st = fs[f]
-                n = (st >> 8) - 1
-                bf = buf + (f << LD)
-                fl = bf[st & 255]
-                fs[f] = ((st + 1) & MK) | (<uint32_t>n << 8)
-                nfl = bf[(st + 1) & MK]      # next head (stale if now empty: masked below)
+                rec = fr + (<uint64_t>f << LS)
+                st = rec[0]
+                fl = <int64_t>rec[2 + (st & MK)]
+                st += 1 - ((<uint64_t>1) << OCC_SHIFT)
+                rec[0] = st
+                n = (st >> OCC_SHIFT) & 255
+                nfl = <int64_t>rec[2 + (st & MK)]      # next head (stale if now empty: masked below)
                 REQ[((p * 5 + ((nfl >> PORT_SHIFT) & 7)) << 6) + y] |= (<uint64_t>(n > 0)) << (r - rbase)
-                necyc[f] += c1 if n == 0 else 0
+                rec[1] += c1 if n == 0 else 0
                 row_cnt[y] -= n == 0
-                pflits[(r << 3) | o] += 1
                 gfl[ng] = fl
                 gmeta[ng] = r | (o << 13)
                 ng += 1
@@ -515,18 +519,17 @@ EJECT = _eject
 cdef int64_t _push_all(Ctx* x, int ng, int64_t c) noexcept nogil:
     """Phase B2: push every popped flit into the FIFO its output feeds, or eject it into the
     core FIFO. Returns the number of ejected flits."""
-    cdef int LD = x.LD, LNC = x.LNC, D = x.D
-    cdef int i, meta, o, r, r2, f, n2, o3, px, py, p2, dn
-    cdef uint32_t st
-    cdef uint64_t e
-    cdef int64_t fl, n_ej = 0, c1 = c + 1
-    cdef uint32_t MK = ((<uint32_t>1) << LD) - 1
+    cdef int LS = x.LS, LNC = x.LNC
+    cdef uint64_t D = x.D
+    cdef int i, meta, o, r, r2, f, o3, px, py, p2, dn
+    cdef uint64_t st, e, n2
+    cdef int64_t fl, n_ej = 0
+    cdef uint64_t c1 = <uint64_t>(c + 1)
+    cdef uint64_t MK = ((<uint64_t>1) << x.LD) - 1
     cdef uint64_t* REQ = x.REQ
     cdef uint64_t* FULL = x.FULL
-    cdef int64_t* buf = x.buf
-    cdef uint32_t* fs = x.fs
-    cdef int64_t* necyc = x.necyc
-    cdef int64_t* mo = x.mo
+    cdef uint64_t* fr = x.fr
+    cdef uint64_t* rec
     cdef int32_t* row_cnt = x.row_cnt
     cdef const uint8_t* RT = x.RT
     cdef const int32_t* DN = x.DN
@@ -547,18 +550,20 @@ cdef int64_t _push_all(Ctx* x, int ng, int64_t c) noexcept nogil:
         px = (dn >> 15) & 63
         py = dn >> 21
         f = (r2 << 3) | p2
-        st = fs[f]
-        n2 = st >> 8
+        rec = fr + (<uint64_t>f << LS)
+        st = rec[0]
+        n2 = (st >> OCC_SHIFT) & 255
         o3 = RT[(r2 << LNC) | (fl & DST_MASK)]
         e = n2 == 0
-        buf[(f << LD) | ((st + n2) & MK)] = (fl & ~(<int64_t>7 << PORT_SHIFT)) | (<int64_t>o3 << PORT_SHIFT)
-        fs[f] = st + 256
+        rec[2 + ((st + n2) & MK)] = <uint64_t>((fl & ~(<int64_t>7 << PORT_SHIFT)) | (<int64_t>o3 << PORT_SHIFT))
+        st += (<uint64_t>1) << OCC_SHIFT
+        if n2 >= (st >> MO_SHIFT):
+            st += (<uint64_t>1) << MO_SHIFT     # max occupancy only ever rises by one
+        rec[0] = st
         REQ[((p2 * 5 + o3) << 6) + py] |= e << px
         FULL[(p2 << 6) + py] |= (<uint64_t>(n2 + 1 >= D)) << px
-        necyc[f] -= c1 if e else 0
+        rec[1] -= c1 if e else 0
         row_cnt[py] += <int>e
-        if n2 >= mo[f]:
-            mo[f] = n2 + 1
     return n_ej
 
 
@@ -741,11 +746,8 @@ def run_fast(dict a, int64_t steps, object progress=None):
     x.acc_nxt = <int64_t*>_ptr(z("acc_b", n_rows, np.int64))
     H = x.H
     row = np.uint64((1 << x.W) - 1) if x.W < 64 else np.uint64(0xFFFFFFFFFFFFFFFF)
-    x.fs = <uint32_t*>_ptr(z("fs", NC * 8, np.uint32))
-    x.buf = <int64_t*>_ptr(z("buf", NC * 8 << x.LD, np.int64))
-    x.necyc = <int64_t*>_ptr(z("necyc", NC * 8, np.int64))
-    x.mo = <int64_t*>_ptr(z("mo", NC * 8, np.int64))
-    x.pflits = <int64_t*>_ptr(z("pflits", NC * 8, np.int64))
+    x.LS = (2 + (1 << x.LD) - 1).bit_length()       # record of 2**LS >= 2 + 2**LD words
+    x.fr = <uint64_t*>_ptr(z("fr", NC * 8 << x.LS, np.uint64))
     # bit planes: 64 words each (one per mesh row; H <= 64)
     x.REQ = <uint64_t*>_ptr(z("REQ", 25 * 64, np.uint64))
     x.FULL = <uint64_t*>_ptr(z("FULL", 5 * 64, np.uint64))
@@ -815,8 +817,10 @@ def run_fast(dict a, int64_t steps, object progress=None):
     out = {k: st[k][:NC].copy() for k in ("neuron_updates_active", "neuron_updates_inactive", "spikes",
                                           "fanout_flits", "nu_stall_cycles", "axon_lookups",
                                           "synapse_word_reads", "synaptic_ops")}
-    for k in ("necyc", "mo", "pflits"):
-        out[k] = st[k][:NC * 8].reshape(NC, 8)[:, :5].copy()
+    recs = st["fr"][:NC * 8 << x.LS].reshape(NC, 8, 1 << x.LS)[:, :5, :]
+    out["necyc"] = recs[:, :, 1].view(np.int64).copy()
+    out["mo"] = (recs[:, :, 0] >> np.uint64(56)).astype(np.int64)
+    out["pops"] = (recs[:, :, 0] & np.uint64(0xFFFFFFFFFFFF)).astype(np.int64)
     out["mo_core"] = st["mo_core"][:NC].copy()
     out["host_flits"] = host_total
     out["step_cycles"] = step_cycles

@@ -214,18 +214,20 @@ def _run_fast(p: ChipProgram, stim: Stimulus, progress) -> SimResult:
                                 "nu_stall_cycles", "axon_lookups", "synaptic_ops", "synapse_word_reads")}
     core.update(si_busy_cycles=out["axon_lookups"] + out["synapse_word_reads"],
                 nu_busy_cycles=n_neurons * stim.steps + out["fanout_flits"])
-    pf = out["pflits"]
-    # every flit that entered an input FIFO left it, so blocked = non-empty cycles - flits through it
-    inflow = np.zeros((nc, 5), np.int64)
+    # Every FIFO is empty at quiescence, so the flits popped from an input FIFO are the flits
+    # pushed into it: the grants of the output feeding it (the kernel counts no grant per flit);
+    # output L's grants are the ejections (one axon look-up each).
+    pops = out["pops"]
+    pf = np.zeros((nc, 5), np.int64)
     k = np.arange(nc)
     x, y = k % W, k // W
-    inflow[:, P_L] = out["fanout_flits"]
-    inflow[y > 0, P_N] = pf[k[y > 0] - W, P_S]
-    inflow[y < p.chip.mesh.height - 1, P_S] = pf[k[y < p.chip.mesh.height - 1] + W, P_N]
-    inflow[x < W - 1, P_E] = pf[k[x < W - 1] + 1, P_W]
-    inflow[x > 0, P_W] = pf[k[x > 0] - 1, P_E]
-    inflow[p.chip.host.row * W, P_W] += out["host_flits"]
-    blocked = out["necyc"] - inflow
+    pf[:, P_L] = out["axon_lookups"]
+    pf[y > 0, P_N] = pops[k[y > 0] - W, P_S]
+    pf[y < p.chip.mesh.height - 1, P_S] = pops[k[y < p.chip.mesh.height - 1] + W, P_N]
+    pf[x < W - 1, P_E] = pops[k[x < W - 1] + 1, P_W]
+    pf[x > 0, P_W] = pops[k[x > 0] - 1, P_E]
+    # blocked = cycles holding a head - flits through the FIFO
+    blocked = out["necyc"] - pops
     fifo_max = np.concatenate([out["mo"], out["mo_core"][:, None]], axis=1)
     counts = out["spike_counts"]
     return _assemble(p, stim, "cycle", spike_steps=np.repeat(np.arange(stim.steps), counts),
