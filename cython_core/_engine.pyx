@@ -299,63 +299,23 @@ cdef inline uint32_t _arb(uint64_t R0, uint64_t R1, uint64_t R2, uint64_t R3, ui
     pointer (cyclic order), and the pointer moves to the winner. Writes g[p*64] = winners on
     input p and returns the set of inputs that won somewhere (bit p). Inputs that can never
     request this output are passed as literal 0 (folded away)."""
+    # Pointer q gives the order q+1, ..., 4, 0, ..., q: the winner is the lowest requesting
+    # input above the pointer if there is one, else the lowest requesting input. Two fixed
+    # priority chains instead of one chain per pointer value.
     cdef uint64_t ready = (R0 | R1 | R2 | R3 | R4) & space
-    cdef uint64_t M, acc, G0 = 0, G1 = 0, G2 = 0, G3 = 0, G4 = 0
-    # pointer 0: order 1 2 3 4 0
-    M = q0 & ready
-    G1 |= M & R1
-    acc = R1
-    G2 |= M & R2 & ~acc
-    acc |= R2
-    G3 |= M & R3 & ~acc
-    acc |= R3
-    G4 |= M & R4 & ~acc
-    acc |= R4
-    G0 |= M & R0 & ~acc
-    # pointer 1: order 2 3 4 0 1
-    M = q1 & ready
-    G2 |= M & R2
-    acc = R2
-    G3 |= M & R3 & ~acc
-    acc |= R3
-    G4 |= M & R4 & ~acc
-    acc |= R4
-    G0 |= M & R0 & ~acc
-    acc |= R0
-    G1 |= M & R1 & ~acc
-    # pointer 2: order 3 4 0 1 2
-    M = q2 & ready
-    G3 |= M & R3
-    acc = R3
-    G4 |= M & R4 & ~acc
-    acc |= R4
-    G0 |= M & R0 & ~acc
-    acc |= R0
-    G1 |= M & R1 & ~acc
-    acc |= R1
-    G2 |= M & R2 & ~acc
-    # pointer 3: order 4 0 1 2 3
-    M = q3 & ready
-    G4 |= M & R4
-    acc = R4
-    G0 |= M & R0 & ~acc
-    acc |= R0
-    G1 |= M & R1 & ~acc
-    acc |= R1
-    G2 |= M & R2 & ~acc
-    acc |= R2
-    G3 |= M & R3 & ~acc
-    # pointer 4: order 0 1 2 3 4
-    M = q4 & ready
-    G0 |= M & R0
-    acc = R0
-    G1 |= M & R1 & ~acc
-    acc |= R1
-    G2 |= M & R2 & ~acc
-    acc |= R2
-    G3 |= M & R3 & ~acc
-    acc |= R3
-    G4 |= M & R4 & ~acc
+    cdef uint64_t lt2 = q0 | q1, lt3 = lt2 | q2, lt4 = lt3 | q3   # pointer < p
+    cdef uint64_t A1 = R1 & q0, A2 = R2 & lt2, A3 = R3 & lt3, A4 = R4 & lt4
+    cdef uint64_t nA = ready & ~(A1 | A2 | A3 | A4)
+    cdef uint64_t G0, G1, G2, G3, G4, m
+    G0 = R0 & nA
+    m = R0
+    G1 = (A1 & ready) | (R1 & ~m & nA)
+    m |= R1
+    G2 = ((A2 & ~A1) & ready) | (R2 & ~m & nA)
+    m |= R2
+    G3 = ((A3 & ~(A1 | A2)) & ready) | (R3 & ~m & nA)
+    m |= R3
+    G4 = ((A4 & ~(A1 | A2 | A3)) & ready) | (R4 & ~m & nA)
     lq[0] = (q0 & ~ready) | G0
     lq[64] = (q1 & ~ready) | G1
     lq[2 * 64] = (q2 & ~ready) | G2
