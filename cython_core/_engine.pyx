@@ -96,7 +96,7 @@ cdef struct Ctx:
     uint32_t* gmask     # scratch: per such row, bit o*5+p set if output o granted input p somewhere
     uint64_t* POPS      # scratch: per such row, inputs L and W popped
     int64_t* gfl        # scratch: popped flits
-    int32_t* gmeta      # scratch: x | y << 6 | o << 12
+    int32_t* gmeta      # scratch: per popped flit, router << 3 | output
     # core FIFO + SI queue
     int64_t* sq
     int32_t* sq_hd
@@ -382,7 +382,7 @@ cdef int _pop_all(Ctx* x, int n_grow, int64_t c) noexcept nogil:
     """Phase B1: pop every granted head (all pops of the cycle happen before any push). Records
     the popped flits in x.gfl / x.gmeta and the L / W inputs popped per row in x.POPS; returns
     the number of grants."""
-    cdef int Wm = x.W, LS = x.LS, i, y, o, p, r, f, ng = 0, rbase
+    cdef int Wm = x.W, LS = x.LS, i, y, o, p, xb, ng = 0, rbase, meta, emptied
     cdef uint64_t MK = ((<uint64_t>1) << x.LD) - 1
     cdef uint32_t pm, b
     cdef uint64_t g, st, n
@@ -392,6 +392,8 @@ cdef int _pop_all(Ctx* x, int n_grow, int64_t c) noexcept nogil:
     cdef uint64_t* GS = x.GS
     cdef uint64_t* fr = x.fr
     cdef uint64_t* rec
+    cdef uint64_t* frp
+    cdef uint64_t* reqp
     cdef int32_t* row_cnt = x.row_cnt
     cdef int64_t* gfl = x.gfl
     cdef int32_t* gmeta = x.gmeta
@@ -402,31 +404,35 @@ cdef int _pop_all(Ctx* x, int n_grow, int64_t c) noexcept nogil:
         rbase = y * Wm
         pm = x.gmask[i]
         P[0] = P[1] = P[2] = P[3] = P[4] = 0
+        emptied = 0
         while pm:
             b = nc_ctz64(pm)
             pm &= pm - 1
             o = b // 5
             p = b - 5 * o
             g = GS[(b << 6) + y]
-            REQ[((p * 5 + o) << 6) + y] &= ~g
+            reqp = REQ + ((p * 5) << 6) + y     # input p's request words of this row, stride 64 per output
+            reqp[o << 6] &= ~g
             P[p] |= g
+            frp = fr + ((<uint64_t>((rbase << 3) | p)) << LS)
+            meta = (rbase << 3) | o
             while g:
-                r = rbase + nc_ctz64(g)
+                xb = nc_ctz64(g)
                 g &= g - 1
-                f = (r << 3) | p
-                rec = fr + (<uint64_t>f << LS)
+                rec = frp + ((<uint64_t>xb) << (LS + 3))
                 st = rec[0]
                 fl = <int64_t>rec[2 + (st & MK)]
                 st += 1 - ((<uint64_t>1) << OCC_SHIFT)
                 rec[0] = st
                 n = (st >> OCC_SHIFT) & 255
                 nfl = <int64_t>rec[2 + (st & MK)]      # next head (stale if now empty: masked below)
-                REQ[((p * 5 + ((nfl >> PORT_SHIFT) & 7)) << 6) + y] |= (<uint64_t>(n > 0)) << (r - rbase)
+                reqp[((nfl >> PORT_SHIFT) & 7) << 6] |= (<uint64_t>(n > 0)) << xb
                 rec[1] += c1 if n == 0 else 0
-                row_cnt[y] -= n == 0
+                emptied += n == 0
                 gfl[ng] = fl
-                gmeta[ng] = r | (o << 13)
+                gmeta[ng] = meta + (xb << 3)
                 ng += 1
+        row_cnt[y] -= emptied
         FULL[y] &= ~P[0]
         FULL[(1 << 6) + y] &= ~P[1]
         FULL[(2 << 6) + y] &= ~P[2]
@@ -496,15 +502,13 @@ cdef int64_t _push_all(Ctx* x, int ng, int64_t c) noexcept nogil:
     cdef int64_t* gfl = x.gfl
     cdef int32_t* gmeta = x.gmeta
     for i in range(ng):
-        meta = gmeta[i]
-        r = meta & 8191
-        o = meta >> 13
+        meta = gmeta[i]                # router << 3 | output
         fl = gfl[i]
-        if o == 0:
-            EJECT(x, r, fl, c)
+        if (meta & 7) == 0:
+            EJECT(x, meta >> 3, fl, c)
             n_ej += 1
             continue
-        dn = DN[(r << 3) | o]          # r2 | p2 << 12 | px << 15 | py << 21
+        dn = DN[meta]                  # r2 | p2 << 12 | px << 15 | py << 21
         r2 = dn & 4095
         p2 = (dn >> 12) & 7
         px = (dn >> 15) & 63
