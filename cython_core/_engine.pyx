@@ -6,7 +6,7 @@ How it skips work yet stays exact is described in docs/engine.md ("Performance d
 
 Router control state is bit-parallel per mesh row (mesh width <= 64): for row y, bit x of a
 64-bit word describes router (x, y). REQ[p][o][y]: input p's head flit requests output o;
-FULL[p][y]: input FIFO p is full; LQ[o][q][y]: output o's round-robin pointer equals q (one-hot
+FULL[p][y] (stored as REQ[p][5][y]): input FIFO p is full; LQ[o][q][y]: output o's round-robin pointer equals q (one-hot
 planes); LSP[y]: the core FIFO (output L) has space. One cycle's arbitration of a whole row is
 then a few dozen word operations; only the grants themselves are processed flit by flit.
 
@@ -69,7 +69,8 @@ cdef struct Ctx:
     int64_t* fo_flit
     int32_t* blob
     uint8_t* RT
-    int32_t* DN         # per (router, output): r2 | p2 << 12 | x2 << 15 | y2 << 21 of the FIFO it feeds
+    int64_t* DN         # per (router, output) r*8+o, the input FIFO (r2, p2) at (x2, y2) it feeds:
+                        # ((p2*6) << 6) + y2 | x2 << 11 | (r2 << 3 | p2) << 17 | (r2 << LNC) << 32
     # neuron state
     int64_t* u
     int64_t* v
@@ -281,8 +282,8 @@ cdef void _push(Ctx* x, int px, int py, int p2, int64_t fl, int64_t c) noexcept 
     if n2 >= (st >> MO_SHIFT):
         st += (<uint64_t>1) << MO_SHIFT     # max occupancy only ever rises by one
     rec[0] = st
-    x.REQ[((p2 * 5 + o3) << 6) + py] |= e << px
-    x.FULL[(p2 << 6) + py] |= (<uint64_t>(n2 + 1 >= <uint64_t>x.D)) << px
+    x.REQ[((p2 * 6 + o3) << 6) + py] |= e << px
+    x.REQ[((p2 * 6 + 5) << 6) + py] |= (<uint64_t>(n2 + 1 >= <uint64_t>x.D)) << px    # FULL
     rec[1] -= <uint64_t>(c + 1) if e else 0
     x.row_cnt[py] += <int>e
 
@@ -351,25 +352,25 @@ cdef int _arbitrate(Ctx* x, int64_t c) noexcept nogil:
         if row_cnt[y] == 0:
             continue
         # space of each output: the FIFO it feeds is not full (start of cycle)
-        sp_n = ~FULL[(3 << 6) + y - 1] if y > 0 else 0
-        sp_s = ~FULL[(1 << 6) + y + 1] if y < H - 1 else 0
+        sp_n = ~FULL[((3 * 6) << 6) + y - 1] if y > 0 else 0
+        sp_s = ~FULL[((1 * 6) << 6) + y + 1] if y < H - 1 else 0
         lq = LQ + ((0 * 5) << 6) + y
-        pm = _arb(REQ[((0 * 5 + 0) << 6) + y], REQ[((1 * 5 + 0) << 6) + y], REQ[((2 * 5 + 0) << 6) + y],
-                  REQ[((3 * 5 + 0) << 6) + y], REQ[((4 * 5 + 0) << 6) + y], LSP[y],
+        pm = _arb(REQ[((0 * 6 + 0) << 6) + y], REQ[((1 * 6 + 0) << 6) + y], REQ[((2 * 6 + 0) << 6) + y],
+                  REQ[((3 * 6 + 0) << 6) + y], REQ[((4 * 6 + 0) << 6) + y], LSP[y],
                   lq[0], lq[64], lq[128], lq[192], lq[256], lq, GS + ((0 * 5) << 6) + y)
         lq = LQ + ((1 * 5) << 6) + y
-        pm |= _arb(REQ[((0 * 5 + 1) << 6) + y], 0, REQ[((2 * 5 + 1) << 6) + y],
-                   REQ[((3 * 5 + 1) << 6) + y], REQ[((4 * 5 + 1) << 6) + y], sp_n,
+        pm |= _arb(REQ[((0 * 6 + 1) << 6) + y], 0, REQ[((2 * 6 + 1) << 6) + y],
+                   REQ[((3 * 6 + 1) << 6) + y], REQ[((4 * 6 + 1) << 6) + y], sp_n,
                    lq[0], 0, lq[128], lq[192], lq[256], lq, GS + ((1 * 5) << 6) + y) << 5
         lq = LQ + ((2 * 5) << 6) + y
-        pm |= _arb(REQ[((0 * 5 + 2) << 6) + y], 0, 0, 0, REQ[((4 * 5 + 2) << 6) + y], ~(FULL[(4 << 6) + y] >> 1),
+        pm |= _arb(REQ[((0 * 6 + 2) << 6) + y], 0, 0, 0, REQ[((4 * 6 + 2) << 6) + y], ~(FULL[((4 * 6) << 6) + y] >> 1),
                    lq[0], 0, 0, 0, lq[256], lq, GS + ((2 * 5) << 6) + y) << 10
         lq = LQ + ((3 * 5) << 6) + y
-        pm |= _arb(REQ[((0 * 5 + 3) << 6) + y], REQ[((1 * 5 + 3) << 6) + y], REQ[((2 * 5 + 3) << 6) + y],
-                   0, REQ[((4 * 5 + 3) << 6) + y], sp_s,
+        pm |= _arb(REQ[((0 * 6 + 3) << 6) + y], REQ[((1 * 6 + 3) << 6) + y], REQ[((2 * 6 + 3) << 6) + y],
+                   0, REQ[((4 * 6 + 3) << 6) + y], sp_s,
                    lq[0], lq[64], lq[128], 0, lq[256], lq, GS + ((3 * 5) << 6) + y) << 15
         lq = LQ + ((4 * 5) << 6) + y
-        pm |= _arb(REQ[((0 * 5 + 4) << 6) + y], 0, REQ[((2 * 5 + 4) << 6) + y], 0, 0, ~(FULL[(2 << 6) + y] << 1),
+        pm |= _arb(REQ[((0 * 6 + 4) << 6) + y], 0, REQ[((2 * 6 + 4) << 6) + y], 0, 0, ~(FULL[((2 * 6) << 6) + y] << 1),
                    lq[0], 0, lq[128], 0, lq[256], lq, GS + ((4 * 5) << 6) + y) << 20
         if pm:
             x.grow[n_grow] = y
@@ -411,7 +412,7 @@ cdef int _pop_all(Ctx* x, int n_grow, int64_t c) noexcept nogil:
             o = b // 5
             p = b - 5 * o
             g = GS[(b << 6) + y]
-            reqp = REQ + ((p * 5) << 6) + y     # input p's request words of this row, stride 64 per output
+            reqp = REQ + ((p * 6) << 6) + y     # input p's request words of this row, stride 64 per output
             reqp[o << 6] &= ~g
             P[p] |= g
             frp = fr + ((<uint64_t>((rbase << 3) | p)) << LS)
@@ -434,10 +435,10 @@ cdef int _pop_all(Ctx* x, int n_grow, int64_t c) noexcept nogil:
                 ng += 1
         row_cnt[y] -= emptied
         FULL[y] &= ~P[0]
-        FULL[(1 << 6) + y] &= ~P[1]
-        FULL[(2 << 6) + y] &= ~P[2]
-        FULL[(3 << 6) + y] &= ~P[3]
-        FULL[(4 << 6) + y] &= ~P[4]
+        FULL[((1 * 6) << 6) + y] &= ~P[1]
+        FULL[((2 * 6) << 6) + y] &= ~P[2]
+        FULL[((3 * 6) << 6) + y] &= ~P[3]
+        FULL[((4 * 6) << 6) + y] &= ~P[4]
         x.POPS[2 * i] = P[0]          # the L and W pops wake a stalled NU / the host
         x.POPS[2 * i + 1] = P[4]
     return ng
@@ -487,7 +488,8 @@ cdef int64_t _push_all(Ctx* x, int ng, int64_t c) noexcept nogil:
     core FIFO. Returns the number of ejected flits."""
     cdef int LS = x.LS, LNC = x.LNC
     cdef uint64_t D = x.D
-    cdef int i, meta, o, r, r2, f, o3, px, py, p2, dn
+    cdef int i, meta, o3, px, base
+    cdef int64_t dn
     cdef uint64_t st, e, n2
     cdef int64_t fl, n_ej = 0
     cdef uint64_t c1 = <uint64_t>(c + 1)
@@ -498,7 +500,7 @@ cdef int64_t _push_all(Ctx* x, int ng, int64_t c) noexcept nogil:
     cdef uint64_t* rec
     cdef int32_t* row_cnt = x.row_cnt
     cdef const uint8_t* RT = x.RT
-    cdef const int32_t* DN = x.DN
+    cdef const int64_t* DN = x.DN
     cdef int64_t* gfl = x.gfl
     cdef int32_t* gmeta = x.gmeta
     for i in range(ng):
@@ -508,26 +510,23 @@ cdef int64_t _push_all(Ctx* x, int ng, int64_t c) noexcept nogil:
             EJECT(x, meta >> 3, fl, c)
             n_ej += 1
             continue
-        dn = DN[meta]                  # r2 | p2 << 12 | px << 15 | py << 21
-        r2 = dn & 4095
-        p2 = (dn >> 12) & 7
-        px = (dn >> 15) & 63
-        py = dn >> 21
-        f = (r2 << 3) | p2
-        rec = fr + (<uint64_t>f << LS)
+        dn = DN[meta]
+        base = dn & 2047               # REQ index of (p2, output 0, py)
+        px = (dn >> 11) & 63
+        rec = fr + (<uint64_t>((dn >> 17) & 32767) << LS)
         st = rec[0]
         n2 = (st >> OCC_SHIFT) & 255
-        o3 = RT[(r2 << LNC) | (fl & DST_MASK)]
+        o3 = RT[(dn >> 32) | (fl & DST_MASK)]
         e = n2 == 0
         rec[2 + ((st + n2) & MK)] = <uint64_t>((fl & ~(<int64_t>7 << PORT_SHIFT)) | (<int64_t>o3 << PORT_SHIFT))
         st += (<uint64_t>1) << OCC_SHIFT
         if n2 >= (st >> MO_SHIFT):
             st += (<uint64_t>1) << MO_SHIFT     # max occupancy only ever rises by one
         rec[0] = st
-        REQ[((p2 * 5 + o3) << 6) + py] |= e << px
-        FULL[(p2 << 6) + py] |= (<uint64_t>(n2 + 1 >= D)) << px
+        REQ[base + (o3 << 6)] |= e << px
+        REQ[base + (5 << 6)] |= (<uint64_t>(n2 + 1 >= D)) << px     # FULL
         rec[1] -= c1 if e else 0
-        row_cnt[py] += <int>e
+        row_cnt[base & 63] += <int>e
     return n_ej
 
 
@@ -597,7 +596,7 @@ cdef int64_t _run_step(Ctx* x, int64_t T, int n_sp, const int64_t* host_fl, int 
                 x.NUSLEEP[y] |= (<uint64_t>1) << xb
                 x.nu_since[k] = c
         if host_state == H_PUSH:
-            if not ((FULL[(4 << 6) + host_y] >> (host_r - host_y * Wm)) & 1):
+            if not ((FULL[((4 * 6) << 6) + host_y] >> (host_r - host_y * Wm)) & 1):
                 host_push = 1
             else:
                 host_state = H_SLEEP
@@ -701,7 +700,7 @@ def run_fast(dict a, int64_t steps, object progress=None):
     x.fo_flit = <int64_t*>_ptr(a["fo_flit"])
     x.blob = <int32_t*>_ptr(a["blob"])
     x.RT = <uint8_t*>_ptr(a["RT"])
-    x.DN = <int32_t*>_ptr(a["DN"])
+    x.DN = <int64_t*>_ptr(a["DN"])
 
     x.u = <int64_t*>_ptr(z("u", n_rows, np.int64))
     x.v = <int64_t*>_ptr(z("v", n_rows, np.int64))
@@ -713,8 +712,10 @@ def run_fast(dict a, int64_t steps, object progress=None):
     x.LS = (2 + (1 << x.LD) - 1).bit_length()       # record of 2**LS >= 2 + 2**LD words
     x.fr = <uint64_t*>_ptr(z("fr", NC * 8 << x.LS, np.uint64))
     # bit planes: 64 words each (one per mesh row; H <= 64)
-    x.REQ = <uint64_t*>_ptr(z("REQ", 25 * 64, np.uint64))
-    x.FULL = <uint64_t*>_ptr(z("FULL", 5 * 64, np.uint64))
+    # REQ[((p*6 + o) << 6) + y]; slot o = 5 of input p is its FULL word, so a push reaches both
+    # from one base index
+    x.REQ = <uint64_t*>_ptr(z("REQ", 30 * 64, np.uint64))
+    x.FULL = x.REQ + (5 << 6)
     lq = z("LQ", 25 * 64, np.uint64).reshape(5, 5, 64)
     lq[:, 4, :H] = row                # every arbiter's pointer starts at W: input L goes first
     x.LQ = <uint64_t*>_ptr(st["LQ"])

@@ -73,16 +73,20 @@ def _route_table(W: int, H: int) -> np.ndarray:
 
 
 def _downstream(W: int, H: int) -> np.ndarray:
-    """int32 [n_cores*8]: for (router r, output o) at r*8+o, the input FIFO that output feeds,
-    packed r2 | p2 << 12 | x2 << 15 | y2 << 21 (0 where there is none: XY routing never uses it)."""
+    """int64 [n_cores*8]: for (router r, output o) at r*8+o, the input FIFO (r2, p2) at (x2, y2)
+    that output feeds, packed for the kernel's push loop (see Ctx.DN in _engine.pyx):
+    ((p2*6) << 6) + y2 | x2 << 11 | (r2 << 3 | p2) << 17 | (r2 << LNC) << 32
+    (0 where there is none: XY routing never uses it)."""
     nc = W * H
+    lnc = max(0, (nc - 1).bit_length())
     dn = np.zeros((nc, 8), np.int64)
-    k = np.arange(nc)
+    k = np.arange(nc, dtype=np.int64)
     x, y = k % W, k // W
     for o, p2, dx, dy in ((P_N, P_S, 0, -1), (P_E, P_W, 1, 0), (P_S, P_N, 0, 1), (P_W, P_E, -1, 0)):
         x2, y2 = x + dx, y + dy
         ok = (x2 >= 0) & (x2 < W) & (y2 >= 0) & (y2 < H)
-        dn[ok, o] = (y2 * W + x2)[ok] | (p2 << 12) | (x2[ok] << 15) | (y2[ok] << 21)
+        r2 = (y2 * W + x2)[ok]
+        dn[ok, o] = (((p2 * 6) << 6) + y2[ok]) | (x2[ok] << 11) | (((r2 << 3) | p2) << 17) | ((r2 << lnc) << 32)
     return dn.ravel()
 
 
@@ -190,7 +194,7 @@ def _kernel_inputs(p: ChipProgram, stim: Stimulus) -> dict:
         "fo_len": i32(p.row_fanout_len),
         "fo_flit": i64(_kernel_flits(fo_dst, p.fanout_axon, p, rec_off, words)),
         "blob": i32(blob),
-        "RT": _route_table(W, H), "DN": i32(_downstream(W, H)),
+        "RT": _route_table(W, H), "DN": i64(_downstream(W, H)),
         "host_off": i64(h_off), "host_fl": i64(_kernel_flits(h_dst, h_axon, p, rec_off, words)),
     }
 
