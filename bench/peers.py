@@ -11,7 +11,10 @@ timesteps. Reported per row: wall times (build = constructing the network in the
 API, compile = mapping/code generation, sim = simulating), synaptic events/s over the sim time,
 spikes, the child's peak RSS, the 1-minute load average when the child started (the machine is
 shared), and "cycle x" = peer sim s / neurocycle-cycle sim s (> 1: neurocycle's cycle-exact
-engine is that many times faster than the peer).
+engine is that many times faster than the peer); "cycle x (cpu)" is the same ratio over the
+children's CPU time while simulating, which other jobs on the machine disturb less. After the table,
+each peer's spike count is compared with neurocycle's (the reference and the cycle backend agree
+exactly by construction).
 
 Peers (each skipped with one line when absent; none is needed by the test suite):
 - ``sanafe``: SANA-FE (``.venv/bin/pip install sanafe==2.2.9``), Python API, an architecture with
@@ -119,15 +122,17 @@ def child_sanafe(workload: str, steps: int | None, timing: str, threads: int) ->
     n = net_nc.n_neurons
     net = sanafe.Network()
     # SANA-FE's LIF fires on v > threshold (neurocycle: v >= vth; integer values, so vth - 1);
-    # input_decay 0 = neurocycle's du 4095 (the synaptic current lasts one timestep)
+    # input_decay 0 = neurocycle's du 4095 (the synaptic current lasts one timestep);
+    # its refractory_delay counts the spiking timestep too, so neurocycle's refractory + 1
     vth = float(par["vth"][0])
     if not (par["vth"] == par["vth"][0]).all():
         raise SystemExit(f"{workload}: one threshold per network assumed")
     group = net.create_neuron_group("w", n, {"threshold": vth - 1.0, "reset": 0.0, "reset_mode": "hard",
                                              "leak_decay": 1.0, "input_decay": 0.0})
     bias = par["bias"].astype(float).tolist()
+    refractory = (par["refractory"] + 1).tolist()
     for gid, neuron in enumerate(group.neurons):
-        neuron.set_attributes(model_attributes={"bias": bias[gid]})
+        neuron.set_attributes(model_attributes={"bias": bias[gid], "refractory_delay": int(refractory[gid])})
         neuron.map_to_core(cores[gid // npc])   # gid order, npc per core: neurocycle's placement
     src = (net_nc.syn_source - net_nc.n_inputs).tolist()
     group.connect_neurons_sparse(group, {"weight": net_nc.syn_weight.astype(float).tolist()},
@@ -259,16 +264,25 @@ def fmt_rate(x: float) -> str:
 
 
 def report(rows: list[dict]) -> str:
-    cyc = {r["workload"]: r["sim_s"] for r in rows if r.get("backend") == "cycle"}
+    cyc = {r["workload"]: r for r in rows if r.get("backend") == "cycle"}
     head = ("| workload | simulator | timing model | steps | build s | compile s | sim s | sim cpu s | "
-            "synaptic events/s | spikes | cycle x | peak RSS MiB | load avg |")
+            "synaptic events/s | spikes | cycle x | cycle x (cpu) | peak RSS MiB | load avg |")
     lines = [head, "|" + "---|" * (head.count("|") - 1)]
     for r in rows:
-        ratio = f"{r['sim_s'] / cyc[r['workload']]:.2f}x" if r["workload"] in cyc else "-"
+        c = cyc.get(r["workload"])
+        ratio = f"{r['sim_s'] / c['sim_s']:.2f}x" if c else "-"
+        ratio_cpu = f"{r['sim_cpu_s'] / c['sim_cpu_s']:.2f}x" if c else "-"
         lines.append(f"| {r['workload']} | {r['simulator']} | {r['timing']} | {r['steps']} | {r['build_s']:.2f} | "
                      f"{r['compile_s']:.2f} | {r['sim_s']:.2f} | {r['sim_cpu_s']:.2f} | "
-                     f"{fmt_rate(r['syn_events'] / r['sim_s'])} | {r['spikes']:,} | {ratio} | "
+                     f"{fmt_rate(r['syn_events'] / r['sim_s'])} | {r['spikes']:,} | {ratio} | {ratio_cpu} | "
                      f"{r['peak_rss_mib']:.0f} | {r['load_avg']:.2f} |")
+    lines.append("")
+    for r in rows:
+        c = cyc.get(r["workload"])
+        if c and r.get("backend") != "cycle":
+            diff = r["spikes"] - c["spikes"]
+            same = "identical" if diff == 0 else f"{diff:+,} ({100.0 * diff / max(c['spikes'], 1):+.2f} %)"
+            lines.append(f"# {r['workload']}: {r['simulator']} ({r['timing']}) spikes vs neurocycle cycle: {same}")
     return "\n".join(lines)
 
 
