@@ -189,7 +189,7 @@ module nc_chip #(
       ) u_tile (
         .clk, .rst, .my_x(X_BITS'(x)), .my_y(Y_BITS'(y)),
         .bus_we(bus_we && bus_sel >= 4'(`NC_SEL_PROFILE) && bus_tile == 16'(K)),
-        .bus_sel, .bus_index, .bus_field, .bus_wdata, .bus_rdata(t_rdata[K]),
+        .bus_sel, .bus_index, .bus_field, .bus_wdata, .bus_rd(paused), .bus_rdata(t_rdata[K]),
         .start, .swap, .cycle,
         .in_push(t_in_push[K]), .in_flit(t_in_flit[K]), .in_full(t_in_full[K]),
         .out_push(t_out_push[K]), .out_flit(t_out_flit[K]), .out_full(t_out_full[K]),

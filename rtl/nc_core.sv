@@ -53,6 +53,7 @@ module nc_core #(
   input  logic [31:0]          bus_index,
   input  logic [7:0]           bus_field,
   input  logic [31:0]          bus_wdata,
+  input  logic                 bus_rd,    // read-back enabled (the chip is paused); else rdata = 0
   output logic [63:0]          bus_rdata,
   // timestep control (nc_ctrl)
   input  logic                 start,     // this edge begins a timestep: NU -> UPDATE(0)
@@ -434,9 +435,11 @@ module nc_core #(
   logic [NB-1:0] h_tr;
   assign h_tr = bus_index[NB-1:0];
 
+  // Read-back is only enabled between timesteps, when the host reads: during a timestep the
+  // multiplexers stay quiet (no switching in silicon, little work for a simulator).
   always_comb begin
     bus_rdata = '0;
-    case (bus_sel)
+    if (bus_rd) case (bus_sel)
       4'(`NC_SEL_PROFILE): if (h_in_p) begin
         case (bus_field)
           8'(`NC_PF_DU):         bus_rdata = 64'(pf_du[h_p]);

@@ -40,6 +40,7 @@ module nc_tile #(
   input  logic [31:0]               bus_index,
   input  logic [7:0]                bus_field,
   input  logic [31:0]               bus_wdata,
+  input  logic                      bus_rd,      // read-back enabled (paused)
   output logic [63:0]               bus_rdata,
   input  logic                      start,
   input  logic                      swap,
@@ -100,7 +101,7 @@ module nc_tile #(
     .CNT_BITS(CNT_BITS), .OCC_BITS(OCC_BITS)
   ) u_core (
     .clk, .rst,
-    .bus_we, .bus_sel, .bus_index, .bus_field, .bus_wdata, .bus_rdata(core_rdata),
+    .bus_we, .bus_sel, .bus_index, .bus_field, .bus_wdata, .bus_rd, .bus_rdata(core_rdata),
     .start, .swap, .cycle,
     .in_push(r_out_push[0]), .in_flit(r_out_flit[0]), .in_full(core_in_full),
     .out_push(nu_push), .out_flit(nu_flit), .out_full(r_in_full[0]),
@@ -110,9 +111,8 @@ module nc_tile #(
   assign quiet = core_quiet && r_empty;
 
   always_comb begin
-    bus_rdata = core_rdata;
-    if (bus_sel == 4'(`NC_SEL_ROUTER)) begin
-      bus_rdata = '0;
+    bus_rdata = core_rdata;                      // 0 for NC_SEL_ROUTER and while !bus_rd
+    if (bus_rd && bus_sel == 4'(`NC_SEL_ROUTER)) begin
       if (bus_index == 32'(`NC_RT_FLITS))      bus_rdata = 64'(c_flits);
       if (bus_index == 32'(`NC_RT_LINK_FLITS)) bus_rdata = 64'(c_link);
       if (bus_index == 32'(`NC_RT_BLOCKED))    bus_rdata = 64'(c_blocked);

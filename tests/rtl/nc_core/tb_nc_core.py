@@ -27,6 +27,7 @@ class Core:
         for s in ("bus_we", "bus_sel", "bus_index", "bus_field", "bus_wdata", "start", "swap", "cycle",
                   "in_push", "in_flit", "out_full"):
             getattr(dut, s).value = 0
+        dut.bus_rd.value = 1          # read-back enabled throughout (the chip gates it with paused)
         dut.rst.value = 1
         await FallingEdge(dut.clk)
         dut.rst.value = 0

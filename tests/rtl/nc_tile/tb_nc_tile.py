@@ -19,6 +19,7 @@ async def tile_loopback(dut):
     for s in ("bus_we", "bus_sel", "bus_index", "bus_field", "bus_wdata", "start", "swap", "cycle", "in_push",
               "in_flit", "out_full", "my_x", "my_y"):
         getattr(dut, s).value = 0
+    dut.bus_rd.value = 1
     dut.rst.value = 1
     await FallingEdge(dut.clk)
     dut.rst.value = 0
