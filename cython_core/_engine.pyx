@@ -379,11 +379,12 @@ cdef int _arbitrate(Ctx* x, int64_t c) noexcept nogil:
     return n_grow
 
 
-cdef inline int _pop_all_k(Ctx* x, int n_grow, int64_t c, int LS, uint64_t MK) noexcept nogil:
+cdef int _pop_all(Ctx* x, int n_grow, int64_t c) noexcept nogil:
     """Phase B1: pop every granted head (all pops of the cycle happen before any push). Records
     the popped flits in x.gfl / x.gmeta and the L / W inputs popped per row in x.POPS; returns
     the number of grants."""
-    cdef int Wm = x.W, i, y, o, p, xb, ng = 0, rbase, meta, emptied
+    cdef int Wm = x.W, LS = x.LS, i, y, o, p, xb, ng = 0, rbase, meta, emptied
+    cdef uint64_t MK = ((<uint64_t>1) << x.LD) - 1
     cdef uint32_t pm, b
     cdef uint64_t g, st, n
     cdef uint64_t P[5]
@@ -529,11 +530,6 @@ cdef inline int64_t _push_all_k(Ctx* x, int ng, int64_t c, int LS, uint64_t MK) 
 
 # The default router FIFO depth 2 (records of 4 words, 2 slots) gets its own copy of the push
 # loop with constant shifts and masks (-5 % instructions there); other depths share the general one.
-cdef int _pop_all(Ctx* x, int n_grow, int64_t c) noexcept nogil:
-    # (a constant-shift copy of the pop loop measured 4 % more instructions: not specialised)
-    return _pop_all_k(x, n_grow, c, x.LS, ((<uint64_t>1) << x.LD) - 1)
-
-
 cdef int64_t _push_all(Ctx* x, int ng, int64_t c) noexcept nogil:
     if x.LS == 2 and x.LD == 1:
         return _push_all_k(x, ng, c, 2, 1)
