@@ -23,7 +23,8 @@ Peers (each skipped with one line when absent; none is needed by the test suite)
 - ``brian2``: Brian2 in a separate venv because Brian2 2.9 (the newest for Python 3.11) fails to
   import with the project's numpy 2.4 (``python3.11 -m venv .venv-peers &&
   .venv-peers/bin/pip install brian2==2.9.0 "numpy<2.3" cython``); the network is handed over as
-  an .npz file. Codegen target ``cython`` unless ``--brian2-target``.
+  an .npz file. Codegen target ``cython`` unless ``--brian2-target``; the first run compiles its
+  extensions (~40 s, not in the table: cached in ~/.cython/brian_extensions and reused).
 """
 from __future__ import annotations
 
