@@ -39,16 +39,30 @@ def _progress_cb(steps: int, enabled: bool):
     return cb, prog
 
 
+# ----------------------------------------------------------------------------- shared options
+def add_run_options(p, *, steps: int) -> None:
+    """--steps, --seed, --placement, --neurons-per-core: the same for run, ppa and cosim."""
+    p.add_argument("--steps", type=int, default=steps, help=f"timesteps to simulate (default: {steps})")
+    p.add_argument("--seed", type=int, default=None, help="seed for connectivity and inputs (default: the network's)")
+    p.add_argument("--placement", choices=("balanced", "sequential", "snake"), default="balanced",
+                   help="neuron placement: balanced over all cores (default), sequential fill, or snake order")
+    p.add_argument("--neurons-per-core", type=int, default=None, help="cap neurons per core")
+
+
+def compile_options(args):
+    from ._compiler import CompileOptions
+    return CompileOptions(placement=args.placement, neurons_per_core=args.neurons_per_core)
+
+
 # ----------------------------------------------------------------------------- run
 def _cmd_run(args) -> int:
     from neurocycle.hw import load_chip
 
     from ._api import simulate
-    from ._compiler import CompileOptions
     from ._io import write_json
 
     console = _console()
-    opts = CompileOptions(placement=args.placement, neurons_per_core=args.neurons_per_core)
+    opts = compile_options(args)
     chip = load_chip(args.chip)
     network, conversion = args.network, None
     if network is not None and str(network).endswith(".nir"):
@@ -220,14 +234,10 @@ def register(sub) -> None:
     p.add_argument("chip", nargs="?", default=None, help="chip preset name or YAML file (default: default-4x4)")
     p.add_argument("network", nargs="?", default=None,
                    help="network preset name, YAML file or .nir graph (default: default-net)")
-    p.add_argument("--steps", type=int, default=200, help="timesteps to simulate (default: 200)")
-    p.add_argument("--seed", type=int, default=None, help="seed for connectivity and inputs (default: the network's)")
+    add_run_options(p, steps=200)
     p.add_argument("--backend", choices=BACKENDS, default=BACKENDS[0],
                    help="cycle: cycle-exact model with cycles and event counts (default); "
                         "reference: functional timestep-level reference (spikes only)")
-    p.add_argument("--placement", choices=("balanced", "sequential", "snake"), default="balanced",
-                   help="neuron placement strategy (default: balanced over all cores)")
-    p.add_argument("--neurons-per-core", type=int, default=None, help="cap neurons per core")
     p.add_argument("--out", default="out", help="output folder (default: ./out)")
     p.add_argument("--no-files", action="store_true", help="print the summary only")
     p.add_argument("--quiet", action="store_true", help="no progress bar")

@@ -319,14 +319,14 @@ def _cmd_cosim(args) -> int:
     from rich.console import Console
     from rich.table import Table
 
-    from ._compiler import CompileOptions
+    from ._cli import compile_options
 
     console = Console(highlight=False)
     out = Path(args.out) if args.out else None
     wd = None
     if args.waves:
         wd = (out or Path(".")) / "cosim-waves"
-    opts = CompileOptions(placement=args.placement, neurons_per_core=args.neurons_per_core)
+    opts = compile_options(args)
     with console.status("building the RTL (cached per chip config) and co-simulating ..."):
         rep = cosim(args.chip, args.network, steps=args.steps, seed=args.seed, waves=args.waves, work_dir=wd,
                     options=opts)
@@ -369,6 +369,7 @@ def _cmd_cosim(args) -> int:
 
 
 def register(sub) -> None:
+    from ._cli import add_run_options
     p = sub.add_parser("cosim", help="co-simulate the RTL (Verilator) against the cycle model",
                        description="Build the SystemVerilog chip for CHIP (cached per parameter set), load the "
                                    "compiled NETWORK through the host bus, run it under Verilator via cocotb and "
@@ -377,11 +378,7 @@ def register(sub) -> None:
                                    "expected, actual); exit status 1 on a mismatch.")
     p.add_argument("chip", help="chip preset name or YAML file (small meshes simulate fastest, e.g. tiny-2x2)")
     p.add_argument("network", help="network preset name or YAML file")
-    p.add_argument("--steps", type=int, default=20, help="timesteps to simulate (default: 20)")
-    p.add_argument("--seed", type=int, default=None, help="seed for connectivity and inputs (default: the network's)")
-    p.add_argument("--placement", choices=("balanced", "sequential", "snake"), default="balanced",
-                   help="neuron placement strategy (default: balanced)")
-    p.add_argument("--neurons-per-core", type=int, default=None, help="cap neurons per core")
+    add_run_options(p, steps=20)
     p.add_argument("--waves", action="store_true", help="dump a VCD waveform (OUT/cosim-waves/dump.vcd)")
     p.add_argument("--out", default=None, help="folder for cosim.json (and the waveform)")
     p.set_defaults(func=_cmd_cosim)

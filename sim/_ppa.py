@@ -248,11 +248,11 @@ def _cmd_ppa(args) -> int:
     if args.network is not None:
         from ._api import simulate
         from ._cli import _progress_cb
-        from ._compiler import CompileOptions
+        from ._cli import compile_options
 
         cb, ctx = _progress_cb(args.steps, not args.quiet)
         t0 = time.perf_counter()
-        opts = CompileOptions(placement=args.placement, neurons_per_core=args.neurons_per_core)
+        opts = compile_options(args)
         with ctx:
             run = simulate(chip, args.network, steps=args.steps, seed=args.seed, backend="cycle", options=opts,
                            progress=cb)
@@ -279,6 +279,7 @@ def _cmd_ppa(args) -> int:
 
 
 def register(sub) -> None:
+    from ._cli import add_run_options
     p = sub.add_parser("ppa", help="area of a chip and, with a network, energy / power / latency of a run",
                        description="Print the area of CHIP (SRAM, core and router logic, tile, chip) and its "
                                    "per-event energies; with NETWORK, simulate it on the cycle backend and print "
@@ -287,11 +288,7 @@ def register(sub) -> None:
                                    "ppa.json and energy.png into --out.")
     p.add_argument("chip", help="chip preset name or YAML file")
     p.add_argument("network", nargs="?", default=None, help="network preset name or YAML file (optional)")
-    p.add_argument("--steps", type=int, default=100, help="timesteps to simulate (default: 100)")
-    p.add_argument("--seed", type=int, default=None, help="network seed (default: the network's)")
-    p.add_argument("--placement", choices=("balanced", "sequential", "snake"), default="balanced",
-                   help="neuron placement strategy (default: balanced over all cores)")
-    p.add_argument("--neurons-per-core", type=int, default=None, help="cap neurons per core")
+    add_run_options(p, steps=100)
     p.add_argument("--set", action="append", metavar="PATH=VALUE",
                    help="override a chip field by dotted path, e.g. --set technology.node_nm=22 (repeatable)")
     p.add_argument("--energy", choices=("config", "technology"), default="config",
