@@ -6,11 +6,10 @@ tiny-2x2 preset and two seeded random chips (two networks each, one congested). 
 (``-m slow``): a sweep over hundreds of random chip/network cases."""
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
 from nc_random_cases import random_cases
-from neurocycle.sim import CompileOptions, prepare
+from neurocycle.sim import prepare
 from neurocycle.sim._cosim import compare, run_rtl_many
 from neurocycle.sim._engine import run_cycle
 
