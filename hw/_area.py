@@ -219,42 +219,6 @@ def _yosys_exe() -> str:
     return exe
 
 
-def yosys_compatible(text: str, source: str = "<rtl>") -> str:
-    """Rewrite SystemVerilog ``return`` statements, which Yosys' read_verilog does not parse.
-
-    Handles the guard style used by the RTL: ``if (c) return a;`` lines followed by a final
-    ``return b;`` become ``if (c) f = a; else begin ... f = b; end``. Any other ``return`` is
-    reported instead of being guessed at.
-    """
-    out: list[str] = []
-    lines = text.splitlines()
-    i = 0
-    while i < len(lines):
-        m = re.match(r"^\s*function\b.*?(\w+)\s*\(", lines[i])
-        out.append(lines[i])
-        i += 1
-        if not m:
-            continue
-        name, opened = m.group(1), 0
-        while i < len(lines) and not re.match(r"^\s*endfunction\b", lines[i]):
-            line = lines[i]
-            g = re.match(r"^(\s*)if\s*\((.*)\)\s*return\s+(.*);\s*$", line)
-            r = re.match(r"^(\s*)return\s+(.*);\s*$", line)
-            if g:
-                out.append(f"{g.group(1)}if ({g.group(2)}) {name} = {g.group(3)}; else begin")
-                opened += 1
-            elif r:
-                out.append(f"{r.group(1)}{name} = {r.group(2)};" + " end" * opened)
-                opened = 0
-            elif re.search(r"\breturn\b", line.split("//")[0]):
-                raise ConfigError("--synth", f"{source}:{i + 1}: a `return` that cannot be rewritten for Yosys",
-                                  line.strip(), "write the function as `name = expression;` assignments")
-            else:
-                out.append(line)
-            i += 1
-    return "\n".join(out) + "\n"
-
-
 def _module_params(sv_text: str, module: str) -> list[str]:
     m = re.search(rf"module\s+{module}\s*#\s*\((.*?)\)\s*\(", sv_text, re.S)
     return re.findall(r"parameter\s+(?:int\s+)?(\w+)\s*=", m.group(1)) if m else []
@@ -266,10 +230,7 @@ def _synth_params(chip: ChipConfig, module: str, names: list[str]) -> dict[str, 
     p = chip_parameters(chip)
     rename = {"FIFO_DEPTH": "CORE_FIFO_DEPTH" if module == "nc_core" else "ROUTER_FIFO_DEPTH"}
     out = {n: int(p[rename.get(n, n)]) for n in names if rename.get(n, n) in p}
-    if module == "nc_router":   # an interior tile, so every route comparison is real
-        out.update({k: v for k, v in (("X", min(1, chip.mesh.width - 1)), ("Y", min(1, chip.mesh.height - 1)))
-                    if k in names})
-    return out
+    return out   # router coordinates are ports, so route comparisons stay real logic
 
 
 def _cache_dir() -> Path:
@@ -326,7 +287,7 @@ def synthesize_module(chip: ChipConfig, module: str, *, counter_bits: int | None
     with tempfile.TemporaryDirectory(prefix="neurocycle-synth-") as tmp:
         tmp = Path(tmp)
         for f, text in srcs.items():
-            (tmp / f).write_text(yosys_compatible(text, f) if f.endswith(".sv") else text)
+            (tmp / f).write_text(text)
         chp = " ".join(f"-set {k} {v}" for k, v in params.items())
         # relative paths: the WebAssembly Yosys sees the working directory only
         script = (f"read_verilog -sv -I. {' '.join(files)}; chparam {chp} {module}; "

@@ -71,26 +71,6 @@ def test_node_tables_are_the_reference_figures():
         assert T.CLOCK_PJ_PER_MM2_CYCLE[node] == pytest.approx(want, abs=0.05)
 
 
-def test_yosys_compatible_rewrites_guard_returns():
-    src = """module m;
-  function automatic logic [3:0] sat(input logic [7:0] x);
-    if (x > 15) return 4'd15;
-    return x[3:0];
-  endfunction
-  function automatic logic [2:0] pc(input logic [1:0] b);
-    return 3'(b[0]) + 3'(b[1]);
-  endfunction
-endmodule
-"""
-    out = A.yosys_compatible(src)
-    assert "return" not in out
-    assert "if (x > 15) sat = 4'd15; else begin" in out and "sat = x[3:0]; end" in out
-    assert "pc = 3'(b[0]) + 3'(b[1]);" in out
-    with pytest.raises(ConfigError, match="return"):
-        A.yosys_compatible("function automatic int f(input int a);\n  for (;;) begin return a; end\nendfunction\n")
-
-
-# ----------------------------------------------------------------------------- Yosys (slow)
 @pytest.mark.slow
 @pytest.mark.rtl
 def test_primitive_costs_match_yosys(tmp_path):
