@@ -20,6 +20,7 @@ extensions = [
 setup(
     ext_modules=cythonize(
         extensions,
+        include_path=["cython_core"],   # shared inline kernels: cython_core/_fixed.pxd
         compiler_directives={"language_level": "3", "boundscheck": False, "wraparound": False,
                              "cdivision": True, "initializedcheck": False},
     )

@@ -134,15 +134,7 @@ cdef struct Ctx:
     int64_t* spcyc
 
 
-cdef inline int64_t _decay(int64_t x, int64_t d) noexcept nogil:
-    cdef int64_t prod = x * (4096 - d)
-    if prod < 0:
-        return -((-prod) >> 12)
-    return prod >> 12
-
-
-cdef inline int64_t _sat(int64_t x, int64_t lo, int64_t hi) noexcept nogil:
-    return lo if x < lo else (hi if x > hi else x)
+from _fixed cimport _decay, _sat  # cython_core/_fixed.pxd
 
 
 cdef inline void _heap_push(int64_t* h, int* n, int64_t key) noexcept nogil:

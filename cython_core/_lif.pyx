@@ -10,15 +10,7 @@ from libc.stdint cimport int64_t, int32_t, uint8_t
 cnp.import_array()
 
 
-cdef inline int64_t _decay(int64_t x, int64_t d) noexcept nogil:
-    cdef int64_t prod = x * (4096 - d)
-    if prod < 0:
-        return -((-prod) >> 12)
-    return prod >> 12
-
-
-cdef inline int64_t _sat(int64_t x, int64_t lo, int64_t hi) noexcept nogil:
-    return lo if x < lo else (hi if x > hi else x)
+from _fixed cimport _decay, _sat  # cython_core/_fixed.pxd
 
 
 def lif_update(int64_t[::1] u, int64_t[::1] v, int64_t[::1] ref, int64_t[::1] acc,
