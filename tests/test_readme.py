@@ -34,3 +34,13 @@ def test_readme_names_the_two_commands():
     assert "make run" in text and "make test" in text
     ci = (README.parent / ".ci" / "run").read_text()
     assert "make test" in ci
+
+
+def test_readme_python_blocks_run(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    text = README.read_text()
+    blocks = [b.split("```", 1)[0] for b in text.split("```python")[1:]]
+    assert blocks
+    for code in blocks:
+        exec(compile(code, "README.md", "exec"), {})
+    assert (tmp_path / "raster.png").exists()
