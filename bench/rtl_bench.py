@@ -28,22 +28,8 @@ import sys
 import time
 
 WORKLOADS = {
-    "tiny": ("tiny-2x2 preset, 40 LIF neurons (recurrent, Poisson-driven), 1000 timesteps", "tiny-2x2", {
-        "name": "bench-tiny", "seed": 4,
-        "populations": [{"name": "exc", "size": 32, "neuron": {"model": "lif_fixed", "du": 900, "dv": 300, "bias": 2,
-                                                               "vth": 90, "v_reset": -10, "refractory": 2,
-                                                               "w_exp": 1}},
-                        {"name": "inh", "size": 8, "neuron": {"model": "lif_fixed", "du": 2000, "dv": 600,
-                                                              "vth": 60}}],
-        "inputs": [{"name": "in", "size": 6, "source": {"kind": "poisson", "rate_hz": 300}}],
-        "projections": [
-            {"source": "in", "target": "exc", "connect": {"kind": "fixed_probability", "p": 0.3},
-             "weight": {"kind": "uniform", "low": 5, "high": 25}},
-            {"source": "exc", "target": "exc", "connect": {"kind": "fixed_probability", "p": 0.1},
-             "weight": {"kind": "uniform", "low": 0, "high": 20}},
-            {"source": "exc", "target": "inh", "connect": {"kind": "fixed_in_degree", "k": 4}, "weight": 12},
-            {"source": "inh", "target": "exc", "connect": {"kind": "fixed_in_degree", "k": 4}, "weight": -25}]},
-        1000),
+    "tiny": ("tiny-2x2 preset, 40 LIF neurons (recurrent, Poisson-driven; tiny-recurrent preset), 1000 timesteps",
+             "tiny-2x2", "tiny-recurrent", 1000),
     "default": ("the embedded default chip (default-4x4) and network (default-net, 1024 LIF + 64 Poisson), "
                 "200 timesteps",
                 "default-4x4", None, 200),

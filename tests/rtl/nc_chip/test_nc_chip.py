@@ -28,7 +28,7 @@ def cosim_cases(cases):
     rtls = run_rtl_many(list(zip(progs, stims)))
     for (chip, net, _, _), prog, m, r in zip(cases, progs, models, rtls):
         mm = compare(m, r, prog)
-        name = net["name"] if isinstance(net, dict) else net.name
+        name = net["name"] if isinstance(net, dict) else getattr(net, "name", net)
         assert mm is None, f"{name} on {prog.chip.name}: first mismatch: {mm}"
         assert r.counters is not None and r.step_cycles is not None
     return progs, models, rtls
@@ -62,20 +62,8 @@ def test_directed_hops_tiny_2x2():
     assert rtls[1].counters["synaptic_ops"].tolist() == [0, 0, 0, 1]
 
 
-RECURRENT = {
-    "name": "tiny-recurrent", "seed": 4,
-    "populations": [{"name": "exc", "size": 32, "neuron": {"model": "lif_fixed", "du": 900, "dv": 300, "bias": 2,
-                                                           "vth": 90, "v_reset": -10, "refractory": 2, "w_exp": 1}},
-                    {"name": "inh", "size": 8, "neuron": {"model": "lif_fixed", "du": 2000, "dv": 600, "vth": 60}}],
-    "inputs": [{"name": "in", "size": 6, "source": {"kind": "poisson", "rate_hz": 300}}],
-    "projections": [
-        {"source": "in", "target": "exc", "connect": {"kind": "fixed_probability", "p": 0.3},
-         "weight": {"kind": "uniform", "low": 5, "high": 25}},
-        {"source": "exc", "target": "exc", "connect": {"kind": "fixed_probability", "p": 0.1},
-         "weight": {"kind": "uniform", "low": 0, "high": 20}},
-        {"source": "exc", "target": "inh", "connect": {"kind": "fixed_in_degree", "k": 4}, "weight": 12},
-        {"source": "inh", "target": "exc", "connect": {"kind": "fixed_in_degree", "k": 4}, "weight": -25}],
-}
+RECURRENT = "tiny-recurrent"   # configs/networks/tiny-recurrent.yaml (also bench/rtl_bench.py's workload)
+
 CONGESTED = {
     "name": "tiny-congested", "seed": 9,
     "populations": [{"name": "a", "size": 24, "neuron": {"model": "lif_fixed", "dv": 100, "bias": 6, "vth": 40}}],
