@@ -175,7 +175,7 @@ cdef int _lif_all(Ctx* x) noexcept nogil:
     Exact at T_t: acc[cur] is final at the barrier and only the NU reads it. Writes the
     spiking rows (row order = core-major NU order) to x.sprow, returns their number."""
     cdef int k, row, n_sp = 0, hi
-    cdef int64_t lo_s = -(1 << (x.state_bits - 1)), hi_s = (1 << (x.state_bits - 1)) - 1
+    cdef int64_t lo_s = -((<int64_t>1) << (x.state_bits - 1)), hi_s = ((<int64_t>1) << (x.state_bits - 1)) - 1
     cdef int64_t u0, v0, r0, un, vn, rn, I
     cdef int64_t* p
     cdef int64_t n_act
@@ -538,8 +538,9 @@ PUSH_ALL = _push_all
 
 
 cdef int64_t _run_step(Ctx* x, int64_t T, int n_sp, const int64_t* host_fl, int n_host,
-                       int64_t* host_flits_total) noexcept nogil:
-    """Simulate one timestep from cycle T; return Q (first quiescent cycle)."""
+                       int64_t* host_flits_total, int64_t bound) noexcept nogil:
+    """Simulate one timestep from cycle T; return Q (first quiescent cycle), or -1 if the
+    timestep runs past ``bound`` cycles (the watchdog: a proven upper bound, docs/engine.md)."""
     cdef int NC = x.NC, Wm = x.W, H = x.H
     cdef int host_r = x.host_r, host_y = x.host_r // x.W
     cdef int k, s, i, y, xb, ng, n_grow, hp = 0, host_state, host_push
@@ -563,6 +564,8 @@ cdef int64_t _run_step(Ctx* x, int64_t T, int n_sp, const int64_t* host_fl, int 
     host_push = 0
 
     while True:
+        if c - T > bound:
+            return -1          # watchdog: only an engine bug gets here (the bound is proven)
         # timers due now: an NU's next push phase starts, or a full core FIFO has space again
         while x.heap_n > 0 and (heap[0] >> 13) <= c:
             key = _heap_pop(heap, &x.heap_n)
@@ -653,7 +656,7 @@ cdef int64_t _run_step(Ctx* x, int64_t T, int n_sp, const int64_t* host_fl, int 
             Q = x.si_free[k]
         if x.nu_done[k] > Q:
             Q = x.nu_done[k]
-    return Q
+    return Q if Q - T <= bound else -1
 
 
 cdef inline void* _ptr(cnp.ndarray a):
@@ -669,7 +672,9 @@ def run_fast(dict a, int64_t steps, object progress=None):
     cdef int t, n_sp, n_host, h0
     cdef int64_t* tmp
     cdef cnp.ndarray step_cycles = np.zeros(steps, np.int64)
-    cdef cnp.ndarray host_off = a["host_off"], host_fl = a["host_fl"]
+    cdef cnp.ndarray host_off = a["host_off"], host_fl = a["host_fl"], step_bound = a["step_bound"]
+    cdef int64_t* sbound = <int64_t*>_ptr(step_bound)
+    cdef int64_t watchdog_step = -1
     cdef int64_t* hoff = <int64_t*>_ptr(host_off)
     cdef int64_t* hfl = <int64_t*>_ptr(host_fl)
     cdef int64_t* stc = <int64_t*>_ptr(step_cycles)
@@ -706,7 +711,9 @@ def run_fast(dict a, int64_t steps, object progress=None):
     x.acc_cur = <int64_t*>_ptr(z("acc_a", n_rows, np.int64))
     x.acc_nxt = <int64_t*>_ptr(z("acc_b", n_rows, np.int64))
     H = x.H
-    row = np.uint64((1 << x.W) - 1) if x.W < 64 else np.uint64(0xFFFFFFFFFFFFFFFF)
+    # one bit per router of a row; a Python int, since ``1 << x.W`` on the C int field would be a
+    # 32-bit shift (undefined from width 32 on: issue #19)
+    row = np.uint64((1 << int(a["W"])) - 1)
     x.LS = (2 + (1 << x.LD) - 1).bit_length()       # record of 2**LS >= 2 + 2**LD words
     x.fr = <uint64_t*>_ptr(z("fr", NC * 8 << x.LS, np.uint64))
     # bit planes: 64 words each (one per mesh row; H <= 64)
@@ -764,7 +771,11 @@ def run_fast(dict a, int64_t steps, object progress=None):
             n_sp = _lif_all(&x)
             h0 = <int>hoff[t]
             n_host = <int>(hoff[t + 1] - hoff[t])
-            Q = _run_step(&x, T, n_sp, hfl + h0, n_host, &host_total)
+            Q = _run_step(&x, T, n_sp, hfl + h0, n_host, &host_total, sbound[t])
+        if Q < 0:
+            watchdog_step = t
+            break
+        with nogil:
             stc[t] = Q + barrier - T
             T = Q + barrier
             tmp = x.acc_cur         # barrier: swap the accumulator banks
@@ -786,6 +797,7 @@ def run_fast(dict a, int64_t steps, object progress=None):
     out["pops"] = (recs[:, :, 0] & np.uint64(0xFFFFFFFFFFFF)).astype(np.int64)
     out["mo_core"] = st["mo_core"][:NC].copy()
     out["host_flits"] = host_total
+    out["watchdog_step"] = watchdog_step
     out["step_cycles"] = step_cycles
     out["spike_rows"] = np.concatenate(sp_rows) if sp_rows else np.zeros(0, np.int32)
     out["spike_cycles"] = np.concatenate(sp_cycles) if sp_cycles else np.zeros(0, np.int64)

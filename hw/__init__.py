@@ -6,7 +6,7 @@ from ._config import (DECAY_BITS, DECAY_ONE, N_PORTS, PORT_NAMES, W_EXP_MAX, Bit
                       chip_from_yaml_text, load_chip)
 from ._counters import (CHIP_COUNTERS, CORE_COUNTERS, COUNTER_BY_NAME, COUNTER_NAMES, COUNTERS,
                         ROUTER_COUNTERS, Counter)
-from ._errors import CapacityError, ConfigError, ConfigErrors, NeurocycleError
+from ._errors import CapacityError, ConfigError, ConfigErrors, EngineError, NeurocycleError
 from ._fixed import decay, lif_step, saturate
 from ._presets import DEFAULT_CHIP, DEFAULT_NETWORK, list_presets, preset_path
 from ._config import SramFitConfig, TechnologyConfig  # noqa: E402  (energy/area model)
@@ -19,7 +19,7 @@ __all__ = [
     "DECAY_BITS", "DECAY_ONE", "W_EXP_MAX", "N_PORTS", "PORT_NAMES",
     "Counter", "COUNTERS", "COUNTER_NAMES", "COUNTER_BY_NAME", "CORE_COUNTERS", "ROUTER_COUNTERS",
     "CHIP_COUNTERS",
-    "NeurocycleError", "ConfigError", "ConfigErrors", "CapacityError",
+    "NeurocycleError", "ConfigError", "ConfigErrors", "CapacityError", "EngineError",
     "decay", "saturate", "lif_step",
     "DEFAULT_CHIP", "DEFAULT_NETWORK", "list_presets", "preset_path",
     "TechnologyConfig", "SramFitConfig", "AreaReport", "SynthResult", "area_report", "estimate_logic_ge",

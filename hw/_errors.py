@@ -57,3 +57,8 @@ class ConfigErrors(ConfigError):
 
 class CapacityError(ConfigError):
     """A network does not fit the chip: names the resource, the overflow and what to change."""
+
+
+class EngineError(NeurocycleError):
+    """A simulator backend broke one of its own proven invariants: a bug in neurocycle, not a
+    problem with the input. The message says what was violated and where."""

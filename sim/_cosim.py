@@ -51,20 +51,10 @@ def host_flits_per_step(program: ChipProgram, stim: Stimulus) -> list[np.ndarray
 
 
 def _step_cycle_bound(program: ChipProgram, step_flits: Sequence[np.ndarray]) -> int:
-    """Per-timestep watchdog, twice an upper bound on any timestep's length.
+    """The RTL host's per-timestep watchdog: the largest proven bound of any timestep."""
+    from ._bounds import step_cycle_bounds
 
-    While a timestep is not quiescent, every cycle completes at least one work item (a neuron
-    update, a push, a router grant, an SI pop or synapse-word read: XY routes are acyclic and
-    the SI always drains its FIFO, so some head can always move). Items per timestep are at most
-    updates + flits x (hops + 1 pop + words of the longest axon); exceeding twice that can only
-    mean a hang (a deadlock or a lost flit)."""
-    c = program.chip
-    hops = c.mesh.width + c.mesh.height
-    lanes = c.core.synapse_lanes
-    max_words = -(-int(program.axon_len.max(initial=0)) // lanes)
-    flits = int(program.row_fanout_len.sum()) + max((len(f) for f in step_flits), default=0)
-    work = program.n_rows + flits * (hops + 2 + max_words)
-    return 2 * (work + c.barrier_cycles) + 100
+    return int(step_cycle_bounds(program, np.array([len(f) for f in step_flits] or [0], np.int64)).max())
 
 
 def rtl_case(program: ChipProgram, stim: Stimulus, *, max_step_cycles: int | None = None) -> dict:

@@ -13,7 +13,9 @@ from typing import Callable
 
 import numpy as np
 
-from neurocycle.hw import CHIP_COUNTERS, CORE_COUNTERS, COUNTER_NAMES, ROUTER_COUNTERS, ConfigError, lif_step
+from neurocycle.hw import CHIP_COUNTERS, CORE_COUNTERS, COUNTER_NAMES, ROUTER_COUNTERS, ConfigError, EngineError, lif_step
+
+from ._bounds import step_cycle_bounds
 
 from ._network import Stimulus
 from ._program import ChipProgram
@@ -196,6 +198,7 @@ def _kernel_inputs(p: ChipProgram, stim: Stimulus) -> dict:
         "blob": i32(blob),
         "RT": _route_table(W, H), "DN": i64(_downstream(W, H)),
         "host_off": i64(h_off), "host_fl": i64(_kernel_flits(h_dst, h_axon, p, rec_off, words)),
+        "step_bound": i64(step_cycle_bounds(p, np.diff(h_off))),
     }
 
 
@@ -211,6 +214,12 @@ def _run_fast(p: ChipProgram, stim: Stimulus, progress) -> SimResult:
         if isinstance(v, np.ndarray):
             a[k] = _pad1(v)   # the kernel takes data pointers: never hand it a 0-size buffer
     out = run_fast(a, int(stim.steps), progress)
+    if out["watchdog_step"] >= 0:
+        t = int(out["watchdog_step"])
+        raise EngineError(f"cycle engine: timestep {t} ran past its proven bound of {int(a['step_bound'][t]):,} "
+                          "cycles without reaching quiescence. This is a bug in neurocycle's fast engine, not a "
+                          "problem with the input: please report it with the chip and network; meanwhile "
+                          "backend='reference' gives the spikes and run_cycle(..., mode='stepped') the cycles")
     nc = p.n_cores
     W = p.chip.mesh.width
     n_neurons = np.diff(p.core_neuron_offset).astype(np.int64)
