@@ -6,7 +6,7 @@ host programs a chip), drives each timestep's input flits through the host link,
 event counter and the per-port detail arrays — all read back through the host bus.
 :func:`compare` reports the first mismatch against the model as timestep, tile, cycle,
 field, expected, actual. :func:`cosim` does both for a chip + network; ``neurocycle cosim``
-is its command line (:func:`register`).
+is its command line (neurocycle.sim.cli._cosim).
 """
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ from ._network import Stimulus
 from ._program import ChipProgram
 from ._result import SimResult
 
-__all__ = ["run_rtl", "run_rtl_many", "compare", "Mismatch", "cosim", "CosimReport", "rtl_case", "register"]
+__all__ = ["run_rtl", "run_rtl_many", "compare", "Mismatch", "cosim", "CosimReport", "rtl_case"]
 
 DETAIL_FIELDS = ("link_flits_port", "blocked_cycles_port", "fifo_max_occupancy")
 MAX_RTL_TILES = 64   # a Verilator model grows with the tile count; beyond this it needs GBs and hours
@@ -302,73 +302,3 @@ def cosim(chip=None, network=None, *, steps: int = 20, seed: int | None = None, 
     return CosimReport(chip_name=chip_cfg.name, network_name=spec.name, steps=steps, model=model, rtl=rtl,
                        mismatch=mm, model_backend=name, build_s=b.seconds, build_cached=b.cached,
                        fields_compared=fields)
-
-
-# ----------------------------------------------------------------------------- CLI
-def _cmd_cosim(args) -> int:
-    from rich.console import Console
-    from rich.table import Table
-
-    from ._cli import compile_options
-
-    console = Console(highlight=False)
-    out = Path(args.out) if args.out else None
-    wd = None
-    if args.waves:
-        wd = (out or Path(".")) / "cosim-waves"
-    opts = compile_options(args)
-    with console.status("building the RTL (cached per chip config) and co-simulating ..."):
-        rep = cosim(args.chip, args.network, steps=args.steps, seed=args.seed, waves=args.waves, work_dir=wd,
-                    options=opts)
-    m, r = rep.model, rep.rtl
-    t = Table(title=f"neurocycle cosim — {rep.network_name} on {rep.chip_name}", show_header=True)
-    t.add_column("")
-    t.add_column(f"model ({rep.model_backend})", justify="right")
-    t.add_column("RTL (Verilator)", justify="right")
-    t.add_row("timesteps", str(m.steps), str(r.steps))
-    t.add_row("spikes", f"{m.n_spikes:,}", f"{r.n_spikes:,}")
-    if m.step_cycles is not None:
-        t.add_row("cycles", f"{m.total_cycles:,}", f"{r.total_cycles:,}")
-    if m.counters is not None and r.counters is not None:
-        for name in ("synaptic_ops", "router_flits", "router_blocked_cycles"):
-            t.add_row(name, f"{int(np.sum(m.counters[name])):,}", f"{int(np.sum(r.counters[name])):,}")
-    t.add_row("wall time", f"{m.wall_s:.3f} s", f"{r.wall_s:.2f} s")
-    if r.total_cycles:
-        t.add_row("RTL speed", "", f"{r.total_cycles / max(r.rtl_run_s, 1e-9):,.0f} cycles/s")
-    console.print(t)
-    console.print(f"RTL build: {'cached' if rep.build_cached else f'{rep.build_s:.1f} s'}")
-    if wd is not None:
-        console.print(f"waveform: {wd / 'dump.vcd'}")
-    if out is not None:
-        from ._io import write_json
-        write_json(out / "cosim.json", {
-            "chip": rep.chip_name, "network": rep.network_name, "steps": rep.steps, "agree": rep.agree,
-            "model_backend": rep.model_backend, "fields_compared": rep.fields_compared,
-            "mismatch": None if rep.mismatch is None else {
-                "timestep": rep.mismatch.timestep, "tile": rep.mismatch.tile, "cycle": rep.mismatch.cycle,
-                "field": rep.mismatch.field, "expected": str(rep.mismatch.expected),
-                "actual": str(rep.mismatch.actual)},
-            "model_wall_s": m.wall_s, "rtl_wall_s": r.wall_s, "cycles": r.total_cycles})
-    if rep.agree:
-        what = ("spikes, spike cycles, cycles per timestep, all event counters and per-port detail"
-                if rep.model_backend == "cycle" else "spikes (functional reference; cycle model not built)")
-        console.print(f"[green]AGREE[/]: RTL and {rep.model_backend} model identical on {what}")
-        return 0
-    console.print(f"[red]MISMATCH[/] (first): {rep.mismatch}")
-    return 1
-
-
-def register(sub) -> None:
-    from ._cli import add_run_options
-    p = sub.add_parser("cosim", help="co-simulate the RTL (Verilator) against the cycle model",
-                       description="Build the SystemVerilog chip for CHIP (cached per parameter set), load the "
-                                   "compiled NETWORK through the host bus, run it under Verilator via cocotb and "
-                                   "compare spikes, cycles per timestep and every event counter with the cycle "
-                                   "model. Prints agreement or the first mismatch (timestep, tile, cycle, field, "
-                                   "expected, actual); exit status 1 on a mismatch.")
-    p.add_argument("chip", help="chip preset name or YAML file (small meshes simulate fastest, e.g. tiny-2x2)")
-    p.add_argument("network", help="network preset name or YAML file")
-    add_run_options(p, steps=20)
-    p.add_argument("--waves", action="store_true", help="dump a VCD waveform (OUT/cosim-waves/dump.vcd)")
-    p.add_argument("--out", default=None, help="folder for cosim.json (and the waveform)")
-    p.set_defaults(func=_cmd_cosim)

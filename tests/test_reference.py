@@ -1,6 +1,5 @@
 """The functional reference and the fixed-point neuron, against hand-computed traces."""
 import numpy as np
-import pytest
 
 from neurocycle.hw import decay, lif_step, load_chip, saturate
 from neurocycle.sim import NetworkBuilder, compile_network, run_reference, simulate

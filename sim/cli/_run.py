@@ -1,8 +1,6 @@
-"""The `neurocycle` command line. Each subcommand module defines ``register(subparsers)``."""
+"""`neurocycle run`, `validate` and `presets`."""
 from __future__ import annotations
 
-import argparse
-import importlib
 import sys
 import time
 from pathlib import Path
@@ -11,62 +9,21 @@ import numpy as np
 
 from neurocycle.hw import ConfigError, NeurocycleError, list_presets, preset_path
 
-# modules under neurocycle.sim that add subcommands (each has register(subparsers))
-_COMMAND_MODULES = ["_cli", "_ppa", "_sweep", "_cosim"]
-
-
-def _console(stderr: bool = False):
-    from rich.console import Console
-    return Console(stderr=stderr, highlight=False, soft_wrap=False)
-
-
-def _progress_cb(steps: int, enabled: bool):
-    """A rich progress bar over timesteps; returns (callback, context manager)."""
-    from contextlib import nullcontext
-
-    if not enabled:
-        return None, nullcontext()
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-    prog = Progress(TextColumn("simulating"), BarColumn(), MofNCompleteColumn(), TextColumn("timesteps"),
-                    TimeRemainingColumn(), console=_console(stderr=True), transient=True)
-    task = prog.add_task("sim", total=steps)
-    every = max(1, steps // 200)
-
-    def cb(t: int):
-        if (t + 1) % every == 0 or t + 1 == steps:
-            prog.update(task, completed=t + 1)
-    return cb, prog
-
-
-# ----------------------------------------------------------------------------- shared options
-def add_run_options(p, *, steps: int) -> None:
-    """--steps, --seed, --placement, --neurons-per-core: the same for run, ppa and cosim."""
-    p.add_argument("--steps", type=int, default=steps, help=f"timesteps to simulate (default: {steps})")
-    p.add_argument("--seed", type=int, default=None, help="seed for connectivity and inputs (default: the network's)")
-    p.add_argument("--placement", choices=("balanced", "sequential", "snake"), default="balanced",
-                   help="neuron placement: balanced over all cores (default), sequential fill, or snake order")
-    p.add_argument("--neurons-per-core", type=int, default=None, help="cap neurons per core")
-
-
-def compile_options(args):
-    from ._compiler import CompileOptions
-    return CompileOptions(placement=args.placement, neurons_per_core=args.neurons_per_core)
-
+from ._common import add_run_options, compile_options, console as _console, progress_cb as _progress_cb
 
 # ----------------------------------------------------------------------------- run
 def _cmd_run(args) -> int:
     from neurocycle.hw import load_chip
 
-    from ._api import simulate
-    from ._io import write_json
+    from neurocycle.sim import simulate
+    from neurocycle.sim._io import write_json
 
     console = _console()
     opts = compile_options(args)
     chip = load_chip(args.chip)
     network, conversion = args.network, None
     if network is not None and str(network).endswith(".nir"):
-        from ._nir import convert_nir
+        from neurocycle.sim import convert_nir
         conversion = convert_nir(network, chip=chip)   # quantised for this chip's bit widths
         network = conversion
     cb, ctx = _progress_cb(args.steps, not args.quiet)
@@ -170,7 +127,7 @@ def _cmd_validate(args) -> int:
                     break
         try:
             if str(path).endswith(".nir"):
-                from ._nir import convert_nir
+                from neurocycle.sim import convert_nir
                 conv = convert_nir(path)
                 net = conv.spec.instantiate()
                 console.print(f"[green]ok[/] {f}: NIR graph, {net.n_neurons:,} neurons, {net.n_inputs:,} inputs, "
@@ -185,13 +142,13 @@ def _cmd_validate(args) -> int:
                 console.print(f"[green]ok[/] {f}: chip '{chip.name}', {chip.mesh.width}x{chip.mesh.height} mesh, "
                               f"{d.n_cores * chip.core.neurons:,} neurons, {d.core_sram_bits * d.n_cores / 8 / 1024:,.0f} KiB SRAM")
             elif kind == "network":
-                from ._network import load_network
+                from neurocycle.sim import load_network
                 spec, base = load_network(path)
                 net = spec.instantiate(base_dir=base)
                 console.print(f"[green]ok[/] {f}: network '{spec.name}', {net.n_neurons:,} neurons, "
                               f"{net.n_inputs:,} inputs, {net.n_synapses:,} synapses")
             elif kind == "sweep":
-                from ._sweep import load_sweep  # provided by the sweep module
+                from neurocycle.sim._sweep import load_sweep
                 sw = load_sweep(path)
                 console.print(f"[green]ok[/] {f}: sweep with {len(sw.points())} points")
             else:
@@ -225,7 +182,7 @@ def _cmd_presets(args) -> int:
 
 
 def register(sub) -> None:
-    from ._api import BACKENDS
+    from neurocycle.sim import BACKENDS
 
     p = sub.add_parser("run", help="simulate a network on a chip and write a report",
                        description="Compile NETWORK onto CHIP, simulate it, print a summary table and write "
@@ -254,33 +211,3 @@ def register(sub) -> None:
     s.set_defaults(func=_cmd_presets)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="neurocycle",
-        description="Cycle-level simulator of many-core neuromorphic chips: cycles, spikes, energy and area "
-                    "for a spiking network on a chip described in YAML.",
-        epilog="Run `neurocycle COMMAND --help` for the options of a command.")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in _COMMAND_MODULES:
-        importlib.import_module(f"neurocycle.sim.{name}").register(sub)
-    return parser
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if not getattr(args, "func", None):
-        parser.print_help()
-        return 2
-    try:
-        return int(args.func(args) or 0)
-    except NeurocycleError as exc:
-        print(f"neurocycle: error: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("neurocycle: interrupted", file=sys.stderr)
-        return 130
-
-
-if __name__ == "__main__":
-    sys.exit(main())
