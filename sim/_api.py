@@ -38,6 +38,7 @@ class Run:
     result: SimResult
     seed: int
     backend: str
+    options: CompileOptions = CompileOptions()
 
     # -- results as arrays -----------------------------------------------------------------
     @property
@@ -199,7 +200,8 @@ def simulate(chip: "str | os.PathLike | ChipConfig | dict | None" = None,
              progress: Callable[[int], None] | None = None) -> Run:
     """Simulate ``network`` on ``chip`` for ``steps`` timesteps with the named backend."""
     fn = _backend(backend)
+    options = options or CompileOptions()
     chip_cfg, spec, net, program, stim, seed = prepare(chip, network, steps=steps, seed=seed, options=options)
     result = fn(program, stim, progress=progress)
     return Run(chip=chip_cfg, spec=spec, net=net, program=program, stimulus=stim, result=result, seed=seed,
-               backend=backend)
+               backend=backend, options=options)

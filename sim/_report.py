@@ -3,25 +3,13 @@ versions, backend) so any number in it can be reproduced."""
 from __future__ import annotations
 
 import dataclasses
-import platform
-import sys
-from importlib import metadata
 
 import numpy as np
 
 from neurocycle.hw import COUNTERS, PORT_NAMES
 
 from ._api import Run
-
-
-def versions() -> dict:
-    out = {"python": sys.version.split()[0], "platform": platform.platform()}
-    for pkg in ("neurocycle", "numpy", "pydantic", "cython"):
-        try:
-            out[pkg] = metadata.version(pkg)
-        except metadata.PackageNotFoundError:
-            out[pkg] = None
-    return out
+from ._provenance import git_commit, versions
 
 
 def spikes_per_core(run: Run) -> np.ndarray:
@@ -114,8 +102,10 @@ def build_report(run: Run, *, extra: dict | None = None) -> dict:
         "neurocycle_report": 1,
         "backend": run.backend,
         "seed": run.seed,
+        "compile_options": dataclasses.asdict(run.options),
         "steps": steps,
         "versions": versions(),
+        "git_commit": git_commit(),
         "chip": run.chip.model_dump(),
         "chip_derived": dataclasses.asdict(run.chip.derived),
         "network": network_for_report(run.spec),
