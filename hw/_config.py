@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from . import _technology as _tech
 from ._counters import COUNTER_NAMES
-from ._errors import ConfigError
+from ._paths import set_path
 from ._yaml import parse_yaml, read_yaml, validate_data
 
 DECAY_BITS = 12          # du/dv are 12-bit: decay(x, d) = trunc(x * (4096 - d) / 4096)
@@ -169,17 +169,7 @@ class ChipConfig(_Model):
         """A new validated config with dotted-path overrides applied (``{"core.neurons": 64}``)."""
         data = self.model_dump()
         for path, value in overrides.items():
-            node = data
-            parts = path.split(".")
-            for part in parts[:-1]:
-                if not isinstance(node, dict) or part not in node or not isinstance(node[part], dict):
-                    raise ConfigError(path, "is not a chip config field", value,
-                                      "use a dotted path such as core.neurons or router.fifo_depth")
-                node = node[part]
-            if parts[-1] not in node:
-                raise ConfigError(path, "is not a chip config field", value,
-                                  "use a dotted path such as core.neurons or router.fifo_depth")
-            node[parts[-1]] = value
+            set_path(data, path, value, "chip config", "core.neurons or router.fifo_depth")
         return validate_data(ChipConfig, data, what="chip")
 
 

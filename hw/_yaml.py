@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 import os
-import re
 from typing import Any, TypeVar
 
 import yaml
 from pydantic import BaseModel, ValidationError
 
 from ._errors import ConfigError, ConfigErrors
+from ._paths import format_path, parse_path
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -90,24 +90,13 @@ def node_line(node: yaml.Node | None, loc: tuple) -> int | None:
 
 
 def _path_to_loc(path: str) -> tuple:
-    loc: list = []
-    for part in path.split("."):
-        m = re.fullmatch(r"([^\[]*)((?:\[\d+\])*)", part)
-        name, idx = (m.group(1), m.group(2)) if m else (part, "")
-        if name:
-            loc.append(name)
-        loc.extend(int(i) for i in re.findall(r"\[(\d+)\]", idx))
-    return tuple(loc)
+    try:
+        return parse_path(path)
+    except ValueError:
+        return (path,)
 
 
-def _loc_to_path(loc: tuple) -> str:
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += ("." if out else "") + str(part)
-    return out
+_loc_to_path = format_path
 
 
 def validation_to_config_error(exc: ValidationError, node=None, source: str | None = None,
