@@ -10,8 +10,8 @@ FULL[p][y] (stored as REQ[p][5][y]): input FIFO p is full; LQ[o][q][y]: output o
 planes); LSP[y]: the core FIFO (output L) has space. One cycle's arbitration of a whole row is
 then a few dozen word operations; only the grants themselves are processed flit by flit.
 
-Flit encoding inside the kernel (int64):
-``dst_core | port << 12 | min(words, 2**20-1) << 15 | record << 35``. ``port`` is the output the
+Flit encoding inside the kernel (int64, ``kflit`` in neurocycle.hw._layout / _layout.pxd):
+``dst_core | port | min(words, saturated) | record``. ``port`` is the output the
 flit takes at the router whose FIFO holds it (written at every push), ``words`` the SI words of
 its destination axon, ``record`` the offset of that axon's record in the synapse blob
 (``[n_syn, words, row_0, w_0, row_1, w_1, ...]``). Routing and SI timing need only the low
@@ -32,14 +32,23 @@ cdef extern from *:
     int nc_ctz64(uint64_t x) noexcept nogil
     void nc_prefetch "__builtin_prefetch"(const void* p) noexcept nogil
 
+# bit layouts, port/profile/counter indices: generated from neurocycle.hw._layout (cython_core/_layout.pxd)
+from _layout cimport *
+
 cdef enum:
-    OCC_SHIFT = 48
-    MO_SHIFT = 56
-    DST_MASK = 4095
-    PORT_SHIFT = 12
-    WORDS_SHIFT = 15
-    WORDS_SAT = 1048575     # 2**20 - 1: the real word count is then in the blob record
-    REC_SHIFT = 35
+    OCC_SHIFT = KFIFO_OCC_SHIFT
+    MO_SHIFT = KFIFO_MAX_OCC_SHIFT
+    OCC_MASK = KFIFO_OCC_MASK
+    DST_MASK = KFLIT_DST_MASK
+    PORT_SHIFT = KFLIT_PORT_SHIFT
+    PORT_MASK = KFLIT_PORT_MASK
+    WORDS_SHIFT = KFLIT_WORDS_SHIFT
+    WORDS_SAT = KFLIT_WORDS_MASK     # saturated: the real word count is then in the blob record
+    REC_SHIFT = KFLIT_RECORD_SHIFT
+    TIMER_KIND_SHIFT = KTIMER_KIND_SHIFT
+    TIMER_CYCLE_SHIFT = KTIMER_CYCLE_SHIFT
+    TIMER_CORE_MASK = KTIMER_CORE_MASK
+    PRM_STRIDE = 8          # the per-row parameter table has N_PRM columns padded to 8
     LOG_CAP = 4096          # ejected flits whose synapses are integrated in one prefetched batch
     NU_IDLE = 0    # walking between spiking neurons (a timer is set) or done
     NU_PUSH = 1    # pushing fan-out flits, tries every cycle
@@ -47,7 +56,7 @@ cdef enum:
     H_DONE = 0
     H_PUSH = 1
     H_SLEEP = 2
-    T_NU = 0       # timer kinds (heap key = cycle << 13 | kind << 12 | core)
+    T_NU = 0       # timer kinds (heap key: ktimer = cycle | kind | core)
     T_LSP = 1
 
 
@@ -69,8 +78,8 @@ cdef struct Ctx:
     int64_t* fo_flit
     int32_t* blob
     uint8_t* RT
-    int64_t* DN         # per (router, output) r*8+o, the input FIFO (r2, p2) at (x2, y2) it feeds:
-                        # ((p2*6) << 6) + y2 | x2 << 11 | (r2 << 3 | p2) << 17 | (r2 << LNC) << 32
+    int64_t* DN         # per (router, output) r*8+o, the input FIFO (r2, p2) at (x2, y2) it feeds,
+                        # as a kdown word (neurocycle.hw._layout): REQ base, x2, record index, route row
     # neuron state
     int64_t* u
     int64_t* v
@@ -106,7 +115,8 @@ cdef struct Ctx:
     int64_t* mo_core
     int64_t* elog
     int n_elog
-    int64_t* c_lookups
+    int64_t* cc         # core counter matrix [N_CORE_COUNTERS][NC], rows CC_<NAME> (_layout.pxd)
+    int64_t* c_lookups  # row pointers into cc for the counters the hot loops increment
     int64_t* c_words
     int64_t* c_sops
     # NU
@@ -183,24 +193,24 @@ cdef int _lif_all(Ctx* x) noexcept nogil:
         n_act = 0
         hi = x.nlo[k + 1]
         for row in range(x.nlo[k], hi):
-            p = x.prm + 8 * row
+            p = x.prm + PRM_STRIDE * row
             I = x.acc_cur[row]
             x.acc_cur[row] = 0
             u0 = x.u[row]
             v0 = x.v[row]
             r0 = x.ref[row]
-            un = _sat(_decay(u0, p[0]) + I * (<int64_t>1 << p[6]), lo_s, hi_s)
+            un = _sat(_decay(u0, p[PRM_DU]) + I * (<int64_t>1 << p[PRM_W_EXP]), lo_s, hi_s)
             if r0 > 0:
                 rn = r0 - 1
                 vn = v0
             else:
-                vn = _sat(_decay(v0, p[1]) + un + p[2], lo_s, hi_s)
-                if vn >= p[3]:
+                vn = _sat(_decay(v0, p[PRM_DV]) + un + p[PRM_BIAS], lo_s, hi_s)
+                if vn >= p[PRM_VTH]:
                     x.sprow[n_sp] = row
                     n_sp += 1
                     x.c_spikes[k] += 1
-                    vn = p[4]
-                    rn = p[5]
+                    vn = p[PRM_V_RESET]
+                    rn = p[PRM_REFRACTORY]
                 else:
                     rn = 0
             if un != u0 or vn != v0 or rn != r0:
@@ -232,7 +242,7 @@ cdef inline void _nu_advance(Ctx* x, int k, int64_t cur, int p, int* heap_n) noe
             x.nu_fo_end[k] = x.fo_start[row] + L
             x.nu_p[k] = i + 1
             x.nu_state[k] = NU_IDLE
-            _heap_push(x.heap, heap_n, ((uc + 1) << 13) | (T_NU << 12) | k)
+            _heap_push(x.heap, heap_n, ((uc + 1) << TIMER_CYCLE_SHIFT) | (T_NU << TIMER_KIND_SHIFT) | k)
             return
     x.nu_state[k] = NU_IDLE
     x.nu_done[k] = cur + (x.nlo[k + 1] - base - p)
@@ -265,11 +275,11 @@ cdef void _push(Ctx* x, int px, int py, int p2, int64_t fl, int64_t c) noexcept 
     cdef int f = (r2 << 3) | p2
     cdef uint64_t* rec = x.fr + (<uint64_t>f << x.LS)
     cdef uint64_t st = rec[0]
-    cdef uint64_t n2 = (st >> OCC_SHIFT) & 255
+    cdef uint64_t n2 = (st >> OCC_SHIFT) & OCC_MASK
     cdef int o3 = x.RT[(r2 << x.LNC) | (fl & DST_MASK)]
     cdef uint64_t e = n2 == 0
     rec[2 + ((st + n2) & ((1 << x.LD) - 1))] = <uint64_t>(
-        (fl & ~(<int64_t>7 << PORT_SHIFT)) | (<int64_t>o3 << PORT_SHIFT))
+        (fl & ~(<int64_t>PORT_MASK << PORT_SHIFT)) | (<int64_t>o3 << PORT_SHIFT))
     st += (<uint64_t>1) << OCC_SHIFT
     if n2 >= (st >> MO_SHIFT):
         st += (<uint64_t>1) << MO_SHIFT     # max occupancy only ever rises by one
@@ -417,9 +427,9 @@ cdef int _pop_all(Ctx* x, int n_grow, int64_t c) noexcept nogil:
                 fl = <int64_t>rec[2 + (st & MK)]
                 st += 1 - ((<uint64_t>1) << OCC_SHIFT)
                 rec[0] = st
-                n = (st >> OCC_SHIFT) & 255
+                n = (st >> OCC_SHIFT) & OCC_MASK
                 nfl = <int64_t>rec[2 + (st & MK)]      # next head (stale if now empty: masked below)
-                reqp[((nfl >> PORT_SHIFT) & 7) << 6] |= (<uint64_t>(n > 0)) << xb
+                reqp[((nfl >> PORT_SHIFT) & PORT_MASK) << 6] |= (<uint64_t>(n > 0)) << xb
                 rec[1] += c1 if n == 0 else 0
                 emptied += n == 0
                 gfl[ng] = fl
@@ -462,7 +472,7 @@ cdef void _eject(Ctx* x, int r, int64_t fl, int64_t c) noexcept nogil:
     if x.sq_cnt[r] >= DC:
         # full: no space until the oldest entry has been popped
         x.LSP[r // x.W] &= ~((<uint64_t>1) << (r % x.W))
-        _heap_push(x.heap, &x.heap_n, ((sq[x.sq_hd[r]] + 1) << 13) | (T_LSP << 12) | r)
+        _heap_push(x.heap, &x.heap_n, ((sq[x.sq_hd[r]] + 1) << TIMER_CYCLE_SHIFT) | (T_LSP << TIMER_KIND_SHIFT) | r)
     x.c_lookups[r] += 1
     x.c_words[r] += nw
     x.elog[x.n_elog] = fl
@@ -501,14 +511,14 @@ cdef inline int64_t _push_all_k(Ctx* x, int ng, int64_t c, int LS, uint64_t MK) 
             n_ej += 1
             continue
         dn = DN[meta]
-        base = dn & 2047               # REQ index of (p2, output 0, py)
-        px = (dn >> 11) & 63
-        rec = fr + (<uint64_t>((dn >> 17) & 32767) << LS)
+        base = dn & KDOWN_REQ_BASE_MASK               # REQ index of (p2, output 0, py)
+        px = (dn >> KDOWN_X_SHIFT) & KDOWN_X_MASK
+        rec = fr + (<uint64_t>((dn >> KDOWN_FIFO_SHIFT) & KDOWN_FIFO_MASK) << LS)
         st = rec[0]
-        n2 = (st >> OCC_SHIFT) & 255
-        o3 = RT[(dn >> 32) | (fl & DST_MASK)]
+        n2 = (st >> OCC_SHIFT) & OCC_MASK
+        o3 = RT[(dn >> KDOWN_ROUTE_ROW_SHIFT) | (fl & DST_MASK)]
         e = n2 == 0
-        rec[2 + ((st + n2) & MK)] = <uint64_t>((fl & ~(<int64_t>7 << PORT_SHIFT)) | (<int64_t>o3 << PORT_SHIFT))
+        rec[2 + ((st + n2) & MK)] = <uint64_t>((fl & ~(<int64_t>PORT_MASK << PORT_SHIFT)) | (<int64_t>o3 << PORT_SHIFT))
         st += (<uint64_t>1) << OCC_SHIFT
         if n2 >= (st >> MO_SHIFT):
             st += (<uint64_t>1) << MO_SHIFT     # max occupancy only ever rises by one
@@ -567,10 +577,10 @@ cdef int64_t _run_step(Ctx* x, int64_t T, int n_sp, const int64_t* host_fl, int 
         if c - T > bound:
             return -1          # watchdog: only an engine bug gets here (the bound is proven)
         # timers due now: an NU's next push phase starts, or a full core FIFO has space again
-        while x.heap_n > 0 and (heap[0] >> 13) <= c:
+        while x.heap_n > 0 and (heap[0] >> TIMER_CYCLE_SHIFT) <= c:
             key = _heap_pop(heap, &x.heap_n)
-            k = <int>(key & 4095)
-            if (key >> 12) & 1 == T_NU:
+            k = <int>(key & TIMER_CORE_MASK)
+            if (key >> TIMER_KIND_SHIFT) & 1 == T_NU:
                 x.nu_state[k] = NU_PUSH
                 x.nu_list[n_nu] = k
                 n_nu += 1
@@ -580,7 +590,7 @@ cdef int64_t _run_step(Ctx* x, int64_t T, int n_sp, const int64_t* host_fl, int 
             # nothing moves until the next timer: skip the idle cycles
             if x.heap_n == 0:
                 break
-            c = heap[0] >> 13
+            c = heap[0] >> TIMER_CYCLE_SHIFT
             continue
 
         # ---------------- phase A: every decision from the state at the start of cycle c
@@ -740,9 +750,10 @@ def run_fast(dict a, int64_t steps, object progress=None):
     x.mo_core = <int64_t*>_ptr(z("mo_core", NC, np.int64))
     x.elog = <int64_t*>_ptr(z("elog", LOG_CAP, np.int64))
     x.n_elog = 0
-    x.c_lookups = <int64_t*>_ptr(z("axon_lookups", NC, np.int64))
-    x.c_words = <int64_t*>_ptr(z("synapse_word_reads", NC, np.int64))
-    x.c_sops = <int64_t*>_ptr(z("synaptic_ops", NC, np.int64))
+    x.cc = <int64_t*>_ptr(z("cc", N_CORE_COUNTERS * NC, np.int64))
+    x.c_lookups = x.cc + CC_AXON_LOOKUPS * NC
+    x.c_words = x.cc + CC_SYNAPSE_WORD_READS * NC
+    x.c_sops = x.cc + CC_SYNAPTIC_OPS * NC
     x.nu_state = <int32_t*>_ptr(z("nu_state", NC, np.int32))
     x.nu_sp = <int32_t*>_ptr(z("nu_sp", NC, np.int32))
     x.nu_sp_end = <int32_t*>_ptr(z("nu_sp_end", NC, np.int32))
@@ -755,11 +766,11 @@ def run_fast(dict a, int64_t steps, object progress=None):
     x.nu_next = <int32_t*>_ptr(z("nu_next", NC, np.int32))
     x.nu_push = <int32_t*>_ptr(z("nu_push", NC, np.int32))
     x.heap = <int64_t*>_ptr(z("heap", 2 * NC + 1, np.int64))
-    x.c_upd_active = <int64_t*>_ptr(z("neuron_updates_active", NC, np.int64))
-    x.c_upd_inactive = <int64_t*>_ptr(z("neuron_updates_inactive", NC, np.int64))
-    x.c_spikes = <int64_t*>_ptr(z("spikes", NC, np.int64))
-    x.c_fanout = <int64_t*>_ptr(z("fanout_flits", NC, np.int64))
-    x.c_nu_stall = <int64_t*>_ptr(z("nu_stall_cycles", NC, np.int64))
+    x.c_upd_active = x.cc + CC_NEURON_UPDATES_ACTIVE * NC
+    x.c_upd_inactive = x.cc + CC_NEURON_UPDATES_INACTIVE * NC
+    x.c_spikes = x.cc + CC_SPIKES * NC
+    x.c_fanout = x.cc + CC_FANOUT_FLITS * NC
+    x.c_nu_stall = x.cc + CC_NU_STALL_CYCLES * NC
     sprow_a = z("sprow", n_rows, np.int32)
     spcyc_a = z("spcyc", n_rows, np.int64)
     x.sprow = <int32_t*>_ptr(sprow_a)
@@ -788,13 +799,11 @@ def run_fast(dict a, int64_t steps, object progress=None):
         if progress is not None:
             progress(t)
 
-    out = {k: st[k][:NC].copy() for k in ("neuron_updates_active", "neuron_updates_inactive", "spikes",
-                                          "fanout_flits", "nu_stall_cycles", "axon_lookups",
-                                          "synapse_word_reads", "synaptic_ops")}
+    out = {"core_counters": st["cc"][:N_CORE_COUNTERS * NC].reshape(N_CORE_COUNTERS, NC).copy()}
     recs = st["fr"][:NC * 8 << x.LS].reshape(NC, 8, 1 << x.LS)[:, :5, :]
     out["necyc"] = recs[:, :, 1].view(np.int64).copy()
-    out["mo"] = (recs[:, :, 0] >> np.uint64(56)).astype(np.int64)
-    out["pops"] = (recs[:, :, 0] & np.uint64(0xFFFFFFFFFFFF)).astype(np.int64)
+    out["mo"] = (recs[:, :, 0] >> np.uint64(KFIFO_MAX_OCC_SHIFT)).astype(np.int64)
+    out["pops"] = (recs[:, :, 0] & np.uint64((1 << int(KFIFO_POPS_BITS)) - 1)).astype(np.int64)
     out["mo_core"] = st["mo_core"][:NC].copy()
     out["host_flits"] = host_total
     out["watchdog_step"] = watchdog_step

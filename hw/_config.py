@@ -14,15 +14,15 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from . import _technology as _tech
-from ._counters import COUNTER_NAMES
+from ._layout import COUNTER_NAMES, N_PORTS, PORTS  # noqa: F401 (N_PORTS re-exported)
+from ._frozen import Frozen, FrozenDict
 from ._paths import set_path
 from ._yaml import parse_yaml, read_yaml, validate_data
 
 DECAY_BITS = 12          # du/dv are 12-bit: decay(x, d) = trunc(x * (4096 - d) / 4096)
 DECAY_ONE = 1 << DECAY_BITS
 W_EXP_MAX = 7            # weight exponent is a 3-bit field
-N_PORTS = 5              # router ports: L, N, E, S, W
-PORT_NAMES = ("L", "N", "E", "S", "W")
+PORT_NAMES = PORTS        # router ports, declared in _layout
 
 
 class _Model(BaseModel):
@@ -93,7 +93,7 @@ class TechnologyConfig(_Model):
     """
     node_nm: Annotated[int, Field(ge=3, le=250, description="process node (tables: 45, 28, 22)")] = 28
     sram_cell: Annotated[Literal["itrs-hp", "itrs-lop"], Field(description="CACTI cell type of the SRAM energy fits")] = "itrs-hp"
-    sram_fits: Annotated[list[SramFitConfig] | None, Field(description="own E = a*S_KB^b fits (>= two word widths)")] = None
+    sram_fits: Annotated[tuple[SramFitConfig, ...] | None, Field(description="own E = a*S_KB^b fits (>= two word widths)")] = None
     sram_leakage_uw_per_kb: Annotated[float, Field(ge=0, le=1e5, description="SRAM (+logic) leakage")] = \
         _tech.SRAM_LEAKAGE_UW_PER_KB_DEFAULT
     sram_area_um2_per_bit: Annotated[float | None, Field(gt=0, le=100, description="SRAM area per bit incl. periphery (null: node table)")] = None
@@ -127,7 +127,8 @@ class EnergyConfig(_Model):
     override single entries.
     """
     mode: Annotated[Literal["table", "technology"], Field(description="table: events_pj is complete; technology: derived from `technology`")] = "technology"
-    events_pj: dict[str, Annotated[float, Field(ge=0)]] = Field(default_factory=dict, description="pJ per event, keyed by event name (below)")
+    events_pj: Annotated[dict[str, Annotated[float, Field(ge=0)]], Frozen] = Field(
+        default_factory=FrozenDict, description="pJ per event, keyed by event name (below)")
     static_power_mw: Annotated[float | None, Field(ge=0, description="static power; null: derived (technology) or 0 (table)")] = None
     timestep_us: Annotated[float | None, Field(gt=0, le=1e9, description="real-time timestep (throttled operation)")] = None
 
@@ -167,7 +168,7 @@ class ChipConfig(_Model):
 
     def with_overrides(self, overrides: dict) -> "ChipConfig":
         """A new validated config with dotted-path overrides applied (``{"core.neurons": 64}``)."""
-        data = self.model_dump()
+        data = self.model_dump(mode="json")
         for path, value in overrides.items():
             set_path(data, path, value, "chip config", "core.neurons or router.fifo_depth")
         return validate_data(ChipConfig, data, what="chip")
@@ -190,6 +191,8 @@ class ChipDerived:
     synapse_sram_bits: int    # per core
     neuron_state_bits: int    # per neuron: u + v + refractory
     axon_entry_bits: int      # base word + length
+    axon_len_bits: int        # synapse count field of an axon entry (0 .. words*lanes)
+    fanout_len_bits: int      # fan-out count field of a neuron entry (0 .. fanout_entries)
     fanout_entry_bits: int    # one destination flit
     profile_entry_bits: int
     core_sram_bits: int       # all memories of one core
@@ -227,7 +230,8 @@ class ChipDerived:
             word_addr_bits=word_addr_bits, fanout_addr_bits=fanout_addr_bits,
             synapse_slot_bits=slot_bits, synapse_word_bits=word_bits,
             synapse_sram_bits=core.synapse_words * word_bits, neuron_state_bits=state_bits,
-            axon_entry_bits=axon_entry_bits, fanout_entry_bits=flit_bits,
+            axon_entry_bits=axon_entry_bits, axon_len_bits=len_bits, fanout_len_bits=_clog2(core.fanout_entries + 1),
+            fanout_entry_bits=flit_bits,
             profile_entry_bits=profile_entry_bits, core_sram_bits=core_sram,
             weight_min=-(1 << (bits.weight - 1)), weight_max=(1 << (bits.weight - 1)) - 1,
             state_min=-(1 << (bits.state - 1)), state_max=(1 << (bits.state - 1)) - 1,

@@ -1,7 +1,5 @@
-"""Generate docs/configuration.md from the chip schema, so the field reference never drifts.
-
-    python -m neurocycle.hw._docs > docs/configuration.md     (a test checks it is current)
-"""
+"""docs/configuration.md from the chip schema, so the field reference never drifts (written by
+``python -m neurocycle.hw._codegen`` with the other generated files; a test checks it is current)."""
 from __future__ import annotations
 
 import typing
@@ -10,7 +8,7 @@ import annotated_types as at
 from pydantic import BaseModel
 
 from ._config import ChipConfig
-from ._counters import COUNTERS
+from ._layout import COUNTERS
 
 
 def _type_name(ann) -> str:
@@ -19,8 +17,8 @@ def _type_name(ann) -> str:
         return " \\| ".join(f"`{a}`" for a in typing.get_args(ann))
     if origin in (typing.Union, getattr(__import__("types"), "UnionType", None)):
         return " or ".join(_type_name(a) for a in typing.get_args(ann) if a is not type(None)) + " or null"
-    if origin in (list, dict):
-        return origin.__name__
+    if origin in (list, dict, tuple):
+        return "list" if origin is tuple else origin.__name__   # tuples are YAML lists (read-only once loaded)
     if typing.get_origin(ann) is typing.Annotated:
         return _type_name(typing.get_args(ann)[0])
     return getattr(ann, "__name__", str(ann))
@@ -52,7 +50,7 @@ def _rows(model: type[BaseModel], prefix: str = ""):
 
 def config_reference_markdown() -> str:
     lines = ["# Chip configuration reference", "",
-             "Generated from the schema in `hw/_config.py` by `python -m neurocycle.hw._docs` "
+             "Generated from the schema in `hw/_config.py` by `python -m neurocycle.hw._codegen` "
              "(a test checks this page is current). Unknown keys are rejected; every value is "
              "checked against the rule shown, and the error names the field, the rule, the value, "
              "the fix and the YAML line. Nested fields are written as dotted paths — the same paths "
@@ -65,7 +63,3 @@ def config_reference_markdown() -> str:
     for c in COUNTERS:
         lines.append(f"| `{c.name}` | {c.unit} | {c.scope} | {c.description} |")
     return "\n".join(lines) + "\n"
-
-
-if __name__ == "__main__":
-    print(config_reference_markdown(), end="")

@@ -15,15 +15,16 @@ import numpy as np
 from . import _technology as T
 from ._area import area_report, memory_words
 from ._config import ChipConfig
-from ._counters import CHIP_COUNTERS, COUNTER_NAMES, CORE_COUNTERS, ROUTER_COUNTERS
 from ._errors import ConfigError
+from ._layout import CHIP_COUNTERS, COUNTER_NAMES, COUNTERS, CORE_COUNTERS, ROUTER_COUNTERS, Component, Energy
 
 # The overhead/control factor scales the component sums built from bare SRAM arrays (CACTI)
 # and bare arithmetic (Horowitz), which undershoot real chips (reference-figures §8b). It does
 # not apply to events priced from chip-level figures that already include their control:
 # the clock (ODIN's measured idle power), router traversals (Loihi's per-hop energy), host
 # link (TrueNorth's periphery energy), link wires and barrier tokens (NoC wires and routers).
-NO_OVERHEAD_EVENTS = frozenset({"cycles", "router_flits", "link_flits", "host_flits", "barriers"})
+# Which events those are is declared with each counter (neurocycle.hw._layout, Energy.overhead).
+NO_OVERHEAD_EVENTS = frozenset(c.name for c in COUNTERS if isinstance(c.price, Energy) and not c.price.overhead)
 _NO_OVERHEAD = NO_OVERHEAD_EVENTS
 
 
@@ -78,47 +79,48 @@ def resolve_technology(chip: ChipConfig, synth=None) -> ResolvedTechnology:
 
 
 def derive_event_components(chip: ChipConfig, tech: ResolvedTechnology | None = None) -> dict[str, dict[str, float]]:
-    """Per event: its components in pJ *before* the overhead factor (docs/energy.md §2)."""
+    """Per event: its components in pJ *before* the overhead factor (docs/energy.md §2), as
+    declared with each counter in neurocycle.hw._layout; free events have none."""
     tech = tech or resolve_technology(chip)
     sram = T.SramModel(tech.sram_fits)
     mem = memory_words(chip)
+    b, d, k = chip.bits, chip.derived, tech.logic_energy_scale
+    S, A, R, F = b.state, b.accumulator, b.refractory, d.flit_bits
+    add = lambda n: T.int_add_pj(n, k)  # noqa: E731
+    hop_wire = tech.wire_pj_per_bit_mm * tech.tile_pitch_mm
+    widths = {"accumulator": A, "state": S, "refractory": R}
 
     def kb(name):
         words, bits = mem[name]
         return words * bits / 8192.0
 
-    def rd(name):
-        return sram.read_pj(kb(name), mem[name][1])
+    def value(c: Component) -> float:
+        if c.kind == "sram_read":
+            return sram.read_pj(kb(c.arg), mem[c.arg][1])
+        if c.kind == "sram_write":
+            return sram.write_pj(kb(c.arg), mem[c.arg][1])
+        if c.kind == "add":
+            return add(widths[c.arg])
+        if c.kind == "lif_datapath":
+            return (2 * T.int_mult_pj(S, 13, k)                  # decay(u), decay(v): S x 13-bit (4096 - d)
+                    + add(A + 7) + 2 * add(S + 2) + add(R)        # u + (I << w_exp), v + u' + bias, refractory - 1
+                    + 3 * add(S + 2))                             # saturate u, v; compare v >= vth
+        if c.kind == "router_traversal":
+            return tech.router_pj_per_bit * F
+        if c.kind == "link_wire":
+            return hop_wire * F
+        if c.kind == "host_link":
+            return tech.host_link_pj_per_bit * F
+        if c.kind == "barrier_tokens":
+            # a 1-bit "done" token up and a 1-bit "go" token down through every tile (no
+            # published barrier energy exists, reference-figures §1b)
+            return 2 * d.n_cores * (tech.router_pj_per_bit + hop_wire)
+        if c.kind == "clock_tree":
+            return tech.clock_pj_per_mm2_cycle * tech.tile_mm2 * d.n_cores
+        raise AssertionError(f"energy component kind {c.kind!r} (declared in hw/_layout.py) has no formula")
 
-    def wr(name):
-        return sram.write_pj(kb(name), mem[name][1])
-
-    b, d, k = chip.bits, chip.derived, tech.logic_energy_scale
-    S, A, R, F = b.state, b.accumulator, b.refractory, d.flit_bits
-    add = lambda n: T.int_add_pj(n, k)  # noqa: E731
-    lif = (2 * T.int_mult_pj(S, 13, k)                     # decay(u), decay(v): S x 13-bit (4096 - d)
-           + add(A + 7) + 2 * add(S + 2) + add(R)           # u + (I << w_exp), v + u' + bias, refractory - 1
-           + 3 * add(S + 2))                                # saturate u, v; compare v >= vth
-    hop_wire = tech.wire_pj_per_bit_mm * tech.tile_pitch_mm
-    comp: dict[str, dict[str, float]] = {n: {} for n in COUNTER_NAMES}
-    comp["synapse_word_reads"] = {"synapse_sram_read": rd("synapse")}
-    comp["synaptic_ops"] = {"accumulator_read": rd("accumulator_bank"), "accumulator_write": wr("accumulator_bank"),
-                            "accumulate_add": add(A)}
-    comp["axon_lookups"] = {"axon_table_read": rd("axon_table")}
-    inactive = {"state_read": rd("neuron_state"), "profile_read": rd("profiles"),
-                "accumulator_read": rd("accumulator_bank"), "lif_arithmetic": lif}
-    comp["neuron_updates_inactive"] = inactive
-    comp["neuron_updates_active"] = {**inactive, "state_write": wr("neuron_state"),
-                                     "accumulator_clear": wr("accumulator_bank")}
-    comp["fanout_flits"] = {"fanout_table_read": rd("fanout_table")}
-    comp["router_flits"] = {"router_traversal": tech.router_pj_per_bit * F}
-    comp["link_flits"] = {"link_wire": hop_wire * F}
-    comp["host_flits"] = {"host_link": tech.host_link_pj_per_bit * F}
-    # barrier: a 1-bit "done" token up and a 1-bit "go" token down through every tile (no
-    # published barrier energy exists, reference-figures §1b)
-    comp["barriers"] = {"barrier_tokens": 2 * d.n_cores * (tech.router_pj_per_bit + hop_wire)}
-    comp["cycles"] = {"clock_tree": tech.clock_pj_per_mm2_cycle * tech.tile_mm2 * d.n_cores}
-    return comp
+    return {c.name: ({x.label: value(x) for x in c.price.components} if isinstance(c.price, Energy) else {})
+            for c in COUNTERS}
 
 
 @dataclass(frozen=True)

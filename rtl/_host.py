@@ -103,6 +103,10 @@ class Host:
     async def chip_reg(self, index: int) -> int:
         return await self.read(0, self.d["SEL_CHIP"], index)
 
+    async def cycle(self) -> int:
+        """The chip cycle counter (T of the next timestep while paused)."""
+        return await self.chip_reg(self.d["CHIP_CNT"] + self.d["CHC_CYCLES"])
+
     async def params(self) -> dict[str, int]:
         d = self.d
         names = [k[len("PARAM_"):] for k in d if k.startswith("PARAM_") and k != "PARAM_COUNT"]
@@ -169,22 +173,20 @@ class Host:
         cores = [k for k, c in enumerate(counts) for _ in range(c)]
         return [(k, v >> 48, v & ((1 << 48) - 1)) for k, v in zip(cores, vals)]
 
-    async def read_counters(self, n_cores: int, core_counters, router_counters) -> dict:
-        """Every event counter and detail array, as plain lists."""
+    async def read_counters(self, n_cores: int, core_counters, router_counters, chip_counters) -> dict:
+        """Every event counter (the three counter banks, in the declared order of each scope) and
+        every detail array, as plain lists."""
         d = self.d
         cc = await self.read_many([(k, d["SEL_CORE"], d["CORE_CNT"] + j, 0)
                                    for k in range(n_cores) for j in range(len(core_counters))])
-        rt_idx = {"router_flits": d["RT_FLITS"], "link_flits": d["RT_LINK_FLITS"],
-                  "router_blocked_cycles": d["RT_BLOCKED"]}
-        rc = await self.read_many([(k, d["SEL_ROUTER"], rt_idx[name], 0)
-                                   for k in range(n_cores) for name in router_counters])
+        rc = await self.read_many([(k, d["SEL_ROUTER"], d["RT_CNT"] + j, 0)
+                                   for k in range(n_cores) for j in range(len(router_counters))])
         det = await self.read_many([(k, d["SEL_ROUTER"], base + p, 0) for k in range(n_cores)
                                     for base in (d["RT_PORT_FLITS"], d["RT_PORT_BLOCKED"], d["RT_FIFO_MAX"])
                                     for p in range(5)])
         cfmax = await self.read_many([(k, d["SEL_CORE"], d["CORE_FIFO_MAX"], 0) for k in range(n_cores)])
-        chip = {"host_flits": await self.chip_reg(d["CHIP_HOST_FLITS"]),
-                "barriers": await self.chip_reg(d["CHIP_BARRIERS"]),
-                "cycles": await self.chip_reg(d["CHIP_CYCLE"])}
+        xc = await self.read_many([(0, d["SEL_CHIP"], d["CHIP_CNT"] + j, 0) for j in range(len(chip_counters))])
+        chip = dict(zip(chip_counters, xc))
         nc, nr = len(core_counters), len(router_counters)
         counters = {name: [cc[k * nc + j] for k in range(n_cores)] for j, name in enumerate(core_counters)}
         counters.update({name: [rc[k * nr + j] for k in range(n_cores)] for j, name in enumerate(router_counters)})
@@ -207,7 +209,7 @@ async def run_case(host: Host, case: dict) -> dict:
     await host.write_many(host.program_writes(case["program"]))
     load_s = time.perf_counter() - t0
     n_cores = len(case["program"]["core_neuron_offset"]) - 1
-    T = [await host.chip_reg(host.d["CHIP_CYCLE"])]
+    T = [await host.cycle()]
     spikes: list[tuple[int, int, int, int]] = []   # (step, core, local neuron, cycle)
     timeout_step = None
     t1 = time.perf_counter()
@@ -218,14 +220,15 @@ async def run_case(host: Host, case: dict) -> dict:
             break
         for k, n, c in await host.read_trace(n_cores):
             spikes.append((t, k, n, c))
-        T.append(await host.chip_reg(host.d["CHIP_CYCLE"]))
+        T.append(await host.cycle())
         if case.get("progress"):
             cocotb.log.info("timestep %d done at cycle %d", t, T[-1])
     run_s = time.perf_counter() - t1
     out = {"T": T, "spikes": spikes, "timeout_step": timeout_step, "load_s": load_s, "run_s": run_s,
            "chip_s": host.chip_s}
     if timeout_step is None:
-        out.update(await host.read_counters(n_cores, case["core_counters"], case["router_counters"]))
+        out.update(await host.read_counters(n_cores, case["core_counters"], case["router_counters"],
+                                            case["chip_counters"]))
     return out
 
 

@@ -11,40 +11,13 @@
 // Program loading, initial state, the per-timestep input queue, START, and all read-back
 // (spike trace, counters, status) go through it.
 //
-// Every parameter is generated from neurocycle.hw.ChipConfig by neurocycle.rtl._build
-// (widths from ChipConfig.derived) and checked here at elaboration; the host reads them back
-// through NC_CHIP_PARAM. Defaults = configs/chips/tiny-2x2.yaml, for lint and unit tests.
+// The parameter list is generated (nc_chip_params.svh, from neurocycle.hw._layout.RTL_PARAMS);
+// values come from a chip config (neurocycle.rtl.chip_parameters, widths from
+// ChipConfig.derived), are checked here at elaboration and read back by the host through
+// NC_CHIP_PARAM. Defaults = configs/chips/tiny-2x2.yaml, for lint and unit tests.
 `include "nc_defs.svh"
 module nc_chip #(
-  parameter int MESH_W            = 2,     // mesh.width
-  parameter int MESH_H            = 2,     // mesh.height
-  parameter int HOST_ROW          = 0,     // host.row
-  parameter int NEURONS           = 16,    // core.neurons
-  parameter int AXONS             = 32,    // core.axons
-  parameter int SYN_WORDS         = 256,   // core.synapse_words
-  parameter int LANES             = 1,     // core.synapse_lanes
-  parameter int FANOUT_ENTRIES    = 64,    // core.fanout_entries
-  parameter int PROFILES          = 4,     // core.profiles
-  parameter int CORE_FIFO_DEPTH   = 2,     // core.fifo_depth
-  parameter int ROUTER_FIFO_DEPTH = 2,     // router.fifo_depth
-  parameter int WEIGHT_BITS       = 6,     // bits.weight
-  parameter int STATE_BITS        = 12,    // bits.state
-  parameter int ACC_BITS          = 14,    // bits.accumulator
-  parameter int REF_BITS          = 3,     // bits.refractory
-  parameter int BARRIER_CYCLES    = 2,     // barrier_cycles
-  parameter int HOST_QUEUE_DEPTH  = 1024,  // host-side input queue (flits per timestep)
-  parameter int CNT_BITS          = 48,    // event counter width
-  // widths, from ChipConfig.derived
-  parameter int X_BITS            = 1,
-  parameter int Y_BITS            = 1,
-  parameter int AXON_BITS         = 5,
-  parameter int FLIT_BITS         = 7,
-  parameter int NEURON_BITS       = 4,
-  parameter int PROFILE_BITS      = 2,
-  parameter int WORD_ADDR_BITS    = 8,
-  parameter int LEN_BITS          = 9,
-  parameter int FANOUT_ADDR_BITS  = 6,
-  parameter int FANOUT_LEN_BITS   = 7
+`include "nc_chip_params.svh"
 ) (
   input  logic        clk,
   input  logic        rst,
@@ -58,7 +31,6 @@ module nc_chip #(
   output logic        paused      // between timesteps: the host may read, load and START
 );
   localparam int NT       = MESH_W * MESH_H;
-  localparam int OCC_BITS = 7;     // FIFO occupancy (depth <= 64)
   localparam int TB       = (NT > 1) ? $clog2(NT) : 1;
 
   if (MESH_W < 1 || MESH_W > 64 || MESH_H < 1 || MESH_H > 64) begin : g_bad_mesh
@@ -70,8 +42,8 @@ module nc_chip #(
   if ((1 << X_BITS) < MESH_W || (1 << Y_BITS) < MESH_H) begin : g_bad_xy
     $fatal(1, "nc_chip: X_BITS=%0d/Y_BITS=%0d cannot address a %0dx%0d mesh", X_BITS, Y_BITS, MESH_W, MESH_H);
   end
-  if (FLIT_BITS != X_BITS + Y_BITS + AXON_BITS) begin : g_bad_flit
-    $fatal(1, "nc_chip: FLIT_BITS=%0d != X_BITS+Y_BITS+AXON_BITS", FLIT_BITS);
+  if (FLIT_BITS != `NC_FLIT_WIDTH) begin : g_bad_flit
+    $fatal(1, "nc_chip: FLIT_BITS=%0d is not the sum of the flit field widths", FLIT_BITS);
   end
   if (CORE_FIFO_DEPTH < 1 || CORE_FIFO_DEPTH > 64 || ROUTER_FIFO_DEPTH < 1 || ROUTER_FIFO_DEPTH > 64)
   begin : g_bad_fifo
@@ -178,14 +150,7 @@ module nc_chip #(
       assign t_out_full[K] = {w_full, s_full, e_full, n_full, 1'b0};
 
       nc_tile #(
-        .X_BITS(X_BITS), .Y_BITS(Y_BITS), .ROUTER_FIFO_DEPTH(ROUTER_FIFO_DEPTH),
-        .NEURONS(NEURONS), .AXONS(AXONS), .SYN_WORDS(SYN_WORDS), .LANES(LANES),
-        .FANOUT_ENTRIES(FANOUT_ENTRIES), .PROFILES(PROFILES), .CORE_FIFO_DEPTH(CORE_FIFO_DEPTH),
-        .WEIGHT_BITS(WEIGHT_BITS), .STATE_BITS(STATE_BITS), .ACC_BITS(ACC_BITS), .REF_BITS(REF_BITS),
-        .AXON_BITS(AXON_BITS), .FLIT_BITS(FLIT_BITS), .NEURON_BITS(NEURON_BITS),
-        .PROFILE_BITS(PROFILE_BITS), .WORD_ADDR_BITS(WORD_ADDR_BITS), .LEN_BITS(LEN_BITS),
-        .FANOUT_ADDR_BITS(FANOUT_ADDR_BITS), .FANOUT_LEN_BITS(FANOUT_LEN_BITS),
-        .CNT_BITS(CNT_BITS), .OCC_BITS(OCC_BITS)
+`include "nc_tile_param_map.svh"
       ) u_tile (
         .clk, .rst, .my_x(X_BITS'(x)), .my_y(Y_BITS'(y)),
         .bus_we(bus_we && bus_sel >= 4'(`NC_SEL_PROFILE) && bus_tile == 16'(K)),
@@ -202,22 +167,20 @@ module nc_chip #(
 
   // ---- host bus read ------------------------------------------------------------------------
   localparam int NP = `NC_PARAM_COUNT;
-  localparam logic [NP*32-1:0] PARAMS = {
-    32'(FANOUT_LEN_BITS), 32'(FANOUT_ADDR_BITS), 32'(LEN_BITS), 32'(WORD_ADDR_BITS), 32'(PROFILE_BITS),
-    32'(NEURON_BITS), 32'(FLIT_BITS), 32'(AXON_BITS), 32'(Y_BITS), 32'(X_BITS),
-    32'(CNT_BITS), 32'(HOST_QUEUE_DEPTH), 32'(BARRIER_CYCLES), 32'(REF_BITS), 32'(ACC_BITS),
-    32'(STATE_BITS), 32'(WEIGHT_BITS), 32'(ROUTER_FIFO_DEPTH), 32'(CORE_FIFO_DEPTH), 32'(PROFILES),
-    32'(FANOUT_ENTRIES), 32'(LANES), 32'(SYN_WORDS), 32'(AXONS), 32'(NEURONS),
-    32'(HOST_ROW), 32'(MESH_H), 32'(MESH_W)
-  };   // bits [32k +: 32] = parameter NC_PARAM_* k (listed from the last to the first)
+  localparam logic [NP*32-1:0] PARAMS = `NC_PARAM_VECTOR;   // bits [32k +: 32] = parameter k
+
+  // chip counter bank (order: NC_CHC_*)
+  logic [`NC_CHC_COUNT-1:0][CNT_BITS-1:0] chip_cnt;
+  assign chip_cnt[`NC_CHC_HOST_FLITS] = host_flits;
+  assign chip_cnt[`NC_CHC_BARRIERS]   = barriers;
+  assign chip_cnt[`NC_CHC_CYCLES]     = cycle;
 
   always_comb begin
     bus_rdata = '0;
     if (bus_sel == 4'(`NC_SEL_CHIP)) begin
-      if (bus_index == 32'(`NC_CHIP_STATUS))     bus_rdata = 64'({ctrl_state, paused});
-      if (bus_index == 32'(`NC_CHIP_CYCLE))      bus_rdata = 64'(cycle);
-      if (bus_index == 32'(`NC_CHIP_HOST_FLITS)) bus_rdata = 64'(host_flits);
-      if (bus_index == 32'(`NC_CHIP_BARRIERS))   bus_rdata = 64'(barriers);
+      if (bus_index == 32'(`NC_CHIP_STATUS)) bus_rdata = 64'({ctrl_state, paused});
+      for (int k = 0; k < `NC_CHC_COUNT; k++)
+        if (bus_index == 32'(`NC_CHIP_CNT + k)) bus_rdata = 64'(chip_cnt[k]);
       for (int k = 0; k < NP; k++)
         if (bus_index == 32'(`NC_CHIP_PARAM + k)) bus_rdata = 64'(PARAMS[k*32 +: 32]);
     end else if (bus_sel == 4'(`NC_SEL_HOSTQ)) begin

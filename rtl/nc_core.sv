@@ -23,27 +23,7 @@
 // L FIFO, stalling while it is full at cycle start; then UPDATE(i+1) or DONE.
 `include "nc_defs.svh"
 module nc_core #(
-  parameter int NEURONS          = 16,
-  parameter int AXONS            = 32,
-  parameter int SYN_WORDS        = 256,
-  parameter int LANES            = 1,
-  parameter int FANOUT_ENTRIES   = 64,
-  parameter int PROFILES         = 4,
-  parameter int FIFO_DEPTH       = 2,     // core.fifo_depth
-  parameter int WEIGHT_BITS      = 6,
-  parameter int STATE_BITS       = 12,
-  parameter int ACC_BITS         = 14,
-  parameter int REF_BITS         = 3,
-  parameter int AXON_BITS        = 5,
-  parameter int FLIT_BITS        = 7,
-  parameter int NEURON_BITS      = 4,
-  parameter int PROFILE_BITS     = 2,
-  parameter int WORD_ADDR_BITS   = 8,
-  parameter int LEN_BITS         = 9,     // synapse count field of an axon entry
-  parameter int FANOUT_ADDR_BITS = 6,
-  parameter int FANOUT_LEN_BITS  = 7,     // fan-out count field of a neuron entry
-  parameter int CNT_BITS         = 48,
-  parameter int OCC_BITS         = 7
+`include "nc_tile_params.svh"
 ) (
   input  logic                 clk,
   input  logic                 rst,
@@ -69,6 +49,7 @@ module nc_core #(
   input  logic                 out_full,
   output logic                 quiet      // NU done, SI idle, input FIFO empty
 );
+  localparam int OCC_BITS = `NC_OCC_BITS;
   localparam int S  = STATE_BITS;
   localparam int A  = ACC_BITS;
   localparam int NB = NEURON_BITS;
@@ -175,7 +156,7 @@ module nc_core #(
   logic                 cf_empty, si_pop;
   logic [FLIT_BITS-1:0] cf_head;
   logic [OCC_BITS-1:0]  cf_count, cf_max;
-  nc_fifo #(.DEPTH(FIFO_DEPTH), .WIDTH(FLIT_BITS), .CW(OCC_BITS)) u_fifo (
+  nc_fifo #(.DEPTH(CORE_FIFO_DEPTH), .WIDTH(FLIT_BITS), .CW(OCC_BITS)) u_fifo (
     .clk, .rst, .push(in_push), .push_data(in_flit), .pop(si_pop),
     .head(cf_head), .empty(cf_empty), .full(in_full), .count(cf_count), .max_count(cf_max)
   );
@@ -191,7 +172,7 @@ module nc_core #(
   /* verilator lint_off CMPCONST */
   assign si_last_word = si_rem <= LEN_BITS'(LANES);
   /* verilator lint_on CMPCONST */
-  assign pop_axon = cf_head[AXON_BITS-1:0];
+  assign pop_axon = `NC_FLIT_AXON(cf_head);
 
   logic [LANES-1:0]                  w_valid;
   logic [LANES-1:0][NB-1:0]          w_target;
@@ -409,16 +390,16 @@ module nc_core #(
     if (rst) begin
       cnt <= '0;
     end else begin
-      cnt[`NC_CC_UPD_ACTIVE]   <= cnt[`NC_CC_UPD_ACTIVE]   + CNT_BITS'(nu_upd && active);
-      cnt[`NC_CC_UPD_INACTIVE] <= cnt[`NC_CC_UPD_INACTIVE] + CNT_BITS'(nu_upd && !active);
-      cnt[`NC_CC_SPIKES]       <= cnt[`NC_CC_SPIKES]       + CNT_BITS'(nu_upd && spike);
-      cnt[`NC_CC_FANOUT_FLITS] <= cnt[`NC_CC_FANOUT_FLITS] + CNT_BITS'(out_push);
-      cnt[`NC_CC_AXON_LOOKUPS] <= cnt[`NC_CC_AXON_LOOKUPS] + CNT_BITS'(si_pop);
-      cnt[`NC_CC_SYN_OPS]      <= cnt[`NC_CC_SYN_OPS]      + (si_busy ? CNT_BITS'(w_nvalid) : '0);
-      cnt[`NC_CC_WORD_READS]   <= cnt[`NC_CC_WORD_READS]   + CNT_BITS'(si_busy);
-      cnt[`NC_CC_NU_BUSY]      <= cnt[`NC_CC_NU_BUSY]      + CNT_BITS'(nu_upd || out_push);
-      cnt[`NC_CC_NU_STALL]     <= cnt[`NC_CC_NU_STALL]     + CNT_BITS'(nu_state == NU_PUSH && out_full);
-      cnt[`NC_CC_SI_BUSY]      <= cnt[`NC_CC_SI_BUSY]      + CNT_BITS'(si_pop || si_busy);
+      cnt[`NC_CC_NEURON_UPDATES_ACTIVE]   <= cnt[`NC_CC_NEURON_UPDATES_ACTIVE]   + CNT_BITS'(nu_upd && active);
+      cnt[`NC_CC_NEURON_UPDATES_INACTIVE] <= cnt[`NC_CC_NEURON_UPDATES_INACTIVE] + CNT_BITS'(nu_upd && !active);
+      cnt[`NC_CC_SPIKES]                  <= cnt[`NC_CC_SPIKES]                  + CNT_BITS'(nu_upd && spike);
+      cnt[`NC_CC_FANOUT_FLITS]            <= cnt[`NC_CC_FANOUT_FLITS]            + CNT_BITS'(out_push);
+      cnt[`NC_CC_AXON_LOOKUPS]            <= cnt[`NC_CC_AXON_LOOKUPS]            + CNT_BITS'(si_pop);
+      cnt[`NC_CC_SYNAPTIC_OPS]            <= cnt[`NC_CC_SYNAPTIC_OPS]            + (si_busy ? CNT_BITS'(w_nvalid) : '0);
+      cnt[`NC_CC_SYNAPSE_WORD_READS]      <= cnt[`NC_CC_SYNAPSE_WORD_READS]      + CNT_BITS'(si_busy);
+      cnt[`NC_CC_NU_BUSY_CYCLES]          <= cnt[`NC_CC_NU_BUSY_CYCLES]          + CNT_BITS'(nu_upd || out_push);
+      cnt[`NC_CC_NU_STALL_CYCLES]         <= cnt[`NC_CC_NU_STALL_CYCLES]         + CNT_BITS'(nu_state == NU_PUSH && out_full);
+      cnt[`NC_CC_SI_BUSY_CYCLES]          <= cnt[`NC_CC_SI_BUSY_CYCLES]          + CNT_BITS'(si_pop || si_busy);
     end
   end
 

@@ -15,7 +15,7 @@
 //
 // Parameters
 //   X_BITS, Y_BITS  flit coordinate widths;  AXON_BITS  flit axon width
-//   FLIT_BITS       X_BITS + Y_BITS + AXON_BITS (layout LSB first: axon, dst_y, dst_x)
+//   FLIT_BITS       the sum of the flit fields (layout: nc_defs.svh NC_FLIT_*, from hw/_layout.py)
 //   FIFO_DEPTH      input FIFO depth (router.fifo_depth)
 //   CNT_BITS        event counter width
 `include "nc_defs.svh"
@@ -41,17 +41,16 @@ module nc_router #(
   output logic [4:0][FLIT_BITS-1:0] out_flit,
   input  logic [4:0]                out_full,    // downstream FIFO full at start of cycle
   output logic                      empty,       // all five input FIFOs empty
-  // event counters (readable through the host bus, see nc_tile)
-  output logic [CNT_BITS-1:0]       cnt_flits,
-  output logic [CNT_BITS-1:0]       cnt_link_flits,
-  output logic [CNT_BITS-1:0]       cnt_blocked,
+  // event counters (readable through the host bus, see nc_tile): the router counter bank,
+  // indexed by NC_RC_* (neurocycle.hw._layout, ROUTER_COUNTERS order)
+  output logic [`NC_RC_COUNT-1:0][CNT_BITS-1:0] cnt,
   output logic [4:0][CNT_BITS-1:0]  cnt_port_flits,
   output logic [4:0][CNT_BITS-1:0]  cnt_port_blocked,
   output logic [4:0][OCC_BITS-1:0]  fifo_max,
   output logic [4:0][OCC_BITS-1:0]  fifo_count
 );
-  if (FLIT_BITS != X_BITS + Y_BITS + AXON_BITS) begin : g_bad_flit
-    $fatal(1, "nc_router: FLIT_BITS=%0d != X_BITS+Y_BITS+AXON_BITS=%0d", FLIT_BITS, X_BITS + Y_BITS + AXON_BITS);
+  if (FLIT_BITS != `NC_FLIT_WIDTH) begin : g_bad_flit
+    $fatal(1, "nc_router: FLIT_BITS=%0d is not the sum of the flit field widths (%0d)", FLIT_BITS, `NC_FLIT_WIDTH);
   end
 
   // ---- input FIFOs ------------------------------------------------------------------------
@@ -74,8 +73,8 @@ module nc_router #(
   for (genvar p = 0; p < 5; p++) begin : g_route
     logic [X_BITS-1:0] dx;
     logic [Y_BITS-1:0] dy;
-    assign dx = head[p][FLIT_BITS-1 -: X_BITS];
-    assign dy = head[p][AXON_BITS +: Y_BITS];
+    assign dx = `NC_FLIT_DST_X(head[p]);
+    assign dy = `NC_FLIT_DST_Y(head[p]);
     always_comb begin
       if      (dx > my_x) route[p] = 3'(`NC_PORT_E);
       else if (dx < my_x) route[p] = 3'(`NC_PORT_W);
@@ -137,15 +136,13 @@ module nc_router #(
 
   always_ff @(posedge clk) begin
     if (rst) begin
-      cnt_flits        <= '0;
-      cnt_link_flits   <= '0;
-      cnt_blocked      <= '0;
+      cnt              <= '0;
       cnt_port_flits   <= '0;
       cnt_port_blocked <= '0;
     end else begin
-      cnt_flits      <= cnt_flits + CNT_BITS'(popcount5(gnt_valid));
-      cnt_link_flits <= cnt_link_flits + CNT_BITS'(popcount5({gnt_valid[4:1], 1'b0}));
-      cnt_blocked    <= cnt_blocked + CNT_BITS'(popcount5(blocked));
+      cnt[`NC_RC_ROUTER_FLITS]          <= cnt[`NC_RC_ROUTER_FLITS] + CNT_BITS'(popcount5(gnt_valid));
+      cnt[`NC_RC_LINK_FLITS]            <= cnt[`NC_RC_LINK_FLITS] + CNT_BITS'(popcount5({gnt_valid[4:1], 1'b0}));
+      cnt[`NC_RC_ROUTER_BLOCKED_CYCLES] <= cnt[`NC_RC_ROUTER_BLOCKED_CYCLES] + CNT_BITS'(popcount5(blocked));
       for (int p = 0; p < 5; p++) begin
         cnt_port_flits[p]   <= cnt_port_flits[p] + CNT_BITS'(gnt_valid[p]);
         cnt_port_blocked[p] <= cnt_port_blocked[p] + CNT_BITS'(blocked[p]);

@@ -8,7 +8,9 @@ from ._engine import run_cycle
 from ._network import (LIF, InputGroup, LIFFixed, NetworkInstance, NetworkSpec, Population, Projection,
                        Stimulus, load_network, network_from_yaml_text)
 from ._nir import LayerQuantisation, NIRConversion, OutputMap, QuantisationReport, convert_nir, import_nir
-from ._program import PROFILE_FIELDS, ChipProgram
+from neurocycle.hw import PROFILE_FIELDS
+
+from ._program import ChipProgram
 from ._reference import effective_connectivity, run_reference
 from ._result import SimResult
 

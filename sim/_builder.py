@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from neurocycle.hw._yaml import validate_data
+from neurocycle.hw import validate_data
 
 from ._network import LIF, LIFFixed, NetworkSpec
 

@@ -5,15 +5,19 @@ saying what overflowed, where, by how much, and what to change.
 """
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
 
-from neurocycle.hw import CapacityError, ChipConfig, ConfigError
+from neurocycle.hw import PROFILE_FIELDS, CapacityError, ChipConfig, ConfigError
 
-from ._network import PARAM_FIELDS, NetworkInstance
-from ._program import PROFILE_FIELDS, ChipProgram
+from ._network import NetworkInstance
+from ._program import ChipProgram
+
+
+PLACEMENTS = ("balanced", "sequential", "snake")
 
 
 @dataclass(frozen=True)
@@ -23,9 +27,19 @@ class CompileOptions:
     ``placement``: 'balanced' (default) spreads neurons evenly over all cores in core order
     (ceil(N / cores) per core); 'sequential' fills each core to capacity before the next;
     'snake' is 'balanced' with rows filled boustrophedon, so consecutive cores are neighbours.
-    ``neurons_per_core`` overrides the per-core count of any strategy."""
+    ``neurons_per_core`` overrides the per-core count of any strategy. Checked on construction."""
     placement: Literal["balanced", "sequential", "snake"] = "balanced"
     neurons_per_core: int | None = None
+
+    def __post_init__(self):
+        if self.placement not in PLACEMENTS:
+            near = difflib.get_close_matches(str(self.placement), PLACEMENTS, n=1)
+            raise ConfigError("placement", f"must be one of {', '.join(PLACEMENTS)}", self.placement,
+                              f"did you mean '{near[0]}'?" if near else f"use one of {', '.join(PLACEMENTS)}")
+        npc = self.neurons_per_core
+        if npc is not None and (isinstance(npc, bool) or not isinstance(npc, (int, np.integer)) or npc < 1):
+            raise ConfigError("neurons_per_core", "must be a whole number >= 1 (or None: the placement decides)",
+                              npc, "give e.g. 64, at most core.neurons")
 
 
 def _ro(a, dtype) -> np.ndarray:
@@ -103,7 +117,7 @@ def compile_network(net: NetworkInstance, chip: ChipConfig, options: CompileOpti
     local_of_gid = gid_row - core_neuron_offset[neuron_core]
 
     # ---- neuron parameters and profiles -----------------------------------------
-    params = np.stack([net.params[f] for f in PARAM_FIELDS], axis=1)  # [N, 7] by gid
+    params = np.stack([net.params[f] for f in PROFILE_FIELDS], axis=1)  # [N, 7] by gid
     _check_params(chip, params)
     uniq, ginv = np.unique(params, axis=0, return_inverse=True)
     ginv = ginv.ravel()

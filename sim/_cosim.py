@@ -74,7 +74,8 @@ def rtl_case(program: ChipProgram, stim: Stimulus, *, max_step_cycles: int | Non
     return {"program": prog, "step_flits": [f.astype(np.int64) for f in step_flits],
             "parameters": chip_parameters(program.chip, _queue_depth(need)),
             "max_cycles": int(max_step_cycles or _step_cycle_bound(program, step_flits)),
-            "core_counters": list(CORE_COUNTERS), "router_counters": list(ROUTER_COUNTERS)}
+            "core_counters": list(CORE_COUNTERS), "router_counters": list(ROUTER_COUNTERS),
+            "chip_counters": list(CHIP_COUNTERS)}
 
 
 def _queue_depth(need: int) -> int:
@@ -192,7 +193,7 @@ def compare(expected: SimResult, actual: SimResult, program: ChipProgram) -> Mis
 
     Exact everywhere; if ``expected`` has no cycles (functional reference) only spikes are compared."""
     W = program.chip.mesh.width
-    core_of_gid = np.repeat(np.arange(program.n_cores), np.diff(program.core_neuron_offset))[program.gid_row]
+    core_of_gid = program.core_of_row[program.gid_row]
     cyc_e = expected.spike_cycles is not None and actual.spike_cycles is not None
     timeout = getattr(actual, "rtl_timeout_step", None)
     steps = min(expected.steps, actual.steps)

@@ -10,13 +10,14 @@ import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, Literal, Union
+from types import MappingProxyType
+from typing import Annotated, Any, Literal, Mapping, Union
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
 
-from neurocycle.hw import DECAY_ONE, W_EXP_MAX, ConfigError
-from neurocycle.hw._yaml import parse_yaml, read_yaml, validate_data
+from neurocycle.hw import DECAY_ONE, PROFILE_FIELDS, W_EXP_MAX, ConfigError
+from neurocycle.hw import parse_yaml, read_yaml, validate_data
 
 _NAME = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_\-]*$", max_length=64)]
 
@@ -105,8 +106,8 @@ class ArraySource(_Model):
     """Explicit spikes: ``steps`` and ``channels`` lists, or an ``.npz`` file holding both."""
     kind: Literal["array"]
     file: str | None = None
-    steps: list[Annotated[int, Field(ge=0)]] | None = None
-    channels: list[Annotated[int, Field(ge=0)]] | None = None
+    steps: tuple[Annotated[int, Field(ge=0)], ...] | None = None
+    channels: tuple[Annotated[int, Field(ge=0)], ...] | None = None
 
     @model_validator(mode="after")
     def _one_source(self):
@@ -159,7 +160,7 @@ class Explicit(_Model):
     """Explicit pairs: inline ``pairs: [[src, tgt], ...]`` or an ``.npz`` with ``source``,
     ``target`` (and optionally ``weight``, which then overrides the projection's weight)."""
     kind: Literal["explicit"]
-    pairs: list[tuple[Annotated[int, Field(ge=0)], Annotated[int, Field(ge=0)]]] | None = None
+    pairs: tuple[tuple[Annotated[int, Field(ge=0)], Annotated[int, Field(ge=0)]], ...] | None = None
     file: str | None = None
 
     @model_validator(mode="after")
@@ -227,14 +228,14 @@ class NetworkSpec(_Model):
     description: str = ""
     seed: int = 0
     fixed_point: FixedPoint = FixedPoint()
-    populations: list[Population] = Field(default_factory=list)
-    inputs: list[InputGroup] = Field(default_factory=list)
-    projections: list[Projection] = Field(default_factory=list)
+    populations: tuple[Population, ...] = ()
+    inputs: tuple[InputGroup, ...] = ()
+    projections: tuple[Projection, ...] = ()
 
     @field_validator("populations", "inputs", "projections", mode="before")
     @classmethod
     def _empty_list(cls, v):
-        return [] if v is None else v   # `projections:` with nothing under it means none
+        return () if v is None else v   # `projections:` with nothing under it means none
 
     @model_validator(mode="after")
     def _cross_refs(self):
@@ -286,9 +287,9 @@ class NetworkInstance:
     seed: int
     n_neurons: int
     n_inputs: int
-    pop_offsets: dict[str, int]
-    input_offsets: dict[str, int]
-    params: dict[str, np.ndarray]       # per neuron, fixed point: du dv bias vth v_reset refractory w_exp
+    pop_offsets: Mapping[str, int]      # read-only views: an instance is immutable
+    input_offsets: Mapping[str, int]
+    params: Mapping[str, np.ndarray]    # per neuron, fixed point: du dv bias vth v_reset refractory w_exp
     syn_source: np.ndarray              # int64, source index (inputs first)
     syn_target: np.ndarray              # int64, neuron gid
     syn_weight: np.ndarray              # int64
@@ -324,7 +325,6 @@ class Stimulus:
         return int(self.channels.size)
 
 
-PARAM_FIELDS = ("du", "dv", "bias", "vth", "v_reset", "refractory", "w_exp")
 
 
 def _rng(seed: int, *key: int) -> np.random.Generator:
@@ -449,11 +449,11 @@ def _instantiate(spec: NetworkSpec, seed: int, base_dir: Path) -> NetworkInstanc
     for g in spec.inputs:
         in_off[g.name], off = off, off + g.size
     n_inputs = off
-    params = {f: np.empty(n_neurons, dtype=np.int64) for f in PARAM_FIELDS}
+    params = {f: np.empty(n_neurons, dtype=np.int64) for f in PROFILE_FIELDS}
     for p in spec.populations:
         fx = p.neuron.to_fixed(spec.fixed_point)
         sl = slice(pop_off[p.name], pop_off[p.name] + p.size)
-        for f in PARAM_FIELDS:
+        for f in PROFILE_FIELDS:
             params[f][sl] = getattr(fx, f)
     sizes = {**{g.name: g.size for g in spec.inputs}, **{p.name: p.size for p in spec.populations}}
     srcs, tgts, ws = [], [], []
@@ -470,11 +470,13 @@ def _instantiate(spec: NetworkSpec, seed: int, base_dir: Path) -> NetworkInstanc
     cat = (lambda xs: np.concatenate(xs) if xs else np.zeros(0, np.int64))
     syn_s, syn_t, syn_w = cat(srcs), cat(tgts), cat(ws)
     order = np.lexsort((syn_t, syn_s))
-    for a in (params.values()):
+    syn_s, syn_t, syn_w = syn_s[order], syn_t[order], syn_w[order]
+    for a in (*params.values(), syn_s, syn_t, syn_w):
         a.setflags(write=False)
-    return NetworkInstance(spec=spec, seed=seed, n_neurons=n_neurons, n_inputs=n_inputs, pop_offsets=pop_off,
-                           input_offsets=in_off, params=params, syn_source=syn_s[order], syn_target=syn_t[order],
-                           syn_weight=syn_w[order], base_dir=base_dir)
+    return NetworkInstance(spec=spec, seed=seed, n_neurons=n_neurons, n_inputs=n_inputs,
+                           pop_offsets=MappingProxyType(pop_off), input_offsets=MappingProxyType(in_off),
+                           params=MappingProxyType(params), syn_source=syn_s, syn_target=syn_t, syn_weight=syn_w,
+                           base_dir=base_dir)
 
 
 def _stimulus(net: NetworkInstance, steps: int) -> Stimulus:
@@ -532,7 +534,7 @@ def load_network(source: "str | os.PathLike | NetworkSpec | dict | None" = None,
     """Load a network from a preset name, a YAML path, a dict, a spec, or a NIR graph (a ``.nir``
     path or a ``nir.NIRGraph``; ``chip`` then sets the quantisation bits). Returns (spec, base_dir)."""
     from neurocycle.hw import DEFAULT_NETWORK
-    from neurocycle.hw._presets import resolve_file
+    from neurocycle.hw import resolve_file
 
     if isinstance(source, NetworkSpec):
         return source, Path(".")

@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from neurocycle.hw import DECAY_ONE, W_EXP_MAX, ChipConfig, ConfigError, ConfigErrors, lif_step, load_chip
-from neurocycle.hw._yaml import validate_data
+from neurocycle.hw import validate_data
 
 from ._network import NetworkSpec
 

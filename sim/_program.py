@@ -8,12 +8,11 @@ Every array is a contiguous, read-only numpy array of the dtype given below.
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+from functools import cached_property
 
 import numpy as np
 
-from neurocycle.hw import ChipConfig
-
-PROFILE_FIELDS = ("du", "dv", "bias", "vth", "v_reset", "refractory", "w_exp")
+from neurocycle.hw import ChipConfig, layout
 
 
 @dataclass(frozen=True)
@@ -59,6 +58,11 @@ class ChipProgram:
     def n_rows(self) -> int:
         return int(self.row_gid.size)
 
+    @cached_property
+    def core_of_row(self) -> np.ndarray:
+        """int64[n_rows]: the core of every placed row (rows are core-major)."""
+        return np.repeat(np.arange(self.n_cores), np.diff(self.core_neuron_offset))
+
     def core_usage(self) -> dict[str, np.ndarray]:
         """Per-core use of every capacity (for summaries and plots)."""
         d = np.diff
@@ -70,7 +74,5 @@ class ChipProgram:
         return {f.name: getattr(self, f.name) for f in fields(self) if isinstance(getattr(self, f.name), np.ndarray)}
 
     def flit(self, dst_x, dst_y, axon):
-        """Pack flits per docs/microarchitecture.md §2 (vectorised)."""
-        dv = self.chip.derived
-        return (np.asarray(axon, np.int64) | (np.asarray(dst_y, np.int64) << dv.axon_bits)
-                | (np.asarray(dst_x, np.int64) << (dv.axon_bits + dv.y_bits)))
+        """Pack flits per docs/microarchitecture.md §2 (vectorised; layout in neurocycle.hw.layout)."""
+        return layout.CHIP_FLIT.pack(vars(self.chip.derived), axon=axon, dst_y=dst_y, dst_x=dst_x)

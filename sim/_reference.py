@@ -10,10 +10,11 @@ import time
 
 import numpy as np
 
-from neurocycle.hw import lif_step
+from neurocycle.hw import PROFILE_FIELDS, lif_step
 
 from ._network import Stimulus
-from ._program import PROFILE_FIELDS, ChipProgram
+from ._csr import ranges
+from ._program import ChipProgram
 from ._result import SimResult
 
 
@@ -26,7 +27,7 @@ def _expand_fanout(p: ChipProgram, dst_x, dst_y, axon, owner):
     base = p.core_word_offset[core].astype(np.int64) + p.axon_base[ax]
     lanes = p.chip.core.synapse_lanes
     rep = np.repeat(np.arange(ax.size), n)
-    j = np.arange(rep.size) - np.repeat(np.cumsum(n) - n, n)
+    j = ranges(np.zeros_like(n), n)                      # slot index within its axon
     word = base[rep] + j // lanes
     lane = j % lanes
     assert p.syn_valid[word, lane].all(), "synapse slot inside an axon's length is not valid"
@@ -40,11 +41,10 @@ def effective_connectivity(p: ChipProgram):
     Sources: input channels first, then placed rows (index n_inputs + row).
     """
     rows = np.arange(p.n_rows)
-    core_of_row = np.repeat(np.arange(p.n_cores), np.diff(p.core_neuron_offset))
-    fo_start = p.core_fanout_offset[core_of_row].astype(np.int64) + p.row_fanout_base
+    fo_start = p.core_fanout_offset[p.core_of_row].astype(np.int64) + p.row_fanout_base
     fo_len = p.row_fanout_len.astype(np.int64)
     rep = np.repeat(rows, fo_len)
-    idx = np.repeat(fo_start, fo_len) + (np.arange(rep.size) - np.repeat(np.cumsum(fo_len) - fo_len, fo_len))
+    idx = ranges(fo_start, fo_len)
     owner_n, tgt_n, w_n = _expand_fanout(p, p.fanout_dst_x[idx], p.fanout_dst_y[idx], p.fanout_axon[idx],
                                          rep + p.n_inputs)
     in_owner = np.repeat(np.arange(p.n_inputs), np.diff(p.input_fanout_offset))
@@ -63,8 +63,7 @@ def run_reference(p: ChipProgram, stim: Stimulus, progress=None) -> SimResult:
     """Simulate ``stim.steps`` timesteps; ``progress(step)`` is called after each one."""
     t0 = time.perf_counter()
     n = p.n_rows
-    core_of_row = np.repeat(np.arange(p.n_cores), np.diff(p.core_neuron_offset))
-    prof = p.profile_table[p.core_profile_offset[core_of_row] + p.row_profile]
+    prof = p.profile_table[p.core_profile_offset[p.core_of_row] + p.row_profile]
     par = {f: prof[:, i] for i, f in enumerate(PROFILE_FIELDS)}
     offsets, tgt, w = effective_connectivity(p)
     state_bits = p.chip.bits.state
@@ -79,7 +78,7 @@ def run_reference(p: ChipProgram, stim: Stimulus, progress=None) -> SimResult:
         rows = np.flatnonzero(spiked)
         srcs = np.concatenate([stim.channels[stim.offsets[t]:stim.offsets[t + 1]], rows + p.n_inputs])
         lens = offsets[srcs + 1] - offsets[srcs]
-        sel = np.repeat(offsets[srcs], lens) + (np.arange(lens.sum()) - np.repeat(np.cumsum(lens) - lens, lens))
+        sel = ranges(offsets[srcs], lens)
         acc = np.bincount(tgt[sel], weights=w[sel], minlength=n).astype(np.int64) if sel.size else np.zeros(n, np.int64)
         if rows.size:
             sp_steps.append(np.full(rows.size, t, np.int64))

@@ -15,8 +15,7 @@ from ._provenance import git_commit, versions
 def spikes_per_core(run: Run) -> np.ndarray:
     p = run.program
     rows = p.gid_row[run.result.spike_neurons]
-    core_of_row = np.repeat(np.arange(p.n_cores), np.diff(p.core_neuron_offset))
-    return np.bincount(core_of_row[rows], minlength=p.n_cores)
+    return np.bincount(p.core_of_row[rows], minlength=p.n_cores)
 
 
 def cycle_stats(run: Run) -> dict | None:

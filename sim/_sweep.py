@@ -36,7 +36,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from neurocycle.hw import ChipConfig, ConfigError, ConfigErrors, NeurocycleError, load_chip
-from neurocycle.hw._yaml import read_yaml, validate_data
+from neurocycle.hw import read_yaml, validate_data
 
 from ._network import NetworkSpec, load_network
 
@@ -294,7 +294,7 @@ class Sweep:
 
 def load_sweep(source: "str | os.PathLike | dict") -> Sweep:
     """Load and validate a sweep file (or mapping); its points resolve lazily via ``points()``."""
-    from neurocycle.hw._presets import resolve_file
+    from neurocycle.hw import resolve_file
 
     if isinstance(source, dict):
         return Sweep(validate_data(SweepSpec, source, what="sweep"))

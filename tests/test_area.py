@@ -7,6 +7,8 @@ import pytest
 from neurocycle.hw import ConfigError, area_report, estimate_logic_ge, load_chip
 from neurocycle.hw import _area as A
 from neurocycle.hw import _technology as T
+from neurocycle.rtl import _synth as S
+from neurocycle.rtl import synthesize_logic_ge
 
 PRESETS = sorted(p.stem for p in (Path(__file__).resolve().parents[1] / "configs" / "chips").glob("*.yaml"))
 
@@ -91,13 +93,13 @@ def test_primitive_costs_match_yosys(tmp_path):
         "ffe": ("module ffe(input clk, input en, input [15:0] d, output reg [15:0] q); "
                 "always @(posedge clk) if (en) q <= d; endmodule", 16, "dffe"),
     }
-    exe = A._yosys_exe()
+    exe = S._yosys_exe()
     for top, (src, per, key) in blocks.items():
         (tmp_path / f"{top}.v").write_text(src)
         script = (f"read_verilog {top}.v; synth -top {top}; dfflegalize -cell $_DFF_P_ 01; abc -g cmos2; "
                   f"opt_clean; tee -q -o {top}.txt stat -tech cmos")
         subprocess.run([exe, "-q", "-p", script], cwd=tmp_path, check=True, capture_output=True)
-        _, transistors = A._parse_stat((tmp_path / f"{top}.txt").read_text())
+        _, transistors = S._parse_stat((tmp_path / f"{top}.txt").read_text())
         assert transistors / per == pytest.approx(A.PRIMITIVE_TRANSISTORS[key], rel=1e-9), top
 
 
@@ -109,7 +111,7 @@ def test_synthesised_rtl_measures_logic_and_its_memories_match_the_model(name):
     memories is exactly the SRAM the area model counts, plus the co-simulation spike trace
     (NEURONS x (NEURON_BITS + CNT_BITS))."""
     chip = load_chip(name)
-    s = A.synthesize_logic_ge(chip, use_cache=False)
+    s = synthesize_logic_ge(chip, use_cache=False)
     assert s.core_ge > 1000 and s.router_ge > 500
     assert s.cells["nc_core"]["$_DFF_P_"] > 0 and s.cells["nc_router"]["$_NAND_"] > 0
     d = chip.derived

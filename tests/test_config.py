@@ -107,13 +107,3 @@ def test_overrides():
         c.with_overrides({"core.nuerons": 8})
     with pytest.raises(ConfigError, match="router.fifo_depth"):
         c.with_overrides({"router.fifo_depth": 0})
-
-
-def test_configuration_reference_is_current():
-    """docs/configuration.md is generated from the schema: regenerate it with
-    `python -m neurocycle.hw._docs > docs/configuration.md` after changing hw/_config.py."""
-    from pathlib import Path
-
-    from neurocycle.hw._docs import config_reference_markdown
-    doc = Path(__file__).resolve().parents[1] / "docs" / "configuration.md"
-    assert doc.read_text() == config_reference_markdown()

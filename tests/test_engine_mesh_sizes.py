@@ -166,7 +166,7 @@ def test_watchdog_bound_holds_on_a_congested_chip():
     """The bound is a true upper bound: the worst timestep of a saturated 1-deep mesh stays
     below half of it (the bound is twice the proven work bound)."""
     from neurocycle.sim._bounds import step_cycle_bounds
-    from neurocycle.sim._engine import _host_flits
+    from neurocycle.sim._cycle import host_flits
 
     b = NetworkBuilder("hot", seed=2)
     b.population("a", 64, {"vth": 10, "bias": 12, "refractory": 0})
@@ -180,6 +180,6 @@ def test_watchdog_bound_holds_on_a_congested_chip():
     prog = compile_network(net, chip)
     stim = net.stimulus(4)
     fast = run_cycle(prog, stim)
-    bounds = step_cycle_bounds(prog, np.diff(_host_flits(prog, stim)[0]))
+    bounds = step_cycle_bounds(prog, np.diff(host_flits(prog, stim)[0]))
     assert (fast.step_cycles * 2 <= bounds).all()
     assert fast.counters["router_blocked_cycles"].sum() > 1000

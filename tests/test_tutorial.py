@@ -34,5 +34,7 @@ def test_tutorial_runs(tmp_path, capsys):
               "out/synfire/report.json", "out/synfire/spikes.csv", "out/synfire/raster.png", "out/synfire/cycles.png"):
         assert (tmp_path / f).stat().st_size > 0, f
     out = capsys.readouterr().out
-    assert "core.axons" in out or "CapacityError" in out or "mesh" in out   # the capacity error was shown
+    # the capacity error was shown, with the overflow and the fix
+    assert "mesh: the network has 1500 neurons but the chip holds 4 cores x 16 = 64 (over by 1436)" in out
+    assert "Fix: use a mesh of at least 94 cores" in out
     assert "weight rms error" in out

@@ -115,7 +115,7 @@ def _cmd_ppa(args) -> int:
         chip = technology_only(chip)
     synth = None
     if args.synth:
-        from neurocycle.hw._area import synthesize_logic_ge
+        from neurocycle.rtl import synthesize_logic_ge
         with console.status("synthesising the RTL with Yosys (the first call compiles Yosys, ~1 min)"):
             synth = synthesize_logic_ge(chip)
     area = area_report(chip, synth=synth)
@@ -145,7 +145,7 @@ def _cmd_ppa(args) -> int:
         for t in _energy_tables(rep, chip.mesh.width):
             console.print(t)
         if args.fit_overhead is not None:
-            from neurocycle.hw._energy import fit_overhead_factor
+            from neurocycle.hw import fit_overhead_factor
             f = fit_overhead_factor(params, run.result, args.fit_overhead)
             console.print(f"overhead factor for {args.fit_overhead:g} pJ per synaptic op (incremental: every "
                           f"event but the clock, no static): [bold]{f:.4f}[/] (this chip has {params.overhead_factor:g})")

@@ -113,7 +113,7 @@ def _kind_of(data) -> str | None:
 
 
 def _cmd_validate(args) -> int:
-    from neurocycle.hw._yaml import read_yaml
+    from neurocycle.hw import read_yaml
 
     console = _console()
     failed = 0
@@ -164,7 +164,7 @@ def _cmd_validate(args) -> int:
 def _cmd_presets(args) -> int:
     from rich.table import Table
 
-    from neurocycle.hw._yaml import read_yaml
+    from neurocycle.hw import read_yaml
 
     console = _console()
     for kind in ("chips", "networks", "sweeps"):

@@ -7,13 +7,12 @@ import cocotb
 from cocotb.clock import Clock
 from cocotb.triggers import FallingEdge, Timer
 
-from neurocycle.hw import lif_step
+from neurocycle.hw import CORE_COUNTERS, lif_step
 from neurocycle.rtl import defs
 
 D = defs()
 LANES = 3
-CC = ["upd_active", "upd_inactive", "spikes", "fanout_flits", "axon_lookups", "syn_ops", "word_reads",
-      "nu_busy", "nu_stall", "si_busy"]
+CC = list(CORE_COUNTERS)      # the core counter bank, in declared order
 
 
 class Core:
@@ -114,8 +113,8 @@ async def core_si_timing(dut):
     assert acc == [1 - 5, 2 + 6 + 5 - 3, 3 + 7 + 4, 4], acc
     assert [await c.r(D["SEL_NEURON"], i, D["NF_ACC0"]) for i in range(4)] == [0, 0, 0, 0]
     cnt = await c.counters()
-    assert cnt["axon_lookups"] == 3 and cnt["word_reads"] == 4 and cnt["syn_ops"] == 10
-    assert cnt["si_busy"] == 7 and cnt["nu_busy"] == 0
+    assert cnt["axon_lookups"] == 3 and cnt["synapse_word_reads"] == 4 and cnt["synaptic_ops"] == 10
+    assert cnt["si_busy_cycles"] == 7 and cnt["nu_busy_cycles"] == 0
 
 
 @cocotb.test()
@@ -167,9 +166,10 @@ async def core_nu_timing(dut):
         assert got == [int(u2[0]), int(v2[0]), int(r2[0])], (i, got)
         assert await c.r(D["SEL_NEURON"], i, D["NF_ACC0"]) == 0          # cleared by the NU
     cnt = await c.counters()
-    assert cnt["spikes"] == 2 and cnt["fanout_flits"] == 3 and cnt["nu_stall"] == 1
-    assert cnt["nu_busy"] == 3 + 3 and cnt["upd_active"] + cnt["upd_inactive"] == 3
-    assert cnt["upd_active"] == 3                 # all three changed state (u or v or ref)
+    assert cnt["spikes"] == 2 and cnt["fanout_flits"] == 3 and cnt["nu_stall_cycles"] == 1
+    assert cnt["nu_busy_cycles"] == 3 + 3
+    assert cnt["neuron_updates_active"] + cnt["neuron_updates_inactive"] == 3
+    assert cnt["neuron_updates_active"] == 3      # all three changed state (u or v or ref)
     # swap: the NU now reads bank 1
     dut.swap.value = 1
     await FallingEdge(dut.clk)

@@ -4,12 +4,17 @@ from pathlib import Path
 
 import pytest
 
+from neurocycle.hw import load_chip
+from neurocycle.rtl import tile_parameters
+
 pytestmark = pytest.mark.rtl
 TB = Path(__file__).with_name("tb_nc_core.py")
-PARAMS = {"NEURONS": 4, "AXONS": 4, "SYN_WORDS": 16, "LANES": 3, "FANOUT_ENTRIES": 8, "PROFILES": 2,
-          "FIFO_DEPTH": 2, "WEIGHT_BITS": 6, "STATE_BITS": 12, "ACC_BITS": 14, "REF_BITS": 3, "AXON_BITS": 2,
-          "FLIT_BITS": 6, "NEURON_BITS": 2, "PROFILE_BITS": 1, "WORD_ADDR_BITS": 4, "LEN_BITS": 6,
-          "FANOUT_ADDR_BITS": 3, "FANOUT_LEN_BITS": 4, "CNT_BITS": 48, "OCC_BITS": 7}
+# the tile parameter set of a small chip (widths derived by ChipConfig, never written here)
+PARAMS = tile_parameters(load_chip({
+    "mesh": {"width": 4, "height": 4},
+    "core": {"neurons": 4, "axons": 4, "synapse_words": 16, "synapse_lanes": 3, "fanout_entries": 8,
+             "profiles": 2, "fifo_depth": 2},
+    "bits": {"weight": 6, "state": 12, "accumulator": 14, "refractory": 3}}))
 
 
 def test_nc_core(run_tb):

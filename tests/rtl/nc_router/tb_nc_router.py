@@ -8,18 +8,23 @@ import cocotb
 from cocotb.clock import Clock
 from cocotb.triggers import FallingEdge, Timer
 
-AXON_BITS, Y_BITS, X_BITS = 3, 2, 2
-FB = AXON_BITS + Y_BITS + X_BITS
-L, N, E, S, W = range(5)
-CNT = 48
+from neurocycle.hw import ROUTER_COUNTERS, layout
+from neurocycle.rtl import defs
+
+D = defs()
+P = json.loads(os.environ["NC_TB_PARAMS"])          # the DUT's parameters (set by test_nc_router.py)
+WIDTHS = {"axon_bits": P["AXON_BITS"], "y_bits": P["Y_BITS"], "x_bits": P["X_BITS"]}
+FB = P["FLIT_BITS"]
+L, N, E, S, W = (layout.PORTS.index(p) for p in "LNESW")
+CNT = P["CNT_BITS"]
 
 
 def flit(x, y, axon):
-    return axon | (y << AXON_BITS) | (x << (AXON_BITS + Y_BITS))
+    return int(layout.CHIP_FLIT.pack(WIDTHS, axon=axon, dst_y=y, dst_x=x))
 
 
 def route(f, mx, my):
-    x, y = f >> (AXON_BITS + Y_BITS), (f >> AXON_BITS) & ((1 << Y_BITS) - 1)
+    x, y = (int(layout.CHIP_FLIT.unpack(f, k, WIDTHS)) for k in ("dst_x", "dst_y"))
     if x > mx:
         return E
     if x < mx:
@@ -86,7 +91,7 @@ async def one_cycle(dut, m, pushes, out_full, tag):
     assert all(not field(dut.in_full.value, p, 1) for p in pushes), "test drove a push into a full FIFO"
     for p in range(5):
         assert field(dut.in_full.value, p, 1) == (len(m.q[p]) == m.d), f"{tag}: in_full[{p}]"
-        assert field(dut.fifo_count.value, p, 7) == len(m.q[p]), f"{tag}: fifo_count[{p}]"
+        assert field(dut.fifo_count.value, p, P["OCC_BITS"]) == len(m.q[p]), f"{tag}: fifo_count[{p}]"
     dut.in_push.value = sum(1 << p for p in pushes)
     dut.in_flit.value = sum(f << (p * FB) for p, f in pushes.items())
     dut.out_full.value = sum(1 << o for o in range(5) if out_full[o])
@@ -108,10 +113,11 @@ async def check_counters(dut, m):
     pb = [field(dut.cnt_port_blocked.value, p, CNT) for p in range(5)]
     assert pf == m.port_flits, (pf, m.port_flits)
     assert pb == m.blocked, (pb, m.blocked)
-    assert int(dut.cnt_flits.value) == sum(m.port_flits)
-    assert int(dut.cnt_link_flits.value) == sum(m.port_flits[1:])
-    assert int(dut.cnt_blocked.value) == sum(m.blocked)
-    assert [field(dut.fifo_max.value, p, 7) for p in range(5)] == m.maxocc
+    bank = {name: field(dut.cnt.value, D[f"RC_{name.upper()}"], CNT) for name in ROUTER_COUNTERS}
+    assert bank["router_flits"] == sum(m.port_flits)
+    assert bank["link_flits"] == sum(m.port_flits[1:])
+    assert bank["router_blocked_cycles"] == sum(m.blocked)
+    assert [field(dut.fifo_max.value, p, P["OCC_BITS"]) for p in range(5)] == m.maxocc
 
 
 @cocotb.test()
@@ -160,7 +166,7 @@ async def router_random(dut):
     for mx, my in [(1, 2), (0, 0), (3, 3)]:
         dut.rst.value = 1
         await setup(dut, mx, my)
-        depth = json.loads(os.environ["NC_TB_PARAMS"])["FIFO_DEPTH"]
+        depth = P["FIFO_DEPTH"]
         m = Model(depth, mx, my)
         for c in range(1400):
             p_push = 0.5 if (c // 300) % 2 else 0.9

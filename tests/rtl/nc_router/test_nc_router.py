@@ -4,10 +4,14 @@ from pathlib import Path
 
 import pytest
 
+from neurocycle.hw import layout, load_chip
+
 pytestmark = pytest.mark.rtl
 TB = Path(__file__).with_name("tb_nc_router.py")
-PARAMS = {"X_BITS": 2, "Y_BITS": 2, "AXON_BITS": 3, "FLIT_BITS": 7, "FIFO_DEPTH": 2, "CNT_BITS": 48,
-          "OCC_BITS": 7}
+# a router of a 4x4 mesh with 8 axons per core: the flit widths of that chip config
+_DV = load_chip({"mesh": {"width": 4, "height": 4}, "core": {"axons": 8}}).derived
+PARAMS = {"X_BITS": _DV.x_bits, "Y_BITS": _DV.y_bits, "AXON_BITS": _DV.axon_bits, "FLIT_BITS": _DV.flit_bits,
+          "FIFO_DEPTH": 2, "CNT_BITS": layout.CNT_BITS, "OCC_BITS": layout.OCC_BITS}
 
 
 def test_nc_router(run_tb):

@@ -66,8 +66,8 @@ async def tile_loopback(dut):
     assert east == [(3, flit(1, 0, 1))], east
     assert quiet == [0, 0, 0, 0, 0, 1, 1, 1], quiet
     assert await r(D["SEL_NEURON"], 0, D["NF_ACC1"]) == (1 << 64) - 4      # -4 into the next bank
-    assert await r(D["SEL_ROUTER"], D["RT_FLITS"]) == 2
-    assert await r(D["SEL_ROUTER"], D["RT_LINK_FLITS"]) == 1
+    assert await r(D["SEL_ROUTER"], D["RT_CNT"] + D["RC_ROUTER_FLITS"]) == 2
+    assert await r(D["SEL_ROUTER"], D["RT_CNT"] + D["RC_LINK_FLITS"]) == 1
     assert await r(D["SEL_ROUTER"], D["RT_PORT_FLITS"] + 0) == 1
     assert await r(D["SEL_ROUTER"], D["RT_PORT_FLITS"] + E) == 1
-    assert await r(D["SEL_CORE"], D["CORE_CNT"] + 5) == 1                   # one synaptic op
+    assert await r(D["SEL_CORE"], D["CORE_CNT"] + D["CC_SYNAPTIC_OPS"]) == 1   # one synaptic op

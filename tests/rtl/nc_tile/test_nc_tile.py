@@ -4,13 +4,17 @@ from pathlib import Path
 
 import pytest
 
+from neurocycle.hw import load_chip
+from neurocycle.rtl import tile_parameters
+
 pytestmark = pytest.mark.rtl
 TB = Path(__file__).with_name("tb_nc_tile.py")
-PARAMS = {"X_BITS": 1, "Y_BITS": 1, "ROUTER_FIFO_DEPTH": 2, "NEURONS": 2, "AXONS": 4, "SYN_WORDS": 4,
-          "LANES": 1, "FANOUT_ENTRIES": 4, "PROFILES": 1, "CORE_FIFO_DEPTH": 1, "WEIGHT_BITS": 6,
-          "STATE_BITS": 12, "ACC_BITS": 14, "REF_BITS": 3, "AXON_BITS": 2, "FLIT_BITS": 4, "NEURON_BITS": 1,
-          "PROFILE_BITS": 1, "WORD_ADDR_BITS": 2, "LEN_BITS": 3, "FANOUT_ADDR_BITS": 2, "FANOUT_LEN_BITS": 3,
-          "CNT_BITS": 48, "OCC_BITS": 7}
+# the tile parameter set of a small chip (widths derived by ChipConfig, never written here)
+PARAMS = tile_parameters(load_chip({
+    "mesh": {"width": 2, "height": 2}, "router": {"fifo_depth": 2},
+    "core": {"neurons": 2, "axons": 4, "synapse_words": 4, "synapse_lanes": 1, "fanout_entries": 4,
+             "profiles": 1, "fifo_depth": 1},
+    "bits": {"weight": 6, "state": 12, "accumulator": 14, "refractory": 3}}))
 
 
 def test_nc_tile(run_tb):

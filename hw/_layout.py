@@ -1,0 +1,404 @@
+"""The contract between the three implementations, declared once.
+
+Everything the functional reference, the Cython cycle model and the SystemVerilog RTL must
+agree on *by construction* is declared here, and the other languages are generated from it
+(``python -m neurocycle.hw._codegen``; a test fails when a generated file is stale):
+
+- the router port order;
+- the bit layouts: the chip's flit, and the cycle kernel's internal words (its flit word,
+  FIFO record state, downstream-table entry, timer key);
+- the neuron-profile fields and the neuron-memory fields of the host bus;
+- the event counters: name, unit, scope, description, their order in the RTL counter banks and
+  how each is priced in *every* energy mode (or why it is free);
+- the RTL parameter set of ``nc_chip`` (name, where its value comes from, which modules take it);
+- the host-bus address map (selects, register indices).
+
+Generated from it: ``rtl/nc_defs.svh`` (indices, field positions, flit accessors, the parameter
+read-back vector), ``rtl/nc_chip_params.svh`` / ``rtl/nc_tile_params.svh`` /
+``rtl/nc_tile_param_map.svh`` (the parameter lists of the chip, tile and core modules),
+``cython_core/_layout.pxd`` (kernel constants) and ``docs/layout.md`` (the reference page).
+How to add a counter, a parameter or a flit field: docs/contributing.md.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+__all__ = [
+    "PORTS", "N_PORTS", "BitField", "BitLayout", "CHIP_FLIT", "KERNEL_FLIT", "KERNEL_FIFO_STATE",
+    "KERNEL_DOWNSTREAM", "KERNEL_TIMER", "KERNEL_LAYOUTS", "ProfileField", "PROFILE_FIELDS", "PROFILE",
+    "NEURON_FIELDS", "Component", "Energy", "Free", "Counter", "COUNTERS", "COUNTER_NAMES", "COUNTER_BY_NAME",
+    "CORE_COUNTERS", "ROUTER_COUNTERS", "CHIP_COUNTERS", "DETAIL_FIELDS", "RtlParam", "RTL_PARAMS",
+    "RTL_PARAM_BY_NAME", "BUS", "SELECTS", "CHIP_REGS", "CORE_REGS", "ROUTER_REGS", "CNT_BITS", "OCC_BITS", "DEFAULT_HOST_QUEUE_DEPTH",
+]
+
+# ============================================================================ ports
+PORTS = ("L", "N", "E", "S", "W")      # router port order: also the arbitration order
+N_PORTS = len(PORTS)
+
+
+# ============================================================================ bit layouts
+@dataclass(frozen=True)
+class BitField:
+    """One field of a packed word. ``bits`` is a fixed width, or the name of a width that
+    depends on the chip (a ``ChipDerived`` attribute and RTL parameter, e.g. ``axon_bits``)."""
+    name: str
+    bits: int | str
+    doc: str
+
+
+@dataclass(frozen=True)
+class BitLayout:
+    """A packed word, fields listed from the least significant bit up."""
+    name: str
+    fields: tuple[BitField, ...]
+    doc: str
+
+    def field(self, name: str) -> BitField:
+        for f in self.fields:
+            if f.name == name:
+                return f
+        raise KeyError(f"{self.name} has no field {name!r}")
+
+    def widths(self, widths: dict[str, int] | None = None) -> dict[str, int]:
+        """Field -> width, symbolic widths resolved from ``widths`` (e.g. ``ChipDerived`` values)."""
+        out = {}
+        for f in self.fields:
+            out[f.name] = f.bits if isinstance(f.bits, int) else int((widths or {})[f.bits])
+        return out
+
+    def shifts(self, widths: dict[str, int] | None = None) -> dict[str, int]:
+        """Field -> LSB position."""
+        out, pos = {}, 0
+        for name, w in self.widths(widths).items():
+            out[name] = pos
+            pos += w
+        return out
+
+    def total_bits(self, widths: dict[str, int] | None = None) -> int:
+        return sum(self.widths(widths).values())
+
+    def max(self, name: str, widths: dict[str, int] | None = None) -> int:
+        """Largest value field ``name`` holds."""
+        return (1 << self.widths(widths)[name]) - 1
+
+    def pack(self, widths: dict[str, int] | None = None, **values) -> np.ndarray:
+        """Pack (vectorised, int64) the given fields; unlisted fields are 0. Values must fit."""
+        sh = self.shifts(widths)
+        out = np.zeros(np.broadcast(*[np.asarray(v) for v in values.values()]).shape if values else (), np.int64)
+        for name, v in values.items():
+            out = out | (np.asarray(v, np.int64) << sh[name])
+        return out
+
+    def unpack(self, word, name: str, widths: dict[str, int] | None = None) -> np.ndarray:
+        return (np.asarray(word, np.int64) >> self.shifts(widths)[name]) & self.max(name, widths)
+
+
+# The chip's flit: one spike = one single-flit packet (docs/microarchitecture.md §2).
+CHIP_FLIT = BitLayout("flit", (
+    BitField("axon", "axon_bits", "destination axon of the destination core"),
+    BitField("dst_y", "y_bits", "destination row"),
+    BitField("dst_x", "x_bits", "destination column"),
+), "a spike on the mesh, as routed by the routers and stored in the fan-out tables")
+
+# The cycle kernel's flit word: what the hot loops need, with no table look-up (docs/engine.md).
+# dst_core 12 bits and the timer/record fields below bound the kernel to 4096 cores (64 x 64).
+KERNEL_FLIT = BitLayout("kflit", (
+    BitField("dst", 12, "destination core k = y*W + x"),
+    BitField("port", 3, "output port at the router whose FIFO holds the flit (written at every push)"),
+    BitField("words", 20, "SI words of the destination axon, saturated (the record holds the real count)"),
+    BitField("record", 28, "offset of the destination axon's record in the synapse blob"),
+), "the cycle kernel's int64 flit")
+
+KERNEL_FIFO_STATE = BitLayout("kfifo", (
+    BitField("pops", 48, "flits popped so far (the ring head is pops mod capacity)"),
+    BitField("occ", 8, "occupancy"),
+    BitField("max_occ", 8, "largest start-of-cycle occupancy"),
+), "word 0 of the kernel's record of one router input FIFO (uint64)")
+
+KERNEL_DOWNSTREAM = BitLayout("kdown", (
+    BitField("req_base", 11, "REQ-plane index of (input p2, output 0, row y2): ((p2*6) << 6) + y2"),
+    BitField("x", 6, "column x2 of the downstream router (its bit in the row words)"),
+    BitField("fifo", 15, "record index r2*8 + p2 of the downstream input FIFO"),
+    BitField("route_row", 32, "r2 << LNC: the downstream router's row of the routing table"),
+), "the kernel's per-(router, output) downstream-table entry (int64)")
+
+KERNEL_TIMER = BitLayout("ktimer", (
+    BitField("core", 12, "core of the timer"),
+    BitField("kind", 1, "0: the NU's next push phase starts; 1: the core FIFO has space again"),
+    BitField("cycle", 51, "cycle the timer fires"),
+), "a key of the kernel's timer heap (int64, ordered by cycle)")
+
+KERNEL_LAYOUTS = (KERNEL_FLIT, KERNEL_FIFO_STATE, KERNEL_DOWNSTREAM, KERNEL_TIMER)
+
+
+# ============================================================================ neuron memories
+@dataclass(frozen=True)
+class ProfileField:
+    """A neuron-profile field: ``bits`` a fixed width or a ``bits.*`` config name; ``signed``."""
+    name: str
+    bits: int | str
+    signed: bool
+    doc: str
+
+
+# The neuron parameter profile (docs/microarchitecture.md §7), in table-column and bus-field order.
+PROFILE = (
+    ProfileField("du", 12, False, "current decay: decay(u, du) = trunc(u * (4096 - du) / 4096)"),
+    ProfileField("dv", 12, False, "voltage decay"),
+    ProfileField("bias", "state", True, "constant added to v every update"),
+    ProfileField("vth", "state", True, "threshold: spike if v >= vth"),
+    ProfileField("v_reset", "state", True, "v after a spike"),
+    ProfileField("refractory", "refractory", False, "timesteps without integration after a spike"),
+    ProfileField("w_exp", 3, False, "input scaling: I * 2**w_exp"),
+)
+PROFILE_FIELDS = tuple(f.name for f in PROFILE)
+
+# Fields of one neuron in the host-bus neuron memory select (index = neuron, field = this order).
+NEURON_FIELDS = (
+    ("profile", "profile index"),
+    ("fo_base", "first fan-out entry"),
+    ("fo_len", "fan-out entries"),
+    ("u", "synaptic current state (signed)"),
+    ("v", "membrane state (signed)"),
+    ("ref", "refractory counter"),
+    ("acc0", "accumulator bank 0 (physical)"),
+    ("acc1", "accumulator bank 1 (physical)"),
+)
+
+
+# ============================================================================ counters
+@dataclass(frozen=True)
+class Component:
+    """One term of a technology-mode event energy: ``kind`` with ``arg`` evaluated by
+    ``neurocycle.hw._energy`` (``sram_read``/``sram_write`` of a core memory, ``add`` of a width,
+    ``lif_datapath``, ``router_traversal``, ``link_wire``, ``host_link``, ``barrier_tokens``,
+    ``clock_tree``); ``label`` names it in reports."""
+    label: str
+    kind: str
+    arg: str = ""
+
+
+@dataclass(frozen=True)
+class Energy:
+    """Technology mode derives the event's energy as the sum of ``components`` times the
+    overhead factor (``overhead=False`` for events priced from chip-level figures that already
+    include their control). (Table mode prices every counter alike: ``energy.events_pj[name]``,
+    0 when the table does not list it.)"""
+    components: tuple[Component, ...]
+    overhead: bool = True
+
+
+@dataclass(frozen=True)
+class Free:
+    """Technology mode derives no energy for the event, for the reason given (a table in
+    ``energy.events_pj`` may still charge it, e.g. to model a chip whose published figure is per
+    spike)."""
+    reason: str
+
+
+@dataclass(frozen=True)
+class Counter:
+    name: str
+    unit: str
+    scope: str          # "core" (one value per core), "router" (one per router) or "chip"
+    description: str
+    price: Energy | Free
+
+
+_R = lambda label, mem: Component(label, "sram_read", mem)    # noqa: E731
+_W = lambda label, mem: Component(label, "sram_write", mem)   # noqa: E731
+_NU_READ = (_R("state_read", "neuron_state"), _R("profile_read", "profiles"),
+            _R("accumulator_read", "accumulator_bank"), Component("lif_arithmetic", "lif_datapath"))
+_BUSY = "a busy-cycle count: the energy is in the events the engine performs in those cycles"
+_IDLE = ("a waiting engine holds its registers and touches no memory; idle power is charged through "
+         "`cycles` (clock) and static leakage")
+
+# Order within a scope = order in the RTL counter bank of that scope.
+COUNTERS: tuple[Counter, ...] = (
+    Counter("neuron_updates_active", "updates", "core",
+            "NU neuron updates that changed the neuron's state (u, v or refractory): state written back",
+            Energy(_NU_READ + (_W("state_write", "neuron_state"), _W("accumulator_clear", "accumulator_bank")))),
+    Counter("neuron_updates_inactive", "updates", "core",
+            "NU neuron updates that left the state unchanged (read only)", Energy(_NU_READ)),
+    Counter("spikes", "spikes", "core", "spikes generated by the core's neurons",
+            Free("a spike is the NU's threshold compare (in the update) plus its fan-out flits (priced "
+                 "as fanout_flits); the table mode can still price it through fanout_flits")),
+    Counter("fanout_flits", "flits", "core",
+            "flits pushed by the NU into the router's local input FIFO (fan-out table reads)",
+            Energy((_R("fanout_table_read", "fanout_table"),))),
+    Counter("axon_lookups", "lookups", "core", "flits popped by the SI from the core FIFO (axon table reads)",
+            Energy((_R("axon_table_read", "axon_table"),))),
+    Counter("synaptic_ops", "ops", "core", "valid synapse slots integrated into an accumulator (SOPs)",
+            Energy((_R("accumulator_read", "accumulator_bank"), _W("accumulator_write", "accumulator_bank"),
+                    Component("accumulate_add", "add", "accumulator")))),
+    Counter("synapse_word_reads", "words", "core", "synapse SRAM words read by the SI",
+            Energy((_R("synapse_sram_read", "synapse"),))),
+    Counter("nu_busy_cycles", "cycles", "core", "cycles the NU updated a neuron or pushed a flit", Free(_BUSY)),
+    Counter("nu_stall_cycles", "cycles", "core", "cycles the NU waited on a full local router FIFO", Free(_IDLE)),
+    Counter("si_busy_cycles", "cycles", "core", "cycles the SI popped a flit or read a synapse word", Free(_BUSY)),
+    Counter("router_flits", "flits", "router", "flits granted by the router (one per flit per router traversed)",
+            Energy((Component("router_traversal", "router_traversal"),), overhead=False)),
+    Counter("link_flits", "flits", "router", "flits sent on the router's N/E/S/W output links to a neighbour tile",
+            Energy((Component("link_wire", "link_wire"),), overhead=False)),
+    Counter("router_blocked_cycles", "cycles", "router",
+            "input-port cycles with a head flit that was not granted (summed over the 5 inputs)", Free(_IDLE)),
+    Counter("host_flits", "flits", "chip", "input flits pushed by the host into the host link",
+            Energy((Component("host_link", "host_link"),), overhead=False)),
+    Counter("barriers", "barriers", "chip", "timestep barriers (one per timestep)",
+            Energy((Component("barrier_tokens", "barrier_tokens"),), overhead=False)),
+    Counter("cycles", "cycles", "chip", "clock cycles of the run",
+            Energy((Component("clock_tree", "clock_tree"),), overhead=False)),
+)
+
+COUNTER_NAMES: tuple[str, ...] = tuple(c.name for c in COUNTERS)
+CORE_COUNTERS: tuple[str, ...] = tuple(c.name for c in COUNTERS if c.scope == "core")
+ROUTER_COUNTERS: tuple[str, ...] = tuple(c.name for c in COUNTERS if c.scope == "router")
+CHIP_COUNTERS: tuple[str, ...] = tuple(c.name for c in COUNTERS if c.scope == "chip")
+COUNTER_BY_NAME = {c.name: c for c in COUNTERS}
+
+# Per-port detail arrays every cycle-level backend reports ([n_cores, columns]); the RTL router
+# register index of each per-port group is in ROUTER_REGS.
+DETAIL_FIELDS = (
+    ("link_flits_port", "grants of each output port L N E S W"),
+    ("blocked_cycles_port", "blocked cycles of each input port L N E S W"),
+    ("fifo_max_occupancy", "largest start-of-cycle occupancy of each router input FIFO L N E S W, then the core FIFO"),
+)
+
+# ============================================================================ RTL parameters
+CNT_BITS = 48      # width of every RTL event counter (host bus reads 64 bits)
+DEFAULT_HOST_QUEUE_DEPTH = 1024   # host-side input queue of an RTL build (flits per timestep)
+OCC_BITS = 7       # width of every RTL FIFO occupancy count (depths up to 64, the schema's limit)
+
+
+@dataclass(frozen=True)
+class RtlParam:
+    """A parameter of ``nc_chip``. ``value(chip, build)`` gives it for a chip config (``build``:
+    build-time options such as the host queue depth); ``source`` says where it comes from;
+    ``scope`` ``"chip"`` = only ``nc_chip`` takes it, ``"tile"`` = also ``nc_tile`` and ``nc_core``."""
+    name: str
+    source: str
+    scope: str
+    doc: str
+    value: Callable = field(repr=False, compare=False)
+
+
+def _cfg(path: str):
+    def get(chip, build):
+        node = chip
+        for part in path.split("."):
+            node = getattr(node, part)
+        return int(node)
+    return get
+
+
+def _der(name: str):
+    return lambda chip, build: int(getattr(chip.derived, name))
+
+
+RTL_PARAMS: tuple[RtlParam, ...] = (
+    RtlParam("MESH_W", "mesh.width", "chip", "tiles along x", _cfg("mesh.width")),
+    RtlParam("MESH_H", "mesh.height", "chip", "tiles along y", _cfg("mesh.height")),
+    RtlParam("HOST_ROW", "host.row", "chip", "row of the west-edge tile that carries the host link", _cfg("host.row")),
+    RtlParam("NEURONS", "core.neurons", "tile", "neurons per core", _cfg("core.neurons")),
+    RtlParam("AXONS", "core.axons", "tile", "axon-table entries per core", _cfg("core.axons")),
+    RtlParam("SYN_WORDS", "core.synapse_words", "tile", "synapse SRAM words per core", _cfg("core.synapse_words")),
+    RtlParam("LANES", "core.synapse_lanes", "tile", "synapse slots per SRAM word", _cfg("core.synapse_lanes")),
+    RtlParam("FANOUT_ENTRIES", "core.fanout_entries", "tile", "fan-out table entries per core",
+             _cfg("core.fanout_entries")),
+    RtlParam("PROFILES", "core.profiles", "tile", "neuron parameter profiles per core", _cfg("core.profiles")),
+    RtlParam("CORE_FIFO_DEPTH", "core.fifo_depth", "tile", "core input FIFO depth", _cfg("core.fifo_depth")),
+    RtlParam("ROUTER_FIFO_DEPTH", "router.fifo_depth", "tile", "router input FIFO depth", _cfg("router.fifo_depth")),
+    RtlParam("WEIGHT_BITS", "bits.weight", "tile", "synaptic weight bits (signed)", _cfg("bits.weight")),
+    RtlParam("STATE_BITS", "bits.state", "tile", "u and v bits (signed, saturating)", _cfg("bits.state")),
+    RtlParam("ACC_BITS", "bits.accumulator", "tile", "accumulator bits (signed)", _cfg("bits.accumulator")),
+    RtlParam("REF_BITS", "bits.refractory", "tile", "refractory counter bits", _cfg("bits.refractory")),
+    RtlParam("BARRIER_CYCLES", "barrier_cycles", "chip", "cycles of the timestep barrier", _cfg("barrier_cycles")),
+    RtlParam("HOST_QUEUE_DEPTH", "build option", "chip", "host-side input queue (flits per timestep)",
+             lambda chip, build: int(build["host_queue_depth"])),
+    RtlParam("CNT_BITS", "constant", "tile", "event counter width", lambda chip, build: CNT_BITS),
+    RtlParam("X_BITS", "derived.x_bits", "tile", "flit dst_x width", _der("x_bits")),
+    RtlParam("Y_BITS", "derived.y_bits", "tile", "flit dst_y width", _der("y_bits")),
+    RtlParam("AXON_BITS", "derived.axon_bits", "tile", "flit axon width", _der("axon_bits")),
+    RtlParam("FLIT_BITS", "derived.flit_bits", "tile", "flit width (sum of the flit fields)", _der("flit_bits")),
+    RtlParam("NEURON_BITS", "derived.neuron_bits", "tile", "neuron index width", _der("neuron_bits")),
+    RtlParam("PROFILE_BITS", "derived.profile_bits", "tile", "profile index width", _der("profile_bits")),
+    RtlParam("WORD_ADDR_BITS", "derived.word_addr_bits", "tile", "synapse word address width",
+             _der("word_addr_bits")),
+    RtlParam("LEN_BITS", "derived.axon_len_bits", "tile", "synapse count field of an axon entry",
+             _der("axon_len_bits")),
+    RtlParam("FANOUT_ADDR_BITS", "derived.fanout_addr_bits", "tile", "fan-out entry address width",
+             _der("fanout_addr_bits")),
+    RtlParam("FANOUT_LEN_BITS", "derived.fanout_len_bits", "tile", "fan-out count field of a neuron entry",
+             _der("fanout_len_bits")),
+)
+RTL_PARAM_BY_NAME = {p.name: p for p in RTL_PARAMS}
+
+
+# ============================================================================ host-bus map
+# address = {tile, select, index, field}; writes 32-bit, reads 64-bit (signed fields sign-extended)
+BUS = {"TILE_BITS": 16, "SEL_BITS": 4, "INDEX_BITS": 32, "FIELD_BITS": 8, "WDATA_BITS": 32, "RDATA_BITS": 64}
+
+SELECTS = (
+    ("CHIP", 0, "chip control/status (CHIP_REGS), tile ignored"),
+    ("HOSTQ", 1, "host-link queue: index = slot, field 0 = flit; index 0 field 1 = count"),
+    ("PROFILE", 2, "index = profile, field = profile field (PROFILE order)"),
+    ("NEURON", 3, "index = neuron, field = neuron field (NEURON_FIELDS order)"),
+    ("AXON", 4, "index = axon, field 0 = base word, 1 = synapse count"),
+    ("SYN", 5, "index = word, field = 2*lane + (0: weight, 1: {valid@31, target})"),
+    ("FANOUT", 6, "index = entry, field 0 = flit"),
+    ("CORE", 7, "index = CORE_REGS (registers, core counter bank)"),
+    ("TRACE", 8, "read: index = trace slot, field 0 = neuron, 1 = cycle, 2 = {neuron@63:48, cycle[47:0]}"),
+    ("ROUTER", 9, "read: index = ROUTER_REGS (router counter bank, per-port detail)"),
+)
+
+# NC_SEL_CHIP indices
+CHIP_REGS = (
+    ("CTRL", 0, "write: start the next timestep (only while paused)"),
+    ("STATUS", 1, "read: bit 0 paused, bits 2:1 controller state"),
+    ("CNT", 8, "read: CNT + k = chip counter k (CHIP_COUNTERS order)"),
+    ("PARAM", 16, "read: PARAM + k = elaborated parameter k (RTL_PARAMS order)"),
+)
+# NC_SEL_CORE indices
+CORE_REGS = (
+    ("N_USED", 0, "rw: neurons placed on the core (the NU walks 0..n_used-1)"),
+    ("CUR_BANK", 1, "r: accumulator bank the NU reads this timestep"),
+    ("TRACE_COUNT", 2, "r: spikes recorded in the trace this timestep"),
+    ("FIFO_MAX", 3, "r: max occupancy of the core input FIFO"),
+    ("STATE", 4, "r: bits 1:0 NU state, bit 2 SI busy, bits 15:8 core FIFO count"),
+    ("CNT", 16, "r: CNT + k = core counter k (CORE_COUNTERS order)"),
+)
+# NC_SEL_ROUTER indices (each per-port group has one entry per port, PORTS order)
+ROUTER_REGS = (
+    ("CNT", 0, "CNT + k = router counter k (ROUTER_COUNTERS order)"),
+    ("PORT_FLITS", 8, "+ port: flits granted on that output (link_flits_port)"),
+    ("PORT_BLOCKED", 16, "+ port: blocked cycles of that input (blocked_cycles_port)"),
+    ("FIFO_MAX", 24, "+ port: max occupancy of that input FIFO (fifo_max_occupancy)"),
+    ("FIFO_COUNT", 32, "+ port: current occupancy of that input FIFO"),
+)
+
+
+def _check() -> None:
+    """Import-time consistency of the declarations (a broken declaration fails every test)."""
+    assert len(set(COUNTER_NAMES)) == len(COUNTERS)
+    for c in COUNTERS:
+        assert c.scope in ("core", "router", "chip"), c
+        assert c.name.isidentifier() and c.unit and c.description, c
+        assert isinstance(c.price, (Energy, Free)) and (not isinstance(c.price, Free) or c.price.reason), c
+    assert len(set(p.name for p in RTL_PARAMS)) == len(RTL_PARAMS)
+    for lay in KERNEL_LAYOUTS:
+        assert lay.total_bits() <= 64, lay.name
+    regs = {"CHIP": CHIP_REGS, "ROUTER": ROUTER_REGS, "CORE": CORE_REGS}
+    for bank, scope in (("CHIP", "chip"), ("ROUTER", "router"), ("CORE", "core")):
+        idx = {n: i for n, i, _ in regs[bank]}
+        after = [i for i in idx.values() if i > idx["CNT"]]
+        room = (min(after) - idx["CNT"]) if after else 1 << 16
+        assert sum(c.scope == scope for c in COUNTERS) <= room, f"{bank} counter bank overlaps the next register"
+    for table in (CHIP_REGS, CORE_REGS, ROUTER_REGS, SELECTS):
+        idx = [i for _, i, _ in table]
+        assert idx == sorted(set(idx)), table
+
+
+_check()

@@ -1,0 +1,58 @@
+"""What the two cycle-level models (the fast kernel driver, sim/_engine.py, and the literal
+stepped model, sim/_stepped.py) share: port numbers, per-row parameters, the host flits of
+every timestep and the assembly of a :class:`SimResult` with every declared counter."""
+from __future__ import annotations
+
+import numpy as np
+
+from neurocycle.hw import CHIP_COUNTERS, CORE_COUNTERS, COUNTER_NAMES, ROUTER_COUNTERS, layout
+
+from ._csr import ranges
+from ._network import Stimulus
+from ._program import ChipProgram
+from ._result import SimResult
+
+P_L, P_N, P_E, P_S, P_W = (layout.PORTS.index(n) for n in "LNESW")  # router ports (hw/_layout.py)
+
+
+def row_params(p: ChipProgram) -> np.ndarray:
+    """[n_rows, 8] int64: du dv bias vth v_reset refractory w_exp, 0 (profile of each row)."""
+    prm = np.zeros((p.n_rows, 8), np.int64)
+    if p.n_rows:
+        prm[:, :7] = p.profile_table[p.core_profile_offset[p.core_of_row] + p.row_profile]
+    return prm
+
+
+def host_flits(p: ChipProgram, stim: Stimulus) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Host flits of every step in push order: (offsets[steps+1], dst_core, axon)."""
+    W = p.chip.mesh.width
+    ch = np.asarray(stim.channels, np.int64)
+    io = p.input_fanout_offset.astype(np.int64)
+    lens = io[ch + 1] - io[ch] if ch.size else np.zeros(0, np.int64)
+    idx = ranges(io[ch], lens)
+    per_spike_end = np.concatenate([[0], np.cumsum(lens)])
+    off = per_spike_end[np.asarray(stim.offsets, np.int64)]
+    dst = p.input_dst_y[idx].astype(np.int64) * W + p.input_dst_x[idx]
+    return off.astype(np.int64), dst, p.input_axon[idx].astype(np.int64)
+
+
+def assemble(p: ChipProgram, stim: Stimulus, backend: str, *, spike_steps, spike_rows, spike_cycles, step_cycles,
+              core: dict, port_flits, blocked_port, fifo_max, host_flits: int) -> SimResult:
+    gids = p.row_gid[np.asarray(spike_rows, np.int64)].astype(np.int64)
+    steps = np.asarray(spike_steps, np.int64)
+    order = np.lexsort((gids, steps))
+    counters: dict[str, np.ndarray] = {k: np.asarray(core[k], np.int64) for k in CORE_COUNTERS}
+    pf = np.asarray(port_flits, np.int64)
+    bp = np.asarray(blocked_port, np.int64)
+    counters["router_flits"] = pf.sum(axis=1)
+    counters["link_flits"] = pf[:, 1:].sum(axis=1)
+    counters["router_blocked_cycles"] = bp.sum(axis=1)
+    sc = np.asarray(step_cycles, np.int64)
+    counters["host_flits"] = np.array(host_flits, np.int64)
+    counters["barriers"] = np.array(stim.steps, np.int64)
+    counters["cycles"] = np.array(int(sc.sum()), np.int64)
+    assert set(counters) == set(COUNTER_NAMES) and set(ROUTER_COUNTERS) | set(CHIP_COUNTERS) <= set(counters)
+    return SimResult(backend=backend, steps=stim.steps, spike_steps=steps[order], spike_neurons=gids[order],
+                     spike_cycles=np.asarray(spike_cycles, np.int64)[order], step_cycles=sc, counters=counters,
+                     detail={"link_flits_port": pf, "blocked_cycles_port": bp,
+                             "fifo_max_occupancy": np.asarray(fifo_max, np.int64)})
