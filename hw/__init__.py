@@ -8,6 +8,7 @@ from ._counters import (CHIP_COUNTERS, CORE_COUNTERS, COUNTER_BY_NAME, COUNTER_N
                         ROUTER_COUNTERS, Counter)
 from ._errors import CapacityError, ConfigError, ConfigErrors, EngineError, NeurocycleError
 from ._fixed import decay, lif_step, saturate
+from ._numeric import NumericFormat
 from ._presets import DEFAULT_CHIP, DEFAULT_NETWORK, list_presets, preset_path
 from ._config import SramFitConfig, TechnologyConfig  # noqa: E402  (energy/area model)
 from ._area import AreaReport, SynthResult, area_report, estimate_logic_ge  # noqa: E402
@@ -20,7 +21,7 @@ __all__ = [
     "Counter", "COUNTERS", "COUNTER_NAMES", "COUNTER_BY_NAME", "CORE_COUNTERS", "ROUTER_COUNTERS",
     "CHIP_COUNTERS",
     "NeurocycleError", "ConfigError", "ConfigErrors", "CapacityError", "EngineError",
-    "decay", "saturate", "lif_step",
+    "decay", "saturate", "lif_step", "NumericFormat",
     "DEFAULT_CHIP", "DEFAULT_NETWORK", "list_presets", "preset_path",
     "TechnologyConfig", "SramFitConfig", "AreaReport", "SynthResult", "area_report", "estimate_logic_ge",
     "EnergyParams", "EnergyReport", "compute_energy", "energy_params", "resolve_technology",
