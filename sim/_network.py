@@ -528,9 +528,10 @@ def _stimulus(net: NetworkInstance, steps: int) -> Stimulus:
 
 # ----------------------------------------------------------------------------- loading
 def load_network(source: "str | os.PathLike | NetworkSpec | dict | None" = None, *,
-                 chip=None) -> tuple[NetworkSpec, Path]:
+                 numeric=None) -> tuple[NetworkSpec, Path]:
     """Load a network from a preset name, a YAML path, a dict, a spec, or a NIR graph (a ``.nir``
-    path or a ``nir.NIRGraph``; ``chip`` then sets the quantisation bits). Returns (spec, base_dir)."""
+    path or a ``nir.NIRGraph``; ``numeric``, a ``neurocycle.hw.NumericFormat``, then sets the
+    quantisation bits: default, the default chip preset's). Returns (spec, base_dir)."""
     from neurocycle.hw import DEFAULT_NETWORK
     from neurocycle.hw._presets import resolve_file
 
@@ -541,14 +542,14 @@ def load_network(source: "str | os.PathLike | NetworkSpec | dict | None" = None,
     if isinstance(getattr(source, "spec", None), NetworkSpec):   # e.g. a NIRConversion
         return source.spec, Path(getattr(source, "base_dir", "."))
     if type(source).__module__.split(".")[0] == "nir":
-        from ._nir import import_nir
-        return import_nir(source, chip=chip), Path(".")
+        from .nir import import_nir
+        return import_nir(source, numeric=numeric), Path(".")
     if source is None:
         source = DEFAULT_NETWORK
     path = os.fspath(source)
     if path.endswith(".nir"):
-        from ._nir import import_nir
-        return import_nir(path, chip=chip), Path(path).parent
+        from .nir import import_nir
+        return import_nir(path, numeric=numeric), Path(path).parent
     path = resolve_file("networks", path)
     data, node = read_yaml(path)
     spec = validate_data(NetworkSpec, data, node=node, source=path, what="network")
