@@ -699,3 +699,54 @@ def test_nested_graph_with_two_inputs_used_as_one_node():
                                           r"Input and one Output"):
         import_nir(g)
 
+
+# ----------------------------------------------------------------------------- layering
+def test_numeric_format_is_range_checked_and_derived_from_a_chip():
+    odin = load_chip("odin-like")
+    assert NumericFormat.of(odin) == NumericFormat.of("odin-like") == NumericFormat(4, 12, odin.bits.accumulator)
+    assert NumericFormat.default() == NumericFormat.of(None) == NumericFormat.of("default-4x4")
+    for kwargs, match in (({"weight_bits": 1}, r"weight_bits: must be in 2\.\.16"),
+                          ({"state_bits": 33}, r"state_bits: must be in 4\.\.32"),
+                          ({"accumulator_bits": 3}, r"accumulator_bits: must be in 4\.\.32"),
+                          ({"weight_bits": 12, "accumulator_bits": 10}, r"accumulator_bits: must be >= weight_bits"),
+                          ({"state_bits": 16.5}, r"state_bits: must be a whole number of bits")):
+        with pytest.raises(ConfigError, match=match):
+            NumericFormat(**{"weight_bits": 8, "state_bits": 16, "accumulator_bits": 20, **kwargs})
+    g = mlp(0, n_in=4, n_h=4, n_out=2, n_ro=2)
+    with pytest.raises(ConfigError, match="accumulator_bits: must be >= weight_bits"):
+        import_nir(g, accumulator_bits=6)                     # single-width overrides are checked too
+    with pytest.raises(ConfigError, match=r"numeric: must be a neurocycle\.hw\.NumericFormat"):
+        import_nir(g, numeric=odin)                           # a chip is not a number format
+
+
+def test_the_nir_package_needs_no_chip():
+    """sim/nir quantises for a NumericFormat; it neither imports nor loads chip configs."""
+    from pathlib import Path
+
+    import neurocycle.sim.nir as pkg
+    for f in Path(pkg.__file__).parent.glob("*.py"):
+        text = f.read_text()
+        assert "load_chip" not in text and "ChipConfig" not in text, f.name
+
+
+def test_state_read_back_is_the_reference_recording():
+    """conv.state() is run_reference(record=...) on the run's program and stimulus; recording
+    leaves the simulation unchanged and the recorded spikes are the run's."""
+    from neurocycle.sim import StateRecord, run_reference
+    conv = convert_nir(mlp(3), input_rate_hz=100.0)
+    run = run_conv(conv, steps=80, seed=3, backend="cycle")
+    g0, n = conv.node_gids["lif1"]
+    rec = StateRecord(run.program.gid_row[g0:g0 + n])
+    plain, recorded = run_reference(run.program, run.stimulus), run_reference(run.program, run.stimulus, record=rec)
+    for r in (plain, recorded):
+        assert np.array_equal(r.spike_steps, run.result.spike_steps)
+        assert np.array_equal(r.spike_neurons, run.result.spike_neurons)
+    st, ids = run.spikes_of("lif1")
+    fired = np.zeros((80, n), bool)
+    fired[st, ids] = True
+    assert np.array_equal(rec.spiked, fired) and fired.any()
+    u, v = conv.state(run, "lif1", units="chip")
+    assert np.array_equal(u, rec.u) and np.array_equal(v, rec.v)
+    assert rec.u.shape == (80, n) and rec.u.dtype == np.int64
+    with pytest.raises(ConfigError, match="record.rows"):
+        run_reference(run.program, run.stimulus, record=StateRecord([run.program.n_rows]))
