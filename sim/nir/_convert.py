@@ -43,6 +43,7 @@ def _sanitise(name: str, used: set[str]) -> str:
     used.add(s)
     return s
 
+
 def import_nir(source, **options) -> NetworkSpec:
     """Import a NIR graph (a ``nir.NIRGraph`` or a ``.nir`` path) as a :class:`NetworkSpec`.
 
@@ -98,6 +99,10 @@ def convert_nir(source, *, numeric: NumericFormat | None = None,
 
 
 class _Converter:
+    """One conversion: graph -> timestep -> shapes -> rules -> inputs -> float layers ->
+    quantised layers -> populations and projections. Problems are collected per stage and
+    raised together (``ConfigErrors``)."""
+
     def __init__(self, graph, name, base_dir, dt_ms, disc, numeric: NumericFormat, headroom, inputs,
                  input_rate_hz, seed):
         self.graph, self.name, self.base_dir = graph, name, base_dir
@@ -173,8 +178,9 @@ class _Converter:
     def dt_s(self) -> float:
         return self.dt_ms / 1e3
 
-
+    # ---- what the chip can run -----------------------------------------------------------
     def check_uses(self) -> None:
+        """Readouts only as outputs, outputs fed by one neuron node, no unconnected nodes."""
         self.outputs_of = {}
         for k, t in self.kind.items():
             if t in READOUT:
