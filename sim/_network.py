@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal, Union
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
 
-from neurocycle.hw import DECAY_ONE, W_EXP_MAX, ConfigError
+from neurocycle.hw import DECAY_ONE, W_EXP_MAX, ConfigError, NumericFormat
 from neurocycle.hw._yaml import parse_yaml, read_yaml, validate_data
 
 _NAME = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_\-]*$", max_length=64)]
@@ -528,7 +528,7 @@ def _stimulus(net: NetworkInstance, steps: int) -> Stimulus:
 
 # ----------------------------------------------------------------------------- loading
 def load_network(source: "str | os.PathLike | NetworkSpec | dict | None" = None, *,
-                 numeric=None) -> tuple[NetworkSpec, Path]:
+                 numeric: NumericFormat | None = None) -> tuple[NetworkSpec, Path]:
     """Load a network from a preset name, a YAML path, a dict, a spec, or a NIR graph (a ``.nir``
     path or a ``nir.NIRGraph``; ``numeric``, a ``neurocycle.hw.NumericFormat``, then sets the
     quantisation bits: default, the default chip preset's). Returns (spec, base_dir)."""
