@@ -9,6 +9,7 @@ from ._layout import (CHIP_COUNTERS, CORE_COUNTERS, COUNTER_BY_NAME, COUNTER_NAM
                       ROUTER_COUNTERS, Counter)
 from ._errors import CapacityError, ConfigError, ConfigErrors, EngineError, NeurocycleError
 from ._fixed import decay, lif_step, saturate
+from ._numeric import NumericFormat
 from ._presets import DEFAULT_CHIP, DEFAULT_NETWORK, list_presets, preset_path, resolve_file
 from ._yaml import parse_yaml, read_yaml, validate_data
 from ._config import SramFitConfig, TechnologyConfig  # noqa: E402  (energy/area model)
@@ -23,7 +24,7 @@ __all__ = [
     "Counter", "COUNTERS", "COUNTER_NAMES", "COUNTER_BY_NAME", "CORE_COUNTERS", "ROUTER_COUNTERS",
     "CHIP_COUNTERS", "PROFILE_FIELDS", "layout",
     "NeurocycleError", "ConfigError", "ConfigErrors", "CapacityError", "EngineError",
-    "decay", "saturate", "lif_step",
+    "decay", "saturate", "lif_step", "NumericFormat",
     "DEFAULT_CHIP", "DEFAULT_NETWORK", "list_presets", "preset_path", "resolve_file",
     "read_yaml", "parse_yaml", "validate_data",
     "TechnologyConfig", "SramFitConfig", "AreaReport", "SynthResult", "area_report", "estimate_logic_ge",

@@ -7,7 +7,7 @@ from typing import Callable, NamedTuple
 
 import numpy as np
 
-from neurocycle.hw import ChipConfig, ConfigError, load_chip
+from neurocycle.hw import ChipConfig, ConfigError, NumericFormat, load_chip
 
 from ._compiler import CompileOptions, compile_network
 from ._network import NetworkInstance, NetworkSpec, Stimulus, load_network
@@ -187,7 +187,7 @@ def prepare(chip=None, network=None, *, steps: int = 100, seed: int | None = Non
     if not isinstance(steps, int) or steps < 1:
         raise ConfigError("steps", "must be a whole number >= 1", steps, "give --steps 1 or more")
     chip_cfg = load_chip(chip)
-    spec, base_dir = load_network(network, chip=chip_cfg)   # the chip sets NIR quantisation bits
+    spec, base_dir = load_network(network, numeric=NumericFormat.of(chip_cfg))   # the chip's bits quantise NIR
     seed = spec.seed if seed is None else int(seed)
     net = spec.instantiate(seed, base_dir=base_dir)
     program = compile_network(net, chip_cfg, options)

@@ -16,7 +16,7 @@ from typing import Annotated, Any, Literal, Mapping, Union
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
 
-from neurocycle.hw import DECAY_ONE, PROFILE_FIELDS, W_EXP_MAX, ConfigError
+from neurocycle.hw import DECAY_ONE, PROFILE_FIELDS, W_EXP_MAX, ConfigError, NumericFormat
 from neurocycle.hw import parse_yaml, read_yaml, validate_data
 
 _NAME = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_\-]*$", max_length=64)]
@@ -530,9 +530,10 @@ def _stimulus(net: NetworkInstance, steps: int) -> Stimulus:
 
 # ----------------------------------------------------------------------------- loading
 def load_network(source: "str | os.PathLike | NetworkSpec | dict | None" = None, *,
-                 chip=None) -> tuple[NetworkSpec, Path]:
+                 numeric: NumericFormat | None = None) -> tuple[NetworkSpec, Path]:
     """Load a network from a preset name, a YAML path, a dict, a spec, or a NIR graph (a ``.nir``
-    path or a ``nir.NIRGraph``; ``chip`` then sets the quantisation bits). Returns (spec, base_dir)."""
+    path or a ``nir.NIRGraph``; ``numeric``, a ``neurocycle.hw.NumericFormat``, then sets the
+    quantisation bits: default, the default chip preset's). Returns (spec, base_dir)."""
     from neurocycle.hw import DEFAULT_NETWORK
     from neurocycle.hw import resolve_file
 
@@ -543,14 +544,14 @@ def load_network(source: "str | os.PathLike | NetworkSpec | dict | None" = None,
     if isinstance(getattr(source, "spec", None), NetworkSpec):   # e.g. a NIRConversion
         return source.spec, Path(getattr(source, "base_dir", "."))
     if type(source).__module__.split(".")[0] == "nir":
-        from ._nir import import_nir
-        return import_nir(source, chip=chip), Path(".")
+        from .nir import import_nir
+        return import_nir(source, numeric=numeric), Path(".")
     if source is None:
         source = DEFAULT_NETWORK
     path = os.fspath(source)
     if path.endswith(".nir"):
-        from ._nir import import_nir
-        return import_nir(path, chip=chip), Path(path).parent
+        from .nir import import_nir
+        return import_nir(path, numeric=numeric), Path(path).parent
     path = resolve_file("networks", path)
     data, node = read_yaml(path)
     spec = validate_data(NetworkSpec, data, node=node, source=path, what="network")

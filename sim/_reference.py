@@ -7,10 +7,11 @@ input of timestep t+1 (docs/microarchitecture.md §6).
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass, field
 
 import numpy as np
 
-from neurocycle.hw import PROFILE_FIELDS, lif_step
+from neurocycle.hw import PROFILE_FIELDS, ConfigError, lif_step
 
 from ._network import Stimulus
 from ._csr import ranges
@@ -59,8 +60,29 @@ def effective_connectivity(p: ChipProgram):
     return offsets, tgt[order], w[order]
 
 
-def run_reference(p: ChipProgram, stim: Stimulus, progress=None) -> SimResult:
-    """Simulate ``stim.steps`` timesteps; ``progress(step)`` is called after each one."""
+@dataclass
+class StateRecord:
+    """Asks :func:`run_reference` to record the state of some placed rows after every timestep.
+
+    Pass ``record=StateRecord(rows)``; the run fills ``u``, ``v`` (int64) and ``spiked`` (bool),
+    each ``[steps, len(rows)]``, column ``j`` for placed row ``rows[j]`` (a neuron's row is
+    ``program.gid_row[gid]``). Backends report spikes only; this is how state is read back.
+    """
+    rows: np.ndarray
+    u: np.ndarray = field(default=None, repr=False)
+    v: np.ndarray = field(default=None, repr=False)
+    spiked: np.ndarray = field(default=None, repr=False)
+
+    def __post_init__(self):
+        self.rows = np.asarray(self.rows, np.int64).reshape(-1)
+
+
+def run_reference(p: ChipProgram, stim: Stimulus, progress=None, *, record: StateRecord | None = None) -> SimResult:
+    """Simulate ``stim.steps`` timesteps; ``progress(step)`` is called after each one.
+
+    With ``record`` (a :class:`StateRecord`), the ``(u, v, spiked)`` of its rows after every
+    timestep are stored in it; the simulation itself is the same.
+    """
     t0 = time.perf_counter()
     n = p.n_rows
     prof = p.profile_table[p.core_profile_offset[p.core_of_row] + p.row_profile]
@@ -72,9 +94,18 @@ def run_reference(p: ChipProgram, stim: Stimulus, progress=None) -> SimResult:
     ref = np.zeros(n, np.int64)
     acc = np.zeros(n, np.int64)
     sp_steps, sp_rows = [], []
+    if record is not None:
+        if record.rows.size and (record.rows.min() < 0 or record.rows.max() >= n):
+            raise ConfigError("record.rows", f"must be placed rows of the program (0..{n - 1})",
+                              int(record.rows.min() if record.rows.min() < 0 else record.rows.max()),
+                              "map neuron ids to rows with program.gid_row[gids]")
+        shape = (stim.steps, record.rows.size)
+        record.u, record.v, record.spiked = np.zeros(shape, np.int64), np.zeros(shape, np.int64), np.zeros(shape, bool)
     for t in range(stim.steps):
         u, v, ref, spiked = lif_step(u, v, ref, acc, par["du"], par["dv"], par["bias"], par["vth"],
                                      par["v_reset"], par["refractory"], par["w_exp"], state_bits)
+        if record is not None:
+            record.u[t], record.v[t], record.spiked[t] = u[record.rows], v[record.rows], spiked[record.rows]
         rows = np.flatnonzero(spiked)
         srcs = np.concatenate([stim.channels[stim.offsets[t]:stim.offsets[t + 1]], rows + p.n_inputs])
         lens = offsets[srcs + 1] - offsets[srcs]

@@ -7,7 +7,7 @@ import nir
 import numpy as np
 import pytest
 
-from neurocycle.hw import ConfigError, load_chip
+from neurocycle.hw import ConfigError, NumericFormat, load_chip
 from neurocycle.sim import convert_nir, import_nir, load_network, simulate
 from test_nir_float import input_arrays, simulate_float
 
@@ -91,7 +91,7 @@ def chip_spike_array(run, population, steps):
 def test_nir_file_spike_counts_match_float_reference(tmp_path, seed):
     steps = 300
     path = write(mlp(seed), tmp_path)
-    conv = convert_nir(path, chip="default-4x4", input_rate_hz=100.0)
+    conv = convert_nir(path, numeric=NumericFormat.of("default-4x4"), input_rate_hz=100.0)
     run = run_conv(conv, steps=steps, seed=seed)
     spikes, _ = simulate_float(mlp(seed), input_arrays(conv, run), steps, DT)
     float_counts = spikes["lif2"].sum(axis=0)
@@ -115,7 +115,7 @@ def test_tolerance_is_discriminative(change):
     """A float model 20 % off in threshold, or simulated at a 25 % longer dt, falls outside the
     tolerance: the comparison can fail."""
     seed = 0
-    conv = convert_nir(mlp(seed), chip="default-4x4", input_rate_hz=100.0)
+    conv = convert_nir(mlp(seed), numeric=NumericFormat.of("default-4x4"), input_rate_hz=100.0)
     run = run_conv(conv, steps=300, seed=seed)
     wrong, dt = mlp(seed), DT
     if change == "threshold":
@@ -128,7 +128,7 @@ def test_tolerance_is_discriminative(change):
 
 
 def test_cycle_backend_gives_the_same_spikes(tmp_path):
-    conv = convert_nir(mlp(1), chip="default-4x4")
+    conv = convert_nir(mlp(1), numeric=NumericFormat.of("default-4x4"))
     ref = run_conv(conv, steps=60, seed=1)
     cyc = run_conv(conv, steps=60, seed=1, backend="cycle")
     assert np.array_equal(ref.result.spike_neurons, cyc.result.spike_neurons)
@@ -143,14 +143,14 @@ def test_cli_runs_a_nir_file(tmp_path, cli):
     report = json.loads((tmp_path / "out" / "report.json").read_text())
     assert report["network_summary"]["neurons"] == 12 + 4 + 2
     # the quantisation used the chip's 6-bit weights
-    spec = import_nir(path, chip="tiny-2x2")
+    spec = import_nir(path, numeric=NumericFormat.of("tiny-2x2"))
     w = [p.weight for p in spec.projections]
     assert max(abs(x) for x in w) <= 31
 
 
 def test_load_network_accepts_graph_objects_and_conversions():
     g = mlp(0, n_in=4, n_h=6, n_out=2, n_ro=2)
-    spec, _ = load_network(g, chip="odin-like")
+    spec, _ = load_network(g, numeric=NumericFormat.of("odin-like"))
     assert max(abs(p.weight) for p in spec.projections) <= 7           # odin-like: 4-bit weights
     conv = convert_nir(g)
     assert load_network(conv)[0] is conv.spec
@@ -166,7 +166,7 @@ def one_layer(neuron, n_in=10, n=8, w=None, seed=0, extra_nodes=None):
 
 
 def compare_layer(g, steps=300, chip="default-4x4", rate=200.0, **opts):
-    conv = convert_nir(g, chip=chip, input_rate_hz=rate, **opts)
+    conv = convert_nir(g, numeric=NumericFormat.of(chip), input_rate_hz=rate, **opts)
     run = run_conv(conv, chip=chip, steps=steps)
     spikes, vs = simulate_float(g, input_arrays(conv, run), steps, conv.dt_ms / 1e3)
     return conv, run, spikes, vs
@@ -251,7 +251,7 @@ def test_readout_nodes_expose_state(kind):
 def test_readout_saturation_is_flagged():
     n = 2
     g = one_layer(nir.I(r=np.full(n, 20.0)), n=n, w=np.ones((n, 10)))   # integrates forever
-    conv = convert_nir(g, chip="tiny-2x2", input_rate_hz=500.0)
+    conv = convert_nir(g, numeric=NumericFormat.of("tiny-2x2"), input_rate_hz=500.0)
     run = run_conv(conv, chip="tiny-2x2", steps=200)
     assert conv.readout_saturated(run) == {"output": True}
 
@@ -385,7 +385,7 @@ def test_conv_snn_end_to_end_against_float():
         "output": nir.Output(output_type=np.array([6]))},
         edges=[("input", "conv"), ("conv", "if1"), ("if1", "pool"), ("pool", "if2"), ("if2", "flat"),
                ("flat", "fc"), ("fc", "lif"), ("lif", "output")])
-    conv = convert_nir(g, chip="default-4x4", input_rate_hz=150.0)
+    conv = convert_nir(g, numeric=NumericFormat.of("default-4x4"), input_rate_hz=150.0)
     run = run_conv(conv, steps=200)
     shapes = {"conv": (2, 8, 8), "pool": s1}
     spikes, _ = simulate_float(g, input_arrays(conv, run), 200, DT, shapes=shapes)
@@ -614,7 +614,7 @@ def test_bad_files_and_options(tmp_path):
 
 # ----------------------------------------------------------------------------- report
 def test_quantisation_report():
-    conv = convert_nir(mlp(0), chip="default-4x4")
+    conv = convert_nir(mlp(0), numeric=NumericFormat.of("default-4x4"))
     rep = conv.report
     assert [lq.node for lq in rep.layers] == ["lif1", "lif2", "li"]
     assert rep.weight_bits == 8 and rep.state_bits == 16 and rep.dt_ms == 1.0
@@ -639,12 +639,12 @@ def test_quantisation_report():
 
 def test_report_reflects_the_chip_bits():
     g = mlp(0)
-    e8 = convert_nir(g, chip="default-4x4").report.layer("lif2").weight_rms_rel_error
-    e4 = convert_nir(g, chip="odin-like").report.layer("lif2").weight_rms_rel_error
+    e8 = convert_nir(g, numeric=NumericFormat.of("default-4x4")).report.layer("lif2").weight_rms_rel_error
+    e4 = convert_nir(g, numeric=NumericFormat.of("odin-like")).report.layer("lif2").weight_rms_rel_error
     e6 = convert_nir(g, weight_bits=6).report.layer("lif2").weight_rms_rel_error
     assert e8 < e6 < e4
     odin = load_chip("odin-like")
-    rep = convert_nir(g, chip=odin).report
+    rep = convert_nir(g, numeric=NumericFormat.of(odin)).report
     assert rep.weight_bits == 4 and rep.state_bits == 12
     assert all(lq.weight_max_q <= 7 for lq in rep.layers)
 
@@ -698,3 +698,55 @@ def test_nested_graph_with_two_inputs_used_as_one_node():
     with pytest.raises(ConfigError, match=r"nir\.nodes\.sub: a nested graph used as one node must have exactly one "
                                           r"Input and one Output"):
         import_nir(g)
+
+
+# ----------------------------------------------------------------------------- layering
+def test_numeric_format_is_range_checked_and_derived_from_a_chip():
+    odin = load_chip("odin-like")
+    assert NumericFormat.of(odin) == NumericFormat.of("odin-like") == NumericFormat(4, 12, odin.bits.accumulator)
+    assert NumericFormat.default() == NumericFormat.of(None) == NumericFormat.of("default-4x4")
+    for kwargs, match in (({"weight_bits": 1}, r"weight_bits: must be in 2\.\.16"),
+                          ({"state_bits": 33}, r"state_bits: must be in 4\.\.32"),
+                          ({"accumulator_bits": 3}, r"accumulator_bits: must be in 4\.\.32"),
+                          ({"weight_bits": 12, "accumulator_bits": 10}, r"accumulator_bits: must be >= weight_bits"),
+                          ({"state_bits": 16.5}, r"state_bits: must be a whole number of bits")):
+        with pytest.raises(ConfigError, match=match):
+            NumericFormat(**{"weight_bits": 8, "state_bits": 16, "accumulator_bits": 20, **kwargs})
+    g = mlp(0, n_in=4, n_h=4, n_out=2, n_ro=2)
+    with pytest.raises(ConfigError, match="accumulator_bits: must be >= weight_bits"):
+        import_nir(g, accumulator_bits=6)                     # single-width overrides are checked too
+    with pytest.raises(ConfigError, match=r"numeric: must be a neurocycle\.hw\.NumericFormat"):
+        import_nir(g, numeric=odin)                           # a chip is not a number format
+
+
+def test_the_nir_package_needs_no_chip():
+    """sim/nir quantises for a NumericFormat; it neither imports nor loads chip configs."""
+    from pathlib import Path
+
+    import neurocycle.sim.nir as pkg
+    for f in Path(pkg.__file__).parent.glob("*.py"):
+        text = f.read_text()
+        assert "load_chip" not in text and "ChipConfig" not in text, f.name
+
+
+def test_state_read_back_is_the_reference_recording():
+    """conv.state() is run_reference(record=...) on the run's program and stimulus; recording
+    leaves the simulation unchanged and the recorded spikes are the run's."""
+    from neurocycle.sim import StateRecord, run_reference
+    conv = convert_nir(mlp(3), input_rate_hz=100.0)
+    run = run_conv(conv, steps=80, seed=3, backend="cycle")
+    g0, n = conv.node_gids["lif1"]
+    rec = StateRecord(run.program.gid_row[g0:g0 + n])
+    plain, recorded = run_reference(run.program, run.stimulus), run_reference(run.program, run.stimulus, record=rec)
+    for r in (plain, recorded):
+        assert np.array_equal(r.spike_steps, run.result.spike_steps)
+        assert np.array_equal(r.spike_neurons, run.result.spike_neurons)
+    st, ids = run.spikes_of("lif1")
+    fired = np.zeros((80, n), bool)
+    fired[st, ids] = True
+    assert np.array_equal(rec.spiked, fired) and fired.any()
+    u, v = conv.state(run, "lif1", units="chip")
+    assert np.array_equal(u, rec.u) and np.array_equal(v, rec.v)
+    assert rec.u.shape == (80, n) and rec.u.dtype == np.int64
+    with pytest.raises(ConfigError, match="record.rows"):
+        run_reference(run.program, run.stimulus, record=StateRecord([run.program.n_rows]))

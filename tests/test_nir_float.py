@@ -3,7 +3,7 @@
 It implements the NIR node equations directly (forward Euler at ``dt``) with the chip's
 timing convention that docs/nir.md states: every neuron's input at timestep t is computed
 from the *outputs of timestep t-1* (spikes of inputs and neurons, plus constant biases), and
-is zero at t = 0. It shares no code with neurocycle.sim._nir: convolutions and pooling are
+is zero at t = 0. It shares no code with neurocycle.sim.nir: convolutions and pooling are
 evaluated naively, position by position.
 """
 from __future__ import annotations

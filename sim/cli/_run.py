@@ -13,7 +13,7 @@ from ._common import add_run_options, compile_options, console as _console, prog
 
 # ----------------------------------------------------------------------------- run
 def _cmd_run(args) -> int:
-    from neurocycle.hw import load_chip
+    from neurocycle.hw import NumericFormat, load_chip
 
     from neurocycle.sim import simulate
     from neurocycle.sim._io import write_json
@@ -24,7 +24,7 @@ def _cmd_run(args) -> int:
     network, conversion = args.network, None
     if network is not None and str(network).endswith(".nir"):
         from neurocycle.sim import convert_nir
-        conversion = convert_nir(network, chip=chip)   # quantised for this chip's bit widths
+        conversion = convert_nir(network, numeric=NumericFormat.of(chip))   # quantised for this chip's bit widths
         network = conversion
     cb, ctx = _progress_cb(args.steps, not args.quiet)
     t0 = time.perf_counter()

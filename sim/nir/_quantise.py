@@ -1,0 +1,181 @@
+"""Quantisation: one discretised float neuron layer -> the chip's fixed-point neuron.
+
+Per NIR neuron node, :func:`quantise_layer` chooses the layer's state scale ``S`` (chip LSB
+per unit of NIR voltage) and weight exponent ``w_exp`` so that the threshold sits within
+``state_headroom`` of the state range and the weights use as many of their levels as the
+weight and accumulator widths allow; it then rounds weights, the always-on bias channel,
+decays, thresholds, resets and the ``v_leak`` drive, and measures what rounding cost
+(docs/nir.md, "Quantisation"). The widths come from a :class:`neurocycle.hw.NumericFormat`.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from neurocycle.hw import DECAY_ONE, W_EXP_MAX, ConfigError, NumericFormat
+
+from ._linear import Expr
+from ._report import LayerQuantisation
+
+
+@dataclass
+class FloatLayer:
+    """One NIR neuron node discretised at ``dt``, before quantisation (arrays per neuron).
+
+    Per step: ``u <- (1 - du) u + gain * input``, ``v <- (1 - dv) v + u + leak``; spikes on
+    ``v > theta`` and resets to ``reset`` (``theta is None``: a non-spiking readout).
+    """
+    node: str
+    kind: str
+    n: int
+    du: np.ndarray
+    dv: np.ndarray
+    gain: np.ndarray
+    leak: np.ndarray
+    theta: np.ndarray | None
+    reset: np.ndarray | None
+    inp: Expr          # the layer's input: maps from source-node spikes, plus a constant bias
+
+
+@dataclass
+class QuantisedLayer:
+    """A neuron layer in fixed point: parameters, synapses and what rounding cost."""
+    node: str
+    kind: str
+    n: int
+    params: np.ndarray      # int64[n, 7]: du, dv, bias, vth, v_reset, refractory, w_exp (PROFILE_FIELDS order)
+    terms: list             # (source node, target idx, source idx, quantised weights, float weights)
+    bias_q: np.ndarray      # int64[n]: quantised weight from the always-on bias channel
+    role: str               # "spiking" or "readout"
+    state_scale: float      # S: chip LSB per unit of NIR voltage
+    w_exp: int
+    lsb: float              # NIR voltage per weight LSB before w_exp: 1 / x
+    w_rms: float
+    w_max_rel: float
+    dropped: int
+    b_err: float
+    dec_err: float
+    th_err: float
+    leak_err: float
+    notes: list
+    w_max_q: int
+    kept: int
+    problems: list          # ConfigErrors: parameters that do not fit the state bits
+
+    def report(self, populations: tuple[str, ...]) -> LayerQuantisation:
+        """The layer's row in the quantisation report."""
+        return LayerQuantisation(
+            node=self.node, kind=self.kind, populations=populations, size=self.n, role=self.role,
+            synapses=self.kept, synapses_dropped=self.dropped, w_exp=self.w_exp, state_scale=self.state_scale,
+            weight_lsb=(1 << self.w_exp) / self.state_scale,
+            weight_max_q=self.w_max_q, weight_rms_rel_error=self.w_rms, weight_max_rel_error=self.w_max_rel,
+            input_bias_max_rel_error=self.b_err,
+            du=tuple(sorted(set(self.params[:, 0].tolist()))), dv=tuple(sorted(set(self.params[:, 1].tolist()))),
+            decay_max_error=self.dec_err, vth=tuple(sorted(set(self.params[:, 3].tolist())))[:8],
+            threshold_max_rel_error=self.th_err, leak_bias_max_abs_error=self.leak_err,
+            notes=tuple(self.notes))
+
+
+def quantise_layer(layer: FloatLayer, numeric: NumericFormat, headroom: float) -> QuantisedLayer:
+    """Choose the layer scale (S, w_exp) and quantise weights, bias and parameters."""
+    k, t, n = layer.node, layer.kind, layer.n
+    du_f, dv_f, gain, leak, theta, reset, inp = (layer.du, layer.dv, layer.gain, layer.leak, layer.theta,
+                                                 layer.reset, layer.inp)
+    w_max, state_max, acc_max = numeric.weight_max, numeric.state_max, numeric.accumulator_max
+    problems: list[ConfigError] = []
+    spiking = theta is not None
+    terms = []
+    for (src, _), m in inp.terms.items():
+        terms.append((src, m.rows, m.cols, gain[m.rows] * m.vals))
+    b_eff = gain * inp.bias if inp.bias is not None else np.zeros(n)
+    all_w = np.concatenate([w for *_, w in terms] + [b_eff])
+    w_abs_max = float(np.abs(all_w).max()) if all_w.size else 0.0
+    row_abs = np.abs(b_eff).copy()
+    for _, r, _, w in terms:
+        row_abs += np.bincount(r, weights=np.abs(w), minlength=n)
+    r_max = float(row_abs.max()) if n else 0.0
+    x_max = math.inf
+    if w_abs_max > 0:
+        x_max = min(w_max / w_abs_max, acc_max / r_max)
+    notes = []
+    if spiking:
+        V = float(max(np.abs(theta).max(), np.abs(reset).max(), np.abs(leak).max(), w_abs_max))
+        s_state = state_max / (headroom * V) if V > 0 else math.inf
+        # The state scale S = x * 2**w_exp is as large as the headroom allows: the chip
+        # truncates u and v toward zero every step, a systematic loss of up to one LSB
+        # each, so a fine state matters more than the last weight bit. w_exp is the
+        # smallest exponent that reaches S with |weights| <= the weight range; weights
+        # then use between half and all of their levels.
+        w_exp, x = 0, None
+        if math.isinf(x_max):
+            x = s_state if math.isfinite(s_state) else 1.0
+        elif not math.isfinite(s_state):
+            w_exp, x = W_EXP_MAX, x_max
+        else:
+            for e in range(W_EXP_MAX + 1):
+                if s_state / (1 << e) <= x_max:
+                    w_exp, x = e, s_state / (1 << e)
+                    break
+            if x is None:   # even w_exp = 7 leaves S short of the headroom limit
+                w_exp, x = W_EXP_MAX, x_max
+            if w_exp == 0 and x * w_abs_max < w_max / 2:
+                notes.append(f"the threshold is {V / w_abs_max:.3g}x the largest weight: weights use "
+                             f"{x * w_abs_max:.1f} of {w_max} levels (raise state bits to refine)")
+    else:
+        # readouts: no threshold to protect, keep the largest state range (w_exp = 0)
+        w_exp = 0
+        x = x_max if math.isfinite(x_max) else 1.0
+    S = x * (1 << w_exp)
+    # quantise; shrink if rounding pushed a row sum over the accumulator range
+    for _ in range(8):
+        q_terms = [(src, r, c, np.clip(np.rint(x * w), -w_max, w_max).astype(np.int64), w)
+                   for src, r, c, w in terms]
+        q_bias = np.clip(np.rint(x * b_eff), -w_max, w_max).astype(np.int64)
+        rows_q = np.abs(q_bias).astype(np.float64)
+        for _, r, _, q, _ in q_terms:
+            rows_q += np.bincount(r, weights=np.abs(q), minlength=n)
+        if not n or rows_q.max() <= acc_max:
+            break
+        x *= acc_max / rows_q.max() * 0.999
+        S = x * (1 << w_exp)
+    lsb = 1.0 / x if x else math.inf
+    # errors
+    w_all = np.concatenate([w for *_, w in q_terms]) if q_terms else np.zeros(0)
+    q_all = np.concatenate([q for *_, q, _ in q_terms]) if q_terms else np.zeros(0, np.int64)
+    err = q_all * lsb - w_all
+    denom = float(np.sqrt((w_all ** 2).sum()))
+    w_rms = float(np.sqrt((err ** 2).sum())) / denom if denom > 0 else 0.0
+    w_max_rel = float(np.abs(err).max() / np.abs(w_all).max()) if w_all.size and np.abs(w_all).max() > 0 else 0.0
+    dropped = int(((q_all == 0) & (w_all != 0)).sum())
+    b_err = float(np.abs(q_bias * lsb - b_eff).max() / np.abs(b_eff).max()) if np.abs(b_eff).max() > 0 else 0.0
+    # neuron parameters
+    du = np.clip(np.rint(DECAY_ONE * du_f), 0, DECAY_ONE - 1).astype(np.int64)
+    dv = np.clip(np.rint(DECAY_ONE * dv_f), 0, DECAY_ONE - 1).astype(np.int64)
+    # error of the per-step decay factor (1 - d/4096) against the float (1 - f)
+    dec_err = float(max(np.abs(du / DECAY_ONE - du_f).max(initial=0), np.abs(dv / DECAY_ONE - dv_f).max(initial=0)))
+    bias = np.rint(S * leak).astype(np.int64)
+    leak_err = float(np.abs(bias / S - leak).max()) if n else 0.0
+    if spiking:
+        vth = (np.floor(S * theta) + 1).astype(np.int64)     # NIR spikes on v > theta
+        v_reset = np.rint(S * reset).astype(np.int64)
+        # v_chip >= vth  <=>  v > theta up to one LSB: the error is the gap to the scaled threshold
+        th_err = float(np.abs(vth - S * theta).max() / max(S * np.abs(theta).max(), 1e-300))
+        if (np.abs(vth) > state_max).any():
+            problems.append(ConfigError(f"nir.nodes.{k}", "the scaled threshold does not fit the state bits",
+                                        int(np.abs(vth).max()), "raise the chip's state bits or lower state_headroom"))
+    else:
+        vth = np.full(n, state_max, np.int64)      # unreachable unless the state saturates
+        v_reset = np.full(n, state_max, np.int64)
+        th_err = 0.0
+    if (np.abs(bias) > state_max).any():
+        problems.append(ConfigError(f"nir.nodes.{k}", "the per-step v_leak drive does not fit the state bits",
+                                    int(np.abs(bias).max()), "lower v_leak or raise the chip's state bits"))
+    params = np.stack([du, dv, bias, vth, v_reset, np.zeros(n, np.int64), np.full(n, w_exp, np.int64)], axis=1)
+    return QuantisedLayer(
+        node=k, kind=t, n=n, params=params, terms=q_terms, bias_q=q_bias,
+        role="spiking" if spiking else "readout", state_scale=S, w_exp=w_exp, lsb=lsb,
+        w_rms=w_rms, w_max_rel=w_max_rel, dropped=dropped, b_err=b_err, dec_err=dec_err, th_err=th_err,
+        leak_err=leak_err, notes=notes, w_max_q=int(np.abs(q_all).max(initial=0)), kept=int((q_all != 0).sum()),
+        problems=problems)
