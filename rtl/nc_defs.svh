@@ -117,7 +117,7 @@
 `define NC_PARAM_REF_BITS            14  // bits.refractory
 `define NC_PARAM_BARRIER_CYCLES      15  // barrier_cycles
 `define NC_PARAM_HOST_QUEUE_DEPTH    16  // build option
-`define NC_PARAM_CNT_BITS            17  // constant
+`define NC_PARAM_CNT_BITS            17  // build option
 `define NC_PARAM_X_BITS              18  // derived.x_bits
 `define NC_PARAM_Y_BITS              19  // derived.y_bits
 `define NC_PARAM_AXON_BITS           20  // derived.axon_bits
