@@ -38,13 +38,13 @@ def _sweep(args) -> int:
             opts = f"placement={p.placement}" + (f", neurons_per_core={p.neurons_per_core}"
                                                  if p.neurons_per_core is not None else "")
             console.print(f"  {p.index:4d} {p.key[:12]} " + ", ".join(f"{k}={v!r}" for k, v in p.overrides.items())
-                          + f" [{opts}]")
+                          + f" ({opts})", markup=False)
         return 0
     res = run_sweep(sweep, db, scheduler=args.scheduler, n_workers=args.workers, retry_failed=args.retry_failed,
                     progress=not args.quiet, console=console, connect_timeout_s=args.connect_timeout)
     rows = res.rows
     console.print(f"sweep {name}: {res.total} points — {res.skipped} already in {db}, "
-                  f"{res.ok} ran ok, {res.failed} failed")
+                  f"{res.ok} ran ok, {res.failed} failed", markup=False)
     bad = [r for r in rows if r["status"] != "ok"]
     if bad:
         lost = sum(r["status"] == "lost" for r in bad)
@@ -56,7 +56,8 @@ def _sweep(args) -> int:
         for err, count in summary[:10]:
             console.print(f"  {count:4d} × {err}", markup=False)
         if len(summary) > 10:
-            console.print(f"  ... and {len(summary) - 10} more distinct errors (see the 'error' column of {db})")
+            console.print(f"  ... and {len(summary) - 10} more distinct errors (see the 'error' column of {db})",
+                          markup=False)
     good = plottable(rows)
     if good:
         f = pareto_front([r["latency_us_per_step"] for r in good], [r["energy_per_step_pj"] for r in good])
@@ -82,7 +83,7 @@ def _sweep(args) -> int:
     if args.export:
         files.append(export_csv(rows, args.export))
     if files:
-        console.print("wrote " + ", ".join(str(f) for f in files))
+        console.print("wrote " + ", ".join(str(f) for f in files), markup=False)
     return 1 if bad else 0
 
 

@@ -152,7 +152,8 @@ class SweepLock:
                 "command": " ".join(["neurocycle", *sys.argv[1:]]) if sys.argv else ""}
         try:
             os.ftruncate(fd, 0)
-            os.pwrite(fd, (json.dumps(info) + "\n").encode(), 0)
+            os.lseek(fd, 0, os.SEEK_SET)
+            os.write(fd, (json.dumps(info) + "\n").encode())
         except OSError:
             pass                                    # who holds it is a courtesy; the lock is what counts
         self._fd = fd
@@ -193,7 +194,8 @@ def _try_lock(fd: int) -> bool:
 
 def _read_holder(fd: int) -> dict:
     try:
-        return json.loads(os.pread(fd, 4096, 0).decode() or "{}")
+        os.lseek(fd, 0, os.SEEK_SET)
+        return json.loads(os.read(fd, 4096).decode() or "{}")
     except (OSError, ValueError):
         return {}
 
