@@ -63,9 +63,12 @@ def _probe(address: str, timeout_s: float) -> dict:
     refused connection reports as such rather than as a time-out); in a thread of its own so
     nothing of it is left on the caller's event loop."""
     from distributed.comm import connect
+    from distributed.security import Security
+
+    args = Security().get_connection_args("client")   # TLS settings from the Dask config, as Client uses
 
     async def ask():
-        comm = await connect(address, timeout=timeout_s)
+        comm = await connect(address, timeout=timeout_s, **args)
         try:
             await comm.write({"op": "identity", "reply": True})
             return await comm.read()

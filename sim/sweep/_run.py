@@ -53,7 +53,12 @@ class SweepOutcome:
 def run_sweep(sweep: Sweep, db: str | os.PathLike, *, scheduler: str | None = None, n_workers: int | None = None,
               retry_failed: bool = False, progress: bool = True, connect_timeout_s: float = 5.0,
               console=None, busy_timeout_s: float = 30.0) -> SweepOutcome:
-    """Run every unfinished point of ``sweep``; rows are written to ``db`` as points finish."""
+    """Run every unfinished point of ``sweep``; rows are written to ``db`` as points finish.
+
+    Raises ``ConfigError`` (bad options, unreachable scheduler), ``SweepLockedError`` (another
+    sweep has ``db``), ``SweepStoreError`` (the database failed), ``SchedulerLost``, or
+    ``SweepInterrupted`` on Ctrl-C; each message says how to resume. Sets Dask's loggers of this
+    process to ERROR while it runs and silences them while it shuts the cluster down."""
     from neurocycle.sim._provenance import provenance
 
     points = sweep.points()                               # validates everything before any side effect
