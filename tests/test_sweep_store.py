@@ -220,3 +220,15 @@ def test_each_sqlite_failure_has_its_own_message(exc, words, fix):
     assert "delete" not in msg.lower()
     if "move it aside" not in fix:
         assert "move it aside" not in msg        # only a corrupt file is moved
+
+
+def test_cli_on_a_corrupt_database_is_one_line_and_leaves_the_file_alone(tmp_path, cli):
+    db = tmp_path / "junk.sqlite"
+    junk = b"this is not a database" * 200
+    db.write_bytes(junk)
+    proc = cli("sweep", EXAMPLE, "--db", db, "--quiet", check=False)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("neurocycle: error: --db: is not a SQLite database"), lines
+    assert "move it aside" in lines[0] and "delete" not in lines[0].lower()
+    assert db.read_bytes() == junk                # not touched
