@@ -217,7 +217,8 @@ class Sweep:
         return load_chip(ref if isinstance(ref, dict) else self._local(ref))
 
     def _load_network(self, ref) -> tuple[NetworkSpec, Path]:
-        spec, base = load_network(ref if isinstance(ref, dict) else self._local(ref))
+        # a NIR graph is quantised for the base chip's bit widths, as `neurocycle run CHIP x.nir` does
+        spec, base = load_network(ref if isinstance(ref, dict) else self._local(ref), chip=self.base_chip)
         return spec, (self.dir if isinstance(ref, dict) else Path(base).resolve())
 
     # -- points
