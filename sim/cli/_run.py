@@ -148,7 +148,7 @@ def _cmd_validate(args) -> int:
                 console.print(f"[green]ok[/] {f}: network '{spec.name}', {net.n_neurons:,} neurons, "
                               f"{net.n_inputs:,} inputs, {net.n_synapses:,} synapses")
             elif kind == "sweep":
-                from neurocycle.sim._sweep import load_sweep
+                from neurocycle.sim.sweep import load_sweep
                 sw = load_sweep(path)
                 console.print(f"[green]ok[/] {f}: sweep with {len(sw.points())} points")
             else:
