@@ -11,9 +11,9 @@
 // edge that ends the cycle, with the engines taking priority over the host where both write.
 //
 // Memories are register files with combinational reads of the registered contents, so a
-// cycle sees exactly the start-of-cycle state the contract speaks of; writes land at the
-// clock edge that ends the cycle. Nothing in a memory is reset: the host writes every entry
-// that is read (program loading, initial neuron state and accumulators), as for an SRAM.
+// cycle sees exactly the start-of-cycle state the contract speaks of. Nothing in a memory is
+// reset: the host writes every entry that is read (program loading, initial neuron state and
+// accumulators), as for an SRAM.
 //
 //   neuron state   u, v (signed STATE_BITS), ref (REF_BITS)          [NEURONS]
 //   neuron tables  profile index, fan-out base, fan-out count          [NEURONS]
