@@ -17,7 +17,7 @@ import numpy as np
 from neurocycle.hw import DECAY_ONE, W_EXP_MAX, ConfigError, NumericFormat
 
 from ._linear import Expr
-from ._report import LayerQuantisation
+from ._report import LayerQuantisation, ProjectionLoss
 
 
 @dataclass
@@ -37,6 +37,7 @@ class FloatLayer:
     theta: np.ndarray | None
     reset: np.ndarray | None
     inp: Expr          # the layer's input: maps from source-node spikes, plus a constant bias
+    fires_on: str = ">"   # the writer's comparison: ">" (v > theta, NIR) or ">=" (Sinabs, SpikingJelly, Rockpool)
 
 
 @dataclass
@@ -63,6 +64,7 @@ class QuantisedLayer:
     w_max_q: int
     kept: int
     problems: list          # ConfigErrors: parameters that do not fit the state bits
+    projections: tuple = ()  # ProjectionLoss per source (and the bias channel)
 
     def report(self, populations: tuple[str, ...]) -> LayerQuantisation:
         """The layer's row in the quantisation report."""
@@ -75,7 +77,7 @@ class QuantisedLayer:
             du=tuple(sorted(set(self.params[:, 0].tolist()))), dv=tuple(sorted(set(self.params[:, 1].tolist()))),
             decay_max_error=self.dec_err, vth=tuple(sorted(set(self.params[:, 3].tolist())))[:8],
             threshold_max_rel_error=self.th_err, leak_bias_max_abs_error=self.leak_err,
-            notes=tuple(self.notes))
+            notes=tuple(self.notes), projections=self.projections)
 
 
 def quantise_layer(layer: FloatLayer, numeric: NumericFormat, headroom: float) -> QuantisedLayer:
@@ -158,7 +160,10 @@ def quantise_layer(layer: FloatLayer, numeric: NumericFormat, headroom: float) -
     bias = np.rint(S * leak).astype(np.int64)
     leak_err = float(np.abs(bias / S - leak).max()) if n else 0.0
     if spiking:
-        vth = (np.floor(S * theta) + 1).astype(np.int64)     # NIR spikes on v > theta
+        if layer.fires_on == ">=":
+            vth = np.ceil(S * theta - 1e-9 * np.abs(S * theta)).astype(np.int64)   # v >= theta
+        else:
+            vth = (np.floor(S * theta) + 1).astype(np.int64)     # NIR spikes on v > theta
         v_reset = np.rint(S * reset).astype(np.int64)
         # v_chip >= vth  <=>  v > theta up to one LSB: the error is the gap to the scaled threshold
         th_err = float(np.abs(vth - S * theta).max() / max(S * np.abs(theta).max(), 1e-300))
@@ -172,10 +177,24 @@ def quantise_layer(layer: FloatLayer, numeric: NumericFormat, headroom: float) -
     if (np.abs(bias) > state_max).any():
         problems.append(ConfigError(f"nir.nodes.{k}", "the per-step v_leak drive does not fit the state bits",
                                     int(np.abs(bias).max()), "lower v_leak or raise the chip's state bits"))
+    projections = tuple(projection_loss(src, w, q) for src, _, _, q, w in q_terms)
+    if np.any(b_eff != 0):
+        projections += (projection_loss(None, b_eff, q_bias),)
     params = np.stack([du, dv, bias, vth, v_reset, np.zeros(n, np.int64), np.full(n, w_exp, np.int64)], axis=1)
     return QuantisedLayer(
         node=k, kind=t, n=n, params=params, terms=q_terms, bias_q=q_bias,
         role="spiking" if spiking else "readout", state_scale=S, w_exp=w_exp, lsb=lsb,
         w_rms=w_rms, w_max_rel=w_max_rel, dropped=dropped, b_err=b_err, dec_err=dec_err, th_err=th_err,
         leak_err=leak_err, notes=notes, w_max_q=int(np.abs(q_all).max(initial=0)), kept=int((q_all != 0).sum()),
-        problems=problems)
+        problems=problems, projections=projections)
+
+
+def projection_loss(source: str | None, w: np.ndarray, q: np.ndarray) -> ProjectionLoss:
+    """What rounding to zero cost one projection (``source=None``: the always-on bias channel)."""
+    w, q = np.asarray(w, np.float64), np.asarray(q)
+    nz = w != 0
+    lost = nz & (q == 0)
+    mass = float(np.abs(w).sum())
+    return ProjectionLoss(source=source, synapses=int(nz.sum()), dropped=int(lost.sum()),
+                          dropped_weight_fraction=float(np.abs(w[lost]).sum() / mass) if mass > 0 else 0.0,
+                          largest_weight=float(np.abs(w).max(initial=0.0)))
