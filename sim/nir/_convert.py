@@ -180,6 +180,8 @@ class _Converter:
                              "graph metadata 'dt'")
             return
         ev = fw.evidence(nodes, kind)
+        if len(ev) > 1 and any(fw.round_step(d) for _, d, _ in ev):
+            ev = [e for e in ev if fw.round_step(e[1])]   # writers use round steps (1e-4 s, 1 ms, 1)
         if ev:
             cands = [fw.named(name, nodes, kind, dt_ms) for name, _, _ in ev]
             why = "; ".join(w for _, _, w in ev)
@@ -503,6 +505,7 @@ class _Converter:
             if inp is None:
                 continue
             layers.append(FloatLayer(k, t, n, du, dv, gain, leak, theta, reset, inp,
+                                     refractory=conv.cuba_refractory if t == "CubaLIF" else 0,
                                      fires_on=conv.fires_on if t != "Threshold" else ">"))
         return layers
 

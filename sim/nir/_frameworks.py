@@ -42,6 +42,7 @@ class Convention:
     internal_delay: int    # timesteps the writer's neuron itself delays its output (Spyx: 1)
     encodes: str           # one line: what the writer puts in the file
     reset: str             # what the writer does on a spike, and whether NIR keeps it
+    cuba_refractory: int = 0   # timesteps a CubaLIF's v stays at v_reset after a spike (snnTorch Synaptic: 1)
 
 
 CONVENTIONS: dict[str, Convention] = {c.name: c for c in (
@@ -49,7 +50,8 @@ CONVENTIONS: dict[str, Convention] = {c.name: c for c in (
                "NIR's equations; no timestep in the file", "v <- v_reset"),
     Convention("snntorch", "snnTorch", "euler", ">", 1e-4, "nir", 0,
                "tau = dt/(1-beta), r = tau/dt, w_in = tau_syn/dt with dt = 1e-4 s (export_to_nir)",
-               "default reset_mechanism='subtract' is written as v_reset = 0 (only 'zero' is kept)"),
+               "default reset_mechanism='subtract' is written as v_reset = 0 (only 'zero' is kept; Synaptic's "
+               "'zero' also holds mem at 0 for the step after a spike: refractory 1)", 1),
     Convention("norse", "Norse", "euler", ">", 1e-3, "norse", 0,
                "1.1: tau = dt/tau_inv (dt = 1e-3), r = 1, w_in = 1; later: tau = 1/tau_inv",
                "v <- v_reset (1.1 writes no v_reset: NIR's default 0)"),
@@ -145,8 +147,19 @@ def _consistent(values: list[np.ndarray]) -> float | None:
         return None
     c = np.concatenate(values)
     if c.size and np.isfinite(c).all() and (c > 0).all() and np.allclose(c, c[0], rtol=1e-5):
-        return float(np.median(c))
+        return snap(float(np.median(c)))
     return None
+
+
+def snap(dt: float) -> float:
+    """A step read back from float32 parameters, snapped to the round value it was written from."""
+    if not (dt > 0 and math.isfinite(dt)):
+        return dt
+    p = 10.0 ** math.floor(math.log10(dt))
+    for c in (1.0, 2.0, 2.5, 5.0, 10.0):
+        if math.isclose(dt, c * p, rel_tol=1e-5):
+            return float(f"{c * p:.12g}")
+    return dt
 
 
 def _tau_r_pairs(nodes: dict, kind: dict) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -185,7 +198,7 @@ def evidence(nodes: dict, kind: dict) -> list[tuple[str, float, str]]:
         dt = _consistent([tau * (1 - r) for tau, r in (np.broadcast_arrays(a, b) for a, b in lif_pairs)])
         if dt is not None:
             out.append(("spyx", dt, "r = 1 - dt/tau on every LIF/CubaLIF node (Spyx writes r = beta)"))
-    if pairs and not out and all(not np.allclose(r, 1.0) for _, r in pairs):
+    if pairs and all(not np.allclose(r, 1.0) for _, r in pairs):
         dts = []
         for tau, r in pairs:
             y = _lambert_w(1.0 / r)
@@ -194,6 +207,14 @@ def evidence(nodes: dict, kind: dict) -> list[tuple[str, float, str]]:
         if dt is not None:
             out.append(("rockpool", dt, "r = tau exp(-dt/tau)/dt on every neuron node (Rockpool)"))
     return out
+
+
+def round_step(dt: float) -> bool:
+    """Whether a step is a round number (1, 2, 2.5 or 5 times a power of ten), as writers' steps are."""
+    if not (dt > 0 and math.isfinite(dt)):
+        return False
+    m = dt / 10.0 ** math.floor(math.log10(dt))
+    return any(math.isclose(m, c, rel_tol=1e-5) for c in (1.0, 2.0, 2.5, 5.0, 10.0))
 
 
 def _lambert_w(x: np.ndarray) -> np.ndarray:

@@ -20,6 +20,7 @@ def preview_rates(layers: list, input_spikes: dict[str, np.ndarray], steps: int,
     a ``[steps, n]`` 0/1 array; ``outputs``: output name -> neuron node.
     """
     state = {L.node: (np.zeros(L.n), np.zeros(L.n)) for L in layers}
+    ref = {L.node: np.zeros(L.n, np.int64) for L in layers}
     prev = {k: np.zeros(a.shape[1]) for k, a in input_spikes.items()}
     prev.update({L.node: np.zeros(L.n) for L in layers})
     counts = {L.node: 0.0 for L in layers}
@@ -32,10 +33,12 @@ def preview_rates(layers: list, input_spikes: dict[str, np.ndarray], steps: int,
                     x += apply_map(m, prev[src])
             u, v = state[L.node]
             u = (1 - L.du) * u + L.gain * x
-            v = (1 - L.dv) * v + u + L.leak
+            held = ref[L.node] > 0
+            v = np.where(held, v, (1 - L.dv) * v + u + L.leak)
             if L.theta is not None:
-                fire = v >= L.theta if L.fires_on == ">=" else v > L.theta
+                fire = ~held & (v >= L.theta if L.fires_on == ">=" else v > L.theta)
                 v = np.where(fire, L.reset, v)
+                ref[L.node] = np.where(fire, L.refractory, np.maximum(ref[L.node] - 1, 0))
                 new[L.node] = fire.astype(np.float64)
                 counts[L.node] += float(fire.sum())
             else:

@@ -37,6 +37,7 @@ class FloatLayer:
     theta: np.ndarray | None
     reset: np.ndarray | None
     inp: Expr          # the layer's input: maps from source-node spikes, plus a constant bias
+    refractory: int = 0   # timesteps v stays at reset after a spike (the chip's refractory counter)
     fires_on: str = ">"   # the writer's comparison: ">" (v > theta, NIR) or ">=" (Sinabs, SpikingJelly, Rockpool)
 
 
@@ -129,6 +130,18 @@ def quantise_layer(layer: FloatLayer, numeric: NumericFormat, headroom: float) -
         # readouts: no threshold to protect, keep the largest state range (w_exp = 0)
         w_exp = 0
         x = x_max if math.isfinite(x_max) else 1.0
+    if spiking and x and math.isfinite(x):
+        # Exactly representable layers (weights, bias, reset and leak are dyadic): a power-of-two
+        # scale makes every one of them an integer, so nothing rounds. Where the current lasts one
+        # step (du -> 4095), the scale is also kept below 4096 / (largest input per step), so that
+        # decay(u, 4095) = trunc(u / 4096) leaves no residue into the next step.
+        exact = _exact_scale(x * (1 << w_exp), terms, b_eff, reset, leak, row_abs, w_max,
+                             one_step=bool(np.all(du_f >= 1.0)))
+        if exact is not None:
+            if exact != (x, w_exp):
+                notes.append("exactly representable: a power-of-two scale makes every weight, reset and leak an "
+                             "integer")
+            x, w_exp = exact
     S = x * (1 << w_exp)
     # quantise; shrink if rounding pushed a row sum over the accumulator range
     for _ in range(8):
@@ -180,13 +193,37 @@ def quantise_layer(layer: FloatLayer, numeric: NumericFormat, headroom: float) -
     projections = tuple(projection_loss(src, w, q) for src, _, _, q, w in q_terms)
     if np.any(b_eff != 0):
         projections += (projection_loss(None, b_eff, q_bias),)
-    params = np.stack([du, dv, bias, vth, v_reset, np.zeros(n, np.int64), np.full(n, w_exp, np.int64)], axis=1)
+    params = np.stack([du, dv, bias, vth, v_reset, np.full(n, int(layer.refractory), np.int64),
+                       np.full(n, w_exp, np.int64)], axis=1)
     return QuantisedLayer(
         node=k, kind=t, n=n, params=params, terms=q_terms, bias_q=q_bias,
         role="spiking" if spiking else "readout", state_scale=S, w_exp=w_exp, lsb=lsb,
         w_rms=w_rms, w_max_rel=w_max_rel, dropped=dropped, b_err=b_err, dec_err=dec_err, th_err=th_err,
         leak_err=leak_err, notes=notes, w_max_q=int(np.abs(q_all).max(initial=0)), kept=int((q_all != 0).sum()),
         problems=problems, projections=projections)
+
+
+def _exact_scale(S: float, terms, b_eff, reset, leak, row_abs, w_max: int, one_step: bool):
+    """``(x, w_exp)`` of a power-of-two scale at most ``S`` at which the layer is exact, or None."""
+    caps = [S]
+    r_max = float(row_abs.max()) if row_abs.size else 0.0
+    if one_step and r_max > 0:
+        caps.insert(0, min(S, 4095.0 / r_max))
+    w_abs = max([float(np.abs(w).max(initial=0.0)) for *_, w in terms] + [float(np.abs(b_eff).max(initial=0.0))])
+    for cap in caps:
+        if cap <= 0 or not math.isfinite(cap):
+            continue
+        S2 = 2.0 ** math.floor(math.log2(cap))
+        e = max(0, math.ceil(math.log2(S2 * w_abs / w_max))) if w_abs > 0 else 0
+        if e > W_EXP_MAX:
+            continue
+        x2 = S2 / (1 << e)
+        vals = [x2 * w for *_, w in terms] + [x2 * b_eff, S2 * reset, S2 * leak]
+        # 1e-4 LSB: parameters read back from float32 files are integers to that precision
+        if all(np.allclose(v, np.rint(v), rtol=0, atol=1e-4) for v in vals if np.size(v)) and \
+                all(np.abs(np.rint(v)).max(initial=0) <= w_max for v in vals[:-2] if np.size(v)):
+            return x2, e
+    return None
 
 
 def projection_loss(source: str | None, w: np.ndarray, q: np.ndarray) -> ProjectionLoss:
