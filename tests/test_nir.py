@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from neurocycle.hw import ConfigError, NumericFormat, load_chip
-from neurocycle.sim import convert_nir as _convert_nir, import_nir as _import_nir, load_network, simulate
+from neurocycle.sim import convert_nir as _convert_nir, load_network, simulate
 from test_nir_float import input_arrays, simulate_float
 
 DT = 1e-3

@@ -60,15 +60,17 @@ def convert_for_cli(args, path, numeric, console, quiet: bool = False):
     from neurocycle.sim.nir import NIRTypeCheckWarning
 
     inputs = read_inputs(args.inputs) if getattr(args, "inputs", None) else None
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", NIRTypeCheckWarning)
-        conv = convert_nir(path, numeric=numeric, framework=args.framework, dt_ms=args.dt_ms, inputs=inputs,
-                           allow_dropped=args.allow_dropped_synapses)
-    for w in caught:
-        if issubclass(w.category, NIRTypeCheckWarning):
-            print(f"neurocycle: warning: {w.message}", file=sys.stderr)
-        else:
-            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", NIRTypeCheckWarning)
+            conv = convert_nir(path, numeric=numeric, framework=args.framework, dt_ms=args.dt_ms, inputs=inputs,
+                               allow_dropped=args.allow_dropped_synapses)
+    finally:            # the warning is printed before an error too
+        for w in caught:
+            if issubclass(w.category, NIRTypeCheckWarning):
+                print(f"neurocycle: warning: {w.message}", file=sys.stderr)
+            else:
+                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     if not quiet:
         print(conv.report.table())
     return conv
