@@ -175,6 +175,7 @@ def estimate(model, chip=None, *, inputs: dict | None = None, steps: int | None 
     name = str(model) if isinstance(model, (str, os.PathLike)) else getattr(model, "name", type(model).__name__)
     if isinstance(model, NIRConversion):
         conv = model
+        name = conv.spec.name
     elif _is_nir(model):
         conv = convert_nir(model, numeric=NumericFormat.of(chip_cfg), framework=framework, dt_ms=dt_ms,
                            inputs=inputs, allow_dropped=allow_dropped)
