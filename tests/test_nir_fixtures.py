@@ -50,7 +50,7 @@ def chip_trains(conv, steps, backend="reference"):
 
 def test_every_framework_in_the_fixture_set():
     frameworks = {json.loads((FIXTURES / c / "meta.json").read_text())["framework"] for c in CASES}
-    assert {"snntorch", "norse", "sinabs", "spikingjelly"} <= frameworks
+    assert {"snntorch", "norse", "sinabs", "spikingjelly", "rockpool", "spyx"} <= frameworks
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -68,7 +68,7 @@ def test_fixture_agrees_with_the_framework(case):
         elif meta["agreement"] == "counts":
             assert a.within_tolerance and a.class_agrees and a.count_correlation > 0.95, a
         else:
-            # Rockpool resets by subtraction, which neither NIR nor the chip has: the gap is
+            # Rockpool and Spyx reset by subtraction, which neither NIR nor the chip has: the gap is
             # documented (docs/nir.md), only the counts' ordering is expected to survive
             assert meta["agreement"] == "subtract-reset"
             assert a.count_correlation > 0.9, a

@@ -237,8 +237,38 @@ def rockpool_models():
          "agreement": "subtract-reset"}, i, o)
 
 
+# ----------------------------------------------------------------------------- Spyx
+def spyx_models():
+    import jax.numpy as jnp
+    import spyx.nn as snn
+    from flax import nnx
+    from spyx.nir import to_nir
+
+    rngs = nnx.Rngs(0)
+    rng = np.random.default_rng(8)
+    w1 = (rng.integers(-1, 7, (N_IN, N_HID)) / 8).astype(np.float32)     # nnx kernels are (in, out)
+    w2 = (rng.integers(-1, 7, (N_HID, N_OUT)) / 8).astype(np.float32)
+    l1 = nnx.Linear(N_IN, N_HID, use_bias=False, rngs=rngs)
+    l1.kernel[...] = jnp.array(w1)
+    l2 = nnx.Linear(N_HID, N_OUT, use_bias=False, rngs=rngs)
+    l2.kernel[...] = jnp.array(w2)
+    model = snn.Sequential(l1, snn.LIF((N_HID,), beta=0.5, rngs=rngs), l2, snn.LIF((N_OUT,), beta=0.5, rngs=rngs))
+    x = inputs(18, 0.4)
+    state, ys = model.initial_state(1), []
+    for t in range(STEPS):
+        out, state = model(jnp.array(x[t][None], dtype=jnp.float32), state)
+        ys.append(np.asarray(out[0]))
+    g = to_nir(model, {"input": np.array([N_IN])}, {"output": np.array([N_OUT])}, dt=1)
+    i, o = io_names(g)
+    save("spyx_lif", g, x, np.stack(ys), {"framework": "spyx", "version": version("spyx"), "from": "spyx",
+         "model": "Linear 12-10, LIF(beta=0.5), Linear 10-4, LIF; weights k/8",
+         # Spyx always subtracts the threshold: like Rockpool, only the counts' ordering is asserted
+         "agreement": "subtract-reset"}, i, o)
+
+
 MODELS = {"snntorch": snntorch_models, "norse": norse_models, "sinabs": sinabs_models,
-          "spikingjelly": spikingjelly_models, "rockpool": rockpool_models}
+          "spikingjelly": spikingjelly_models, "rockpool": rockpool_models,
+          "spyx": spyx_models}
 
 
 def main(argv=None) -> int:
