@@ -14,16 +14,17 @@ from types import MappingProxyType
 from typing import Annotated, Any, Literal, Mapping, Union
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
+from pydantic import Discriminator, Field, Tag, field_validator, model_validator
 
-from neurocycle.hw import DECAY_ONE, PROFILE_FIELDS, W_EXP_MAX, ConfigError, NumericFormat
+from neurocycle.hw import DECAY_ONE, PROFILE_FIELDS, W_EXP_MAX, ConfigError, ConfigModel, NumericFormat
 from neurocycle.hw import parse_yaml, read_yaml, validate_data
 
 _NAME = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_\-]*$", max_length=64)]
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+# integers the kernels and the RTL hold (int32 fields; the compiler then checks the chip's widths)
+Int32 = Annotated[int, Field(ge=-(1 << 31), le=(1 << 31) - 1)]
+_Model = ConfigModel
 
 
 # ----------------------------------------------------------------------------- neurons
@@ -32,9 +33,9 @@ class LIFFixed(_Model):
     model: Literal["lif_fixed"] = "lif_fixed"
     du: Annotated[int, Field(ge=0, lt=DECAY_ONE, description="current decay, 12-bit")] = 0
     dv: Annotated[int, Field(ge=0, lt=DECAY_ONE, description="voltage decay, 12-bit")] = 0
-    bias: int = 0
-    vth: int
-    v_reset: int = 0
+    bias: Int32 = 0
+    vth: Int32
+    v_reset: Int32 = 0
     refractory: Annotated[int, Field(ge=0, description="timesteps without integration after a spike")] = 0
     w_exp: Annotated[int, Field(ge=0, le=W_EXP_MAX, description="input scaling: I * 2**w_exp")] = 0
 
@@ -176,13 +177,13 @@ Connectivity = Annotated[Union[AllToAll, OneToOne, FixedProbability, FixedInDegr
 
 class ConstantWeight(_Model):
     kind: Literal["constant"]
-    value: int
+    value: Int32
 
 
 class UniformWeight(_Model):
     kind: Literal["uniform"]
-    low: int
-    high: int
+    low: Int32
+    high: Int32
 
     @model_validator(mode="after")
     def _order(self):
@@ -196,8 +197,8 @@ class NormalWeight(_Model):
     kind: Literal["normal"]
     mean: float
     std: Annotated[float, Field(ge=0)]
-    low: int | None = None
-    high: int | None = None
+    low: Int32 | None = None
+    high: Int32 | None = None
 
 
 def _weight_tag(v: Any) -> str:
