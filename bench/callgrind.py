@@ -6,7 +6,9 @@ wall time on a shared machine): the check that a change does not slow the defaul
     .venv/bin/python bench/callgrind.py --python /path/to/other/.venv/bin/python   # another build
 
 The workload is built and compiled outside the measurement; callgrind counts only the
-instructions executed inside the kernel's ``run_fast`` (``--toggle-collect``), and the grants are
+instructions executed inside the kernel's ``run_fast`` (``--toggle-collect`` on its Python wrapper
+``__pyx_pw_..._engine_1run_fast`` only: a pattern that also matched its nested helper ``run_fast.z``
+would toggle collection off inside the kernel and report ~0), and the grants are
 the run's ``router_flits`` counter. Needs valgrind on PATH (Debian: ``apt install valgrind``).
 """
 from __future__ import annotations
@@ -57,7 +59,7 @@ def main() -> int:
         counts, cg = Path(tmp) / "counts.json", Path(tmp) / "callgrind.out"
         env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
         cmd = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={cg}", "--collect-atstart=no",
-               "--toggle-collect=*run_fast*", args.python, str(Path(__file__).resolve()),
+               "--toggle-collect=*_engine_1run_fast", args.python, str(Path(__file__).resolve()),
                "--child", args.workload, str(args.steps), str(counts)]
         proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
         m = re.search(r"Collected\s*:\s*(\d+)", proc.stderr)

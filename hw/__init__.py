@@ -7,7 +7,8 @@ from ._config import (DECAY_BITS, DECAY_ONE, N_PORTS, PORT_NAMES, W_EXP_MAX, Bit
 from . import _layout as layout
 from ._layout import (CHIP_COUNTERS, CORE_COUNTERS, COUNTER_BY_NAME, COUNTER_NAMES, COUNTERS, PROFILE_FIELDS,
                       ROUTER_COUNTERS, Counter)
-from ._errors import CapacityError, ConfigError, ConfigErrors, EngineError, NeurocycleError
+from ._errors import (CapacityError, ConfigError, ConfigErrors, EngineError, NeurocycleError, NeurocycleWarning,
+                      QuantisationWarning)
 from ._fixed import decay, lif_step, saturate
 from ._numeric import NumericFormat
 from ._presets import DEFAULT_CHIP, DEFAULT_NETWORK, list_presets, preset_path, resolve_file
@@ -23,7 +24,8 @@ __all__ = [
     "DECAY_BITS", "DECAY_ONE", "W_EXP_MAX", "N_PORTS", "PORT_NAMES",
     "Counter", "COUNTERS", "COUNTER_NAMES", "COUNTER_BY_NAME", "CORE_COUNTERS", "ROUTER_COUNTERS",
     "CHIP_COUNTERS", "PROFILE_FIELDS", "layout",
-    "NeurocycleError", "ConfigError", "ConfigErrors", "CapacityError", "EngineError",
+    "NeurocycleError", "ConfigError", "ConfigErrors", "CapacityError", "EngineError", "NeurocycleWarning",
+    "QuantisationWarning",
     "decay", "saturate", "lif_step", "NumericFormat",
     "DEFAULT_CHIP", "DEFAULT_NETWORK", "list_presets", "preset_path", "resolve_file",
     "read_yaml", "parse_yaml", "validate_data",

@@ -154,13 +154,16 @@ def energy_params(chip: ChipConfig, synth=None) -> EnergyParams:
     """Per-event energies and static power of ``chip`` (table or technology mode); ``synth``
     (a SynthResult from ``--synth``) sizes the tile from measured logic."""
     e = chip.energy
+    n_cores = chip.derived.n_cores
+    given = e.static_power_mw is not None or e.static_power_mw_per_core is not None
+    # chip-level part + one per-tile part per core (a sub-array of a chip then leaks like that sub-array)
+    static_given = float(e.static_power_mw or 0.0) + float(e.static_power_mw_per_core or 0.0) * n_cores
     if e.mode == "table":
         events = {n: float(e.events_pj.get(n, 0.0)) for n in COUNTER_NAMES}
         source = {n: "table" if n in e.events_pj else "unlisted" for n in COUNTER_NAMES}
-        static = float(e.static_power_mw or 0.0)
-        return EnergyParams(chip=chip.name, mode="table", clock_mhz=chip.clock_mhz, n_cores=chip.derived.n_cores,
-                            events_pj=events, event_source=source, static_power_mw=static,
-                            static_source="table" if e.static_power_mw is not None else "unlisted",
+        return EnergyParams(chip=chip.name, mode="table", clock_mhz=chip.clock_mhz, n_cores=n_cores,
+                            events_pj=events, event_source=source, static_power_mw=static_given,
+                            static_source="table" if given else "unlisted",
                             timestep_us=e.timestep_us)
     tech = resolve_technology(chip, synth)
     comp = derive_event_components(chip, tech)
@@ -171,12 +174,12 @@ def energy_params(chip: ChipConfig, synth=None) -> EnergyParams:
         else:
             f = 1.0 if n in _NO_OVERHEAD else tech.overhead_factor
             events[n], source[n] = f * sum(comp[n].values()), "technology"
-    if e.static_power_mw is not None:
-        static, ssrc = float(e.static_power_mw), "override"
+    if given:
+        static, ssrc = static_given, "override"
     else:
-        sram_kb = chip.derived.core_sram_bits * chip.derived.n_cores / 8192.0
+        sram_kb = chip.derived.core_sram_bits * n_cores / 8192.0
         static, ssrc = tech.sram_leakage_uw_per_kb * sram_kb / 1000.0, "technology"
-    return EnergyParams(chip=chip.name, mode="technology", clock_mhz=chip.clock_mhz, n_cores=chip.derived.n_cores,
+    return EnergyParams(chip=chip.name, mode="technology", clock_mhz=chip.clock_mhz, n_cores=n_cores,
                         events_pj=events, event_source=source, static_power_mw=static, static_source=ssrc,
                         timestep_us=e.timestep_us, components_pj=comp, overhead_factor=tech.overhead_factor,
                         technology=tech)

@@ -32,7 +32,8 @@ TINY_NET = {
 }
 
 # per-event energies that are exact binary fractions, so the hand sum is exact in floating point
-TABLE = {n: (i + 1) * 0.25 for i, n in enumerate(COUNTER_NAMES)}
+# (hops priced by direction, so link_flits is 0: pricing both is refused as double counting)
+TABLE = {n: (i + 1) * 0.25 if n != "link_flits" else 0.0 for i, n in enumerate(COUNTER_NAMES)}
 
 
 @pytest.fixture(scope="module")
@@ -208,6 +209,42 @@ def test_energy_config_errors():
         chip.with_overrides({"technology.sram_cell": "itrs-lstp"})
     with pytest.raises(ConfigError, match="unknown event"):
         energy_params(chip).with_events(synops=1.0)
+
+
+@pytest.mark.parametrize("mode,events,ok", [
+    ("table", {"link_flits": 3.5, "link_flits_ew": 3.0}, False),
+    ("table", {"link_flits": 0.0, "link_flits_ew": 3.0, "link_flits_ns": 4.0}, True),
+    ("table", {"link_flits": 3.5, "link_flits_ns": 0.0}, True),
+    ("technology", {"link_flits_ns": 4.0}, False),            # link_flits keeps its derived price
+    ("technology", {"link_flits": 0, "link_flits_ns": 4.0}, True),
+])
+def test_hops_cannot_be_priced_twice(mode, events, ok):
+    chip = load_chip("tiny-2x2")
+    over = {"energy.mode": mode, "energy.events_pj": events}
+    if ok:
+        chip.with_overrides(over)
+        return
+    with pytest.raises(ConfigError) as exc:
+        chip.with_overrides(over)
+    e = exc.value.errors[0]
+    assert e.field == "energy.events_pj.link_flits" and "twice" in e.rule and "link_flits: 0" in e.fix
+
+
+def test_static_power_per_core_scales_with_the_mesh(tiny_run):
+    chip = tiny_run.chip.with_overrides({"energy.static_power_mw": 0.5, "energy.static_power_mw_per_core": 0.25})
+    assert energy_params(chip).static_power_mw == 0.5 + 4 * 0.25
+    assert energy_params(chip.with_overrides({"mesh.width": 4})).static_power_mw == 0.5 + 8 * 0.25
+    tech = load_chip("default-4x4").with_overrides({"energy.static_power_mw_per_core": 0.1})
+    p = energy_params(tech)
+    assert (p.static_power_mw, p.static_source) == (pytest.approx(1.6), "override")
+
+
+def test_bad_synapse_word_cycles_is_a_config_error():
+    with pytest.raises(ConfigError) as exc:
+        load_chip("tiny-2x2").with_overrides({"core.synapse_word_cycles": 0})
+    e = exc.value.errors[0]
+    assert e.field == "core.synapse_word_cycles" and e.value == 0 and "greater than or equal to 1" in e.rule
+    assert e.fix == "increase it"
 
 
 # ----------------------------------------------------------------------------- presets
