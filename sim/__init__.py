@@ -7,8 +7,9 @@ from ._api import BACKENDS, Run, Spikes, prepare, simulate
 from ._builder import NetworkBuilder
 from ._compiler import CompileOptions, compile_network
 from ._engine import run_cycle
-from ._network import (LIF, InputGroup, LIFFixed, NetworkInstance, NetworkSpec, Population, Projection,
-                       Stimulus, load_network, network_from_yaml_text)
+from ._network import (InputGroup, NetworkInstance, NetworkSpec, Population, Projection, Stimulus, load_network,
+                       network_from_yaml_text)
+from ._neurons import LIF, QUANTISATION_TOLERANCE, FixedPoint, LIFConversion, LIFFixed
 from ._program import ChipProgram
 from ._reference import StateRecord, effective_connectivity, run_reference
 from ._result import SimResult
@@ -16,6 +17,7 @@ from .nir import LayerQuantisation, NIRConversion, OutputMap, QuantisationReport
 
 __all__ = [
     "NetworkSpec", "NetworkInstance", "NetworkBuilder", "Population", "InputGroup", "Projection", "LIF", "LIFFixed", "Stimulus",
+    "LIFConversion", "FixedPoint", "QUANTISATION_TOLERANCE",
     "load_network", "network_from_yaml_text",
     "CompileOptions", "compile_network", "ChipProgram", "PROFILE_FIELDS",
     "run_reference", "StateRecord", "run_cycle", "effective_connectivity", "SimResult",

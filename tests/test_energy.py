@@ -18,10 +18,10 @@ ROOT = Path(__file__).resolve().parents[1]
 TINY_NET = {
     "name": "tiny-ei", "seed": 7,
     "populations": [
-        {"name": "exc", "size": 18, "neuron": {"model": "lif", "tau_mem_ms": 20.0, "tau_syn_ms": 5.0,
-                                               "v_th_mv": 20.0, "v_reset_mv": 0.0, "refractory_ms": 2.0}},
-        {"name": "inh", "size": 6, "neuron": {"model": "lif", "tau_mem_ms": 10.0, "tau_syn_ms": 5.0,
-                                              "v_th_mv": 20.0, "v_reset_mv": 0.0, "refractory_ms": 1.0}}],
+        {"name": "exc", "size": 18, "neuron": {"model": "lif", "tau_m": 20.0, "tau_syn": 5.0, "v_rest": 0.0,
+                                               "v_thresh": 20.0, "v_reset": 0.0, "tau_refrac": 2.0}},
+        {"name": "inh", "size": 6, "neuron": {"model": "lif", "tau_m": 10.0, "tau_syn": 5.0, "v_rest": 0.0,
+                                              "v_thresh": 20.0, "v_reset": 0.0, "tau_refrac": 1.0}}],
     "inputs": [{"name": "stim", "size": 4, "source": {"kind": "poisson", "rate_hz": 300.0}}],
     "projections": [
         {"source": "stim", "target": "exc", "connect": {"kind": "all_to_all"}, "weight": 12},
