@@ -90,7 +90,7 @@ class TechnologyConfig(_Model):
     """Process technology: derives per-event energies, leakage and area (docs/energy.md).
 
     Fields left empty (null) take the node's default from the tables in
-    ``neurocycle.hw._technology`` (every value cites shared/reference-figures.md); a node
+    ``neurocycle.hw._technology`` (every value names its publication, docs/references.md); a node
     without table rows needs them set explicitly.
     """
     node_nm: Annotated[int, Field(ge=3, le=250, description="process node (tables: 45, 28, 22)")] = 28

@@ -19,7 +19,7 @@ from ._errors import ConfigError
 from ._layout import CHIP_COUNTERS, COUNTER_NAMES, COUNTERS, CORE_COUNTERS, ROUTER_COUNTERS, Component, Energy
 
 # The overhead/control factor scales the component sums built from bare SRAM arrays (CACTI)
-# and bare arithmetic (Horowitz), which undershoot real chips (reference-figures §8b). It does
+# and bare arithmetic (Horowitz, ISSCC 2014), which undershoot real chips (docs/calibration.md). It does
 # not apply to events priced from chip-level figures that already include their control:
 # the clock (ODIN's measured idle power), router traversals (Loihi's per-hop energy), host
 # link (TrueNorth's periphery energy), link wires and barrier tokens (NoC wires and routers).
@@ -113,7 +113,7 @@ def derive_event_components(chip: ChipConfig, tech: ResolvedTechnology | None = 
             return tech.host_link_pj_per_bit * F
         if c.kind == "barrier_tokens":
             # a 1-bit "done" token up and a 1-bit "go" token down through every tile (no
-            # published barrier energy exists, reference-figures §1b)
+            # published barrier energy exists: Davies et al., IEEE Micro 2018, Table 2 gives its latency only)
             return 2 * d.n_cores * (tech.router_pj_per_bit + hop_wire)
         if c.kind == "clock_tree":
             return tech.clock_pj_per_mm2_cycle * tech.tile_mm2 * d.n_cores
@@ -305,7 +305,7 @@ def fit_overhead_factor(params: EnergyParams, result, target_pj_per_sop: float) 
     op on ``result`` equal ``target_pj_per_sop``.
 
     Incremental = every event except the clock (``cycles``), static excluded: what a chip's
-    slope of power vs SOP rate measures (ODIN's 8.43 pJ/SOP, reference-figures §4). Events
+    slope of power vs SOP rate measures (ODIN's 8.43 pJ/SOP, Frenkel et al., IEEE TBioCAS 2019). Events
     given explicitly (overrides) are kept as they are; only derived events scale.
     """
     if params.mode != "technology" or not params.components_pj:

@@ -51,10 +51,15 @@ def read_yaml(path: str | os.PathLike) -> tuple[Any, yaml.Node | None]:
     return parse_yaml(text, source=path)
 
 
+# libyaml's loader when PyYAML was built with it (4-5x faster on large generated networks; the
+# same safe subset, the same node marks for line numbers)
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def parse_yaml(text: str, source: str = "<string>") -> tuple[Any, yaml.Node | None]:
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        node = yaml.compose(text, Loader=_LOADER)
+        data = yaml.load(text, Loader=_LOADER)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None

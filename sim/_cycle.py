@@ -55,6 +55,7 @@ def assemble(p: ChipProgram, stim: Stimulus, backend: str, *, spike_steps, spike
     counters["barriers"] = np.array(stim.steps, np.int64)
     counters["cycles"] = np.array(int(sc.sum()), np.int64)
     assert set(counters) == set(COUNTER_NAMES) and set(ROUTER_COUNTERS) | set(CHIP_COUNTERS) <= set(counters)
+    counters = {n: counters[n] for n in COUNTER_NAMES}          # declaration order (the RTL banks' order)
     return SimResult(backend=backend, steps=stim.steps, spike_steps=steps[order], spike_neurons=gids[order],
                      spike_cycles=np.asarray(spike_cycles, np.int64)[order], step_cycles=sc, counters=counters,
                      detail={"link_flits_port": pf, "blocked_cycles_port": bp,
