@@ -6,10 +6,9 @@ wall time on a shared machine): the check that a change does not slow the defaul
     .venv/bin/python bench/callgrind.py --python /path/to/other/.venv/bin/python   # another build
 
 The workload is built and compiled outside the measurement; callgrind counts only the
-instructions executed inside the kernel's ``run_fast`` (``--toggle-collect`` on its Python wrapper
-``__pyx_pw_..._engine_1run_fast`` only: a pattern that also matched its nested helper ``run_fast.z``
-would toggle collection off inside the kernel and report ~0), and the grants are
-the run's ``router_flits`` counter. Needs valgrind on PATH (Debian: ``apt install valgrind``).
+instructions executed inside the kernel's ``run_fast`` (``--toggle-collect`` on its Python
+wrapper alone: the inner implementation function matches ``*run_fast*`` too, and nested toggles
+cancel), and the grants are the run's ``router_flits`` counter. Needs valgrind on PATH (Debian: ``apt install valgrind``).
 """
 from __future__ import annotations
 

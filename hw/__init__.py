@@ -13,6 +13,7 @@ from ._fixed import decay, lif_step, saturate
 from ._numeric import NumericFormat
 from ._presets import DEFAULT_CHIP, DEFAULT_NETWORK, list_presets, preset_path, resolve_file
 from ._yaml import parse_yaml, read_yaml, validate_data
+from ._paths import format_path, parse_path, set_path
 from ._config import SramFitConfig, TechnologyConfig  # noqa: E402  (energy/area model)
 from ._area import TRANSISTORS_PER_GE, AreaReport, SynthResult, area_report, estimate_logic_ge  # noqa: E402
 from ._energy import (EnergyParams, EnergyReport, compute_energy, energy_params, fit_overhead_factor,  # noqa: E402
@@ -28,7 +29,7 @@ __all__ = [
     "QuantisationWarning",
     "decay", "saturate", "lif_step", "NumericFormat",
     "DEFAULT_CHIP", "DEFAULT_NETWORK", "list_presets", "preset_path", "resolve_file",
-    "read_yaml", "parse_yaml", "validate_data",
+    "read_yaml", "parse_yaml", "validate_data", "parse_path", "format_path", "set_path",
     "TechnologyConfig", "SramFitConfig", "AreaReport", "SynthResult", "area_report", "estimate_logic_ge",
     "TRANSISTORS_PER_GE",
     "EnergyParams", "EnergyReport", "compute_energy", "energy_params", "resolve_technology", "fit_overhead_factor",

@@ -66,13 +66,18 @@ def defs() -> dict[str, int]:
 
 
 # ----------------------------------------------------------------------------- parameters
-def chip_parameters(chip: ChipConfig, host_queue_depth: int = DEFAULT_HOST_QUEUE_DEPTH) -> dict[str, int]:
-    """``nc_chip`` parameters for ``chip``; the keys are the SV parameter names, in the declared
-    order (neurocycle.hw.layout.RTL_PARAMS) — the only place they are produced."""
+def chip_parameters(chip: ChipConfig, host_queue_depth: int = DEFAULT_HOST_QUEUE_DEPTH, *,
+                    cnt_bits: int = CNT_BITS) -> dict[str, int]:
+    """``nc_chip`` parameters for ``chip`` and the build options (host queue depth, event counter
+    width); the keys are the SV parameter names, in the declared order
+    (neurocycle.hw.layout.RTL_PARAMS) — the only place they are produced."""
     if not 1 <= host_queue_depth <= (1 << 24):
         raise ConfigError("host_queue_depth", "must be 1..16777216 flits", host_queue_depth,
                           "give the largest number of host flits of one timestep")
-    build = {"host_queue_depth": int(host_queue_depth)}
+    if not 32 <= cnt_bits <= 64:
+        raise ConfigError("cnt_bits", "must be 32..64 (the counters must hold a run's cycles; the bus reads 64)",
+                          cnt_bits, "use the default 48")
+    build = {"host_queue_depth": int(host_queue_depth), "cnt_bits": int(cnt_bits)}
     return {p.name: int(p.value(chip, build)) for p in layout.RTL_PARAMS}
 
 

@@ -23,7 +23,7 @@
   parameter int REF_BITS           = 3,     // bits.refractory: refractory counter bits
   parameter int BARRIER_CYCLES     = 2,     // barrier_cycles: cycles of the timestep barrier
   parameter int HOST_QUEUE_DEPTH   = 1024,  // build option: host-side input queue (flits per timestep)
-  parameter int CNT_BITS           = 48,    // constant: event counter width
+  parameter int CNT_BITS           = 48,    // build option: event counter width (default CNT_BITS = 48)
   parameter int X_BITS             = 1,     // derived.x_bits: flit dst_x width
   parameter int Y_BITS             = 1,     // derived.y_bits: flit dst_y width
   parameter int AXON_BITS          = 6,     // derived.axon_bits: flit axon width

@@ -121,7 +121,7 @@
 `define NC_PARAM_REF_BITS            15  // bits.refractory
 `define NC_PARAM_BARRIER_CYCLES      16  // barrier_cycles
 `define NC_PARAM_HOST_QUEUE_DEPTH    17  // build option
-`define NC_PARAM_CNT_BITS            18  // constant
+`define NC_PARAM_CNT_BITS            18  // build option
 `define NC_PARAM_X_BITS              19  // derived.x_bits
 `define NC_PARAM_Y_BITS              20  // derived.y_bits
 `define NC_PARAM_AXON_BITS           21  // derived.axon_bits

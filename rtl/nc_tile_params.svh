@@ -18,7 +18,7 @@
   parameter int STATE_BITS         = 12,    // bits.state: u and v bits (signed, saturating)
   parameter int ACC_BITS           = 14,    // bits.accumulator: accumulator bits (signed)
   parameter int REF_BITS           = 3,     // bits.refractory: refractory counter bits
-  parameter int CNT_BITS           = 48,    // constant: event counter width
+  parameter int CNT_BITS           = 48,    // build option: event counter width (default CNT_BITS = 48)
   parameter int X_BITS             = 1,     // derived.x_bits: flit dst_x width
   parameter int Y_BITS             = 1,     // derived.y_bits: flit dst_y width
   parameter int AXON_BITS          = 6,     // derived.axon_bits: flit axon width

@@ -57,8 +57,12 @@ def _step_cycle_bound(program: ChipProgram, step_flits: Sequence[np.ndarray]) ->
     return int(step_cycle_bounds(program, np.array([len(f) for f in step_flits] or [0], np.int64)).max())
 
 
-def rtl_case(program: ChipProgram, stim: Stimulus, *, max_step_cycles: int | None = None) -> dict:
-    """Everything the cocotb host needs for one run, as plain numpy arrays (picklable)."""
+def rtl_case(program: ChipProgram, stim: Stimulus, *, max_step_cycles: int | None = None,
+             build_options: dict | None = None) -> dict:
+    """Everything the cocotb host needs for one run, as plain numpy arrays (picklable).
+
+    ``build_options``: RTL build options (``cnt_bits``, ``host_queue_depth``; default: 48-bit
+    counters and the smallest power-of-two queue from the default up that holds a timestep)."""
     from neurocycle.rtl import chip_parameters
 
     c = program.chip
@@ -71,8 +75,13 @@ def rtl_case(program: ChipProgram, stim: Stimulus, *, max_step_cycles: int | Non
     prog["fanout_flit"] = program.flit(program.fanout_dst_x, program.fanout_dst_y, program.fanout_axon)
     step_flits = host_flits_per_step(program, stim)
     need = max((len(f) for f in step_flits), default=0)
+    opts = dict(build_options or {})
+    q = int(opts.pop("host_queue_depth", _queue_depth(need)))
+    if q < need:
+        raise ConfigError("host_queue_depth", f"holds {q} flits but a timestep has {need} host flits", q,
+                          f"use host_queue_depth >= {need} (or leave it to the default)")
     return {"program": prog, "step_flits": [f.astype(np.int64) for f in step_flits],
-            "parameters": chip_parameters(program.chip, _queue_depth(need)),
+            "parameters": chip_parameters(program.chip, q, **opts),
             "max_cycles": int(max_step_cycles or _step_cycle_bound(program, step_flits)),
             "core_counters": list(CORE_COUNTERS), "router_counters": list(ROUTER_COUNTERS),
             "chip_counters": list(CHIP_COUNTERS)}
@@ -112,7 +121,7 @@ def _to_result(program: ChipProgram, steps: int, raw: dict, wall_s: float) -> Si
 
 def run_rtl_many(cases: Sequence[tuple[ChipProgram, Stimulus]], *, waves: bool = False,
                  work_dir: str | os.PathLike | None = None, keep: bool = False,
-                 max_step_cycles: int | None = None) -> list[SimResult]:
+                 max_step_cycles: int | None = None, build_options: dict | None = None) -> list[SimResult]:
     """Run several programs of the same chip in one simulator process (one build, one start-up).
 
     ``waves`` writes ``dump.vcd`` into ``work_dir``. Returned results carry the RTL wall time
@@ -122,7 +131,7 @@ def run_rtl_many(cases: Sequence[tuple[ChipProgram, Stimulus]], *, waves: bool =
 
     if not cases:
         return []
-    jobs = [rtl_case(p, s, max_step_cycles=max_step_cycles) for p, s in cases]
+    jobs = [rtl_case(p, s, max_step_cycles=max_step_cycles, build_options=build_options) for p, s in cases]
     params = jobs[0]["parameters"]
     for j in jobs[1:]:
         q = max(params["HOST_QUEUE_DEPTH"], j["parameters"]["HOST_QUEUE_DEPTH"])

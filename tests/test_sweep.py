@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from neurocycle.hw import ConfigError
-from neurocycle.sim._sweep import load_sweep, pareto_front
+from neurocycle.sim.sweep import load_sweep, pareto_front
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "configs" / "sweeps" / "tiny-ppa.yaml"
@@ -71,6 +71,17 @@ def test_samples_are_seeded_and_special_axes(tmp_path):
     ({"samples": {"count": 2, "space": {"clock_mhz": {"uniform": [300, 200]}}}}, "clock_mhz", "above high"),
     ({"backend": "rtl"}, "backend", "cycle"),
     ({"gird": {}}, "gird", "not a known field"),
+    ({"placement": "random"}, "placement", "must be one of balanced, sequential, snake"),
+    ({"grid": {"placement": ["zigzag"]}}, "grid.placement", "must be one of balanced"),
+    ({"neurons_per_core": 0}, "neurons_per_core", "greater than or equal to 1"),
+    ({"grid": {"neurons_per_core": [0]}}, "grid.neurons_per_core", ">= 1"),
+    ({"grid": {"neurons_per_core": [17]}}, "grid.neurons_per_core", "at most core.neurons (16)"),
+    # the name becomes OUT/NAME.sqlite and OUT/NAME-pareto.png: nothing may escape --out
+    ({"name": "../../etc/evil"}, "name", "must be a plain file name"),
+    ({"name": "a/b"}, "name", "write name: a-b"),
+    ({"name": "..."}, "name", "no '..'"),
+    ({"name": "/abs"}, "name", "stay inside --out"),
+    ({"name": "x y"}, "name", "write name: x-y"),
 ])
 def test_bad_sweeps_fail_before_anything_is_written(tmp_path, cli, fields, field, words):
     path = _sweep(tmp_path, **fields)

@@ -173,7 +173,7 @@ def _cmd_validate(args) -> int:
                 if conv:
                     console.print(conversion_table(conv))
             elif kind == "sweep":
-                from neurocycle.sim._sweep import load_sweep
+                from neurocycle.sim.sweep import load_sweep
                 sw = load_sweep(path)
                 console.print(f"[green]ok[/] {f}: sweep with {len(sw.points())} points")
             else:

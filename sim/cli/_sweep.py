@@ -2,12 +2,27 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
-from neurocycle.sim._sweep import export_csv, load_sweep, pareto_front, plot_pareto, run_sweep
+from neurocycle.sim.sweep import (SweepInterrupted, export_csv, failure_summary, load_sweep, pareto_front,
+                                  plot_pareto, plottable, run_sweep)
+
+_RESUME = "run the same command again to resume"
 
 
 def _cmd_sweep(args) -> int:
+    try:
+        return _sweep(args)
+    except SweepInterrupted as exc:
+        print(f"neurocycle: {exc}", file=sys.stderr)
+        return 130
+    except KeyboardInterrupt:               # before or after the sweep ran: nothing half-written
+        print(f"neurocycle: interrupted; {_RESUME}", file=sys.stderr)
+        return 130
+
+
+def _sweep(args) -> int:
     from rich.console import Console
     from rich.table import Table
 
@@ -15,23 +30,35 @@ def _cmd_sweep(args) -> int:
     sweep = load_sweep(args.sweep)
     points = sweep.points()
     out = Path(args.out)
-    db = Path(args.db) if args.db else out / f"{sweep.spec.name}.sqlite"
+    name = sweep.spec.name                  # validated as a plain file name: stays inside --out
+    db = Path(args.db) if args.db else out / f"{name}.sqlite"
     if args.dry_run:
-        console.print(f"sweep {sweep.spec.name}: {len(points)} points, "
-                      f"{len({p.sim_key for p in points})} simulations")
+        console.print(f"sweep {name}: {len(points)} points, {len({p.sim_key for p in points})} simulations")
         for p in points:
-            console.print(f"  {p.index:4d} {p.key[:12]} " + ", ".join(f"{k}={v!r}" for k, v in p.overrides.items()))
+            opts = f"placement={p.placement}" + (f", neurons_per_core={p.neurons_per_core}"
+                                                 if p.neurons_per_core is not None else "")
+            console.print(f"  {p.index:4d} {p.key[:12]} " + ", ".join(f"{k}={v!r}" for k, v in p.overrides.items())
+                          + f" ({opts})", markup=False)
         return 0
     res = run_sweep(sweep, db, scheduler=args.scheduler, n_workers=args.workers, retry_failed=args.retry_failed,
                     progress=not args.quiet, console=console, connect_timeout_s=args.connect_timeout)
-    console.print(f"sweep {sweep.spec.name}: {res.total} points — {res.skipped} already in {db}, "
-                  f"{res.ok} ran ok, {res.failed} failed")
     rows = res.rows
+    console.print(f"sweep {name}: {res.total} points — {res.skipped} already in {db}, "
+                  f"{res.ok} ran ok, {res.failed} failed", markup=False)
     bad = [r for r in rows if r["status"] != "ok"]
-    for r in bad[:10]:
-        console.print(f"[red]point {r['point_index']} {r['status']}[/]: {(r['error'] or '').splitlines()[0]}")
-    good = [r for r in rows if r["status"] == "ok" and r["energy_per_step_pj"] is not None
-            and r["latency_us_per_step"] is not None]
+    if bad:
+        lost = sum(r["status"] == "lost" for r in bad)
+        console.print(f"[red]{len(bad)} of {res.total} points are not ok[/] ({len(bad) - lost} error, {lost} lost"
+                      f"{': lost points run again on the next run' if lost else ''}"
+                      f"{'; --retry-failed runs error points again' if len(bad) > lost else ''}); "
+                      f"distinct errors:", markup=True)
+        summary = failure_summary(rows)
+        for err, count in summary[:10]:
+            console.print(f"  {count:4d} × {err}", markup=False)
+        if len(summary) > 10:
+            console.print(f"  ... and {len(summary) - 10} more distinct errors (see the 'error' column of {db})",
+                          markup=False)
+    good = plottable(rows)
     if good:
         f = pareto_front([r["latency_us_per_step"] for r in good], [r["energy_per_step_pj"] for r in good])
         t = Table(title="Pareto-optimal points (energy vs latency per timestep)")
@@ -47,12 +74,16 @@ def _cmd_sweep(args) -> int:
         console.print(t)
     files = []
     if not args.no_plot:
-        files.append(plot_pareto(rows, out / f"{sweep.spec.name}-pareto.png", title=f"sweep {sweep.spec.name}")
-                     and out / f"{sweep.spec.name}-pareto.png")
+        if good:
+            png = out / f"{name}-pareto.png"
+            plot_pareto(rows, png, title=f"sweep {name}")
+            files.append(png)
+        else:
+            console.print("no Pareto plot: no point finished ok with energy and latency")
     if args.export:
         files.append(export_csv(rows, args.export))
     if files:
-        console.print("wrote " + ", ".join(str(f) for f in files))
+        console.print("wrote " + ", ".join(str(f) for f in files), markup=False)
     return 1 if bad else 0
 
 
@@ -60,16 +91,18 @@ def register(sub) -> None:
     p = sub.add_parser("sweep", help="run a PPA sweep on Dask; results in SQLite, resumable",
                        description="Run every point of SWEEP (a grid and/or random samples of dotted-path "
                                    "overrides of a base chip + network) on Dask. Each finished point is written "
-                                   "to the SQLite database at once; re-running skips finished points. Prints the "
-                                   "Pareto-optimal points and writes a Pareto plot (energy vs latency, area as "
-                                   "colour). Exit code 1 if any point failed.")
+                                   "to the SQLite database at once, with what made it (compile options, seed, "
+                                   "neurocycle version, git commit); re-running skips finished points. One sweep "
+                                   "at a time per database (a lock file DB.lock). Prints the Pareto-optimal points "
+                                   "and writes a Pareto plot (energy vs latency, area as colour). Exit code 1 if "
+                                   "any point failed, 130 on Ctrl-C (run the same command again to resume).")
     p.add_argument("sweep", help="sweep YAML file or preset name")
     p.add_argument("--db", default=None, help="results database (default: OUT/NAME.sqlite)")
     p.add_argument("--out", default="out", help="folder for the database and the plot (default: ./out)")
     p.add_argument("--scheduler", default=None, metavar="ADDRESS",
                    help="address of a running Dask scheduler (default: start a local cluster)")
     p.add_argument("--connect-timeout", type=float, default=5.0, metavar="SECONDS",
-                   help="give up connecting to --scheduler after this long (default: 5)")
+                   help="give up connecting to --scheduler (connect and handshake) after this long (default: 5)")
     p.add_argument("--workers", type=int, default=None, help="local cluster worker processes (default: min(2, CPUs))")
     p.add_argument("--export", default=None, metavar="CSV", help="also write all points of the sweep to this CSV")
     p.add_argument("--retry-failed", action="store_true", help="run points recorded as failed again")

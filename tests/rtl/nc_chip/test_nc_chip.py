@@ -1,13 +1,15 @@
 """nc_chip, the whole chip: model vs RTL co-simulation, exact on spikes, spike cycles, cycles
 per timestep, every event counter and the per-port detail arrays.
 
-Default run: directed timing cases with hand-derived cycle counts, two networks on the
-tiny-2x2 preset and two seeded random chips (two networks each, one congested). On demand
-(``-m slow``): a sweep over hundreds of random chip/network cases."""
+Default run (the chips are declared in nc_cosim_plan.py; docs/rtl-coverage.md shows what they
+cover): directed timing cases with hand-derived cycle counts, two networks on the tiny-2x2
+preset, two seeded random chips and the coverage chip (two networks each, one congested). On
+demand (``-m slow``): a sweep over hundreds of random chip/network cases, and a 33-wide mesh."""
 from __future__ import annotations
 
 import pytest
 
+from nc_cosim_plan import RANDOM_MAX_MESH, RANDOM_SEEDS, coverage_case
 from nc_random_cases import random_cases
 from neurocycle.sim import prepare
 from neurocycle.sim._cosim import compare, run_rtl_many
@@ -16,16 +18,17 @@ from neurocycle.sim._engine import run_cycle
 pytestmark = pytest.mark.rtl
 
 
-def cosim_cases(cases):
+def cosim_cases(cases, build_options=None):
     """cases: [(chip, network, steps, options)] of one chip. Runs the model and, in one
-    simulator process, the RTL; fails on the first mismatch. Returns (programs, models, rtls)."""
+    simulator process, the RTL (built with ``build_options``); fails on the first mismatch.
+    Returns (programs, models, rtls)."""
     progs, stims, models = [], [], []
     for chip, net, steps, opts in cases:
         _, _, _, prog, stim, _ = prepare(chip, net, steps=steps, options=opts)
         progs.append(prog)
         stims.append(stim)
         models.append(run_cycle(prog, stim))
-    rtls = run_rtl_many(list(zip(progs, stims)))
+    rtls = run_rtl_many(list(zip(progs, stims)), build_options=build_options)
     for (chip, net, _, _), prog, m, r in zip(cases, progs, models, rtls):
         mm = compare(m, r, prog)
         name = net["name"] if isinstance(net, dict) else getattr(net, "name", net)
@@ -83,12 +86,37 @@ def test_tiny_2x2_networks():
     assert int(models[1].counters["nu_stall_cycles"].sum()) > 100
 
 
-@pytest.mark.parametrize("seed", [3, 6])
+@pytest.mark.parametrize("seed", RANDOM_SEEDS)
 def test_random_small_chips(seed):
     """Seeded random small chips (mesh, FIFO depths, lanes, capacities, barrier, host row,
     widths drawn), each with a normal and a congested random network."""
-    chip, specs, opts = random_cases(seed, 2, max_w=3, max_h=2)
+    chip, specs, opts = random_cases(seed, 2, max_w=RANDOM_MAX_MESH[0], max_h=RANDOM_MAX_MESH[1])
     cosim_cases([(chip, spec, 10, opts) for spec in specs])
+
+
+def test_coverage_chip():
+    """The 3x2 chip with the host link on row 1, 5 lanes, deep FIFOs, 40-bit counters and a
+    256-flit host queue: with the chips above, every RTL parameter away from its default
+    (docs/rtl-coverage.md)."""
+    chip, specs, opts, build = coverage_case()
+    _, models, _ = cosim_cases([(chip, spec, 10, opts) for spec in specs], build_options=build)
+    assert all(m.n_spikes > 0 for m in models)
+    assert int(models[1].counters["router_blocked_cycles"].sum()) > 0
+
+
+@pytest.mark.slow
+def test_33_wide_mesh():
+    """Issue #19's case on the RTL too: one synapse 0 -> 1 on a 33 x 1 mesh (the fast engine once
+    hung on widths 32..63). A 33-tile build takes minutes, hence slow."""
+    from neurocycle.sim import CompileOptions, NetworkBuilder
+    b = NetworkBuilder("pair")
+    b.population("a", 1, {"vth": 5, "bias": 10})
+    b.population("b", 1, {"vth": 1000})
+    b.connect("a", "b", "all_to_all", weight=5)
+    chip = {"name": "w33", "mesh": {"width": 33, "height": 1},
+            "core": {"neurons": 1, "axons": 8, "synapse_words": 8, "fanout_entries": 8}}
+    _, models, rtls = cosim_cases([(chip, b.build(), 3, CompileOptions(placement="sequential", neurons_per_core=1))])
+    assert rtls[0].counters["synaptic_ops"][1] == 3
 
 
 @pytest.mark.slow
