@@ -15,9 +15,10 @@
 //   accumulators   2 banks, entry 2*i + bank (signed ACC_BITS)         [2*NEURONS]
 //   spike trace    neuron, cycle of each spike of the current timestep [NEURONS]
 //
-// SI: IDLE + FIFO non-empty at cycle start -> pop + axon lookup; then one synapse word per
-// cycle (ceil(len/LANES) words), every valid slot added into acc[nxt][target]. Slots of one
-// word that hit the same target are summed first so each entry gets one write.
+// SI: IDLE + FIFO non-empty at cycle start -> pop + axon lookup; then ceil(len/LANES) synapse
+// words of WORD_CYCLES cycles each: a word is read in the last of its cycles, every valid slot
+// added into acc[nxt][target]. Slots of one word that hit the same target are summed first so
+// each entry gets one write.
 // NU: UPDATE(i) reads state + acc[cur][i], writes the update back and clears acc[cur][i]; a
 // spike with k > 0 fan-out entries -> PUSH(i, 0..k-1), one flit per cycle into the router's
 // L FIFO, stalling while it is full at cycle start; then UPDATE(i+1) or DONE.
@@ -65,6 +66,9 @@ module nc_core #(
   end
   if (SYN_WORDS < 1 || (1 << WORD_ADDR_BITS) < SYN_WORDS) begin : g_bad_words
     $fatal(1, "nc_core: SYN_WORDS=%0d does not fit WORD_ADDR_BITS=%0d", SYN_WORDS, WORD_ADDR_BITS);
+  end
+  if (WORD_CYCLES < 1 || WORD_CYCLES > 64) begin : g_bad_word_cycles
+    $fatal(1, "nc_core: WORD_CYCLES=%0d must be 1..64", WORD_CYCLES);
   end
   if (LANES < 1 || LANES > 16 || (1 << LEN_BITS) <= SYN_WORDS * LANES) begin : g_bad_lanes
     $fatal(1, "nc_core: LANES=%0d must be 1..16 and LEN_BITS=%0d must hold SYN_WORDS*LANES", LANES, LEN_BITS);
@@ -167,6 +171,11 @@ module nc_core #(
   logic [LEN_BITS-1:0]       si_rem;    // synapse slots left, current word included
   logic [AXON_BITS-1:0]      pop_axon;
   logic si_last_word;
+  // cycles of the current word still to wait before it is read (always 0 when WORD_CYCLES = 1)
+  localparam int WCB = (WORD_CYCLES > 1) ? $clog2(WORD_CYCLES) : 1;
+  logic [WCB-1:0]            si_sub;
+  logic                      si_read;     // a BUSY cycle that reads the current word
+  assign si_read  = si_busy && si_sub == '0;
   assign si_pop   = !si_busy && !cf_empty;
   // constant when one word holds every possible synapse count (SYN_WORDS*LANES <= LANES)
   /* verilator lint_off CMPCONST */
@@ -205,16 +214,21 @@ module nc_core #(
       si_busy <= 1'b0;
       si_ptr  <= '0;
       si_rem  <= '0;
+      si_sub  <= '0;
     end else if (si_pop) begin
       si_busy <= ax_len[pop_axon] != '0;
       si_ptr  <= ax_base[pop_axon];
       si_rem  <= ax_len[pop_axon];
+      si_sub  <= WCB'(WORD_CYCLES - 1);
     end else if (si_busy) begin
-      if (si_last_word) begin
+      if (!si_read) begin
+        si_sub <= si_sub - 1'b1;
+      end else if (si_last_word) begin
         si_busy <= 1'b0;
       end else begin
         si_rem <= si_rem - LEN_BITS'(LANES);
         si_ptr <= si_ptr + 1'b1;
+        si_sub <= WCB'(WORD_CYCLES - 1);
       end
     end
   end
@@ -351,7 +365,7 @@ module nc_core #(
   // accumulators: NU clears acc[cur][i]; SI adds into acc[nxt][target] (other bank)
   always_ff @(posedge clk) begin
     if (nu_upd) acc[acc_addr(nu_i, cur)] <= '0;
-    if (si_busy) begin
+    if (si_read) begin
       for (int l = 0; l < LANES; l++) begin
         if (l_first[l]) acc[acc_addr(w_target[l], ~cur)] <= acc[acc_addr(w_target[l], ~cur)] + l_sum[l];
       end
@@ -395,8 +409,8 @@ module nc_core #(
       cnt[`NC_CC_SPIKES]                  <= cnt[`NC_CC_SPIKES]                  + CNT_BITS'(nu_upd && spike);
       cnt[`NC_CC_FANOUT_FLITS]            <= cnt[`NC_CC_FANOUT_FLITS]            + CNT_BITS'(out_push);
       cnt[`NC_CC_AXON_LOOKUPS]            <= cnt[`NC_CC_AXON_LOOKUPS]            + CNT_BITS'(si_pop);
-      cnt[`NC_CC_SYNAPTIC_OPS]            <= cnt[`NC_CC_SYNAPTIC_OPS]            + (si_busy ? CNT_BITS'(w_nvalid) : '0);
-      cnt[`NC_CC_SYNAPSE_WORD_READS]      <= cnt[`NC_CC_SYNAPSE_WORD_READS]      + CNT_BITS'(si_busy);
+      cnt[`NC_CC_SYNAPTIC_OPS]            <= cnt[`NC_CC_SYNAPTIC_OPS]            + (si_read ? CNT_BITS'(w_nvalid) : '0);
+      cnt[`NC_CC_SYNAPSE_WORD_READS]      <= cnt[`NC_CC_SYNAPSE_WORD_READS]      + CNT_BITS'(si_read);
       cnt[`NC_CC_NU_BUSY_CYCLES]          <= cnt[`NC_CC_NU_BUSY_CYCLES]          + CNT_BITS'(nu_upd || out_push);
       cnt[`NC_CC_NU_STALL_CYCLES]         <= cnt[`NC_CC_NU_STALL_CYCLES]         + CNT_BITS'(nu_state == NU_PUSH && out_full);
       cnt[`NC_CC_SI_BUSY_CYCLES]          <= cnt[`NC_CC_SI_BUSY_CYCLES]          + CNT_BITS'(si_pop || si_busy);
