@@ -162,3 +162,14 @@ def test_migrated_gallery_networks_keep_their_fixed_point_parameters():
     assert got[("default-net", "inh")] == (742, 390, 0, 400, 0, 1)
     assert got[("brunel-ei", "exc")] == got[("brunel-ei", "inh")] == (3542, 200, 28, 400, 200, 2)
     assert got[("ff-classifier", "output")] == (1612, 200, 0, 100, 0, 1)
+
+
+def test_the_cli_prints_the_warning_as_one_line_and_still_runs(cli, tmp_path):
+    import json
+    net = tmp_path / "coarse.json.yaml"
+    net.write_text(json.dumps(one_neuron(0.1, 0.01, 0.2)))
+    proc = cli("validate", net)
+    assert "ok" in proc.stdout and "R*i_offset plateau" in proc.stdout          # the conversion table
+    warned_lines = [ln for ln in proc.stderr.splitlines() if ln.startswith("neurocycle: warning: ")]
+    assert len(warned_lines) == 1 and "bias of only 3 LSB per timestep" in warned_lines[0]
+    assert "Traceback" not in proc.stderr
