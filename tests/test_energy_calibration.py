@@ -132,16 +132,17 @@ def _rate_net(period: int, n: int = 64, k: int = 16):
     return b.build()
 
 
-@pytest.mark.parametrize("preset", ["truenorth-like", "loihi-like", "odin-like", "default-4x4"])
+@pytest.mark.parametrize("preset", ["truenorth-like", "loihi-like", "odin-like", "default-4x4", "tiny-2x2"])
 def test_energy_per_sop_falls_with_rate(preset):
     """A chip with a leakage floor spends less per synaptic op the busier it is: the static
     energy of a timestep is spread over more SOPs."""
     chip = load_chip(preset).with_overrides({"mesh.width": 2, "mesh.height": 1} if preset != "odin-like" else {})
     assert energy_params(chip).static_power_mw > 0
-    opts = CompileOptions(neurons_per_core=64, placement="sequential") if preset != "odin-like" else None
+    n = min(64, chip.core.neurons)
+    opts = CompileOptions(neurons_per_core=n, placement="sequential") if preset != "odin-like" else None
     per_sop = []
     for period in (50, 20, 8, 3):          # 20, 50, 125, 333 spikes per neuron and second
-        run = simulate(chip, _rate_net(period), steps=100, backend="cycle", options=opts)
+        run = simulate(chip, _rate_net(period, n=n, k=min(16, n)), steps=100, backend="cycle", options=opts)
         per_sop.append(compute_energy(energy_params(chip), run.result).energy_per_sop_pj)
     assert all(a > b for a, b in zip(per_sop, per_sop[1:])), per_sop
 
