@@ -10,9 +10,10 @@ from ._layout import (CHIP_COUNTERS, CORE_COUNTERS, COUNTER_BY_NAME, COUNTER_NAM
 from ._errors import (CapacityError, ConfigError, ConfigErrors, EngineError, NeurocycleError, NeurocycleWarning,
                       QuantisationWarning)
 from ._fixed import decay, lif_step, saturate
+from ._frozen import ConfigModel, FrozenDict
 from ._numeric import NumericFormat
 from ._presets import DEFAULT_CHIP, DEFAULT_NETWORK, list_presets, preset_path, resolve_file
-from ._yaml import parse_yaml, read_yaml, validate_data
+from ._yaml import binary_kind, parse_yaml, read_yaml, validate_data
 from ._paths import format_path, parse_path, set_path
 from ._config import SramFitConfig, TechnologyConfig  # noqa: E402  (energy/area model)
 from ._area import TRANSISTORS_PER_GE, AreaReport, SynthResult, area_report, estimate_logic_ge  # noqa: E402
@@ -27,9 +28,9 @@ __all__ = [
     "CHIP_COUNTERS", "PROFILE_FIELDS", "layout",
     "NeurocycleError", "ConfigError", "ConfigErrors", "CapacityError", "EngineError", "NeurocycleWarning",
     "QuantisationWarning",
-    "decay", "saturate", "lif_step", "NumericFormat",
+    "decay", "saturate", "lif_step", "NumericFormat", "ConfigModel", "FrozenDict",
     "DEFAULT_CHIP", "DEFAULT_NETWORK", "list_presets", "preset_path", "resolve_file",
-    "read_yaml", "parse_yaml", "validate_data", "parse_path", "format_path", "set_path",
+    "read_yaml", "parse_yaml", "validate_data", "binary_kind", "parse_path", "format_path", "set_path",
     "TechnologyConfig", "SramFitConfig", "AreaReport", "SynthResult", "area_report", "estimate_logic_ge",
     "TRANSISTORS_PER_GE",
     "EnergyParams", "EnergyReport", "compute_energy", "energy_params", "resolve_technology", "fit_overhead_factor",

@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from . import _technology as _tech
 from ._layout import COUNTER_NAMES, N_PORTS, PORTS  # noqa: F401 (N_PORTS re-exported)
-from ._frozen import Frozen, FrozenDict
+from ._frozen import ConfigModel, Frozen, FrozenDict
 from ._paths import set_path
 from ._yaml import parse_yaml, read_yaml, validate_data
 
@@ -25,8 +25,7 @@ W_EXP_MAX = 7            # weight exponent is a 3-bit field
 PORT_NAMES = PORTS        # router ports, declared in _layout
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+_Model = ConfigModel
 
 
 def _clog2(n: int) -> int:

@@ -23,10 +23,16 @@ _FIXES = {
     "bool_type": "give true or false",
     "bool_parsing": "give true or false",
     "string_type": "give a string",
-    "greater_than": "increase it",
-    "greater_than_equal": "increase it",
-    "less_than": "decrease it",
-    "less_than_equal": "decrease it",
+    "greater_than": "use a value above {gt}",
+    "greater_than_equal": "use a value of at least {ge}",
+    "less_than": "use a value below {lt}",
+    "less_than_equal": "use a value of at most {le}",
+    "finite_number": "give a finite number (NaN and infinity are not allowed)",
+    "int_from_bool": "give a whole number, not true/false",
+    "tuple_type": "give a list",
+    "too_long": "give at most {max_length} entries",
+    "string_too_long": "use at most {max_length} characters",
+    "string_pattern_mismatch": "use letters, digits, '_' and '-', starting with a letter or '_'",
     "literal_error": "use one of the allowed values",
     "union_tag_invalid": "use one of the allowed 'kind' values",
     "union_tag_not_found": "add a 'kind' field",
@@ -37,29 +43,81 @@ _FIXES = {
 }
 
 
+# ----------------------------------------------------------------------------- the input boundary
+# Limits decided up front (docs/configuration.md, "Input limits"): a config file is small text.
+MAX_YAML_BYTES = 8 << 20          # 8 MiB: big arrays belong in .npz files referenced by `file:`
+MAX_YAML_NODES = 1_000_000        # scalars + collections after alias expansion (alias bombs)
+MAX_YAML_DEPTH = 64               # nesting of mappings/sequences
+_BOOL = "tag:yaml.org,2002:bool"
+
+_Base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)   # libyaml when available
+
+
+class _Loader(_Base):  # type: ignore[misc, valid-type]
+    """Safe loader with YAML 1.2 booleans: only true/false are booleans (YAML 1.1 would read
+    `yes`, `no`, `on`, `off` as booleans, which then pass for 1 and 0)."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    k: [(tag, rx) for tag, rx in v if tag != _BOOL] for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()}
+_Loader.add_implicit_resolver(_BOOL, __import__("re").compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+                              list("tTfF"))
+
+
 def read_yaml(path: str | os.PathLike) -> tuple[Any, yaml.Node | None]:
-    """Parse a YAML file; return (data, node tree for line look-up)."""
+    """Parse a YAML file; return (data, node tree for line look-up). Refuses, with a clear
+    error and before reading it, a file that is too big, not UTF-8 text, or binary (a NIR/HDF5
+    or .npz file where a YAML file was expected)."""
     path = os.fspath(path)
     try:
-        with open(path, encoding="utf-8") as fh:
-            text = fh.read()
+        size = os.stat(path).st_size
+        if os.path.isdir(path):
+            raise IsADirectoryError(path)
+        if size > MAX_YAML_BYTES:
+            raise ConfigError("file", f"is {size / (1 << 20):.1f} MiB; a YAML config is limited to "
+                              f"{MAX_YAML_BYTES >> 20} MiB", path,
+                              "put large arrays (connectivity, input spikes) in an .npz file and reference it with "
+                              "`file:`")
+        with open(path, "rb") as fh:
+            raw = fh.read()
     except FileNotFoundError:
         raise ConfigError("file", "does not exist", path,
                           "check the path, or use a preset name (`neurocycle presets`)") from None
     except IsADirectoryError:
         raise ConfigError("file", "is a directory, not a YAML file", path, "give a .yaml file") from None
+    except PermissionError:
+        raise ConfigError("file", "cannot be read (permission denied)", path, "check the file's permissions") from None
+    kind = binary_kind(raw[:8])
+    if kind:
+        raise ConfigError("file", f"is {kind}, not a YAML text file", path,
+                          "give a chip/network YAML here" + (" (a .nir graph is a network: pass it as the network "
+                                                             "argument)" if "NIR" in kind else ""))
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[:exc.start].count(b"\n") + 1
+        raise ConfigError("file", f"is not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start})", path,
+                          "save the file as UTF-8", line=line) from None
     return parse_yaml(text, source=path)
 
 
-# libyaml's loader when PyYAML was built with it (4-5x faster on large generated networks; the
-# same safe subset, the same node marks for line numbers)
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+def binary_kind(head: bytes) -> str | None:
+    """What a binary file is, from its first bytes (None for text)."""
+    if head.startswith(b"\x89HDF"):
+        return "an HDF5 file (a NIR graph?)"
+    if head.startswith(b"PK\x03\x04"):
+        return "a zip archive (an .npz array file?)"
+    if head.startswith(b"\x93NUMPY"):
+        return "a numpy .npy array file"
+    if b"\x00" in head:
+        return "a binary file"
+    return None
 
 
 def parse_yaml(text: str, source: str = "<string>") -> tuple[Any, yaml.Node | None]:
+    """Parse YAML text once (compose, check the limits and duplicate keys, construct)."""
     try:
-        node = yaml.compose(text, Loader=_LOADER)
-        data = yaml.load(text, Loader=_LOADER)
+        node = yaml.compose(text, Loader=_Loader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
@@ -67,7 +125,58 @@ def parse_yaml(text: str, source: str = "<string>") -> tuple[Any, yaml.Node | No
         raise ConfigError("file", f"is not valid YAML: {problem}", None,
                           "fix the YAML syntax at that line (indentation, ':' after keys, quotes)",
                           source=source, line=line) from None
+    except RecursionError:
+        raise ConfigError("file", f"nests deeper than the YAML parser can follow (limit {MAX_YAML_DEPTH} levels)",
+                          None, "flatten the structure", source=source) from None
+    if node is None:
+        return None, None
+    _check_tree(node, source)
+    loader = _Loader("")
+    try:
+        data = loader.construct_document(node)
+    finally:
+        loader.dispose()
     return data, node
+
+
+def _check_tree(root: yaml.Node, source: str) -> None:
+    """Expanded size (aliases count each time they are used), depth and duplicate keys, in one
+    pass over the unique nodes (sizes memoised, so an alias bomb costs its text size, not its
+    expansion)."""
+    size: dict[int, int] = {}
+    depth: dict[int, int] = {}
+    stack = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        nid = id(node)
+        if nid in size and not done:
+            continue
+        kids = ([c for kv in node.value for c in kv] if isinstance(node, yaml.MappingNode)
+                else list(node.value) if isinstance(node, yaml.SequenceNode) else [])
+        if not done:
+            stack.append((node, True))
+            stack.extend((k, False) for k in kids if id(k) not in size)
+            continue
+        size[nid] = 1 + sum(size[id(k)] for k in kids)
+        depth[nid] = 1 + max((depth[id(k)] for k in kids), default=0)
+        if size[nid] > MAX_YAML_NODES:
+            raise ConfigError("file", f"expands to more than {MAX_YAML_NODES:,} values (YAML aliases repeat "
+                              "their anchor each time they are used)", None,
+                              "write the data out or move large arrays into an .npz file",
+                              source=source, line=node.start_mark.line + 1)
+        if depth[nid] > MAX_YAML_DEPTH:
+            raise ConfigError("file", f"nests more than {MAX_YAML_DEPTH} levels deep", None, "flatten the structure",
+                              source=source, line=node.start_mark.line + 1)
+        if isinstance(node, yaml.MappingNode):
+            seen: dict[str, int] = {}
+            for k, _ in node.value:
+                if isinstance(k, yaml.ScalarNode):
+                    line = k.start_mark.line + 1
+                    if k.value in seen:
+                        raise ConfigError(str(k.value), f"is given twice (lines {seen[k.value]} and {line}); YAML "
+                                          "would silently keep the second", None,
+                                          "remove one of them", source=source, line=line)
+                    seen[k.value] = line
 
 
 def node_line(node: yaml.Node | None, loc: tuple) -> int | None:
@@ -129,6 +238,10 @@ def validation_to_config_error(exc: ValidationError, node=None, source: str | No
                 rule, _, fix = text.partition("|")
         else:
             rule, fix = msg[0].lower() + msg[1:], _FIXES.get(kind, "")
+            try:
+                fix = fix.format(**err.get("ctx", {}))
+            except (KeyError, IndexError, ValueError):
+                pass
             if kind == "extra_forbidden":
                 rule = "is not a known field"
         value = err.get("input") if kind != "missing" else None

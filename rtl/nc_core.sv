@@ -1,10 +1,19 @@
-// nc_core: one neuro-core (docs/microarchitecture.md §5): input FIFO, synaptic-integration
-// engine (SI), neuron-update engine (NU), its memories and event counters.
+// nc_core: one neuro-core (docs/microarchitecture.md §5): its memories, the core input FIFO,
+// the two engines, the event counters and the host-bus slave, assembled from
+//   nc_fifo      core input FIFO (router output L -> SI)
+//   nc_si        synaptic-integration engine: pop + axon lookup, one synapse word per WORD_CYCLES,
+//                lanes with equal targets merged -> write requests into acc[nxt]
+//   nc_nu        neuron-update engine: UPDATE/PUSH/DONE walk, nc_neuron, spike-trace writes,
+//                fan-out pushes into the router's L FIFO
+//   nc_core_bus  host-bus write enables per memory field, and the read-back multiplexer
+// The engines and the bus slave drive read addresses and get the memories' registered
+// contents back; every write (the engines' requests and the host's) lands here, at the clock
+// edge that ends the cycle, with the engines taking priority over the host where both write.
 //
 // Memories are register files with combinational reads of the registered contents, so a
-// cycle sees exactly the start-of-cycle state the contract speaks of; writes land at the
-// clock edge that ends the cycle. Nothing in a memory is reset: the host writes every entry
-// that is read (program loading, initial neuron state and accumulators), as for an SRAM.
+// cycle sees exactly the start-of-cycle state the contract speaks of. Nothing in a memory is
+// reset: the host writes every entry that is read (program loading, initial neuron state and
+// accumulators), as for an SRAM.
 //
 //   neuron state   u, v (signed STATE_BITS), ref (REF_BITS)          [NEURONS]
 //   neuron tables  profile index, fan-out base, fan-out count          [NEURONS]
@@ -15,13 +24,16 @@
 //   accumulators   2 banks, entry 2*i + bank (signed ACC_BITS)         [2*NEURONS]
 //   spike trace    neuron, cycle of each spike of the current timestep [NEURONS]
 //
-// SI: IDLE + FIFO non-empty at cycle start -> pop + axon lookup; then ceil(len/LANES) synapse
-// words of WORD_CYCLES cycles each: a word is read in the last of its cycles, every valid slot
-// added into acc[nxt][target]. Slots of one word that hit the same target are summed first so
-// each entry gets one write.
-// NU: UPDATE(i) reads state + acc[cur][i], writes the update back and clears acc[cur][i]; a
-// spike with k > 0 fan-out entries -> PUSH(i, 0..k-1), one flit per cycle into the router's
-// L FIFO, stalling while it is full at cycle start; then UPDATE(i+1) or DONE.
+// Registers kept here: n_used (host-written: the NU walks neurons 0..n_used-1), cur (the
+// bank the NU reads; flips on `swap`, the SI writes the other one), and the event counters
+// (order NC_CC_*), each incremented from a status output of the FIFO, SI or NU.
+//
+// Parameters: the tile parameter set (nc_tile_params.svh, generated from hw/_layout.py; each
+// documented there and in docs/layout.md): capacities NEURONS, AXONS, SYN_WORDS, LANES,
+// FANOUT_ENTRIES, PROFILES, CORE_FIFO_DEPTH; data widths WEIGHT_BITS, STATE_BITS, ACC_BITS,
+// REF_BITS; address/count widths AXON_BITS, FLIT_BITS, NEURON_BITS, PROFILE_BITS,
+// WORD_ADDR_BITS, LEN_BITS, FANOUT_ADDR_BITS, FANOUT_LEN_BITS; CNT_BITS. OCC_BITS (FIFO
+// occupancy) is NC_OCC_BITS. Each submodule gets the ones it uses, by the same names.
 `include "nc_defs.svh"
 module nc_core #(
 `include "nc_tile_params.svh"
@@ -66,9 +78,6 @@ module nc_core #(
   end
   if (SYN_WORDS < 1 || (1 << WORD_ADDR_BITS) < SYN_WORDS) begin : g_bad_words
     $fatal(1, "nc_core: SYN_WORDS=%0d does not fit WORD_ADDR_BITS=%0d", SYN_WORDS, WORD_ADDR_BITS);
-  end
-  if (WORD_CYCLES < 1 || WORD_CYCLES > 64) begin : g_bad_word_cycles
-    $fatal(1, "nc_core: WORD_CYCLES=%0d must be 1..64", WORD_CYCLES);
   end
   if (LANES < 1 || LANES > 16 || (1 << LEN_BITS) <= SYN_WORDS * LANES) begin : g_bad_lanes
     $fatal(1, "nc_core: LANES=%0d must be 1..16 and LEN_BITS=%0d must hold SYN_WORDS*LANES", LANES, LEN_BITS);
@@ -124,372 +133,209 @@ module nc_core #(
   // ---- control registers --------------------------------------------------------------------
   logic [NB:0] n_used;        // neurons placed on this core
   logic        cur;           // accumulator bank read by the NU this timestep
-  logic [NB:0] tr_count;      // spikes in the trace this timestep
 
-  // ---- host bus decode -----------------------------------------------------------------------
-  logic [NB-1:0]               h_n;
-  logic [PROFILE_BITS-1:0]     h_p;
-  logic [AXON_BITS-1:0]        h_a;
-  logic [WORD_ADDR_BITS-1:0]   h_w;
-  logic [FANOUT_ADDR_BITS-1:0] h_f;
-  logic [3:0]                  h_lane;
-  logic [LB-1:0]               h_l;
-  logic                        h_in_n, h_in_p, h_in_a, h_in_w, h_in_f;
-  assign h_n    = bus_index[NB-1:0];
-  assign h_p    = bus_index[PROFILE_BITS-1:0];
-  assign h_a    = bus_index[AXON_BITS-1:0];
-  assign h_w    = bus_index[WORD_ADDR_BITS-1:0];
-  assign h_f    = bus_index[FANOUT_ADDR_BITS-1:0];
-  assign h_lane = bus_field[4:1];
-  assign h_l    = h_lane[LB-1:0];
-  assign h_in_n = bus_index < 32'(NEURONS);
-  assign h_in_p = bus_index < 32'(PROFILES);
-  assign h_in_a = bus_index < 32'(AXONS);
-  assign h_in_w = bus_index < 32'(SYN_WORDS) && 32'(h_lane) < 32'(LANES);
-  assign h_in_f = bus_index < 32'(FANOUT_ENTRIES);
+  // ---- host bus: write enables, addresses, read-back mux (nc_core_bus) -----------------------
+  logic [NB-1:0]               b_n;
+  logic [PROFILE_BITS-1:0]     b_p;
+  logic [AXON_BITS-1:0]        b_a;
+  logic [WORD_ADDR_BITS-1:0]   b_w;
+  logic [LB-1:0]               b_l;
+  logic [FANOUT_ADDR_BITS-1:0] b_f;
+  logic we_pf_du, we_pf_dv, we_pf_bias, we_pf_vth, we_pf_vreset, we_pf_ref, we_pf_wexp;
+  logic we_nm_prof, we_nm_fo_base, we_nm_fo_len, we_nm_u, we_nm_v, we_nm_ref, we_acc0, we_acc1;
+  logic we_ax_base, we_ax_len, we_syn_weight, we_syn_target, we_fo_flit, we_n_used;
 
-  logic wr_profile, wr_neuron, wr_axon, wr_syn, wr_fanout, wr_core;
-  assign wr_profile = bus_we && bus_sel == 4'(`NC_SEL_PROFILE) && h_in_p;
-  assign wr_neuron  = bus_we && bus_sel == 4'(`NC_SEL_NEURON) && h_in_n;
-  assign wr_axon    = bus_we && bus_sel == 4'(`NC_SEL_AXON) && h_in_a;
-  assign wr_syn     = bus_we && bus_sel == 4'(`NC_SEL_SYN) && h_in_w;
-  assign wr_fanout  = bus_we && bus_sel == 4'(`NC_SEL_FANOUT) && h_in_f;
-  assign wr_core    = bus_we && bus_sel == 4'(`NC_SEL_CORE);
+  logic                  cf_empty, si_pop, si_busy;
+  logic [FLIT_BITS-1:0]  cf_head;
+  logic [OCC_BITS-1:0]   cf_count, cf_max;
+  logic [1:0]            nu_state;
+  logic [NB:0]           tr_count;
+  logic [`NC_CC_COUNT-1:0][CNT_BITS-1:0] cnt;
+
+  nc_core_bus #(
+    .NEURONS(NEURONS), .AXONS(AXONS), .SYN_WORDS(SYN_WORDS), .LANES(LANES),
+    .FANOUT_ENTRIES(FANOUT_ENTRIES), .PROFILES(PROFILES),
+    .WEIGHT_BITS(WEIGHT_BITS), .STATE_BITS(STATE_BITS), .ACC_BITS(ACC_BITS), .REF_BITS(REF_BITS),
+    .AXON_BITS(AXON_BITS), .FLIT_BITS(FLIT_BITS), .NEURON_BITS(NEURON_BITS),
+    .PROFILE_BITS(PROFILE_BITS), .WORD_ADDR_BITS(WORD_ADDR_BITS), .LEN_BITS(LEN_BITS),
+    .FANOUT_ADDR_BITS(FANOUT_ADDR_BITS), .FANOUT_LEN_BITS(FANOUT_LEN_BITS),
+    .CNT_BITS(CNT_BITS), .OCC_BITS(OCC_BITS)
+  ) u_bus (
+    .bus_we, .bus_sel, .bus_index, .bus_field, .bus_rd, .bus_rdata,
+    .n_addr(b_n), .p_addr(b_p), .a_addr(b_a), .w_addr(b_w), .w_lane(b_l), .f_addr(b_f),
+    .we_pf_du, .we_pf_dv, .we_pf_bias, .we_pf_vth, .we_pf_vreset, .we_pf_ref, .we_pf_wexp,
+    .we_nm_prof, .we_nm_fo_base, .we_nm_fo_len, .we_nm_u, .we_nm_v, .we_nm_ref, .we_acc0, .we_acc1,
+    .we_ax_base, .we_ax_len, .we_syn_weight, .we_syn_target, .we_fo_flit, .we_n_used,
+    .rd_pf_du(pf_du[b_p]), .rd_pf_dv(pf_dv[b_p]), .rd_pf_bias(pf_bias[b_p]), .rd_pf_vth(pf_vth[b_p]),
+    .rd_pf_vreset(pf_vreset[b_p]), .rd_pf_ref(pf_ref[b_p]), .rd_pf_wexp(pf_wexp[b_p]),
+    .rd_nm_prof(nm_prof[b_n]), .rd_nm_fo_base(nm_fo_base[b_n]), .rd_nm_fo_len(nm_fo_len[b_n]),
+    .rd_nm_u(nm_u[b_n]), .rd_nm_v(nm_v[b_n]), .rd_nm_ref(nm_ref[b_n]),
+    .rd_acc0(acc[acc_addr(b_n, 1'b0)]), .rd_acc1(acc[acc_addr(b_n, 1'b1)]),
+    .rd_ax_base(ax_base[b_a]), .rd_ax_len(ax_len[b_a]),
+    .rd_syn_weight(syn_weight[b_w][b_l]), .rd_syn_valid(syn_valid[b_w][b_l]),
+    .rd_syn_target(syn_target[b_w][b_l]), .rd_fo_flit(fo_flit[b_f]),
+    .rd_tr_neuron(tr_neuron[b_n]), .rd_tr_cycle(tr_cycle[b_n]),
+    .n_used, .cur, .tr_count, .fifo_max(cf_max), .fifo_count(cf_count), .si_busy, .nu_state, .cnt
+  );
 
   // ---- core input FIFO --------------------------------------------------------------------------
-  logic                 cf_empty, si_pop;
-  logic [FLIT_BITS-1:0] cf_head;
-  logic [OCC_BITS-1:0]  cf_count, cf_max;
   nc_fifo #(.DEPTH(CORE_FIFO_DEPTH), .WIDTH(FLIT_BITS), .CW(OCC_BITS)) u_fifo (
     .clk, .rst, .push(in_push), .push_data(in_flit), .pop(si_pop),
     .head(cf_head), .empty(cf_empty), .full(in_full), .count(cf_count), .max_count(cf_max)
   );
 
-  // ---- SI ----------------------------------------------------------------------------------------
-  logic                      si_busy;
-  logic [WORD_ADDR_BITS-1:0] si_ptr;
-  logic [LEN_BITS-1:0]       si_rem;    // synapse slots left, current word included
-  logic [AXON_BITS-1:0]      pop_axon;
-  logic si_last_word;
-  // cycles of the current word still to wait before it is read (always 0 when WORD_CYCLES = 1)
-  localparam int WCB = (WORD_CYCLES > 1) ? $clog2(WORD_CYCLES) : 1;
-  logic [WCB-1:0]            si_sub;
-  logic                      si_read;     // a BUSY cycle that reads the current word
-  assign si_read  = si_busy && si_sub == '0;
-  assign si_pop   = !si_busy && !cf_empty;
-  // constant when one word holds every possible synapse count (SYN_WORDS*LANES <= LANES)
-  /* verilator lint_off CMPCONST */
-  assign si_last_word = si_rem <= LEN_BITS'(LANES);
-  /* verilator lint_on CMPCONST */
-  assign pop_axon = `NC_FLIT_AXON(cf_head);
+  // ---- SI (nc_si): reads the axon table, synapse words and acc[nxt]; writes acc[nxt] ----------
+  logic [AXON_BITS-1:0]                    si_ax_addr;
+  logic [WORD_ADDR_BITS-1:0]               si_word_addr;
+  logic [LANES-1:0][NB-1:0]                si_acc_neuron;
+  logic signed [LANES-1:0][A-1:0]          si_acc_rdata, si_acc_wdata;
+  logic [LANES-1:0]                        si_acc_we;
+  logic [4:0]                              si_syn_ops;
+  logic                                    si_word_read;
 
-  logic [LANES-1:0]                  w_valid;
-  logic [LANES-1:0][NB-1:0]          w_target;
-  logic [LANES-1:0][WEIGHT_BITS-1:0] w_weight;
-  assign w_valid  = syn_valid[si_ptr];
-  assign w_target = syn_target[si_ptr];
-  assign w_weight = syn_weight[si_ptr];
-
-  // merge lanes with equal targets: lane l writes iff it is the first valid lane of its target
-  logic [LANES-1:0]             l_first;
-  logic signed [LANES-1:0][A-1:0] l_sum;
-  logic [4:0]                   w_nvalid;
   always_comb begin
-    w_nvalid = '0;
-    for (int l = 0; l < LANES; l++) begin
-      l_first[l] = w_valid[l];
-      l_sum[l]   = '0;
-      if (w_valid[l]) w_nvalid = w_nvalid + 5'd1;
-      for (int m = 0; m < LANES; m++) begin
-        if (w_valid[m] && w_target[m] == w_target[l]) begin
-          if (m < l) l_first[l] = 1'b0;
-          else       l_sum[l] = l_sum[l] + A'($signed(w_weight[m]));
-        end
-      end
-    end
+    for (int l = 0; l < LANES; l++) si_acc_rdata[l] = acc[acc_addr(si_acc_neuron[l], ~cur)];
   end
 
-  always_ff @(posedge clk) begin
-    if (rst) begin
-      si_busy <= 1'b0;
-      si_ptr  <= '0;
-      si_rem  <= '0;
-      si_sub  <= '0;
-    end else if (si_pop) begin
-      si_busy <= ax_len[pop_axon] != '0;
-      si_ptr  <= ax_base[pop_axon];
-      si_rem  <= ax_len[pop_axon];
-      si_sub  <= WCB'(WORD_CYCLES - 1);
-    end else if (si_busy) begin
-      if (!si_read) begin
-        si_sub <= si_sub - 1'b1;
-      end else if (si_last_word) begin
-        si_busy <= 1'b0;
-      end else begin
-        si_rem <= si_rem - LEN_BITS'(LANES);
-        si_ptr <= si_ptr + 1'b1;
-        si_sub <= WCB'(WORD_CYCLES - 1);
-      end
-    end
-  end
-
-  // ---- NU ----------------------------------------------------------------------------------------
-  localparam logic [1:0] NU_DONE = 2'd0, NU_UPDATE = 2'd1, NU_PUSH = 2'd2;
-  logic [1:0]                  nu_state;
-  logic [NB-1:0]               nu_i;
-  logic [FANOUT_ADDR_BITS-1:0] nu_ptr;
-  logic [FANOUT_LEN_BITS-1:0]  nu_rem;
-  logic                        nu_last, nu_upd;
-
-  assign nu_last = ({1'b0, nu_i} + 1'b1) == n_used;
-  assign nu_upd  = nu_state == NU_UPDATE;
-
-  logic [PROFILE_BITS-1:0] np;
-  logic signed [S-1:0]     u_next, v_next;
-  logic [REF_BITS-1:0]     ref_next;
-  logic                    spike, active;
-  assign np = nm_prof[nu_i];
-  nc_neuron #(.STATE_BITS(S), .ACC_BITS(A), .REF_BITS(REF_BITS)) u_neuron (
-    .u(nm_u[nu_i]), .v(nm_v[nu_i]), .ref_cnt(nm_ref[nu_i]), .i_in(acc[acc_addr(nu_i, cur)]),
-    .du(pf_du[np]), .dv(pf_dv[np]), .bias(pf_bias[np]), .vth(pf_vth[np]), .v_reset(pf_vreset[np]),
-    .refractory(pf_ref[np]), .w_exp(pf_wexp[np]),
-    .u_next, .v_next, .ref_next, .spike, .active
+  nc_si #(
+    .LANES(LANES), .WORD_CYCLES(WORD_CYCLES), .WEIGHT_BITS(WEIGHT_BITS), .ACC_BITS(ACC_BITS),
+    .AXON_BITS(AXON_BITS), .FLIT_BITS(FLIT_BITS), .NEURON_BITS(NEURON_BITS), .WORD_ADDR_BITS(WORD_ADDR_BITS), .LEN_BITS(LEN_BITS)
+  ) u_si (
+    .clk, .rst,
+    .fifo_empty(cf_empty), .fifo_head(cf_head), .pop(si_pop),
+    .ax_addr(si_ax_addr), .ax_base(ax_base[si_ax_addr]), .ax_len(ax_len[si_ax_addr]),
+    .word_addr(si_word_addr), .w_valid(syn_valid[si_word_addr]), .w_target(syn_target[si_word_addr]),
+    .w_weight(syn_weight[si_word_addr]),
+    .acc_neuron(si_acc_neuron), .acc_rdata(si_acc_rdata), .acc_we(si_acc_we), .acc_wdata(si_acc_wdata),
+    .busy(si_busy), .word_read(si_word_read), .syn_ops(si_syn_ops)
   );
 
-  assign out_push = nu_state == NU_PUSH && !out_full;
-  assign out_flit = fo_flit[nu_ptr];
-  assign quiet    = nu_state == NU_DONE && !si_busy && cf_empty;
+  // ---- NU (nc_nu): reads neuron state, profile, acc[cur], fan-out; writes state, acc, trace ---
+  logic [NB-1:0]               nu_n;
+  logic [PROFILE_BITS-1:0]     nu_p;
+  logic [FANOUT_ADDR_BITS-1:0] nu_fo_addr;
+  logic                        nu_upd, nu_spike, nu_done, nu_upd_active, nu_stall;
+  logic signed [S-1:0]         u_next, v_next;
+  logic [REF_BITS-1:0]         ref_next;
+  logic [NB-1:0]               tr_addr, tr_wneuron;
+  logic [CNT_BITS-1:0]         tr_wcycle;
 
-  always_ff @(posedge clk) begin
-    if (rst) begin
-      nu_state <= NU_DONE;
-      nu_i     <= '0;
-      nu_ptr   <= '0;
-      nu_rem   <= '0;
-    end else if (start) begin
-      nu_state <= (n_used == '0) ? NU_DONE : NU_UPDATE;
-      nu_i     <= '0;
-    end else begin
-      case (nu_state)
-        NU_UPDATE: begin
-          if (spike && nm_fo_len[nu_i] != '0) begin
-            nu_state <= NU_PUSH;
-            nu_ptr   <= nm_fo_base[nu_i];
-            nu_rem   <= nm_fo_len[nu_i];
-          end else if (nu_last) begin
-            nu_state <= NU_DONE;
-          end else begin
-            nu_i <= nu_i + 1'b1;
-          end
-        end
-        NU_PUSH: begin
-          if (!out_full) begin
-            if (nu_rem == FANOUT_LEN_BITS'(1)) begin
-              nu_state <= nu_last ? NU_DONE : NU_UPDATE;
-              if (!nu_last) nu_i <= nu_i + 1'b1;
-            end else begin
-              nu_rem <= nu_rem - 1'b1;
-              nu_ptr <= nu_ptr + 1'b1;
-            end
-          end
-        end
-        default: ;
-      endcase
-    end
-  end
+  nc_nu #(
+    .STATE_BITS(STATE_BITS), .ACC_BITS(ACC_BITS), .REF_BITS(REF_BITS), .FLIT_BITS(FLIT_BITS),
+    .NEURON_BITS(NEURON_BITS), .PROFILE_BITS(PROFILE_BITS), .FANOUT_ADDR_BITS(FANOUT_ADDR_BITS),
+    .FANOUT_LEN_BITS(FANOUT_LEN_BITS), .CNT_BITS(CNT_BITS)
+  ) u_nu (
+    .clk, .rst, .start, .n_used, .cycle,
+    .n_addr(nu_n), .n_prof(nm_prof[nu_n]), .n_fo_base(nm_fo_base[nu_n]), .n_fo_len(nm_fo_len[nu_n]),
+    .n_u(nm_u[nu_n]), .n_v(nm_v[nu_n]), .n_ref(nm_ref[nu_n]), .n_acc(acc[acc_addr(nu_n, cur)]),
+    .p_addr(nu_p), .p_du(pf_du[nu_p]), .p_dv(pf_dv[nu_p]), .p_bias(pf_bias[nu_p]), .p_vth(pf_vth[nu_p]),
+    .p_vreset(pf_vreset[nu_p]), .p_ref(pf_ref[nu_p]), .p_wexp(pf_wexp[nu_p]),
+    .fo_addr(nu_fo_addr), .fo_flit(fo_flit[nu_fo_addr]),
+    .upd(nu_upd), .u_next, .v_next, .ref_next,
+    .spike(nu_spike), .tr_addr, .tr_neuron(tr_wneuron), .tr_cycle(tr_wcycle),
+    .out_push, .out_flit, .out_full,
+    .state(nu_state), .done(nu_done), .upd_active(nu_upd_active), .stall(nu_stall), .tr_count
+  );
+
+  assign quiet = nu_done && !si_busy && cf_empty;
 
   // ---- control registers and the spike trace -----------------------------------------------
   always_ff @(posedge clk) begin
     if (rst) begin
-      n_used   <= '0;
-      cur      <= 1'b0;
-      tr_count <= '0;
+      n_used <= '0;
+      cur    <= 1'b0;
     end else begin
-      if (wr_core && bus_index == 32'(`NC_CORE_N_USED)) n_used <= bus_wdata[NB:0];
+      if (we_n_used) n_used <= bus_wdata[NB:0];
       if (swap) cur <= ~cur;
-      if (start) tr_count <= '0;
-      else if (nu_upd && spike) tr_count <= tr_count + 1'b1;
     end
   end
 
   always_ff @(posedge clk) begin
-    if (nu_upd && spike) begin
-      tr_neuron[tr_count[NB-1:0]] <= nu_i;
-      tr_cycle[tr_count[NB-1:0]]  <= cycle;
+    if (nu_spike) begin
+      tr_neuron[tr_addr] <= tr_wneuron;
+      tr_cycle[tr_addr]  <= tr_wcycle;
     end
   end
 
   // ---- memory writes: engines and host ----------------------------------------------------------
   always_ff @(posedge clk) begin
-    if (wr_profile) begin
-      case (bus_field)
-        8'(`NC_PF_DU):         pf_du[h_p]     <= bus_wdata[11:0];
-        8'(`NC_PF_DV):         pf_dv[h_p]     <= bus_wdata[11:0];
-        8'(`NC_PF_BIAS):       pf_bias[h_p]   <= bus_wdata[S-1:0];
-        8'(`NC_PF_VTH):        pf_vth[h_p]    <= bus_wdata[S-1:0];
-        8'(`NC_PF_V_RESET):    pf_vreset[h_p] <= bus_wdata[S-1:0];
-        8'(`NC_PF_REFRACTORY): pf_ref[h_p]    <= bus_wdata[REF_BITS-1:0];
-        8'(`NC_PF_W_EXP):      pf_wexp[h_p]   <= bus_wdata[2:0];
-        default: ;
-      endcase
-    end
+    if (we_pf_du)     pf_du[b_p]     <= bus_wdata[11:0];
+    if (we_pf_dv)     pf_dv[b_p]     <= bus_wdata[11:0];
+    if (we_pf_bias)   pf_bias[b_p]   <= bus_wdata[S-1:0];
+    if (we_pf_vth)    pf_vth[b_p]    <= bus_wdata[S-1:0];
+    if (we_pf_vreset) pf_vreset[b_p] <= bus_wdata[S-1:0];
+    if (we_pf_ref)    pf_ref[b_p]    <= bus_wdata[REF_BITS-1:0];
+    if (we_pf_wexp)   pf_wexp[b_p]   <= bus_wdata[2:0];
   end
 
   always_ff @(posedge clk) begin
-    if (wr_neuron) begin
-      case (bus_field)
-        8'(`NC_NF_PROFILE): nm_prof[h_n]    <= bus_wdata[PROFILE_BITS-1:0];
-        8'(`NC_NF_FO_BASE): nm_fo_base[h_n] <= bus_wdata[FANOUT_ADDR_BITS-1:0];
-        8'(`NC_NF_FO_LEN):  nm_fo_len[h_n]  <= bus_wdata[FANOUT_LEN_BITS-1:0];
-        default: ;
-      endcase
-    end
+    if (we_nm_prof)    nm_prof[b_n]    <= bus_wdata[PROFILE_BITS-1:0];
+    if (we_nm_fo_base) nm_fo_base[b_n] <= bus_wdata[FANOUT_ADDR_BITS-1:0];
+    if (we_nm_fo_len)  nm_fo_len[b_n]  <= bus_wdata[FANOUT_LEN_BITS-1:0];
   end
 
   // neuron state: NU write-back, or host initialisation (only while the NU is DONE)
   always_ff @(posedge clk) begin
     if (nu_upd) begin
-      nm_u[nu_i]   <= u_next;
-      nm_v[nu_i]   <= v_next;
-      nm_ref[nu_i] <= ref_next;
-    end else if (wr_neuron) begin
-      case (bus_field)
-        8'(`NC_NF_U):   nm_u[h_n]   <= bus_wdata[S-1:0];
-        8'(`NC_NF_V):   nm_v[h_n]   <= bus_wdata[S-1:0];
-        8'(`NC_NF_REF): nm_ref[h_n] <= bus_wdata[REF_BITS-1:0];
-        default: ;
-      endcase
+      nm_u[nu_n]   <= u_next;
+      nm_v[nu_n]   <= v_next;
+      nm_ref[nu_n] <= ref_next;
+    end else begin
+      if (we_nm_u)   nm_u[b_n]   <= bus_wdata[S-1:0];
+      if (we_nm_v)   nm_v[b_n]   <= bus_wdata[S-1:0];
+      if (we_nm_ref) nm_ref[b_n] <= bus_wdata[REF_BITS-1:0];
     end
   end
 
-  // accumulators: NU clears acc[cur][i]; SI adds into acc[nxt][target] (other bank)
+  // accumulators: NU clears acc[cur][i]; SI writes acc[nxt][target] (other bank); the host
+  // only while neither engine writes
   always_ff @(posedge clk) begin
-    if (nu_upd) acc[acc_addr(nu_i, cur)] <= '0;
-    if (si_read) begin
-      for (int l = 0; l < LANES; l++) begin
-        if (l_first[l]) acc[acc_addr(w_target[l], ~cur)] <= acc[acc_addr(w_target[l], ~cur)] + l_sum[l];
-      end
+    if (nu_upd) acc[acc_addr(nu_n, cur)] <= '0;
+    for (int l = 0; l < LANES; l++) begin
+      if (si_acc_we[l]) acc[acc_addr(si_acc_neuron[l], ~cur)] <= si_acc_wdata[l];
     end
-    if (wr_neuron && !nu_upd && !si_busy) begin
-      if (bus_field == 8'(`NC_NF_ACC0)) acc[acc_addr(h_n, 1'b0)] <= bus_wdata[A-1:0];
-      if (bus_field == 8'(`NC_NF_ACC1)) acc[acc_addr(h_n, 1'b1)] <= bus_wdata[A-1:0];
+    if (!nu_upd && !si_busy) begin
+      if (we_acc0) acc[acc_addr(b_n, 1'b0)] <= bus_wdata[A-1:0];
+      if (we_acc1) acc[acc_addr(b_n, 1'b1)] <= bus_wdata[A-1:0];
     end
   end
 
   always_ff @(posedge clk) begin
-    if (wr_axon) begin
-      if (bus_field == 8'd0) ax_base[h_a] <= bus_wdata[WORD_ADDR_BITS-1:0];
-      if (bus_field == 8'd1) ax_len[h_a]  <= bus_wdata[LEN_BITS-1:0];
+    if (we_ax_base) ax_base[b_a] <= bus_wdata[WORD_ADDR_BITS-1:0];
+    if (we_ax_len)  ax_len[b_a]  <= bus_wdata[LEN_BITS-1:0];
+  end
+
+  always_ff @(posedge clk) begin
+    if (we_syn_weight) syn_weight[b_w][b_l] <= bus_wdata[WEIGHT_BITS-1:0];
+    if (we_syn_target) begin
+      syn_target[b_w][b_l] <= bus_wdata[NB-1:0];
+      syn_valid[b_w][b_l]  <= bus_wdata[31];
     end
   end
 
   always_ff @(posedge clk) begin
-    if (wr_syn) begin
-      if (bus_field[0] == 1'b0) begin
-        syn_weight[h_w][h_l] <= bus_wdata[WEIGHT_BITS-1:0];
-      end else begin
-        syn_target[h_w][h_l] <= bus_wdata[NB-1:0];
-        syn_valid[h_w][h_l]  <= bus_wdata[31];
-      end
-    end
+    if (we_fo_flit) fo_flit[b_f] <= bus_wdata[FLIT_BITS-1:0];
   end
 
-  always_ff @(posedge clk) begin
-    if (wr_fanout && bus_field == 8'd0) fo_flit[h_f] <= bus_wdata[FLIT_BITS-1:0];
-  end
-
-  // ---- event counters (order = NC_CC_*) -------------------------------------------------------
-  logic [`NC_CC_COUNT-1:0][CNT_BITS-1:0] cnt;
+  // ---- event counters (order = NC_CC_*), from the engines' status ------------------------------
   always_ff @(posedge clk) begin
     if (rst) begin
       cnt <= '0;
     end else begin
-      cnt[`NC_CC_NEURON_UPDATES_ACTIVE]   <= cnt[`NC_CC_NEURON_UPDATES_ACTIVE]   + CNT_BITS'(nu_upd && active);
-      cnt[`NC_CC_NEURON_UPDATES_INACTIVE] <= cnt[`NC_CC_NEURON_UPDATES_INACTIVE] + CNT_BITS'(nu_upd && !active);
-      cnt[`NC_CC_SPIKES]                  <= cnt[`NC_CC_SPIKES]                  + CNT_BITS'(nu_upd && spike);
+      cnt[`NC_CC_NEURON_UPDATES_ACTIVE]   <= cnt[`NC_CC_NEURON_UPDATES_ACTIVE]   + CNT_BITS'(nu_upd_active);
+      cnt[`NC_CC_NEURON_UPDATES_INACTIVE] <= cnt[`NC_CC_NEURON_UPDATES_INACTIVE] + CNT_BITS'(nu_upd && !nu_upd_active);
+      cnt[`NC_CC_SPIKES]                  <= cnt[`NC_CC_SPIKES]                  + CNT_BITS'(nu_spike);
       cnt[`NC_CC_FANOUT_FLITS]            <= cnt[`NC_CC_FANOUT_FLITS]            + CNT_BITS'(out_push);
       cnt[`NC_CC_AXON_LOOKUPS]            <= cnt[`NC_CC_AXON_LOOKUPS]            + CNT_BITS'(si_pop);
-      cnt[`NC_CC_SYNAPTIC_OPS]            <= cnt[`NC_CC_SYNAPTIC_OPS]            + (si_read ? CNT_BITS'(w_nvalid) : '0);
-      cnt[`NC_CC_SYNAPSE_WORD_READS]      <= cnt[`NC_CC_SYNAPSE_WORD_READS]      + CNT_BITS'(si_read);
+      cnt[`NC_CC_SYNAPTIC_OPS]            <= cnt[`NC_CC_SYNAPTIC_OPS]            + CNT_BITS'(si_syn_ops);
+      cnt[`NC_CC_SYNAPSE_WORD_READS]      <= cnt[`NC_CC_SYNAPSE_WORD_READS]      + CNT_BITS'(si_word_read);
       cnt[`NC_CC_NU_BUSY_CYCLES]          <= cnt[`NC_CC_NU_BUSY_CYCLES]          + CNT_BITS'(nu_upd || out_push);
-      cnt[`NC_CC_NU_STALL_CYCLES]         <= cnt[`NC_CC_NU_STALL_CYCLES]         + CNT_BITS'(nu_state == NU_PUSH && out_full);
+      cnt[`NC_CC_NU_STALL_CYCLES]         <= cnt[`NC_CC_NU_STALL_CYCLES]         + CNT_BITS'(nu_stall);
       cnt[`NC_CC_SI_BUSY_CYCLES]          <= cnt[`NC_CC_SI_BUSY_CYCLES]          + CNT_BITS'(si_pop || si_busy);
     end
   end
 
-  // ---- host bus read-back (combinational, sign-extended) -------------------------------------
-  // sign-extend the low `bits` bits of x (whatever the cast above it did)
-  // (functions assign their name rather than `return`: Yosys' read_verilog needs that)
-  function automatic logic [63:0] sx(input logic [63:0] x, input int bits);
-    logic [63:0] m, v;
-    m  = 64'd1 << (bits - 1);
-    v  = x & ((m << 1) - 64'd1);
-    sx = (v ^ m) - m;
-  endfunction
-
-  logic [NB-1:0] h_tr;
-  assign h_tr = bus_index[NB-1:0];
-
-  // Read-back is only enabled between timesteps, when the host reads: during a timestep the
-  // multiplexers stay quiet (no switching in silicon, little work for a simulator).
-  always_comb begin
-    bus_rdata = '0;
-    if (bus_rd) case (bus_sel)
-      4'(`NC_SEL_PROFILE): if (h_in_p) begin
-        case (bus_field)
-          8'(`NC_PF_DU):         bus_rdata = 64'(pf_du[h_p]);
-          8'(`NC_PF_DV):         bus_rdata = 64'(pf_dv[h_p]);
-          8'(`NC_PF_BIAS):       bus_rdata = sx(64'(pf_bias[h_p]), S);
-          8'(`NC_PF_VTH):        bus_rdata = sx(64'(pf_vth[h_p]), S);
-          8'(`NC_PF_V_RESET):    bus_rdata = sx(64'(pf_vreset[h_p]), S);
-          8'(`NC_PF_REFRACTORY): bus_rdata = 64'(pf_ref[h_p]);
-          8'(`NC_PF_W_EXP):      bus_rdata = 64'(pf_wexp[h_p]);
-          default: ;
-        endcase
-      end
-      4'(`NC_SEL_NEURON): if (h_in_n) begin
-        case (bus_field)
-          8'(`NC_NF_PROFILE): bus_rdata = 64'(nm_prof[h_n]);
-          8'(`NC_NF_FO_BASE): bus_rdata = 64'(nm_fo_base[h_n]);
-          8'(`NC_NF_FO_LEN):  bus_rdata = 64'(nm_fo_len[h_n]);
-          8'(`NC_NF_U):       bus_rdata = sx(64'(nm_u[h_n]), S);
-          8'(`NC_NF_V):       bus_rdata = sx(64'(nm_v[h_n]), S);
-          8'(`NC_NF_REF):     bus_rdata = 64'(nm_ref[h_n]);
-          8'(`NC_NF_ACC0):    bus_rdata = sx(64'(acc[acc_addr(h_n, 1'b0)]), A);
-          8'(`NC_NF_ACC1):    bus_rdata = sx(64'(acc[acc_addr(h_n, 1'b1)]), A);
-          default: ;
-        endcase
-      end
-      4'(`NC_SEL_AXON): if (h_in_a) begin
-        if (bus_field == 8'd0) bus_rdata = 64'(ax_base[h_a]);
-        if (bus_field == 8'd1) bus_rdata = 64'(ax_len[h_a]);
-      end
-      4'(`NC_SEL_SYN): if (h_in_w) begin
-        if (bus_field[0] == 1'b0) bus_rdata = sx(64'(syn_weight[h_w][h_l]), WEIGHT_BITS);
-        else bus_rdata = {32'd0, syn_valid[h_w][h_l], 31'(syn_target[h_w][h_l])};
-      end
-      4'(`NC_SEL_FANOUT): if (h_in_f && bus_field == 8'd0) bus_rdata = 64'(fo_flit[h_f]);
-      4'(`NC_SEL_CORE): begin
-        if (bus_index == 32'(`NC_CORE_N_USED))      bus_rdata = 64'(n_used);
-        if (bus_index == 32'(`NC_CORE_CUR_BANK))    bus_rdata = 64'(cur);
-        if (bus_index == 32'(`NC_CORE_TRACE_COUNT)) bus_rdata = 64'(tr_count);
-        if (bus_index == 32'(`NC_CORE_FIFO_MAX))    bus_rdata = 64'(cf_max);
-        if (bus_index == 32'(`NC_CORE_STATE))
-          bus_rdata = 64'({cf_count, 5'd0, si_busy, nu_state});
-        for (int k = 0; k < `NC_CC_COUNT; k++)
-          if (bus_index == 32'(`NC_CORE_CNT + k)) bus_rdata = 64'(cnt[k]);
-      end
-      4'(`NC_SEL_TRACE): if (h_in_n) begin
-        if (bus_field == 8'd0) bus_rdata = 64'(tr_neuron[h_tr]);
-        if (bus_field == 8'd1) bus_rdata = 64'(tr_cycle[h_tr]);
-        // both in one read: neuron in bits 63:48, cycle (low 48 bits) below
-        if (bus_field == 8'd2) bus_rdata = {16'(tr_neuron[h_tr]), 48'(tr_cycle[h_tr])};
-      end
-      default: ;
-    endcase
-  end
-
-  // the host bus carries wider indices and data than one core uses
+  // the host bus carries wider data than one core uses
   logic unused_bus;
-  assign unused_bus = ^{bus_wdata, bus_field[7:5], h_lane, cf_head};
+  assign unused_bus = ^bus_wdata;
 endmodule

@@ -4,6 +4,7 @@ the engine driver, reports and the CLI.
 from neurocycle.hw import PROFILE_FIELDS
 
 from ._api import BACKENDS, Run, Spikes, prepare, simulate
+from ._estimate import Estimate, estimate
 from ._builder import NetworkBuilder
 from ._compiler import CompileOptions, compile_network
 from ._engine import run_cycle
@@ -21,6 +22,6 @@ __all__ = [
     "load_network", "network_from_yaml_text",
     "CompileOptions", "compile_network", "ChipProgram", "PROFILE_FIELDS",
     "run_reference", "StateRecord", "run_cycle", "effective_connectivity", "SimResult",
-    "simulate", "prepare", "Run", "Spikes", "BACKENDS",
+    "simulate", "prepare", "Run", "Spikes", "BACKENDS", "estimate", "Estimate",
     "import_nir", "convert_nir", "NIRConversion", "QuantisationReport", "LayerQuantisation", "OutputMap",
 ]

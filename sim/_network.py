@@ -170,7 +170,7 @@ class NetworkSpec(_Model):
     """A spiking network, independent of any chip."""
     name: str = "network"
     description: str = ""
-    seed: int = 0
+    seed: Annotated[int, Field(ge=0, lt=1 << 63, description="seed of connectivity and inputs")] = 0
     fixed_point: FixedPoint = FixedPoint()
     populations: tuple[Population, ...] = ()
     inputs: tuple[InputGroup, ...] = ()
@@ -283,16 +283,32 @@ def _rng(seed: int, *key: int) -> np.random.Generator:
     return np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=key)))
 
 
-def _load_npz(path: Path, what: str, keys: tuple[str, ...]) -> dict:
+def _load_npz(path: Path, what: str, keys: tuple[str, ...], optional: tuple[str, ...] = ()) -> dict:
+    """The integer index arrays ``keys`` (and ``optional``) of an .npz file, checked at the
+    boundary: present, one-dimensional, integer-typed (floats would be truncated silently), no
+    pickled objects. Returns int64 arrays."""
     if not path.is_file():
         raise ConfigError(what, "file does not exist", str(path), "check the path (relative to the network file)")
     try:
-        with np.load(path) as z:
+        with np.load(path, allow_pickle=False) as z:
             missing = [k for k in keys if k not in z]
             if missing:
                 raise ConfigError(what, f"npz file lacks array(s) {missing}", str(path),
                                   f"save arrays named {', '.join(keys)}")
-            return {k: np.asarray(z[k]) for k in z.files}
+            out = {}
+            for k in (*keys, *(o for o in optional if o in z)):
+                a = z[k]
+                if a.ndim != 1:
+                    raise ConfigError(f"{what}:{k}", f"must be a one-dimensional array (it has shape {a.shape})",
+                                      str(path), f"save {k} as a flat array (e.g. {k}.ravel()) if that is what it means")
+                if a.dtype.kind not in "iu":
+                    raise ConfigError(f"{what}:{k}", f"must hold integers (it holds {a.dtype})", str(path),
+                                      f"save {k} with an integer dtype (e.g. {k}.astype(np.int64)); floats are not "
+                                      "truncated silently")
+                if a.dtype.kind == "u" and a.size and int(a.max()) > np.iinfo(np.int64).max:
+                    raise ConfigError(f"{what}:{k}", "holds values beyond int64", str(path), "use smaller indices")
+                out[k] = a.astype(np.int64)
+            return out
     except ConfigError:
         raise
     except Exception as exc:  # noqa: BLE001 - any unreadable file gets the same clear error
@@ -361,9 +377,8 @@ def _sample_pairs(c, ns: int, nt: int, same: bool, rng: np.random.Generator, whe
             arr = np.asarray(c.pairs, dtype=np.int64).reshape(-1, 2)
             s, t, w = arr[:, 0], arr[:, 1], None
         else:
-            z = _load_npz(base_dir / c.file, f"{where}.connect.file", ("source", "target"))
-            s, t = z["source"].astype(np.int64).ravel(), z["target"].astype(np.int64).ravel()
-            w = z["weight"].astype(np.int64).ravel() if "weight" in z else None
+            z = _load_npz(base_dir / c.file, f"{where}.connect.file", ("source", "target"), optional=("weight",))
+            s, t, w = z["source"], z["target"], z.get("weight")
             if s.size != t.size or (w is not None and w.size != s.size):
                 raise ConfigError(f"{where}.connect.file", "arrays source/target/weight differ in length",
                                   f"{s.size}/{t.size}", "save arrays of equal length")
@@ -455,7 +470,7 @@ def _stimulus(net: NetworkInstance, steps: int) -> Stimulus:
         else:
             if src.file is not None:
                 z = _load_npz(net.base_dir / src.file, f"inputs[{gi}].source.file", ("steps", "channels"))
-                r, c = z["steps"].astype(np.int64).ravel(), z["channels"].astype(np.int64).ravel()
+                r, c = z["steps"], z["channels"]
                 if r.size != c.size:
                     raise ConfigError(f"inputs[{gi}].source.file", "arrays steps and channels differ in length",
                                       f"{r.size} vs {c.size}", "save arrays of equal length")

@@ -12,7 +12,7 @@ from neurocycle.hw import (COUNTER_BY_NAME, COUNTER_NAMES, AreaReport, ConfigErr
                            area_report, compute_energy, energy_params, load_chip)
 from neurocycle.sim._ppa import energy_section, energy_summary_rows, fmt_pj, plot_energy_breakdown, technology_only
 
-from ._common import add_run_options, compile_options, progress_cb
+from ._common import add_run_options, chip_and_network, compile_options, progress_cb
 
 
 def parse_overrides(items: list[str] | None) -> dict:
@@ -105,10 +105,13 @@ def _energy_tables(rep: EnergyReport, width: int):
 def _cmd_ppa(args) -> int:
     from rich.console import Console
 
-    from neurocycle.sim._io import write_json
+    from neurocycle.sim._io import check_output_dir, write_json
 
     console = Console(highlight=False)
-    chip = load_chip(args.chip)
+    chip_arg, args.network = chip_and_network(args.chip, args.network, console)
+    if not args.no_files:
+        check_output_dir(args.out, replace=False)        # refused before anything is synthesised or simulated
+    chip = load_chip(chip_arg)
     if args.set:
         chip = chip.with_overrides(parse_overrides(args.set))
     if args.energy == "technology":

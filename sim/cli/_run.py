@@ -1,6 +1,7 @@
 """`neurocycle run`, `validate` and `presets`."""
 from __future__ import annotations
 
+import contextlib
 import sys
 import time
 from pathlib import Path
@@ -9,43 +10,55 @@ import numpy as np
 
 from neurocycle.hw import ConfigError, NeurocycleError, list_presets, preset_path
 
-from ._common import add_run_options, compile_options, console as _console, progress_cb as _progress_cb
+from ._common import add_run_options, chip_and_network, compile_options, kind_of
+from ._common import console as _console
+from ._common import progress_cb as _progress_cb
+from ._nir import add_nir_options, convert_for_cli, default_steps, write_output_spikes
 
 # ----------------------------------------------------------------------------- run
 def _cmd_run(args) -> int:
     from neurocycle.hw import NumericFormat, load_chip
 
     from neurocycle.sim import simulate
-    from neurocycle.sim._io import write_json
+    from neurocycle.sim._io import OutputDir, write_json
 
     console = _console()
     opts = compile_options(args)
-    chip = load_chip(args.chip)
-    network, conversion = args.network, None
+    chip_arg, network = chip_and_network(args.chip, args.network, console)
+    chip = load_chip(chip_arg)
+    conversion = None
     if network is not None and str(network).endswith(".nir"):
-        from neurocycle.sim import convert_nir
-        conversion = convert_nir(network, numeric=NumericFormat.of(chip))   # quantised for this chip's bit widths
+        conversion = convert_for_cli(args, network, NumericFormat.of(chip), console)   # this chip's bit widths
         network = conversion
-    cb, ctx = _progress_cb(args.steps, not args.quiet)
-    t0 = time.perf_counter()
-    with ctx:
-        run = simulate(chip, network, steps=args.steps, seed=args.seed, backend=args.backend,
-                       options=opts, progress=cb)
-    wall = time.perf_counter() - t0
-    extra = {"command": " ".join(["neurocycle"] + sys.argv[1:]), "total_wall_s": wall}
-    if conversion is not None:
-        extra["nir_quantisation"] = conversion.report.to_dict()
-        console.print(conversion.report.table())
-    report = run.report(extra)
-    conv = run.net.conversions()
-    if conv:
-        console.print(conversion_table(conv))
-    _print_summary(console, run, report)
-    if not args.no_files:
-        files = run.save(args.out, extra=extra)
+    elif args.inputs or args.framework or args.dt_ms is not None or args.allow_dropped_synapses:
+        raise ConfigError("network", "--inputs, --from, --dt-ms and --allow-dropped-synapses apply to NIR graphs "
+                          "(.nir) only", network, "give the spikes of a YAML network in its 'inputs' section")
+    args.steps = default_steps(args, conversion, 200)
+    # the output folder is checked (and its replacement prepared) before anything is simulated
+    out = contextlib.nullcontext() if args.no_files else OutputDir(args.out)
+    with out:
+        cb, ctx = _progress_cb(args.steps, not args.quiet)
+        t0 = time.perf_counter()
+        with ctx:
+            run = simulate(chip, network, steps=args.steps, seed=args.seed, backend=args.backend,
+                           options=opts, progress=cb)
+        wall = time.perf_counter() - t0
+        extra = {"command": " ".join(["neurocycle"] + sys.argv[1:]), "total_wall_s": wall}
         if conversion is not None:
-            files.append(write_json(Path(args.out) / "quantisation.json", conversion.report.to_dict()))
-        console.print("wrote " + ", ".join(str(f) for f in files))
+            extra["nir_quantisation"] = conversion.report.to_dict()
+            console.print(conversion.report.table())
+        report = run.report(extra)
+        conv = run.net.conversions()
+        if conv:
+            console.print(conversion_table(conv))
+        _print_summary(console, run, report)
+        if not args.no_files:
+            files = run.write_files(out.path, extra=extra)
+            if conversion is not None:
+                files.append(write_json(out.path / "quantisation.json", conversion.report.to_dict()))
+                files.append(write_output_spikes(out.path / "output_spikes.npz", conversion, run))
+            target = out.commit()
+            console.print("wrote " + ", ".join(str(target / f.name) for f in files))
     return 0
 
 
@@ -122,18 +135,6 @@ def conversion_table(conv: dict):
 
 
 # ----------------------------------------------------------------------------- validate
-def _kind_of(data) -> str | None:
-    if not isinstance(data, dict):
-        return None
-    if "populations" in data or "projections" in data:
-        return "network"
-    if "mesh" in data or "core" in data or "router" in data or "clock_mhz" in data:
-        return "chip"
-    if "grid" in data or "samples" in data or "base" in data:
-        return "sweep"
-    return None
-
-
 def _cmd_validate(args) -> int:
     from neurocycle.hw import read_yaml
 
@@ -149,14 +150,19 @@ def _cmd_validate(args) -> int:
                     break
         try:
             if str(path).endswith(".nir"):
-                from neurocycle.sim import convert_nir
-                conv = convert_nir(path)
+                from neurocycle.hw import NumericFormat, load_chip
+                numeric = NumericFormat.of(load_chip(args.chip)) if args.chip else None
+                conv = convert_for_cli(args, path, numeric, console, quiet=True)
                 net = conv.spec.instantiate()
-                console.print(f"[green]ok[/] {f}: NIR graph, {net.n_neurons:,} neurons, {net.n_inputs:,} inputs, "
+                rep = conv.report
+                console.print(f"[green]ok[/] {f}: NIR graph ({rep.framework} conventions: {rep.reading}; dt = "
+                              f"{rep.dt_ms:g} ms), {net.n_neurons:,} neurons, {net.n_inputs:,} inputs, "
                               f"{net.n_synapses:,} synapses after import")
+                for line in rep.dropped_lines():
+                    console.print(f"  [yellow]dropped[/] {line}")
                 continue
             data, _ = read_yaml(path)
-            kind = args.kind or _kind_of(data)
+            kind = args.kind or kind_of(data)
             if kind == "chip":
                 from neurocycle.hw import load_chip
                 chip = load_chip(path)
@@ -217,6 +223,8 @@ def register(sub) -> None:
     p.add_argument("network", nargs="?", default=None,
                    help="network preset name, YAML file or .nir graph (default: default-net)")
     add_run_options(p, steps=200)
+    p.set_defaults(steps=None)          # NIR with --inputs: the inputs' length plus the graph's latency
+    add_nir_options(p, inputs=True)
     p.add_argument("--backend", choices=BACKENDS, default=BACKENDS[0],
                    help="cycle: cycle-exact model with cycles and event counts (default); "
                         "reference: functional timestep-level reference (spikes only)")
@@ -230,6 +238,9 @@ def register(sub) -> None:
                                    "is invalid, with the field, the rule, the value and the fix.")
     v.add_argument("files", nargs="+", help="YAML files, .nir graphs or preset names")
     v.add_argument("--kind", choices=("chip", "network", "sweep"), default=None, help="force the file kind")
+    v.add_argument("--chip", default=None, help="for .nir graphs: the chip whose bit widths quantise them "
+                                                "(default: the default chip)")
+    add_nir_options(v, inputs=False)
     v.set_defaults(func=_cmd_validate)
 
     s = sub.add_parser("presets", help="list the chip, network and sweep presets shipped with neurocycle")

@@ -30,10 +30,14 @@ The network layer knows no chip: the quantisation needs only the three bit width
   and :class:`NIRConversion` with its readout methods (state read back through the
   functional reference).
 """
-from ._convert import BIAS_INPUT, DEFAULT_DT_MS, DEFAULT_STATE_HEADROOM, DISCRETISATIONS, convert_nir, import_nir
-from ._reader import SUPPORTED_NODES
-from ._report import LayerQuantisation, NIRConversion, OutputMap, QuantisationReport
+from ._convert import (BIAS_INPUT, DEFAULT_DT_MS, DEFAULT_MAX_DROPPED_FRACTION, DEFAULT_STATE_HEADROOM,
+                       DISCRETISATIONS, convert_nir, import_nir)
+from ._agreement import COUNT_TOLERANCE, OutputAgreement, agreement, agreement_table
+from ._frameworks import CONVENTIONS, FRAMEWORKS, Convention
+from ._reader import SUPPORTED_NODES, NIRTypeCheckWarning
+from ._report import LayerQuantisation, NIRConversion, OutputMap, ProjectionLoss, QuantisationReport
 
 __all__ = ["import_nir", "convert_nir", "NIRConversion", "QuantisationReport", "LayerQuantisation",
            "OutputMap", "SUPPORTED_NODES", "DISCRETISATIONS", "DEFAULT_DT_MS", "DEFAULT_STATE_HEADROOM",
-           "BIAS_INPUT"]
+           "BIAS_INPUT", "FRAMEWORKS", "CONVENTIONS", "Convention", "NIRTypeCheckWarning", "ProjectionLoss",
+           "DEFAULT_MAX_DROPPED_FRACTION", "agreement", "agreement_table", "OutputAgreement", "COUNT_TOLERANCE"]

@@ -22,6 +22,8 @@ from neurocycle.hw import validate_data
 
 from .._network import NetworkSpec
 from ._linear import Expr, Map, conv_op, identity, pool_op
+from . import _frameworks as fw
+from ._preview import preview_rates
 from ._quantise import FloatLayer, QuantisedLayer, quantise_layer
 from ._reader import READOUT, SPIKING, SUPPORTED_NODES, FlatGraph, load_graph
 from ._report import NIRConversion, OutputMap, QuantisationReport
@@ -29,7 +31,9 @@ from ._report import NIRConversion, OutputMap, QuantisationReport
 DISCRETISATIONS = ("euler", "exp")
 DEFAULT_DT_MS = 1.0
 DEFAULT_STATE_HEADROOM = 8.0
+DEFAULT_MAX_DROPPED_FRACTION = 0.05
 BIAS_INPUT = "nir_bias"
+PREVIEW_STEPS = 100
 
 
 def _sanitise(name: str, used: set[str]) -> str:
@@ -58,16 +62,29 @@ def convert_nir(source, *, numeric: NumericFormat | None = None,
                 weight_bits: int | None = None, state_bits: int | None = None,
                 accumulator_bits: int | None = None, state_headroom: float = DEFAULT_STATE_HEADROOM,
                 inputs: dict | None = None, input_rate_hz: float | None = None,
-                name: str | None = None, seed: int = 0) -> NIRConversion:
+                name: str | None = None, seed: int = 0, framework: str | None = None,
+                allow_dropped: bool = False,
+                max_dropped_fraction: float = DEFAULT_MAX_DROPPED_FRACTION) -> NIRConversion:
     """Convert a NIR graph to a chip-independent network in fixed-point units.
 
     - ``numeric``: the :class:`neurocycle.hw.NumericFormat` (weight, state and accumulator
       bits) that sets the quantisation; for a chip, ``NumericFormat.of(chip)``. Default: the
       default chip preset's format (``NumericFormat.default()``).
       ``weight_bits``/``state_bits``/``accumulator_bits`` override single widths.
-    - ``dt_ms``: the timestep. Default: the graph's ``metadata['dt']`` (seconds) if present,
-      else the exporter's timestep when every neuron node encodes one (snnTorch writes
-      ``r = tau / dt``), else 1 ms.
+    - ``framework``: the writer of the graph (``"snntorch"``, ``"norse"``, ``"sinabs"``,
+      ``"spikingjelly"``, ``"rockpool"``, ``"lava-dl"``, ``"spyx"``, or ``"nir"`` for NIR's own
+      equations): its conventions for time constants, input gains and the threshold comparison
+      are applied (docs/nir.md, "Framework conventions"). Default: the writer whose encoding the
+      graph's numbers show; if none does and the candidate readings disagree, the import is
+      refused with what each implies.
+    - ``dt_ms``: the length of one timestep in ms. With a framework whose file encodes its step
+      (snnTorch, Lava-dl, SpikingJelly IF, Spyx, Rockpool) it only sets the physical time of
+      reports and Poisson rates; for Norse it is the step Norse used (default 1 ms); for
+      ``"nir"`` it is the discretisation step. Default: the graph's ``metadata['dt']``, the
+      file's own step, or the writer's export default.
+    - ``allow_dropped``: accept projections that lose synapses to rounding (a weight below half
+      a weight LSB is not placed). By default a projection that loses all its synapses, or more
+      than ``max_dropped_fraction`` of its total |weight|, is an error.
     - ``discretisation``: ``"euler"`` (forward Euler, decay ``1 - dt/tau``: what snnTorch
       and Norse simulate) or ``"exp"`` (decay ``exp(-dt/tau)``).
     - ``state_headroom``: the threshold (and largest single input) is placed at most at
@@ -78,7 +95,7 @@ def convert_nir(source, *, numeric: NumericFormat | None = None,
       or a binary array ``[steps, *input shape]``. Unlisted inputs are Poisson at
       ``input_rate_hz`` (default: 10 % spike probability per timestep).
     """
-    graph, stem, base_dir = load_graph(source)
+    graph, stem, base_dir, read_notes = load_graph(source)
     if discretisation not in DISCRETISATIONS:
         raise ConfigError("discretisation", f"must be one of {', '.join(DISCRETISATIONS)}", discretisation,
                           "use 'euler' (what snnTorch/Norse simulate) or 'exp'")
@@ -94,8 +111,14 @@ def convert_nir(source, *, numeric: NumericFormat | None = None,
                                         ("accumulator_bits", accumulator_bits)) if v is not None}
     if overrides:
         numeric = dataclasses.replace(numeric, **overrides)     # range-checked again
-    return _Converter(graph, stem if name is None else name, base_dir, dt_ms, discretisation, numeric,
-                      float(state_headroom), inputs or {}, input_rate_hz, seed).run()
+    if not (isinstance(max_dropped_fraction, (int, float)) and 0 <= max_dropped_fraction <= 1):
+        raise ConfigError("max_dropped_fraction", "must be a fraction between 0 and 1", max_dropped_fraction,
+                          "use e.g. 0.05 (5 % of a projection's weight may round to 0)")
+    conv = _Converter(graph, stem if name is None else name, base_dir, dt_ms, discretisation, numeric,
+                      float(state_headroom), inputs or {}, input_rate_hz, seed)
+    conv.framework, conv.allow_dropped, conv.max_dropped = framework, bool(allow_dropped), float(max_dropped_fraction)
+    conv.read_notes = list(read_notes)
+    return conv.run()
 
 
 class _Converter:
@@ -122,22 +145,28 @@ class _Converter:
         self.errors = g.errors                 # one list of problems, shared with the graph
         self.nodes, self.kind, self.preds, self.succs = g.nodes, g.kind, g.preds, g.succs
         self.raise_errors()
-        self.choose_dt()
         g.infer_shapes()
         self.shape, self.own_in_shape = g.shape, g.own_in_shape
         self.raise_errors()
         self.check_uses()          # its problems are reported together with the layers' below
+        self.choose_reading()
         self.build_inputs()
         layers = self.build_layers()
         self.raise_errors()
+        self.check_dropped(layers)
         return self.assemble(layers)
 
-    def choose_dt(self) -> None:
-        if self.dt_ms_opt is not None:
-            if not (isinstance(self.dt_ms_opt, (int, float)) and math.isfinite(self.dt_ms_opt) and self.dt_ms_opt > 0):
-                raise ConfigError("dt_ms", "must be a positive number of milliseconds", self.dt_ms_opt,
-                                  "give the timestep, e.g. dt_ms=1.0")
-            self.dt_ms, self.dt_source = float(self.dt_ms_opt), "given"
+    def choose_reading(self) -> None:
+        """Whose conventions apply and how long a step is (docs/nir.md, "Choosing the reading")."""
+        nodes, kind = self.nodes, self.kind
+        self.notes: list[str] = list(self.read_notes)
+        dt_ms = self.dt_ms_opt
+        if dt_ms is not None and not (isinstance(dt_ms, (int, float)) and not isinstance(dt_ms, bool)
+                                      and math.isfinite(dt_ms) and dt_ms > 0):
+            raise ConfigError("dt_ms", "must be a positive number of milliseconds", dt_ms,
+                              "give the timestep, e.g. dt_ms=1.0 (--dt-ms 1)")
+        if self.framework is not None:
+            self.set_reading(fw.named(self.framework, nodes, kind, dt_ms), "given (framework option)")
             return
         meta = getattr(self.graph, "metadata", None) or {}
         md = meta.get("dt") if isinstance(meta, dict) else None
@@ -146,37 +175,99 @@ class _Converter:
         except (TypeError, ValueError):
             md = None
         if md is not None and md > 0 and math.isfinite(md):
-            self.dt_ms, self.dt_source = md * 1e3, "graph metadata 'dt'"
+            conv = fw.CONVENTIONS[fw.GENERIC]
+            self.set_reading(fw.Reading(conv, md, dt_ms if dt_ms is not None else md * 1e3, "graph metadata 'dt'"),
+                             "graph metadata 'dt'")
+            return
+        ev = fw.evidence(nodes, kind)
+        if len(ev) > 1 and any(fw.round_step(d) for _, d, _ in ev):
+            ev = [e for e in ev if fw.round_step(e[1])]   # writers use round steps (1e-4 s, 1 ms, 1)
+        if ev:
+            cands = [fw.named(name, nodes, kind, dt_ms) for name, _, _ in ev]
+            why = "; ".join(w for _, _, w in ev)
+            self.decide(cands, f"the file shows it: {why}")
             return
         cands = []
-        for k, node in self.nodes.items():
-            t = self.kind[k]
-            pairs = []
-            if t in ("LIF", "LI"):
-                pairs.append((node.tau, node.r))
-            elif t in ("CubaLIF", "CubaLI"):
-                pairs.append((node.tau_mem, node.r))
-                if not np.allclose(np.asarray(node.w_in, float), 1.0):
-                    pairs.append((node.tau_syn, node.w_in))
-            for tau, r in pairs:
-                tau, r = np.asarray(tau, float).ravel(), np.asarray(r, float).ravel()
-                bad = (r <= 0).any() or (tau <= 0).any() or not np.isfinite(tau).all()
-                if r.size == 0 or np.allclose(r, 1.0) or bad:    # r = 1 (Norse) encodes no dt
-                    cands = None
-                    break
-                cands.append(np.broadcast_to(tau / r, np.broadcast_shapes(tau.shape, r.shape)))
-            if cands is None:
-                break
-        if cands:
-            c = np.concatenate([np.ravel(x) for x in cands])
-            if np.allclose(c, c[0], rtol=1e-6) and c[0] > 0:
-                self.dt_ms, self.dt_source = float(c[0]) * 1e3, "inferred from r = tau/dt (snnTorch convention)"
-                return
-        self.dt_ms, self.dt_source = DEFAULT_DT_MS, "default"
+        for name, dt_graph, why in fw.candidate_readings(nodes, kind, dt_ms):
+            conv = fw.CONVENTIONS[name]
+            if fw.plausible(nodes, kind, conv, dt_graph):
+                phys = dt_ms if dt_ms is not None else (1.0 if name == "sinabs" else
+                                                        (dt_graph * 1e3 if name != "norse" else 1.0))
+                cands.append(fw.Reading(conv, dt_graph, phys, why))
+        if not cands:
+            self.refuse([fw.Reading(fw.CONVENTIONS[n], d, dt_ms or 1.0, w)
+                         for n, d, w in fw.candidate_readings(nodes, kind, dt_ms)],
+                        "no reading puts every time constant between 1 and 5,000 timesteps")
+        self.decide(cands, "the only plausible reading (every time constant between 1 and 5,000 timesteps)")
+
+    def set_reading(self, reading: "fw.Reading", how: str) -> None:
+        self.reading = reading
+        self.how = how
+        self.dt_ms = float(reading.dt_ms)
+        self.dt_source = reading.source
+        if reading.framework != fw.GENERIC:
+            self.notes.append(f"{reading.convention.title}: {reading.convention.reset}")
+
+    def decide(self, cands: list, why: str) -> None:
+        """One reading: use it. Several: use them if their float runs agree, else refuse."""
+        uniq = []
+        for c in cands:
+            if not any(c.framework == u.framework and math.isclose(c.dt_graph, u.dt_graph, rel_tol=1e-9) for u in uniq):
+                uniq.append(c)
+        if len(uniq) == 1:
+            self.set_reading(uniq[0], why)
+            return
+        previews = [self.preview(c) for c in uniq]
+        if all(p["rates"] == previews[0]["rates"] and p["kept"] == previews[0]["kept"] for p in previews):
+            self.set_reading(uniq[0], why + f"; the readings {', '.join(c.framework for c in uniq)} give the same "
+                                            "run")
+            return
+        self.refuse(uniq, "the timestep and conventions cannot be known from the graph", previews)
+
+    def preview(self, reading) -> dict:
+        """What a reading would do: per-step decays, synapses kept, and a float run's output rates."""
+        saved = (getattr(self, "reading", None), getattr(self, "dt_ms", None), list(self.errors))
+        self.reading, self.dt_ms = reading, reading.dt_ms
+        self._expr_cache = {}
+        floats = self.float_layers()
+        self.errors[:] = saved[2]
+        self.reading, self.dt_ms = saved[0], saved[1]
+        rng = np.random.default_rng(self.seed)
+        ins = {k: (rng.random((PREVIEW_STEPS, int(np.prod(self.shape[k])))) < 0.1).astype(np.uint8)
+               for k, t in self.kind.items() if t == "Input" and k in self.shape}
+        outs = {o: src for o, src in self.outputs_of.items()}
+        rates = preview_rates(floats, ins, PREVIEW_STEPS, outs) if floats else {}
+        kept = dropped = 0
+        for L in floats:
+            q = quantise_layer(L, self.numeric, self.headroom)
+            kept += q.kept
+            dropped += q.dropped
+        dm = [float(np.median(L.dv)) for L in floats if L.kind not in ("IF", "I", "Threshold")]
+        return {"rates": {k: round(v, 6) for k, v in rates.items()}, "kept": kept, "dropped": dropped,
+                "decay": (min(dm), max(dm)) if dm else None}
+
+    def refuse(self, cands: list, rule: str, previews: list | None = None) -> None:
+        if previews is None:
+            previews = [self.preview(c) for c in cands]
+        lines = []
+        for c, p in zip(cands, previews):
+            rate = ", ".join(f"{o}: {100 * r:.2f} %" for o, r in p["rates"].items()) or "no spiking output"
+            dec = "" if p["decay"] is None else (f"membrane keeps {1 - p['decay'][1]:.4g}..{1 - p['decay'][0]:.4g} "
+                                                 "of itself per step, ")
+            lines.append(f"  --from {c.framework:<12} {c.source}: dt = {fw.fmt_step(c.dt_graph)} graph units; "
+                         f"{dec}{p['kept']} synapses placed, {p['dropped']} rounded to 0; "
+                         f"output spikes per neuron-step (10 % Poisson input): {rate}")
+        names = sorted({c.framework for c in cands})
+        self.errors.append(ConfigError("network.framework", f"{rule}; NIR has no timestep, and each writer encodes its own. "
+                          "Candidate readings of this graph:\n" + "\n".join(lines), None,
+                          f"name the framework that exported it: --from {' / --from '.join(names)} "
+                          "(framework= in Python); add --dt-ms for the step if it was not the writer's default"))
+        self.raise_errors()
 
     @property
     def dt_s(self) -> float:
-        return self.dt_ms / 1e3
+        """One timestep in the graph's own time units (what Delay nodes and time constants use)."""
+        return self.reading.dt_graph
 
     # ---- what the chip can run -----------------------------------------------------------
     def check_uses(self) -> None:
@@ -367,13 +458,18 @@ class _Converter:
             self.err(k, f"{what} must be positive", float(tau[(tau <= 0) | np.isnan(tau)][0]),
                      "give time constants in seconds > 0")
             return np.zeros_like(tau)
-        x = self.dt_s / tau
-        if self.disc == "exp":
-            return -np.expm1(-x)
+        conv = self.reading.convention
+        if conv.name == fw.GENERIC and self.disc == "exp":
+            conv = dataclasses.replace(conv, disc="exp")
+        x = fw.step_fraction(conv, tau, self.dt_s)
+        if conv.disc == "exp":
+            return x
         if (x > 1 + 1e-9).any():
-            self.err(k, f"{what} = {float(tau.min()):g} s is shorter than dt = {self.dt_s:g} s: forward Euler "
-                        "would overshoot (decay factor 1 - dt/tau < 0)", float(tau.min()),
-                     f"use dt_ms <= {1e3 * float(tau.min()):g}, or discretisation='exp'")
+            self.err(k, f"{what} = {float(tau.min()):g} is shorter than one timestep ({self.dt_s:g} in the graph's "
+                        f"time units, {self.reading.label()}): forward Euler would overshoot (decay factor "
+                        "1 - dt/tau < 0)", float(tau.min()),
+                     f"check the framework (--from) and the step (--dt-ms); for NIR's own equations use "
+                     f"dt_ms <= {1e3 * float(tau.min()):g} or discretisation='exp'")
         return np.minimum(x, 1.0)
 
     def _param(self, k: str, name: str, n: int, default=None) -> np.ndarray:
@@ -388,30 +484,17 @@ class _Converter:
                      "give one value per neuron or a scalar")
             return np.zeros(n)
 
-    def build_layers(self) -> list[QuantisedLayer]:
-        """Discretise every neuron node at dt (a :class:`FloatLayer`) and quantise it."""
+    def float_layers(self) -> list[FloatLayer]:
+        """Discretise every neuron node under the reading (a :class:`FloatLayer` each)."""
         self._expr_cache: dict[str, Expr] = {}
+        conv = self.reading.convention
         layers = []
         for k, t in self.kind.items():
             if t not in SPIKING + READOUT or k not in self.shape:
                 continue
             n = int(np.prod(self.shape[k]))
             P = lambda name, default=None: self._param(k, name, n, default)  # noqa: E731
-            one = np.ones(n)
-            if t in ("LIF", "LI"):
-                fm = self._f(P("tau"), k, "tau")
-                du, dv = one, fm            # du -> 4095: the input current lasts one step
-                gain, leak = fm * P("r"), fm * P("v_leak")
-            elif t in ("CubaLIF", "CubaLI"):
-                fs, fm = self._f(P("tau_syn"), k, "tau_syn"), self._f(P("tau_mem"), k, "tau_mem")
-                du, dv = fs, fm
-                gain, leak = fm * P("r") * fs * P("w_in", 1.0), fm * P("v_leak")
-            elif t in ("IF", "I"):
-                du, dv = one, np.zeros(n)
-                gain, leak = self.dt_s * P("r"), np.zeros(n)
-            else:  # Threshold: memoryless comparator
-                du, dv = one, one
-                gain, leak = one.copy(), np.zeros(n)
+            du, dv, gain, leak = fw.neuron_step(conv, t, P, self.dt_s, n, lambda tau, what: self._f(tau, k, what))
             if t in ("LIF", "CubaLIF", "IF"):
                 theta, reset = P("v_threshold"), P("v_reset", 0.0)
             elif t == "Threshold":
@@ -421,11 +504,47 @@ class _Converter:
             inp = self.node_input(k)
             if inp is None:
                 continue
-            q = quantise_layer(FloatLayer(k, t, n, du, dv, gain, leak, theta, reset, inp), self.numeric,
-                               self.headroom)
+            layers.append(FloatLayer(k, t, n, du, dv, gain, leak, theta, reset, inp,
+                                     refractory=conv.cuba_refractory if t == "CubaLIF" else 0,
+                                     fires_on=conv.fires_on if t != "Threshold" else ">"))
+        return layers
+
+    def build_layers(self) -> list[QuantisedLayer]:
+        """The float layers of the reading, quantised for the number format."""
+        layers = []
+        for L in self.float_layers():
+            q = quantise_layer(L, self.numeric, self.headroom)
             self.errors.extend(q.problems)
             layers.append(q)
         return layers
+
+    def check_dropped(self, layers: list[QuantisedLayer]) -> None:
+        """A projection that rounds to nothing (or loses more than max_dropped_fraction of its
+        weight) is an error unless allow_dropped: never drop synapses silently."""
+        if self.allow_dropped:
+            return
+        for L in layers:
+            for p in L.projections:
+                if not p.dropped:
+                    continue
+                if not (p.zeroed or p.dropped_weight_fraction > self.max_dropped):
+                    continue
+                src = "the always-on bias channel" if p.source is None else f"'{p.source}'"
+                lsb = (1 << L.w_exp) / L.state_scale
+                what = (f"every one of its {p.synapses} synapses" if p.zeroed else
+                        f"{p.dropped} of {p.synapses} synapses ({100 * p.dropped_weight_fraction:.2f} % of its "
+                        f"weight, more than max_dropped_fraction = {100 * self.max_dropped:g} %)")
+                if p.largest_weight < 0.5 * lsb or p.zeroed:
+                    fix = (f"its largest effective weight ({p.largest_weight:.3g}) is below half a weight LSB "
+                           f"({lsb:.3g} threshold units): the input gain of this reading ({self.reading.label()}) is "
+                           "probably wrong - name the source framework (--from) and its step (--dt-ms); or pass "
+                           "--allow-dropped-synapses (allow_dropped=True) to run without them")
+                else:
+                    fix = ("use a chip with more weight bits, or pass --allow-dropped-synapses (allow_dropped=True) "
+                           "to accept the loss (it is listed in the report)")
+                self.err(L.node, f"the projection from {src} would lose {what}: they round to 0 at this layer's "
+                                 "weight scale", f"{p.dropped} dropped", fix)
+        self.raise_errors()
 
     # ---- assemble the spec ----------------------------------------------------------------
     def assemble(self, layers: list[QuantisedLayer]) -> NIRConversion:
@@ -495,10 +614,15 @@ class _Converter:
                               "Threshold)", None, "add at least one neuron layer")
         spec = validate_data(NetworkSpec, data, what="network")
         nf = self.numeric
+        conv = self.reading.convention
+        disc = self.disc if conv.name == fw.GENERIC else conv.disc
+        latency, lag_notes = self.latencies(layers)
         report = QuantisationReport(
-            dt_ms=self.dt_ms, dt_source=self.dt_source, discretisation=self.disc, weight_bits=nf.weight_bits,
+            dt_ms=self.dt_ms, dt_source=self.dt_source, discretisation=disc, weight_bits=nf.weight_bits,
             state_bits=nf.state_bits, accumulator_bits=nf.accumulator_bits, state_headroom=self.headroom,
-            layers=tuple(L.report(tuple(r[0] for r in pop_ranges[L.node])) for L in layers))
+            layers=tuple(L.report(tuple(r[0] for r in pop_ranges[L.node])) for L in layers),
+            framework=conv.name, reading=self.how, fires_on=conv.fires_on, dt_graph=float(self.reading.dt_graph),
+            notes=tuple(self.notes + lag_notes))
         outputs = {}
         lmap = {L.node: L for L in layers}
         for out, src in self.outputs_of.items():
@@ -510,7 +634,31 @@ class _Converter:
                                      gid_offset=g0, size=n, shape=tuple(self.shape[src]), state_scale=L.state_scale)
         return NIRConversion(spec=spec, report=report, outputs=outputs, node_gids=node_gids,
                              input_channels=self.input_channels, dt_ms=self.dt_ms, state_bits=nf.state_bits,
-                             base_dir=self.base_dir)
+                             base_dir=self.base_dir, latency=latency)
+
+    def latencies(self, layers) -> tuple[dict, list[str]]:
+        """Per output, how many timesteps later the chip answers than the writer's own simulation:
+        one per hop (docs/nir.md, "Timing") less the writer's own per-layer delay (Spyx: 1)."""
+        per_layer = 1 - self.reading.convention.internal_delay
+        names = {L.node for L in layers}
+        depth = {k: 0 for k, t in self.kind.items() if t == "Input"}
+        frontier = list(depth)
+        while frontier:                       # shortest number of neuron layers from an input (BFS)
+            nxt = []
+            for k in frontier:
+                for s_ in self.succs[k]:
+                    if s_ not in depth:
+                        depth[s_] = depth[k] + (1 if s_ in names else 0)
+                        nxt.append(s_)
+            frontier = nxt
+        latency, notes = {}, []
+        for out, src in self.outputs_of.items():
+            latency[out] = per_layer * depth.get(src, 0)
+            preds = [p_ for p_ in self.preds[src] if p_ in depth]
+            if len({depth[p_] for p_ in preds if depth[p_] < depth[src]}) > 1 and per_layer:
+                notes.append(f"output '{out}' is fed over paths of different depth: the chip delays every hop by "
+                             "one timestep, so one shift cannot align every path with the writer's own run")
+        return latency, notes
 
 
 class _AlgebraicLoop(Exception):

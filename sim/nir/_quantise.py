@@ -17,7 +17,7 @@ import numpy as np
 from neurocycle.hw import DECAY_ONE, W_EXP_MAX, ConfigError, NumericFormat
 
 from ._linear import Expr
-from ._report import LayerQuantisation
+from ._report import LayerQuantisation, ProjectionLoss
 
 
 @dataclass
@@ -37,6 +37,8 @@ class FloatLayer:
     theta: np.ndarray | None
     reset: np.ndarray | None
     inp: Expr          # the layer's input: maps from source-node spikes, plus a constant bias
+    refractory: int = 0   # timesteps v stays at reset after a spike (the chip's refractory counter)
+    fires_on: str = ">"   # the writer's comparison: ">" (v > theta, NIR) or ">=" (Sinabs, SpikingJelly, Rockpool)
 
 
 @dataclass
@@ -63,6 +65,7 @@ class QuantisedLayer:
     w_max_q: int
     kept: int
     problems: list          # ConfigErrors: parameters that do not fit the state bits
+    projections: tuple = ()  # ProjectionLoss per source (and the bias channel)
 
     def report(self, populations: tuple[str, ...]) -> LayerQuantisation:
         """The layer's row in the quantisation report."""
@@ -75,7 +78,7 @@ class QuantisedLayer:
             du=tuple(sorted(set(self.params[:, 0].tolist()))), dv=tuple(sorted(set(self.params[:, 1].tolist()))),
             decay_max_error=self.dec_err, vth=tuple(sorted(set(self.params[:, 3].tolist())))[:8],
             threshold_max_rel_error=self.th_err, leak_bias_max_abs_error=self.leak_err,
-            notes=tuple(self.notes))
+            notes=tuple(self.notes), projections=self.projections)
 
 
 def quantise_layer(layer: FloatLayer, numeric: NumericFormat, headroom: float) -> QuantisedLayer:
@@ -127,6 +130,18 @@ def quantise_layer(layer: FloatLayer, numeric: NumericFormat, headroom: float) -
         # readouts: no threshold to protect, keep the largest state range (w_exp = 0)
         w_exp = 0
         x = x_max if math.isfinite(x_max) else 1.0
+    if spiking and x and math.isfinite(x):
+        # Exactly representable layers (weights, bias, reset and leak are dyadic): a power-of-two
+        # scale makes every one of them an integer, so nothing rounds. Where the current lasts one
+        # step (du -> 4095), the scale is also kept below 4096 / (largest input per step), so that
+        # decay(u, 4095) = trunc(u / 4096) leaves no residue into the next step.
+        exact = _exact_scale(x * (1 << w_exp), terms, b_eff, reset, leak, row_abs, w_max,
+                             one_step=bool(np.all(du_f >= 1.0)))
+        if exact is not None:
+            if exact != (x, w_exp):
+                notes.append("exactly representable: a power-of-two scale makes every weight, reset and leak an "
+                             "integer")
+            x, w_exp = exact
     S = x * (1 << w_exp)
     # quantise; shrink if rounding pushed a row sum over the accumulator range
     for _ in range(8):
@@ -158,7 +173,10 @@ def quantise_layer(layer: FloatLayer, numeric: NumericFormat, headroom: float) -
     bias = np.rint(S * leak).astype(np.int64)
     leak_err = float(np.abs(bias / S - leak).max()) if n else 0.0
     if spiking:
-        vth = (np.floor(S * theta) + 1).astype(np.int64)     # NIR spikes on v > theta
+        if layer.fires_on == ">=":
+            vth = np.ceil(S * theta - 1e-9 * np.abs(S * theta)).astype(np.int64)   # v >= theta
+        else:
+            vth = (np.floor(S * theta) + 1).astype(np.int64)     # NIR spikes on v > theta
         v_reset = np.rint(S * reset).astype(np.int64)
         # v_chip >= vth  <=>  v > theta up to one LSB: the error is the gap to the scaled threshold
         th_err = float(np.abs(vth - S * theta).max() / max(S * np.abs(theta).max(), 1e-300))
@@ -172,10 +190,48 @@ def quantise_layer(layer: FloatLayer, numeric: NumericFormat, headroom: float) -
     if (np.abs(bias) > state_max).any():
         problems.append(ConfigError(f"nir.nodes.{k}", "the per-step v_leak drive does not fit the state bits",
                                     int(np.abs(bias).max()), "lower v_leak or raise the chip's state bits"))
-    params = np.stack([du, dv, bias, vth, v_reset, np.zeros(n, np.int64), np.full(n, w_exp, np.int64)], axis=1)
+    projections = tuple(projection_loss(src, w, q) for src, _, _, q, w in q_terms)
+    if np.any(b_eff != 0):
+        projections += (projection_loss(None, b_eff, q_bias),)
+    params = np.stack([du, dv, bias, vth, v_reset, np.full(n, int(layer.refractory), np.int64),
+                       np.full(n, w_exp, np.int64)], axis=1)
     return QuantisedLayer(
         node=k, kind=t, n=n, params=params, terms=q_terms, bias_q=q_bias,
         role="spiking" if spiking else "readout", state_scale=S, w_exp=w_exp, lsb=lsb,
         w_rms=w_rms, w_max_rel=w_max_rel, dropped=dropped, b_err=b_err, dec_err=dec_err, th_err=th_err,
         leak_err=leak_err, notes=notes, w_max_q=int(np.abs(q_all).max(initial=0)), kept=int((q_all != 0).sum()),
-        problems=problems)
+        problems=problems, projections=projections)
+
+
+def _exact_scale(S: float, terms, b_eff, reset, leak, row_abs, w_max: int, one_step: bool):
+    """``(x, w_exp)`` of a power-of-two scale at most ``S`` at which the layer is exact, or None."""
+    caps = [S]
+    r_max = float(row_abs.max()) if row_abs.size else 0.0
+    if one_step and r_max > 0:
+        caps.insert(0, min(S, 4095.0 / r_max))
+    w_abs = max([float(np.abs(w).max(initial=0.0)) for *_, w in terms] + [float(np.abs(b_eff).max(initial=0.0))])
+    for cap in caps:
+        if cap <= 0 or not math.isfinite(cap):
+            continue
+        S2 = 2.0 ** math.floor(math.log2(cap))
+        e = max(0, math.ceil(math.log2(S2 * w_abs / w_max))) if w_abs > 0 else 0
+        if e > W_EXP_MAX:
+            continue
+        x2 = S2 / (1 << e)
+        vals = [x2 * w for *_, w in terms] + [x2 * b_eff, S2 * reset, S2 * leak]
+        # 1e-4 LSB: parameters read back from float32 files are integers to that precision
+        if all(np.allclose(v, np.rint(v), rtol=0, atol=1e-4) for v in vals if np.size(v)) and \
+                all(np.abs(np.rint(v)).max(initial=0) <= w_max for v in vals[:-2] if np.size(v)):
+            return x2, e
+    return None
+
+
+def projection_loss(source: str | None, w: np.ndarray, q: np.ndarray) -> ProjectionLoss:
+    """What rounding to zero cost one projection (``source=None``: the always-on bias channel)."""
+    w, q = np.asarray(w, np.float64), np.asarray(q)
+    nz = w != 0
+    lost = nz & (q == 0)
+    mass = float(np.abs(w).sum())
+    return ProjectionLoss(source=source, synapses=int(nz.sum()), dropped=int(lost.sum()),
+                          dropped_weight_fraction=float(np.abs(w[lost]).sum() / mass) if mass > 0 else 0.0,
+                          largest_weight=float(np.abs(w).max(initial=0.0)))

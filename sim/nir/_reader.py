@@ -10,6 +10,8 @@ all of them (:meth:`FlatGraph.raise_errors`).
 from __future__ import annotations
 
 import os
+import re
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -80,25 +82,55 @@ def flatten_graph(graph, prefix: str = "") -> tuple[dict, list, list[ConfigError
     return nodes, edges, errors
 
 
+class NIRTypeCheckWarning(UserWarning):
+    """A NIR file that fails only NIR's own shape/type inference was read without it."""
+
+
+MIN_NIR = (1, 0, 7)   # nir.read(..., type_check=False) and v_reset on LIF/CubaLIF/IF (pyproject: nir>=1.0.7)
+
+
+def _nir_version(nir) -> tuple[int, ...]:
+    v = getattr(nir, "__version__", None) or getattr(nir, "version", "0")
+    return tuple(int(x) for x in re.findall(r"\d+", str(v))[:3]) or (0,)
+
+
 def load_graph(source) -> tuple:
-    """``(graph, name, base_dir)`` of a ``nir.NIRGraph`` or the path of a ``.nir`` file."""
+    """``(graph, name, base_dir, notes)`` of a ``nir.NIRGraph`` or the path of a ``.nir`` file.
+
+    A file whose nodes are readable but that fails NIR's own type inference (e.g. Sinabs LIF
+    exports under nir 1.0.8, or non-square kernels) is read again without it, with a
+    :class:`NIRTypeCheckWarning` and a note in the report: the importer infers shapes itself.
+    """
     try:
         import nir
     except ImportError:  # pragma: no cover - nir is a declared extra
         raise ConfigError("network", "importing NIR graphs needs the 'nir' package", None,
                           "pip install 'neurocycle[nir]'") from None
+    if _nir_version(nir) < MIN_NIR:
+        raise ConfigError("nir", f"version {getattr(nir, '__version__', '?')} is too old: the importer needs "
+                          f"nir >= {'.'.join(map(str, MIN_NIR))} (reading without type inference, v_reset)",
+                          getattr(nir, "__version__", None),
+                          "pip install 'nir>=1.0.7' (a framework such as sinabs may have pinned an older one: "
+                          "install it with --no-deps, or in its own virtualenv)")
     if isinstance(source, nir.NIRGraph):
-        return source, "nir-graph", Path(".")
+        return source, "nir-graph", Path("."), []
     if isinstance(source, (str, os.PathLike)):
         path = Path(os.fspath(source))
         if not path.is_file():
             raise ConfigError("network", "NIR file does not exist", str(path), "check the path to the .nir file")
         try:
-            g = nir.read(str(path))
+            return nir.read(str(path)), path.stem, path.parent, []
+        except Exception as exc:  # noqa: BLE001 - retried without the type check below
+            first = f"{type(exc).__name__}: {exc}"
+        try:
+            g = nir.read(str(path), type_check=False)
         except Exception as exc:  # noqa: BLE001 - any unreadable file gets one clear error
             raise ConfigError("network", f"cannot be read as a NIR graph ({type(exc).__name__}: {exc})",
                               str(path), "write it with nir.write(path, graph) (NIR >= 1.0)") from None
-        return g, path.stem, path.parent
+        note = (f"read without NIR's type inference, which failed ({first.splitlines()[0][:160]}); "
+                "shapes were inferred by the importer")
+        warnings.warn(f"{path}: {note}", NIRTypeCheckWarning, stacklevel=3)
+        return g, path.stem, path.parent, [note]
     raise ConfigError("network", "is not a NIR graph or a path to a .nir file", type(source).__name__,
                       "pass a nir.NIRGraph or the path of a file written by nir.write")
 

@@ -22,6 +22,23 @@ from .._reference import StateRecord, run_reference
 
 
 @dataclass(frozen=True)
+class ProjectionLoss:
+    """Synapses of one projection (one source node into one neuron node) that round to 0."""
+    source: str | None             # NIR source node; None for the always-on bias channel
+    synapses: int                  # non-zero float weights
+    dropped: int                   # of them, quantised to 0 (not placed)
+    dropped_weight_fraction: float  # their share of the projection's total |weight|
+    largest_weight: float          # largest |effective weight| (NIR volts per spike)
+
+    @property
+    def zeroed(self) -> bool:
+        return self.synapses > 0 and self.dropped == self.synapses
+
+    def to_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+@dataclass(frozen=True)
 class LayerQuantisation:
     """How one NIR neuron node was put into fixed point, and what that cost.
 
@@ -49,9 +66,12 @@ class LayerQuantisation:
     threshold_max_rel_error: float
     leak_bias_max_abs_error: float  # per-step v_leak drive, NIR voltage units
     notes: tuple[str, ...] = ()
+    projections: tuple[ProjectionLoss, ...] = ()   # per source: synapses that rounded to 0
 
     def to_dict(self) -> dict:
-        return {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.__dict__.items()}
+        d = {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.__dict__.items() if k != "projections"}
+        d["projections"] = [p.to_dict() for p in self.projections]
+        return d
 
 
 @dataclass(frozen=True)
@@ -65,6 +85,11 @@ class QuantisationReport:
     accumulator_bits: int
     state_headroom: float
     layers: tuple[LayerQuantisation, ...]
+    framework: str = "nir"          # whose conventions were applied (docs/nir.md, "Framework conventions")
+    reading: str = ""               # how the framework and the step were decided
+    fires_on: str = ">"             # the threshold comparison used
+    dt_graph: float = 0.0           # one timestep in the graph's own time units
+    notes: tuple[str, ...] = ()     # graph-level notes (conventions NIR cannot carry, type check, ...)
 
     def layer(self, node: str) -> LayerQuantisation:
         for lq in self.layers:
@@ -77,12 +102,24 @@ class QuantisationReport:
         return max((lq.weight_rms_rel_error for lq in self.layers), default=0.0)
 
     def to_dict(self) -> dict:
-        d = {k: v for k, v in self.__dict__.items() if k != "layers"}
+        d = {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.__dict__.items() if k != "layers"}
         d["layers"] = [lq.to_dict() for lq in self.layers]
         return d
 
+    def dropped_lines(self) -> list[str]:
+        """One line per projection that lost synapses to rounding (what `validate` and `run` print)."""
+        out = []
+        for lq in self.layers:
+            for p in lq.projections:
+                if p.dropped:
+                    src = "the bias channel" if p.source is None else f"'{p.source}'"
+                    out.append(f"{lq.node} <- {src}: {p.dropped} of {p.synapses} synapses round to 0 "
+                               f"({100 * p.dropped_weight_fraction:.2f} % of the projection's weight)")
+        return out
+
     def table(self) -> str:
-        head = (f"NIR import: dt = {self.dt_ms:g} ms ({self.dt_source}), {self.discretisation} discretisation, "
+        head = (f"NIR import: {self.framework} conventions ({self.reading}); dt = {self.dt_ms:g} ms ({self.dt_source}), "
+                f"{self.discretisation} discretisation, spike on v {self.fires_on} threshold, "
                 f"{self.weight_bits}-bit weights, {self.state_bits}-bit state")
         cols = ("node", "kind", "size", "synapses", "dropped", "w_exp", "LSB/unit", "w rms err", "w max err",
                 "vth err", "decay err")
@@ -98,6 +135,8 @@ class QuantisationReport:
                           for r in rows]
         for lq in self.layers:
             lines += [f"  note ({lq.node}): {n}" for n in lq.notes]
+        lines += [f"  note: {n}" for n in self.notes]
+        lines += [f"  dropped: {d}" for d in self.dropped_lines()]
         return "\n".join(lines)
 
     def __str__(self) -> str:
@@ -127,6 +166,11 @@ class NIRConversion:
     dt_ms: float
     state_bits: int
     base_dir: Path = field(default=Path("."))
+    latency: dict = field(default_factory=dict)   # output name -> timesteps the chip answers later than the writer
+
+    @property
+    def framework(self) -> str:
+        return self.report.framework
 
     # -- reading results ---------------------------------------------------------------
     def _out(self, name: str | None) -> list[OutputMap]:
@@ -144,6 +188,26 @@ class NIRConversion:
         for om in self._out(name):
             sel = (r.spike_neurons >= om.gid_offset) & (r.spike_neurons < om.gid_offset + om.size)
             out[om.name] = (r.spike_steps[sel].copy(), r.spike_neurons[sel] - om.gid_offset)
+        return out
+
+    def output_spike_trains(self, run, name: str | None = None, *, align: bool = False) -> dict[str, np.ndarray]:
+        """Binary spike trains ``[steps, *output shape]`` (uint8) per spiking output.
+
+        ``align=True`` shifts each output back by its :attr:`latency` (the chip's one-timestep hop
+        per layer that the writer's own simulation does not have), so row ``t`` is the writer's
+        step ``t``; the last ``latency`` rows are then those the run did not reach (zeros)."""
+        steps = int(run.result.steps)
+        out = {}
+        for k, (st, ids) in self.output_spikes(run, name).items():
+            om = self.outputs[k]
+            if om.kind != "spikes":
+                continue
+            a = np.zeros((steps, om.size), np.uint8)
+            a[st, ids] = 1
+            if align:
+                lag = int(self.latency.get(k, 0))
+                a = np.concatenate([a[lag:], np.zeros((min(lag, steps), om.size), np.uint8)])
+            out[k] = a.reshape((steps,) + tuple(om.shape))
         return out
 
     def output_spike_counts(self, run, name: str | None = None) -> dict[str, np.ndarray]:

@@ -22,9 +22,8 @@ from typing import Any, get_args, get_type_hints
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from neurocycle.hw import ChipConfig, ConfigError, ConfigErrors, load_chip
-from neurocycle.hw import set_path
-from neurocycle.hw import read_yaml, validate_data
+from neurocycle.hw import (ChipConfig, ConfigError, ConfigErrors, NumericFormat, load_chip, read_yaml, set_path,
+                           validate_data)
 
 from .._compiler import CompileOptions
 from .._network import NetworkSpec, load_network
@@ -218,7 +217,8 @@ class Sweep:
 
     def _load_network(self, ref) -> tuple[NetworkSpec, Path]:
         # a NIR graph is quantised for the base chip's bit widths, as `neurocycle run CHIP x.nir` does
-        spec, base = load_network(ref if isinstance(ref, dict) else self._local(ref), chip=self.base_chip)
+        spec, base = load_network(ref if isinstance(ref, dict) else self._local(ref),
+                                  numeric=NumericFormat.of(self.base_chip))
         return spec, (self.dir if isinstance(ref, dict) else Path(base).resolve())
 
     # -- points

@@ -1,9 +1,10 @@
-"""The RTL is `verilator --lint-only -Wall` clean for every preset chip and a spread of
-parameter corners, and its elaboration checks reject inconsistent parameters."""
+"""The RTL is `verilator --lint-only -Wall` clean for every preset chip, a spread of
+parameter corners and every module on its own, and its elaboration checks reject
+inconsistent parameters."""
 import pytest
 
 from neurocycle.hw import list_presets, load_chip
-from neurocycle.rtl import chip_parameters, lint
+from neurocycle.rtl import chip_parameters, lint, rtl_sources
 
 pytestmark = pytest.mark.rtl
 
@@ -38,6 +39,14 @@ def test_lint_corners(name):
     assert ok, out
 
 
+@pytest.mark.parametrize("top", [p.stem for p in rtl_sources() if p.stem != "nc_chip"])
+def test_lint_modules(top):
+    """Each module as a top with its default parameters, the way a unit test elaborates it
+    (the chip lint above reaches it only with the parameters nc_chip passes down)."""
+    ok, out = lint(top=top)
+    assert ok, out
+
+
 @pytest.mark.parametrize("bad,message", [
     ({"FLIT_BITS": 9}, "FLIT_BITS"),                 # layout != x + y + axon bits (8)
     ({"NEURON_BITS": 3, "NEURONS": 16}, "NEURONS"),   # 16 neurons need 4 address bits
@@ -47,4 +56,17 @@ def test_lint_corners(name):
 def test_elaboration_checks(bad, message):
     params = {**chip_parameters(load_chip("tiny-2x2")), **bad}
     ok, out = lint(params)
+    assert not ok and message in out and "fatal" in out.lower(), out
+
+
+@pytest.mark.parametrize("top,bad,message", [
+    ("nc_si", {"LANES": 17}, "nc_si: LANES"),
+    ("nc_si", {"LANES": 4, "LEN_BITS": 2}, "nc_si: LEN_BITS"),      # a count of 4 needs 3 bits
+    ("nc_si", {"AXON_BITS": 8, "FLIT_BITS": 7}, "nc_si: AXON_BITS"),
+    ("nc_nu", {"FANOUT_LEN_BITS": 0}, "nc_nu: FANOUT"),
+    ("nc_nu", {"NEURON_BITS": 17}, "nc_nu: NEURON_BITS"),
+    ("nc_core_bus", {"CNT_BITS": 65}, "nc_core_bus: a field is wider"),
+])
+def test_module_elaboration_checks(top, bad, message):
+    ok, out = lint(bad, top=top)
     assert not ok and message in out and "fatal" in out.lower(), out

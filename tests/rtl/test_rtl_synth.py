@@ -23,8 +23,8 @@ def test_synthesis_small_chip(tmp_path):
     (tmp_path / "rtl-synth.json").write_text(json.dumps(record, indent=1))
     print(json.dumps({k: record[k] for k in ("total_cells", "latches", "cells_by_module")}, indent=1))
     assert st.latches == 0
-    assert {"nc_chip", "nc_tile", "nc_core", "nc_router", "nc_neuron", "nc_fifo", "nc_ctrl",
-            "nc_host_link"} <= set(st.cells_by_module)
+    assert {"nc_chip", "nc_tile", "nc_core", "nc_si", "nc_nu", "nc_core_bus", "nc_router", "nc_neuron", "nc_fifo",
+            "nc_ctrl", "nc_host_link"} <= set(st.cells_by_module)
     assert st.cells_by_type.get("$_DLATCH_P_", 0) == 0 and st.cells_by_type.get("$_DLATCH_N_", 0) == 0
     flops = sum(v for k, v in st.cells_by_type.items() if "DFF" in k)
     assert flops > 500 and st.total_cells > 10_000

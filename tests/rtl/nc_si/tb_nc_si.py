@@ -1,0 +1,274 @@
+"""cocotb: nc_si, the synaptic-integration engine (docs/microarchitecture.md §5), cycle by cycle.
+
+The testbench is the core around the engine: the input FIFO (a Python list) and the memories
+(axon table, synapse words, accumulator bank nxt), answering the engine's read addresses
+combinationally within the cycle and applying its write requests at the clock edge."""
+import json
+import os
+import random
+
+import cocotb
+from cocotb.clock import Clock
+from cocotb.triggers import FallingEdge, Timer
+
+P = json.loads(os.environ["NC_TB_PARAMS"])
+LANES, WB, A = P["LANES"], P["WEIGHT_BITS"], P["ACC_BITS"]
+AXB, FB, NB, WAB, LENB = P["AXON_BITS"], P["FLIT_BITS"], P["NEURON_BITS"], P["WORD_ADDR_BITS"], P["LEN_BITS"]
+WC = P.get("WORD_CYCLES", 1)       # cycles per synapse word (the RTL default is 1)
+
+
+def signed(v, bits):
+    v = int(v) & ((1 << bits) - 1)
+    return v - (1 << bits) if v >> (bits - 1) else v
+
+
+def pack(values, bits):
+    return sum((int(v) & ((1 << bits) - 1)) << (k * bits) for k, v in enumerate(values))
+
+
+def unpack(v, n, bits):
+    return [(int(v) >> (k * bits)) & ((1 << bits) - 1) for k in range(n)]
+
+
+def check_widths(dut):
+    """The parameters are not visible through VPI: the port widths must be the ones asked for."""
+    got = {"fifo_head": FB, "ax_addr": AXB, "ax_base": WAB, "ax_len": LENB, "word_addr": WAB, "w_valid": LANES,
+           "w_target": LANES * NB, "w_weight": LANES * WB, "acc_neuron": LANES * NB, "acc_rdata": LANES * A,
+           "acc_we": LANES, "acc_wdata": LANES * A, "syn_ops": 5, "word_read": 1}
+    assert {k: len(getattr(dut, k)) for k in got} == got
+
+
+class Core:
+    """FIFO + memories around the SI. `syn[w]` is a list of LANES slots (target, weight) or None
+    (invalid slot); `acc[n]` is the accumulator of neuron n in bank nxt."""
+
+    def __init__(self, dut, ax, syn, acc):
+        self.dut, self.ax, self.syn, self.acc = dut, ax, syn, list(acc)
+        self.fifo = []
+        self.cycle = 0
+
+    async def reset(self):
+        dut = self.dut
+        Clock(dut.clk, 10, unit="ns").start()
+        dut.rst.value = 1
+        for s in ("fifo_empty", "fifo_head", "ax_base", "ax_len", "w_valid", "w_target", "w_weight", "acc_rdata"):
+            getattr(dut, s).value = 0
+        dut.fifo_empty.value = 1
+        await FallingEdge(dut.clk)
+        await FallingEdge(dut.clk)
+        dut.rst.value = 0
+
+    async def tick(self, push=None):
+        """One cycle: memories answer the read addresses, outputs are sampled, writes land at
+        the edge. `push`: a flit that enters the FIFO at this edge (visible from the next cycle)."""
+        dut = self.dut
+        dut.fifo_empty.value = int(not self.fifo)
+        dut.fifo_head.value = self.fifo[0] if self.fifo else 0
+        await Timer(1, unit="ns")
+        a, w = int(dut.ax_addr.value), int(dut.word_addr.value)
+        base, n = self.ax.get(a, (0, 0))
+        dut.ax_base.value, dut.ax_len.value = base, n
+        slots = self.syn[w] if w < len(self.syn) else [None] * LANES
+        dut.w_valid.value = sum(1 << lane for lane, s in enumerate(slots) if s is not None)
+        dut.w_target.value = pack([s[0] if s else 0 for s in slots], NB)
+        dut.w_weight.value = pack([s[1] if s else 0 for s in slots], WB)
+        await Timer(1, unit="ns")
+        neurons = unpack(dut.acc_neuron.value, LANES, NB)
+        dut.acc_rdata.value = pack([self.acc[t] for t in neurons], A)
+        await Timer(1, unit="ns")
+        pop, busy, read = int(dut.pop.value), int(dut.busy.value), int(dut.word_read.value)
+        we = int(dut.acc_we.value)
+        wdata = [signed(x, A) for x in unpack(dut.acc_wdata.value, LANES, A)]
+        writes = {neurons[lane]: wdata[lane] for lane in range(LANES) if we >> lane & 1}
+        assert len(writes) == bin(we).count("1"), f"cycle {self.cycle}: two lanes write one neuron"
+        rec = {"pop": pop, "ax": a if pop else None, "busy": busy, "word": w if read else None,
+               "we": we, "writes": writes, "syn_ops": int(dut.syn_ops.value)}
+        await FallingEdge(dut.clk)                 # the edge in between: writes land
+        for t, x in writes.items():
+            self.acc[t] = x
+        if pop:
+            assert self.fifo, f"cycle {self.cycle}: pop from an empty FIFO"
+            self.fifo.pop(0)
+        if push is not None:
+            self.fifo.append(push)
+        self.cycle += 1
+        return rec
+
+
+def flit(axon, xy=0b1011):
+    """A flit to `axon`; the destination x/y bits above it must not matter to the SI."""
+    return (xy << AXB | axon) & ((1 << FB) - 1)
+
+
+def directed(dut, word_cycles=1):
+    check_widths(dut)
+    assert LANES == 3 and NB >= 2 and AXB >= 2 and WAB >= 3, f"the directed timelines are derived for 3 lanes: {P}"
+    assert WC == word_cycles, f"the directed timeline is derived for {word_cycles} cycle(s) per word: {P}"
+
+
+@cocotb.test()
+async def si_timeline(dut):
+    """Pop + lookup in c, words in c+1..c+n, next pop in c+n+1; a zero-length axon pops again
+    in c+1; idle on an empty FIFO; a flit that arrives while idle is popped in the next cycle."""
+    directed(dut)
+    # axon 0: 7 synapses = 3 words from word 2 (the last word has 1 valid slot);
+    # axon 1: none; axon 2: exactly one full word (5); axon 3: 6 synapses = 2 full words (6, 7)
+    ax = {0: (2, 7), 1: (0, 0), 2: (5, 3), 3: (6, 6)}
+    syn = [[None] * 3 for _ in range(8)]
+    syn[2] = [(0, 1), (1, 2), (2, 3)]
+    syn[3] = [(3, 4), (0, -5), (1, 6)]
+    syn[4] = [(2, 7), None, None]
+    syn[5] = [(0, -1), (1, -2), (3, -3)]
+    syn[6] = [(0, 1), (1, 1), (2, 1)]
+    syn[7] = [(3, 31), (2, -32), (1, 10)]
+    c = Core(dut, ax, syn, [0, 0, 0, 0])
+    await c.reset()
+    c.fifo = [flit(0), flit(1), flit(2)]           # three flits waiting at cycle 0
+    log = [await c.tick(push=flit(3) if k == 8 else None) for k in range(13)]
+    # cycle: 0 pop a0 | 1-3 words 2,3,4 | 4 pop a1 (len 0) | 5 pop a2 | 6 word 5 | 7-8 idle, FIFO
+    # empty (a3 enters at the edge ending 8) | 9 pop a3 | 10-11 words 6,7 | 12 idle
+    assert [r["ax"] for r in log] == [0, None, None, None, 1, 2, None, None, None, 3, None, None, None], log
+    assert [r["word"] for r in log] == [None, 2, 3, 4, None, None, 5, None, None, None, 6, 7, None], log
+    assert [r["busy"] for r in log] == [0, 1, 1, 1, 0, 0, 1, 0, 0, 0, 1, 1, 0]
+    assert [r["syn_ops"] for r in log] == [0, 3, 3, 1, 0, 0, 3, 0, 0, 0, 3, 3, 0]
+    assert [r["writes"] for r in log if r["writes"]] == [
+        {0: 1, 1: 2, 2: 3}, {3: 4, 0: 1 - 5, 1: 2 + 6}, {2: 3 + 7}, {0: -4 - 1, 1: 8 - 2, 3: 4 - 3},
+        {0: -5 + 1, 1: 6 + 1, 2: 10 + 1}, {3: 1 + 31, 2: 11 - 32, 1: 7 + 10}]
+    assert c.acc == [-4, 17, -21, 32]
+    assert all(not r["writes"] for r in log if not r["busy"])
+
+
+@cocotb.test()
+async def si_lane_merge(dut):
+    """Lanes of one word with equal targets: only the first *valid* lane of a target writes,
+    acc + the sum of all valid lanes of that target; invalid slots neither write nor add."""
+    directed(dut)
+    ax = {0: (0, 12)}                               # 4 words
+    syn = [[(1, 5), (1, -3), (2, 4)],               # lanes 0, 1 -> neuron 1; lane 2 -> 2
+           [(3, 7), (3, 8), (3, -20)],              # all three -> neuron 3
+           [None, (0, 9), (0, 6)],                  # lane 0 invalid: lane 1 is the first of neuron 0
+           [(2, 11), None, (2, -1)]]                # an invalid slot between two lanes of neuron 2
+    c = Core(dut, ax, syn, [100, -100, 50, -8])
+    await c.reset()
+    c.fifo = [flit(0)]
+    log = [await c.tick() for _ in range(6)]
+    we = [r["writes"] for r in log]
+    assert we == [{}, {1: -100 + 2, 2: 50 + 4}, {3: -8 - 5}, {0: 100 + 15}, {2: 54 + 10}, {}], we
+    assert [r["syn_ops"] for r in log] == [0, 3, 3, 2, 2, 0]
+    # the lane that writes is the first valid lane of its target
+    assert [r["we"] for r in log] == [0, 0b101, 0b001, 0b010, 0b001, 0]
+
+
+@cocotb.test()
+async def si_reset_and_busy(dut):
+    """A busy SI ignores the FIFO until its last word; a reset returns it to IDLE at once."""
+    directed(dut)
+    ax = {0: (0, 9), 1: (3, 1)}
+    syn = [[(0, 1), (1, 1), (2, 1)] for _ in range(4)]
+    c = Core(dut, ax, syn, [0, 0, 0, 0])
+    await c.reset()
+    c.fifo = [flit(0), flit(1)]
+    log = [await c.tick() for _ in range(2)]
+    assert [(r["pop"], r["busy"], r["word"]) for r in log] == [(1, 0, None), (0, 1, 0)]
+    dut.rst.value = 1                               # reset in the middle of axon 0's words
+    await c.tick()
+    dut.rst.value = 0
+    log = [await c.tick() for _ in range(3)]
+    # idle after the reset: pops axon 1 (1 synapse, word 3), then idle
+    assert [(r["pop"], r["ax"], r["busy"], r["word"]) for r in log] == [(1, 1, 0, None), (0, None, 1, 3),
+                                                                         (0, None, 0, None)], log
+
+
+class Model:
+    """The SI of docs/microarchitecture.md §5, written from the contract: IDLE or BUSY(w, s) with
+    w = ceil(len/LANES) words left and s cycles left of the current word (WORD_CYCLES each; the
+    word is read when s = 1)."""
+
+    def __init__(self, ax, syn):
+        self.ax, self.syn = ax, syn
+        self.w = 0          # words left (0 = IDLE)
+        self.s = 0
+        self.ptr = 0
+
+    def cycle(self, fifo, acc):
+        """(pop axon or None, word read or None, {neuron: new value}, busy) for this cycle."""
+        if self.w == 0:
+            if not fifo:
+                return None, None, {}, False
+            a = fifo[0] & ((1 << AXB) - 1)
+            base, n = self.ax.get(a, (0, 0))
+            self.w, self.ptr, self.s = -(-n // LANES), base, WC
+            return a, None, {}, False
+        if self.s > 1:
+            self.s -= 1
+            return None, None, {}, True
+        word = self.ptr
+        sums = {}
+        for s in self.syn[word]:
+            if s is not None:
+                sums[s[0]] = sums.get(s[0], 0) + s[1]
+        self.w -= 1
+        self.ptr += 1
+        self.s = WC
+        return None, word, {t: signed(acc[t] + d, A) for t, d in sums.items()}, True
+
+
+@cocotb.test()
+async def si_random(dut):
+    """Random axon tables, synapse words and flit arrivals vs the contract model, 3000 cycles."""
+    check_widths(dut)
+    rng = random.Random(5 + LANES)
+    n_words, n_axons, n_neurons = 1 << WAB, 1 << AXB, 1 << NB
+    max_len = min((1 << LENB) - 1, 4 * LANES)
+    wmax = (1 << (WB - 1)) - 1
+    syn = [[(rng.randrange(n_neurons), rng.randint(-wmax - 1, wmax)) if rng.random() < 0.85 else None
+            for _ in range(LANES)] for _ in range(n_words)]
+    ax = {}
+    for a in range(n_axons):
+        n = rng.choice([0, 1, LANES, max_len, rng.randint(0, max_len)])
+        ax[a] = (rng.randrange(n_words - (-(-n // LANES)) + 1), n)
+    amax = (1 << (A - 1)) - 1
+    c = Core(dut, ax, syn, [rng.randint(-amax - 1, amax) for _ in range(n_neurons)])
+    await c.reset()
+    m = Model(ax, syn)
+    pops = words = ops = 0
+    for k in range(3000):
+        rate = 0.6 if (k // 400) % 2 else 0.15
+        push = flit(rng.randrange(n_axons), rng.randrange(1 << (FB - AXB))) if rng.random() < rate else None
+        fifo, acc = list(c.fifo), list(c.acc)
+        want_ax, want_word, want_writes, want_busy = m.cycle(fifo, acc)
+        rec = await c.tick(push)
+        got, want = (rec["ax"], rec["word"], rec["writes"]), (want_ax, want_word, want_writes)
+        assert got == want, f"cycle {k}: (pop axon, word, writes) {got} != model {want}"
+        valid = sum(s is not None for s in syn[want_word]) if want_word is not None else 0
+        assert rec["syn_ops"] == valid and rec["busy"] == int(want_busy)
+        pops += want_ax is not None
+        words += want_word is not None
+        ops += valid
+    assert pops > 300 // WC and words > 600 // WC and ops > 400 // WC, (pops, words, ops)
+
+
+@cocotb.test()
+async def si_word_cycles(dut):
+    """WORD_CYCLES = 3: a pop in c reads word j in c + 3j (the last cycle of its three), busy
+    from c+1 to c+3n, the next pop in c+3n+1; writes and syn_ops only in the reading cycles."""
+    directed(dut, word_cycles=3)
+    ax = {0: (2, 7), 1: (0, 0), 2: (5, 3)}         # 3 words, none, 1 word
+    syn = [[None] * 3 for _ in range(8)]
+    syn[2] = [(0, 1), (1, 2), (2, 3)]
+    syn[3] = [(3, 4), (0, -5), (1, 6)]
+    syn[4] = [(2, 7), None, None]
+    syn[5] = [(0, -1), (1, -2), (3, -3)]
+    c = Core(dut, ax, syn, [0, 0, 0, 0])
+    await c.reset()
+    c.fifo = [flit(0), flit(1), flit(2)]
+    log = [await c.tick() for _ in range(16)]
+    # 0 pop a0 | 1-9 busy, words 2, 3, 4 read in 3, 6, 9 | 10 pop a1 (len 0) | 11 pop a2 |
+    # 12-14 busy, word 5 read in 14 | 15 idle
+    assert [r["ax"] for r in log] == [0] + [None] * 9 + [1, 2] + [None] * 4, log
+    assert [r["busy"] for r in log] == [0] + [1] * 9 + [0, 0, 1, 1, 1, 0]
+    assert [r["word"] for r in log] == [None, None, None, 2, None, None, 3, None, None, 4, None, None,
+                                        None, None, 5, None]
+    assert [r["syn_ops"] for r in log] == [0, 0, 0, 3, 0, 0, 3, 0, 0, 1, 0, 0, 0, 0, 3, 0]
+    assert [k for k, r in enumerate(log) if r["writes"]] == [3, 6, 9, 14]
+    assert c.acc == [1 - 5 - 1, 2 + 6 - 2, 3 + 7, 4 - 3]
