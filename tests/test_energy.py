@@ -244,7 +244,7 @@ def test_bad_synapse_word_cycles_is_a_config_error():
         load_chip("tiny-2x2").with_overrides({"core.synapse_word_cycles": 0})
     e = exc.value.errors[0]
     assert e.field == "core.synapse_word_cycles" and e.value == 0 and "greater than or equal to 1" in e.rule
-    assert e.fix == "increase it"
+    assert e.fix == "use a value of at least 1"
 
 
 # ----------------------------------------------------------------------------- presets
