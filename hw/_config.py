@@ -166,7 +166,7 @@ class ChipConfig(_Model):
     """A many-core neuromorphic chip of the reference microarchitecture (docs/microarchitecture.md)."""
     name: Annotated[str, Field(description="preset / report name")] = "chip"
     description: Annotated[str, Field(description="one line for `neurocycle presets`")] = ""
-    clock_mhz: Annotated[float, Field(gt=0, le=10000, description="clock frequency")] = 100.0
+    clock_mhz: Annotated[float, Field(ge=0.001, le=10000, description="clock frequency")] = 100.0
     barrier_cycles: Annotated[int, Field(ge=1, le=1 << 20, description="cycles of the timestep barrier")] = 8
     mesh: MeshConfig = MeshConfig()
     core: CoreConfig = CoreConfig()

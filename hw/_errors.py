@@ -5,7 +5,8 @@ import reprlib
 
 
 _REPR = reprlib.Repr()
-_REPR.maxstring = _REPR.maxother = 60
+_REPR.maxstring = 240          # a path or a name is shown whole
+_REPR.maxother = 60
 _REPR.maxlist = _REPR.maxtuple = _REPR.maxdict = _REPR.maxset = 6
 _REPR.maxlevel = 2
 
@@ -14,7 +15,7 @@ def short_repr(value) -> str:
     """A value for a message: bounded in time and length whatever its size (no full repr of a
     huge or deeply nested input)."""
     shown = _REPR.repr(value)
-    return shown if len(shown) <= 80 else shown[:77] + "..."
+    return shown if len(shown) <= 250 else shown[:247] + "..."
 
 
 class NeurocycleError(Exception):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, model_validator
 
 __all__ = ["FrozenDict", "Frozen", "ConfigModel"]
 
@@ -61,7 +61,7 @@ class ConfigModel(BaseModel):
     tuples, mappings FrozenDicts)."""
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
 
-    @field_validator("*", mode="before")
+    @model_validator(mode="before")
     @classmethod
-    def _lists_to_tuples(cls, v):
-        return _plain(v)
+    def _lists_to_tuples(cls, data):
+        return {k: _plain(v) for k, v in data.items()} if isinstance(data, dict) else data

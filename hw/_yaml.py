@@ -46,7 +46,7 @@ _FIXES = {
 # ----------------------------------------------------------------------------- the input boundary
 # Limits decided up front (docs/configuration.md, "Input limits"): a config file is small text.
 MAX_YAML_BYTES = 8 << 20          # 8 MiB: big arrays belong in .npz files referenced by `file:`
-MAX_YAML_NODES = 1_000_000        # scalars + collections after alias expansion (alias bombs)
+MAX_YAML_VALUES = 25_000          # scalars + collections, aliases expanded (alias bombs; big data -> .npz)
 MAX_YAML_DEPTH = 64               # nesting of mappings/sequences
 _BOOL = "tag:yaml.org,2002:bool"
 
@@ -96,8 +96,8 @@ def read_yaml(path: str | os.PathLike) -> tuple[Any, yaml.Node | None]:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw[:exc.start].count(b"\n") + 1
-        raise ConfigError("file", f"is not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start})", path,
-                          "save the file as UTF-8", line=line) from None
+        raise ConfigError("file", f"is not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start})", None,
+                          "save the file as UTF-8", source=path, line=line) from None
     return parse_yaml(text, source=path)
 
 
@@ -115,8 +115,11 @@ def binary_kind(head: bytes) -> str | None:
 
 
 def parse_yaml(text: str, source: str = "<string>") -> tuple[Any, yaml.Node | None]:
-    """Parse YAML text once (compose, check the limits and duplicate keys, construct)."""
+    """Parse YAML text: a streaming pass over its events first (size with aliases expanded,
+    depth, duplicate keys — cheap, and it stops at the first violation), then compose (nodes
+    keep line numbers for error messages) and construct, once."""
     try:
+        _check_events(text, source)
         node = yaml.compose(text, Loader=_Loader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
@@ -130,7 +133,6 @@ def parse_yaml(text: str, source: str = "<string>") -> tuple[Any, yaml.Node | No
                           None, "flatten the structure", source=source) from None
     if node is None:
         return None, None
-    _check_tree(node, source)
     loader = _Loader("")
     try:
         data = loader.construct_document(node)
@@ -139,44 +141,53 @@ def parse_yaml(text: str, source: str = "<string>") -> tuple[Any, yaml.Node | No
     return data, node
 
 
-def _check_tree(root: yaml.Node, source: str) -> None:
-    """Expanded size (aliases count each time they are used), depth and duplicate keys, in one
-    pass over the unique nodes (sizes memoised, so an alias bomb costs its text size, not its
-    expansion)."""
-    size: dict[int, int] = {}
-    depth: dict[int, int] = {}
-    stack = [(root, False)]
-    while stack:
-        node, done = stack.pop()
-        nid = id(node)
-        if nid in size and not done:
+def _check_events(text: str, source: str) -> None:
+    """Refuse, while streaming the parser's events, a document that expands to more than
+    MAX_YAML_VALUES values (an alias counts its anchor's whole subtree each time it is used),
+    nests more than MAX_YAML_DEPTH levels, or repeats a key in a mapping."""
+    count = 0
+    anchors: dict[str, int] = {}
+    stack: list[list] = []        # frames: [is_mapping, expect_key, keys {value: line}, start count, anchor]
+
+    def fail(rule, fix, mark):
+        raise ConfigError("file", rule, None, fix, source=source, line=mark.line + 1 if mark else None)
+
+    def finished(n_before: int, anchor, key_scalar=None, mark=None):
+        """A node is complete: record its anchor's size; in a mapping, check and flip the key slot."""
+        if anchor:
+            anchors[anchor] = count - n_before
+        if stack and stack[-1][0]:
+            frame = stack[-1]
+            if frame[1] and key_scalar is not None:
+                line = mark.line + 1
+                if key_scalar in frame[2]:
+                    raise ConfigError(str(key_scalar), f"is given twice (lines {frame[2][key_scalar]} and {line}); "
+                                      "YAML would silently keep the second", None, "remove one of them",
+                                      source=source, line=line)
+                frame[2][key_scalar] = line
+            frame[1] = not frame[1]
+
+    for ev in yaml.parse(text, Loader=_Loader):
+        if isinstance(ev, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+            count += 1
+            if len(stack) >= MAX_YAML_DEPTH:
+                fail(f"nests more than {MAX_YAML_DEPTH} levels deep", "flatten the structure", ev.start_mark)
+            stack.append([isinstance(ev, yaml.MappingStartEvent), True, {}, count - 1, ev.anchor])
+        elif isinstance(ev, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+            frame = stack.pop()
+            finished(frame[3], frame[4])
+        elif isinstance(ev, yaml.ScalarEvent):
+            count += 1
+            finished(count - 1, ev.anchor, ev.value, ev.start_mark)
+        elif isinstance(ev, yaml.AliasEvent):
+            count += anchors.get(ev.anchor, 1)
+            finished(count, None)
+        else:
             continue
-        kids = ([c for kv in node.value for c in kv] if isinstance(node, yaml.MappingNode)
-                else list(node.value) if isinstance(node, yaml.SequenceNode) else [])
-        if not done:
-            stack.append((node, True))
-            stack.extend((k, False) for k in kids if id(k) not in size)
-            continue
-        size[nid] = 1 + sum(size[id(k)] for k in kids)
-        depth[nid] = 1 + max((depth[id(k)] for k in kids), default=0)
-        if size[nid] > MAX_YAML_NODES:
-            raise ConfigError("file", f"expands to more than {MAX_YAML_NODES:,} values (YAML aliases repeat "
-                              "their anchor each time they are used)", None,
-                              "write the data out or move large arrays into an .npz file",
-                              source=source, line=node.start_mark.line + 1)
-        if depth[nid] > MAX_YAML_DEPTH:
-            raise ConfigError("file", f"nests more than {MAX_YAML_DEPTH} levels deep", None, "flatten the structure",
-                              source=source, line=node.start_mark.line + 1)
-        if isinstance(node, yaml.MappingNode):
-            seen: dict[str, int] = {}
-            for k, _ in node.value:
-                if isinstance(k, yaml.ScalarNode):
-                    line = k.start_mark.line + 1
-                    if k.value in seen:
-                        raise ConfigError(str(k.value), f"is given twice (lines {seen[k.value]} and {line}); YAML "
-                                          "would silently keep the second", None,
-                                          "remove one of them", source=source, line=line)
-                    seen[k.value] = line
+        if count > MAX_YAML_VALUES:
+            fail(f"expands to more than {MAX_YAML_VALUES:,} values (YAML aliases repeat their anchor each time they "
+                 "are used)", "keep configs small: put large arrays (connectivity, spikes) in an .npz file and "
+                 "reference it with `file:`", ev.start_mark)
 
 
 def node_line(node: yaml.Node | None, loc: tuple) -> int | None:

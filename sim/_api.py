@@ -14,17 +14,7 @@ from ._network import NetworkInstance, NetworkSpec, Stimulus, load_network
 from ._program import ChipProgram
 from ._result import SimResult
 
-BACKENDS = ("cycle", "reference")  # the first is the CLI default
-
-
-def _backend(name: str) -> Callable[..., SimResult]:
-    if name == "reference":
-        from ._reference import run_reference
-        return run_reference
-    if name == "cycle":
-        from ._engine import run_cycle
-        return run_cycle
-    raise ConfigError("backend", f"must be one of {', '.join(BACKENDS)}", name, "pick a listed backend")
+from ._backends import BACKENDS, backend as _backend   # noqa: F401 (BACKENDS re-exported)
 
 
 @dataclass

@@ -13,9 +13,9 @@ from types import MappingProxyType
 from typing import Annotated, Any, Literal, Mapping, Union
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
+from pydantic import Discriminator, Field, Tag, field_validator, model_validator
 
-from neurocycle.hw import PROFILE_FIELDS, ConfigError, NumericFormat
+from neurocycle.hw import PROFILE_FIELDS, ConfigError, ConfigModel, NumericFormat
 from neurocycle.hw import parse_yaml, read_yaml, validate_data
 
 from ._neurons import LIF, FixedPoint, LIFConversion, LIFFixed, NeuronModel  # noqa: F401 (re-exported)
@@ -23,8 +23,9 @@ from ._neurons import LIF, FixedPoint, LIFConversion, LIFFixed, NeuronModel  # n
 _NAME = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_\-]*$", max_length=64)]
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+# integers the kernels and the RTL hold (int32 fields; the compiler then checks the chip's widths)
+Int32 = Annotated[int, Field(ge=-(1 << 31), le=(1 << 31) - 1)]
+_Model = ConfigModel
 
 
 class Population(_Model):
@@ -120,13 +121,13 @@ Connectivity = Annotated[Union[AllToAll, OneToOne, FixedProbability, FixedInDegr
 
 class ConstantWeight(_Model):
     kind: Literal["constant"]
-    value: int
+    value: Int32
 
 
 class UniformWeight(_Model):
     kind: Literal["uniform"]
-    low: int
-    high: int
+    low: Int32
+    high: Int32
 
     @model_validator(mode="after")
     def _order(self):
@@ -140,8 +141,8 @@ class NormalWeight(_Model):
     kind: Literal["normal"]
     mean: float
     std: Annotated[float, Field(ge=0)]
-    low: int | None = None
-    high: int | None = None
+    low: Int32 | None = None
+    high: Int32 | None = None
 
 
 def _weight_tag(v: Any) -> str:
@@ -215,6 +216,12 @@ class NetworkSpec(_Model):
                                  f"|use k <= {nt}")
         return self
 
+    def neuron_conversions(self) -> dict:
+        """Per population with a physical neuron (``model: lif``): the conversion report
+        (:meth:`LIFConversion.to_dict`; nothing is sampled)."""
+        fp = self.fixed_point
+        return {p.name: p.neuron.conversion(fp).to_dict() for p in self.populations if isinstance(p.neuron, LIF)}
+
     # -- sampling -------------------------------------------------------------------
     def instantiate(self, seed: int | None = None, base_dir: str | os.PathLike | None = None) -> "NetworkInstance":
         return _instantiate(self, self.seed if seed is None else seed, Path(base_dir or "."))
@@ -259,9 +266,7 @@ class NetworkInstance:
     def conversions(self) -> dict:
         """Per population with a physical neuron (``model: lif``): its fixed-point parameters,
         requested vs represented values and any quantisation warning (docs/networks.md)."""
-        fp = self.spec.fixed_point
-        return {p.name: p.neuron.conversion(fp).to_dict() for p in self.spec.populations
-                if isinstance(p.neuron, LIF)}
+        return self.spec.neuron_conversions()
 
 
 @dataclass(frozen=True)

@@ -9,16 +9,17 @@ import warnings
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
+from pydantic import Discriminator, Field, Tag, model_validator
 
-from neurocycle.hw import DECAY_ONE, W_EXP_MAX, QuantisationWarning
+from neurocycle.hw import DECAY_ONE, W_EXP_MAX, ConfigModel, QuantisationWarning
 
 __all__ = ["LIFFixed", "LIF", "LIFConversion", "FixedPoint", "NeuronModel", "QUANTISATION_TOLERANCE",
            "fixed_plateau"]
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+_Model = ConfigModel
+# integers the kernels and the RTL hold (int32 fields; the compiler then checks the chip's widths)
+Int32 = Annotated[int, Field(ge=-(1 << 31), le=(1 << 31) - 1)]
 
 
 class LIFFixed(_Model):
@@ -26,9 +27,9 @@ class LIFFixed(_Model):
     model: Literal["lif_fixed"] = "lif_fixed"
     du: Annotated[int, Field(ge=0, lt=DECAY_ONE, description="current decay, 12-bit")] = 0
     dv: Annotated[int, Field(ge=0, lt=DECAY_ONE, description="voltage decay, 12-bit")] = 0
-    bias: int = 0
-    vth: int
-    v_reset: int = 0
+    bias: Int32 = 0
+    vth: Int32
+    v_reset: Int32 = 0
     refractory: Annotated[int, Field(ge=0, description="timesteps without integration after a spike")] = 0
     w_exp: Annotated[int, Field(ge=0, le=W_EXP_MAX, description="input scaling: I * 2**w_exp")] = 0
 

@@ -5,9 +5,7 @@ from pathlib import Path
 
 import numpy as np
 
-from neurocycle.sim._cosim import cosim
 
-from neurocycle.sim._io import check_output_dir
 
 from ._common import add_run_options, chip_and_network, compile_options
 
@@ -15,6 +13,9 @@ from ._common import add_run_options, chip_and_network, compile_options
 def _cmd_cosim(args) -> int:
     from rich.console import Console
     from rich.table import Table
+
+    from neurocycle.sim._cosim import cosim
+    from neurocycle.sim._io import check_output_dir
 
     console = Console(highlight=False)
     chip, network = chip_and_network(args.chip, args.network, console)

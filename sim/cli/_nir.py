@@ -17,7 +17,7 @@ from ._common import file_kind
 
 # ----------------------------------------------------------------------------- shared options
 def add_nir_options(p, *, inputs: bool) -> None:
-    from neurocycle.sim.nir import FRAMEWORKS
+    from neurocycle.sim.nir._frameworks import FRAMEWORKS
 
     g = p.add_argument_group("NIR graphs (.nir)")
     g.add_argument("--from", dest="framework", default=None, metavar="FRAMEWORK",

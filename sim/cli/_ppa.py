@@ -5,26 +5,26 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
-import yaml
+from typing import TYPE_CHECKING
 
-from neurocycle.hw import (COUNTER_BY_NAME, COUNTER_NAMES, AreaReport, ConfigError, EnergyParams, EnergyReport,
-                           area_report, compute_energy, energy_params, load_chip)
-from neurocycle.sim._ppa import energy_section, energy_summary_rows, fmt_pj, plot_energy_breakdown, technology_only
+if TYPE_CHECKING:    # the command imports its machinery when it runs (a fast `neurocycle --help`)
+    from neurocycle.hw import AreaReport, EnergyParams, EnergyReport
 
 from ._common import add_run_options, chip_and_network, compile_options, progress_cb
 
 
 def parse_overrides(items: list[str] | None) -> dict:
     """``["core.neurons=64", "technology.node_nm=22"]`` -> dict (values parsed as YAML)."""
+    from neurocycle.hw import ConfigError, parse_yaml
+
     out = {}
     for item in items or []:
         key, sep, text = item.partition("=")
         if not sep or not key.strip():
             raise ConfigError("--set", "must look like PATH=VALUE", item, "e.g. --set technology.node_nm=22")
         try:
-            out[key.strip()] = yaml.safe_load(text)
-        except yaml.YAMLError:
+            out[key.strip()] = parse_yaml(text)[0]       # the same YAML rules as a config file
+        except ConfigError:
             raise ConfigError("--set", "value is not valid YAML", item, "quote strings, e.g. name='x'") from None
     return out
 
@@ -51,6 +51,8 @@ def _area_table(a: AreaReport):
 
 
 def _events_table(p: EnergyParams):
+    from neurocycle.hw import COUNTER_BY_NAME, COUNTER_NAMES
+
     from rich.table import Table
 
     t = Table(title=f"energy per event — {p.chip} ({p.mode} mode"
@@ -69,6 +71,10 @@ def _events_table(p: EnergyParams):
 
 
 def _energy_tables(rep: EnergyReport, width: int):
+    import numpy as np
+    from neurocycle.hw import COUNTER_NAMES
+    from neurocycle.sim._ppa import energy_summary_rows, fmt_pj
+
     from rich.table import Table
 
     s = Table(title="energy of the run", show_header=False)
@@ -103,6 +109,9 @@ def _energy_tables(rep: EnergyReport, width: int):
 
 
 def _cmd_ppa(args) -> int:
+    from neurocycle.hw import area_report, compute_energy, energy_params, load_chip
+    from neurocycle.sim._ppa import energy_section, plot_energy_breakdown, technology_only
+
     from rich.console import Console
 
     from neurocycle.sim._io import check_output_dir, write_json

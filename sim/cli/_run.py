@@ -15,6 +15,9 @@ from ._common import console as _console
 from ._common import progress_cb as _progress_cb
 from ._nir import add_nir_options, convert_for_cli, default_steps, write_output_spikes
 
+VALIDATE_SAMPLE_BYTES = 200 << 20   # `validate` samples networks up to this estimated size (bounded time and memory)
+
+
 # ----------------------------------------------------------------------------- run
 def _cmd_run(args) -> int:
     from neurocycle.hw import NumericFormat, load_chip
@@ -161,21 +164,30 @@ def _cmd_validate(args) -> int:
                 for line in rep.dropped_lines():
                     console.print(f"  [yellow]dropped[/] {line}")
                 continue
-            data, _ = read_yaml(path)
+            data, node = read_yaml(path)          # parsed once; validated from the parsed data
             kind = args.kind or kind_of(data)
             if kind == "chip":
-                from neurocycle.hw import load_chip
-                chip = load_chip(path)
+                from neurocycle.hw import ChipConfig, validate_data
+                chip = validate_data(ChipConfig, data, node=node, source=str(path), what="chip")
                 d = chip.derived
                 console.print(f"[green]ok[/] {f}: chip '{chip.name}', {chip.mesh.width}x{chip.mesh.height} mesh, "
                               f"{d.n_cores * chip.core.neurons:,} neurons, {d.core_sram_bits * d.n_cores / 8 / 1024:,.0f} KiB SRAM")
             elif kind == "network":
-                from neurocycle.sim import load_network
-                spec, base = load_network(path)
-                net = spec.instantiate(base_dir=base)
-                console.print(f"[green]ok[/] {f}: network '{spec.name}', {net.n_neurons:,} neurons, "
-                              f"{net.n_inputs:,} inputs, {net.n_synapses:,} synapses")
-                conv = net.conversions()
+                from neurocycle.hw import validate_data
+                from neurocycle.sim import NetworkSpec
+                from neurocycle.sim._netsize import network_size
+                spec = validate_data(NetworkSpec, data, node=node, source=str(path), what="network")
+                base = Path(path).parent
+                size = network_size(spec, base)
+                if size.peak_bytes(1) <= VALIDATE_SAMPLE_BYTES:   # small: sample it (checks files and indices too)
+                    net = spec.instantiate(base_dir=base)
+                    console.print(f"[green]ok[/] {f}: network '{spec.name}', {net.n_neurons:,} neurons, "
+                                  f"{net.n_inputs:,} inputs, {net.n_synapses:,} synapses")
+                else:
+                    console.print(f"[green]ok[/] {f}: network '{spec.name}', {size.neurons:,} neurons, "
+                                  f"{size.inputs:,} inputs, ~{size.synapses_expected:,} synapses (schema checked; "
+                                  "too large to sample in `validate`, `run` samples it)")
+                conv = spec.neuron_conversions()
                 if conv:
                     console.print(conversion_table(conv))
             elif kind == "sweep":
@@ -213,7 +225,7 @@ def _cmd_presets(args) -> int:
 
 
 def register(sub) -> None:
-    from neurocycle.sim import BACKENDS
+    from neurocycle.sim._backends import BACKENDS
 
     p = sub.add_parser("run", help="simulate a network on a chip and write a report",
                        description="Compile NETWORK onto CHIP, simulate it, print a summary table and write "
