@@ -44,6 +44,8 @@ class CoreConfig(_Model):
     axons: Annotated[int, Field(ge=1, le=65536, description="axon-table entries per core")] = 1024
     synapse_words: Annotated[int, Field(ge=1, le=1 << 22, description="synapse SRAM words per core")] = 16384
     synapse_lanes: Annotated[int, Field(ge=1, le=16, description="synapse slots per SRAM word (read per cycle)")] = 1
+    synapse_word_cycles: Annotated[int, Field(ge=1, le=64, description="cycles the SI spends on one synapse word "
+                                              "(read and accumulate; 1 = one word per cycle)")] = 1
     fanout_entries: Annotated[int, Field(ge=1, le=1 << 20, description="fan-out table entries per core")] = 4096
     profiles: Annotated[int, Field(ge=1, le=256, description="neuron parameter profiles per core")] = 16
     fifo_depth: Annotated[int, Field(ge=1, le=64, description="core input FIFO depth (flits)")] = 4
@@ -87,7 +89,7 @@ class TechnologyConfig(_Model):
     """Process technology: derives per-event energies, leakage and area (docs/energy.md).
 
     Fields left empty (null) take the node's default from the tables in
-    ``neurocycle.hw._technology`` (every value cites shared/reference-figures.md); a node
+    ``neurocycle.hw._technology`` (every value names its publication, docs/references.md); a node
     without table rows needs them set explicitly.
     """
     node_nm: Annotated[int, Field(ge=3, le=250, description="process node (tables: 45, 28, 22)")] = 28
@@ -128,7 +130,11 @@ class EnergyConfig(_Model):
     mode: Annotated[Literal["table", "technology"], Field(description="table: events_pj is complete; technology: derived from `technology`")] = "technology"
     events_pj: Annotated[dict[str, Annotated[float, Field(ge=0)]], Frozen] = Field(
         default_factory=FrozenDict, description="pJ per event, keyed by event name (below)")
-    static_power_mw: Annotated[float | None, Field(ge=0, description="static power; null: derived (technology) or 0 (table)")] = None
+    static_power_mw: Annotated[float | None, Field(ge=0, description="static power of the chip as a whole (periphery, "
+                                                   "or everything); null: derived (technology) or 0 (table)")] = None
+    static_power_mw_per_core: Annotated[float | None, Field(ge=0, description="static power of each tile (leakage "
+                                                            "of a core and its router), added to static_power_mw "
+                                                            "once per core; null: none (table) or derived (technology)")] = None
     timestep_us: Annotated[float | None, Field(gt=0, le=1e9, description="real-time timestep (throttled operation)")] = None
 
     @field_validator("events_pj")
@@ -138,6 +144,22 @@ class EnergyConfig(_Model):
         if unknown:
             raise ValueError(f"unknown event name(s) {unknown}|use counter names: {', '.join(COUNTER_NAMES)}")
         return v
+
+    @model_validator(mode="after")
+    def _no_double_hops(self):
+        # link_flits_ew / link_flits_ns split link_flits by direction: pricing both would charge
+        # every hop twice (in technology mode link_flits carries a derived price unless set to 0)
+        split = [n for n in ("link_flits_ew", "link_flits_ns") if self.events_pj.get(n, 0.0) > 0]
+        if not split:
+            return self
+        whole = self.events_pj.get("link_flits")
+        if (whole or 0.0) > 0 or (whole is None and self.mode == "technology"):
+            got = whole if whole is not None else "derived (technology mode)"
+            raise ValueError(f"@events_pj.link_flits|is priced ({got}) together with {' and '.join(split)}, "
+                             "which count the same hops by direction, so every hop would be charged twice"
+                             "|price hops either as link_flits or as link_flits_ew + link_flits_ns, and set "
+                             "link_flits: 0 when you use the directions")
+        return self
 
 
 class ChipConfig(_Model):

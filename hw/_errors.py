@@ -75,3 +75,13 @@ class CapacityError(ConfigError):
 class EngineError(NeurocycleError):
     """A simulator backend broke one of its own proven invariants: a bug in neurocycle, not a
     problem with the input. The message says what was violated and where."""
+
+
+class NeurocycleWarning(UserWarning):
+    """Base of every warning neurocycle issues on purpose: the input is accepted, but the
+    result will differ from what it asked for in a way the message quantifies."""
+
+
+class QuantisationWarning(NeurocycleWarning):
+    """A physical parameter cannot be represented by the chip's fixed point closely enough:
+    the message gives the requested value, the represented value, the error and the fix."""

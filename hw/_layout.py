@@ -108,7 +108,8 @@ CHIP_FLIT = BitLayout("flit", (
 KERNEL_FLIT = BitLayout("kflit", (
     BitField("dst", 12, "destination core k = y*W + x"),
     BitField("port", 3, "output port at the router whose FIFO holds the flit (written at every push)"),
-    BitField("words", 20, "SI words of the destination axon, saturated (the record holds the real count)"),
+    BitField("words", 20, "SI busy cycles of the destination axon (words x synapse_word_cycles), saturated "
+                          "(the record holds the real count)"),
     BitField("record", 28, "offset of the destination axon's record in the synapse blob"),
 ), "the cycle kernel's int64 flit")
 
@@ -213,6 +214,9 @@ _W = lambda label, mem: Component(label, "sram_write", mem)   # noqa: E731
 _NU_READ = (_R("state_read", "neuron_state"), _R("profile_read", "profiles"),
             _R("accumulator_read", "accumulator_bank"), Component("lif_arithmetic", "lif_datapath"))
 _BUSY = "a busy-cycle count: the energy is in the events the engine performs in those cycles"
+_SPLIT = ("which carries the technology price (tiles are square, so both directions have the same wire "
+          "length); counted apart so a table can price the two directions differently (Loihi, TrueNorth); a "
+          "table that prices the directions must leave link_flits at 0")
 _IDLE = ("a waiting engine holds its registers and touches no memory; idle power is charged through "
          "`cycles` (clock) and static leakage")
 
@@ -245,6 +249,15 @@ COUNTERS: tuple[Counter, ...] = (
             Energy((Component("link_wire", "link_wire"),), overhead=False)),
     Counter("router_blocked_cycles", "cycles", "router",
             "input-port cycles with a head flit that was not granted (summed over the 5 inputs)", Free(_IDLE)),
+    Counter("link_flits_ew", "flits", "router", "flits sent on the router's E and W output links (east-west hops)",
+            Free(f"the east-west part of link_flits, {_SPLIT}")),
+    Counter("link_flits_ns", "flits", "router", "flits sent on the router's N and S output links (north-south hops)",
+            Free(f"the north-south part of link_flits, {_SPLIT}")),
+    Counter("local_flits", "flits", "router",
+            "flits granted from the router's local input (L) to its local output (L): spikes delivered within "
+            "the tile, no link traversed",
+            Free("a part of router_flits, which carries the technology price (one router traversal); counted "
+                 "apart so a table can price delivery within the tile (Loihi's within-tile spike)")),
     Counter("host_flits", "flits", "chip", "input flits pushed by the host into the host link",
             Energy((Component("host_link", "host_link"),), overhead=False)),
     Counter("barriers", "barriers", "chip", "timestep barriers (one per timestep)",
@@ -306,6 +319,8 @@ RTL_PARAMS: tuple[RtlParam, ...] = (
     RtlParam("AXONS", "core.axons", "tile", "axon-table entries per core", _cfg("core.axons")),
     RtlParam("SYN_WORDS", "core.synapse_words", "tile", "synapse SRAM words per core", _cfg("core.synapse_words")),
     RtlParam("LANES", "core.synapse_lanes", "tile", "synapse slots per SRAM word", _cfg("core.synapse_lanes")),
+    RtlParam("WORD_CYCLES", "core.synapse_word_cycles", "tile", "SI cycles per synapse word",
+             _cfg("core.synapse_word_cycles")),
     RtlParam("FANOUT_ENTRIES", "core.fanout_entries", "tile", "fan-out table entries per core",
              _cfg("core.fanout_entries")),
     RtlParam("PROFILES", "core.profiles", "tile", "neuron parameter profiles per core", _cfg("core.profiles")),

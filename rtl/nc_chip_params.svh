@@ -12,6 +12,7 @@
   parameter int AXONS              = 64,    // core.axons: axon-table entries per core
   parameter int SYN_WORDS          = 256,   // core.synapse_words: synapse SRAM words per core
   parameter int LANES              = 1,     // core.synapse_lanes: synapse slots per SRAM word
+  parameter int WORD_CYCLES        = 1,     // core.synapse_word_cycles: SI cycles per synapse word
   parameter int FANOUT_ENTRIES     = 64,    // core.fanout_entries: fan-out table entries per core
   parameter int PROFILES           = 4,     // core.profiles: neuron parameter profiles per core
   parameter int CORE_FIFO_DEPTH    = 2,     // core.fifo_depth: core input FIFO depth

@@ -1,7 +1,7 @@
 // nc_core: one neuro-core (docs/microarchitecture.md §5): its memories, the core input FIFO,
 // the two engines, the event counters and the host-bus slave, assembled from
 //   nc_fifo      core input FIFO (router output L -> SI)
-//   nc_si        synaptic-integration engine: pop + axon lookup, one synapse word per cycle,
+//   nc_si        synaptic-integration engine: pop + axon lookup, one synapse word per WORD_CYCLES,
 //                lanes with equal targets merged -> write requests into acc[nxt]
 //   nc_nu        neuron-update engine: UPDATE/PUSH/DONE walk, nc_neuron, spike-trace writes,
 //                fan-out pushes into the router's L FIFO
@@ -191,14 +191,15 @@ module nc_core #(
   logic signed [LANES-1:0][A-1:0]          si_acc_rdata, si_acc_wdata;
   logic [LANES-1:0]                        si_acc_we;
   logic [4:0]                              si_syn_ops;
+  logic                                    si_word_read;
 
   always_comb begin
     for (int l = 0; l < LANES; l++) si_acc_rdata[l] = acc[acc_addr(si_acc_neuron[l], ~cur)];
   end
 
   nc_si #(
-    .LANES(LANES), .WEIGHT_BITS(WEIGHT_BITS), .ACC_BITS(ACC_BITS), .AXON_BITS(AXON_BITS),
-    .FLIT_BITS(FLIT_BITS), .NEURON_BITS(NEURON_BITS), .WORD_ADDR_BITS(WORD_ADDR_BITS), .LEN_BITS(LEN_BITS)
+    .LANES(LANES), .WORD_CYCLES(WORD_CYCLES), .WEIGHT_BITS(WEIGHT_BITS), .ACC_BITS(ACC_BITS),
+    .AXON_BITS(AXON_BITS), .FLIT_BITS(FLIT_BITS), .NEURON_BITS(NEURON_BITS), .WORD_ADDR_BITS(WORD_ADDR_BITS), .LEN_BITS(LEN_BITS)
   ) u_si (
     .clk, .rst,
     .fifo_empty(cf_empty), .fifo_head(cf_head), .pop(si_pop),
@@ -206,7 +207,7 @@ module nc_core #(
     .word_addr(si_word_addr), .w_valid(syn_valid[si_word_addr]), .w_target(syn_target[si_word_addr]),
     .w_weight(syn_weight[si_word_addr]),
     .acc_neuron(si_acc_neuron), .acc_rdata(si_acc_rdata), .acc_we(si_acc_we), .acc_wdata(si_acc_wdata),
-    .busy(si_busy), .syn_ops(si_syn_ops)
+    .busy(si_busy), .word_read(si_word_read), .syn_ops(si_syn_ops)
   );
 
   // ---- NU (nc_nu): reads neuron state, profile, acc[cur], fan-out; writes state, acc, trace ---
@@ -327,7 +328,7 @@ module nc_core #(
       cnt[`NC_CC_FANOUT_FLITS]            <= cnt[`NC_CC_FANOUT_FLITS]            + CNT_BITS'(out_push);
       cnt[`NC_CC_AXON_LOOKUPS]            <= cnt[`NC_CC_AXON_LOOKUPS]            + CNT_BITS'(si_pop);
       cnt[`NC_CC_SYNAPTIC_OPS]            <= cnt[`NC_CC_SYNAPTIC_OPS]            + CNT_BITS'(si_syn_ops);
-      cnt[`NC_CC_SYNAPSE_WORD_READS]      <= cnt[`NC_CC_SYNAPSE_WORD_READS]      + CNT_BITS'(si_busy);
+      cnt[`NC_CC_SYNAPSE_WORD_READS]      <= cnt[`NC_CC_SYNAPSE_WORD_READS]      + CNT_BITS'(si_word_read);
       cnt[`NC_CC_NU_BUSY_CYCLES]          <= cnt[`NC_CC_NU_BUSY_CYCLES]          + CNT_BITS'(nu_upd || out_push);
       cnt[`NC_CC_NU_STALL_CYCLES]         <= cnt[`NC_CC_NU_STALL_CYCLES]         + CNT_BITS'(nu_stall);
       cnt[`NC_CC_SI_BUSY_CYCLES]          <= cnt[`NC_CC_SI_BUSY_CYCLES]          + CNT_BITS'(si_pop || si_busy);

@@ -82,7 +82,10 @@
 `define NC_RC_ROUTER_FLITS                   0   // flits granted by the router (one per flit per router traversed)
 `define NC_RC_LINK_FLITS                     1   // flits sent on the router's N/E/S/W output links to a neighbour tile
 `define NC_RC_ROUTER_BLOCKED_CYCLES          2   // input-port cycles with a head flit that was not granted (summed over the 5 inputs)
-`define NC_RC_COUNT 3
+`define NC_RC_LINK_FLITS_EW                  3   // flits sent on the router's E and W output links (east-west hops)
+`define NC_RC_LINK_FLITS_NS                  4   // flits sent on the router's N and S output links (north-south hops)
+`define NC_RC_LOCAL_FLITS                    5   // flits granted from the router's local input (L) to its local output (L): spikes delivered within the tile, no link traversed
+`define NC_RC_COUNT 6
 
 // ---- chip counter bank (NC_CHIP_CNT + k)
 `define NC_CHC_HOST_FLITS                    0   // input flits pushed by the host into the host link
@@ -107,30 +110,31 @@
 `define NC_PARAM_AXONS               4   // core.axons
 `define NC_PARAM_SYN_WORDS           5   // core.synapse_words
 `define NC_PARAM_LANES               6   // core.synapse_lanes
-`define NC_PARAM_FANOUT_ENTRIES      7   // core.fanout_entries
-`define NC_PARAM_PROFILES            8   // core.profiles
-`define NC_PARAM_CORE_FIFO_DEPTH     9   // core.fifo_depth
-`define NC_PARAM_ROUTER_FIFO_DEPTH   10  // router.fifo_depth
-`define NC_PARAM_WEIGHT_BITS         11  // bits.weight
-`define NC_PARAM_STATE_BITS          12  // bits.state
-`define NC_PARAM_ACC_BITS            13  // bits.accumulator
-`define NC_PARAM_REF_BITS            14  // bits.refractory
-`define NC_PARAM_BARRIER_CYCLES      15  // barrier_cycles
-`define NC_PARAM_HOST_QUEUE_DEPTH    16  // build option
-`define NC_PARAM_CNT_BITS            17  // build option
-`define NC_PARAM_X_BITS              18  // derived.x_bits
-`define NC_PARAM_Y_BITS              19  // derived.y_bits
-`define NC_PARAM_AXON_BITS           20  // derived.axon_bits
-`define NC_PARAM_FLIT_BITS           21  // derived.flit_bits
-`define NC_PARAM_NEURON_BITS         22  // derived.neuron_bits
-`define NC_PARAM_PROFILE_BITS        23  // derived.profile_bits
-`define NC_PARAM_WORD_ADDR_BITS      24  // derived.word_addr_bits
-`define NC_PARAM_LEN_BITS            25  // derived.axon_len_bits
-`define NC_PARAM_FANOUT_ADDR_BITS    26  // derived.fanout_addr_bits
-`define NC_PARAM_FANOUT_LEN_BITS     27  // derived.fanout_len_bits
-`define NC_PARAM_COUNT 28
+`define NC_PARAM_WORD_CYCLES         7   // core.synapse_word_cycles
+`define NC_PARAM_FANOUT_ENTRIES      8   // core.fanout_entries
+`define NC_PARAM_PROFILES            9   // core.profiles
+`define NC_PARAM_CORE_FIFO_DEPTH     10  // core.fifo_depth
+`define NC_PARAM_ROUTER_FIFO_DEPTH   11  // router.fifo_depth
+`define NC_PARAM_WEIGHT_BITS         12  // bits.weight
+`define NC_PARAM_STATE_BITS          13  // bits.state
+`define NC_PARAM_ACC_BITS            14  // bits.accumulator
+`define NC_PARAM_REF_BITS            15  // bits.refractory
+`define NC_PARAM_BARRIER_CYCLES      16  // barrier_cycles
+`define NC_PARAM_HOST_QUEUE_DEPTH    17  // build option
+`define NC_PARAM_CNT_BITS            18  // build option
+`define NC_PARAM_X_BITS              19  // derived.x_bits
+`define NC_PARAM_Y_BITS              20  // derived.y_bits
+`define NC_PARAM_AXON_BITS           21  // derived.axon_bits
+`define NC_PARAM_FLIT_BITS           22  // derived.flit_bits
+`define NC_PARAM_NEURON_BITS         23  // derived.neuron_bits
+`define NC_PARAM_PROFILE_BITS        24  // derived.profile_bits
+`define NC_PARAM_WORD_ADDR_BITS      25  // derived.word_addr_bits
+`define NC_PARAM_LEN_BITS            26  // derived.axon_len_bits
+`define NC_PARAM_FANOUT_ADDR_BITS    27  // derived.fanout_addr_bits
+`define NC_PARAM_FANOUT_LEN_BITS     28  // derived.fanout_len_bits
+`define NC_PARAM_COUNT 29
 // bits [32k +: 32] = parameter k (the concatenation lists the last parameter first)
-`define NC_PARAM_VECTOR {32'(FANOUT_LEN_BITS), 32'(FANOUT_ADDR_BITS), 32'(LEN_BITS), 32'(WORD_ADDR_BITS), 32'(PROFILE_BITS), 32'(NEURON_BITS), 32'(FLIT_BITS), 32'(AXON_BITS), 32'(Y_BITS), 32'(X_BITS), 32'(CNT_BITS), 32'(HOST_QUEUE_DEPTH), 32'(BARRIER_CYCLES), 32'(REF_BITS), 32'(ACC_BITS), 32'(STATE_BITS), 32'(WEIGHT_BITS), 32'(ROUTER_FIFO_DEPTH), 32'(CORE_FIFO_DEPTH), 32'(PROFILES), 32'(FANOUT_ENTRIES), 32'(LANES), 32'(SYN_WORDS), 32'(AXONS), 32'(NEURONS), 32'(HOST_ROW), 32'(MESH_H), 32'(MESH_W)}
+`define NC_PARAM_VECTOR {32'(FANOUT_LEN_BITS), 32'(FANOUT_ADDR_BITS), 32'(LEN_BITS), 32'(WORD_ADDR_BITS), 32'(PROFILE_BITS), 32'(NEURON_BITS), 32'(FLIT_BITS), 32'(AXON_BITS), 32'(Y_BITS), 32'(X_BITS), 32'(CNT_BITS), 32'(HOST_QUEUE_DEPTH), 32'(BARRIER_CYCLES), 32'(REF_BITS), 32'(ACC_BITS), 32'(STATE_BITS), 32'(WEIGHT_BITS), 32'(ROUTER_FIFO_DEPTH), 32'(CORE_FIFO_DEPTH), 32'(PROFILES), 32'(FANOUT_ENTRIES), 32'(WORD_CYCLES), 32'(LANES), 32'(SYN_WORDS), 32'(AXONS), 32'(NEURONS), 32'(HOST_ROW), 32'(MESH_H), 32'(MESH_W)}
 
 // ---- flit fields (LSB first), in terms of the width parameters of the enclosing module
 `define NC_FLIT_AXON_LSB (0)

@@ -143,6 +143,13 @@ module nc_router #(
       cnt[`NC_RC_ROUTER_FLITS]          <= cnt[`NC_RC_ROUTER_FLITS] + CNT_BITS'(popcount5(gnt_valid));
       cnt[`NC_RC_LINK_FLITS]            <= cnt[`NC_RC_LINK_FLITS] + CNT_BITS'(popcount5({gnt_valid[4:1], 1'b0}));
       cnt[`NC_RC_ROUTER_BLOCKED_CYCLES] <= cnt[`NC_RC_ROUTER_BLOCKED_CYCLES] + CNT_BITS'(popcount5(blocked));
+      cnt[`NC_RC_LINK_FLITS_EW]         <= cnt[`NC_RC_LINK_FLITS_EW]
+                                           + CNT_BITS'(gnt_valid[`NC_PORT_E]) + CNT_BITS'(gnt_valid[`NC_PORT_W]);
+      cnt[`NC_RC_LINK_FLITS_NS]         <= cnt[`NC_RC_LINK_FLITS_NS]
+                                           + CNT_BITS'(gnt_valid[`NC_PORT_N]) + CNT_BITS'(gnt_valid[`NC_PORT_S]);
+      // a flit of the tile's own core delivered back into it: output L granted to input L
+      cnt[`NC_RC_LOCAL_FLITS]           <= cnt[`NC_RC_LOCAL_FLITS]
+                                           + CNT_BITS'(gnt_valid[`NC_PORT_L] && gnt_in[`NC_PORT_L] == 3'(`NC_PORT_L));
       for (int p = 0; p < 5; p++) begin
         cnt_port_flits[p]   <= cnt_port_flits[p] + CNT_BITS'(gnt_valid[p]);
         cnt_port_blocked[p] <= cnt_port_blocked[p] + CNT_BITS'(blocked[p]);

@@ -15,12 +15,13 @@ def step_cycle_bounds(program: ChipProgram, host_flits: np.ndarray) -> np.ndarra
     grant, an SI pop or synapse-word read): XY routes are acyclic and an SI always drains its
     FIFO, so some head can always move. The items of a timestep are at most the neuron updates
     plus, per flit, one push, one grant per router on its path (at most W + H - 1), one SI pop
-    and the words of the longest axon. Twice that, plus the barrier and a margin, is the bound.
+    and the busy cycles of the longest axon (its words x synapse_word_cycles). Twice that, plus the
+    barrier and a margin, is the bound.
     """
     c = program.chip
     hops = c.mesh.width + c.mesh.height
     lanes = c.core.synapse_lanes
-    max_words = -(-int(program.axon_len.max(initial=0)) // lanes)
+    max_words = -(-int(program.axon_len.max(initial=0)) // lanes) * c.core.synapse_word_cycles
     flits = int(program.row_fanout_len.sum()) + np.asarray(host_flits, np.int64)
     work = program.n_rows + flits * (hops + 2 + max_words)
     return 2 * (work + c.barrier_cycles) + 100

@@ -1,7 +1,7 @@
 """A small Python builder for networks: the same schema as the YAML files, validated once.
 
     net = NetworkBuilder("demo", seed=1)
-    net.population("exc", 100, LIF(tau_mem_ms=20, tau_syn_ms=5, v_th_mv=20))
+    net.population("exc", 100, LIF(tau_m=20, tau_syn=5, v_rest=-65, v_reset=-65, v_thresh=-45, tau_refrac=2))
     net.poisson_input("stim", 10, rate_hz=50)
     net.connect("stim", "exc", "fixed_probability", p=0.1, weight=30)
     spec = net.build()

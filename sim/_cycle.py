@@ -37,7 +37,7 @@ def host_flits(p: ChipProgram, stim: Stimulus) -> tuple[np.ndarray, np.ndarray, 
 
 
 def assemble(p: ChipProgram, stim: Stimulus, backend: str, *, spike_steps, spike_rows, spike_cycles, step_cycles,
-              core: dict, port_flits, blocked_port, fifo_max, host_flits: int) -> SimResult:
+              core: dict, port_flits, blocked_port, fifo_max, host_flits: int, local_flits) -> SimResult:
     gids = p.row_gid[np.asarray(spike_rows, np.int64)].astype(np.int64)
     steps = np.asarray(spike_steps, np.int64)
     order = np.lexsort((gids, steps))
@@ -46,12 +46,16 @@ def assemble(p: ChipProgram, stim: Stimulus, backend: str, *, spike_steps, spike
     bp = np.asarray(blocked_port, np.int64)
     counters["router_flits"] = pf.sum(axis=1)
     counters["link_flits"] = pf[:, 1:].sum(axis=1)
+    counters["link_flits_ew"] = pf[:, P_E] + pf[:, P_W]
+    counters["link_flits_ns"] = pf[:, P_N] + pf[:, P_S]
+    counters["local_flits"] = np.asarray(local_flits, np.int64)
     counters["router_blocked_cycles"] = bp.sum(axis=1)
     sc = np.asarray(step_cycles, np.int64)
     counters["host_flits"] = np.array(host_flits, np.int64)
     counters["barriers"] = np.array(stim.steps, np.int64)
     counters["cycles"] = np.array(int(sc.sum()), np.int64)
     assert set(counters) == set(COUNTER_NAMES) and set(ROUTER_COUNTERS) | set(CHIP_COUNTERS) <= set(counters)
+    counters = {n: counters[n] for n in COUNTER_NAMES}          # declaration order (the RTL banks' order)
     return SimResult(backend=backend, steps=stim.steps, spike_steps=steps[order], spike_neurons=gids[order],
                      spike_cycles=np.asarray(spike_cycles, np.int64)[order], step_cycles=sc, counters=counters,
                      detail={"link_flits_port": pf, "blocked_cycles_port": bp,

@@ -101,9 +101,15 @@ def _synapse_csr(p: ChipProgram):
 
 
 def _synapse_blob(p: ChipProgram):
-    """One record per global axon, ``[n_syn, words, row_0, w_0, ...]`` (valid slots only), and the
-    record offsets: an ejected flit then needs a single random access for all its synapses."""
+    """One record per global axon, ``[n_syn, busy, row_0, w_0, ...]`` (valid slots only), and the
+    record offsets: an ejected flit then needs a single random access for all its synapses.
+
+    ``busy`` is the SI's BUSY cycles for the axon: its words x ``core.synapse_word_cycles``
+    (docs/microarchitecture.md §5). The kernel only ever needs that product (for the SI's next
+    free cycle) and sums it into its word counter, which the driver divides back into words: a
+    slower synapse memory costs the kernel nothing."""
     words, off, tgt, wt = _synapse_csr(p)
+    words = words * p.chip.core.synapse_word_cycles
     n_syn = np.diff(off)
     rec_len = 2 + 2 * n_syn
     rec_off = np.cumsum(rec_len) - rec_len
@@ -118,7 +124,8 @@ def _synapse_blob(p: ChipProgram):
 
 def _kernel_flits(dst_core, axon_local, p: ChipProgram, rec_off, words) -> np.ndarray:
     """Kernel flits (neurocycle.hw.layout KERNEL_FLIT): destination core, the destination axon's
-    SI words (saturated; the record holds the real count) and its synapse-record offset."""
+    SI busy cycles (``words`` from :func:`_synapse_blob`, saturated; the record holds the real
+    count) and its synapse-record offset."""
     g = p.core_axon_offset[dst_core].astype(np.int64) + axon_local
     kf = layout.KERNEL_FLIT
     return kf.pack(dst=dst_core, words=np.minimum(words[g], kf.max("words")), record=rec_off[g])
@@ -177,8 +184,11 @@ def _run_fast(p: ChipProgram, stim: Stimulus, progress) -> SimResult:
     W = p.chip.mesh.width
     n_neurons = np.diff(p.core_neuron_offset).astype(np.int64)
     core = dict(zip(CORE_COUNTERS, out["core_counters"]))
-    # busy cycles follow from the events (docs/microarchitecture.md §8.1): the kernel does not count them
-    core.update(si_busy_cycles=core["axon_lookups"] + core["synapse_word_reads"],
+    # the kernel sums SI busy cycles (words x synapse_word_cycles, see _synapse_blob) into its word
+    # counter; busy cycles follow from the events (docs/microarchitecture.md §8.1)
+    si_word_cycles = core["synapse_word_reads"]
+    core.update(synapse_word_reads=si_word_cycles // p.chip.core.synapse_word_cycles,
+                si_busy_cycles=core["axon_lookups"] + si_word_cycles,
                 nu_busy_cycles=n_neurons * stim.steps + core["fanout_flits"])
     # Every FIFO is empty at quiescence, so the flits popped from an input FIFO are the flits
     # pushed into it: the grants of the output feeding it (the kernel counts no grant per flit);
@@ -199,4 +209,21 @@ def _run_fast(p: ChipProgram, stim: Stimulus, progress) -> SimResult:
     return assemble(p, stim, "cycle", spike_steps=np.repeat(np.arange(stim.steps), counts),
                      spike_rows=out["spike_rows"], spike_cycles=out["spike_cycles"], step_cycles=out["step_cycles"],
                      core=core, port_flits=pf, blocked_port=blocked, fifo_max=fifo_max,
-                     host_flits=int(out["host_flits"]))
+                     host_flits=int(out["host_flits"]), local_flits=_local_flits(p, out["spike_rows"]))
+
+
+def _local_flits(p: ChipProgram, spike_rows: np.ndarray) -> np.ndarray:
+    """Per core, the flits its router delivered from input L to output L: the fan-out entries of
+    the spikes of its own neurons that target its own core. Every flit pushed in a timestep is
+    delivered before the barrier, and flits on input L come only from the core's NU, so the count
+    follows from the spikes and the fan-out table (the kernel keeps no per-input grant count)."""
+    W = p.chip.mesh.width
+    rows = np.arange(p.n_rows)
+    start = p.core_fanout_offset[p.core_of_row].astype(np.int64) + p.row_fanout_base
+    length = p.row_fanout_len.astype(np.int64)
+    idx = ranges(start, length)
+    dst = p.fanout_dst_y[idx].astype(np.int64) * W + p.fanout_dst_x[idx]
+    own = dst == np.repeat(p.core_of_row, length)
+    n_self = np.bincount(np.repeat(rows, length)[own], minlength=p.n_rows)
+    sr = np.asarray(spike_rows, np.int64)
+    return np.bincount(p.core_of_row[sr], weights=n_self[sr], minlength=p.n_cores).astype(np.int64)

@@ -6,7 +6,6 @@ compiler turns those into a chip program. A network never mentions hardware.
 """
 from __future__ import annotations
 
-import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,8 +15,10 @@ from typing import Annotated, Any, Literal, Mapping, Union
 import numpy as np
 from pydantic import Discriminator, Field, Tag, field_validator, model_validator
 
-from neurocycle.hw import DECAY_ONE, PROFILE_FIELDS, W_EXP_MAX, ConfigError, ConfigModel, NumericFormat
+from neurocycle.hw import PROFILE_FIELDS, ConfigError, ConfigModel, NumericFormat
 from neurocycle.hw import parse_yaml, read_yaml, validate_data
+
+from ._neurons import LIF, FixedPoint, LIFConversion, LIFFixed, NeuronModel  # noqa: F401 (re-exported)
 
 _NAME = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_\-]*$", max_length=64)]
 
@@ -25,63 +26,6 @@ _NAME = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_\-]*$", max_length=6
 # integers the kernels and the RTL hold (int32 fields; the compiler then checks the chip's widths)
 Int32 = Annotated[int, Field(ge=-(1 << 31), le=(1 << 31) - 1)]
 _Model = ConfigModel
-
-
-# ----------------------------------------------------------------------------- neurons
-class LIFFixed(_Model):
-    """CUBA LIF in the chip's fixed-point units (docs/microarchitecture.md §7)."""
-    model: Literal["lif_fixed"] = "lif_fixed"
-    du: Annotated[int, Field(ge=0, lt=DECAY_ONE, description="current decay, 12-bit")] = 0
-    dv: Annotated[int, Field(ge=0, lt=DECAY_ONE, description="voltage decay, 12-bit")] = 0
-    bias: Int32 = 0
-    vth: Int32
-    v_reset: Int32 = 0
-    refractory: Annotated[int, Field(ge=0, description="timesteps without integration after a spike")] = 0
-    w_exp: Annotated[int, Field(ge=0, le=W_EXP_MAX, description="input scaling: I * 2**w_exp")] = 0
-
-    def to_fixed(self, fp: "FixedPoint") -> "LIFFixed":
-        return self
-
-
-class LIF(_Model):
-    """Physical CUBA LIF; converted to fixed point by :meth:`to_fixed` (the one conversion).
-
-    ``d = round(4096 * (1 - exp(-dt/tau)))`` (exact exponential-Euler decay, clipped to 0..4095);
-    voltages and the per-timestep bias divided by ``mv_per_lsb`` and rounded; the refractory
-    period rounded to whole timesteps.
-    """
-    model: Literal["lif"] = "lif"
-    tau_mem_ms: Annotated[float, Field(gt=0)]
-    tau_syn_ms: Annotated[float, Field(gt=0)]
-    v_th_mv: float
-    v_reset_mv: float = 0.0
-    bias_mv: Annotated[float, Field(description="constant input added to v every timestep")] = 0.0
-    refractory_ms: Annotated[float, Field(ge=0)] = 0.0
-    w_exp: Annotated[int, Field(ge=0, le=W_EXP_MAX)] = 0
-
-    def to_fixed(self, fp: "FixedPoint") -> LIFFixed:
-        def dec(tau):
-            return int(min(DECAY_ONE - 1, max(0, round(DECAY_ONE * (1 - math.exp(-fp.dt_ms / tau))))))
-        return LIFFixed(du=dec(self.tau_syn_ms), dv=dec(self.tau_mem_ms),
-                        bias=round(self.bias_mv / fp.mv_per_lsb), vth=round(self.v_th_mv / fp.mv_per_lsb),
-                        v_reset=round(self.v_reset_mv / fp.mv_per_lsb),
-                        refractory=round(self.refractory_ms / fp.dt_ms), w_exp=self.w_exp)
-
-
-def _neuron_tag(v: Any) -> str:
-    if isinstance(v, dict):
-        return v.get("model", "lif_fixed")
-    return getattr(v, "model", "lif_fixed")
-
-
-NeuronModel = Annotated[Union[Annotated[LIFFixed, Tag("lif_fixed")], Annotated[LIF, Tag("lif")]],
-                        Discriminator(_neuron_tag)]
-
-
-class FixedPoint(_Model):
-    """Timestep and voltage resolution used to convert physical parameters."""
-    dt_ms: Annotated[float, Field(gt=0)] = 1.0
-    mv_per_lsb: Annotated[float, Field(gt=0)] = 0.01
 
 
 class Population(_Model):
@@ -272,6 +216,12 @@ class NetworkSpec(_Model):
                                  f"|use k <= {nt}")
         return self
 
+    def neuron_conversions(self) -> dict:
+        """Per population with a physical neuron (``model: lif``): the conversion report
+        (:meth:`LIFConversion.to_dict`; nothing is sampled)."""
+        fp = self.fixed_point
+        return {p.name: p.neuron.conversion(fp).to_dict() for p in self.populations if isinstance(p.neuron, LIF)}
+
     # -- sampling -------------------------------------------------------------------
     def instantiate(self, seed: int | None = None, base_dir: str | os.PathLike | None = None) -> "NetworkInstance":
         return _instantiate(self, self.seed if seed is None else seed, Path(base_dir or "."))
@@ -310,7 +260,13 @@ class NetworkInstance:
             "populations": {p.name: p.size for p in self.spec.populations},
             "input_groups": {g.name: {"size": g.size, "kind": g.source.kind} for g in self.spec.inputs},
             "projections": len(self.spec.projections),
+            "neuron_conversion": self.conversions(),
         }
+
+    def conversions(self) -> dict:
+        """Per population with a physical neuron (``model: lif``): its fixed-point parameters,
+        requested vs represented values and any quantisation warning (docs/networks.md)."""
+        return self.spec.neuron_conversions()
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ def run_stepped(p: ChipProgram, stim: Stimulus, progress) -> SimResult:
     Wm, Hm = chip.mesh.width, chip.mesh.height
     nc = Wm * Hm
     D, DC, lanes = chip.router.fifo_depth, chip.core.fifo_depth, chip.core.synapse_lanes
+    WC = chip.core.synapse_word_cycles
     sbits = chip.bits.state
     nlo = [int(v) for v in p.core_neuron_offset]
     prm = row_params(p)
@@ -61,7 +62,7 @@ def run_stepped(p: ChipProgram, stim: Stimulus, progress) -> SimResult:
     fifo = [[deque() for _ in range(5)] for _ in range(nc)]
     cfifo = [deque() for _ in range(nc)]
     last = [[4] * 5 for _ in range(nc)]
-    si = [None] * nc                     # None = IDLE, else [words_left, next_global_word, core]
+    si = [None] * nc                     # None = IDLE, else [words_left, next_global_word, cycles_left_of_word]
     n_rows = p.n_rows
     u = np.zeros(n_rows, np.int64)
     v = np.zeros(n_rows, np.int64)
@@ -71,6 +72,7 @@ def run_stepped(p: ChipProgram, stim: Stimulus, progress) -> SimResult:
     cnt = {k: np.zeros(nc, np.int64) for k in CORE_COUNTERS}
     port_flits = np.zeros((nc, 5), np.int64)
     blocked = np.zeros((nc, 5), np.int64)
+    local = np.zeros(nc, np.int64)
     fmax = np.zeros((nc, 6), np.int64)
     host_total = 0
     sp_steps, sp_rows, sp_cycles, step_cycles = [], [], [], []
@@ -113,6 +115,8 @@ def run_stepped(p: ChipProgram, stim: Stimulus, progress) -> SimResult:
                     last[r][o] = win
                     granted.add(win)
                     port_flits[r, o] += 1
+                    if o == P_L and win == P_L:
+                        local[r] += 1
                     pops.append(fifo[r][win])
                     pushes.append((dq, fifo[r][win][0]))
                 for q in range(5):
@@ -129,16 +133,19 @@ def run_stepped(p: ChipProgram, stim: Stimulus, progress) -> SimResult:
                         g = int(p.core_axon_offset[k]) + axon
                         n_words = -(-int(p.axon_len[g]) // lanes)
                         if n_words:
-                            si[k] = [n_words, int(p.core_word_offset[k]) + int(p.axon_base[g])]
+                            si[k] = [n_words, int(p.core_word_offset[k]) + int(p.axon_base[g]), WC]
                 else:
-                    wl, word = si[k]
-                    cnt["synapse_word_reads"][k] += 1
+                    wl, word, left = si[k]
                     cnt["si_busy_cycles"][k] += 1
+                    if left > 1:                 # the word takes synapse_word_cycles: read in its last one
+                        si[k] = [wl, word, left - 1]
+                        continue
+                    cnt["synapse_word_reads"][k] += 1
                     for lane in range(lanes):
                         if p.syn_valid[word, lane]:
                             acc[nxt][nlo[k] + int(p.syn_target[word, lane])] += int(p.syn_weight[word, lane])
                             cnt["synaptic_ops"][k] += 1
-                    si[k] = [wl - 1, word + 1] if wl > 1 else None
+                    si[k] = [wl - 1, word + 1, WC] if wl > 1 else None
             # neuron-update engines
             for k in range(nc):
                 s = nu[k]
@@ -195,4 +202,4 @@ def run_stepped(p: ChipProgram, stim: Stimulus, progress) -> SimResult:
             progress(t)
     return assemble(p, stim, "cycle-stepped", spike_steps=sp_steps, spike_rows=sp_rows, spike_cycles=sp_cycles,
                      step_cycles=step_cycles, core=cnt, port_flits=port_flits, blocked_port=blocked, fifo_max=fmax,
-                     host_flits=host_total)
+                     host_flits=host_total, local_flits=local)

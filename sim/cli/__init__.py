@@ -7,8 +7,9 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+import warnings
 
-from neurocycle.hw import NeurocycleError
+from neurocycle.hw import NeurocycleError, NeurocycleWarning
 
 __all__ = ["main", "build_parser"]
 
@@ -28,11 +29,24 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _show_warning(message, category, filename, lineno, file=None, line=None):
+    """neurocycle's own warnings as one plain line (they carry the numbers and the fix)."""
+    if issubclass(category, NeurocycleWarning):
+        print(f"neurocycle: warning: {message}", file=file or sys.stderr)
+    else:
+        _default_showwarning(message, category, filename, lineno, file, line)
+
+
+_default_showwarning = warnings.showwarning
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run a command. Every failure ends in one line on stderr and a non-zero status: 2 for bad
     input (the error names the field, the rule, the value and a fix), 1 for an operating-system
     problem (disk full, permissions), 130 for Ctrl-C, 3 for a bug in neurocycle (its traceback is
-    saved to a file whose path is printed) — never a traceback on the terminal."""
+    saved to a file whose path is printed) — never a traceback on the terminal. neurocycle's own
+    warnings (e.g. a parameter the fixed point cannot represent) are one line each."""
+    warnings.showwarning = _show_warning
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):

@@ -51,6 +51,9 @@ def _cmd_run(args) -> int:
             extra["nir_quantisation"] = conversion.report.to_dict()
             console.print(conversion.report.table())
         report = run.report(extra)
+        conv = run.net.conversions()
+        if conv:
+            console.print(conversion_table(conv))
         _print_summary(console, run, report)
         if not args.no_files:
             files = run.write_files(out.path, extra=extra)
@@ -115,6 +118,25 @@ def _print_summary(console, run, report) -> None:
     console.print(lt)
 
 
+def conversion_table(conv: dict):
+    """Physical neuron parameters: requested vs represented by the chip's fixed point."""
+    from rich.table import Table
+
+    t = Table(title="physical neurons -> fixed point (requested vs represented)")
+    for col in ("population", "quantity", "requested", "represented", "error"):
+        t.add_column(col, justify="left" if col in ("population", "quantity") else "right")
+    for pop, c in conv.items():
+        fx = c["fixed"]
+        t.add_row(pop, "fixed point", "", " ".join(f"{k} {fx[k]}" for k in
+                                                    ("du", "dv", "bias", "vth", "v_reset", "refractory")), "")
+        for q in c["quantities"]:
+            e = q["relative_error"]
+            t.add_row("", q["quantity"], f"{q['requested']:.4g}", f"{q['represented']:.4g}",
+                      "" if e is None else f"{100 * e:+.2f} %")
+    t.caption = "docs/networks.md: the conversion and its discretisation error"
+    return t
+
+
 # ----------------------------------------------------------------------------- validate
 def _cmd_validate(args) -> int:
     from neurocycle.hw import read_yaml
@@ -165,6 +187,9 @@ def _cmd_validate(args) -> int:
                     console.print(f"[green]ok[/] {f}: network '{spec.name}', {size.neurons:,} neurons, "
                                   f"{size.inputs:,} inputs, ~{size.synapses_expected:,} synapses (schema checked; "
                                   "too large to sample in `validate`, `run` samples it)")
+                conv = spec.neuron_conversions()
+                if conv:
+                    console.print(conversion_table(conv))
             elif kind == "sweep":
                 from neurocycle.sim.sweep import load_sweep
                 sw = load_sweep(path)

@@ -21,14 +21,14 @@ COVERAGE_BUILD = {"host_queue_depth": 256, "cnt_bits": 40}
 
 def coverage_case():
     """A 2-D, non-square chip with the host link above row 0 and every parameter away from its
-    default (deep FIFOs, 5 lanes, odd widths), with two random networks fitted to it:
+    default (deep FIFOs, 5 lanes, 3 cycles per synapse word, odd widths), with two random networks fitted to it:
     (chip, [network specs], compile options, build options)."""
     from nc_random_cases import fit, random_network
 
     base = load_chip({
         "name": "coverage-3x2", "barrier_cycles": 5, "mesh": {"width": 3, "height": 2},
-        "core": {"neurons": 11, "axons": 256, "synapse_words": 4096, "synapse_lanes": 5, "fanout_entries": 1024,
-                 "profiles": 8, "fifo_depth": 6},
+        "core": {"neurons": 11, "axons": 256, "synapse_words": 4096, "synapse_lanes": 5, "synapse_word_cycles": 3,
+                 "fanout_entries": 1024, "profiles": 8, "fifo_depth": 6},
         "router": {"fifo_depth": 5},
         "bits": {"weight": 7, "state": 13, "accumulator": 24, "refractory": 2},
         "host": {"row": 1}})

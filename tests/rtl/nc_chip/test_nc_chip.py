@@ -95,13 +95,19 @@ def test_random_small_chips(seed):
 
 
 def test_coverage_chip():
-    """The 3x2 chip with the host link on row 1, 5 lanes, deep FIFOs, 40-bit counters and a
-    256-flit host queue: with the chips above, every RTL parameter away from its default
+    """The 3x2 chip with the host link on row 1, 5 lanes of 3 cycles per word, deep FIFOs, 40-bit
+    counters and a 256-flit host queue: with the chips above, every RTL parameter away from its default
     (docs/rtl-coverage.md)."""
     chip, specs, opts, build = coverage_case()
-    _, models, _ = cosim_cases([(chip, spec, 10, opts) for spec in specs], build_options=build)
+    _, models, rtls = cosim_cases([(chip, spec, 10, opts) for spec in specs], build_options=build)
     assert all(m.n_spikes > 0 for m in models)
     assert int(models[1].counters["router_blocked_cycles"].sum()) > 0
+    for r in rtls:     # equal to the model (compare above); here: each rule visibly exercised
+        c = {k: v.astype(int) for k, v in r.counters.items()}
+        assert min(c["local_flits"].sum(), c["link_flits_ew"].sum(), c["link_flits_ns"].sum()) > 0
+        assert (c["link_flits_ew"] + c["link_flits_ns"] == c["link_flits"]).all()
+        # 3 cycles per synapse word (core.synapse_word_cycles), read in the last of them
+        assert (c["si_busy_cycles"] == c["axon_lookups"] + 3 * c["synapse_word_reads"]).all()
 
 
 @pytest.mark.slow

@@ -44,6 +44,7 @@ class Model:
         self.port_flits = [0] * 5
         self.blocked = [0] * 5
         self.maxocc = [0] * 5
+        self.local = 0          # output L granted to input L
 
     def decide(self, out_full):
         """Grants of this cycle {output: input}, from the start-of-cycle state."""
@@ -63,6 +64,7 @@ class Model:
             self.q[p].popleft()
             self.last[o] = p
             self.port_flits[o] += 1
+            self.local += o == 0 and p == 0
         for p, f in pushes.items():
             self.q[p].append(f)
         for p in range(5):
@@ -117,6 +119,9 @@ async def check_counters(dut, m):
     assert bank["router_flits"] == sum(m.port_flits)
     assert bank["link_flits"] == sum(m.port_flits[1:])
     assert bank["router_blocked_cycles"] == sum(m.blocked)
+    assert bank["link_flits_ew"] == m.port_flits[2] + m.port_flits[4]
+    assert bank["link_flits_ns"] == m.port_flits[1] + m.port_flits[3]
+    assert bank["local_flits"] == m.local
     assert [field(dut.fifo_max.value, p, P["OCC_BITS"]) for p in range(5)] == m.maxocc
 
 
