@@ -8,7 +8,7 @@ from . import _layout as layout
 from ._layout import (CHIP_COUNTERS, CORE_COUNTERS, COUNTER_BY_NAME, COUNTER_NAMES, COUNTERS, PROFILE_FIELDS,
                       ROUTER_COUNTERS, Counter)
 from ._errors import CapacityError, ConfigError, ConfigErrors, EngineError, NeurocycleError
-from ._fixed import decay, lif_step, saturate
+from ._fixed import decay, graded_count, lif_step, neuron_update, saturate
 from ._numeric import NumericFormat
 from ._presets import DEFAULT_CHIP, DEFAULT_NETWORK, list_presets, preset_path, resolve_file
 from ._yaml import parse_yaml, read_yaml, validate_data
@@ -25,7 +25,7 @@ __all__ = [
     "Counter", "COUNTERS", "COUNTER_NAMES", "COUNTER_BY_NAME", "CORE_COUNTERS", "ROUTER_COUNTERS",
     "CHIP_COUNTERS", "PROFILE_FIELDS", "layout",
     "NeurocycleError", "ConfigError", "ConfigErrors", "CapacityError", "EngineError",
-    "decay", "saturate", "lif_step", "NumericFormat",
+    "decay", "saturate", "lif_step", "neuron_update", "graded_count", "NumericFormat",
     "DEFAULT_CHIP", "DEFAULT_NETWORK", "list_presets", "preset_path", "resolve_file",
     "read_yaml", "parse_yaml", "validate_data", "parse_path", "format_path", "set_path",
     "TechnologyConfig", "SramFitConfig", "AreaReport", "SynthResult", "area_report", "estimate_logic_ge",
