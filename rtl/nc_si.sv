@@ -8,11 +8,13 @@
 // be in c+n+1 (in c+1 for len = 0). A word pointer and the count of synapse slots left
 // (current word included) are the only state besides `busy`.
 //
-// Every valid slot of a word read adds its weight into the next-timestep accumulator of its
-// target neuron. Lanes with equal targets are merged first: the first valid lane of a target
-// requests the write acc + (sum of the weights of every valid lane with that target), the
-// other lanes of that target request nothing, so an accumulator entry gets at most one write
-// per cycle.
+// Every valid slot of a word read adds weight x payload into the next-timestep accumulator of
+// its target neuron (PAYLOAD_BITS > 0: the payload of the popped flit, kept in a register from
+// the pop cycle, one W x P multiplier per lane; a binary chip adds the weight). Lanes with equal
+// targets are merged first: the first valid lane of a target requests the write acc + (sum of
+// the products of every valid lane with that target), the other lanes of that target request
+// nothing, so an accumulator entry gets at most one write per cycle. On an event-driven core
+// (EVENT) nc_core also sets the pending bit pend[nxt][target] of every lane that writes.
 //
 // The memories are nc_core's register files. The SI drives read addresses and gets the
 // registered (start-of-cycle) contents back combinationally in the same cycle; its write
@@ -24,7 +26,9 @@
 //   WEIGHT_BITS     signed synapse weight (>= 2)
 //   ACC_BITS        signed accumulator entry (>= WEIGHT_BITS)
 //   AXON_BITS       axon table address = the flit's low AXON_BITS bits (<= FLIT_BITS)
-//   FLIT_BITS       core input FIFO entry (upper bits: destination x/y, not used here)
+//   FLIT_BITS       core input FIFO entry (upper bits: destination x/y, not used here; the top
+//                   PAYLOAD_BITS: the payload)
+//   PAYLOAD_BITS    spike payload (0: binary chip, no multiplier)
 //   NEURON_BITS     target neuron index
 //   WORD_ADDR_BITS  synapse word address
 //   LEN_BITS        synapse count of an axon entry (must hold LANES)
@@ -46,7 +50,8 @@ module nc_si #(
   parameter int FLIT_BITS      = 7,
   parameter int NEURON_BITS    = 4,
   parameter int WORD_ADDR_BITS = 8,
-  parameter int LEN_BITS       = 9
+  parameter int LEN_BITS       = 9,
+  parameter int PAYLOAD_BITS   = 0
 ) (
   input  logic                                   clk,
   input  logic                                   rst,
@@ -88,11 +93,19 @@ module nc_si #(
     $fatal(1, "nc_si: AXON_BITS=%0d must be 1..FLIT_BITS=%0d; NEURON_BITS, WORD_ADDR_BITS >= 1",
            AXON_BITS, FLIT_BITS);
   end
+  if (PAYLOAD_BITS < 0 || PAYLOAD_BITS > 16 || AXON_BITS + PAYLOAD_BITS > FLIT_BITS
+      || (PAYLOAD_BITS > 0 && WEIGHT_BITS + PAYLOAD_BITS > ACC_BITS)) begin : g_bad_payload
+    $fatal(1, "nc_si: PAYLOAD_BITS=%0d must be 0..16, fit FLIT_BITS=%0d and WEIGHT_BITS + PAYLOAD_BITS <= ACC_BITS=%0d",
+           PAYLOAD_BITS, FLIT_BITS, ACC_BITS);
+  end
 
   // ---- state ---------------------------------------------------------------------------------
   logic [WORD_ADDR_BITS-1:0] ptr;    // word read this cycle while busy
   logic [LEN_BITS-1:0]       rem;    // synapse slots left, current word included
   logic                      last_word;
+  localparam int PW = (PAYLOAD_BITS > 0) ? PAYLOAD_BITS : 1;
+  logic [PW-1:0]             q;      // payload of the flit being integrated (graded chips)
+  logic [PW-1:0]             head_q;
 
   assign pop       = !busy && !fifo_empty;
   assign ax_addr   = `NC_FLIT_AXON(fifo_head);
@@ -107,10 +120,12 @@ module nc_si #(
       busy <= 1'b0;
       ptr  <= '0;
       rem  <= '0;
+      q    <= '0;
     end else if (pop) begin
       busy <= ax_len != '0;
       ptr  <= ax_base;
       rem  <= ax_len;
+      q    <= head_q;
     end else if (busy) begin
       if (last_word) begin
         busy <= 1'b0;
@@ -119,6 +134,23 @@ module nc_si #(
         ptr <= ptr + 1'b1;
       end
     end
+  end
+
+  // ---- weight x payload per lane (a binary chip adds the weight) ----------------------------
+  logic signed [LANES-1:0][A-1:0] l_val;
+  if (PAYLOAD_BITS > 0) begin : g_mult
+    assign head_q = fifo_head[FLIT_BITS-1 -: PAYLOAD_BITS];   // NC_FLIT_PAYLOAD: the top field
+    always_comb begin
+      for (int l = 0; l < LANES; l++)
+        l_val[l] = A'($signed(w_weight[l]) * $signed({1'b0, q}));   // |w x q| < 2^(W-1+P) <= 2^(A-1)
+    end
+  end else begin : g_add
+    assign head_q = 1'b1;
+    always_comb begin
+      for (int l = 0; l < LANES; l++) l_val[l] = A'($signed(w_weight[l]));
+    end
+    logic unused_q;
+    assign unused_q = ^q;
   end
 
   // ---- lane merge: lane l writes iff it is the first valid lane of its target --------------
@@ -134,7 +166,7 @@ module nc_si #(
       for (int m = 0; m < LANES; m++) begin
         if (w_valid[m] && w_target[m] == w_target[l]) begin
           if (m < l) l_first[l] = 1'b0;
-          else       l_sum[l] = l_sum[l] + A'($signed(w_weight[m]));
+          else       l_sum[l] = l_sum[l] + l_val[m];
         end
       end
     end
@@ -151,8 +183,8 @@ module nc_si #(
   assign syn_ops = busy ? nvalid : 5'd0;
 
   // the flit's destination x/y bits are the router's business
-  if (FLIT_BITS > AXON_BITS) begin : g_unused_xy
+  if (FLIT_BITS - PAYLOAD_BITS > AXON_BITS) begin : g_unused_xy
     logic unused_xy;
-    assign unused_xy = ^fifo_head[FLIT_BITS-1:AXON_BITS];
+    assign unused_xy = ^fifo_head[FLIT_BITS-PAYLOAD_BITS-1:AXON_BITS];
   end
 endmodule
