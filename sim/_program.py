@@ -73,9 +73,13 @@ class ChipProgram:
     def arrays(self) -> dict[str, np.ndarray]:
         return {f.name: getattr(self, f.name) for f in fields(self) if isinstance(getattr(self, f.name), np.ndarray)}
 
-    def flit(self, dst_x, dst_y, axon):
-        """Pack flits per docs/microarchitecture.md §2 (vectorised; layout in neurocycle.hw.layout)."""
-        return layout.CHIP_FLIT.pack(vars(self.chip.derived), axon=axon, dst_y=dst_y, dst_x=dst_x)
+    def flit(self, dst_x, dst_y, axon, payload=0):
+        """Pack flits per docs/microarchitecture.md §2 (vectorised; layout in neurocycle.hw.layout).
+        ``payload`` is 0 for a fan-out table entry (a route: the NU adds the spike's payload) and
+        on a binary chip, whose flit has no payload field."""
+        if not self.chip.bits.payload:
+            return layout.CHIP_FLIT.pack(vars(self.chip.derived), axon=axon, dst_y=dst_y, dst_x=dst_x)
+        return layout.CHIP_FLIT.pack(vars(self.chip.derived), axon=axon, dst_y=dst_y, dst_x=dst_x, payload=payload)
 
 
 def stimulus_payloads(program: ChipProgram, stim) -> np.ndarray:
