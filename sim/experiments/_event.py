@@ -34,20 +34,23 @@ COLUMNS = ["firing_rate", "sub_threshold_input", "input_sparsity", "mode", "ener
            "event_over_dense_energy", "event_over_dense_cycles"]
 
 
-def _network(n: int, block: int) -> dict:
+def _network(n: int, block: int, wmax: int) -> dict:
+    """The layer and its two input groups; the strong weight is the chip's largest, the threshold
+    half of it, the sub-threshold weight an eighth of the threshold."""
     nb = n // block
     pairs = [[c, c * block + j] for c in range(nb) for j in range(block)]
+    vth = wmax // 2 + 1
     return {
         "name": "event-vs-dense-layer", "seed": 3,
         "populations": [{"name": "layer", "size": n, "neuron": {"model": "lif_fixed", "du": 4095, "dv": 4095,
-                                                                "bias": 0, "vth": 64, "v_reset": 0,
+                                                                "bias": 0, "vth": vth, "v_reset": 0,
                                                                 "refractory": 0}}],
         "inputs": [{"name": "drive", "size": nb, "source": {"kind": "poisson", "rate_hz": 0.0}},
                    {"name": "sub", "size": nb, "source": {"kind": "poisson", "rate_hz": 0.0}}],
         "projections": [{"source": "drive", "target": "layer", "connect": {"kind": "explicit", "pairs": pairs},
-                         "weight": 100},
+                         "weight": wmax},
                         {"source": "sub", "target": "layer", "connect": {"kind": "explicit", "pairs": pairs},
-                         "weight": 8}],
+                         "weight": max(1, vth // 8)}],
     }
 
 
@@ -87,6 +90,9 @@ def event_vs_dense(out: "str | Path" = "experiment-event-vs-dense", *, chip="def
     if n < BLOCK:
         raise ConfigError("chip", f"holds {n} neurons, fewer than one input block of {BLOCK}", n,
                           "use a chip with more neurons (e.g. default-4x4)")
+    if base.bits.weight < 4:
+        raise ConfigError("bits.weight", "must be at least 4 for this experiment (a strong and a sub-threshold "
+                          "weight)", base.bits.weight, "use a chip with bits.weight >= 4")
     dt_ms = 1.0
     points, labels = [], []
     for mode in ("dense", "event"):
@@ -95,7 +101,8 @@ def event_vs_dense(out: "str | Path" = "experiment-event-vs-dense", *, chip="def
                 points.append({"core.neuron_update": mode, "network.inputs[0].source.rate_hz": r * 1000.0 / dt_ms,
                                "network.inputs[1].source.rate_hz": s * 1000.0 / dt_ms})
                 labels.append((mode, r, s))
-    res = run_points("event-vs-dense", base.model_dump(mode="json"), _network(n, BLOCK), points, out, steps=steps,
+    res = run_points("event-vs-dense", base.model_dump(mode="json"), _network(n, BLOCK, base.derived.weight_max),
+                     points, out, steps=steps,
                      workers=workers, scheduler=scheduler, progress=progress, console=console,
                      in_process=in_process)
     per = {}
@@ -172,17 +179,18 @@ def plot_event_vs_dense(result: ExperimentResult, path):
         for a, key in ((ax[0], "energy"), (ax[1], "cycles")):
             x = cr[key]
             if x is not None:
-                a.axvline(x, color=col, linestyle=":", alpha=0.8)
-                a.annotate(f"crossover {x:.1%}", xy=(x, 0.02 + 0.07 * j), xycoords=("data", "axes fraction"),
-                           color=col, fontsize=8, rotation=90, ha="right", va="bottom")
+                a.axvline(x, color=col, linestyle=":", alpha=0.9)
+                a.annotate(f"crossover {x:.0%}", xy=(x, 0.97 - 0.06 * j), xycoords=("data", "axes fraction"),
+                           xytext=(-3, 0), textcoords="offset points", color=col, fontsize=8, ha="right", va="top",
+                           bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none", alpha=0.8))
     ax[0].set(xscale="log", xlabel="firing rate (share of neurons spiking per timestep)",
               ylabel="energy per timestep (nJ)", title="Energy per timestep")
     ax[1].set(xscale="log", xlabel="firing rate (share of neurons spiking per timestep)",
               ylabel="cycles per timestep", title="Cycles per timestep")
     for a in ax:
         a.grid(True, which="both", alpha=0.3)
-        a.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(xmax=1.0, decimals=1))
-    ax[0].legend(fontsize=7, loc="upper left")
+        a.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda x, _: f"{100 * x:g}%"))
+    ax[0].legend(fontsize=7, loc="upper left", title="solid: dense, dashed: event-driven", title_fontsize=7)
     fig.suptitle(f"event-driven vs dense neuron update — {st['neurons']} neurons on {st['chip']}, "
                  f"{st['scan_word_bits']}-bit scan words, {st['steps']} timesteps "
                  "(dotted: crossover, where event-driven stops paying)", fontsize=10)

@@ -38,7 +38,7 @@ ARM_LABEL = {"graded": "graded, 1 timestep / layer", "binary-equal-information":
              "binary-equal-timesteps": "binary, T = 1"}
 FLIT_COUNTERS = ("host_flits", "fanout_flits", "router_flits", "link_flits")
 COLUMNS = ["payload_bits", "arm", "timesteps", "latency_cycles", "latency_us", "energy_nj", "energy_per_sop_pj",
-           "synaptic_ops", "flits_routed", "link_flits", "host_flits", "spikes", "flit_bits", "sram_kbit", "area_mm2",
+           "synaptic_ops", "flits_routed", "link_flits", "host_flits", "spikes", "flit_bits", "sram_bits", "area_mm2",
            "output_error_pct", "top_agreement_pct"]
 
 
@@ -271,7 +271,7 @@ def graded_vs_binary(out: "str | Path" = "experiment-graded-vs-binary", *, netwo
                 "energy_nj": e / 1000.0, "energy_per_sop_pj": (e / sops) if sops else None, "synaptic_ops": sops,
                 "flits_routed": mean([p["router_flits"] for p in pts]), "link_flits": mean([p["link_flits"] for p in pts]),
                 "host_flits": mean([p["host_flits"] for p in pts]), "spikes": mean([p["spikes"] for p in pts]),
-                "flit_bits": pts[0]["flit_bits"], "sram_kbit": pts[0]["sram_bits"] / 1024.0,
+                "flit_bits": pts[0]["flit_bits"], "sram_bits": pts[0]["sram_bits"],
                 "area_mm2": pts[0]["area_mm2"],
                 "output_error_pct": 100.0 * mean([p["output_error"] for p in pts]),
                 "top_agreement_pct": (100.0 * mean([p["top_agreement"] for p in pts])
