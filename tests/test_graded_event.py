@@ -364,3 +364,10 @@ def test_event_mode_adds_the_pending_bitmaps():
     p = energy_params(ev)
     assert p.events_pj["nu_scan_cycles"] > 0 and p.events_pj["pending_sets"] > 0
     assert energy_params(base).events_pj["nu_scan_cycles"] == 0.0
+
+
+def test_graded_run_writes_payloads():
+    run = simulate(chip_of(2, 2, **{"bits.payload": 4, "bits.accumulator": 24}), graded_net(4, 20, 4), steps=6)
+    lines = run.spikes_csv().splitlines()
+    assert lines[0] == "timestep,neuron,cycle,payload" and len(lines) == run.result.n_spikes + 1
+    assert run.result.spike_payloads.max() > 1
