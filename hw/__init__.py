@@ -16,7 +16,7 @@ _EXPORTS = {
                  "ROUTER_COUNTERS", "Counter"),
     "._errors": ("CapacityError", "ConfigError", "ConfigErrors", "EngineError", "NeurocycleError",
                  "NeurocycleWarning", "QuantisationWarning"),
-    "._fixed": ("decay", "lif_step", "saturate"),
+    "._fixed": ("decay", "graded_count", "lif_step", "neuron_update", "saturate"),
     "._frozen": ("ConfigModel", "FrozenDict"),
     "._numeric": ("NumericFormat",),
     "._presets": ("DEFAULT_CHIP", "DEFAULT_NETWORK", "list_presets", "preset_path", "resolve_file"),

@@ -49,6 +49,20 @@ class CoreConfig(_Model):
     fanout_entries: Annotated[int, Field(ge=1, le=1 << 20, description="fan-out table entries per core")] = 4096
     profiles: Annotated[int, Field(ge=1, le=256, description="neuron parameter profiles per core")] = 16
     fifo_depth: Annotated[int, Field(ge=1, le=64, description="core input FIFO depth (flits)")] = 4
+    neuron_update: Annotated[Literal["dense", "event"], Field(
+        description="dense: the NU updates every neuron each timestep; event: only pending neurons "
+                    "(docs/microarchitecture.md §5.1)")] = "dense"
+    scan_word_bits: Annotated[int, Field(ge=1, le=64, description="pending-bitmap bits an event-driven NU scans per "
+                                                                  "cycle (a power of two; unused when dense)")] = 32
+
+    @field_validator("scan_word_bits")
+    @classmethod
+    def _pow2(cls, v: int) -> int:
+        if v & (v - 1):
+            lo = 1 << (v.bit_length() - 1)
+            raise ValueError(f"must be a power of two (1, 2, 4, ..., 64): the NU addresses a bitmap word by the "
+                             f"neuron index's high bits|use {lo} or {2 * lo}")
+        return v
 
 
 class RouterConfig(_Model):
@@ -62,12 +76,24 @@ class BitsConfig(_Model):
     state: Annotated[int, Field(ge=4, le=32, description="u and v bits (saturating)")] = 16
     accumulator: Annotated[int, Field(ge=4, le=32, description="input accumulator bits")] = 20
     refractory: Annotated[int, Field(ge=1, le=8, description="refractory counter bits (unsigned)")] = 4
+    payload: Annotated[int, Field(ge=0, le=16, description="spike payload bits (unsigned): 0 = binary spikes, "
+                                                           "1..16 = graded spikes")] = 0
 
     @model_validator(mode="after")
     def _acc_holds_weight(self):
         if self.accumulator < self.weight:
             raise ValueError(f"@accumulator|bits.accumulator ({self.accumulator}) must be >= bits.weight ({self.weight})"
                              "|raise bits.accumulator or lower bits.weight")
+        p = self.payload
+        if p and self.weight + p > self.accumulator:
+            raise ValueError(f"@payload|bits.payload = {p}: one synapse adds weight x payload, which needs "
+                             f"bits.weight + bits.payload = {self.weight + p} bits, more than bits.accumulator = "
+                             f"{self.accumulator}|raise bits.accumulator to {self.weight + p} (max 32) or lower "
+                             f"bits.payload to {max(0, self.accumulator - self.weight)}")
+        if p and p >= self.state:
+            raise ValueError(f"@payload|bits.payload = {p} must be below bits.state = {self.state}: a payload counts "
+                             f"the thresholds (>= 1) crossed by a {self.state}-bit membrane, so it never reaches "
+                             f"2^{self.state - 1}|lower bits.payload to {self.state - 1} or raise bits.state")
         return self
 
 
@@ -204,7 +230,8 @@ class ChipDerived:
     axon_bits: int
     neuron_bits: int
     profile_bits: int
-    flit_bits: int
+    payload_bits: int         # spike payload (0: binary chip)
+    flit_bits: int            # axon + dst_y + dst_x + payload
     word_addr_bits: int
     fanout_addr_bits: int
     synapse_slot_bits: int    # valid + target + weight
@@ -214,7 +241,9 @@ class ChipDerived:
     axon_entry_bits: int      # base word + length
     axon_len_bits: int        # synapse count field of an axon entry (0 .. words*lanes)
     fanout_len_bits: int      # fan-out count field of a neuron entry (0 .. fanout_entries)
-    fanout_entry_bits: int    # one destination flit
+    fanout_entry_bits: int    # one destination route: the flit without its payload
+    pending_bits: int         # per core: the two pending bitmaps of an event-driven NU (0 when dense)
+    scan_words: int           # words of one pending bitmap (ceil(neurons / scan_word_bits)); 0 when dense
     profile_entry_bits: int
     core_sram_bits: int       # all memories of one core
     weight_min: int
@@ -233,26 +262,32 @@ class ChipDerived:
         axon_bits, neuron_bits = _clog2(core.axons), _clog2(core.neurons)
         profile_bits, word_addr_bits = _clog2(core.profiles), _clog2(core.synapse_words)
         fanout_addr_bits = _clog2(core.fanout_entries)
-        flit_bits = x_bits + y_bits + axon_bits
+        payload_bits = bits.payload
+        route_bits = x_bits + y_bits + axon_bits
+        flit_bits = route_bits + payload_bits
+        event = core.neuron_update == "event"
+        pending_bits = 2 * core.neurons if event else 0
         slot_bits = 1 + neuron_bits + bits.weight
         word_bits = slot_bits * core.synapse_lanes
         # axon entry: base word address + synapse count (up to neurons*... bounded by words*lanes)
         len_bits = _clog2(core.synapse_words * core.synapse_lanes + 1)
         axon_entry_bits = word_addr_bits + len_bits
         state_bits = 2 * bits.state + bits.refractory
-        profile_entry_bits = 2 * DECAY_BITS + 3 * bits.state + bits.refractory + 3
+        profile_entry_bits = 2 * DECAY_BITS + 3 * bits.state + bits.refractory + 3 + (1 if payload_bits else 0)
         neuron_mem_bits = core.neurons * (state_bits + profile_bits + fanout_addr_bits
                                           + _clog2(core.fanout_entries + 1) + 2 * bits.accumulator)
         core_sram = (core.synapse_words * word_bits + core.axons * axon_entry_bits
-                     + core.fanout_entries * flit_bits + core.profiles * profile_entry_bits + neuron_mem_bits)
+                     + core.fanout_entries * route_bits + core.profiles * profile_entry_bits + neuron_mem_bits
+                     + pending_bits)
         return cls(
             n_cores=c.mesh.width * c.mesh.height, x_bits=x_bits, y_bits=y_bits, axon_bits=axon_bits,
-            neuron_bits=neuron_bits, profile_bits=profile_bits, flit_bits=flit_bits,
+            neuron_bits=neuron_bits, profile_bits=profile_bits, payload_bits=payload_bits, flit_bits=flit_bits,
             word_addr_bits=word_addr_bits, fanout_addr_bits=fanout_addr_bits,
             synapse_slot_bits=slot_bits, synapse_word_bits=word_bits,
             synapse_sram_bits=core.synapse_words * word_bits, neuron_state_bits=state_bits,
             axon_entry_bits=axon_entry_bits, axon_len_bits=len_bits, fanout_len_bits=_clog2(core.fanout_entries + 1),
-            fanout_entry_bits=flit_bits,
+            fanout_entry_bits=route_bits, pending_bits=pending_bits,
+            scan_words=-(-core.neurons // core.scan_word_bits) if event else 0,
             profile_entry_bits=profile_entry_bits, core_sram_bits=core_sram,
             weight_min=-(1 << (bits.weight - 1)), weight_max=(1 << (bits.weight - 1)) - 1,
             state_min=-(1 << (bits.state - 1)), state_max=(1 << (bits.state - 1)) - 1,

@@ -94,11 +94,23 @@ def derive_event_components(chip: ChipConfig, tech: ResolvedTechnology | None = 
         words, bits = mem[name]
         return words * bits / 8192.0
 
-    def value(c: Component) -> float:
+    P = b.payload
+
+    def value(c: Component) -> float | None:
+        """pJ of one component, or None when the chip does not have it (a memory or datapath of
+        graded spikes or event-driven update on a chip without them: left out of the event)."""
+        if c.kind in ("sram_read", "sram_write") and c.arg not in mem:
+            return None
         if c.kind == "sram_read":
             return sram.read_pj(kb(c.arg), mem[c.arg][1])
         if c.kind == "sram_write":
             return sram.write_pj(kb(c.arg), mem[c.arg][1])
+        if c.kind == "payload_mult":
+            # the SI's weight x payload, per synapse: a bits.weight x bits.payload multiplier
+            return T.int_mult_pj(b.weight, P, k) if P else None
+        if c.kind == "graded_output":
+            # the NU's graded output: P compare-subtract steps of (state + payload) bits (microarchitecture.md §7)
+            return P * add(S + P) if P else None
         if c.kind == "add":
             return add(widths[c.arg])
         if c.kind == "lif_datapath":
@@ -119,8 +131,16 @@ def derive_event_components(chip: ChipConfig, tech: ResolvedTechnology | None = 
             return tech.clock_pj_per_mm2_cycle * tech.tile_mm2 * d.n_cores
         raise AssertionError(f"energy component kind {c.kind!r} (declared in hw/_layout.py) has no formula")
 
-    return {c.name: ({x.label: value(x) for x in c.price.components} if isinstance(c.price, Energy) else {})
-            for c in COUNTERS}
+    out = {}
+    for c in COUNTERS:
+        comps = {}
+        if isinstance(c.price, Energy):
+            for x in c.price.components:
+                v = value(x)
+                if v is not None:
+                    comps[x.label] = v
+        out[c.name] = comps
+    return out
 
 
 @dataclass(frozen=True)

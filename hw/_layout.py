@@ -101,7 +101,9 @@ CHIP_FLIT = BitLayout("flit", (
     BitField("axon", "axon_bits", "destination axon of the destination core"),
     BitField("dst_y", "y_bits", "destination row"),
     BitField("dst_x", "x_bits", "destination column"),
-), "a spike on the mesh, as routed by the routers and stored in the fan-out tables")
+    BitField("payload", "payload_bits", "spike payload (graded chips; 0 bits on a binary chip): put on top of a "
+                                        "fan-out entry by the NU, given by the host for an input"),
+), "a spike on the mesh, as routed by the routers; the fan-out tables hold it without its payload")
 
 # The cycle kernel's flit word: what the hot loops need, with no table look-up (docs/engine.md).
 # dst_core 12 bits and the timer/record fields below bound the kernel to 4096 cores (64 x 64).
@@ -154,6 +156,8 @@ PROFILE = (
     ProfileField("v_reset", "state", True, "v after a spike"),
     ProfileField("refractory", "refractory", False, "timesteps without integration after a spike"),
     ProfileField("w_exp", 3, False, "input scaling: I * 2**w_exp"),
+    ProfileField("graded", 1, False, "graded output: payload = thresholds crossed (max 2**P - 1), reset by "
+                                     "subtraction; 0 = binary (graded chips only)"),
 )
 PROFILE_FIELDS = tuple(f.name for f in PROFILE)
 
@@ -167,6 +171,8 @@ NEURON_FIELDS = (
     ("ref", "refractory counter"),
     ("acc0", "accumulator bank 0 (physical)"),
     ("acc1", "accumulator bank 1 (physical)"),
+    ("pend0", "pending bit, bank 0 (physical; event-driven cores)"),
+    ("pend1", "pending bit, bank 1 (physical; event-driven cores)"),
 )
 
 
@@ -212,7 +218,8 @@ class Counter:
 _R = lambda label, mem: Component(label, "sram_read", mem)    # noqa: E731
 _W = lambda label, mem: Component(label, "sram_write", mem)   # noqa: E731
 _NU_READ = (_R("state_read", "neuron_state"), _R("profile_read", "profiles"),
-            _R("accumulator_read", "accumulator_bank"), Component("lif_arithmetic", "lif_datapath"))
+            _R("accumulator_read", "accumulator_bank"), Component("lif_arithmetic", "lif_datapath"),
+            Component("graded_output", "graded_output"))
 _BUSY = "a busy-cycle count: the energy is in the events the engine performs in those cycles"
 _SPLIT = ("which carries the technology price (tiles are square, so both directions have the same wire "
           "length); counted apart so a table can price the two directions differently (Loihi, TrueNorth); a "
@@ -237,12 +244,19 @@ COUNTERS: tuple[Counter, ...] = (
             Energy((_R("axon_table_read", "axon_table"),))),
     Counter("synaptic_ops", "ops", "core", "valid synapse slots integrated into an accumulator (SOPs)",
             Energy((_R("accumulator_read", "accumulator_bank"), _W("accumulator_write", "accumulator_bank"),
-                    Component("accumulate_add", "add", "accumulator")))),
+                    Component("accumulate_add", "add", "accumulator"), Component("payload_multiply", "payload_mult")))),
     Counter("synapse_word_reads", "words", "core", "synapse SRAM words read by the SI",
             Energy((_R("synapse_sram_read", "synapse"),))),
     Counter("nu_busy_cycles", "cycles", "core", "cycles the NU updated a neuron or pushed a flit", Free(_BUSY)),
     Counter("nu_stall_cycles", "cycles", "core", "cycles the NU waited on a full local router FIFO", Free(_IDLE)),
     Counter("si_busy_cycles", "cycles", "core", "cycles the SI popped a flit or read a synapse word", Free(_BUSY)),
+    Counter("nu_scan_cycles", "cycles", "core",
+            "SCAN cycles of an event-driven NU: one pending-bitmap word read and cleared (0 on a dense core)",
+            Energy((_R("pending_read", "pending_bitmap"), _W("pending_clear", "pending_bitmap")))),
+    Counter("pending_sets", "bits", "core",
+            "pending-bitmap bits set on an event-driven core: one per synapse integrated by the SI, one per "
+            "neuron update that is not quiet (0 on a dense core)",
+            Energy((_W("pending_set", "pending_bitmap"),))),
     Counter("router_flits", "flits", "router", "flits granted by the router (one per flit per router traversed)",
             Energy((Component("router_traversal", "router_traversal"),), overhead=False)),
     Counter("link_flits", "flits", "router", "flits sent on the router's N/E/S/W output links to a neighbour tile",
@@ -349,6 +363,12 @@ RTL_PARAMS: tuple[RtlParam, ...] = (
              _der("fanout_addr_bits")),
     RtlParam("FANOUT_LEN_BITS", "derived.fanout_len_bits", "tile", "fan-out count field of a neuron entry",
              _der("fanout_len_bits")),
+    RtlParam("PAYLOAD_BITS", "derived.payload_bits", "tile", "flit payload width (0: binary chip)",
+             _der("payload_bits")),
+    RtlParam("EVENT", "core.neuron_update", "tile", "1: event-driven neuron update (pending bitmaps), 0: dense",
+             lambda chip, build: int(chip.core.neuron_update == "event")),
+    RtlParam("SCAN_BITS", "core.scan_word_bits", "tile", "pending-bitmap bits scanned per SCAN cycle",
+             _cfg("core.scan_word_bits")),
 )
 RTL_PARAM_BY_NAME = {p.name: p for p in RTL_PARAMS}
 
@@ -366,7 +386,8 @@ SELECTS = (
     ("SYN", 5, "index = word, field = 2*lane + (0: weight, 1: {valid@31, target})"),
     ("FANOUT", 6, "index = entry, field 0 = flit"),
     ("CORE", 7, "index = CORE_REGS (registers, core counter bank)"),
-    ("TRACE", 8, "read: index = trace slot, field 0 = neuron, 1 = cycle, 2 = {neuron@63:48, cycle[47:0]}"),
+    ("TRACE", 8, "read: index = trace slot, field 0 = neuron, 1 = cycle, 2 = {neuron@63:48, cycle[47:0]}, "
+                 "3 = payload"),
     ("ROUTER", 9, "read: index = ROUTER_REGS (router counter bank, per-port detail)"),
 )
 
@@ -383,7 +404,7 @@ CORE_REGS = (
     ("CUR_BANK", 1, "r: accumulator bank the NU reads this timestep"),
     ("TRACE_COUNT", 2, "r: spikes recorded in the trace this timestep"),
     ("FIFO_MAX", 3, "r: max occupancy of the core input FIFO"),
-    ("STATE", 4, "r: bits 1:0 NU state, bit 2 SI busy, bits 15:8 core FIFO count"),
+    ("STATE", 4, "r: bits 1:0 NU state (0 DONE, 1 UPDATE, 2 PUSH, 3 SCAN), bit 2 SI busy, bits 15:8 core FIFO count"),
     ("CNT", 16, "r: CNT + k = core counter k (CORE_COUNTERS order)"),
 )
 # NC_SEL_ROUTER indices (each per-port group has one entry per port, PORTS order)

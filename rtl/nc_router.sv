@@ -16,6 +16,7 @@
 // Parameters
 //   X_BITS, Y_BITS  flit coordinate widths;  AXON_BITS  flit axon width
 //   FLIT_BITS       the sum of the flit fields (layout: nc_defs.svh NC_FLIT_*, from hw/_layout.py)
+//   PAYLOAD_BITS    the flit's payload field (graded spikes; 0 on a binary chip): carried, not read
 //   FIFO_DEPTH      input FIFO depth (router.fifo_depth)
 //   CNT_BITS        event counter width
 `include "nc_defs.svh"
@@ -26,7 +27,8 @@ module nc_router #(
   parameter int FLIT_BITS  = 7,
   parameter int FIFO_DEPTH = 2,
   parameter int CNT_BITS   = 48,
-  parameter int OCC_BITS   = 7
+  parameter int OCC_BITS   = 7,
+  parameter int PAYLOAD_BITS = 0
 ) (
   input  logic                      clk,
   input  logic                      rst,

@@ -9,11 +9,13 @@
 // (in c+1 for len = 0). A word pointer, the count of synapse slots left (current word
 // included) and the cycles left of the current word are the only state besides `busy`.
 //
-// Every valid slot of a word read adds its weight into the next-timestep accumulator of its
-// target neuron. Lanes with equal targets are merged first: the first valid lane of a target
-// requests the write acc + (sum of the weights of every valid lane with that target), the
-// other lanes of that target request nothing, so an accumulator entry gets at most one write
-// per cycle.
+// Every valid slot of a word read adds weight x payload into the next-timestep accumulator of
+// its target neuron (PAYLOAD_BITS > 0: the payload of the popped flit, kept in a register from
+// the pop cycle, one W x P multiplier per lane; a binary chip adds the weight). Lanes with equal
+// targets are merged first: the first valid lane of a target requests the write acc + (sum of
+// the products of every valid lane with that target), the other lanes of that target request
+// nothing, so an accumulator entry gets at most one write per cycle. On an event-driven core
+// (EVENT) nc_core also sets the pending bit pend[nxt][target] of every lane that writes.
 //
 // The memories are nc_core's register files. The SI drives read addresses and gets the
 // registered (start-of-cycle) contents back combinationally in the same cycle; its write
@@ -26,7 +28,9 @@
 //   WEIGHT_BITS     signed synapse weight (>= 2)
 //   ACC_BITS        signed accumulator entry (>= WEIGHT_BITS)
 //   AXON_BITS       axon table address = the flit's low AXON_BITS bits (<= FLIT_BITS)
-//   FLIT_BITS       core input FIFO entry (upper bits: destination x/y, not used here)
+//   FLIT_BITS       core input FIFO entry (upper bits: destination x/y, not used here; the top
+//                   PAYLOAD_BITS: the payload)
+//   PAYLOAD_BITS    spike payload (0: binary chip, no multiplier)
 //   NEURON_BITS     target neuron index
 //   WORD_ADDR_BITS  synapse word address
 //   LEN_BITS        synapse count of an axon entry (must hold LANES)
@@ -50,7 +54,8 @@ module nc_si #(
   parameter int FLIT_BITS      = 7,
   parameter int NEURON_BITS    = 4,
   parameter int WORD_ADDR_BITS = 8,
-  parameter int LEN_BITS       = 9
+  parameter int LEN_BITS       = 9,
+  parameter int PAYLOAD_BITS   = 0
 ) (
   input  logic                                   clk,
   input  logic                                   rst,
@@ -96,6 +101,11 @@ module nc_si #(
     $fatal(1, "nc_si: AXON_BITS=%0d must be 1..FLIT_BITS=%0d; NEURON_BITS, WORD_ADDR_BITS >= 1",
            AXON_BITS, FLIT_BITS);
   end
+  if (PAYLOAD_BITS < 0 || PAYLOAD_BITS > 16 || AXON_BITS + PAYLOAD_BITS > FLIT_BITS
+      || (PAYLOAD_BITS > 0 && WEIGHT_BITS + PAYLOAD_BITS > ACC_BITS)) begin : g_bad_payload
+    $fatal(1, "nc_si: PAYLOAD_BITS=%0d must be 0..16, fit FLIT_BITS=%0d and WEIGHT_BITS + PAYLOAD_BITS <= ACC_BITS=%0d",
+           PAYLOAD_BITS, FLIT_BITS, ACC_BITS);
+  end
 
   // ---- state ---------------------------------------------------------------------------------
   localparam int WCB = (WORD_CYCLES > 1) ? $clog2(WORD_CYCLES) : 1;
@@ -103,6 +113,9 @@ module nc_si #(
   logic [LEN_BITS-1:0]       rem;    // synapse slots left, current word included
   logic [WCB-1:0]            sub;    // cycles of the current word left before its read (0: now)
   logic                      last_word;
+  localparam int PW = (PAYLOAD_BITS > 0) ? PAYLOAD_BITS : 1;
+  logic [PW-1:0]             q;      // payload of the flit being integrated (graded chips)
+  logic [PW-1:0]             head_q;
 
   assign word_read = busy && sub == '0;    // always `busy` when WORD_CYCLES = 1
 
@@ -120,11 +133,13 @@ module nc_si #(
       ptr  <= '0;
       rem  <= '0;
       sub  <= '0;
+      q    <= '0;
     end else if (pop) begin
       busy <= ax_len != '0;
       ptr  <= ax_base;
       rem  <= ax_len;
       sub  <= WCB'(WORD_CYCLES - 1);
+      q    <= head_q;
     end else if (busy) begin
       if (!word_read) begin
         sub <= sub - 1'b1;
@@ -136,6 +151,23 @@ module nc_si #(
         sub <= WCB'(WORD_CYCLES - 1);
       end
     end
+  end
+
+  // ---- weight x payload per lane (a binary chip adds the weight) ----------------------------
+  logic signed [LANES-1:0][A-1:0] l_val;
+  if (PAYLOAD_BITS > 0) begin : g_mult
+    assign head_q = fifo_head[FLIT_BITS-1 -: PAYLOAD_BITS];   // NC_FLIT_PAYLOAD: the top field
+    always_comb begin
+      for (int l = 0; l < LANES; l++)
+        l_val[l] = A'($signed(w_weight[l]) * $signed({1'b0, q}));   // |w x q| < 2^(W-1+P) <= 2^(A-1)
+    end
+  end else begin : g_add
+    assign head_q = 1'b1;
+    always_comb begin
+      for (int l = 0; l < LANES; l++) l_val[l] = A'($signed(w_weight[l]));
+    end
+    logic unused_q;
+    assign unused_q = ^q;
   end
 
   // ---- lane merge: lane l writes iff it is the first valid lane of its target --------------
@@ -151,7 +183,7 @@ module nc_si #(
       for (int m = 0; m < LANES; m++) begin
         if (w_valid[m] && w_target[m] == w_target[l]) begin
           if (m < l) l_first[l] = 1'b0;
-          else       l_sum[l] = l_sum[l] + A'($signed(w_weight[m]));
+          else       l_sum[l] = l_sum[l] + l_val[m];
         end
       end
     end
@@ -168,8 +200,8 @@ module nc_si #(
   assign syn_ops = word_read ? nvalid : 5'd0;
 
   // the flit's destination x/y bits are the router's business
-  if (FLIT_BITS > AXON_BITS) begin : g_unused_xy
+  if (FLIT_BITS - PAYLOAD_BITS > AXON_BITS) begin : g_unused_xy
     logic unused_xy;
-    assign unused_xy = ^fifo_head[FLIT_BITS-1:AXON_BITS];
+    assign unused_xy = ^fifo_head[FLIT_BITS-PAYLOAD_BITS-1:AXON_BITS];
   end
 endmodule

@@ -28,5 +28,8 @@
   parameter int WORD_ADDR_BITS     = 8,     // derived.word_addr_bits: synapse word address width
   parameter int LEN_BITS           = 9,     // derived.axon_len_bits: synapse count field of an axon entry
   parameter int FANOUT_ADDR_BITS   = 6,     // derived.fanout_addr_bits: fan-out entry address width
-  parameter int FANOUT_LEN_BITS    = 7      // derived.fanout_len_bits: fan-out count field of a neuron entry
+  parameter int FANOUT_LEN_BITS    = 7,     // derived.fanout_len_bits: fan-out count field of a neuron entry
+  parameter int PAYLOAD_BITS       = 0,     // derived.payload_bits: flit payload width (0: binary chip)
+  parameter int EVENT              = 0,     // core.neuron_update: 1: event-driven neuron update (pending bitmaps), 0: dense
+  parameter int SCAN_BITS          = 32     // core.scan_word_bits: pending-bitmap bits scanned per SCAN cycle
 /* verilator lint_on UNUSEDPARAM */

@@ -101,10 +101,14 @@ class Run:
         return build_report(self, extra=extra)
 
     def spikes_csv(self) -> str:
-        """The spikes as CSV text (timestep,neuron[,cycle]), as written to spikes.csv."""
+        """The spikes as CSV text (timestep,neuron[,cycle][,payload]), as written to spikes.csv
+        (``payload`` on a graded chip)."""
         r = self.result
         cols = [r.spike_steps, r.spike_neurons] + ([r.spike_cycles] if r.spike_cycles is not None else [])
         header = "timestep,neuron" + (",cycle" if r.spike_cycles is not None else "")
+        if r.spike_payloads is not None:
+            cols.append(r.spike_payloads)
+            header += ",payload"
         return "\n".join([header] + [",".join(map(str, row)) for row in zip(*(c.tolist() for c in cols))]) + "\n"
 
     def save(self, out: "str | os.PathLike" = "out", *, extra: dict | None = None) -> list:

@@ -24,4 +24,7 @@ def step_cycle_bounds(program: ChipProgram, host_flits: np.ndarray) -> np.ndarra
     max_words = -(-int(program.axon_len.max(initial=0)) // lanes) * c.core.synapse_word_cycles
     flits = int(program.row_fanout_len.sum()) + np.asarray(host_flits, np.int64)
     work = program.n_rows + flits * (hops + 2 + max_words)
+    if c.core.neuron_update == "event":     # an event-driven NU's SCAN cycles are work items too
+        per_core = np.diff(program.core_neuron_offset).astype(np.int64)
+        work = work + int((-(-per_core // c.core.scan_word_bits)).sum())
     return 2 * (work + c.barrier_cycles) + 100

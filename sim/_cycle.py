@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from neurocycle.hw import CHIP_COUNTERS, CORE_COUNTERS, COUNTER_NAMES, ROUTER_COUNTERS, layout
+from neurocycle.hw import CHIP_COUNTERS, CORE_COUNTERS, COUNTER_NAMES, PROFILE_FIELDS, ROUTER_COUNTERS, layout
 
 from ._csr import ranges
 from ._network import Stimulus
@@ -16,10 +16,11 @@ P_L, P_N, P_E, P_S, P_W = (layout.PORTS.index(n) for n in "LNESW")  # router por
 
 
 def row_params(p: ChipProgram) -> np.ndarray:
-    """[n_rows, 8] int64: du dv bias vth v_reset refractory w_exp, 0 (profile of each row)."""
+    """[n_rows, 8] int64: du dv bias vth v_reset refractory w_exp graded (profile of each row)."""
+    n = len(PROFILE_FIELDS)
     prm = np.zeros((p.n_rows, 8), np.int64)
     if p.n_rows:
-        prm[:, :7] = p.profile_table[p.core_profile_offset[p.core_of_row] + p.row_profile]
+        prm[:, :n] = p.profile_table[p.core_profile_offset[p.core_of_row] + p.row_profile]
     return prm
 
 
@@ -36,8 +37,21 @@ def host_flits(p: ChipProgram, stim: Stimulus) -> tuple[np.ndarray, np.ndarray, 
     return off.astype(np.int64), dst, p.input_axon[idx].astype(np.int64)
 
 
+def host_payloads(p: ChipProgram, stim: Stimulus) -> np.ndarray:
+    """The payload of every host flit, in the push order of :func:`host_flits` (each input spike's
+    payload repeated over its channel's fan-out entries); checked against the chip's width."""
+    from ._program import stimulus_payloads
+
+    q = stimulus_payloads(p, stim)
+    ch = np.asarray(stim.channels, np.int64)
+    io = p.input_fanout_offset.astype(np.int64)
+    lens = io[ch + 1] - io[ch] if ch.size else np.zeros(0, np.int64)
+    return np.repeat(q, lens).astype(np.int64)
+
+
 def assemble(p: ChipProgram, stim: Stimulus, backend: str, *, spike_steps, spike_rows, spike_cycles, step_cycles,
-              core: dict, port_flits, blocked_port, fifo_max, host_flits: int, local_flits) -> SimResult:
+              core: dict, port_flits, blocked_port, fifo_max, host_flits: int, local_flits,
+              spike_payloads=None) -> SimResult:
     gids = p.row_gid[np.asarray(spike_rows, np.int64)].astype(np.int64)
     steps = np.asarray(spike_steps, np.int64)
     order = np.lexsort((gids, steps))
@@ -56,7 +70,10 @@ def assemble(p: ChipProgram, stim: Stimulus, backend: str, *, spike_steps, spike
     counters["cycles"] = np.array(int(sc.sum()), np.int64)
     assert set(counters) == set(COUNTER_NAMES) and set(ROUTER_COUNTERS) | set(CHIP_COUNTERS) <= set(counters)
     counters = {n: counters[n] for n in COUNTER_NAMES}          # declaration order (the RTL banks' order)
+    pay = None
+    if p.chip.bits.payload:
+        pay = np.asarray(spike_payloads, np.int64)[order]
     return SimResult(backend=backend, steps=stim.steps, spike_steps=steps[order], spike_neurons=gids[order],
                      spike_cycles=np.asarray(spike_cycles, np.int64)[order], step_cycles=sc, counters=counters,
                      detail={"link_flits_port": pf, "blocked_cycles_port": bp,
-                             "fifo_max_occupancy": np.asarray(fifo_max, np.int64)})
+                             "fifo_max_occupancy": np.asarray(fifo_max, np.int64)}, spike_payloads=pay)

@@ -17,7 +17,7 @@ from neurocycle.hw import CORE_COUNTERS, ConfigError, EngineError, layout
 
 from ._bounds import step_cycle_bounds
 from ._csr import ranges
-from ._cycle import P_E, P_L, P_N, P_S, P_W, assemble, host_flits, row_params
+from ._cycle import P_E, P_L, P_N, P_S, P_W, assemble, host_flits, host_payloads, row_params
 from ._network import Stimulus
 from ._program import ChipProgram
 from ._result import SimResult
@@ -158,7 +158,10 @@ def _kernel_inputs(p: ChipProgram, stim: Stimulus) -> dict:
         "blob": i32(blob),
         "RT": _route_table(W, H), "DN": i64(_downstream(W, H)),
         "host_off": i64(h_off), "host_fl": i64(_kernel_flits(h_dst, h_axon, p, rec_off, words)),
+        "host_pay": i64(host_payloads(p, stim)),
         "step_bound": i64(step_cycle_bounds(p, np.diff(h_off))),
+        "payload_bits": chip.bits.payload, "event": int(chip.core.neuron_update == "event"),
+        "scan_bits": chip.core.scan_word_bits,
     }
 
 
@@ -182,14 +185,17 @@ def _run_fast(p: ChipProgram, stim: Stimulus, progress) -> SimResult:
                           "backend='reference' gives the spikes and run_cycle(..., mode='stepped') the cycles")
     nc = p.n_cores
     W = p.chip.mesh.width
-    n_neurons = np.diff(p.core_neuron_offset).astype(np.int64)
     core = dict(zip(CORE_COUNTERS, out["core_counters"]))
     # the kernel sums SI busy cycles (words x synapse_word_cycles, see _synapse_blob) into its word
     # counter; busy cycles follow from the events (docs/microarchitecture.md §8.1)
     si_word_cycles = core["synapse_word_reads"]
+    updates = core["neuron_updates_active"] + core["neuron_updates_inactive"]
     core.update(synapse_word_reads=si_word_cycles // p.chip.core.synapse_word_cycles,
                 si_busy_cycles=core["axon_lookups"] + si_word_cycles,
-                nu_busy_cycles=n_neurons * stim.steps + core["fanout_flits"])
+                nu_busy_cycles=updates + core["nu_scan_cycles"] + core["fanout_flits"])
+    if p.chip.core.neuron_update == "event":
+        # the SI sets one pending bit per synapse it integrates; the kernel counts the NU's sets
+        core["pending_sets"] = core["pending_sets"] + core["synaptic_ops"]
     # Every FIFO is empty at quiescence, so the flits popped from an input FIFO are the flits
     # pushed into it: the grants of the output feeding it (the kernel counts no grant per flit);
     # output L's grants are the ejections (one axon look-up each).
@@ -209,7 +215,8 @@ def _run_fast(p: ChipProgram, stim: Stimulus, progress) -> SimResult:
     return assemble(p, stim, "cycle", spike_steps=np.repeat(np.arange(stim.steps), counts),
                      spike_rows=out["spike_rows"], spike_cycles=out["spike_cycles"], step_cycles=out["step_cycles"],
                      core=core, port_flits=pf, blocked_port=blocked, fifo_max=fifo_max,
-                     host_flits=int(out["host_flits"]), local_flits=_local_flits(p, out["spike_rows"]))
+                     host_flits=int(out["host_flits"]), local_flits=_local_flits(p, out["spike_rows"]),
+                     spike_payloads=out["spike_payloads"])
 
 
 def _local_flits(p: ChipProgram, spike_rows: np.ndarray) -> np.ndarray:

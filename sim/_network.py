@@ -28,10 +28,17 @@ Int32 = Annotated[int, Field(ge=-(1 << 31), le=(1 << 31) - 1)]
 _Model = ConfigModel
 
 
+SPIKE_KINDS = ("binary", "graded")
+PAYLOAD_MAX = (1 << 16) - 1      # the largest payload of any chip (bits.payload <= 16)
+
+
 class Population(_Model):
     name: _NAME
     size: Annotated[int, Field(ge=1, le=1 << 24)]
     neuron: NeuronModel
+    spikes: Annotated[Literal["binary", "graded"], Field(
+        description="binary: a spike is an event; graded: a spike carries the number of thresholds crossed "
+                    "(needs a chip with bits.payload > 0; docs/microarchitecture.md §7)")] = "binary"
 
 
 # ----------------------------------------------------------------------------- inputs
@@ -48,11 +55,13 @@ class RegularSource(_Model):
 
 
 class ArraySource(_Model):
-    """Explicit spikes: ``steps`` and ``channels`` lists, or an ``.npz`` file holding both."""
+    """Explicit spikes: ``steps`` and ``channels`` lists, or an ``.npz`` file holding both; a graded
+    input group also gives ``payloads`` (one value 1..65535 per spike; an ``.npz`` array ``payloads``)."""
     kind: Literal["array"]
     file: str | None = None
     steps: tuple[Annotated[int, Field(ge=0)], ...] | None = None
     channels: tuple[Annotated[int, Field(ge=0)], ...] | None = None
+    payloads: tuple[Annotated[int, Field(ge=1, le=PAYLOAD_MAX)], ...] | None = None
 
     @model_validator(mode="after")
     def _one_source(self):
@@ -61,6 +70,9 @@ class ArraySource(_Model):
                              "'steps' and 'channels'|set exactly one of them")
         if self.steps is not None and (self.channels is None or len(self.channels) != len(self.steps)):
             raise ValueError("'steps' and 'channels' must be lists of equal length|give one channel per step")
+        if self.payloads is not None and (self.steps is None or len(self.payloads) != len(self.steps)):
+            raise ValueError("@payloads|'payloads' must be an inline list as long as 'steps' (or an array 'payloads' "
+                             "in the .npz file)|give one payload per spike")
         return self
 
 
@@ -71,6 +83,22 @@ class InputGroup(_Model):
     name: _NAME
     size: Annotated[int, Field(ge=1, le=1 << 24)]
     source: InputSource
+    spikes: Annotated[Literal["binary", "graded"], Field(
+        description="graded: every spike carries a payload (array source with payloads; needs a chip with "
+                    "bits.payload > 0)")] = "binary"
+
+    @model_validator(mode="after")
+    def _graded_source(self):
+        src = self.source
+        has = isinstance(src, ArraySource) and (src.payloads is not None or src.file is not None)
+        if self.spikes == "graded" and not has:
+            raise ValueError("@source|a graded input group needs an array source with payloads (one per spike)"
+                             "|use source: {kind: array, steps: [...], channels: [...], payloads: [...]} "
+                             "or a file with arrays steps, channels and payloads")
+        if self.spikes == "binary" and isinstance(src, ArraySource) and src.payloads is not None:
+            raise ValueError("@source.payloads|payloads are given for a binary input group|set spikes: graded "
+                             "on the input group, or drop the payloads")
+        return self
 
 
 # ----------------------------------------------------------------------------- projections
@@ -240,11 +268,22 @@ class NetworkInstance:
     n_inputs: int
     pop_offsets: Mapping[str, int]      # read-only views: an instance is immutable
     input_offsets: Mapping[str, int]
-    params: Mapping[str, np.ndarray]    # per neuron, fixed point: du dv bias vth v_reset refractory w_exp
+    params: Mapping[str, np.ndarray]    # per neuron, fixed point: du dv bias vth v_reset refractory w_exp graded
     syn_source: np.ndarray              # int64, source index (inputs first)
     syn_target: np.ndarray              # int64, neuron gid
     syn_weight: np.ndarray              # int64
     base_dir: Path = field(default=Path("."))
+    input_graded: np.ndarray | None = None   # bool per input channel (None: every channel binary)
+
+    @property
+    def graded_sources(self) -> np.ndarray:
+        """bool per source index (inputs first, then neurons): the source sends graded payloads."""
+        gi = self.input_graded if self.input_graded is not None else np.zeros(self.n_inputs, bool)
+        return np.concatenate([gi.astype(bool), np.asarray(self.params["graded"]).astype(bool)])
+
+    @property
+    def is_graded(self) -> bool:
+        return bool(self.graded_sources.any())
 
     @property
     def n_synapses(self) -> int:
@@ -272,10 +311,19 @@ class NetworkInstance:
 @dataclass(frozen=True)
 class Stimulus:
     """External input spikes for ``steps`` timesteps, as CSR: channels of step t are
-    ``channels[offsets[t]:offsets[t+1]]`` (sorted, unique)."""
+    ``channels[offsets[t]:offsets[t+1]]`` (sorted, unique). ``payloads`` (same length as
+    ``channels``) is the payload of every input spike when an input group is graded (1 for a
+    binary channel); ``None`` when every input is binary."""
     steps: int
     offsets: np.ndarray
     channels: np.ndarray
+    payloads: np.ndarray | None = None
+
+    def payload_of_spikes(self) -> np.ndarray:
+        """int64 payload of every input spike (all ones without graded inputs)."""
+        if self.payloads is None:
+            return np.ones(self.channels.size, np.int64)
+        return np.asarray(self.payloads, np.int64)
 
     @property
     def n_spikes(self) -> int:
@@ -426,7 +474,11 @@ def _instantiate(spec: NetworkSpec, seed: int, base_dir: Path) -> NetworkInstanc
         fx = p.neuron.to_fixed(spec.fixed_point)
         sl = slice(pop_off[p.name], pop_off[p.name] + p.size)
         for f in PROFILE_FIELDS:
-            params[f][sl] = getattr(fx, f)
+            params[f][sl] = int(p.spikes == "graded") if f == "graded" else getattr(fx, f)
+    input_graded = np.zeros(n_inputs, bool)
+    for g in spec.inputs:
+        input_graded[in_off[g.name]:in_off[g.name] + g.size] = g.spikes == "graded"
+    input_graded.setflags(write=False)
     sizes = {**{g.name: g.size for g in spec.inputs}, **{p.name: p.size for p in spec.populations}}
     srcs, tgts, ws = [], [], []
     for i, pr in enumerate(spec.projections):
@@ -448,17 +500,18 @@ def _instantiate(spec: NetworkSpec, seed: int, base_dir: Path) -> NetworkInstanc
     return NetworkInstance(spec=spec, seed=seed, n_neurons=n_neurons, n_inputs=n_inputs,
                            pop_offsets=MappingProxyType(pop_off), input_offsets=MappingProxyType(in_off),
                            params=MappingProxyType(params), syn_source=syn_s, syn_target=syn_t, syn_weight=syn_w,
-                           base_dir=base_dir)
+                           base_dir=base_dir, input_graded=input_graded if input_graded.any() else None)
 
 
 def _stimulus(net: NetworkInstance, steps: int) -> Stimulus:
     if steps < 0:
         raise ConfigError("steps", "must be >= 0", steps, "give a non-negative number of timesteps")
-    rows, cols = [], []
+    rows, cols, pays = [], [], []
     dt_s = net.spec.fixed_point.dt_ms / 1000.0
     for gi, g in enumerate(net.spec.inputs):
         base = net.input_offsets[g.name]
         src = g.source
+        q = None
         if isinstance(src, PoissonSource):
             p = src.rate_hz * dt_s
             if p > 1:
@@ -473,14 +526,25 @@ def _stimulus(net: NetworkInstance, steps: int) -> Stimulus:
             m = np.broadcast_to(((t - phase) % src.period_steps == 0) & (t >= phase), (steps, g.size))
             r, c = np.nonzero(m)
         else:
+            graded = g.spikes == "graded"
             if src.file is not None:
-                z = _load_npz(net.base_dir / src.file, f"inputs[{gi}].source.file", ("steps", "channels"))
+                z = _load_npz(net.base_dir / src.file, f"inputs[{gi}].source.file",
+                              ("steps", "channels", "payloads") if graded else ("steps", "channels"))
                 r, c = z["steps"], z["channels"]
                 if r.size != c.size:
                     raise ConfigError(f"inputs[{gi}].source.file", "arrays steps and channels differ in length",
                                       f"{r.size} vs {c.size}", "save arrays of equal length")
+                q = z["payloads"].astype(np.int64).ravel() if graded else None
+                if q is not None and q.size != r.size:
+                    raise ConfigError(f"inputs[{gi}].source.file", "array payloads differs in length from steps",
+                                      f"{q.size} vs {r.size}", "save one payload per spike")
+                if q is not None and q.size and (q.min() < 1 or q.max() > PAYLOAD_MAX):
+                    bad = int(q[(q < 1) | (q > PAYLOAD_MAX)][0])
+                    raise ConfigError(f"inputs[{gi}].source.file", f"payload {bad} is outside 1..{PAYLOAD_MAX} "
+                                      "(0 is no spike)", bad, "leave out the spikes of value 0")
             else:
                 r, c = np.asarray(src.steps, np.int64), np.asarray(src.channels, np.int64)
+                q = np.asarray(src.payloads, np.int64) if graded else None
             if c.size and (c.min() < 0 or c.max() >= g.size):
                 raise ConfigError(f"inputs[{gi}].source", f"channel out of range 0..{g.size - 1}", int(c.max()),
                                   f"use channels below the group size {g.size}")
@@ -488,16 +552,29 @@ def _stimulus(net: NetworkInstance, steps: int) -> Stimulus:
                 raise ConfigError(f"inputs[{gi}].source", "negative step", int(r.min()), "use steps >= 0")
             keep = r < steps
             r, c = r[keep], c[keep]
+            if q is not None:
+                q = q[keep]
+                key = r * g.size + c
+                uk, first = np.unique(key, return_index=True)
+                if uk.size != key.size:
+                    k = int(np.flatnonzero(np.bincount(np.searchsorted(uk, key)) > 1)[0])
+                    raise ConfigError(f"inputs[{gi}].source", "a graded channel fires twice in one timestep "
+                                      f"(step {int(uk[k] // g.size)}, channel {int(uk[k] % g.size)}): its payload "
+                                      "would be ambiguous", f"{int(uk[k] // g.size)}/{int(uk[k] % g.size)}",
+                                      "give each channel at most one payload per timestep (add them up)")
         rows.append(r.astype(np.int64))
         cols.append(c.astype(np.int64) + base)
+        pays.append(q if q is not None else np.ones(r.size, np.int64))
+    graded_any = any(g.spikes == "graded" for g in net.spec.inputs)
     if rows:
-        r, c = np.concatenate(rows), np.concatenate(cols)
-        key = np.unique(r * max(1, net.n_inputs) + c)   # sort by (step, channel), drop duplicates
-        r, c = key // max(1, net.n_inputs), key % max(1, net.n_inputs)
+        r, c, q = np.concatenate(rows), np.concatenate(cols), np.concatenate(pays)
+        key, first = np.unique(r * max(1, net.n_inputs) + c, return_index=True)   # sort by (step, channel), dedupe
+        r, c, q = key // max(1, net.n_inputs), key % max(1, net.n_inputs), q[first]
     else:
-        r = c = np.zeros(0, np.int64)
+        r = c = q = np.zeros(0, np.int64)
     offsets = np.searchsorted(r, np.arange(steps + 1)).astype(np.int64)
-    return Stimulus(steps=steps, offsets=offsets, channels=c.astype(np.int64))
+    return Stimulus(steps=steps, offsets=offsets, channels=c.astype(np.int64),
+                    payloads=q.astype(np.int64) if graded_any else None)
 
 
 # ----------------------------------------------------------------------------- loading

@@ -13,7 +13,7 @@ from neurocycle.rtl import defs
 
 D = defs()
 P = json.loads(os.environ["NC_TB_PARAMS"])          # the DUT's parameters (set by test_nc_router.py)
-WIDTHS = {"axon_bits": P["AXON_BITS"], "y_bits": P["Y_BITS"], "x_bits": P["X_BITS"]}
+WIDTHS = {"axon_bits": P["AXON_BITS"], "y_bits": P["Y_BITS"], "x_bits": P["X_BITS"], "payload_bits": P.get("PAYLOAD_BITS", 0)}
 FB = P["FLIT_BITS"]
 L, N, E, S, W = (layout.PORTS.index(p) for p in "LNESW")
 CNT = P["CNT_BITS"]

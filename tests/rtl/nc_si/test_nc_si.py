@@ -1,7 +1,8 @@
 """nc_si, the synaptic-integration engine: hand-derived timelines (pop + lookup in c, words in
 c+1..c+n, next pop in c+n+1, zero-length axons, lanes with equal targets merged into one
 accumulator write), reset, 3 cycles per word, and random traffic against a model of
-docs/microarchitecture.md §5 for 1, 3 and 16 lanes and 1 and 3 cycles per word."""
+docs/microarchitecture.md §5 for 1, 3 and 16 lanes and 1 and 3 cycles per word; graded chips:
+weight x payload per slot (a directed case, and random traffic at P = 3 and 16)."""
 from pathlib import Path
 
 import pytest
@@ -32,3 +33,15 @@ def test_nc_si_word_cycles(run_tb):
 @pytest.mark.parametrize("params", [NARROW, WIDE], ids=["narrow", "wide"])
 def test_nc_si_random(run_tb, params):
     run_tb("nc_si", TB, params, testcase="si_random")
+
+
+GRADED = {**PARAMS, "FLIT_BITS": 9, "PAYLOAD_BITS": 3}
+WIDE_GRADED = {**WIDE, "FLIT_BITS": 25, "PAYLOAD_BITS": 16}
+
+
+def test_nc_si_graded(run_tb):
+    run_tb("nc_si", TB, GRADED, testcase="si_payload_multiply,si_random")
+
+
+def test_nc_si_graded_wide(run_tb):
+    run_tb("nc_si", TB, WIDE_GRADED, testcase="si_random")

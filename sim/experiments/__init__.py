@@ -1,0 +1,18 @@
+"""Built-in comparisons a user can run in minutes (``neurocycle experiment NAME``), each a sweep
+of its own (``neurocycle.sim.sweep``) with a table, a JSON file and a plot; headline numbers and
+the commands that produce them are in docs/experiments.md.
+
+- ``graded_vs_binary``: P-bit graded spikes in one timestep vs a binary rate code over
+  T = 2^P - 1 timesteps (equal information) and over one timestep (equal timesteps), on the same
+  feed-forward network: latency, energy and its breakdown, flits, SRAM bits, area, output error
+  against the exact integer network;
+- ``event_vs_dense``: the event-driven neuron update against the dense walk over firing rates
+  0.1 %-50 % and input sparsity: energy and cycles per timestep, and the crossover rate.
+"""
+from ._common import ExperimentResult
+from ._event import event_vs_dense
+from ._graded import graded_vs_binary
+
+EXPERIMENTS = {"graded-vs-binary": graded_vs_binary, "event-vs-dense": event_vs_dense}
+
+__all__ = ["graded_vs_binary", "event_vs_dense", "EXPERIMENTS", "ExperimentResult"]
