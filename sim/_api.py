@@ -11,6 +11,7 @@ from neurocycle.hw import ChipConfig, ConfigError, NumericFormat, load_chip
 
 from ._compiler import CompileOptions, compile_network
 from ._network import NetworkInstance, NetworkSpec, Stimulus, load_network
+from ._phases import PhaseLog
 from ._program import ChipProgram
 from ._result import SimResult
 
@@ -29,6 +30,7 @@ class Run:
     seed: int
     backend: str
     options: CompileOptions = CompileOptions()
+    phases: PhaseLog | None = None     # wall time and peak memory of load, build, compile, stimulus, simulate
 
     # -- results as arrays -----------------------------------------------------------------
     @property
@@ -186,22 +188,29 @@ class Spikes(NamedTuple):
 
 
 def prepare(chip=None, network=None, *, steps: int = 100, seed: int | None = None,
-            options: CompileOptions | None = None):
+            options: CompileOptions | None = None, phases: PhaseLog | None = None):
     """Load and validate chip + network, check that they fit (before sampling anything: a
     network too big for the chip or the machine is refused in milliseconds), sample the network,
-    compile, build the stimulus."""
+    compile, build the stimulus. ``phases`` (a :class:`PhaseLog`) records the wall time and
+    peak memory of each of these phases."""
     from ._netsize import check_before_sampling
 
+    log = phases if phases is not None else PhaseLog()
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))
                              or not 0 <= seed < (1 << 63)):
         raise ConfigError("seed", "must be a whole number in 0 .. 2**63-1", seed, "give e.g. --seed 1")
-    chip_cfg = load_chip(chip)
-    spec, base_dir = load_network(network, numeric=NumericFormat.of(chip_cfg))   # the chip's bits quantise NIR
-    check_before_sampling(spec, base_dir, chip_cfg, steps, options.neurons_per_core if options else None)
+    with log.phase("load"):
+        chip_cfg = load_chip(chip)
+        spec, base_dir = load_network(network, numeric=NumericFormat.of(chip_cfg))   # the chip's bits quantise NIR
+        check_before_sampling(spec, base_dir, chip_cfg, steps, options.neurons_per_core if options else None)
     seed = spec.seed if seed is None else int(seed)
-    net = spec.instantiate(seed, base_dir=base_dir)
-    program = compile_network(net, chip_cfg, options)
-    return chip_cfg, spec, net, program, net.stimulus(steps), seed
+    with log.phase("build"):
+        net = spec.instantiate(seed, base_dir=base_dir)
+    with log.phase("compile"):
+        program = compile_network(net, chip_cfg, options)
+    with log.phase("stimulus"):
+        stim = net.stimulus(steps)
+    return chip_cfg, spec, net, program, stim, seed
 
 
 def simulate(chip: "str | os.PathLike | ChipConfig | dict | None" = None,
@@ -211,7 +220,10 @@ def simulate(chip: "str | os.PathLike | ChipConfig | dict | None" = None,
     """Simulate ``network`` on ``chip`` for ``steps`` timesteps with the named backend."""
     fn = _backend(backend)
     options = options or CompileOptions()
-    chip_cfg, spec, net, program, stim, seed = prepare(chip, network, steps=steps, seed=seed, options=options)
-    result = fn(program, stim, progress=progress)
+    log = PhaseLog()
+    chip_cfg, spec, net, program, stim, seed = prepare(chip, network, steps=steps, seed=seed, options=options,
+                                                       phases=log)
+    with log.phase("simulate"):
+        result = fn(program, stim, progress=progress)
     return Run(chip=chip_cfg, spec=spec, net=net, program=program, stimulus=stim, result=result, seed=seed,
-               backend=backend, options=options)
+               backend=backend, options=options, phases=log)
