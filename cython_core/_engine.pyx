@@ -13,9 +13,11 @@ then a few dozen word operations; only the grants themselves are processed flit 
 Flit encoding inside the kernel (int64, ``kflit`` in neurocycle.hw._layout / _layout.pxd):
 ``dst_core | port | min(words, saturated) | record``. ``port`` is the output the
 flit takes at the router whose FIFO holds it (written at every push), ``words`` the SI words of
-its destination axon, ``record`` the offset of that axon's record in the synapse blob
-(``[n_syn, words, row_0, w_0, row_1, w_1, ...]``). Routing and SI timing need only the low
-bits, so the cycle loop never touches the big tables.
+its destination axon, ``record`` the axon's global index: its two-word record in the axon table
+``axr`` is ``[first slot (int64 offset into the program's synapse memory), n_syn | row_base << 32]``
+(``kaxon``), and its synapses are that many consecutive ``SynSlot`` records (local target,
+weight) of the program's own synapse memory, which the kernel reads in place. Routing and SI
+timing need only the low bits, so the cycle loop never touches the big tables.
 FIFO ``f = r*8 + p`` is router r's input port p (0=L,1=N,2=E,3=S,4=W; 5..7 unused). The core
 input FIFO and the SI are modelled together as a deterministic queue of pop times.
 """
@@ -43,7 +45,7 @@ cdef enum:
     PORT_SHIFT = KFLIT_PORT_SHIFT
     PORT_MASK = KFLIT_PORT_MASK
     WORDS_SHIFT = KFLIT_WORDS_SHIFT
-    WORDS_SAT = KFLIT_WORDS_MASK     # saturated: the real word count is then in the blob record
+    WORDS_SAT = KFLIT_WORDS_MASK     # saturated: the real busy cycles then follow from the axon record
     REC_SHIFT = KFLIT_RECORD_SHIFT
     TIMER_KIND_SHIFT = KTIMER_KIND_SHIFT
     TIMER_CYCLE_SHIFT = KTIMER_CYCLE_SHIFT
@@ -56,6 +58,8 @@ cdef enum:
     H_DONE = 0
     H_PUSH = 1
     H_SLEEP = 2
+    AX_N_MASK = KAXON_N_SYN_MASK        # kaxon word: n_syn | row_base
+    AX_ROW_SHIFT = KAXON_ROW_BASE_SHIFT
     T_NU = 0       # timer kinds (heap key: ktimer = cycle | kind | core)
     T_LSP = 1
 
@@ -73,10 +77,13 @@ cdef struct Ctx:
     # program
     int32_t* nlo
     int64_t* prm
-    int32_t* fo_start
+    int64_t* fo_start
     int32_t* fo_len
     int64_t* fo_flit
-    int32_t* blob
+    int64_t* axr        # per global axon: [first slot, kaxon word] (docstring above)
+    SynSlot* syn        # the program's synapse memory, flattened (words x lanes slots per core)
+    int lanes           # synapse slots per word and cycles per word: the SI busy cycles of an
+    int wcyc            # axon whose flit saturated its words field
     uint8_t* RT
     int64_t* DN         # per (router, output) r*8+o, the input FIFO (r2, p2) at (x2, y2) it feeds,
                         # as a kdown word (neurocycle.hw._layout): REQ base, x2, record index, route row
@@ -124,8 +131,8 @@ cdef struct Ctx:
     int32_t* nu_sp
     int32_t* nu_sp_end
     int32_t* nu_p
-    int32_t* nu_fo
-    int32_t* nu_fo_end
+    int64_t* nu_fo
+    int64_t* nu_fo_end
     int64_t* nu_since
     int64_t* nu_done
     int32_t* nu_list
@@ -320,7 +327,7 @@ cdef int _lif_general(Ctx* x) noexcept nogil:
 
 
 cdef void _integrate_spikes(Ctx* x, int n_sp, const int64_t* host_fl, const int64_t* host_pay,
-                            int n_host) noexcept nogil:
+                            int64_t n_host) noexcept nogil:
     """Graded / event-driven: the SI's synaptic integration of a whole timestep, from its spikes.
 
     Every flit pushed in a timestep (a spiking neuron's fan-out entries, the host's flits) is
@@ -328,11 +335,11 @@ cdef void _integrate_spikes(Ctx* x, int n_sp, const int64_t* host_fl, const int6
     barrier, so adding weight x payload per fan-out entry here equals the SI's per-word adds
     (integer addition is order-free; the compiler rules out saturation). The kernel's flit word
     therefore needs no payload field. Synaptic ops are counted per ejected flit (_flush_log)."""
-    cdef int s, e, e1, j, ns, tgt
-    cdef int64_t q, fl
-    cdef int32_t* b
-    cdef int64_t* acc = x.acc_nxt
-    cdef uint8_t* pend = x.pend_nxt
+    cdef int64_t s, e, e1, j, ns, q, fl, aw
+    cdef int64_t* r
+    cdef const SynSlot* sy
+    cdef int64_t* acc
+    cdef uint8_t* pend
     cdef int event = x.event
     for s in range(n_sp + n_host):
         if s < n_sp:
@@ -345,13 +352,16 @@ cdef void _integrate_spikes(Ctx* x, int n_sp, const int64_t* host_fl, const int6
             e1 = 1
         while e < e1:
             fl = x.fo_flit[e] if s < n_sp else host_fl[s - n_sp]
-            b = x.blob + (fl >> REC_SHIFT)
-            ns = b[0]
+            r = x.axr + (fl >> REC_SHIFT)
+            sy = <const SynSlot*>((<const char*>x.syn) + r[0])
+            aw = r[1]
+            ns = aw & AX_N_MASK
+            acc = x.acc_nxt + (aw >> AX_ROW_SHIFT)
+            pend = x.pend_nxt + (aw >> AX_ROW_SHIFT)
             for j in range(ns):
-                tgt = b[2 + 2 * j]
-                acc[tgt] += b[3 + 2 * j] * q
+                acc[sy[j].target] += sy[j].weight * q
                 if event:
-                    pend[tgt] = 1
+                    pend[sy[j].target] = 1
             e += 1
 
 
@@ -380,30 +390,46 @@ cdef inline void _nu_advance(Ctx* x, int k, int64_t cur, int p, int* heap_n) noe
     x.nu_done[k] = cur + (x.nu_len[k] - p)
 
 
+cdef inline void _integrate_flit(int64_t fl, const char* axr, const char* syn, int64_t* acc0,
+                                 int64_t* sops) noexcept nogil:
+    """Add the synapses of the axon of ejected flit ``fl`` into ``acc0`` (acc[nxt])."""
+    cdef const int64_t* r = <const int64_t*>(axr + ((fl >> REC_SHIFT) << 3))
+    cdef const SynSlot* sy = <const SynSlot*>(syn + r[0])
+    cdef int64_t aw = r[1], j
+    cdef int64_t ns = aw & AX_N_MASK
+    cdef int64_t* acc = acc0 + (aw >> AX_ROW_SHIFT)
+    sops[fl & DST_MASK] += ns
+    for j in range(ns):
+        acc[sy[j].target] += sy[j].weight
+
+
 cdef void _flush_log(Ctx* x) noexcept nogil:
     """Integrate the synapses of the logged ejected flits into acc[nxt] (the SI's words).
 
     Only the accumulator bank of the next timestep changes, which nothing reads before the
-    barrier, so doing this later and in batches is exact; prefetching ahead hides the
-    random access into the synapse blob."""
-    cdef int i, j, n = x.n_elog, ns
-    cdef int32_t* b
-    cdef int64_t* acc = x.acc_nxt
+    barrier, so doing this later and in batches is exact; prefetching ahead hides the random
+    accesses: an axon's record 16 flits ahead, its first synapse slots 8 flits ahead."""
+    cdef int64_t i, n = x.n_elog
+    cdef const int64_t* elog = x.elog
+    cdef const char* axr = <const char*>x.axr
+    cdef const char* syn = <const char*>x.syn
+    cdef int64_t* acc0 = x.acc_nxt
+    cdef int64_t* sops = x.c_sops
     if x.general:
         # graded / event-driven: _integrate_spikes adds the synapses (with payloads, setting pending
         # bits); here only the SI's synaptic ops are counted, per ejected flit
         for i in range(n):
-            x.c_sops[x.elog[i] & DST_MASK] += x.blob[x.elog[i] >> REC_SHIFT]
+            sops[elog[i] & DST_MASK] += (<const int64_t*>(axr + ((elog[i] >> REC_SHIFT) << 3)))[1] & AX_N_MASK
         x.n_elog = 0
         return
-    for i in range(n):
+    for i in range(n - 16):
+        nc_prefetch(axr + ((elog[i + 16] >> REC_SHIFT) << 3))
+        nc_prefetch(syn + (<const int64_t*>(axr + ((elog[i + 8] >> REC_SHIFT) << 3)))[0])
+        _integrate_flit(elog[i], axr, syn, acc0, sops)
+    for i in range(max(0, n - 16), n):
         if i + 8 < n:
-            nc_prefetch(x.blob + (x.elog[i + 8] >> REC_SHIFT))
-        b = x.blob + (x.elog[i] >> REC_SHIFT)
-        ns = b[0]
-        x.c_sops[x.elog[i] & DST_MASK] += ns
-        for j in range(ns):
-            acc[b[2 + 2 * j]] += b[3 + 2 * j]
+            nc_prefetch(syn + (<const int64_t*>(axr + ((elog[i + 8] >> REC_SHIFT) << 3)))[0])
+        _integrate_flit(elog[i], axr, syn, acc0, sops)
     x.n_elog = 0
 
 
@@ -591,32 +617,36 @@ cdef void _eject(Ctx* x, int r, int64_t fl, int64_t c) noexcept nogil:
     cdef int DC = x.DC, pos
     cdef int64_t* sq = x.sq + r * DC
     cdef int64_t nw, pt
-    while x.sq_cnt[r] > 0 and sq[x.sq_hd[r]] <= c:
-        x.sq_hd[r] = x.sq_hd[r] + 1 if x.sq_hd[r] + 1 < DC else 0
-        x.sq_cnt[r] -= 1
+    cdef int hd = x.sq_hd[r], cnt = x.sq_cnt[r]      # kept in registers, stored once below
+    while cnt > 0 and sq[hd] <= c:
+        hd = hd + 1 if hd + 1 < DC else 0
+        cnt -= 1
     nw = (fl >> WORDS_SHIFT) & WORDS_SAT
-    if nw == WORDS_SAT:
-        nw = x.blob[(fl >> REC_SHIFT) + 1]
+    if nw == WORDS_SAT:     # a long axon: its busy cycles from its record (words x cycles per word)
+        nw = (((x.axr[(fl >> REC_SHIFT) + 1] & AX_N_MASK) + x.lanes - 1) // x.lanes) * x.wcyc
     pt = x.si_free[r]
     if pt < c + 1:
         pt = c + 1
     x.si_free[r] = pt + nw + 1
-    pos = x.sq_hd[r] + x.sq_cnt[r]
+    pos = hd + cnt
     if pos >= DC:
         pos -= DC
     sq[pos] = pt
-    x.sq_cnt[r] += 1
-    if x.sq_cnt[r] > x.mo_core[r]:
-        x.mo_core[r] = x.sq_cnt[r]
-    if x.sq_cnt[r] >= DC:
+    cnt += 1
+    x.sq_hd[r] = hd
+    x.sq_cnt[r] = cnt
+    if cnt > x.mo_core[r]:
+        x.mo_core[r] = cnt
+    if cnt >= DC:
         # full: no space until the oldest entry has been popped
         x.LSP[r // x.W] &= ~((<uint64_t>1) << (r % x.W))
-        _heap_push(x.heap, &x.heap_n, ((sq[x.sq_hd[r]] + 1) << TIMER_CYCLE_SHIFT) | (T_LSP << TIMER_KIND_SHIFT) | r)
+        _heap_push(x.heap, &x.heap_n, ((sq[hd] + 1) << TIMER_CYCLE_SHIFT) | (T_LSP << TIMER_KIND_SHIFT) | r)
     x.c_lookups[r] += 1
     x.c_words[r] += nw
-    x.elog[x.n_elog] = fl
-    x.n_elog += 1
-    if x.n_elog == LOG_CAP:
+    cdef int ne = x.n_elog
+    x.elog[ne] = fl
+    x.n_elog = ne + 1
+    if ne + 1 == LOG_CAP:
         _flush_log(x)
 
 
@@ -686,13 +716,14 @@ POP_ALL = _pop_all
 PUSH_ALL = _push_all
 
 
-cdef int64_t _run_step(Ctx* x, int64_t T, int n_sp, const int64_t* host_fl, int n_host,
+cdef int64_t _run_step(Ctx* x, int64_t T, int n_sp, const int64_t* host_fl, int64_t n_host,
                        int64_t* host_flits_total, int64_t bound) noexcept nogil:
     """Simulate one timestep from cycle T; return Q (first quiescent cycle), or -1 if the
     timestep runs past ``bound`` cycles (the watchdog: a proven upper bound, docs/engine.md)."""
     cdef int NC = x.NC, Wm = x.W, H = x.H
     cdef int host_r = x.host_r, host_y = x.host_r // x.W
-    cdef int k, s, i, y, xb, ng, n_grow, hp = 0, host_state, host_push
+    cdef int k, s, i, y, xb, ng, n_grow, host_state, host_push
+    cdef int64_t hp = 0
     cdef int n_nu = 0, n_nu_next, n_nupush
     cdef int64_t c = T, key, Q
     cdef int64_t in_flight = 0
@@ -818,7 +849,8 @@ def run_fast(dict a, int64_t steps, object progress=None):
     cdef Ctx x
     cdef int NC = a["NC"], D = a["D"], DC = a["DC"], n_rows = a["n_rows"]
     cdef int64_t barrier = a["barrier"], T = 0, Q, host_total = 0
-    cdef int t, n_sp, n_host, h0
+    cdef int t, n_sp
+    cdef int64_t n_host, h0
     cdef int64_t* tmp
     cdef cnp.ndarray step_cycles = np.zeros(steps, np.int64)
     cdef cnp.ndarray host_off = a["host_off"], host_fl = a["host_fl"], step_bound = a["step_bound"]
@@ -849,10 +881,13 @@ def run_fast(dict a, int64_t steps, object progress=None):
     x.state_bits = a["state_bits"]
     x.nlo = <int32_t*>_ptr(a["nlo"])
     x.prm = <int64_t*>_ptr(a["prm"])
-    x.fo_start = <int32_t*>_ptr(a["fo_start"])
+    x.fo_start = <int64_t*>_ptr(a["fo_start"])
     x.fo_len = <int32_t*>_ptr(a["fo_len"])
     x.fo_flit = <int64_t*>_ptr(a["fo_flit"])
-    x.blob = <int32_t*>_ptr(a["blob"])
+    x.axr = <int64_t*>_ptr(a["axr"])
+    x.syn = <SynSlot*>_ptr(a["syn"])
+    x.lanes = a["lanes"]
+    x.wcyc = a["word_cycles"]
     x.RT = <uint8_t*>_ptr(a["RT"])
     x.DN = <int64_t*>_ptr(a["DN"])
 
@@ -899,8 +934,8 @@ def run_fast(dict a, int64_t steps, object progress=None):
     x.nu_sp = <int32_t*>_ptr(z("nu_sp", NC, np.int32))
     x.nu_sp_end = <int32_t*>_ptr(z("nu_sp_end", NC, np.int32))
     x.nu_p = <int32_t*>_ptr(z("nu_p", NC, np.int32))
-    x.nu_fo = <int32_t*>_ptr(z("nu_fo", NC, np.int32))
-    x.nu_fo_end = <int32_t*>_ptr(z("nu_fo_end", NC, np.int32))
+    x.nu_fo = <int64_t*>_ptr(z("nu_fo", NC, np.int64))
+    x.nu_fo_end = <int64_t*>_ptr(z("nu_fo_end", NC, np.int64))
     x.nu_since = <int64_t*>_ptr(z("nu_since", NC, np.int64))
     x.nu_done = <int64_t*>_ptr(z("nu_done", NC, np.int64))
     x.nu_list = <int32_t*>_ptr(z("nu_list", NC, np.int32))
@@ -937,8 +972,8 @@ def run_fast(dict a, int64_t steps, object progress=None):
     for t in range(steps):
         with nogil:
             n_sp = _lif_general(&x) if x.general else _lif_all(&x)
-            h0 = <int>hoff[t]
-            n_host = <int>(hoff[t + 1] - hoff[t])
+            h0 = hoff[t]
+            n_host = hoff[t + 1] - hoff[t]
             Q = _run_step(&x, T, n_sp, hfl + h0, n_host, &host_total, sbound[t])
         if Q < 0:
             watchdog_step = t

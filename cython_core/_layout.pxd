@@ -21,8 +21,14 @@ cdef enum:
     KFLIT_WORDS_BITS = 20
     KFLIT_WORDS_MASK = 1048575
     KFLIT_RECORD_SHIFT = 35
-    KFLIT_RECORD_BITS = 28
-    KFLIT_RECORD_MASK = 268435455
+    KFLIT_RECORD_BITS = 29
+    KFLIT_RECORD_MASK = 536870911
+    # kaxon: word 1 of the cycle kernel's axon record [slot offset, kaxon]
+    KAXON_N_SYN_SHIFT = 0
+    KAXON_N_SYN_BITS = 30
+    KAXON_N_SYN_MASK = 1073741823
+    KAXON_ROW_BASE_SHIFT = 30
+    KAXON_ROW_BASE_BITS = 34
     # kfifo: word 0 of the kernel's record of one router input FIFO (uint64)
     KFIFO_POPS_SHIFT = 0
     KFIFO_POPS_BITS = 48
@@ -77,3 +83,10 @@ cdef enum:
     CC_NU_SCAN_CYCLES = 10
     CC_PENDING_SETS = 11
     N_CORE_COUNTERS = 12
+
+from libc.stdint cimport int16_t, uint16_t
+
+# one synapse slot of the program's synapse memory (numpy structured array / C packed struct; valid bits apart)
+cdef packed struct SynSlot:
+    uint16_t target
+    int16_t weight

@@ -132,6 +132,10 @@ def _pxd() -> str:
     out.append("    # core counters: row CC_<NAME> of the kernel's [N_CORE_COUNTERS, NC] counter matrix")
     out += [f"    CC_{_up(n)} = {i}" for i, n in enumerate(L.CORE_COUNTERS)]
     out += [f"    N_CORE_COUNTERS = {len(L.CORE_COUNTERS)}", ""]
+    rec = L.SYNAPSE_SLOT
+    ctypes = sorted({f.ctype for f in rec.fields})
+    out += [f"from libc.stdint cimport {', '.join(ctypes)}", "", f"# {rec.doc}", f"cdef packed struct {rec.name}:"]
+    out += [f"    {f.ctype} {f.name}" for f in rec.fields] + [""]
     return "\n".join(out)
 
 
@@ -177,6 +181,10 @@ def _md_layout() -> str:
         out += ["", f"| {title} | index | meaning |", "|---|---|---|"] + [f"| `{n}` | {i} | {d} |" for n, i, d in rows]
     out += ["", "| neuron field (`NEURON`) | field | meaning |", "|---|---|---|"]
     out += [f"| `{n}` | {i} | {d} |" for i, (n, d) in enumerate(L.NEURON_FIELDS)]
+    rec = L.SYNAPSE_SLOT
+    out += ["", f"## Synapse slot (`{rec.name}`, {rec.dtype.itemsize} bytes, packed)", "", rec.doc + ".", "",
+            "| field | type | meaning |", "|---|---|---|"]
+    out += [f"| `{f.name}` | `{f.ctype}` | {f.doc} |" for f in rec.fields]
     out += ["", "## Kernel words (cycle model internals)", ""]
     for lay in L.KERNEL_LAYOUTS:
         sh = lay.shifts()

@@ -27,8 +27,8 @@ from typing import Callable
 import numpy as np
 
 __all__ = [
-    "PORTS", "N_PORTS", "BitField", "BitLayout", "CHIP_FLIT", "KERNEL_FLIT", "KERNEL_FIFO_STATE",
-    "KERNEL_DOWNSTREAM", "KERNEL_TIMER", "KERNEL_LAYOUTS", "ProfileField", "PROFILE_FIELDS", "PROFILE",
+    "PORTS", "N_PORTS", "BitField", "BitLayout", "CHIP_FLIT", "KERNEL_FLIT", "KERNEL_AXON", "KERNEL_FIFO_STATE",
+    "KERNEL_DOWNSTREAM", "KERNEL_TIMER", "KERNEL_LAYOUTS", "RecordField", "Record", "SYNAPSE_SLOT", "ProfileField", "PROFILE_FIELDS", "PROFILE",
     "NEURON_FIELDS", "Component", "Energy", "Free", "Counter", "COUNTERS", "COUNTER_NAMES", "COUNTER_BY_NAME",
     "CORE_COUNTERS", "ROUTER_COUNTERS", "CHIP_COUNTERS", "DETAIL_FIELDS", "RtlParam", "RTL_PARAMS",
     "RTL_PARAM_BY_NAME", "BUS", "SELECTS", "CHIP_REGS", "CORE_REGS", "ROUTER_REGS", "CNT_BITS", "OCC_BITS", "DEFAULT_HOST_QUEUE_DEPTH",
@@ -106,14 +106,26 @@ CHIP_FLIT = BitLayout("flit", (
 ), "a spike on the mesh, as routed by the routers; the fan-out tables hold it without its payload")
 
 # The cycle kernel's flit word: what the hot loops need, with no table look-up (docs/engine.md).
-# dst_core 12 bits and the timer/record fields below bound the kernel to 4096 cores (64 x 64).
+# dst 12 bits = the 4096 cores of the largest mesh (64 x 64); record 29 bits = the two-word
+# records of every axon-table entry of the largest chip (4096 cores x 65,536 axons): the word
+# imposes no limit of its own.
 KERNEL_FLIT = BitLayout("kflit", (
     BitField("dst", 12, "destination core k = y*W + x"),
     BitField("port", 3, "output port at the router whose FIFO holds the flit (written at every push)"),
     BitField("words", 20, "SI busy cycles of the destination axon (words x synapse_word_cycles), saturated "
-                          "(the record holds the real count)"),
-    BitField("record", 28, "offset of the destination axon's record in the synapse blob"),
+                          "(the kernel then computes them from the axon record)"),
+    BitField("record", 29, "offset (in int64 words) of the destination axon's two-word record in the kernel's "
+                           "axon table: 2 x its global index core_axon_offset[dst] + axon"),
 ), "the cycle kernel's int64 flit")
+
+# Word 1 of the kernel's two-word record of one axon. Word 0 is the int64 byte offset of the axon's
+# first synapse slot in the program's synapse memory (SYNAPSE_SLOT records, flattened over cores,
+# words and lanes): 64 bits, so that memory has no size limit of the kernel's making.
+KERNEL_AXON = BitLayout("kaxon", (
+    BitField("n_syn", 30, "synapses of the axon (valid slots from the offset on; at most core.synapse_words x "
+                          "synapse_lanes = 2^26)"),
+    BitField("row_base", 34, "first placed row of the axon's core (its synapses' targets are local)"),
+), "word 1 of the cycle kernel's axon record [slot offset, kaxon]")
 
 KERNEL_FIFO_STATE = BitLayout("kfifo", (
     BitField("pops", 48, "flits popped so far (the ring head is pops mod capacity)"),
@@ -134,7 +146,42 @@ KERNEL_TIMER = BitLayout("ktimer", (
     BitField("cycle", 51, "cycle the timer fires"),
 ), "a key of the kernel's timer heap (int64, ordered by cycle)")
 
-KERNEL_LAYOUTS = (KERNEL_FLIT, KERNEL_FIFO_STATE, KERNEL_DOWNSTREAM, KERNEL_TIMER)
+KERNEL_LAYOUTS = (KERNEL_FLIT, KERNEL_AXON, KERNEL_FIFO_STATE, KERNEL_DOWNSTREAM, KERNEL_TIMER)
+
+
+# ============================================================================ synapse memory
+@dataclass(frozen=True)
+class RecordField:
+    """A field of a packed in-memory record: its numpy type code, C type and meaning."""
+    name: str
+    numpy: str
+    ctype: str
+    doc: str
+
+
+@dataclass(frozen=True)
+class Record:
+    """A packed record (no padding) that Python builds as a numpy structured array and the kernel
+    reads as a C ``packed struct`` of the same name."""
+    name: str
+    fields: tuple[RecordField, ...]
+    doc: str
+
+    @property
+    def dtype(self) -> np.dtype:
+        return np.dtype([(f.name, f.numpy) for f in self.fields])
+
+
+# One slot of a core's synapse memory, as the chip program holds it ([words, lanes] of these, with
+# the valid bits in a separate uint8 array of the same shape; the cycle kernel reads the same
+# array). 4 bytes: the target is a neuron index local to the core (core.neurons <= 65,536) and
+# the weight a signed bits.weight value (bits.weight <= 16); as a little-endian uint32 the target
+# is the low half (numpy gathers it as one contiguous word).
+SYNAPSE_SLOT = Record("SynSlot", (
+    RecordField("target", "<u2", "uint16_t", "target neuron, local to the core (0 if invalid)"),
+    RecordField("weight", "<i2", "int16_t", "signed weight (0 if invalid)"),
+), "one synapse slot of the program's synapse memory (numpy structured array / C packed struct; valid "
+   "bits apart)")
 
 
 # ============================================================================ neuron memories

@@ -14,10 +14,11 @@ import numpy as np
 from neurocycle.hw import PROFILE_FIELDS, CapacityError, ChipConfig, ConfigError
 
 from ._network import NetworkInstance
-from ._program import ChipProgram
+from ._program import SYNAPSE_SLOT, ChipProgram
 
 
 PLACEMENTS = ("balanced", "sequential", "snake")
+_CHUNK = 1 << 22        # synapses handled per vectorised step (temporaries of ~100 MB at most)
 
 
 @dataclass(frozen=True)
@@ -142,48 +143,76 @@ def compile_network(net: NetworkInstance, chip: ChipConfig, options: CompileOpti
     row_profile = kinv.ravel() - core_profile_offset[row_core]
 
     # ---- weights and accumulator range -------------------------------------------
-    s, t, w = net.syn_source, net.syn_target, net.syn_weight
-    if w.size and (w.min() < dv.weight_min or w.max() > dv.weight_max):
-        bad = int(w[np.argmax((w < dv.weight_min) | (w > dv.weight_max))])
-        raise CapacityError("bits.weight", f"weight {bad} does not fit {chip.bits.weight}-bit signed weights "
-                            f"({dv.weight_min}..{dv.weight_max})", bad,
-                            f"raise bits.weight to {int(np.abs(w).max()).bit_length() + 1} or scale the "
-                            "weights down (and use w_exp to scale the input back up)")
-    if w.size:
+    # Synapses are read straight from the instance (source-major CSR), in chunks of _CHUNK: no
+    # per-synapse array of the whole network is made here (issue #18).
+    s_off, t_all, w_all = net.source_offsets, net.syn_target, net.syn_weight
+    n_syn = int(t_all.size)
+    if n_syn:
+        w_lo, w_hi = int(w_all.min()), int(w_all.max())
+        if w_lo < dv.weight_min or w_hi > dv.weight_max:
+            bad = next(int(c[np.argmax(m)]) for c in (w_all[i:i + _CHUNK] for i in range(0, n_syn, _CHUNK))
+                       for m in [(c < dv.weight_min) | (c > dv.weight_max)] if m.any())   # the first one
+            raise CapacityError("bits.weight", f"weight {bad} does not fit {chip.bits.weight}-bit signed weights "
+                                f"({dv.weight_min}..{dv.weight_max})", bad,
+                                f"raise bits.weight to {max(abs(w_lo), abs(w_hi)).bit_length() + 1} or scale the "
+                                "weights down (and use w_exp to scale the input back up)")
+    graded_any = bool(graded_src.any())
+    fan_in_abs = np.zeros(N, np.float64)
+    # axons (one per (destination core, source)) in instance order: a source's synapses are sorted
+    # by target, and the neurons of a core are consecutive ids, so an axon is a run of equal
+    # (source, destination core)
+    ax_first_l, ax_src_l, ax_core_l = [], [], []
+    prev_src, prev_core = -1, -1
+    for a, b, src in _synapse_chunks(s_off, n_syn):
+        t = t_all[a:b]
         # the largest value one synapse adds: |weight| x the largest payload of its source (2^P - 1
         # for a graded source, 1 for a binary one): exact in float64 below 2^53
-        qmax = np.where(graded_src[s], (1 << chip.bits.payload) - 1, 1).astype(np.float64)
-        fan_in_abs = np.bincount(t, weights=np.abs(w).astype(np.float64) * qmax, minlength=N)
+        aw = np.abs(w_all[a:b].astype(np.float64))
+        if graded_any:
+            aw *= np.where(graded_src[src], (1 << chip.bits.payload) - 1, 1)
+        fan_in_abs += np.bincount(t, weights=aw, minlength=N)
+        core = neuron_core[t]
+        new = np.empty(b - a, bool)
+        new[0] = src[0] != prev_src or core[0] != prev_core
+        np.not_equal(src[1:], src[:-1], out=new[1:])
+        new[1:] |= core[1:] != core[:-1]
+        pos = np.flatnonzero(new)
+        ax_first_l.append(pos + a)
+        ax_src_l.append(src[pos])
+        ax_core_l.append(core[pos])
+        prev_src, prev_core = int(src[-1]), int(core[-1])
+    if n_syn:
         worst = int(np.argmax(fan_in_abs))
         if fan_in_abs[worst] > dv.acc_max:
             need = int(fan_in_abs[worst]).bit_length() + 1
             what = ("fan-in x |weight| x the largest payload (2^bits.payload - 1 for a graded source)"
-                    if graded_src.any() else "fan-in x |weight|")
+                    if graded_any else "fan-in x |weight|")
             fix = (f"raise bits.accumulator to {need}" if need <= 32 else "raise bits.accumulator to 32")
             fix += ", or lower the fan-in or the weights"
-            if graded_src.any():
+            if graded_any:
                 fix += " (or bits.payload)"
             raise CapacityError("bits.accumulator",
                                 f"neuron {worst} has {what} = {int(fan_in_abs[worst])}, which could "
                                 f"overflow the {chip.bits.accumulator}-bit accumulator (max {dv.acc_max})",
                                 int(fan_in_abs[worst]), fix)
+    del fan_in_abs
+    cat = (lambda xs, dt: np.concatenate(xs).astype(dt, copy=False) if xs else np.zeros(0, dt))  # noqa: E731
+    inst_first = cat(ax_first_l, np.int64)         # per axon, instance order: first synapse
+    inst_src = cat(ax_src_l, np.int64)
+    inst_core = cat(ax_core_l, np.int64)
+    del ax_first_l, ax_src_l, ax_core_l
+    inst_len = np.diff(np.append(inst_first, n_syn))
 
-    # ---- axons: one per (destination core, source) -------------------------------
+    # ---- axons: one per (destination core, source), in (core, source) order ------------------
     n_src = net.n_inputs + N
-    dst_core = neuron_core[t]
-    tgt_local = local_of_gid[t]
-    order = np.lexsort((tgt_local, s, dst_core))
-    s, dst_core, tgt_local, w = s[order], dst_core[order], tgt_local[order], w[order]
-    pair = dst_core * n_src + s
-    upair, first, plen = np.unique(pair, return_index=True, return_counts=True)
-    ax_core = upair // n_src
-    ax_src = upair % n_src
+    by_core = np.argsort(inst_core, kind="stable")    # sources ascend within a core
+    ax_core, ax_src, plen = inst_core[by_core], inst_src[by_core], inst_len[by_core]
     ax_counts = np.bincount(ax_core, minlength=n_cores)
     core_axon_offset = _offsets(ax_counts)
     _check_capacity(chip, ax_counts, chip.core.axons, "axons", "axons (one per source neuron/input that "
                     "reaches the core)", "raise core.axons, or place fewer distinct sources' targets per core "
                     "(smaller neurons_per_core spreads targets)")
-    ax_local = np.arange(upair.size) - core_axon_offset[ax_core]
+    ax_local = np.arange(ax_core.size) - core_axon_offset[ax_core]
     ax_words = -(-plen // lanes)
     # word base: cumulative within core
     word_cum = np.cumsum(ax_words) - ax_words
@@ -194,17 +223,26 @@ def compile_network(net: NetworkInstance, chip: ChipConfig, options: CompileOpti
                     f"synapse words ({lanes} synapse(s) per word)",
                     "raise core.synapse_words or core.synapse_lanes, or spread the network over more cores")
     n_words = int(core_word_offset[-1])
+    # the synapse memory: filled chunk by chunk, each synapse at its axon's first slot + its rank
     syn_valid = np.zeros((n_words, lanes), dtype=np.uint8)
-    syn_target = np.zeros((n_words, lanes), dtype=np.int32)
-    syn_weight = np.zeros((n_words, lanes), dtype=np.int32)
-    if s.size:
-        ax_of_syn = np.repeat(np.arange(upair.size), plen)
-        j = np.arange(s.size) - first[ax_of_syn]
-        word = word_cum[ax_of_syn] + j // lanes
-        lane = j % lanes
-        syn_valid[word, lane] = 1
-        syn_target[word, lane] = tgt_local
-        syn_weight[word, lane] = w
+    synapses = np.zeros((n_words, lanes), dtype=SYNAPSE_SLOT)
+    flat, flat_valid = synapses.reshape(-1), syn_valid.reshape(-1)
+    slot_start = np.empty(ax_core.size, np.int64)          # per axon, instance order
+    slot_start[by_core] = word_cum * lanes
+    shift = slot_start - inst_first                          # slot of synapse i = shift[its axon] + i
+    del slot_start, by_core
+    for a, b, _ in _synapse_chunks(s_off, n_syn, sources=False):
+        i0 = int(np.searchsorted(inst_first, a, side="right")) - 1
+        i1 = int(np.searchsorted(inst_first, b, side="left"))
+        lo = np.maximum(inst_first[i0:i1], a)
+        hi = np.minimum(inst_first[i0:i1] + inst_len[i0:i1], b)
+        dest = np.repeat(shift[i0:i1], hi - lo) + np.arange(a, b)
+        rec = np.empty(b - a, SYNAPSE_SLOT)
+        rec["target"] = local_of_gid[t_all[a:b]]
+        rec["weight"] = w_all[a:b]
+        flat.view(np.uint32)[dest] = rec.view(np.uint32)        # one 4-byte word per slot
+        flat_valid[dest] = 1
+    del shift, inst_first, inst_src, inst_core, inst_len, flat, flat_valid
 
     # ---- fan-out: per source, one flit per destination core (core order) ----------------
     # axons are sorted by (core, source); re-sort entries by (source, core)
@@ -236,17 +274,32 @@ def compile_network(net: NetworkInstance, chip: ChipConfig, options: CompileOpti
         row_profile=_ro(row_profile, np.int32),
         core_axon_offset=_ro(core_axon_offset, np.int32), axon_base=_ro(axon_base, np.int32),
         axon_len=_ro(plen, np.int32),
-        core_word_offset=_ro(core_word_offset, np.int32), syn_valid=_ro(syn_valid, np.uint8),
-        syn_target=_ro(syn_target, np.int32), syn_weight=_ro(syn_weight, np.int32),
-        core_fanout_offset=_ro(core_fanout_offset, np.int32), row_fanout_base=_ro(row_fanout_base, np.int32),
+        core_word_offset=_ro(core_word_offset, np.int64), syn_valid=_ro(syn_valid, np.uint8),
+        synapses=_ro(synapses, SYNAPSE_SLOT),
+        core_fanout_offset=_ro(core_fanout_offset, np.int64), row_fanout_base=_ro(row_fanout_base, np.int32),
         row_fanout_len=_ro(row_fanout_len, np.int32),
         fanout_dst_x=_ro(nr_core % W, np.int32), fanout_dst_y=_ro(nr_core // W, np.int32),
         fanout_axon=_ro(nr_axon, np.int32),
-        input_fanout_offset=_ro(input_fanout_offset, np.int32),
+        input_fanout_offset=_ro(input_fanout_offset, np.int64),
         input_dst_x=_ro(fo_core[is_in] % W, np.int32), input_dst_y=_ro(fo_core[is_in] // W, np.int32),
         input_axon=_ro(fo_axon[is_in], np.int32),
     )
     return program
+
+
+def _synapse_chunks(s_off: np.ndarray, n_syn: int, sources: bool = True):
+    """(a, b, source of each synapse a..b-1) for consecutive chunks of about _CHUNK synapses of
+    a source-major CSR (``sources=False``: None instead of the sources)."""
+    for a in range(0, n_syn, _CHUNK):
+        b = min(n_syn, a + _CHUNK)
+        if not sources:
+            yield a, b, None
+            continue
+        s0 = int(np.searchsorted(s_off, a, side="right")) - 1
+        s1 = int(np.searchsorted(s_off, b, side="left"))
+        lo = np.maximum(s_off[s0:s1], a)
+        hi = np.minimum(s_off[s0 + 1:s1 + 1], b)
+        yield a, b, np.repeat(np.arange(s0, s1, dtype=np.int64), hi - lo)
 
 
 def _check_params(chip: ChipConfig, params: np.ndarray) -> None:

@@ -81,54 +81,35 @@ def _downstream(W: int, H: int) -> np.ndarray:
     return dn.ravel()
 
 
-def _synapse_csr(p: ChipProgram):
-    """Per global axon: words read, and a CSR (offsets, target row, weight) of its valid slots."""
+def _axon_records(p: ChipProgram) -> tuple[np.ndarray, np.ndarray]:
+    """The kernel's axon table and the SI busy cycles of every axon (global axon index).
+
+    Record g is two int64 words, ``[first slot, kaxon]``: the byte offset of the axon's first
+    synapse slot in the program's synapse memory (``program.synapses``, 4-byte records) flattened
+    over cores, words and lanes (64 bits: no size limit), and ``n_syn | row_base << 30`` (neurocycle.hw.layout KERNEL_AXON), so an ejected flit
+    needs one record to integrate all its synapses, which the kernel reads in place from
+    ``program.synapses``. ``busy`` is the SI's BUSY cycles for the axon: its words x
+    ``core.synapse_word_cycles`` (docs/microarchitecture.md §5): the kernel only ever needs that
+    product (for the SI's next free cycle) and sums it into its word counter, which the driver
+    divides back into words: a slower synapse memory costs the kernel nothing."""
     lanes = p.chip.core.synapse_lanes
-    n_ax = int(p.axon_len.size)
     ax_core = np.repeat(np.arange(p.n_cores), np.diff(p.core_axon_offset))
-    words = (p.axon_len.astype(np.int64) + lanes - 1) // lanes
-    wbase = p.core_word_offset[ax_core].astype(np.int64) + p.axon_base
-    rep = np.repeat(np.arange(n_ax), words)
-    word = ranges(wbase, words)
-    valid = p.syn_valid[word].astype(bool)                     # [n_read_words, lanes]
-    slot_ax = np.repeat(rep, lanes)[valid.ravel()]
-    tgt = (p.syn_target[word].astype(np.int64)
-           + p.core_neuron_offset[ax_core[rep]][:, None])[valid]
-    wt = p.syn_weight[word][valid]
-    off = np.zeros(n_ax + 1, np.int64)
-    np.cumsum(np.bincount(slot_ax, minlength=n_ax), out=off[1:])
-    return words, off, tgt, wt
+    n = p.axon_len.astype(np.int64)
+    rec = np.empty((n.size, 2), np.int64)
+    rec[:, 0] = (p.core_word_offset[ax_core] + p.axon_base) * (lanes * p.synapses.dtype.itemsize)   # bytes
+    rec[:, 1] = layout.KERNEL_AXON.pack(n_syn=n, row_base=p.core_neuron_offset[ax_core])
+    busy = (n + lanes - 1) // lanes * p.chip.core.synapse_word_cycles
+    return rec.reshape(-1), busy
 
 
-def _synapse_blob(p: ChipProgram):
-    """One record per global axon, ``[n_syn, busy, row_0, w_0, ...]`` (valid slots only), and the
-    record offsets: an ejected flit then needs a single random access for all its synapses.
-
-    ``busy`` is the SI's BUSY cycles for the axon: its words x ``core.synapse_word_cycles``
-    (docs/microarchitecture.md §5). The kernel only ever needs that product (for the SI's next
-    free cycle) and sums it into its word counter, which the driver divides back into words: a
-    slower synapse memory costs the kernel nothing."""
-    words, off, tgt, wt = _synapse_csr(p)
-    words = words * p.chip.core.synapse_word_cycles
-    n_syn = np.diff(off)
-    rec_len = 2 + 2 * n_syn
-    rec_off = np.cumsum(rec_len) - rec_len
-    blob = np.zeros(int(rec_len.sum()), np.int32)
-    blob[rec_off] = n_syn
-    blob[rec_off + 1] = words
-    slot_rec = np.repeat(rec_off, n_syn) + 2 + 2 * (np.arange(tgt.size) - np.repeat(off[:-1], n_syn))
-    blob[slot_rec] = tgt
-    blob[slot_rec + 1] = wt
-    return blob, rec_off, words
-
-
-def _kernel_flits(dst_core, axon_local, p: ChipProgram, rec_off, words) -> np.ndarray:
+def _kernel_flits(dst_core, axon_local, p: ChipProgram, busy) -> np.ndarray:
     """Kernel flits (neurocycle.hw.layout KERNEL_FLIT): destination core, the destination axon's
-    SI busy cycles (``words`` from :func:`_synapse_blob`, saturated; the record holds the real
-    count) and its synapse-record offset."""
+    SI busy cycles (``busy`` from :func:`_axon_records`, saturated; the kernel then computes them
+    from the record) and the offset of its record in the axon table (2 x its global axon index,
+    in int64 words)."""
     g = p.core_axon_offset[dst_core].astype(np.int64) + axon_local
     kf = layout.KERNEL_FLIT
-    return kf.pack(dst=dst_core, words=np.minimum(words[g], kf.max("words")), record=rec_off[g])
+    return kf.pack(dst=dst_core, words=np.minimum(busy[g], kf.max("words")), record=2 * g)
 
 
 def _kernel_inputs(p: ChipProgram, stim: Stimulus) -> dict:
@@ -138,11 +119,7 @@ def _kernel_inputs(p: ChipProgram, stim: Stimulus) -> dict:
     nc = W * H
     i32 = lambda a: np.ascontiguousarray(a, dtype=np.int32)  # noqa: E731
     i64 = lambda a: np.ascontiguousarray(a, dtype=np.int64)  # noqa: E731
-    blob, rec_off, words = _synapse_blob(p)
-    if blob.size > layout.KERNEL_FLIT.max("record"):
-        raise ConfigError("network", "has too many synapses for the cycle engine's flit encoding "
-                          f"({blob.size} blob entries, limit {layout.KERNEL_FLIT.max('record')})", blob.size,
-                          "simulate a smaller network or use the reference backend")
+    axr, busy = _axon_records(p)
     fo_dst = p.fanout_dst_y.astype(np.int64) * W + p.fanout_dst_x
     h_off, h_dst, h_axon = host_flits(p, stim)
     return {
@@ -152,12 +129,13 @@ def _kernel_inputs(p: ChipProgram, stim: Stimulus) -> dict:
         "barrier": chip.barrier_cycles, "state_bits": chip.bits.state,
         "host_r": chip.host.row * W,
         "nlo": i32(p.core_neuron_offset), "prm": i64(row_params(p)),
-        "fo_start": i32(p.core_fanout_offset[p.core_of_row].astype(np.int64) + p.row_fanout_base),
+        "fo_start": i64(p.core_fanout_offset[p.core_of_row] + p.row_fanout_base),
         "fo_len": i32(p.row_fanout_len),
-        "fo_flit": i64(_kernel_flits(fo_dst, p.fanout_axon, p, rec_off, words)),
-        "blob": i32(blob),
+        "fo_flit": i64(_kernel_flits(fo_dst, p.fanout_axon, p, busy)),
+        "axr": axr, "syn": p.synapses.reshape(-1),
+        "lanes": chip.core.synapse_lanes, "word_cycles": chip.core.synapse_word_cycles,
         "RT": _route_table(W, H), "DN": i64(_downstream(W, H)),
-        "host_off": i64(h_off), "host_fl": i64(_kernel_flits(h_dst, h_axon, p, rec_off, words)),
+        "host_off": i64(h_off), "host_fl": i64(_kernel_flits(h_dst, h_axon, p, busy)),
         "host_pay": i64(host_payloads(p, stim)),
         "step_bound": i64(step_cycle_bounds(p, np.diff(h_off))),
         "payload_bits": chip.bits.payload, "event": int(chip.core.neuron_update == "event"),
@@ -186,7 +164,7 @@ def _run_fast(p: ChipProgram, stim: Stimulus, progress) -> SimResult:
     nc = p.n_cores
     W = p.chip.mesh.width
     core = dict(zip(CORE_COUNTERS, out["core_counters"]))
-    # the kernel sums SI busy cycles (words x synapse_word_cycles, see _synapse_blob) into its word
+    # the kernel sums SI busy cycles (words x synapse_word_cycles, see _axon_records) into its word
     # counter; busy cycles follow from the events (docs/microarchitecture.md §8.1)
     si_word_cycles = core["synapse_word_reads"]
     updates = core["neuron_updates_active"] + core["neuron_updates_inactive"]

@@ -3,7 +3,9 @@
 Tables of all cores are concatenated in core order (k = y*W + x) with ``core_*_offset``
 arrays of length n_cores+1. Per-neuron tables are indexed by *placed row*: the neurons of
 core k are rows ``core_neuron_offset[k] .. core_neuron_offset[k+1]-1`` in NU order.
-Every array is a contiguous, read-only numpy array of the dtype given below.
+Every array is a contiguous, read-only numpy array of the dtype given below, as narrow as the
+chip's widths allow (issue #18: the synapse memory is 5 bytes per slot: a valid byte and a
+packed 4-byte (target, weight) record).
 """
 from __future__ import annotations
 
@@ -13,6 +15,8 @@ from functools import cached_property
 import numpy as np
 
 from neurocycle.hw import ChipConfig, layout
+
+SYNAPSE_SLOT = layout.SYNAPSE_SLOT.dtype     # (target u2, weight i2), packed: 4 bytes
 
 
 @dataclass(frozen=True)
@@ -33,22 +37,31 @@ class ChipProgram:
     axon_base: np.ndarray            # int32[n_axons]  first synapse word, local to the core
     axon_len: np.ndarray             # int32[n_axons]  number of synapses
     # synapse SRAM: words x lanes slots
-    core_word_offset: np.ndarray     # int32[n_cores+1]
+    core_word_offset: np.ndarray     # int64[n_cores+1]
     syn_valid: np.ndarray            # uint8[n_words, lanes]
-    syn_target: np.ndarray           # int32[n_words, lanes]  local neuron index (0 if invalid)
-    syn_weight: np.ndarray           # int32[n_words, lanes]  signed weight (0 if invalid)
+    synapses: np.ndarray             # SYNAPSE_SLOT[n_words, lanes]: target (local, 0 if invalid), weight (0 if invalid)
     # fan-out table
-    core_fanout_offset: np.ndarray   # int32[n_cores+1]
+    core_fanout_offset: np.ndarray   # int64[n_cores+1]
     row_fanout_base: np.ndarray      # int32[n_rows]  first entry, local to the core
     row_fanout_len: np.ndarray       # int32[n_rows]
     fanout_dst_x: np.ndarray         # int32[n_fanout]
     fanout_dst_y: np.ndarray         # int32[n_fanout]
     fanout_axon: np.ndarray          # int32[n_fanout]
     # host fan-out (external input channels)
-    input_fanout_offset: np.ndarray  # int32[n_inputs+1]
+    input_fanout_offset: np.ndarray  # int64[n_inputs+1]
     input_dst_x: np.ndarray          # int32[n_host_flits]
     input_dst_y: np.ndarray
     input_axon: np.ndarray
+
+    @property
+    def syn_target(self) -> np.ndarray:
+        """uint16[n_words, lanes] (a view of ``synapses``): target neuron local to the core (0 if invalid)."""
+        return self.synapses["target"]
+
+    @property
+    def syn_weight(self) -> np.ndarray:
+        """int16[n_words, lanes] (a view of ``synapses``): signed weight (0 if invalid)."""
+        return self.synapses["weight"]
 
     @property
     def n_cores(self) -> int:

@@ -19,45 +19,83 @@ from ._program import ChipProgram, stimulus_payloads
 from ._result import SimResult
 
 
-def _expand_fanout(p: ChipProgram, dst_x, dst_y, axon, owner):
-    """Follow fan-out flits through axon table and synapse SRAM -> (owner, target row, weight)."""
-    W = p.chip.mesh.width
-    core = dst_y.astype(np.int64) * W + dst_x
-    ax = p.core_axon_offset[core].astype(np.int64) + axon
-    n = p.axon_len[ax].astype(np.int64)
-    base = p.core_word_offset[core].astype(np.int64) + p.axon_base[ax]
-    lanes = p.chip.core.synapse_lanes
-    rep = np.repeat(np.arange(ax.size), n)
-    j = ranges(np.zeros_like(n), n)                      # slot index within its axon
-    word = base[rep] + j // lanes
-    lane = j % lanes
-    assert p.syn_valid[word, lane].all(), "synapse slot inside an axon's length is not valid"
-    tgt_row = p.core_neuron_offset[core[rep]].astype(np.int64) + p.syn_target[word, lane]
-    return owner[rep], tgt_row, p.syn_weight[word, lane].astype(np.int64)
+@dataclass(frozen=True)
+class FanoutEntries:
+    """Every flit the program can send, with what its destination's synapse memory holds for it.
+
+    Sources are input channels first, then placed rows (index ``n_inputs + row``); source i
+    sends the flits ``start[i] .. start[i] + length[i] - 1``. Flit e reaches ``n[e]`` synapses,
+    the consecutive slots from ``slot[e]`` of the program's synapse memory flattened over cores,
+    words and lanes, whose (local) targets are rows ``row_base[e] + target``. Per flit, not per
+    synapse: the reference reads the synapses of the flits of each timestep straight from
+    ``program.synapses``, as the SI does (issue #18: no per-synapse copy of the network)."""
+    start: np.ndarray       # int64[n_inputs + n_rows]
+    length: np.ndarray      # int64[n_inputs + n_rows]
+    slot: np.ndarray        # int64[n_flits]
+    n: np.ndarray           # int64[n_flits]
+    row_base: np.ndarray    # int64[n_flits]
+
+    @classmethod
+    def of(cls, p: ChipProgram) -> "FanoutEntries":
+        W, lanes = p.chip.mesh.width, p.chip.core.synapse_lanes
+        row_start = p.core_fanout_offset[p.core_of_row].astype(np.int64) + p.row_fanout_base
+        row_len = p.row_fanout_len.astype(np.int64)
+        in_off = p.input_fanout_offset.astype(np.int64)
+        n_in_flits = int(in_off[-1])
+        start = np.concatenate([in_off[:-1], n_in_flits + row_start])
+        length = np.concatenate([np.diff(in_off), row_len])
+        # neuron flits in the order of the fan-out table (rows are core-major, so row_start is the
+        # table's own order), host flits first
+        dst_x = np.concatenate([p.input_dst_x, p.fanout_dst_x]).astype(np.int64)
+        dst_y = np.concatenate([p.input_dst_y, p.fanout_dst_y]).astype(np.int64)
+        axon = np.concatenate([p.input_axon, p.fanout_axon]).astype(np.int64)
+        core = dst_y * W + dst_x
+        g = p.core_axon_offset[core].astype(np.int64) + axon
+        slot = (p.core_word_offset[core] + p.axon_base[g]) * lanes
+        return cls(start=start, length=length, slot=slot, n=p.axon_len[g].astype(np.int64),
+                   row_base=p.core_neuron_offset[core].astype(np.int64))
+
+    def synapses(self, p: ChipProgram, sources: np.ndarray, payloads: np.ndarray | None = None):
+        """(target rows, weights[, payloads]) of every synapse reached by a spike of each of
+        ``sources`` (int64, their flits in table order); ``payloads`` per source are repeated
+        per synapse."""
+        sources = np.asarray(sources, np.int64)
+        e = ranges(self.start[sources], self.length[sources])
+        n = self.n[e]
+        idx = ranges(self.slot[e], n)
+        assert p.syn_valid.reshape(-1)[idx].all(), "synapse slot inside an axon's length is not valid"
+        tw = p.synapses.reshape(-1).view("<u4")[idx]       # (target, weight) as one word: a fast gather
+        tgt = np.repeat(self.row_base[e], n) + (tw & 0xFFFF)
+        w = (tw >> 16).astype(np.uint16).view(np.int16)
+        if payloads is None:
+            return tgt, w
+        per_flit = np.repeat(np.asarray(payloads, np.int64), self.length[sources])
+        return tgt, w, np.repeat(per_flit, n)
 
 
-def effective_connectivity(p: ChipProgram):
-    """CSR per source over placed rows: (offsets[n_src+1], target rows, weights).
+CSR_MAX_SYNAPSES = 1 << 25      # the reference copies the synapses of networks up to this size
 
-    Sources: input channels first, then placed rows (index n_inputs + row).
-    """
-    rows = np.arange(p.n_rows)
-    fo_start = p.core_fanout_offset[p.core_of_row].astype(np.int64) + p.row_fanout_base
-    fo_len = p.row_fanout_len.astype(np.int64)
-    rep = np.repeat(rows, fo_len)
-    idx = ranges(fo_start, fo_len)
-    owner_n, tgt_n, w_n = _expand_fanout(p, p.fanout_dst_x[idx], p.fanout_dst_y[idx], p.fanout_axon[idx],
-                                         rep + p.n_inputs)
-    in_owner = np.repeat(np.arange(p.n_inputs), np.diff(p.input_fanout_offset))
-    owner_i, tgt_i, w_i = _expand_fanout(p, p.input_dst_x, p.input_dst_y, p.input_axon, in_owner)
-    owner = np.concatenate([owner_i, owner_n])
-    tgt = np.concatenate([tgt_i, tgt_n])
-    w = np.concatenate([w_i, w_n])
-    order = np.argsort(owner, kind="stable")
+
+def effective_connectivity(p: ChipProgram, fe: "FanoutEntries | None" = None):
+    """CSR per source over placed rows: (offsets[n_src+1] int64, target rows int32, weights int16).
+
+    Sources: input channels first, then placed rows (index n_inputs + row). One entry per synapse
+    (6 bytes each), built from the synapse memory in chunks."""
+    fe = fe if fe is not None else FanoutEntries.of(p)
     n_src = p.n_inputs + p.n_rows
+    per_src = np.bincount(np.repeat(np.arange(n_src), fe.length),
+                          weights=fe.n[ranges(fe.start, fe.length)], minlength=n_src).astype(np.int64)
     offsets = np.zeros(n_src + 1, dtype=np.int64)
-    np.cumsum(np.bincount(owner, minlength=n_src), out=offsets[1:])
-    return offsets, tgt[order], w[order]
+    np.cumsum(per_src, out=offsets[1:])
+    tgt = np.empty(int(offsets[-1]), np.int32)
+    w = np.empty(int(offsets[-1]), np.int16)
+    chunk = max(1, (1 << 22) // max(1, int(per_src.max(initial=1))))
+    for s0 in range(0, n_src, chunk):
+        s1 = min(n_src, s0 + chunk)
+        t_c, w_c = fe.synapses(p, np.arange(s0, s1))
+        tgt[offsets[s0]:offsets[s1]] = t_c
+        w[offsets[s0]:offsets[s1]] = w_c
+    return offsets, tgt, w
 
 
 @dataclass
@@ -87,7 +125,11 @@ def run_reference(p: ChipProgram, stim: Stimulus, progress=None, *, record: Stat
     n = p.n_rows
     prof = p.profile_table[p.core_profile_offset[p.core_of_row] + p.row_profile]
     par = {f: prof[:, i] for i, f in enumerate(PROFILE_FIELDS)}
-    offsets, tgt, w = effective_connectivity(p)
+    fe = FanoutEntries.of(p)
+    # a network of up to CSR_MAX_SYNAPSES synapses gets a per-source copy of its synapses (6 bytes
+    # each), whose contiguous runs make every timestep's gather cache-friendly; a larger one is
+    # read from the synapse memory flit by flit (no copy: issue #18). Both give the same sums.
+    csr = effective_connectivity(p, fe) if int(p.axon_len.sum()) <= CSR_MAX_SYNAPSES else None
     state_bits = p.chip.bits.state
     u = np.zeros(n, np.int64)
     v = np.zeros(n, np.int64)
@@ -114,15 +156,19 @@ def run_reference(p: ChipProgram, stim: Stimulus, progress=None, *, record: Stat
         rows = np.flatnonzero(spiked)
         lo, hi = stim.offsets[t], stim.offsets[t + 1]
         srcs = np.concatenate([stim.channels[lo:hi], rows + p.n_inputs])
-        lens = offsets[srcs + 1] - offsets[srcs]
-        sel = ranges(offsets[srcs], lens)
-        if sel.size and P:
-            q = np.repeat(np.concatenate([in_pay[lo:hi], pay[rows]]), lens)   # payload of each synapse's source
-            acc = np.bincount(tgt[sel], weights=w[sel] * q, minlength=n).astype(np.int64)
-        elif sel.size:
-            acc = np.bincount(tgt[sel], weights=w[sel], minlength=n).astype(np.int64)
+        q = np.concatenate([in_pay[lo:hi], pay[rows]]) if P else None
+        if csr is not None:
+            off, c_tgt, c_w = csr
+            lens = off[srcs + 1] - off[srcs]
+            sel = ranges(off[srcs], lens)
+            tgt, w = c_tgt[sel], c_w[sel]
+            if P:
+                q = np.repeat(q, lens)
+        elif P:
+            tgt, w, q = fe.synapses(p, srcs, q)
         else:
-            acc = np.zeros(n, np.int64)
+            tgt, w = fe.synapses(p, srcs)
+        acc = np.bincount(tgt, weights=w * q if P else w, minlength=n).astype(np.int64)
         if rows.size:
             sp_steps.append(np.full(rows.size, t, np.int64))
             sp_rows.append(rows)
