@@ -102,16 +102,41 @@ class Run:
         from ._report import build_report
         return build_report(self, extra=extra)
 
-    def spikes_csv(self) -> str:
-        """The spikes as CSV text (timestep,neuron[,cycle][,payload]), as written to spikes.csv
-        (``payload`` on a graded chip)."""
+    def _spike_columns(self) -> tuple[str, list]:
         r = self.result
         cols = [r.spike_steps, r.spike_neurons] + ([r.spike_cycles] if r.spike_cycles is not None else [])
         header = "timestep,neuron" + (",cycle" if r.spike_cycles is not None else "")
         if r.spike_payloads is not None:
             cols.append(r.spike_payloads)
             header += ",payload"
-        return "\n".join([header] + [",".join(map(str, row)) for row in zip(*(c.tolist() for c in cols))]) + "\n"
+        return header, cols
+
+    def _write_spikes(self, fh) -> None:
+        """The CSV text into an open text file, a million rows at a time (a long run has tens of
+        millions of spikes: no Python object per value)."""
+        header, cols = self._spike_columns()
+        fh.write(header + "\n")
+        n = int(cols[0].size)
+        for a in range(0, n, 1 << 20):
+            b = min(n, a + (1 << 20))
+            np.savetxt(fh, np.column_stack([np.asarray(c[a:b], np.int64) for c in cols]), fmt="%d", delimiter=",")
+
+    def spikes_csv(self) -> str:
+        """The spikes as CSV text (timestep,neuron[,cycle][,payload]), as written to spikes.csv
+        (``payload`` on a graded chip)."""
+        import io
+        buf = io.StringIO()
+        self._write_spikes(buf)
+        return buf.getvalue()
+
+    def write_spikes_csv(self, path) -> "os.PathLike":
+        """Write spikes.csv (the text of :meth:`spikes_csv`) to ``path``, streamed, atomically."""
+        from ._io import atomic_write
+
+        def _w(tmp):
+            with open(tmp, "w", encoding="utf-8") as fh:
+                self._write_spikes(fh)
+        return atomic_write(path, _w)
 
     def save(self, out: "str | os.PathLike" = "out", *, extra: dict | None = None) -> list:
         """Write report.json, spikes.csv, raster.png (and cycles.png with cycle data) into
@@ -128,9 +153,9 @@ class Run:
         """Write the run's files into an existing folder (no swap); returns their paths."""
         from pathlib import Path
 
-        from ._io import write_json, write_text
+        from ._io import write_json
         out = Path(folder)
-        files = [write_json(out / "report.json", self.report(extra)), write_text(out / "spikes.csv", self.spikes_csv())]
+        files = [write_json(out / "report.json", self.report(extra)), self.write_spikes_csv(out / "spikes.csv")]
         self.plot_raster(out / "raster.png")
         files.append(out / "raster.png")
         if self.result.step_cycles is not None:

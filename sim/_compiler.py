@@ -18,7 +18,7 @@ from ._program import SYNAPSE_SLOT, ChipProgram
 
 
 PLACEMENTS = ("balanced", "sequential", "snake")
-_CHUNK = 1 << 22        # synapses handled per vectorised step (temporaries of ~100 MB at most)
+_CHUNK = 1 << 21        # synapses handled per vectorised step (temporaries of ~50 MB at most)
 
 
 @dataclass(frozen=True)
@@ -115,7 +115,8 @@ def compile_network(net: NetworkInstance, chip: ChipConfig, options: CompileOpti
     gid_row = np.empty(N, dtype=np.int64)
     gid_row[row_gid] = np.arange(N)
     row_core = neuron_core[row_gid]
-    local_of_gid = gid_row - core_neuron_offset[neuron_core]
+    local_of_gid = (gid_row - core_neuron_offset[neuron_core]).astype(np.uint16)    # < core.neurons <= 2^16
+    neuron_core = neuron_core.astype(np.int32)
 
     # ---- graded spikes -----------------------------------------------------------------
     graded_src = net.graded_sources                                       # per source index
@@ -128,8 +129,13 @@ def compile_network(net: NetworkInstance, chip: ChipConfig, options: CompileOpti
     # ---- neuron parameters and profiles -----------------------------------------
     params = np.stack([net.params[f] for f in PROFILE_FIELDS], axis=1)  # [N, len(PROFILE_FIELDS)] by gid
     _check_params(chip, params)
-    uniq, ginv = np.unique(params, axis=0, return_inverse=True)
-    ginv = ginv.ravel()
+    # distinct parameter sets: over the runs of equal consecutive rows (a population is one run),
+    # not over every neuron
+    run = np.flatnonzero(np.concatenate([[True], np.any(params[1:] != params[:-1], axis=1)])) if N else \
+        np.zeros(0, np.int64)
+    uniq, rinv = np.unique(params[run], axis=0, return_inverse=True)
+    ginv = np.repeat(rinv.ravel(), np.diff(np.append(run, N)))
+    del params
     row_gp = ginv[row_gid]
     key = row_core * len(uniq) + row_gp
     ukey, kinv = np.unique(key, return_inverse=True)
@@ -299,7 +305,7 @@ def _synapse_chunks(s_off: np.ndarray, n_syn: int, sources: bool = True):
         s1 = int(np.searchsorted(s_off, b, side="left"))
         lo = np.maximum(s_off[s0:s1], a)
         hi = np.minimum(s_off[s0 + 1:s1 + 1], b)
-        yield a, b, np.repeat(np.arange(s0, s1, dtype=np.int64), hi - lo)
+        yield a, b, np.repeat(np.arange(s0, s1, dtype=np.int64 if s1 >= (1 << 31) else np.int32), hi - lo)
 
 
 def _check_params(chip: ChipConfig, params: np.ndarray) -> None:

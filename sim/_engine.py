@@ -190,7 +190,7 @@ def _run_fast(p: ChipProgram, stim: Stimulus, progress) -> SimResult:
     blocked = out["necyc"] - pops
     fifo_max = np.concatenate([out["mo"], out["mo_core"][:, None]], axis=1)
     counts = out["spike_counts"]
-    return assemble(p, stim, "cycle", spike_steps=np.repeat(np.arange(stim.steps), counts),
+    return assemble(p, stim, "cycle", spike_steps=np.repeat(np.arange(stim.steps, dtype=np.int32), counts),
                      spike_rows=out["spike_rows"], spike_cycles=out["spike_cycles"], step_cycles=out["step_cycles"],
                      core=core, port_flits=pf, blocked_port=blocked, fifo_max=fifo_max,
                      host_flits=int(out["host_flits"]), local_flits=_local_flits(p, out["spike_rows"]),
@@ -210,5 +210,5 @@ def _local_flits(p: ChipProgram, spike_rows: np.ndarray) -> np.ndarray:
     dst = p.fanout_dst_y[idx].astype(np.int64) * W + p.fanout_dst_x[idx]
     own = dst == np.repeat(p.core_of_row, length)
     n_self = np.bincount(np.repeat(rows, length)[own], minlength=p.n_rows)
-    sr = np.asarray(spike_rows, np.int64)
-    return np.bincount(p.core_of_row[sr], weights=n_self[sr], minlength=p.n_cores).astype(np.int64)
+    spikes_of_row = np.bincount(np.asarray(spike_rows, np.int32), minlength=p.n_rows)   # per row, not per spike
+    return np.bincount(p.core_of_row, weights=n_self * spikes_of_row, minlength=p.n_cores).astype(np.int64)

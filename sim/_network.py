@@ -551,24 +551,54 @@ def _sample_projection(pr: Projection, i: int, seed: int, ns: int, nt: int, base
     return _Sample(counts=counts, t=t, w=_narrow_weights(w))
 
 
-def _place(samples: list, src_base: list, tgt_base: list, n_src: int, n_neurons: int):
-    """The samples (freed one by one) as the instance's arrays: (source offsets[n_src+1],
-    targets, weights) sorted by (source, target), ties in projection order then draw order --
-    exactly the order of a stable sort of all projections' synapses by (source, target)."""
+def _known_counts(pr: Projection, ns: int, nt: int) -> np.ndarray | None:
+    """Synapses per source of a projection whose counts need no random draw (None otherwise)."""
+    c = pr.connect
+    if isinstance(c, AllToAll):
+        return np.full(ns, nt - 1 if pr.source == pr.target and not c.allow_self else nt, np.int64)
+    if isinstance(c, OneToOne):
+        return np.ones(ns, np.int64)
+    if isinstance(c, FixedOutDegree):
+        return np.full(ns, c.k, np.int64)
+    return None
+
+
+def _fits_int16(w, connect) -> bool:
+    """Whether every weight a projection can draw is an int16 (known before drawing)."""
+    if isinstance(connect, Explicit) and connect.file is not None:
+        return False                      # the file may hold its own weights
+    if isinstance(w, (int, np.integer)):
+        lo = hi = int(w)
+    elif isinstance(w, ConstantWeight):
+        lo = hi = w.value
+    elif isinstance(w, UniformWeight):
+        lo, hi = w.low, w.high
+    elif isinstance(w, NormalWeight) and w.low is not None and w.high is not None:
+        lo, hi = w.low, w.high
+    else:
+        return False
+    return -(1 << 15) <= lo and hi < (1 << 15)
+
+
+def _place(counts_of: list, sample, src_base: list, tgt_base: list, n_src: int, n_neurons: int, wdt):
+    """The instance's arrays (source offsets[n_src+1], targets, weights), sorted by (source,
+    target), ties in projection order then draw order -- exactly the order of a stable sort of
+    all projections' synapses by (source, target). ``counts_of[j]`` are projection j's synapses
+    per source; ``sample(j)`` draws it (or hands over an earlier draw), one projection at a time,
+    each freed once placed: the peak is the instance plus one projection's draw."""
     counts = np.zeros(n_src, np.int64)
     n_contrib = np.zeros(n_src, np.int32)
-    for sm, b in zip(samples, src_base):
-        counts[b:b + sm.counts.size] += sm.counts
-        n_contrib[b:b + sm.counts.size] += sm.counts > 0
+    for c, b in zip(counts_of, src_base):
+        counts[b:b + c.size] += c
+        n_contrib[b:b + c.size] += c > 0
     off = np.zeros(n_src + 1, np.int64)
     np.cumsum(counts, out=off[1:])
     total = int(off[-1])
-    wdt = np.int16 if all(sm.w.dtype == np.int16 for sm in samples) else np.int32
     tgt = np.empty(total, _index_dtype(n_neurons))
     wt = np.empty(total, wdt)
     cursor = off[:-1].copy()
-    for j in range(len(samples)):
-        sm, b, tb = samples[j], src_base[j], tgt_base[j]
+    for j in range(len(counts_of)):
+        sm, b, tb = sample(j), src_base[j], tgt_base[j]
         ns = sm.counts.size
         lo, hi = int(cursor[b]), int(cursor[b] + sm.t.size)
         if ns and hi == int(off[b + ns]) and lo == int(off[b]) or sm.t.size == 0:
@@ -587,7 +617,7 @@ def _place(samples: list, src_base: list, tgt_base: list, n_src: int, n_neurons:
                 wt[dest] = sm.w[sl]
                 i0 = i1
         cursor[b:b + ns] += sm.counts
-        samples[j] = None            # free this projection's arrays now
+        del sm                       # free this projection's arrays now
     # sources reached by several projections: sort their segments by target (stable: ties
     # keep projection order)
     multi = np.flatnonzero(n_contrib > 1)
@@ -627,12 +657,34 @@ def _instantiate(spec: NetworkSpec, seed: int, base_dir: Path) -> NetworkInstanc
         input_graded[in_off[g.name]:in_off[g.name] + g.size] = g.spikes == "graded"
     input_graded.setflags(write=False)
     sizes = {**{g.name: g.size for g in spec.inputs}, **{p.name: p.size for p in spec.populations}}
-    samples, src_base, tgt_base = [], [], []
+    # projections whose synapse counts are known are drawn only when placed (one at a time);
+    # the others are drawn first, to count them
+    n_proj = len(spec.projections)
+    samples, counts_of, src_base, tgt_base = [None] * n_proj, [], [], []
     for i, pr in enumerate(spec.projections):
-        samples.append(_sample_projection(pr, i, seed, sizes[pr.source], sizes[pr.target], base_dir))
+        ns, nt = sizes[pr.source], sizes[pr.target]
+        c = _known_counts(pr, ns, nt)
+        if c is None:
+            samples[i] = _sample_projection(pr, i, seed, ns, nt, base_dir)
+            c = samples[i].counts
+        counts_of.append(c)
         src_base.append(in_off[pr.source] if pr.source in in_off else n_inputs + pop_off[pr.source])
         tgt_base.append(pop_off[pr.target])
-    src_off, syn_t, syn_w = _place(samples, src_base, tgt_base, n_inputs + n_neurons, n_neurons)
+    narrow = all(_fits_int16(pr.weight, pr.connect) for pr in spec.projections) and \
+        all(sm is None or sm.w.dtype == np.int16 for sm in samples)
+
+    def sample(j: int) -> _Sample:
+        sm, samples[j] = samples[j], None
+        if sm is None:
+            pr = spec.projections[j]
+            sm = _sample_projection(pr, j, seed, sizes[pr.source], sizes[pr.target], base_dir)
+            assert np.array_equal(sm.counts, counts_of[j]), "a projection drew other counts than its rule fixes"
+        return sm
+
+    src_off, syn_t, syn_w = _place(counts_of, sample, src_base, tgt_base, n_inputs + n_neurons, n_neurons,
+                                   np.int16 if narrow else np.int32)
+    if syn_w.dtype != np.int16 and syn_w.size and int(syn_w.min()) >= -(1 << 15) and int(syn_w.max()) < (1 << 15):
+        syn_w = syn_w.astype(np.int16)
     for a in (*params.values(), src_off, syn_t, syn_w):
         a.setflags(write=False)
     return NetworkInstance(spec=spec, seed=seed, n_neurons=n_neurons, n_inputs=n_inputs,

@@ -42,6 +42,26 @@ def peak_rss_bytes() -> int:
     return int(r if sys.platform == "darwin" else r * 1024)
 
 
+_LIBC = None
+
+
+def release_free_memory() -> None:
+    """Give the memory the allocator holds but no longer uses back to the system (glibc's
+    ``malloc_trim``; elsewhere nothing). numpy temporaries below glibc's adaptive mmap threshold
+    (up to 32 MB) come from the heap, and what they leave behind would otherwise count against the
+    next phase's peak."""
+    global _LIBC
+    if _LIBC is None:
+        try:
+            import ctypes
+            libc = ctypes.CDLL("libc.so.6")
+            _LIBC = libc if hasattr(libc, "malloc_trim") else False
+        except OSError:
+            _LIBC = False
+    if _LIBC:
+        _LIBC.malloc_trim(0)
+
+
 def _reset_peak() -> bool:
     """Reset the peak-RSS mark to the current RSS (Linux >= 4.0); False where not possible."""
     try:
@@ -52,15 +72,20 @@ def _reset_peak() -> bool:
         return False
 
 
+def _fmt_bytes(n: int) -> str:
+    return f"{n / (1 << 30):.2f} GiB" if n >= (1 << 30) else f"{n / (1 << 20):.0f} MiB"
+
+
 @dataclass
 class Phase:
     name: str
     wall_s: float
+    cpu_s: float             # CPU time of this process (on a shared machine: below wall_s)
     peak_bytes: int          # peak resident set during the phase (per_phase) or since start
     rss_end_bytes: int | None
 
     def to_dict(self) -> dict:
-        return {"name": self.name, "wall_s": self.wall_s, "peak_bytes": self.peak_bytes,
+        return {"name": self.name, "wall_s": self.wall_s, "cpu_s": self.cpu_s, "peak_bytes": self.peak_bytes,
                 "rss_end_bytes": self.rss_end_bytes}
 
 
@@ -72,13 +97,15 @@ class PhaseLog:
 
     @contextlib.contextmanager
     def phase(self, name: str):
+        release_free_memory()
         reset = _reset_peak()
         self.per_phase = self.per_phase and reset
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         try:
             yield
         finally:
-            self.phases.append(Phase(name, time.perf_counter() - t0, peak_rss_bytes(), rss_bytes()))
+            self.phases.append(Phase(name, time.perf_counter() - t0, time.process_time() - c0, peak_rss_bytes(),
+                                     rss_bytes()))
 
     def add(self, other: "PhaseLog") -> None:
         self.phases.extend(other.phases)
@@ -87,6 +114,11 @@ class PhaseLog:
     @property
     def peak_bytes(self) -> int:
         return max((p.peak_bytes for p in self.phases), default=0)
+
+    def rows(self) -> list[tuple[str, str]]:
+        """(phase, "wall s, peak memory") rows for a summary table."""
+        note = "" if self.per_phase else " (peak so far)"
+        return [(p.name, f"{p.wall_s:.2f} s, peak {_fmt_bytes(p.peak_bytes)}{note}") for p in self.phases]
 
     def to_dict(self) -> dict:
         return {"per_phase_peaks": self.per_phase, "peak_bytes": self.peak_bytes,

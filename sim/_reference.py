@@ -16,7 +16,7 @@ from neurocycle.hw import PROFILE_FIELDS, ConfigError, neuron_update
 from ._network import Stimulus
 from ._csr import ranges
 from ._program import ChipProgram, stimulus_payloads
-from ._result import SimResult
+from ._result import SimResult, sort_spikes
 
 
 @dataclass(frozen=True)
@@ -170,17 +170,18 @@ def run_reference(p: ChipProgram, stim: Stimulus, progress=None, *, record: Stat
             tgt, w = fe.synapses(p, srcs)
         acc = np.bincount(tgt, weights=w * q if P else w, minlength=n).astype(np.int64)
         if rows.size:
-            sp_steps.append(np.full(rows.size, t, np.int64))
-            sp_rows.append(rows)
-            sp_pay.append(pay[rows])
+            sp_steps.append(np.full(rows.size, t, np.int32))
+            sp_rows.append(rows.astype(np.int32))
+            if P:
+                sp_pay.append(pay[rows])
         if progress is not None:
             progress(t)
     rows = np.concatenate(sp_rows) if sp_rows else np.zeros(0, np.int64)
-    steps = np.concatenate(sp_steps) if sp_steps else np.zeros(0, np.int64)
-    gids = p.row_gid[rows].astype(np.int64)
-    order = np.lexsort((gids, steps))
-    payloads = None
-    if P:
-        payloads = (np.concatenate(sp_pay) if sp_pay else np.zeros(0, np.int64))[order]
-    return SimResult(backend="reference", steps=stim.steps, spike_steps=steps[order], spike_neurons=gids[order],
+    steps = np.concatenate(sp_steps) if sp_steps else np.zeros(0, np.int32)
+    del sp_rows, sp_steps
+    gids = p.row_gid[rows].astype(np.int32, copy=False)
+    del rows
+    payloads = (np.concatenate(sp_pay) if sp_pay else np.zeros(0, np.int64)) if P else None
+    steps, gids, payloads = sort_spikes(steps, gids, payloads)
+    return SimResult(backend="reference", steps=stim.steps, spike_steps=steps, spike_neurons=gids,
                      wall_s=time.perf_counter() - t0, spike_payloads=payloads)

@@ -10,8 +10,8 @@ import numpy as np
 class SimResult:
     """Result of simulating a chip program for ``steps`` timesteps.
 
-    ``spike_steps``/``spike_neurons`` list every neuron spike (timestep, network neuron id),
-    sorted by timestep then neuron id. Cycle-level backends also fill ``spike_cycles`` (the
+    ``spike_steps``/``spike_neurons`` list every neuron spike (timestep, network neuron id;
+    int32), sorted by timestep then neuron id. Cycle-level backends also fill ``spike_cycles`` (the
     cycle of the NU update that fired, same order), ``step_cycles`` (cycles of each
     timestep) and ``counters`` (name -> array: per core/router of shape [n_cores], or a
     scalar for chip counters), plus per-port detail arrays in ``detail``. On a graded chip
@@ -39,3 +39,20 @@ class SimResult:
 
     def spikes_per_step(self) -> np.ndarray:
         return np.bincount(self.spike_steps, minlength=self.steps)[: self.steps]
+
+
+def sort_spikes(steps: np.ndarray, neurons: np.ndarray, *others):
+    """``steps``, ``neurons`` (and ``others``, the same length) in (timestep, neuron) order;
+    arrays already in that order (every placement that keeps neuron ids in core order) are
+    returned as they are, without the copies of a sort."""
+    steps = np.asarray(steps)
+    neurons = np.asarray(neurons)
+    if steps.size < 2:
+        return (steps, neurons, *others)
+    ds = np.diff(steps)
+    ok = bool(np.all((ds > 0) | ((ds == 0) & (neurons[1:] > neurons[:-1]))))
+    del ds
+    if ok:
+        return (steps, neurons, *others)
+    order = np.lexsort((neurons, steps))
+    return (steps[order], neurons[order], *(None if o is None else np.asarray(o)[order] for o in others))
