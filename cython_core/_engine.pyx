@@ -1007,12 +1007,10 @@ def run_fast(dict a, int64_t steps, object progress=None):
     out["host_flits"] = host_total
     out["watchdog_step"] = watchdog_step
     out["step_cycles"] = step_cycles
-    # one array at a time, each step's pieces freed as soon as they are copied (a long run's spikes
-    # are the largest output)
-    out["spike_rows"] = np.concatenate(sp_rows) if sp_rows else np.zeros(0, np.int32)
-    del sp_rows
-    out["spike_cycles"] = np.concatenate(sp_cycles) if sp_cycles else np.zeros(0, np.int64)
-    del sp_cycles
+    # the spikes as one piece per timestep with spikes (rows int32, cycles int64, payloads int64 on
+    # a graded chip): the driver assembles them into the result piece by piece, freeing each
+    out["spike_rows"] = sp_rows
+    out["spike_cycles"] = sp_cycles
     out["spike_counts"] = sp_counts
-    out["spike_payloads"] = np.concatenate(sp_pay) if sp_pay else np.zeros(0, np.int64)
+    out["spike_payloads"] = sp_pay
     return out

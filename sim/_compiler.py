@@ -230,9 +230,8 @@ def compile_network(net: NetworkInstance, chip: ChipConfig, options: CompileOpti
                     "raise core.synapse_words or core.synapse_lanes, or spread the network over more cores")
     n_words = int(core_word_offset[-1])
     # the synapse memory: filled chunk by chunk, each synapse at its axon's first slot + its rank
-    syn_valid = np.zeros((n_words, lanes), dtype=np.uint8)
     synapses = np.zeros((n_words, lanes), dtype=SYNAPSE_SLOT)
-    flat, flat_valid = synapses.reshape(-1), syn_valid.reshape(-1)
+    flat = synapses.reshape(-1)
     slot_start = np.empty(ax_core.size, np.int64)          # per axon, instance order
     slot_start[by_core] = word_cum * lanes
     shift = slot_start - inst_first                          # slot of synapse i = shift[its axon] + i
@@ -247,8 +246,7 @@ def compile_network(net: NetworkInstance, chip: ChipConfig, options: CompileOpti
         rec["target"] = local_of_gid[t_all[a:b]]
         rec["weight"] = w_all[a:b]
         flat.view(np.uint32)[dest] = rec.view(np.uint32)        # one 4-byte word per slot
-        flat_valid[dest] = 1
-    del shift, inst_first, inst_src, inst_core, inst_len, flat, flat_valid
+    del shift, inst_first, inst_src, inst_core, inst_len, flat
 
     # ---- fan-out: per source, one flit per destination core (core order) ----------------
     # axons are sorted by (core, source); re-sort entries by (source, core)
@@ -280,8 +278,7 @@ def compile_network(net: NetworkInstance, chip: ChipConfig, options: CompileOpti
         row_profile=_ro(row_profile, np.int32),
         core_axon_offset=_ro(core_axon_offset, np.int32), axon_base=_ro(axon_base, np.int32),
         axon_len=_ro(plen, np.int32),
-        core_word_offset=_ro(core_word_offset, np.int64), syn_valid=_ro(syn_valid, np.uint8),
-        synapses=_ro(synapses, SYNAPSE_SLOT),
+        core_word_offset=_ro(core_word_offset, np.int64), synapses=_ro(synapses, SYNAPSE_SLOT),
         core_fanout_offset=_ro(core_fanout_offset, np.int64), row_fanout_base=_ro(row_fanout_base, np.int32),
         row_fanout_len=_ro(row_fanout_len, np.int32),
         fanout_dst_x=_ro(nr_core % W, np.int32), fanout_dst_y=_ro(nr_core // W, np.int32),

@@ -49,14 +49,19 @@ def host_payloads(p: ChipProgram, stim: Stimulus) -> np.ndarray:
     return np.repeat(q, lens).astype(np.int64)
 
 
-def assemble(p: ChipProgram, stim: Stimulus, backend: str, *, spike_steps, spike_rows, spike_cycles, step_cycles,
-              core: dict, port_flits, blocked_port, fifo_max, host_flits: int, local_flits,
-              spike_payloads=None) -> SimResult:
-    sr = np.asarray(spike_rows)
-    gids = p.row_gid[sr if sr.dtype.kind in "iu" else sr.astype(np.int64)].astype(np.int32, copy=False)
+def assemble(p: ChipProgram, stim: Stimulus, backend: str, *, spike_steps, spike_cycles, step_cycles,
+             core: dict, port_flits, blocked_port, fifo_max, host_flits: int, local_flits,
+             spike_payloads=None, spike_rows=None, spike_neurons=None) -> SimResult:
+    """The SimResult of a cycle-level run. Spikes come as placed rows (``spike_rows``, in any
+    order within a timestep) or already as neuron ids sorted by (timestep, id) (``spike_neurons``)."""
     pay = np.asarray(spike_payloads, np.int64) if p.chip.bits.payload else None
-    steps, gids, cycles, pay = sort_spikes(np.asarray(spike_steps, np.int32), gids, np.asarray(spike_cycles, np.int64),
-                                           pay)
+    if spike_neurons is not None:
+        steps, gids, cycles = spike_steps, spike_neurons, spike_cycles
+    else:
+        sr = np.asarray(spike_rows)
+        gids = p.row_gid[sr if sr.dtype.kind in "iu" else sr.astype(np.int64)].astype(np.int32, copy=False)
+        steps, gids, cycles, pay = sort_spikes(np.asarray(spike_steps, np.int32), gids,
+                                               np.asarray(spike_cycles, np.int64), pay)
     counters: dict[str, np.ndarray] = {k: np.asarray(core[k], np.int64) for k in CORE_COUNTERS}
     pf = np.asarray(port_flits, np.int64)
     bp = np.asarray(blocked_port, np.int64)

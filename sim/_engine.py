@@ -161,6 +161,7 @@ def _run_fast(p: ChipProgram, stim: Stimulus, progress) -> SimResult:
                           "cycles without reaching quiescence. This is a bug in neurocycle's fast engine, not a "
                           "problem with the input: please report it with the chip and network; meanwhile "
                           "backend='reference' gives the spikes and run_cycle(..., mode='stepped') the cycles")
+    del a                     # the kernel's tables: freed before the spikes are assembled
     nc = p.n_cores
     W = p.chip.mesh.width
     core = dict(zip(CORE_COUNTERS, out["core_counters"]))
@@ -189,19 +190,53 @@ def _run_fast(p: ChipProgram, stim: Stimulus, progress) -> SimResult:
     # blocked = cycles holding a head - flits through the FIFO
     blocked = out["necyc"] - pops
     fifo_max = np.concatenate([out["mo"], out["mo_core"][:, None]], axis=1)
+    steps, gids, cycles, pay = _spikes_from_pieces(p, out)
+    per_row = np.bincount(gids, minlength=p.n_neurons)[p.row_gid]        # spikes of every placed row
+    return assemble(p, stim, "cycle", spike_steps=steps, spike_neurons=gids, spike_cycles=cycles,
+                    step_cycles=out["step_cycles"], core=core, port_flits=pf, blocked_port=blocked, fifo_max=fifo_max,
+                    host_flits=int(out["host_flits"]), local_flits=_local_flits(p, per_row), spike_payloads=pay)
+
+
+def _spikes_from_pieces(p: ChipProgram, out: dict):
+    """The kernel's per-timestep spike pieces (rows in NU order, cycles, payloads) as the result's
+    arrays (timestep and neuron id int32, cycle int64, payload int64 or None), sorted by
+    (timestep, neuron id); each piece is freed as soon as it is copied, so a long run holds its
+    spikes about once (issue #18)."""
     counts = out["spike_counts"]
-    return assemble(p, stim, "cycle", spike_steps=np.repeat(np.arange(stim.steps, dtype=np.int32), counts),
-                     spike_rows=out["spike_rows"], spike_cycles=out["spike_cycles"], step_cycles=out["step_cycles"],
-                     core=core, port_flits=pf, blocked_port=blocked, fifo_max=fifo_max,
-                     host_flits=int(out["host_flits"]), local_flits=_local_flits(p, out["spike_rows"]),
-                     spike_payloads=out["spike_payloads"])
+    total = int(counts.sum())
+    steps = np.repeat(np.arange(counts.size, dtype=np.int32), counts)
+    gids = np.empty(total, np.int32)
+    cycles = np.empty(total, np.int64)
+    graded = bool(p.chip.bits.payload)
+    pay = np.empty(total, np.int64) if graded else None
+    rows_l, cyc_l, pay_l = out.pop("spike_rows"), out.pop("spike_cycles"), out.pop("spike_payloads")
+    pos = 0
+    for j in range(len(rows_l)):
+        g = p.row_gid[rows_l[j]]
+        c = cyc_l[j]
+        q = pay_l[j] if graded else None
+        if g.size > 1 and not np.all(g[1:] > g[:-1]):        # a placement that reorders neuron ids
+            o = np.argsort(g, kind="stable")
+            g, c = g[o], c[o]
+            q = q[o] if graded else None
+        n = g.size
+        gids[pos:pos + n] = g
+        cycles[pos:pos + n] = c
+        if graded:
+            pay[pos:pos + n] = q
+        pos += n
+        rows_l[j] = cyc_l[j] = None
+        if graded:
+            pay_l[j] = None
+    return steps, gids, cycles, pay
 
 
-def _local_flits(p: ChipProgram, spike_rows: np.ndarray) -> np.ndarray:
+def _local_flits(p: ChipProgram, spikes_of_row: np.ndarray) -> np.ndarray:
     """Per core, the flits its router delivered from input L to output L: the fan-out entries of
     the spikes of its own neurons that target its own core. Every flit pushed in a timestep is
     delivered before the barrier, and flits on input L come only from the core's NU, so the count
-    follows from the spikes and the fan-out table (the kernel keeps no per-input grant count)."""
+    follows from the spikes of every row (``spikes_of_row``) and the fan-out table (the kernel keeps
+    no per-input grant count)."""
     W = p.chip.mesh.width
     rows = np.arange(p.n_rows)
     start = p.core_fanout_offset[p.core_of_row].astype(np.int64) + p.row_fanout_base
@@ -210,5 +245,4 @@ def _local_flits(p: ChipProgram, spike_rows: np.ndarray) -> np.ndarray:
     dst = p.fanout_dst_y[idx].astype(np.int64) * W + p.fanout_dst_x[idx]
     own = dst == np.repeat(p.core_of_row, length)
     n_self = np.bincount(np.repeat(rows, length)[own], minlength=p.n_rows)
-    spikes_of_row = np.bincount(np.asarray(spike_rows, np.int32), minlength=p.n_rows)   # per row, not per spike
     return np.bincount(p.core_of_row, weights=n_self * spikes_of_row, minlength=p.n_cores).astype(np.int64)

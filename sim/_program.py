@@ -4,8 +4,8 @@ Tables of all cores are concatenated in core order (k = y*W + x) with ``core_*_o
 arrays of length n_cores+1. Per-neuron tables are indexed by *placed row*: the neurons of
 core k are rows ``core_neuron_offset[k] .. core_neuron_offset[k+1]-1`` in NU order.
 Every array is a contiguous, read-only numpy array of the dtype given below, as narrow as the
-chip's widths allow (issue #18: the synapse memory is 5 bytes per slot: a valid byte and a
-packed 4-byte (target, weight) record).
+chip's widths allow (issue #18: the synapse memory is one packed 4-byte (target, weight) record
+per slot; the valid bits follow from the axon table).
 """
 from __future__ import annotations
 
@@ -38,7 +38,6 @@ class ChipProgram:
     axon_len: np.ndarray             # int32[n_axons]  number of synapses
     # synapse SRAM: words x lanes slots
     core_word_offset: np.ndarray     # int64[n_cores+1]
-    syn_valid: np.ndarray            # uint8[n_words, lanes]
     synapses: np.ndarray             # SYNAPSE_SLOT[n_words, lanes]: target (local, 0 if invalid), weight (0 if invalid)
     # fan-out table
     core_fanout_offset: np.ndarray   # int64[n_cores+1]
@@ -52,6 +51,28 @@ class ChipProgram:
     input_dst_x: np.ndarray          # int32[n_host_flits]
     input_dst_y: np.ndarray
     input_axon: np.ndarray
+
+    @cached_property
+    def syn_valid(self) -> np.ndarray:
+        """uint8[n_words, lanes]: the valid bit of every slot -- 1 exactly on the slots of the axons
+        (``axon_len`` slots from each axon's first word). Derived from the axon table when first
+        asked for (the hardware stores it; the models never need it)."""
+        from ._csr import ranges
+
+        lanes = self.chip.core.synapse_lanes
+        valid = np.zeros(self.synapses.size, np.uint8)
+        ax_core = np.repeat(np.arange(self.n_cores), np.diff(self.core_axon_offset))
+        start = (self.core_word_offset[ax_core] + self.axon_base) * lanes
+        n = self.axon_len.astype(np.int64)
+        cum = np.concatenate([[0], np.cumsum(n)])
+        a = 0
+        while a < n.size:          # axon chunks of about 4 M slots
+            b = max(a + 1, int(np.searchsorted(cum, cum[a] + (1 << 22), side="right")) - 1)
+            valid[ranges(start[a:b], n[a:b])] = 1
+            a = b
+        valid = valid.reshape(self.synapses.shape)
+        valid.setflags(write=False)
+        return valid
 
     @property
     def syn_target(self) -> np.ndarray:

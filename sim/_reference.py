@@ -63,7 +63,6 @@ class FanoutEntries:
         e = ranges(self.start[sources], self.length[sources])
         n = self.n[e]
         idx = ranges(self.slot[e], n)
-        assert p.syn_valid.reshape(-1)[idx].all(), "synapse slot inside an axon's length is not valid"
         tw = p.synapses.reshape(-1).view("<u4")[idx]       # (target, weight) as one word: a fast gather
         tgt = np.repeat(self.row_base[e], n) + (tw & 0xFFFF)
         w = (tw >> 16).astype(np.uint16).view(np.int16)
