@@ -213,11 +213,13 @@ class Spikes(NamedTuple):
 
 
 def prepare(chip=None, network=None, *, steps: int = 100, seed: int | None = None,
-            options: CompileOptions | None = None, phases: PhaseLog | None = None):
+            options: CompileOptions | None = None, phases: PhaseLog | None = None, backend: str = "cycle",
+            on_estimate: Callable | None = None):
     """Load and validate chip + network, check that they fit (before sampling anything: a
     network too big for the chip or the machine is refused in milliseconds), sample the network,
     compile, build the stimulus. ``phases`` (a :class:`PhaseLog`) records the wall time and
-    peak memory of each of these phases."""
+    peak memory of each of these phases; ``on_estimate(estimate)`` is called with the memory
+    estimate (``sim._netsize.MemoryEstimate``, for ``backend``) before anything is sampled."""
     from ._netsize import check_before_sampling
 
     log = phases if phases is not None else PhaseLog()
@@ -227,7 +229,11 @@ def prepare(chip=None, network=None, *, steps: int = 100, seed: int | None = Non
     with log.phase("load"):
         chip_cfg = load_chip(chip)
         spec, base_dir = load_network(network, numeric=NumericFormat.of(chip_cfg))   # the chip's bits quantise NIR
-        check_before_sampling(spec, base_dir, chip_cfg, steps, options.neurons_per_core if options else None)
+        est = check_before_sampling(spec, base_dir, chip_cfg, steps, options.neurons_per_core if options else None,
+                                    placement=options.placement if options else "balanced", backend=backend)
+    log.estimate = est
+    if on_estimate is not None:
+        on_estimate(est)
     seed = spec.seed if seed is None else int(seed)
     with log.phase("build"):
         net = spec.instantiate(seed, base_dir=base_dir)
@@ -241,13 +247,16 @@ def prepare(chip=None, network=None, *, steps: int = 100, seed: int | None = Non
 def simulate(chip: "str | os.PathLike | ChipConfig | dict | None" = None,
              network: "str | os.PathLike | NetworkSpec | dict | None" = None, *, steps: int = 100,
              seed: int | None = None, backend: str = "cycle", options: CompileOptions | None = None,
-             progress: Callable[[int], None] | None = None) -> Run:
-    """Simulate ``network`` on ``chip`` for ``steps`` timesteps with the named backend."""
+             progress: Callable[[int], None] | None = None, on_estimate: Callable | None = None) -> Run:
+    """Simulate ``network`` on ``chip`` for ``steps`` timesteps with the named backend.
+    ``run.phases`` holds the wall time and peak memory of every phase (load, build, compile,
+    stimulus, simulate) and the memory estimate made before sampling, which is also passed to
+    ``on_estimate`` (e.g. to tell the user before a long build)."""
     fn = _backend(backend)
     options = options or CompileOptions()
     log = PhaseLog()
     chip_cfg, spec, net, program, stim, seed = prepare(chip, network, steps=steps, seed=seed, options=options,
-                                                       phases=log)
+                                                       phases=log, backend=backend, on_estimate=on_estimate)
     with log.phase("simulate"):
         result = fn(program, stim, progress=progress)
     return Run(chip=chip_cfg, spec=spec, net=net, program=program, stimulus=stim, result=result, seed=seed,

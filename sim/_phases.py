@@ -94,6 +94,7 @@ class PhaseLog:
     """Collects :class:`Phase` records: ``with log.phase("compile"): ...``."""
     phases: list[Phase] = field(default_factory=list)
     per_phase: bool = True
+    estimate: object = None          # the MemoryEstimate made before sampling (sim/_netsize.py), if any
 
     @contextlib.contextmanager
     def phase(self, name: str):
@@ -110,6 +111,8 @@ class PhaseLog:
     def add(self, other: "PhaseLog") -> None:
         self.phases.extend(other.phases)
         self.per_phase = self.per_phase and other.per_phase
+        if other.estimate is not None:
+            self.estimate = other.estimate
 
     @property
     def peak_bytes(self) -> int:
@@ -121,5 +124,9 @@ class PhaseLog:
         return [(p.name, f"{p.wall_s:.2f} s, peak {_fmt_bytes(p.peak_bytes)}{note}") for p in self.phases]
 
     def to_dict(self) -> dict:
-        return {"per_phase_peaks": self.per_phase, "peak_bytes": self.peak_bytes,
-                "phases": [p.to_dict() for p in self.phases]}
+        out = {"per_phase_peaks": self.per_phase, "peak_bytes": self.peak_bytes,
+               "phases": [p.to_dict() for p in self.phases]}
+        if self.estimate is not None:
+            out["estimate_bytes"] = self.estimate.total
+            out["estimate_parts"] = dict(self.estimate.parts)
+        return out

@@ -115,6 +115,8 @@ def build_report(run: Run, *, extra: dict | None = None) -> dict:
     if results.get("energy"):
         from ._ppa import energy_summary_rows
         report["summary_rows"] = energy_summary_rows(results["energy"])
+    if run.phases is not None:
+        report["phases"] = run.phases.to_dict()     # wall time and peak memory of each phase
     if extra:
         report.update(extra)
     return report
