@@ -20,7 +20,11 @@ def row_params(p: ChipProgram) -> np.ndarray:
     n = len(PROFILE_FIELDS)
     prm = np.zeros((p.n_rows, 8), np.int64)
     if p.n_rows:
-        prm[:, :n] = p.profile_table[p.core_profile_offset[p.core_of_row] + p.row_profile]
+        idx = p.core_profile_offset[p.core_of_row] + p.row_profile
+        if n == 8:
+            np.take(p.profile_table, idx, axis=0, out=prm)      # no [n_rows, 8] temporary
+        else:
+            prm[:, :n] = p.profile_table[idx]
     return prm
 
 

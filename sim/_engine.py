@@ -50,16 +50,20 @@ def run_cycle(program: ChipProgram, stim: Stimulus, *, progress: Callable[[int],
 
 # ----------------------------------------------------------------------------- kernel tables
 def _route_table(W: int, H: int) -> np.ndarray:
-    """uint8 [n_cores * 2**LNC]: XY output port at router r for a flit to core d, at r << LNC | d."""
+    """uint8 [n_cores * 2**LNC]: XY output port at router r for a flit to core d, at r << LNC | d.
+    Built in place in uint8 (a 64x64 mesh's table is 16 MiB; int64 temporaries would be 8x that)."""
     nc = W * H
     k = np.arange(nc, dtype=np.int16)
     x, y = k % W, k // W
     xr, yr = x[:, None], y[:, None]
     xd, yd = x[None, :], y[None, :]
-    rt = np.where(xd > xr, P_E, np.where(xd < xr, P_W, np.where(yd > yr, P_S, np.where(yd < yr, P_N, P_L))))
     stride = 1 << max(0, (nc - 1).bit_length())     # rows padded to a power of two: index r << LNC | d
     out = np.zeros((nc, stride), np.uint8)
-    out[:, :nc] = rt
+    rt = out[:, :nc]
+    rt[...] = P_L
+    # lowest priority first: X before Y (E/W override N/S), as in np.where(xd > xr, E, xd < xr, W, ...)
+    for cond, port in ((yd < yr, P_N), (yd > yr, P_S), (xd < xr, P_W), (xd > xr, P_E)):
+        np.copyto(rt, np.uint8(port), where=cond)
     return out.ravel()
 
 

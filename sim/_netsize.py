@@ -169,7 +169,7 @@ def _expected_axons(spec: NetworkSpec, base_dir, chip: ChipConfig, npc: int) -> 
         a = ns * min(k, max(per_src, 1.0))
         axons += a
         slots += a * math.ceil(n_syn / a / lanes) * lanes
-    return int(axons), int(slots)
+    return int(round(axons)), int(round(slots))
 
 
 def memory_estimate(spec: NetworkSpec, base_dir, chip: ChipConfig, steps: int, *, neurons_per_core: int | None = None,
