@@ -1,0 +1,66 @@
+"""The cycle kernel's packed words hold the largest chip the schema allows (docs/engine.md "Hard
+limits"): a chip that validates cannot overflow a kernel field, so the engine has no size limit
+of its own beyond the schema's ranges."""
+import annotated_types
+import numpy as np
+
+from neurocycle.hw import CoreConfig, MeshConfig, RouterConfig, BitsConfig, layout, load_chip
+
+
+def schema_max(model, field: str) -> int:
+    for m in model.model_fields[field].metadata:
+        if isinstance(m, annotated_types.Le):
+            return int(m.le)
+        if isinstance(m, annotated_types.Lt):
+            return int(m.lt) - 1
+    raise AssertionError(f"{model.__name__}.{field} has no upper bound")
+
+
+W, H = schema_max(MeshConfig, "width"), schema_max(MeshConfig, "height")
+CORES = W * H
+NEURONS, AXONS = schema_max(CoreConfig, "neurons"), schema_max(CoreConfig, "axons")
+WORDS, LANES = schema_max(CoreConfig, "synapse_words"), schema_max(CoreConfig, "synapse_lanes")
+
+
+def test_the_largest_chip_validates():
+    chip = load_chip("default-4x4").with_overrides({
+        "mesh.width": W, "mesh.height": H, "core.neurons": NEURONS, "core.axons": AXONS,
+        "core.synapse_words": WORDS, "core.synapse_lanes": LANES,
+        "core.fanout_entries": schema_max(CoreConfig, "fanout_entries"),
+        "bits.weight": schema_max(BitsConfig, "weight"), "bits.accumulator": schema_max(BitsConfig, "accumulator"),
+        "router.fifo_depth": schema_max(RouterConfig, "fifo_depth"), "core.fifo_depth": schema_max(CoreConfig, "fifo_depth"),
+    })
+    assert chip.derived.n_cores == CORES == 4096
+
+
+def test_kernel_flit_holds_every_core_and_axon():
+    kf = layout.KERNEL_FLIT
+    assert kf.total_bits() <= 64
+    assert kf.max("dst") >= CORES - 1
+    assert kf.max("record") >= 2 * (CORES * AXONS - 1)          # the record offset is twice the axon index
+    assert kf.max("port") >= len(layout.PORTS) - 1
+
+
+def test_kernel_axon_record_holds_the_largest_axon_and_row():
+    ka = layout.KERNEL_AXON
+    assert ka.total_bits() <= 64
+    assert ka.max("n_syn") >= WORDS * LANES
+    assert ka.max("row_base") >= CORES * NEURONS
+
+
+def test_synapse_slot_holds_a_local_target_and_the_widest_weight():
+    dt = layout.SYNAPSE_SLOT.dtype
+    assert dt.itemsize == 4
+    assert np.iinfo(dt["target"]).max >= NEURONS - 1
+    w = schema_max(BitsConfig, "weight")
+    assert np.iinfo(dt["weight"]).min <= -(1 << (w - 1)) and np.iinfo(dt["weight"]).max >= (1 << (w - 1)) - 1
+
+
+def test_kernel_fifo_timer_and_downstream_words_hold_the_largest_mesh():
+    depth = max(schema_max(RouterConfig, "fifo_depth"), schema_max(CoreConfig, "fifo_depth"))
+    assert layout.KERNEL_FIFO_STATE.max("occ") >= depth and layout.KERNEL_FIFO_STATE.max("max_occ") >= depth
+    assert layout.KERNEL_TIMER.max("core") >= CORES - 1
+    kd = layout.KERNEL_DOWNSTREAM
+    lnc = (CORES - 1).bit_length()
+    assert kd.max("req_base") >= ((4 * 6) << 6) + H - 1 and kd.max("x") >= W - 1
+    assert kd.max("fifo") >= (CORES - 1) * 8 + 4 and kd.max("route_row") >= (CORES - 1) << lnc
