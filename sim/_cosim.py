@@ -41,7 +41,7 @@ _PROGRAM_ARRAYS = ("core_neuron_offset", "core_profile_offset", "profile_table",
 def host_flits_per_step(program: ChipProgram, stim: Stimulus) -> list[np.ndarray]:
     """The host-link flits of every timestep, in push order (channel order, then fan-out order)."""
     io = program.input_fanout_offset.astype(np.int64)
-    all_flits = program.flit(program.input_dst_x, program.input_dst_y, program.input_axon)
+    all_flits = program.flit(program.input_dst_x, program.input_dst_y, program.input_axon, program.input_mc)
     out = []
     for t in range(stim.steps):
         ch = np.asarray(stim.channels[stim.offsets[t]:stim.offsets[t + 1]], np.int64)
@@ -50,11 +50,12 @@ def host_flits_per_step(program: ChipProgram, stim: Stimulus) -> list[np.ndarray
     return out
 
 
-def _step_cycle_bound(program: ChipProgram, step_flits: Sequence[np.ndarray]) -> int:
+def _step_cycle_bound(program: ChipProgram, stim: Stimulus) -> int:
     """The RTL host's per-timestep watchdog: the largest proven bound of any timestep."""
     from ._bounds import step_cycle_bounds
+    from ._cycle import host_flits
 
-    return int(step_cycle_bounds(program, np.array([len(f) for f in step_flits] or [0], np.int64)).max())
+    return int(step_cycle_bounds(program, *host_flits(program, stim)).max(initial=0))
 
 
 def rtl_case(program: ChipProgram, stim: Stimulus, *, max_step_cycles: int | None = None,
@@ -72,7 +73,8 @@ def rtl_case(program: ChipProgram, stim: Stimulus, *, max_step_cycles: int | Non
                           "co-simulate the same core on a smaller mesh (e.g. mesh.width/height 4) and a "
                           "network that fits it")
     prog = {k: np.asarray(getattr(program, k)) for k in _PROGRAM_ARRAYS}
-    prog["fanout_flit"] = program.flit(program.fanout_dst_x, program.fanout_dst_y, program.fanout_axon)
+    prog["fanout_flit"] = program.flit(program.fanout_dst_x, program.fanout_dst_y, program.fanout_axon,
+                                       program.fanout_mc)
     step_flits = host_flits_per_step(program, stim)
     need = max((len(f) for f in step_flits), default=0)
     opts = dict(build_options or {})
@@ -82,7 +84,7 @@ def rtl_case(program: ChipProgram, stim: Stimulus, *, max_step_cycles: int | Non
                           f"use host_queue_depth >= {need} (or leave it to the default)")
     return {"program": prog, "step_flits": [f.astype(np.int64) for f in step_flits],
             "parameters": chip_parameters(program.chip, q, **opts),
-            "max_cycles": int(max_step_cycles or _step_cycle_bound(program, step_flits)),
+            "max_cycles": int(max_step_cycles or _step_cycle_bound(program, stim)),
             "core_counters": list(CORE_COUNTERS), "router_counters": list(ROUTER_COUNTERS),
             "chip_counters": list(CHIP_COUNTERS)}
 

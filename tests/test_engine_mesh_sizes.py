@@ -180,6 +180,6 @@ def test_watchdog_bound_holds_on_a_congested_chip():
     prog = compile_network(net, chip)
     stim = net.stimulus(4)
     fast = run_cycle(prog, stim)
-    bounds = step_cycle_bounds(prog, np.diff(host_flits(prog, stim)[0]))
+    bounds = step_cycle_bounds(prog, *host_flits(prog, stim))
     assert (fast.step_cycles * 2 <= bounds).all()
     assert fast.counters["router_blocked_cycles"].sum() > 1000
