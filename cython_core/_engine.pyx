@@ -472,11 +472,13 @@ cdef int _pop_all(Ctx* x, int n_grow, int64_t c) noexcept nogil:
     return ng
 
 
-cdef inline int _si_enqueue(Ctx* x, int r, int64_t fl, int64_t c) noexcept nogil:
+cdef inline void _si_enqueue(Ctx* x, int r, int64_t fl, int64_t c, int gen) noexcept nogil:
     """Flit fl enters the core FIFO of core r in cycle c. The core FIFO and the SI form a
     deterministic queue: the flit's pop time (and the SI's next free cycle) is settled now.
-    Returns 1 if the FIFO is now full (a timer restores its space when its oldest entry pops)."""
-    cdef int DC = x.DC, pos, full = 0
+    When the FIFO is full, its space flag is cleared (``gen``, a constant: the general path's
+    per-core flag, else the unicast path's row bit) and a timer restores it when its oldest
+    entry pops."""
+    cdef int DC = x.DC, pos
     cdef int64_t* sq = x.sq + r * DC
     cdef int64_t nw, pt
     while x.sq_cnt[r] > 0 and sq[x.sq_hd[r]] <= c:
@@ -498,7 +500,10 @@ cdef inline int _si_enqueue(Ctx* x, int r, int64_t fl, int64_t c) noexcept nogil
         x.mo_core[r] = x.sq_cnt[r]
     if x.sq_cnt[r] >= DC:
         # full: no space until the oldest entry has been popped
-        full = 1
+        if gen:
+            x.csp[r] = 0
+        else:
+            x.LSP[r // x.W] &= ~((<uint64_t>1) << (r % x.W))
         _heap_push(x.heap, &x.heap_n, ((sq[x.sq_hd[r]] + 1) << TIMER_CYCLE_SHIFT) | (T_LSP << TIMER_KIND_SHIFT) | r)
     x.c_lookups[r] += 1
     x.c_words[r] += nw
@@ -506,13 +511,11 @@ cdef inline int _si_enqueue(Ctx* x, int r, int64_t fl, int64_t c) noexcept nogil
     x.n_elog += 1
     if x.n_elog == LOG_CAP:
         _flush_log(x)
-    return full
 
 
 cdef void _eject(Ctx* x, int r, int64_t fl, int64_t c) noexcept nogil:
     """Router r grants flit fl to its core FIFO in cycle c (one core per router: core r)."""
-    if _si_enqueue(x, r, fl, c):
-        x.LSP[r // x.W] &= ~((<uint64_t>1) << (r % x.W))
+    _si_enqueue(x, r, fl, c, 0)
 
 
 cdef void (*EJECT)(Ctx*, int, int64_t, int64_t) noexcept nogil
@@ -616,8 +619,7 @@ cdef inline int _full_g(Ctx* x, int f) noexcept nogil:
 
 
 cdef void _eject_g(Ctx* x, int k, int64_t fl, int64_t c) noexcept nogil:
-    if _si_enqueue(x, k, fl, c):
-        x.csp[k] = 0
+    _si_enqueue(x, k, fl, c, 1)
 
 
 cdef int64_t _router_gen(Ctx* x, int64_t c) noexcept nogil:

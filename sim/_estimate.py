@@ -31,7 +31,8 @@ from ._network import NetworkSpec, load_network
 ENERGY_GROUPS = {
     "synapse": ("axon_lookups", "synaptic_ops", "synapse_word_reads", "si_busy_cycles"),
     "neuron": ("neuron_updates_active", "neuron_updates_inactive", "spikes", "nu_busy_cycles", "nu_stall_cycles"),
-    "network": ("fanout_flits", "router_flits", "link_flits", "router_blocked_cycles", "host_flits"),
+    "network": ("fanout_flits", "router_flits", "link_flits", "router_blocked_cycles", "host_flits",
+                "mc_table_lookups", "mc_default_routes", "mc_partial_cycles"),
     "clock and barrier": ("cycles", "barriers"),
 }
 MAX_MESH = 64
