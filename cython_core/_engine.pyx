@@ -156,7 +156,7 @@ cdef struct Ctx:
     int32_t* act        # routers holding flits
     int act_n
     uint8_t* inact      # [r]: router r is in act
-    int32_t* rne        # [r]: non-empty input FIFOs of router r
+    uint8_t* rnem       # [r]: non-empty input FIFOs of router r (bit p = input p)
     uint8_t* csp        # [k]: the core FIFO of core k has space
     uint8_t* nuslp      # [k]: the NU of core k sleeps on its full local FIFO
     int64_t* mcl        # [f]: multicast table lookups (pops of multicast flits) of FIFO f
@@ -607,11 +607,11 @@ cdef inline void _push_g(Ctx* x, int r2, int p2, int64_t fl, int64_t c) noexcept
     if n2 == 0:
         x.hreq[f] = <uint8_t>_route_g(x, r2, fl)
         rec[1] -= <uint64_t>(c + 1)
-        if x.rne[r2] == 0 and not x.inact[r2]:
+        if not x.inact[r2]:
             x.act[x.act_n] = r2
             x.act_n += 1
             x.inact[r2] = 1
-        x.rne[r2] += 1
+        x.rnem[r2] |= <uint8_t>(1 << p2)
 
 
 cdef inline int _full_g(Ctx* x, int f) noexcept nogil:
@@ -627,7 +627,7 @@ cdef int64_t _router_gen(Ctx* x, int64_t c) noexcept nogil:
     change in the number of flits held in router FIFOs. Cores whose NU can push again (their
     local FIFO was popped) are left in x.wake; x.host_wake is set when the host link FIFO was
     popped."""
-    cdef int i, j, r, p, o, f, k, n_g = 0, n_pop = 0, P = x.P, C = x.C, LS = x.LS
+    cdef int i, j, r, p, o, f, k, n_g = 0, n_pop = 0, C = x.C, LS = x.LS
     cdef uint64_t MK = ((<uint64_t>1) << x.LD) - 1
     cdef uint64_t D = x.D
     cdef uint32_t req[8]
@@ -639,24 +639,31 @@ cdef int64_t _router_gen(Ctx* x, int64_t c) noexcept nogil:
     cdef int last, space, node
     cdef int host_f = (x.host_r << 3) | 4
     # ---- phase A: every decision from the state at the start of cycle c
+    cdef uint32_t ne, m
+    cdef uint64_t R
+    cdef int n_ne
+    cdef int nes[8]
     for i in range(x.act_n):
         r = x.act[i]
+        ne = x.rnem[r]
         ro = 0
-        for p in range(P):
-            f = (r << 3) | p
+        R = 0                  # byte p = outputs input p requests
+        n_ne = 0
+        m = ne
+        while m:
+            p = nc_ctz64(m)
+            m &= m - 1
+            nes[n_ne] = p
+            n_ne += 1
+            req[p] = x.hreq[(r << 3) | p]
             got[p] = 0
-            if (x.fr[<uint64_t>f << LS] >> OCC_SHIFT) & OCC_MASK:
-                req[p] = x.hreq[f]
-                ro |= req[p]
-            else:
-                req[p] = 0
-        o = 0
+            ro |= req[p]
+            R |= (<uint64_t>req[p]) << (8 * p)
         while ro:
             o = nc_ctz64(ro)
             ro &= ro - 1
-            rq = 0
-            for p in range(P):
-                rq |= ((req[p] >> o) & 1) << p
+            # inputs requesting o: bit o of every byte of R, gathered into one byte
+            rq = <uint32_t>((((R >> o) & <uint64_t>0x0101010101010101) * <uint64_t>0x0102040810204080) >> 56)
             if o == 0 or o > 4:
                 space = x.csp[r * C + (0 if o == 0 else o - 4)]
             else:
@@ -674,10 +681,9 @@ cdef int64_t _router_gen(Ctx* x, int64_t c) noexcept nogil:
             x.gg[n_g] = (((r << 3) | o) << 4) | p
             x.ggf[n_g] = <int64_t>rec[2 + (rec[0] & MK)]
             n_g += 1
-        for p in range(P):
+        for j in range(n_ne):
+            p = nes[j]
             f = (r << 3) | p
-            if not ((x.fr[<uint64_t>f << LS] >> OCC_SHIFT) & OCC_MASK):
-                continue
             if (req[p] & ~got[p]) == 0:
                 x.gpop[n_pop] = f
                 n_pop += 1
@@ -701,7 +707,7 @@ cdef int64_t _router_gen(Ctx* x, int64_t c) noexcept nogil:
             x.hreq[f] = <uint8_t>_route_g(x, r, <int64_t>rec[2 + (st & MK)])
         else:
             rec[1] += <uint64_t>(c + 1)
-            x.rne[r] -= 1
+            x.rnem[r] &= <uint8_t>~(1 << p)
         if fl < 0:
             x.mcl[f] += 1
             x.mcd[f] += (x.NMASK[<uint32_t>fl] >> 8) & 1
@@ -742,7 +748,7 @@ cdef void _compact_active(Ctx* x) noexcept nogil:
     cdef int i, r, n = 0
     for i in range(x.act_n):
         r = x.act[i]
-        if x.rne[r] > 0:
+        if x.rnem[r]:
             x.act[n] = r
             n += 1
         else:
@@ -1107,7 +1113,7 @@ def run_fast(dict a, int64_t steps, object progress=None):
         x.act = <int32_t*>_ptr(z("act", x.NR, np.int32))
         x.act_n = 0
         x.inact = <uint8_t*>_ptr(z("inact", x.NR, np.uint8))
-        x.rne = <int32_t*>_ptr(z("rne", x.NR, np.int32))
+        x.rnem = <uint8_t*>_ptr(z("rnem", x.NR, np.uint8))
         x.csp = <uint8_t*>_ptr(z("csp", NC, np.uint8, 1))
         x.nuslp = <uint8_t*>_ptr(z("nuslp", NC, np.uint8))
         x.mcl = <int64_t*>_ptr(z("mcl", NRF, np.int64))

@@ -13,6 +13,7 @@ from ._network import (LIF, InputGroup, LIFFixed, NetworkInstance, NetworkSpec, 
 from ._program import ChipProgram
 from ._reference import StateRecord, effective_connectivity, run_reference
 from ._result import SimResult
+from .experiments import NocExperiment, noc_experiment
 from .nir import LayerQuantisation, NIRConversion, OutputMap, QuantisationReport, convert_nir, import_nir
 
 __all__ = [
@@ -21,5 +22,6 @@ __all__ = [
     "CompileOptions", "compile_network", "ChipProgram", "PROFILE_FIELDS",
     "run_reference", "StateRecord", "run_cycle", "effective_connectivity", "SimResult",
     "simulate", "prepare", "Run", "Spikes", "BACKENDS", "estimate", "Estimate",
+    "noc_experiment", "NocExperiment",
     "import_nir", "convert_nir", "NIRConversion", "QuantisationReport", "LayerQuantisation", "OutputMap",
 ]

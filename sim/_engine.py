@@ -139,7 +139,8 @@ def _multicast_nodes(p: ChipProgram, rec_off, words) -> dict:
     child = np.full((max(nn, 1), 4), -1, np.int32)
     nonroot = w.parent >= 0
     child[w.parent[nonroot], w.parent_out[nonroot] - 1] = np.flatnonzero(nonroot)
-    ej_nodes = np.unique(w.ej_node)
+    ej_nodes = np.sort(w.ej_node)
+    ej_nodes = ej_nodes[np.concatenate([[True], np.diff(ej_nodes) != 0])] if ej_nodes.size else ej_nodes
     nej = np.full(max(nn, 1), -1, np.int32)
     nej[ej_nodes] = np.arange(ej_nodes.size, dtype=np.int32) * C
     ejk = np.zeros(max(ej_nodes.size * C, 1), np.int64)

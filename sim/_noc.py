@@ -58,7 +58,10 @@ def align_axons(pair_core: np.ndarray, pair_src: np.ndarray, src_mc: np.ndarray,
     deg = np.diff(first)
     mc_src = np.flatnonzero(src_mc & (deg > 0))
     mc_src = mc_src[np.lexsort((mc_src, -deg[mc_src]))]
-    n_ids = int(n_pairs) + 1                      # first fit never needs more indices than pairs
+    # first fit gives a multicast source at most (multicast sources) indices; a core's unicast
+    # pairs then take at most (its unicast pairs) more
+    uni_per_core = np.bincount(pair_core[~src_mc[pair_src]], minlength=n_cores)
+    n_ids = int(mc_src.size) + int(uni_per_core.max(initial=0)) + 1
     nw = (n_ids + 63) // 64
     used = np.zeros((n_cores, nw), np.uint64)
     gused = np.zeros((n_groups, nw), np.uint64)

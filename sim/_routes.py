@@ -71,15 +71,20 @@ class Walk:
     ej_flit: np.ndarray    # int64
 
 
-def _table_lookup(p: ChipProgram, router: np.ndarray, key: np.ndarray):
-    """(found, outputs) of (router, key) in the program's tables."""
-    n_e = int(p.table_key.size)
-    if n_e == 0:
-        return np.zeros(router.size, bool), np.zeros(router.size, np.int64)
+def _sorted_tables(p: ChipProgram):
+    """The tables as sorted composite keys (router << 40 | key) and their outputs."""
     ent_r = np.repeat(np.arange(p.n_routers, dtype=np.int64), np.diff(p.router_table_offset))
     comp = (ent_r << 40) | p.table_key.astype(np.int64)
     order = np.argsort(comp, kind="stable")
-    comp_s, outs = comp[order], p.table_outputs.astype(np.int64)[order]
+    return comp[order], p.table_outputs.astype(np.int64)[order]
+
+
+def _table_lookup(tables, router: np.ndarray, key: np.ndarray):
+    """(found, outputs) of (router, key) in the program's tables (``_sorted_tables``)."""
+    comp_s, outs = tables
+    n_e = int(comp_s.size)
+    if n_e == 0:
+        return np.zeros(router.size, bool), np.zeros(router.size, np.int64)
     q = (router << 40) | key
     i = np.minimum(np.searchsorted(comp_s, q), n_e - 1)
     found = comp_s[i] == q
@@ -112,10 +117,11 @@ def _walk(p: ChipProgram, f: ProgramFlits) -> Walk:
     cols = {k: [] for k in ("flit", "router", "inport", "outputs", "default", "parent", "parent_out")}
     ej = {"node": [], "core": [], "flit": []}
     n_nodes = 0
+    tables = _sorted_tables(p)
     for _level in range(chip.derived.n_routers + 1):
         if fr.size == 0:
             break
-        found, outs = _table_lookup(p, rr, f.key[fr])
+        found, outs = _table_lookup(tables, rr, f.key[fr])
         outs = np.where(found, outs, DEFAULT_OUT[ip])
         ids = n_nodes + np.arange(fr.size)
         n_nodes += fr.size
@@ -159,8 +165,8 @@ def _walk(p: ChipProgram, f: ProgramFlits) -> Walk:
                           "rebuild the program with compile_network: its trees reach each router once")
     cat = {k: (np.concatenate(v) if v else np.zeros(0, np.int64)) for k, v in cols.items()}
     if cat["flit"].size:
-        visit = cat["flit"] * p.n_routers + cat["router"]
-        if np.unique(visit).size != visit.size:
+        visit = np.sort(cat["flit"] * p.n_routers + cat["router"])
+        if (np.diff(visit) == 0).any():
             raise ConfigError("program.routing_tables", "a multicast flit reaches a router twice", None,
                               "rebuild the program with compile_network: its trees reach each router once")
     root = np.full(f.mc.size, -1, np.int64)

@@ -13,7 +13,7 @@ from neurocycle.hw import NeurocycleError
 __all__ = ["main", "build_parser"]
 
 # modules of this package that add subcommands (each has register(subparsers))
-_COMMAND_MODULES = ["_run", "_ppa", "_sweep", "_cosim", "_nir"]
+_COMMAND_MODULES = ["_run", "_ppa", "_sweep", "_cosim", "_nir", "_experiment"]
 
 
 def build_parser() -> argparse.ArgumentParser:

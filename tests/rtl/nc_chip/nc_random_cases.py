@@ -78,16 +78,18 @@ def random_network(chip: ChipConfig, seed: int, congested: bool = False) -> Netw
                                        "projections": projs})
 
 
-def fit(chip: ChipConfig, specs: list[NetworkSpec], seed: int, options: CompileOptions) -> ChipConfig:
-    """The chip with capacities fitted to what the networks need (placed with ``options``), plus
-    a small random slack (sometimes none: a core exactly full)."""
+def fit(chip: ChipConfig, specs: list[NetworkSpec], seed: int, options) -> ChipConfig:
+    """The chip with capacities fitted to what the networks need (placed with ``options``: one
+    CompileOptions, or one per network), plus a small random slack (sometimes none: a core exactly
+    full)."""
     r = np.random.default_rng([seed, 3])
     need = {"axons": 1, "synapse_words": 1, "fanout_entries": 1, "profiles": 1}
     table = 1
     acc = chip.bits.weight
-    for spec in specs:
+    opts = options if isinstance(options, (list, tuple)) else [options] * len(specs)
+    for spec, opt in zip(specs, opts):
         net = spec.instantiate()
-        prog = compile_network(net, chip, options)
+        prog = compile_network(net, chip, opt)
         u = prog.core_usage()
         for k in need:
             need[k] = max(need[k], int(u[k].max()))
