@@ -271,7 +271,7 @@ def compare(expected: SimResult, actual: SimResult, program: ChipProgram) -> Mis
         if diff.size:
             k, port = (int(v) for v in diff[0])
             names = layout.port_names(program.chip.mesh.cores_per_router)
-            label = names[port] if port < len(names) else f"core {port - len(names)}"
+            label = names[port] if port < len(names) else ("core" if C == 1 else f"core {port - len(names)}")
             return Mismatch(None, k, None, f"{name}[{label}]", int(ev[k, port]), int(av[k, port]), W, C, False)
     return None
 
