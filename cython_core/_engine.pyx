@@ -168,6 +168,25 @@ cdef struct Ctx:
     int32_t* wake       # scratch: cores whose NU wakes (their local FIFO was popped)
     int n_wake
     int host_wake
+    # graded spikes / event-driven update ("general" path; the default binary dense path never
+    # reads these): position of each spiking row in its NU walk and its payload, NU walk length
+    # per core (positions = UPDATE + SCAN cycles), pending bitmaps (one byte per row)
+    int general
+    int event
+    int PB              # payload bits
+    int scan_bits
+    int32_t* sppos
+    int64_t* sppay
+    int32_t* nu_len
+    uint8_t* pend_cur
+    uint8_t* pend_nxt
+    int64_t* c_pend_sets
+    int64_t* c_scans
+    # multicast trees on the general path: the ejection kernel flits of every program flit
+    # (neuron fan-out entries, then host entries), so _integrate_spikes can add a tree's synapses
+    int64_t* ig_off     # [flit + 1] (NULL: every flit is its own ejection)
+    int64_t* ig_fl
+    int64_t* host_ig    # [host flit]: its program flit index
 
 
 from _fixed cimport _decay, _sat  # cython_core/_fixed.pxd
@@ -249,6 +268,139 @@ cdef int _lif_all(Ctx* x) noexcept nogil:
     return n_sp
 
 
+cdef int _lif_general(Ctx* x) noexcept nogil:
+    """The neuron updates of graded chips and of event-driven cores (docs/microarchitecture.md
+    §5.1, §7): like _lif_all, plus the graded output rule, the pending bitmaps and the position of
+    every spiking neuron in its NU's walk (SCAN cycles included), and each core's walk length."""
+    cdef int k, row, n_sp = 0, base, n, i, w0, w1, B = x.scan_bits, P = x.PB, b
+    cdef int64_t lo_s = -((<int64_t>1) << (x.state_bits - 1)), hi_s = ((<int64_t>1) << (x.state_bits - 1)) - 1
+    cdef int64_t u0, v0, r0, un, vn, rn, I, q, rr, st
+    cdef int64_t* p
+    cdef int64_t n_act, n_vis, pos
+    for k in range(x.NC):
+        n_act = 0
+        n_vis = 0
+        pos = 0
+        base = x.nlo[k]
+        n = x.nlo[k + 1] - base
+        w0 = 0
+        while w0 < n:
+            if x.event:
+                w1 = w0 + B if w0 + B < n else n
+                pos += 1                           # SCAN(w): read and clear the word
+                x.c_scans[k] += 1
+            else:
+                w1 = n
+            for i in range(w0, w1):
+                row = base + i
+                if x.event:
+                    if not x.pend_cur[row]:
+                        continue
+                    x.pend_cur[row] = 0
+                p = x.prm + PRM_STRIDE * row
+                I = x.acc_cur[row]
+                x.acc_cur[row] = 0
+                u0 = x.u[row]
+                v0 = x.v[row]
+                r0 = x.ref[row]
+                q = 0
+                un = _sat(_decay(u0, p[PRM_DU]) + I * (<int64_t>1 << p[PRM_W_EXP]), lo_s, hi_s)
+                if r0 > 0:
+                    rn = r0 - 1
+                    vn = v0
+                else:
+                    vn = _sat(_decay(v0, p[PRM_DV]) + un + p[PRM_BIAS], lo_s, hi_s)
+                    rn = 0
+                    if vn >= p[PRM_VTH]:
+                        if p[PRM_GRADED]:
+                            # P compare-subtract steps: q = min(floor(v / vth), 2^P - 1), residual kept
+                            rr = vn
+                            for b in range(P - 1, -1, -1):
+                                st = p[PRM_VTH] << b
+                                if rr >= st:
+                                    rr -= st
+                                    q |= (<int64_t>1) << b
+                            vn = rr
+                        else:
+                            q = 1
+                            vn = p[PRM_V_RESET]
+                        rn = p[PRM_REFRACTORY]
+                        x.sprow[n_sp] = row
+                        x.sppos[n_sp] = <int32_t>pos
+                        x.sppay[n_sp] = q
+                        n_sp += 1
+                        x.c_spikes[k] += 1
+                if un != u0 or vn != v0 or rn != r0:
+                    n_act += 1
+                    if x.event:
+                        x.pend_nxt[row] = 1        # not quiet: visited again next timestep
+                        x.c_pend_sets[k] += 1
+                elif x.event and (I != 0 or q != 0):
+                    x.pend_nxt[row] = 1
+                    x.c_pend_sets[k] += 1
+                x.u[row] = un
+                x.v[row] = vn
+                x.ref[row] = rn
+                n_vis += 1
+                pos += 1
+            w0 = w1
+        x.nu_len[k] = <int32_t>pos
+        x.c_upd_active[k] += n_act
+        x.c_upd_inactive[k] += n_vis - n_act
+    return n_sp
+
+
+cdef void _integrate_spikes(Ctx* x, int n_sp, const int64_t* host_fl, const int64_t* host_pay,
+                            const int64_t* host_ig, int n_host) noexcept nogil:
+    """Graded / event-driven: the SI's synaptic integration of a whole timestep, from its spikes.
+
+    Every flit pushed in a timestep (a spiking neuron's fan-out entries, the host's flits) is
+    ejected and integrated in that timestep, and nothing reads acc[nxt] or pend[nxt] before the
+    barrier, so adding weight x payload per fan-out entry here equals the SI's per-word adds
+    (integer addition is order-free; the compiler rules out saturation). The kernel's flit word
+    therefore needs no payload field. Synaptic ops are counted per ejected flit (_flush_log)."""
+    cdef int s, e, e1, j, ns, tgt
+    cdef int64_t q, fl, g, g1
+    cdef int32_t* b
+    cdef int64_t* acc = x.acc_nxt
+    cdef uint8_t* pend = x.pend_nxt
+    cdef int event = x.event
+    for s in range(n_sp + n_host):
+        if s < n_sp:
+            q = x.sppay[s]
+            e = x.fo_start[x.sprow[s]]
+            e1 = e + x.fo_len[x.sprow[s]]
+        else:
+            q = host_pay[s - n_sp]
+            e = 0
+            e1 = 1
+        while e < e1:
+            if x.ig_off == NULL:
+                fl = x.fo_flit[e] if s < n_sp else host_fl[s - n_sp]
+                g, g1 = -1, 0
+            else:               # a multicast chip: every ejection of the flit's tree
+                g = e if s < n_sp else host_ig[s - n_sp]
+                g1 = x.ig_off[g + 1]
+                g = x.ig_off[g]
+                if g >= g1:
+                    e += 1
+                    continue
+                fl = x.ig_fl[g]
+            while True:
+                b = x.blob + (fl >> REC_SHIFT)
+                ns = b[0]
+                for j in range(ns):
+                    tgt = b[2 + 2 * j]
+                    acc[tgt] += b[3 + 2 * j] * q
+                    if event:
+                        pend[tgt] = 1
+                g += 1
+                if g >= g1:
+                    break
+                fl = x.ig_fl[g]
+            e += 1
+
+
 cdef inline void _nu_advance(Ctx* x, int k, int64_t cur, int p, int* heap_n) noexcept nogil:
     """NU k is at UPDATE(p) in cycle ``cur``: walk to the next spiking neuron that has fan-out
     (recording spike cycles on the way) and set a timer for its first push, or finish."""
@@ -258,7 +410,7 @@ cdef inline void _nu_advance(Ctx* x, int k, int64_t cur, int p, int* heap_n) noe
     while x.nu_sp[k] < x.nu_sp_end[k]:
         s = x.nu_sp[k]
         row = x.sprow[s]
-        i = row - base
+        i = x.sppos[s] if x.general else row - base     # position in the NU walk (dense: the neuron)
         uc = cur + (i - p)
         x.spcyc[s] = uc
         x.nu_sp[k] = s + 1
@@ -271,7 +423,7 @@ cdef inline void _nu_advance(Ctx* x, int k, int64_t cur, int p, int* heap_n) noe
             _heap_push(x.heap, heap_n, ((uc + 1) << TIMER_CYCLE_SHIFT) | (T_NU << TIMER_KIND_SHIFT) | k)
             return
     x.nu_state[k] = NU_IDLE
-    x.nu_done[k] = cur + (x.nlo[k + 1] - base - p)
+    x.nu_done[k] = cur + (x.nu_len[k] - p)
 
 
 cdef void _flush_log(Ctx* x) noexcept nogil:
@@ -283,6 +435,13 @@ cdef void _flush_log(Ctx* x) noexcept nogil:
     cdef int i, j, n = x.n_elog, ns
     cdef int32_t* b
     cdef int64_t* acc = x.acc_nxt
+    if x.general:
+        # graded / event-driven: _integrate_spikes adds the synapses (with payloads, setting pending
+        # bits); here only the SI's synaptic ops are counted, per ejected flit
+        for i in range(n):
+            x.c_sops[x.elog[i] & DST_MASK] += x.blob[x.elog[i] >> REC_SHIFT]
+        x.n_elog = 0
+        return
     for i in range(n):
         if i + 8 < n:
             nc_prefetch(x.blob + (x.elog[i + 8] >> REC_SHIFT))
@@ -1009,7 +1168,9 @@ def run_fast(dict a, int64_t steps, object progress=None):
     cdef int64_t* hoff = <int64_t*>_ptr(host_off)
     cdef int64_t* hfl = <int64_t*>_ptr(host_fl)
     cdef int64_t* stc = <int64_t*>_ptr(step_cycles)
-    cdef cnp.ndarray sprow_a, spcyc_a
+    cdef cnp.ndarray sprow_a, spcyc_a, sppay_a, host_pay
+    cdef int64_t* hpay
+    cdef uint8_t* ptmp
 
     st = {}   # kernel-owned state, kept alive by this dict
 
@@ -1123,11 +1284,32 @@ def run_fast(dict a, int64_t steps, object progress=None):
         x.ggf = <int64_t*>_ptr(z("ggf", NRF, np.int64))
         x.gpop = <int32_t*>_ptr(z("gpop", NRF, np.int32))
         x.wake = <int32_t*>_ptr(z("wake", NC, np.int32))
+    x.PB = a["payload_bits"]
+    x.event = a["event"]
+    x.general = 1 if (x.PB or x.event) else 0
+    x.ig_off = NULL
+    if x.general and "ig_off" in a:
+        x.ig_off = <int64_t*>_ptr(a["ig_off"])
+        x.ig_fl = <int64_t*>_ptr(a["ig_fl"])
+        x.host_ig = <int64_t*>_ptr(a["host_ig"])
+    x.scan_bits = a["scan_bits"]
+    sppay_a = z("sppay", n_rows, np.int64)
+    x.sppos = <int32_t*>_ptr(z("sppos", n_rows, np.int32))
+    x.sppay = <int64_t*>_ptr(sppay_a)
+    x.nu_len = <int32_t*>_ptr(z("nu_len", NC, np.int32))
+    nlo_a = a["nlo"]
+    st["nu_len"][:NC] = np.diff(nlo_a[:NC + 1])     # dense: the walk is every placed neuron
+    x.pend_cur = <uint8_t*>_ptr(z("pend_a", n_rows, np.uint8, 1))    # every neuron pending before T_0
+    x.pend_nxt = <uint8_t*>_ptr(z("pend_b", n_rows, np.uint8))
+    x.c_pend_sets = x.cc + CC_PENDING_SETS * NC
+    x.c_scans = x.cc + CC_NU_SCAN_CYCLES * NC
+    host_pay = a["host_pay"]
+    hpay = <int64_t*>_ptr(host_pay)
 
-    sp_rows, sp_cycles, sp_counts = [], [], np.zeros(steps, np.int64)
+    sp_rows, sp_cycles, sp_pay, sp_counts = [], [], [], np.zeros(steps, np.int64)
     for t in range(steps):
         with nogil:
-            n_sp = _lif_all(&x)
+            n_sp = _lif_general(&x) if x.general else _lif_all(&x)
             h0 = <int>hoff[t]
             n_host = <int>(hoff[t + 1] - hoff[t])
             if x.gen:
@@ -1138,6 +1320,11 @@ def run_fast(dict a, int64_t steps, object progress=None):
             watchdog_step = t
             break
         with nogil:
+            if x.general:
+                _integrate_spikes(&x, n_sp, hfl + h0, hpay + h0, (x.host_ig + h0) if x.ig_off != NULL else NULL, n_host)
+                ptmp = x.pend_cur     # barrier: swap the pending bitmaps with the accumulator banks
+                x.pend_cur = x.pend_nxt
+                x.pend_nxt = ptmp
             stc[t] = Q + barrier - T
             T = Q + barrier
             tmp = x.acc_cur         # barrier: swap the accumulator banks
@@ -1146,6 +1333,8 @@ def run_fast(dict a, int64_t steps, object progress=None):
         if n_sp:
             sp_rows.append(sprow_a[:n_sp].copy())
             sp_cycles.append(spcyc_a[:n_sp].copy())
+            if x.PB:
+                sp_pay.append(sppay_a[:n_sp].copy())
             sp_counts[t] = n_sp
         if progress is not None:
             progress(t)
@@ -1166,4 +1355,5 @@ def run_fast(dict a, int64_t steps, object progress=None):
     out["spike_rows"] = np.concatenate(sp_rows) if sp_rows else np.zeros(0, np.int32)
     out["spike_cycles"] = np.concatenate(sp_cycles) if sp_cycles else np.zeros(0, np.int64)
     out["spike_counts"] = sp_counts
+    out["spike_payloads"] = np.concatenate(sp_pay) if sp_pay else np.zeros(0, np.int64)
     return out

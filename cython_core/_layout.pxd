@@ -70,7 +70,8 @@ cdef enum:
     PRM_V_RESET = 4
     PRM_REFRACTORY = 5
     PRM_W_EXP = 6
-    N_PRM = 7
+    PRM_GRADED = 7
+    N_PRM = 8
     # core counters: row CC_<NAME> of the kernel's [N_CORE_COUNTERS, NC] counter matrix
     CC_NEURON_UPDATES_ACTIVE = 0
     CC_NEURON_UPDATES_INACTIVE = 1
@@ -82,4 +83,6 @@ cdef enum:
     CC_NU_BUSY_CYCLES = 7
     CC_NU_STALL_CYCLES = 8
     CC_SI_BUSY_CYCLES = 9
-    N_CORE_COUNTERS = 10
+    CC_NU_SCAN_CYCLES = 10
+    CC_PENDING_SETS = 11
+    N_CORE_COUNTERS = 12

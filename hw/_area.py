@@ -45,6 +45,8 @@ def sram_bits_by_memory(chip: ChipConfig) -> dict[str, int]:
         "profiles": c.profiles * d.profile_entry_bits,
         "accumulators": 2 * c.neurons * chip.bits.accumulator,
     }
+    if d.pending_bits:
+        out["pending_bitmaps"] = d.pending_bits                   # event-driven NU: 2 banks x neurons
     out["neuron_state"] = d.core_sram_bits - sum(out.values())   # state + profile index + fan-out pointer
     return out
 
@@ -62,6 +64,7 @@ def memory_words(chip: ChipConfig) -> dict[str, tuple[int, int]]:
         "profiles": (c.profiles, chip.derived.profile_entry_bits),
         "accumulator_bank": (c.neurons, chip.bits.accumulator),
         "neuron_state": (c.neurons, bits["neuron_state"] // c.neurons),
+        **({"pending_bitmap": (chip.derived.scan_words, c.scan_word_bits)} if chip.derived.pending_bits else {}),
     }
 
 
@@ -76,7 +79,7 @@ def estimate_logic_ge(chip: ChipConfig) -> dict[str, dict[str, float]]:
     per input a key comparator and the register of outputs already served (the table itself is
     SRAM, in ``AreaReport.router_table_bits``). Performance counters are not counted.
     """
-    P = PRIMITIVE_TRANSISTORS
+    P = P_ = PRIMITIVE_TRANSISTORS
     d, c, b = chip.derived, chip.core, chip.bits
     S, A, R, F = b.state, b.accumulator, b.refractory, d.flit_bits
     ge = lambda t: t / TRANSISTORS_PER_GE  # noqa: E731
@@ -99,6 +102,17 @@ def estimate_logic_ge(chip: ChipConfig) -> dict[str, dict[str, float]]:
             "core_fifo": ge(fifo(c.fifo_depth, F))}
     n = d.n_ports
     mux_n = P["mux5_bit"] * (n - 1) / 4           # an n:1 mux as (n-1) 2:1 stages, scaled from the 5:1 figure
+    PB = b.payload
+    if PB:
+        # graded spikes: the SI's weight x payload multiplier per lane and its payload register; the
+        # NU's P compare-subtract steps of (S + P) bits and the payload it holds while pushing
+        core["si_payload_multiply"] = ge(c.synapse_lanes * b.weight * PB * P_["mult_pp_bit"] + PB * P_["dffe"])
+        core["nu_graded_output"] = ge(PB * (S + PB) * (P_["add_bit"] + P_["mux2_bit"]) + PB * P_["dffe"])
+    if d.pending_bits:
+        # event-driven update: the scanned word (B bits held), find-first-set and clear-lowest over
+        # it, the word counter (the bitmaps themselves are memory: sram_bits_by_memory)
+        B = c.scan_word_bits
+        core["nu_event_scan"] = ge(B * P_["dffe"] + 2 * B * P_["mux2_bit"] + _clog2(d.scan_words + 1) * P_["dffe"])
     router = {
         "input_fifos": ge(n * fifo(chip.router.fifo_depth, F)),
         "crossbar": ge(n * F * mux_n),

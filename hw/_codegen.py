@@ -79,6 +79,9 @@ def _svh_defs() -> str:
         lsb = w if lsb == "0" else f"{lsb} + {w}"
         names.append(w)
     out += [f"`define NC_FLIT_WIDTH ({' + '.join(names)})"]
+    route = [_up(f.bits) for f in L.CHIP_FLIT.fields if f.name != "payload"]
+    out += ["// a fan-out table entry: the flit without its payload (the NU puts the payload on top)",
+            f"`define NC_FLIT_ROUTE_WIDTH ({' + '.join(route)})"]
     out += ["", "`endif", ""]
     return "\n".join(out)
 

@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from . import _technology as _tech
 from ._layout import COUNTER_NAMES, N_PORTS, PORTS  # noqa: F401 (N_PORTS re-exported)
-from ._frozen import Frozen, FrozenDict
+from ._frozen import ConfigModel, Frozen, FrozenDict
 from ._paths import set_path
 from ._yaml import parse_yaml, read_yaml, validate_data
 
@@ -25,8 +25,7 @@ W_EXP_MAX = 7            # weight exponent is a 3-bit field
 PORT_NAMES = PORTS        # router ports, declared in _layout
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+_Model = ConfigModel
 
 
 def _clog2(n: int) -> int:
@@ -59,9 +58,25 @@ class CoreConfig(_Model):
     axons: Annotated[int, Field(ge=1, le=65536, description="axon-table entries per core")] = 1024
     synapse_words: Annotated[int, Field(ge=1, le=1 << 22, description="synapse SRAM words per core")] = 16384
     synapse_lanes: Annotated[int, Field(ge=1, le=16, description="synapse slots per SRAM word (read per cycle)")] = 1
+    synapse_word_cycles: Annotated[int, Field(ge=1, le=64, description="cycles the SI spends on one synapse word "
+                                              "(read and accumulate; 1 = one word per cycle)")] = 1
     fanout_entries: Annotated[int, Field(ge=1, le=1 << 20, description="fan-out table entries per core")] = 4096
     profiles: Annotated[int, Field(ge=1, le=256, description="neuron parameter profiles per core")] = 16
     fifo_depth: Annotated[int, Field(ge=1, le=64, description="core input FIFO depth (flits)")] = 4
+    neuron_update: Annotated[Literal["dense", "event"], Field(
+        description="dense: the NU updates every neuron each timestep; event: only pending neurons "
+                    "(docs/microarchitecture.md §5.1)")] = "dense"
+    scan_word_bits: Annotated[int, Field(ge=1, le=64, description="pending-bitmap bits an event-driven NU scans per "
+                                                                  "cycle (a power of two; unused when dense)")] = 32
+
+    @field_validator("scan_word_bits")
+    @classmethod
+    def _pow2(cls, v: int) -> int:
+        if v & (v - 1):
+            lo = 1 << (v.bit_length() - 1)
+            raise ValueError(f"must be a power of two (1, 2, 4, ..., 64): the NU addresses a bitmap word by the "
+                             f"neuron index's high bits|use {lo} or {2 * lo}")
+        return v
 
 
 class RouterConfig(_Model):
@@ -82,12 +97,24 @@ class BitsConfig(_Model):
     state: Annotated[int, Field(ge=4, le=32, description="u and v bits (saturating)")] = 16
     accumulator: Annotated[int, Field(ge=4, le=32, description="input accumulator bits")] = 20
     refractory: Annotated[int, Field(ge=1, le=8, description="refractory counter bits (unsigned)")] = 4
+    payload: Annotated[int, Field(ge=0, le=16, description="spike payload bits (unsigned): 0 = binary spikes, "
+                                                           "1..16 = graded spikes")] = 0
 
     @model_validator(mode="after")
     def _acc_holds_weight(self):
         if self.accumulator < self.weight:
             raise ValueError(f"@accumulator|bits.accumulator ({self.accumulator}) must be >= bits.weight ({self.weight})"
                              "|raise bits.accumulator or lower bits.weight")
+        p = self.payload
+        if p and self.weight + p > self.accumulator:
+            raise ValueError(f"@payload|bits.payload = {p}: one synapse adds weight x payload, which needs "
+                             f"bits.weight + bits.payload = {self.weight + p} bits, more than bits.accumulator = "
+                             f"{self.accumulator}|raise bits.accumulator to {self.weight + p} (max 32) or lower "
+                             f"bits.payload to {max(0, self.accumulator - self.weight)}")
+        if p and p >= self.state:
+            raise ValueError(f"@payload|bits.payload = {p} must be below bits.state = {self.state}: a payload counts "
+                             f"the thresholds (>= 1) crossed by a {self.state}-bit membrane, so it never reaches "
+                             f"2^{self.state - 1}|lower bits.payload to {self.state - 1} or raise bits.state")
         return self
 
 
@@ -109,7 +136,7 @@ class TechnologyConfig(_Model):
     """Process technology: derives per-event energies, leakage and area (docs/energy.md).
 
     Fields left empty (null) take the node's default from the tables in
-    ``neurocycle.hw._technology`` (every value cites shared/reference-figures.md); a node
+    ``neurocycle.hw._technology`` (every value names its publication, docs/references.md); a node
     without table rows needs them set explicitly.
     """
     node_nm: Annotated[int, Field(ge=3, le=250, description="process node (tables: 45, 28, 22)")] = 28
@@ -150,7 +177,11 @@ class EnergyConfig(_Model):
     mode: Annotated[Literal["table", "technology"], Field(description="table: events_pj is complete; technology: derived from `technology`")] = "technology"
     events_pj: Annotated[dict[str, Annotated[float, Field(ge=0)]], Frozen] = Field(
         default_factory=FrozenDict, description="pJ per event, keyed by event name (below)")
-    static_power_mw: Annotated[float | None, Field(ge=0, description="static power; null: derived (technology) or 0 (table)")] = None
+    static_power_mw: Annotated[float | None, Field(ge=0, description="static power of the chip as a whole (periphery, "
+                                                   "or everything); null: derived (technology) or 0 (table)")] = None
+    static_power_mw_per_core: Annotated[float | None, Field(ge=0, description="static power of each tile (leakage "
+                                                            "of a core and its router), added to static_power_mw "
+                                                            "once per core; null: none (table) or derived (technology)")] = None
     timestep_us: Annotated[float | None, Field(gt=0, le=1e9, description="real-time timestep (throttled operation)")] = None
 
     @field_validator("events_pj")
@@ -161,12 +192,28 @@ class EnergyConfig(_Model):
             raise ValueError(f"unknown event name(s) {unknown}|use counter names: {', '.join(COUNTER_NAMES)}")
         return v
 
+    @model_validator(mode="after")
+    def _no_double_hops(self):
+        # link_flits_ew / link_flits_ns split link_flits by direction: pricing both would charge
+        # every hop twice (in technology mode link_flits carries a derived price unless set to 0)
+        split = [n for n in ("link_flits_ew", "link_flits_ns") if self.events_pj.get(n, 0.0) > 0]
+        if not split:
+            return self
+        whole = self.events_pj.get("link_flits")
+        if (whole or 0.0) > 0 or (whole is None and self.mode == "technology"):
+            got = whole if whole is not None else "derived (technology mode)"
+            raise ValueError(f"@events_pj.link_flits|is priced ({got}) together with {' and '.join(split)}, "
+                             "which count the same hops by direction, so every hop would be charged twice"
+                             "|price hops either as link_flits or as link_flits_ew + link_flits_ns, and set "
+                             "link_flits: 0 when you use the directions")
+        return self
+
 
 class ChipConfig(_Model):
     """A many-core neuromorphic chip of the reference microarchitecture (docs/microarchitecture.md)."""
     name: Annotated[str, Field(description="preset / report name")] = "chip"
     description: Annotated[str, Field(description="one line for `neurocycle presets`")] = ""
-    clock_mhz: Annotated[float, Field(gt=0, le=10000, description="clock frequency")] = 100.0
+    clock_mhz: Annotated[float, Field(ge=0.001, le=10000, description="clock frequency")] = 100.0
     barrier_cycles: Annotated[int, Field(ge=1, le=1 << 20, description="cycles of the timestep barrier")] = 8
     mesh: MeshConfig = MeshConfig()
     core: CoreConfig = CoreConfig()
@@ -207,7 +254,8 @@ class ChipDerived:
     axon_bits: int
     neuron_bits: int
     profile_bits: int
-    flit_bits: int
+    payload_bits: int         # spike payload (0: binary chip)
+    flit_bits: int            # axon + dst_y + dst_x + mc + payload
     word_addr_bits: int
     fanout_addr_bits: int
     synapse_slot_bits: int    # valid + target + weight
@@ -217,10 +265,12 @@ class ChipDerived:
     axon_entry_bits: int      # base word + length
     axon_len_bits: int        # synapse count field of an axon entry (0 .. words*lanes)
     fanout_len_bits: int      # fan-out count field of a neuron entry (0 .. fanout_entries)
-    fanout_entry_bits: int    # one destination flit
-    table_key_bits: int       # multicast table key: the flit without its mc bit
+    fanout_entry_bits: int    # one destination route: the flit without its payload
+    table_key_bits: int       # multicast table key: the route without its mc bit
     table_entry_bits: int     # valid + key + output-port set
     table_bits: int           # multicast table of one router (0 on a unicast chip)
+    pending_bits: int         # per core: the two pending bitmaps of an event-driven NU (0 when dense)
+    scan_words: int           # words of one pending bitmap (ceil(neurons / scan_word_bits)); 0 when dense
     profile_entry_bits: int
     core_sram_bits: int       # all memories of one core
     weight_min: int
@@ -241,31 +291,37 @@ class ChipDerived:
         profile_bits, word_addr_bits = _clog2(core.profiles), _clog2(core.synapse_words)
         fanout_addr_bits = _clog2(core.fanout_entries)
         mc_bits = 1 if c.router.routing == "multicast" else 0
-        flit_bits = x_bits + y_bits + axon_bits + mc_bits
+        payload_bits = bits.payload
+        route_bits = x_bits + y_bits + axon_bits + mc_bits
+        flit_bits = route_bits + payload_bits
         n_ports = cpr + 4
-        key_bits = flit_bits - mc_bits
+        key_bits = route_bits - mc_bits
         entry_bits = 1 + key_bits + n_ports
+        event = core.neuron_update == "event"
+        pending_bits = 2 * core.neurons if event else 0
         slot_bits = 1 + neuron_bits + bits.weight
         word_bits = slot_bits * core.synapse_lanes
         # axon entry: base word address + synapse count (up to neurons*... bounded by words*lanes)
         len_bits = _clog2(core.synapse_words * core.synapse_lanes + 1)
         axon_entry_bits = word_addr_bits + len_bits
         state_bits = 2 * bits.state + bits.refractory
-        profile_entry_bits = 2 * DECAY_BITS + 3 * bits.state + bits.refractory + 3
+        profile_entry_bits = 2 * DECAY_BITS + 3 * bits.state + bits.refractory + 3 + (1 if payload_bits else 0)
         neuron_mem_bits = core.neurons * (state_bits + profile_bits + fanout_addr_bits
                                           + _clog2(core.fanout_entries + 1) + 2 * bits.accumulator)
         core_sram = (core.synapse_words * word_bits + core.axons * axon_entry_bits
-                     + core.fanout_entries * flit_bits + core.profiles * profile_entry_bits + neuron_mem_bits)
+                     + core.fanout_entries * route_bits + core.profiles * profile_entry_bits + neuron_mem_bits
+                     + pending_bits)
         return cls(
             n_cores=c.mesh.width * c.mesh.height * cpr, n_routers=c.mesh.width * c.mesh.height, n_ports=n_ports,
             x_bits=x_bits, mc_bits=mc_bits, y_bits=y_bits, axon_bits=axon_bits,
-            neuron_bits=neuron_bits, profile_bits=profile_bits, flit_bits=flit_bits,
+            neuron_bits=neuron_bits, profile_bits=profile_bits, payload_bits=payload_bits, flit_bits=flit_bits,
             word_addr_bits=word_addr_bits, fanout_addr_bits=fanout_addr_bits,
             synapse_slot_bits=slot_bits, synapse_word_bits=word_bits,
             synapse_sram_bits=core.synapse_words * word_bits, neuron_state_bits=state_bits,
             axon_entry_bits=axon_entry_bits, axon_len_bits=len_bits, fanout_len_bits=_clog2(core.fanout_entries + 1),
-            fanout_entry_bits=flit_bits, table_key_bits=key_bits, table_entry_bits=entry_bits,
+            fanout_entry_bits=route_bits, table_key_bits=key_bits, table_entry_bits=entry_bits,
             table_bits=c.router.table_entries * entry_bits if mc_bits else 0,
+            pending_bits=pending_bits, scan_words=-(-core.neurons // core.scan_word_bits) if event else 0,
             profile_entry_bits=profile_entry_bits, core_sram_bits=core_sram,
             weight_min=-(1 << (bits.weight - 1)), weight_max=(1 << (bits.weight - 1)) - 1,
             state_min=-(1 << (bits.state - 1)), state_max=(1 << (bits.state - 1)) - 1,

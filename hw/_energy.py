@@ -19,7 +19,7 @@ from ._errors import ConfigError
 from ._layout import CHIP_COUNTERS, COUNTER_NAMES, COUNTERS, CORE_COUNTERS, ROUTER_COUNTERS, Component, Energy
 
 # The overhead/control factor scales the component sums built from bare SRAM arrays (CACTI)
-# and bare arithmetic (Horowitz), which undershoot real chips (reference-figures §8b). It does
+# and bare arithmetic (Horowitz, ISSCC 2014), which undershoot real chips (docs/calibration.md). It does
 # not apply to events priced from chip-level figures that already include their control:
 # the clock (ODIN's measured idle power), router traversals (Loihi's per-hop energy), host
 # link (TrueNorth's periphery energy), link wires and barrier tokens (NoC wires and routers).
@@ -94,11 +94,23 @@ def derive_event_components(chip: ChipConfig, tech: ResolvedTechnology | None = 
         words, bits = mem[name]
         return words * bits / 8192.0
 
-    def value(c: Component) -> float:
+    P = b.payload
+
+    def value(c: Component) -> float | None:
+        """pJ of one component, or None when the chip does not have it (a memory or datapath of
+        graded spikes or event-driven update on a chip without them: left out of the event)."""
+        if c.kind in ("sram_read", "sram_write") and c.arg not in mem:
+            return None
         if c.kind == "sram_read":
             return sram.read_pj(kb(c.arg), mem[c.arg][1])
         if c.kind == "sram_write":
             return sram.write_pj(kb(c.arg), mem[c.arg][1])
+        if c.kind == "payload_mult":
+            # the SI's weight x payload, per synapse: a bits.weight x bits.payload multiplier
+            return T.int_mult_pj(b.weight, P, k) if P else None
+        if c.kind == "graded_output":
+            # the NU's graded output: P compare-subtract steps of (state + payload) bits (microarchitecture.md §7)
+            return P * add(S + P) if P else None
         if c.kind == "add":
             return add(widths[c.arg])
         if c.kind == "lif_datapath":
@@ -113,14 +125,23 @@ def derive_event_components(chip: ChipConfig, tech: ResolvedTechnology | None = 
             return tech.host_link_pj_per_bit * F
         if c.kind == "barrier_tokens":
             # a 1-bit "done" token up and a 1-bit "go" token down through every tile (no
-            # published barrier energy exists, reference-figures §1b)
+            # published barrier energy exists: Davies et al., IEEE Micro 2018, Table 2 gives its latency only);
+            # the tokens travel the router tree, so they scale with the routers
             return 2 * d.n_routers * (tech.router_pj_per_bit + hop_wire)
         if c.kind == "clock_tree":
             return tech.clock_pj_per_mm2_cycle * tech.tile_mm2 * d.n_routers
         raise AssertionError(f"energy component kind {c.kind!r} (declared in hw/_layout.py) has no formula")
 
-    return {c.name: ({x.label: value(x) for x in c.price.components} if isinstance(c.price, Energy) else {})
-            for c in COUNTERS}
+    out = {}
+    for c in COUNTERS:
+        comps = {}
+        if isinstance(c.price, Energy):
+            for x in c.price.components:
+                v = value(x)
+                if v is not None:
+                    comps[x.label] = v
+        out[c.name] = comps
+    return out
 
 
 @dataclass(frozen=True)
@@ -155,13 +176,16 @@ def energy_params(chip: ChipConfig, synth=None) -> EnergyParams:
     """Per-event energies and static power of ``chip`` (table or technology mode); ``synth``
     (a SynthResult from ``--synth``) sizes the tile from measured logic."""
     e = chip.energy
+    n_cores = chip.derived.n_cores
+    given = e.static_power_mw is not None or e.static_power_mw_per_core is not None
+    # chip-level part + one per-tile part per core (a sub-array of a chip then leaks like that sub-array)
+    static_given = float(e.static_power_mw or 0.0) + float(e.static_power_mw_per_core or 0.0) * n_cores
     if e.mode == "table":
         events = {n: float(e.events_pj.get(n, 0.0)) for n in COUNTER_NAMES}
         source = {n: "table" if n in e.events_pj else "unlisted" for n in COUNTER_NAMES}
-        static = float(e.static_power_mw or 0.0)
-        return EnergyParams(chip=chip.name, mode="table", clock_mhz=chip.clock_mhz, n_cores=chip.derived.n_cores,
-                            events_pj=events, event_source=source, static_power_mw=static,
-                            static_source="table" if e.static_power_mw is not None else "unlisted",
+        return EnergyParams(chip=chip.name, mode="table", clock_mhz=chip.clock_mhz, n_cores=n_cores,
+                            events_pj=events, event_source=source, static_power_mw=static_given,
+                            static_source="table" if given else "unlisted",
                             timestep_us=e.timestep_us, n_routers=chip.derived.n_routers)
     tech = resolve_technology(chip, synth)
     comp = derive_event_components(chip, tech)
@@ -172,13 +196,13 @@ def energy_params(chip: ChipConfig, synth=None) -> EnergyParams:
         else:
             f = 1.0 if n in _NO_OVERHEAD else tech.overhead_factor
             events[n], source[n] = f * sum(comp[n].values()), "technology"
-    if e.static_power_mw is not None:
-        static, ssrc = float(e.static_power_mw), "override"
+    if given:
+        static, ssrc = static_given, "override"
     else:
         d = chip.derived
-        sram_kb = (d.core_sram_bits * d.n_cores + d.table_bits * d.n_routers) / 8192.0
+        sram_kb = (d.core_sram_bits * n_cores + d.table_bits * d.n_routers) / 8192.0
         static, ssrc = tech.sram_leakage_uw_per_kb * sram_kb / 1000.0, "technology"
-    return EnergyParams(chip=chip.name, mode="technology", clock_mhz=chip.clock_mhz, n_cores=chip.derived.n_cores,
+    return EnergyParams(chip=chip.name, mode="technology", clock_mhz=chip.clock_mhz, n_cores=n_cores,
                         events_pj=events, event_source=source, static_power_mw=static, static_source=ssrc,
                         timestep_us=e.timestep_us, components_pj=comp, overhead_factor=tech.overhead_factor,
                         technology=tech, n_routers=chip.derived.n_routers)
@@ -309,7 +333,7 @@ def fit_overhead_factor(params: EnergyParams, result, target_pj_per_sop: float) 
     op on ``result`` equal ``target_pj_per_sop``.
 
     Incremental = every event except the clock (``cycles``), static excluded: what a chip's
-    slope of power vs SOP rate measures (ODIN's 8.43 pJ/SOP, reference-figures §4). Events
+    slope of power vs SOP rate measures (ODIN's 8.43 pJ/SOP, Frenkel et al., IEEE TBioCAS 2019). Events
     given explicitly (overrides) are kept as they are; only derived events scale.
     """
     if params.mode != "technology" or not params.components_pj:

@@ -1,6 +1,22 @@
 """One error type for every bad input: it names the field, the rule, the value and the fix."""
 from __future__ import annotations
 
+import reprlib
+
+
+_REPR = reprlib.Repr()
+_REPR.maxstring = 240          # a path or a name is shown whole
+_REPR.maxother = 60
+_REPR.maxlist = _REPR.maxtuple = _REPR.maxdict = _REPR.maxset = 6
+_REPR.maxlevel = 2
+
+
+def short_repr(value) -> str:
+    """A value for a message: bounded in time and length whatever its size (no full repr of a
+    huge or deeply nested input)."""
+    shown = _REPR.repr(value)
+    return shown if len(shown) <= 250 else shown[:247] + "..."
+
 
 class NeurocycleError(Exception):
     """Base of every error neurocycle raises on purpose."""
@@ -30,10 +46,7 @@ class ConfigError(NeurocycleError, ValueError):
             where = f"line {self.line}: "
         msg = f"{where}{self.field or '<top level>'}: {self.rule}"
         if self.value is not None:
-            shown = repr(self.value)
-            if len(shown) > 80:
-                shown = shown[:77] + "..."
-            msg += f" (got {shown})"
+            msg += f" (got {short_repr(self.value)})"
         if self.fix:
             msg += f". Fix: {self.fix}"
         return msg
@@ -62,3 +75,13 @@ class CapacityError(ConfigError):
 class EngineError(NeurocycleError):
     """A simulator backend broke one of its own proven invariants: a bug in neurocycle, not a
     problem with the input. The message says what was violated and where."""
+
+
+class NeurocycleWarning(UserWarning):
+    """Base of every warning neurocycle issues on purpose: the input is accepted, but the
+    result will differ from what it asked for in a way the message quantifies."""
+
+
+class QuantisationWarning(NeurocycleWarning):
+    """A physical parameter cannot be represented by the chip's fixed point closely enough:
+    the message gives the requested value, the represented value, the error and the fix."""

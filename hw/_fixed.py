@@ -23,10 +23,30 @@ def decay(x: np.ndarray, d: np.ndarray) -> np.ndarray:
     return np.where(prod < 0, -mag, mag)
 
 
-def lif_step(u, v, ref, I, du, dv, bias, vth, v_reset, refractory, w_exp, state_bits: int):
-    """One CUBA LIF update for arrays of neurons. Returns (u', v', ref', spiked).
+def graded_count(v: np.ndarray, vth: np.ndarray, payload_bits: int) -> tuple[np.ndarray, np.ndarray]:
+    """The graded output of docs/microarchitecture.md §7: ``payload_bits`` compare-subtract steps.
 
-    All inputs are int64 arrays of equal length (profile fields already gathered per neuron).
+    Returns ``(q, r)`` with ``q = min(floor(v / vth), 2**P - 1)`` (0 when ``v < vth``) and
+    ``r = v - q * vth``, for ``vth >= 1``; computed exactly as the hardware does (greedy, from the
+    top quotient bit down), which is the same thing."""
+    r = np.asarray(v, dtype=np.int64).copy()
+    vth = np.asarray(vth, dtype=np.int64)
+    q = np.zeros(r.shape, np.int64)
+    for b in range(payload_bits - 1, -1, -1):
+        step = vth << b
+        take = r >= step
+        r = np.where(take, r - step, r)
+        q = q | (take.astype(np.int64) << b)
+    return q, r
+
+
+def neuron_update(u, v, ref, I, du, dv, bias, vth, v_reset, refractory, w_exp, state_bits: int,
+                  graded=None, payload_bits: int = 0):
+    """One neuron update (§7) for arrays of neurons. Returns ``(u', v', ref', payload)``;
+    payload 0 = no spike, 1 for a binary spike, ``1 .. 2**payload_bits - 1`` for a graded one.
+
+    All inputs are int64 arrays of equal length (profile fields already gathered per neuron);
+    ``graded`` (per neuron, 0/1) selects the graded output rule on a chip with ``payload_bits > 0``.
     """
     u = np.asarray(u, dtype=np.int64)
     v = np.asarray(v, dtype=np.int64)
@@ -35,7 +55,29 @@ def lif_step(u, v, ref, I, du, dv, bias, vth, v_reset, refractory, w_exp, state_
     u_new = saturate(decay(u, du) + (I << np.asarray(w_exp, dtype=np.int64)), state_bits)
     v_int = saturate(decay(v, dv) + u_new + bias, state_bits)
     in_ref = ref > 0
-    spiked = (~in_ref) & (v_int >= vth)
-    v_new = np.where(in_ref, v, np.where(spiked, v_reset, v_int))
+    vth = np.asarray(vth, dtype=np.int64)
+    if payload_bits and graded is not None and np.any(graded):
+        g = np.asarray(graded).astype(bool) & ~in_ref
+        q, r = graded_count(np.where(g, v_int, 0), np.where(g, np.maximum(vth, 1), 1), payload_bits)
+        q = np.where(g, q, 0)
+        b_spk = (~in_ref) & ~np.asarray(graded).astype(bool) & (v_int >= vth)
+        payload = np.where(b_spk, 1, q)
+        spiked = payload > 0
+        v_after = np.where(g, r, np.asarray(v_reset, dtype=np.int64))
+    else:
+        spiked = (~in_ref) & (v_int >= vth)
+        payload = spiked.astype(np.int64)
+        v_after = np.asarray(v_reset, dtype=np.int64) + np.zeros_like(v_int)
+    v_new = np.where(in_ref, v, np.where(spiked, v_after, v_int))
     ref_new = np.where(in_ref, ref - 1, np.where(spiked, refractory, 0))
-    return u_new, v_new, ref_new, spiked
+    return u_new, v_new, ref_new, payload
+
+
+def lif_step(u, v, ref, I, du, dv, bias, vth, v_reset, refractory, w_exp, state_bits: int):
+    """One CUBA LIF update (binary profiles) for arrays of neurons. Returns (u', v', ref', spiked).
+
+    All inputs are int64 arrays of equal length (profile fields already gathered per neuron).
+    """
+    u_new, v_new, ref_new, payload = neuron_update(u, v, ref, I, du, dv, bias, vth, v_reset, refractory, w_exp,
+                                                   state_bits)
+    return u_new, v_new, ref_new, payload > 0

@@ -117,14 +117,17 @@ CHIP_FLIT = BitLayout("flit", (
                                 "source core's)"),
     BitField("mc", "mc_bits", "1: a multicast flit, routed by the routers' key tables (absent: 0 bits on a "
                               "unicast chip)"),
-), "a spike on the mesh, as routed by the routers and stored in the fan-out tables")
+    BitField("payload", "payload_bits", "spike payload (graded chips; 0 bits on a binary chip): put on top of a "
+                                        "fan-out entry by the NU, given by the host for an input"),
+), "a spike on the mesh, as routed by the routers; the fan-out tables hold it without its payload")
 
 # The cycle kernel's flit word: what the hot loops need, with no table look-up (docs/engine.md).
 # dst_core 12 bits and the timer/record fields below bound the kernel to 4096 cores (64 x 64).
 KERNEL_FLIT = BitLayout("kflit", (
     BitField("dst", 12, "destination core k = y*W + x"),
     BitField("port", 3, "output port at the router whose FIFO holds the flit (written at every push)"),
-    BitField("words", 20, "SI words of the destination axon, saturated (the record holds the real count)"),
+    BitField("words", 20, "SI busy cycles of the destination axon (words x synapse_word_cycles), saturated "
+                          "(the record holds the real count)"),
     BitField("record", 28, "offset of the destination axon's record in the synapse blob"),
 ), "the cycle kernel's int64 flit")
 
@@ -177,6 +180,8 @@ PROFILE = (
     ProfileField("v_reset", "state", True, "v after a spike"),
     ProfileField("refractory", "refractory", False, "timesteps without integration after a spike"),
     ProfileField("w_exp", 3, False, "input scaling: I * 2**w_exp"),
+    ProfileField("graded", 1, False, "graded output: payload = thresholds crossed (max 2**P - 1), reset by "
+                                     "subtraction; 0 = binary (graded chips only)"),
 )
 PROFILE_FIELDS = tuple(f.name for f in PROFILE)
 
@@ -190,6 +195,8 @@ NEURON_FIELDS = (
     ("ref", "refractory counter"),
     ("acc0", "accumulator bank 0 (physical)"),
     ("acc1", "accumulator bank 1 (physical)"),
+    ("pend0", "pending bit, bank 0 (physical; event-driven cores)"),
+    ("pend1", "pending bit, bank 1 (physical; event-driven cores)"),
 )
 
 
@@ -235,8 +242,12 @@ class Counter:
 _R = lambda label, mem: Component(label, "sram_read", mem)    # noqa: E731
 _W = lambda label, mem: Component(label, "sram_write", mem)   # noqa: E731
 _NU_READ = (_R("state_read", "neuron_state"), _R("profile_read", "profiles"),
-            _R("accumulator_read", "accumulator_bank"), Component("lif_arithmetic", "lif_datapath"))
+            _R("accumulator_read", "accumulator_bank"), Component("lif_arithmetic", "lif_datapath"),
+            Component("graded_output", "graded_output"))
 _BUSY = "a busy-cycle count: the energy is in the events the engine performs in those cycles"
+_SPLIT = ("which carries the technology price (tiles are square, so both directions have the same wire "
+          "length); counted apart so a table can price the two directions differently (Loihi, TrueNorth); a "
+          "table that prices the directions must leave link_flits at 0")
 _IDLE = ("a waiting engine holds its registers and touches no memory; idle power is charged through "
          "`cycles` (clock) and static leakage")
 
@@ -257,12 +268,19 @@ COUNTERS: tuple[Counter, ...] = (
             Energy((_R("axon_table_read", "axon_table"),))),
     Counter("synaptic_ops", "ops", "core", "valid synapse slots integrated into an accumulator (SOPs)",
             Energy((_R("accumulator_read", "accumulator_bank"), _W("accumulator_write", "accumulator_bank"),
-                    Component("accumulate_add", "add", "accumulator")))),
+                    Component("accumulate_add", "add", "accumulator"), Component("payload_multiply", "payload_mult")))),
     Counter("synapse_word_reads", "words", "core", "synapse SRAM words read by the SI",
             Energy((_R("synapse_sram_read", "synapse"),))),
     Counter("nu_busy_cycles", "cycles", "core", "cycles the NU updated a neuron or pushed a flit", Free(_BUSY)),
     Counter("nu_stall_cycles", "cycles", "core", "cycles the NU waited on a full local router FIFO", Free(_IDLE)),
     Counter("si_busy_cycles", "cycles", "core", "cycles the SI popped a flit or read a synapse word", Free(_BUSY)),
+    Counter("nu_scan_cycles", "cycles", "core",
+            "SCAN cycles of an event-driven NU: one pending-bitmap word read and cleared (0 on a dense core)",
+            Energy((_R("pending_read", "pending_bitmap"), _W("pending_clear", "pending_bitmap")))),
+    Counter("pending_sets", "bits", "core",
+            "pending-bitmap bits set on an event-driven core: one per synapse integrated by the SI, one per "
+            "neuron update that is not quiet (0 on a dense core)",
+            Energy((_W("pending_set", "pending_bitmap"),))),
     Counter("router_flits", "flits", "router", "flits granted by the router (one per flit per router traversed)",
             Energy((Component("router_traversal", "router_traversal"),), overhead=False)),
     Counter("link_flits", "flits", "router", "flits sent on the router's N/E/S/W output links to a neighbour tile",
@@ -278,6 +296,15 @@ COUNTERS: tuple[Counter, ...] = (
     Counter("mc_partial_cycles", "cycles", "router",
             "input-port cycles in which a multicast head was granted some but not all of its outputs",
             Free(_IDLE)),
+    Counter("link_flits_ew", "flits", "router", "flits sent on the router's E and W output links (east-west hops)",
+            Free(f"the east-west part of link_flits, {_SPLIT}")),
+    Counter("link_flits_ns", "flits", "router", "flits sent on the router's N and S output links (north-south hops)",
+            Free(f"the north-south part of link_flits, {_SPLIT}")),
+    Counter("local_flits", "flits", "router",
+            "flits granted from a local input of the router (a core of its tile) to a local output (a core "
+            "of its tile): spikes delivered within the tile, no link traversed",
+            Free("a part of router_flits, which carries the technology price (one router traversal); counted "
+                 "apart so a table can price delivery within the tile (Loihi's within-tile spike)")),
     Counter("host_flits", "flits", "chip", "input flits pushed by the host into the host link",
             Energy((Component("host_link", "host_link"),), overhead=False)),
     Counter("barriers", "barriers", "chip", "timestep barriers (one per timestep)",
@@ -345,6 +372,8 @@ RTL_PARAMS: tuple[RtlParam, ...] = (
     RtlParam("AXONS", "core.axons", "tile", "axon-table entries per core", _cfg("core.axons")),
     RtlParam("SYN_WORDS", "core.synapse_words", "tile", "synapse SRAM words per core", _cfg("core.synapse_words")),
     RtlParam("LANES", "core.synapse_lanes", "tile", "synapse slots per SRAM word", _cfg("core.synapse_lanes")),
+    RtlParam("WORD_CYCLES", "core.synapse_word_cycles", "tile", "SI cycles per synapse word",
+             _cfg("core.synapse_word_cycles")),
     RtlParam("FANOUT_ENTRIES", "core.fanout_entries", "tile", "fan-out table entries per core",
              _cfg("core.fanout_entries")),
     RtlParam("PROFILES", "core.profiles", "tile", "neuron parameter profiles per core", _cfg("core.profiles")),
@@ -379,6 +408,12 @@ RTL_PARAMS: tuple[RtlParam, ...] = (
              _der("mc_bits")),
     RtlParam("MC_ENTRIES", "router.table_entries", "tile", "multicast table entries per router (0 on a unicast chip)",
              lambda chip, build: int(chip.router.table_entries) if chip.derived.mc_bits else 0),
+    RtlParam("PAYLOAD_BITS", "derived.payload_bits", "tile", "flit payload width (0: binary chip)",
+             _der("payload_bits")),
+    RtlParam("EVENT", "core.neuron_update", "tile", "1: event-driven neuron update (pending bitmaps), 0: dense",
+             lambda chip, build: int(chip.core.neuron_update == "event")),
+    RtlParam("SCAN_BITS", "core.scan_word_bits", "tile", "pending-bitmap bits scanned per SCAN cycle",
+             _cfg("core.scan_word_bits")),
 )
 RTL_PARAM_BY_NAME = {p.name: p for p in RTL_PARAMS}
 
@@ -396,7 +431,8 @@ SELECTS = (
     ("SYN", 5, "index = word, field = 2*lane + (0: weight, 1: {valid@31, target})"),
     ("FANOUT", 6, "index = entry, field 0 = flit"),
     ("CORE", 7, "index = CORE_REGS (registers, core counter bank)"),
-    ("TRACE", 8, "read: index = trace slot, field 0 = neuron, 1 = cycle, 2 = {neuron@63:48, cycle[47:0]}"),
+    ("TRACE", 8, "read: index = trace slot, field 0 = neuron, 1 = cycle, 2 = {neuron@63:48, cycle[47:0]}, "
+                 "3 = payload"),
     ("ROUTER", 9, "read: index = ROUTER_REGS (router counter bank, per-port detail); tile = router index"),
     ("MCTABLE", 10, "router multicast table: index = entry, field 0 = key, 1 = {valid@31, output ports}; "
                     "tile = router index"),
@@ -415,7 +451,7 @@ CORE_REGS = (
     ("CUR_BANK", 1, "r: accumulator bank the NU reads this timestep"),
     ("TRACE_COUNT", 2, "r: spikes recorded in the trace this timestep"),
     ("FIFO_MAX", 3, "r: max occupancy of the core input FIFO"),
-    ("STATE", 4, "r: bits 1:0 NU state, bit 2 SI busy, bits 15:8 core FIFO count"),
+    ("STATE", 4, "r: bits 1:0 NU state (0 DONE, 1 UPDATE, 2 PUSH, 3 SCAN), bit 2 SI busy, bits 15:8 core FIFO count"),
     ("CNT", 16, "r: CNT + k = core counter k (CORE_COUNTERS order)"),
 )
 # NC_SEL_ROUTER indices (each per-port group has one entry per port, PORTS order)

@@ -2,9 +2,10 @@
 
 A network importer (``neurocycle.sim.nir``) needs these three numbers and nothing else of a
 chip, so it takes a :class:`NumericFormat` instead of a ``ChipConfig``: the network layer
-stays independent of the hardware description (DESIGN.md §2). Derive one from a chip with
-``NumericFormat.of(chip)``; the callers that hold a chip (``simulate``/``prepare``, the CLI)
-do that, and ``NumericFormat.default()`` is the format of the default chip preset.
+stays independent of the hardware description (docs/contributing.md, "Layers"). Derive one
+from a chip with ``NumericFormat.of(chip)``; the callers that hold a chip (``simulate``/
+``prepare``, the CLI) do that, and ``NumericFormat.default()`` is the format of the default
+chip preset.
 """
 from __future__ import annotations
 

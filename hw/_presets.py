@@ -38,7 +38,12 @@ def resolve_file(kind: str, source) -> str:
         return path
     resolved = preset_path(kind, path)
     if resolved is None:
+        import difflib
+
         what = kind.rstrip("s")
+        names = list_presets(kind)
+        near = difflib.get_close_matches(path[:-5] if path.endswith(".yaml") else path, names, n=1, cutoff=0.6)
         raise ConfigError(what, f"is neither a file nor a {what} preset", path,
-                          f"give a YAML path or one of: {', '.join(list_presets(kind)) or '(none)'}")
+                          (f"did you mean '{near[0]}'? " if near else "")
+                          + f"give a YAML path or one of: {', '.join(names) or '(none)'}")
     return str(resolved)

@@ -1,7 +1,7 @@
 """Technology tables: SRAM, logic, wire and arithmetic figures per process node.
 
-Every number here comes from ``shared/reference-figures.md`` (cited as §N next to it) or is
-derived from those figures with the arithmetic shown ([D]). These are *defaults*: every
+Every number here names the publication it comes from (docs/references.md collects them with
+their provenance) or is derived from published figures with the arithmetic shown ([D]). These are *defaults*: every
 node-dependent value can be given explicitly in a chip's ``technology`` section, which is
 how a node without a table row (e.g. 14 nm) is used.
 
@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from ._errors import ConfigError
 
 # --------------------------------------------------------------------------- SRAM energy
-# CACTI 7 power-law fits E = a * S_KB**b (pJ per access), reference-figures.md §6b [T]:
-# scratchpad RAM, 1 bank, 1 RW port, 350 K; 28 nm is the geometric mean of the 32/22 nm runs.
+# Power-law fits E = a * S_KB**b (pJ per access) to runs of CACTI 7 (Balasubramonian et al.,
+# ACM TACO 2017; HewlettPackard/cacti 1ffd8df) [T]: scratchpad RAM, 1 bank, 1 RW port, access
+# width = word, 350 K; 28 nm is the geometric mean of the 32/22 nm runs (docs/references.md).
 # key: (cell, word_bits, node_nm) -> (read_a, read_b, write_a, write_b)
 CACTI_SRAM_FITS: dict[tuple[str, int, int], tuple[float, float, float, float]] = {
     ("itrs-hp", 64, 45): (1.744, 0.513, 3.801, 0.387),
@@ -33,7 +34,7 @@ CACTI_SRAM_FITS: dict[tuple[str, int, int], tuple[float, float, float, float]] =
     ("itrs-lop", 32, 22): (0.270, 0.495, 0.190, 0.517),
 }
 
-# The sample points of the same table (§6b): read energy (pJ) at 8 KB ... 1 MB. Kept here so
+# The sample points of the same CACTI runs: read energy (pJ) at 8 KB ... 1 MB. Kept here so
 # a test can check the fits reproduce the published CACTI values at the points they fit.
 CACTI_SAMPLE_KB = (8, 16, 32, 64, 128, 256, 1024)
 CACTI_SAMPLE_READ_PJ: dict[tuple[str, int, int], tuple[float, ...]] = {
@@ -53,56 +54,64 @@ CACTI_SAMPLE_READ_PJ: dict[tuple[str, int, int], tuple[float, ...]] = {
 
 SRAM_CELLS = ("itrs-hp", "itrs-lop")
 
-# Leakage per KB. Default 1.0 µW/KB: LP/FDSOI figure of §8b, bracketed by CACTI-LSTP
-# 0.2-0.8, ODIN <= 0.76 and Loihi <= 3.1 µW/KB (chip-level bounds that include logic, so the
-# default also stands for the logic's leakage).
+# Leakage per KB. Default 1.0 µW/KB, a low-power (LP/FDSOI) figure bracketed by the CACTI 7
+# LSTP runs (0.35-0.44 µW/KB at 28 nm) and two chip-level bounds that include logic, so the
+# default also stands for the logic's leakage: ODIN 27.3 µW / 36 kB = 0.76 µW/KB (Frenkel et
+# al., IEEE TBioCAS 2019, Fig. 8b) and Loihi 104 mW / 33 MB = 3.1 µW/KB (Frady et al., NICE
+# 2020, Table 1; Davies et al., IEEE Micro 2018, p. 95) [D].
 SRAM_LEAKAGE_UW_PER_KB_DEFAULT = 1.0
-# CACTI itrs-hp leakage at 350 K (§6b, §8b "hp_alt"), for users who want the HP corner.
+# CACTI 7 itrs-hp leakage at 350 K [T], for users who want the HP corner.
 SRAM_LEAKAGE_UW_PER_KB_HP = {45: 1100.0, 28: 220.0, 22: 150.0}
 
-# SRAM area per bit including periphery = published 6T bitcell / 0.7 array efficiency (§8b).
+# SRAM area per bit including periphery = published 6T bitcell / 0.7 array efficiency [D] (CACTI 7
+# arrays are 57-82 % efficient): Intel 45 nm 0.346 µm² (Mistry et al., IEDM 2007), TSMC 28 nm LP
+# 0.127 µm² (TSMC, VLSI Technology Symposium 2009), Intel 22 nm 0.092 µm² (Intel, Intel
+# Developer Forum 2009).
 SRAM_AREA_UM2_PER_BIT = {45: 0.49, 28: 0.18, 22: 0.13}
-# The CACTI-only alternative (§6b/§8b), smaller because CACTI's 146 F² cell is denser.
+# The CACTI 7 alternative [T], smaller because CACTI's 146 F² cell is denser.
 SRAM_AREA_UM2_PER_BIT_CACTI = {45: 0.40, 28: 0.15, 22: 0.10}
 
 # --------------------------------------------------------------------------- logic area
 # Placed area per gate equivalent (GE = one 2-input NAND = 4 transistors), [D] from TrueNorth
-# (§2, 28 nm): die 430 mm², 5.4e9 transistors; SRAM 4096 cores x 256 x 410 b [U] = 429.9 Mb
-# = 2.58e9 transistors (6T) occupying 429.9e6 x 0.18 µm²/bit (§8b) = 77.4 mm². The rest,
-# 352.6 mm² for 2.82e9 transistors, is 0.125 µm² per transistor = 0.50 µm² per GE at 28 nm
-# (routing, clock tree and white space included). Other nodes scale by the published 6T
-# bitcell (§6b): 45 nm Intel 0.346 µm², 28 nm TSMC LP 0.127, 22 nm Intel 0.092:
-# 0.50 x 0.346/0.127 = 1.36; 0.50 x 0.092/0.127 = 0.36.
+# (28 nm): die 430 mm², 5.4e9 transistors (Merolla et al., Science 2014, p. 6); SRAM 4096 cores x
+# 256 x 410 b (Akopyan et al., IEEE TCAD 2015, Sec. V-E) = 429.9 Mb = 2.58e9 transistors (6T)
+# occupying 429.9e6 x 0.18 µm²/bit = 77.4 mm². The rest, 352.6 mm² for 2.82e9 transistors, is
+# 0.125 µm² per transistor = 0.50 µm² per GE at 28 nm (routing, clock tree and white space
+# included). Other nodes scale by the published 6T bitcells above: 0.50 x 0.346/0.127 = 1.36;
+# 0.50 x 0.092/0.127 = 0.36.
 LOGIC_UM2_PER_GE = {45: 1.36, 28: 0.50, 22: 0.36}
 
 # --------------------------------------------------------------------------- interconnect
-# Router traversal per flit bit: 0.1 pJ/bit/hop (§8c, from Loihi's 3.0 pJ / 32 b E-W hop, §1b).
+# Router traversal per flit bit: 0.1 pJ/bit/hop [D], from Loihi's 3.0 pJ per 32-bit east-west hop
+# (Davies et al., IEEE Micro 2018, Table 2).
 ROUTER_PJ_PER_BIT_DEFAULT = 0.1
-# Full-swing repeated wire per bit per mm (§6c/§8c CACTI 7): 45 nm 0.35, 22 nm 0.2 (§8c);
-# 28 nm [D] = geometric mean of the 32 nm mid-range 0.275 (0.20-0.35, §6c) and 22 nm 0.2.
+# Full-swing repeated semi-global wire per bit per mm, CACTI 7 runs [T]: 45 nm 0.35, 22 nm 0.2;
+# 28 nm [D] = geometric mean of the 32 nm mid-range 0.275 (0.20-0.35) and 22 nm 0.2.
 WIRE_PJ_PER_BIT_MM = {45: 0.35, 28: 0.23, 22: 0.2}
-# Off-chip / host link: 2 pJ per bit to the external periphery (TrueNorth, §2, one source).
+# Off-chip / host link: 2 pJ per bit to the external periphery (TrueNorth at 0.775 V: Merolla et
+# al., Science 2014, suppl. S5).
 HOST_LINK_PJ_PER_BIT_DEFAULT = 2.0
 
 # --------------------------------------------------------------------------- arithmetic
-# Integer add / multiply energy (pJ) at 45 nm (Horowitz, §6a/§8a): add 8/16/32 b, multiply
-# 8/32 b (16-bit add interpolated in §8a). Other nodes scale every op by k (§8a: 28 nm 0.42,
-# 22 nm 0.32, a proxy taken from the CACTI SRAM energy ratios); §8a's 28/22 nm columns are
-# exactly these products, rounded.
+# Integer add / multiply energy (pJ) at 45 nm, 0.9 V (Horowitz, ISSCC 2014, pp. 10-14): add
+# 8/32 b, multiply 8/32 b; the 16-bit add is interpolated [D]. Other nodes scale every op by k
+# (28 nm 0.42, 22 nm 0.32): the ratio of the CACTI 7 energies of a 64 KB, 64-bit SRAM between
+# those nodes and 45 nm, a proxy for logic scaling [D] (docs/references.md).
 INT_ADD_PJ_45 = {8: 0.03, 16: 0.05, 32: 0.10}
 INT_MULT_PJ_45 = {8: 0.20, 32: 3.1}
 LOGIC_ENERGY_SCALE = {45: 1.0, 28: 0.42, 22: 0.32}
 
 # --------------------------------------------------------------------------- clock / idle
-# ODIN (28 nm FDSOI, §4): idle power 1.78 µW/MHz = 1.78 pJ per cycle over its 0.086 mm² die:
-# 1.78 / 0.086 = 20.7 pJ per cycle per mm² of tile at 28 nm [D]. Other nodes: energy scales
-# by k (§8a) and density by the logic area per GE above: 45 nm 20.7 x (1/0.42) / (1.36/0.50)
-# = 18.1; 22 nm 20.7 x (0.32/0.42) / (0.36/0.50) = 21.9 [D].
+# ODIN (28 nm FDSOI): idle power 1.78 µW/MHz = 1.78 pJ per cycle over its 0.086 mm² die (Frenkel
+# et al., IEEE TBioCAS 2019, Fig. 8b and title): 1.78 / 0.086 = 20.7 pJ per cycle per mm² of
+# tile at 28 nm [D]. Other nodes: energy scales by k and density by the logic area per GE above:
+# 45 nm 20.7 x (1/0.42) / (1.36/0.50) = 18.1; 22 nm 20.7 x (0.32/0.42) / (0.36/0.50) = 21.9 [D].
 CLOCK_PJ_PER_MM2_CYCLE = {45: 18.1, 28: 20.7, 22: 21.9}
 
 # --------------------------------------------------------------------------- overhead
-# Component sums undershoot measured chips 5-10x (§8b). The default factor is fitted once to
-# ODIN's incremental 8.43 pJ/SOP (§4) on the ODIN calibration workload (calib-odin-crossbar,
+# Component sums of bare SRAM (CACTI) and bare arithmetic (Horowitz) undershoot measured chips
+# 5-10x (docs/calibration.md). The default factor is fitted once to ODIN's incremental 8.43
+# pJ/SOP (Frenkel et al., IEEE TBioCAS 2019, Fig. 8b) on the ODIN calibration workload (calib-odin-crossbar,
 # `neurocycle ppa odin-like calib-odin-crossbar --energy technology --fit-overhead 8.43`);
 # tests/test_energy.py re-fits it. It scales SRAM and arithmetic components only (see
 # neurocycle.hw._energy.NO_OVERHEAD_EVENTS). See docs/calibration.md.
@@ -167,12 +176,14 @@ def cacti_fits(cell: str, node_nm: int) -> tuple[tuple[int, float, float, float,
 
 
 def int_add_pj(bits: float, scale: float) -> float:
-    """Energy of a ``bits``-wide integer add: §8a, log-log between 8/16/32 b, times the node scale."""
+    """Energy of a ``bits``-wide integer add: Horowitz's 45 nm figures, log-log between 8/16/32 b,
+    times the node scale."""
     return _interp_loglog(bits, INT_ADD_PJ_45) * scale
 
 
 def int_mult_pj(bits_a: float, bits_b: float, scale: float) -> float:
-    """Energy of a ``bits_a`` x ``bits_b`` multiply: the n x n entry at n = sqrt(a*b) (§8a)."""
+    """Energy of a ``bits_a`` x ``bits_b`` multiply: the n x n entry at n = sqrt(a*b) of Horowitz's
+    45 nm figures (Horowitz, ISSCC 2014), times the node scale."""
     return _interp_loglog(math.sqrt(bits_a * bits_b), INT_MULT_PJ_45) * scale
 
 

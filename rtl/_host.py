@@ -129,9 +129,11 @@ class Host:
         return True
 
     # -- program loading -----------------------------------------------------------------------
-    def program_writes(self, prog: dict):
+    def program_writes(self, prog: dict, event: bool = False):
         """Every bus write that loads chip program ``prog`` (see :func:`case_from_program`) and
-        sets the initial state (u = v = ref = 0, both accumulator banks 0) of the placed neurons."""
+        sets the initial state (u = v = ref = 0, both accumulator banks 0) of the placed neurons;
+        on an event-driven chip also the pending bits (every placed neuron pending in bank 0, the
+        `cur` bank after reset; bank 1 clear)."""
         d = self.d
         n_cores = len(prog["core_neuron_offset"]) - 1
         lanes = prog["syn_valid"].shape[1]
@@ -148,6 +150,9 @@ class Host:
                 yield (k, d["SEL_NEURON"], i, d["NF_FO_LEN"], int(prog["row_fanout_len"][r]))
                 for f in ("NF_U", "NF_V", "NF_REF", "NF_ACC0", "NF_ACC1"):
                     yield (k, d["SEL_NEURON"], i, d[f], 0)
+                if event:
+                    yield (k, d["SEL_NEURON"], i, d["NF_PEND0"], 1)
+                    yield (k, d["SEL_NEURON"], i, d["NF_PEND1"], 0)
             yield (k, d["SEL_CORE"], d["CORE_N_USED"], 0, int(r1 - r0))
             a0, a1 = prog["core_axon_offset"][k], prog["core_axon_offset"][k + 1]
             for a in range(a1 - a0):
@@ -174,15 +179,17 @@ class Host:
                     yield (r, d["SEL_MCTABLE"], e, 0, int(keys[e]) if valid else 0)
                     yield (r, d["SEL_MCTABLE"], e, 1, ((1 << 31) | int(outs[e])) if valid else 0)
 
-    async def read_trace(self, n_cores: int) -> list[tuple[int, int, int]]:
-        """(core, local neuron, cycle) of every spike of the timestep just finished."""
+    async def read_trace(self, n_cores: int, graded: bool = False) -> list[tuple[int, int, int, int]]:
+        """(core, local neuron, cycle, payload) of every spike of the timestep just finished
+        (payload 1 on a binary chip, whose trace has none)."""
         d = self.d
         counts = await self.read_many([(k, d["SEL_CORE"], d["CORE_TRACE_COUNT"], 0) for k in range(n_cores)])
         # one read per spike: neuron in bits 63:48, cycle in bits 47:0 (cycles fit 48 bits)
         addrs = [(k, d["SEL_TRACE"], j, 2) for k, c in enumerate(counts) for j in range(c)]
         vals = await self.read_many(addrs)
+        pays = await self.read_many([(k, s, j, 3) for k, s, j, _ in addrs]) if graded else [1] * len(vals)
         cores = [k for k, c in enumerate(counts) for _ in range(c)]
-        return [(k, v >> 48, v & ((1 << 48) - 1)) for k, v in zip(cores, vals)]
+        return [(k, v >> 48, v & ((1 << 48) - 1), q) for k, v, q in zip(cores, vals, pays)]
 
     async def read_counters(self, n_cores: int, core_counters, router_counters, chip_counters,
                             n_routers: int | None = None) -> dict:
@@ -224,12 +231,12 @@ async def run_case(host: Host, case: dict) -> dict:
     if bad:
         raise AssertionError(f"elaborated parameters differ from the chip config: {bad}")
     t0 = time.perf_counter()
-    await host.write_many(host.program_writes(case["program"]))
+    await host.write_many(host.program_writes(case["program"], event=bool(want.get("EVENT", 0))))
     load_s = time.perf_counter() - t0
     n_cores = len(case["program"]["core_neuron_offset"]) - 1
     n_routers = len(case["program"]["router_table_offset"]) - 1
     T = [await host.cycle()]
-    spikes: list[tuple[int, int, int, int]] = []   # (step, core, local neuron, cycle)
+    spikes: list[tuple[int, int, int, int, int]] = []   # (step, core, local neuron, cycle, payload)
     timeout_step = None
     t1 = time.perf_counter()
     host.chip_s = 0.0
@@ -237,8 +244,8 @@ async def run_case(host: Host, case: dict) -> dict:
         if not await host.run_step(flits, case["max_cycles"]):
             timeout_step = t
             break
-        for k, n, c in await host.read_trace(n_cores):
-            spikes.append((t, k, n, c))
+        for k, n, c, q in await host.read_trace(n_cores, graded=bool(want.get("PAYLOAD_BITS", 0))):
+            spikes.append((t, k, n, c, q))
         T.append(await host.cycle())
         if case.get("progress"):
             cocotb.log.info("timestep %d done at cycle %d", t, T[-1])

@@ -1,7 +1,7 @@
 // nc_core: one neuro-core (docs/microarchitecture.md §5): its memories, the core input FIFO,
 // the two engines, the event counters and the host-bus slave, assembled from
 //   nc_fifo      core input FIFO (router output L -> SI)
-//   nc_si        synaptic-integration engine: pop + axon lookup, one synapse word per cycle,
+//   nc_si        synaptic-integration engine: pop + axon lookup, one synapse word per WORD_CYCLES,
 //                lanes with equal targets merged -> write requests into acc[nxt]
 //   nc_nu        neuron-update engine: UPDATE/PUSH/DONE walk, nc_neuron, spike-trace writes,
 //                fan-out pushes into the router's L FIFO
@@ -18,22 +18,26 @@
 //   neuron state   u, v (signed STATE_BITS), ref (REF_BITS)          [NEURONS]
 //   neuron tables  profile index, fan-out base, fan-out count          [NEURONS]
 //   profiles       du, dv (12 b), bias, vth, v_reset, refractory, w_exp [PROFILES]
+//                  (+ graded, 1 b, when PAYLOAD_BITS > 0)
 //   axon table     synapse base word, synapse count                    [AXONS]
 //   synapse SRAM   LANES x {valid, target neuron, signed weight}       [SYN_WORDS]
-//   fan-out table  destination flit                                    [FANOUT_ENTRIES]
+//   fan-out table  destination route (the flit without its payload)    [FANOUT_ENTRIES]
 //   accumulators   2 banks, entry 2*i + bank (signed ACC_BITS)         [2*NEURONS]
-//   spike trace    neuron, cycle of each spike of the current timestep [NEURONS]
+//   pending bits   2 banks of NEURONS bits, read in SCAN_BITS words     (EVENT only)
+//   spike trace    neuron, cycle (, payload) of each spike of the timestep [NEURONS]
 //
 // Registers kept here: n_used (host-written: the NU walks neurons 0..n_used-1), cur (the
-// bank the NU reads; flips on `swap`, the SI writes the other one), and the event counters
-// (order NC_CC_*), each incremented from a status output of the FIFO, SI or NU.
+// bank the NU reads; flips on `swap`, the SI writes the other one; the pending bitmaps of an
+// event-driven core use the same bank), and the event counters (order NC_CC_*), each
+// incremented from a status output of the FIFO, SI or NU.
 //
 // Parameters: the tile parameter set (nc_tile_params.svh, generated from hw/_layout.py; each
 // documented there and in docs/layout.md): capacities NEURONS, AXONS, SYN_WORDS, LANES,
 // FANOUT_ENTRIES, PROFILES, CORE_FIFO_DEPTH; data widths WEIGHT_BITS, STATE_BITS, ACC_BITS,
 // REF_BITS; address/count widths AXON_BITS, FLIT_BITS, NEURON_BITS, PROFILE_BITS,
-// WORD_ADDR_BITS, LEN_BITS, FANOUT_ADDR_BITS, FANOUT_LEN_BITS; CNT_BITS. OCC_BITS (FIFO
-// occupancy) is NC_OCC_BITS. Each submodule gets the ones it uses, by the same names.
+// WORD_ADDR_BITS, LEN_BITS, FANOUT_ADDR_BITS, FANOUT_LEN_BITS; CNT_BITS; graded spikes and
+// event-driven update PAYLOAD_BITS, EVENT, SCAN_BITS. OCC_BITS (FIFO occupancy) is NC_OCC_BITS.
+// Each submodule gets the ones it uses, by the same names.
 `include "nc_defs.svh"
 module nc_core #(
 `include "nc_tile_params.svh"
@@ -68,6 +72,12 @@ module nc_core #(
   localparam int NB = NEURON_BITS;
   localparam int LB = (LANES > 1) ? $clog2(LANES) : 1;   // lane index width
   localparam int AI = $clog2(2 * NEURONS);                // accumulator address width
+  localparam int RB = FLIT_BITS - PAYLOAD_BITS;           // fan-out entry: the route bits
+  localparam int PW = (PAYLOAD_BITS > 0) ? PAYLOAD_BITS : 1;
+  localparam int NWM = ((1 << NB) + SCAN_BITS - 1) / SCAN_BITS;   // pending words the NU can address
+  localparam int WB = (NWM > 1) ? $clog2(NWM) : 1;
+  localparam int NP = NWM * SCAN_BITS;                   // pending bits per bank (padded to whole words)
+  localparam int PIW = (NP > 1) ? $clog2(NP) : 1;         // pending bit index width
 
   // ---- elaboration checks --------------------------------------------------------------------
   if (NEURONS < 1 || (1 << NB) < NEURONS) begin : g_bad_neurons
@@ -96,6 +106,10 @@ module nc_core #(
   if (NB > 16 || LEN_BITS > 31 || FANOUT_LEN_BITS > 31 || CNT_BITS > 64 || FLIT_BITS > 32) begin : g_bad_bus
     $fatal(1, "nc_core: a field is wider than the host bus allows");
   end
+  if (PAYLOAD_BITS < 0 || PAYLOAD_BITS > 16 || RB < 1 || EVENT < 0 || EVENT > 1) begin : g_bad_graded
+    $fatal(1, "nc_core: PAYLOAD_BITS=%0d (0..16, below FLIT_BITS=%0d) or EVENT=%0d out of range",
+           PAYLOAD_BITS, FLIT_BITS, EVENT);
+  end
 
   // ---- memories -----------------------------------------------------------------------------
   logic        [11:0]               pf_du      [PROFILES];
@@ -121,7 +135,7 @@ module nc_core #(
   logic [LANES-1:0][NB-1:0]         syn_target [SYN_WORDS];
   logic [LANES-1:0][WEIGHT_BITS-1:0] syn_weight [SYN_WORDS];
 
-  logic [FLIT_BITS-1:0]             fo_flit    [FANOUT_ENTRIES];
+  logic [RB-1:0]                    fo_flit    [FANOUT_ENTRIES];
 
   logic [NB-1:0]                    tr_neuron  [NEURONS];
   logic [CNT_BITS-1:0]              tr_cycle   [NEURONS];
@@ -141,8 +155,11 @@ module nc_core #(
   logic [WORD_ADDR_BITS-1:0]   b_w;
   logic [LB-1:0]               b_l;
   logic [FANOUT_ADDR_BITS-1:0] b_f;
-  logic we_pf_du, we_pf_dv, we_pf_bias, we_pf_vth, we_pf_vreset, we_pf_ref, we_pf_wexp;
+  logic we_pf_du, we_pf_dv, we_pf_bias, we_pf_vth, we_pf_vreset, we_pf_ref, we_pf_wexp, we_pf_graded;
   logic we_nm_prof, we_nm_fo_base, we_nm_fo_len, we_nm_u, we_nm_v, we_nm_ref, we_acc0, we_acc1;
+  logic we_nm_pend0, we_nm_pend1;
+  logic rd_pf_graded, rd_pend0, rd_pend1;
+  logic [PW-1:0] rd_tr_payload;
   logic we_ax_base, we_ax_len, we_syn_weight, we_syn_target, we_fo_flit, we_n_used;
 
   logic                  cf_empty, si_pop, si_busy;
@@ -159,22 +176,24 @@ module nc_core #(
     .AXON_BITS(AXON_BITS), .FLIT_BITS(FLIT_BITS), .NEURON_BITS(NEURON_BITS),
     .PROFILE_BITS(PROFILE_BITS), .WORD_ADDR_BITS(WORD_ADDR_BITS), .LEN_BITS(LEN_BITS),
     .FANOUT_ADDR_BITS(FANOUT_ADDR_BITS), .FANOUT_LEN_BITS(FANOUT_LEN_BITS),
-    .CNT_BITS(CNT_BITS), .OCC_BITS(OCC_BITS)
+    .CNT_BITS(CNT_BITS), .OCC_BITS(OCC_BITS), .PAYLOAD_BITS(PAYLOAD_BITS)
   ) u_bus (
     .bus_we, .bus_sel, .bus_index, .bus_field, .bus_rd, .bus_rdata,
     .n_addr(b_n), .p_addr(b_p), .a_addr(b_a), .w_addr(b_w), .w_lane(b_l), .f_addr(b_f),
-    .we_pf_du, .we_pf_dv, .we_pf_bias, .we_pf_vth, .we_pf_vreset, .we_pf_ref, .we_pf_wexp,
+    .we_pf_du, .we_pf_dv, .we_pf_bias, .we_pf_vth, .we_pf_vreset, .we_pf_ref, .we_pf_wexp, .we_pf_graded,
     .we_nm_prof, .we_nm_fo_base, .we_nm_fo_len, .we_nm_u, .we_nm_v, .we_nm_ref, .we_acc0, .we_acc1,
+    .we_nm_pend0, .we_nm_pend1,
     .we_ax_base, .we_ax_len, .we_syn_weight, .we_syn_target, .we_fo_flit, .we_n_used,
     .rd_pf_du(pf_du[b_p]), .rd_pf_dv(pf_dv[b_p]), .rd_pf_bias(pf_bias[b_p]), .rd_pf_vth(pf_vth[b_p]),
-    .rd_pf_vreset(pf_vreset[b_p]), .rd_pf_ref(pf_ref[b_p]), .rd_pf_wexp(pf_wexp[b_p]),
+    .rd_pf_vreset(pf_vreset[b_p]), .rd_pf_ref(pf_ref[b_p]), .rd_pf_wexp(pf_wexp[b_p]), .rd_pf_graded,
     .rd_nm_prof(nm_prof[b_n]), .rd_nm_fo_base(nm_fo_base[b_n]), .rd_nm_fo_len(nm_fo_len[b_n]),
     .rd_nm_u(nm_u[b_n]), .rd_nm_v(nm_v[b_n]), .rd_nm_ref(nm_ref[b_n]),
     .rd_acc0(acc[acc_addr(b_n, 1'b0)]), .rd_acc1(acc[acc_addr(b_n, 1'b1)]),
+    .rd_nm_pend0(rd_pend0), .rd_nm_pend1(rd_pend1),
     .rd_ax_base(ax_base[b_a]), .rd_ax_len(ax_len[b_a]),
     .rd_syn_weight(syn_weight[b_w][b_l]), .rd_syn_valid(syn_valid[b_w][b_l]),
-    .rd_syn_target(syn_target[b_w][b_l]), .rd_fo_flit(fo_flit[b_f]),
-    .rd_tr_neuron(tr_neuron[b_n]), .rd_tr_cycle(tr_cycle[b_n]),
+    .rd_syn_target(syn_target[b_w][b_l]), .rd_fo_flit(FLIT_BITS'(fo_flit[b_f])),
+    .rd_tr_neuron(tr_neuron[b_n]), .rd_tr_cycle(tr_cycle[b_n]), .rd_tr_payload,
     .n_used, .cur, .tr_count, .fifo_max(cf_max), .fifo_count(cf_count), .si_busy, .nu_state, .cnt
   );
 
@@ -191,14 +210,16 @@ module nc_core #(
   logic signed [LANES-1:0][A-1:0]          si_acc_rdata, si_acc_wdata;
   logic [LANES-1:0]                        si_acc_we;
   logic [4:0]                              si_syn_ops;
+  logic                                    si_word_read;
 
   always_comb begin
     for (int l = 0; l < LANES; l++) si_acc_rdata[l] = acc[acc_addr(si_acc_neuron[l], ~cur)];
   end
 
   nc_si #(
-    .LANES(LANES), .WEIGHT_BITS(WEIGHT_BITS), .ACC_BITS(ACC_BITS), .AXON_BITS(AXON_BITS),
-    .FLIT_BITS(FLIT_BITS), .NEURON_BITS(NEURON_BITS), .WORD_ADDR_BITS(WORD_ADDR_BITS), .LEN_BITS(LEN_BITS)
+    .LANES(LANES), .WORD_CYCLES(WORD_CYCLES), .WEIGHT_BITS(WEIGHT_BITS), .ACC_BITS(ACC_BITS),
+    .AXON_BITS(AXON_BITS), .FLIT_BITS(FLIT_BITS), .NEURON_BITS(NEURON_BITS), .WORD_ADDR_BITS(WORD_ADDR_BITS),
+    .LEN_BITS(LEN_BITS), .PAYLOAD_BITS(PAYLOAD_BITS)
   ) u_si (
     .clk, .rst,
     .fifo_empty(cf_empty), .fifo_head(cf_head), .pop(si_pop),
@@ -206,14 +227,18 @@ module nc_core #(
     .word_addr(si_word_addr), .w_valid(syn_valid[si_word_addr]), .w_target(syn_target[si_word_addr]),
     .w_weight(syn_weight[si_word_addr]),
     .acc_neuron(si_acc_neuron), .acc_rdata(si_acc_rdata), .acc_we(si_acc_we), .acc_wdata(si_acc_wdata),
-    .busy(si_busy), .syn_ops(si_syn_ops)
+    .busy(si_busy), .word_read(si_word_read), .syn_ops(si_syn_ops)
   );
 
   // ---- NU (nc_nu): reads neuron state, profile, acc[cur], fan-out; writes state, acc, trace ---
   logic [NB-1:0]               nu_n;
   logic [PROFILE_BITS-1:0]     nu_p;
   logic [FANOUT_ADDR_BITS-1:0] nu_fo_addr;
-  logic                        nu_upd, nu_spike, nu_done, nu_upd_active, nu_stall;
+  logic                        nu_upd, nu_spike, nu_done, nu_upd_active, nu_stall, nu_scan;
+  logic                        nu_pend_set, nu_scan_clear, nu_p_graded;
+  logic [WB-1:0]               nu_scan_addr;
+  logic [SCAN_BITS-1:0]        nu_scan_word;
+  logic [PW-1:0]               tr_wpayload;
   logic signed [S-1:0]         u_next, v_next;
   logic [REF_BITS-1:0]         ref_next;
   logic [NB-1:0]               tr_addr, tr_wneuron;
@@ -222,19 +247,65 @@ module nc_core #(
   nc_nu #(
     .STATE_BITS(STATE_BITS), .ACC_BITS(ACC_BITS), .REF_BITS(REF_BITS), .FLIT_BITS(FLIT_BITS),
     .NEURON_BITS(NEURON_BITS), .PROFILE_BITS(PROFILE_BITS), .FANOUT_ADDR_BITS(FANOUT_ADDR_BITS),
-    .FANOUT_LEN_BITS(FANOUT_LEN_BITS), .CNT_BITS(CNT_BITS)
+    .FANOUT_LEN_BITS(FANOUT_LEN_BITS), .CNT_BITS(CNT_BITS), .PAYLOAD_BITS(PAYLOAD_BITS), .EVENT(EVENT),
+    .SCAN_BITS(SCAN_BITS)
   ) u_nu (
     .clk, .rst, .start, .n_used, .cycle,
     .n_addr(nu_n), .n_prof(nm_prof[nu_n]), .n_fo_base(nm_fo_base[nu_n]), .n_fo_len(nm_fo_len[nu_n]),
     .n_u(nm_u[nu_n]), .n_v(nm_v[nu_n]), .n_ref(nm_ref[nu_n]), .n_acc(acc[acc_addr(nu_n, cur)]),
     .p_addr(nu_p), .p_du(pf_du[nu_p]), .p_dv(pf_dv[nu_p]), .p_bias(pf_bias[nu_p]), .p_vth(pf_vth[nu_p]),
-    .p_vreset(pf_vreset[nu_p]), .p_ref(pf_ref[nu_p]), .p_wexp(pf_wexp[nu_p]),
+    .p_vreset(pf_vreset[nu_p]), .p_ref(pf_ref[nu_p]), .p_wexp(pf_wexp[nu_p]), .p_graded(nu_p_graded),
     .fo_addr(nu_fo_addr), .fo_flit(fo_flit[nu_fo_addr]),
-    .upd(nu_upd), .u_next, .v_next, .ref_next,
-    .spike(nu_spike), .tr_addr, .tr_neuron(tr_wneuron), .tr_cycle(tr_wcycle),
+    .scan_addr(nu_scan_addr), .scan_word(nu_scan_word),
+    .upd(nu_upd), .u_next, .v_next, .ref_next, .pend_set(nu_pend_set), .scan_clear(nu_scan_clear),
+    .spike(nu_spike), .tr_addr, .tr_neuron(tr_wneuron), .tr_cycle(tr_wcycle), .tr_payload(tr_wpayload),
     .out_push, .out_flit, .out_full,
-    .state(nu_state), .done(nu_done), .upd_active(nu_upd_active), .stall(nu_stall), .tr_count
+    .state(nu_state), .done(nu_done), .upd_active(nu_upd_active), .stall(nu_stall), .scan(nu_scan), .tr_count
   );
+
+  // ---- graded spikes: the profile's graded bit and the payload of every trace entry ----------
+  if (PAYLOAD_BITS > 0) begin : g_graded
+    logic          pf_graded  [PROFILES];
+    logic [PW-1:0] tr_payload [NEURONS];
+    always_ff @(posedge clk) begin
+      if (we_pf_graded) pf_graded[b_p] <= bus_wdata[0];
+      if (nu_spike) tr_payload[tr_addr] <= tr_wpayload;
+    end
+    assign nu_p_graded   = pf_graded[nu_p];
+    assign rd_pf_graded  = pf_graded[b_p];
+    assign rd_tr_payload = tr_payload[b_n];
+  end else begin : g_binary
+    assign nu_p_graded   = 1'b0;
+    assign rd_pf_graded  = 1'b0;
+    assign rd_tr_payload = 1'b1;
+    logic unused_graded;
+    assign unused_graded = ^{we_pf_graded, tr_wpayload};
+  end
+
+  // ---- event-driven update: the pending bitmaps (bank = physical index, cur read by the NU) ---
+  if (EVENT != 0) begin : g_event
+    logic [NP-1:0] pend [2];
+    always_ff @(posedge clk) begin
+      // the NU clears the word it scans in pend[cur]; the SI (every lane that writes an
+      // accumulator) and the NU (an update that is not quiet) set bits of pend[nxt]; the host
+      // initialises both banks while the chip is paused
+      if (nu_scan_clear) pend[cur][nu_scan_addr * SCAN_BITS +: SCAN_BITS] <= '0;
+      for (int l = 0; l < LANES; l++)
+        if (si_acc_we[l]) pend[~cur][PIW'(si_acc_neuron[l])] <= 1'b1;
+      if (nu_pend_set) pend[~cur][PIW'(nu_n)] <= 1'b1;
+      if (we_nm_pend0) pend[0][PIW'(b_n)] <= bus_wdata[0];
+      if (we_nm_pend1) pend[1][PIW'(b_n)] <= bus_wdata[0];
+    end
+    assign nu_scan_word = pend[cur][nu_scan_addr * SCAN_BITS +: SCAN_BITS];
+    assign rd_pend0     = pend[0][PIW'(b_n)];
+    assign rd_pend1     = pend[1][PIW'(b_n)];
+  end else begin : g_dense
+    assign nu_scan_word = '0;
+    assign rd_pend0     = 1'b0;
+    assign rd_pend1     = 1'b0;
+    logic unused_pend;
+    assign unused_pend = ^{nu_scan_clear, nu_pend_set, nu_scan_addr, we_nm_pend0, we_nm_pend1};
+  end
 
   assign quiet = nu_done && !si_busy && cf_empty;
 
@@ -313,7 +384,7 @@ module nc_core #(
   end
 
   always_ff @(posedge clk) begin
-    if (we_fo_flit) fo_flit[b_f] <= bus_wdata[FLIT_BITS-1:0];
+    if (we_fo_flit) fo_flit[b_f] <= bus_wdata[RB-1:0];
   end
 
   // ---- event counters (order = NC_CC_*), from the engines' status ------------------------------
@@ -327,10 +398,14 @@ module nc_core #(
       cnt[`NC_CC_FANOUT_FLITS]            <= cnt[`NC_CC_FANOUT_FLITS]            + CNT_BITS'(out_push);
       cnt[`NC_CC_AXON_LOOKUPS]            <= cnt[`NC_CC_AXON_LOOKUPS]            + CNT_BITS'(si_pop);
       cnt[`NC_CC_SYNAPTIC_OPS]            <= cnt[`NC_CC_SYNAPTIC_OPS]            + CNT_BITS'(si_syn_ops);
-      cnt[`NC_CC_SYNAPSE_WORD_READS]      <= cnt[`NC_CC_SYNAPSE_WORD_READS]      + CNT_BITS'(si_busy);
-      cnt[`NC_CC_NU_BUSY_CYCLES]          <= cnt[`NC_CC_NU_BUSY_CYCLES]          + CNT_BITS'(nu_upd || out_push);
+      cnt[`NC_CC_SYNAPSE_WORD_READS]      <= cnt[`NC_CC_SYNAPSE_WORD_READS]      + CNT_BITS'(si_word_read);
+      cnt[`NC_CC_NU_BUSY_CYCLES]          <= cnt[`NC_CC_NU_BUSY_CYCLES]          + CNT_BITS'(nu_upd || out_push || nu_scan);
       cnt[`NC_CC_NU_STALL_CYCLES]         <= cnt[`NC_CC_NU_STALL_CYCLES]         + CNT_BITS'(nu_stall);
       cnt[`NC_CC_SI_BUSY_CYCLES]          <= cnt[`NC_CC_SI_BUSY_CYCLES]          + CNT_BITS'(si_pop || si_busy);
+      cnt[`NC_CC_NU_SCAN_CYCLES]          <= cnt[`NC_CC_NU_SCAN_CYCLES]          + CNT_BITS'(nu_scan);
+      // one pending bit per valid slot the SI integrates, one per update that is not quiet
+      cnt[`NC_CC_PENDING_SETS]            <= cnt[`NC_CC_PENDING_SETS]
+                                             + ((EVENT != 0) ? CNT_BITS'(si_syn_ops) + CNT_BITS'(nu_pend_set) : '0);
     end
   end
 

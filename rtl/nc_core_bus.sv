@@ -22,6 +22,7 @@
 //   FANOUT_ADDR_BITS, FANOUT_LEN_BITS                            address and count widths
 //   CNT_BITS                                                     event counters, trace cycle stamps
 //   OCC_BITS                                                     core FIFO occupancy
+//   PAYLOAD_BITS                                                 trace payload (1 bit read when 0)
 //
 // Ports
 //   bus_*                          the host bus, decoded to this tile (bus_rd: read-back enabled)
@@ -51,7 +52,8 @@ module nc_core_bus #(
   parameter int FANOUT_ADDR_BITS = 6,
   parameter int FANOUT_LEN_BITS  = 7,
   parameter int CNT_BITS         = 48,
-  parameter int OCC_BITS         = 7
+  parameter int OCC_BITS         = 7,
+  parameter int PAYLOAD_BITS     = 0
 ) (
   // host bus
   input  logic                          bus_we,
@@ -75,6 +77,7 @@ module nc_core_bus #(
   output logic                          we_pf_vreset,
   output logic                          we_pf_ref,
   output logic                          we_pf_wexp,
+  output logic                          we_pf_graded,
   // write enables (NC_SEL_NEURON, NC_NF_*)
   output logic                          we_nm_prof,
   output logic                          we_nm_fo_base,
@@ -84,6 +87,8 @@ module nc_core_bus #(
   output logic                          we_nm_ref,
   output logic                          we_acc0,
   output logic                          we_acc1,
+  output logic                          we_nm_pend0,
+  output logic                          we_nm_pend1,
   // write enables (NC_SEL_AXON, NC_SEL_SYN, NC_SEL_FANOUT, NC_SEL_CORE)
   output logic                          we_ax_base,
   output logic                          we_ax_len,
@@ -99,6 +104,7 @@ module nc_core_bus #(
   input  logic [STATE_BITS-1:0]         rd_pf_vreset,
   input  logic [REF_BITS-1:0]           rd_pf_ref,
   input  logic [2:0]                    rd_pf_wexp,
+  input  logic                          rd_pf_graded,
   input  logic [PROFILE_BITS-1:0]       rd_nm_prof,
   input  logic [FANOUT_ADDR_BITS-1:0]   rd_nm_fo_base,
   input  logic [FANOUT_LEN_BITS-1:0]    rd_nm_fo_len,
@@ -107,6 +113,8 @@ module nc_core_bus #(
   input  logic [REF_BITS-1:0]           rd_nm_ref,
   input  logic [ACC_BITS-1:0]           rd_acc0,
   input  logic [ACC_BITS-1:0]           rd_acc1,
+  input  logic                          rd_nm_pend0,
+  input  logic                          rd_nm_pend1,
   input  logic [WORD_ADDR_BITS-1:0]     rd_ax_base,
   input  logic [LEN_BITS-1:0]           rd_ax_len,
   input  logic [WEIGHT_BITS-1:0]        rd_syn_weight,
@@ -115,6 +123,7 @@ module nc_core_bus #(
   input  logic [FLIT_BITS-1:0]          rd_fo_flit,
   input  logic [NEURON_BITS-1:0]        rd_tr_neuron,
   input  logic [CNT_BITS-1:0]           rd_tr_cycle,
+  input  logic [((PAYLOAD_BITS > 0) ? PAYLOAD_BITS : 1)-1:0] rd_tr_payload,
   // read data: core registers
   input  logic [NEURON_BITS:0]          n_used,
   input  logic                          cur,
@@ -171,6 +180,7 @@ module nc_core_bus #(
   assign we_pf_vreset  = wr_profile && bus_field == 8'(`NC_PF_V_RESET);
   assign we_pf_ref     = wr_profile && bus_field == 8'(`NC_PF_REFRACTORY);
   assign we_pf_wexp    = wr_profile && bus_field == 8'(`NC_PF_W_EXP);
+  assign we_pf_graded  = wr_profile && bus_field == 8'(`NC_PF_GRADED);
   assign we_nm_prof    = wr_neuron && bus_field == 8'(`NC_NF_PROFILE);
   assign we_nm_fo_base = wr_neuron && bus_field == 8'(`NC_NF_FO_BASE);
   assign we_nm_fo_len  = wr_neuron && bus_field == 8'(`NC_NF_FO_LEN);
@@ -179,6 +189,8 @@ module nc_core_bus #(
   assign we_nm_ref     = wr_neuron && bus_field == 8'(`NC_NF_REF);
   assign we_acc0       = wr_neuron && bus_field == 8'(`NC_NF_ACC0);
   assign we_acc1       = wr_neuron && bus_field == 8'(`NC_NF_ACC1);
+  assign we_nm_pend0   = wr_neuron && bus_field == 8'(`NC_NF_PEND0);
+  assign we_nm_pend1   = wr_neuron && bus_field == 8'(`NC_NF_PEND1);
   assign we_ax_base    = wr_axon && bus_field == 8'd0;
   assign we_ax_len     = wr_axon && bus_field == 8'd1;
   assign we_syn_weight = wr_syn && bus_field[0] == 1'b0;
@@ -210,6 +222,7 @@ module nc_core_bus #(
           8'(`NC_PF_V_RESET):    bus_rdata = sx(64'(rd_pf_vreset), S);
           8'(`NC_PF_REFRACTORY): bus_rdata = 64'(rd_pf_ref);
           8'(`NC_PF_W_EXP):      bus_rdata = 64'(rd_pf_wexp);
+          8'(`NC_PF_GRADED):     bus_rdata = 64'(rd_pf_graded);
           default: ;
         endcase
       end
@@ -223,6 +236,8 @@ module nc_core_bus #(
           8'(`NC_NF_REF):     bus_rdata = 64'(rd_nm_ref);
           8'(`NC_NF_ACC0):    bus_rdata = sx(64'(rd_acc0), A);
           8'(`NC_NF_ACC1):    bus_rdata = sx(64'(rd_acc1), A);
+          8'(`NC_NF_PEND0):   bus_rdata = 64'(rd_nm_pend0);
+          8'(`NC_NF_PEND1):   bus_rdata = 64'(rd_nm_pend1);
           default: ;
         endcase
       end
@@ -250,6 +265,7 @@ module nc_core_bus #(
         if (bus_field == 8'd1) bus_rdata = 64'(rd_tr_cycle);
         // both in one read: neuron in bits 63:48, cycle (low 48 bits) below
         if (bus_field == 8'd2) bus_rdata = {16'(rd_tr_neuron), 48'(rd_tr_cycle)};
+        if (bus_field == 8'd3) bus_rdata = 64'(rd_tr_payload);
       end
       default: ;
     endcase

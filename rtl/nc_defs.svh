@@ -22,7 +22,7 @@
 `define NC_SEL_SYN                   5   // index = word, field = 2*lane + (0: weight, 1: {valid@31, target})
 `define NC_SEL_FANOUT                6   // index = entry, field 0 = flit
 `define NC_SEL_CORE                  7   // index = CORE_REGS (registers, core counter bank)
-`define NC_SEL_TRACE                 8   // read: index = trace slot, field 0 = neuron, 1 = cycle, 2 = {neuron@63:48, cycle[47:0]}
+`define NC_SEL_TRACE                 8   // read: index = trace slot, field 0 = neuron, 1 = cycle, 2 = {neuron@63:48, cycle[47:0]}, 3 = payload
 `define NC_SEL_ROUTER                9   // read: index = ROUTER_REGS (router counter bank, per-port detail); tile = router index
 `define NC_SEL_MCTABLE               10  // router multicast table: index = entry, field 0 = key, 1 = {valid@31, output ports}; tile = router index
 
@@ -37,7 +37,7 @@
 `define NC_CORE_CUR_BANK             1   // r: accumulator bank the NU reads this timestep
 `define NC_CORE_TRACE_COUNT          2   // r: spikes recorded in the trace this timestep
 `define NC_CORE_FIFO_MAX             3   // r: max occupancy of the core input FIFO
-`define NC_CORE_STATE                4   // r: bits 1:0 NU state, bit 2 SI busy, bits 15:8 core FIFO count
+`define NC_CORE_STATE                4   // r: bits 1:0 NU state (0 DONE, 1 UPDATE, 2 PUSH, 3 SCAN), bit 2 SI busy, bits 15:8 core FIFO count
 `define NC_CORE_CNT                  16  // r: CNT + k = core counter k (CORE_COUNTERS order)
 
 // ---- NC_SEL_ROUTER indices
@@ -58,6 +58,7 @@
 `define NC_PF_V_RESET                4   // v after a spike
 `define NC_PF_REFRACTORY             5   // timesteps without integration after a spike
 `define NC_PF_W_EXP                  6   // input scaling: I * 2**w_exp
+`define NC_PF_GRADED                 7   // graded output: payload = thresholds crossed (max 2**P - 1), reset by subtraction; 0 = binary (graded chips only)
 
 // ---- NC_SEL_NEURON fields
 `define NC_NF_PROFILE                0   // profile index
@@ -68,6 +69,8 @@
 `define NC_NF_REF                    5   // refractory counter
 `define NC_NF_ACC0                   6   // accumulator bank 0 (physical)
 `define NC_NF_ACC1                   7   // accumulator bank 1 (physical)
+`define NC_NF_PEND0                  8   // pending bit, bank 0 (physical; event-driven cores)
+`define NC_NF_PEND1                  9   // pending bit, bank 1 (physical; event-driven cores)
 
 // ---- core counter bank (NC_CORE_CNT + k)
 `define NC_CC_NEURON_UPDATES_ACTIVE          0   // NU neuron updates that changed the neuron's state (u, v or refractory): state written back
@@ -80,7 +83,9 @@
 `define NC_CC_NU_BUSY_CYCLES                 7   // cycles the NU updated a neuron or pushed a flit
 `define NC_CC_NU_STALL_CYCLES                8   // cycles the NU waited on a full local router FIFO
 `define NC_CC_SI_BUSY_CYCLES                 9   // cycles the SI popped a flit or read a synapse word
-`define NC_CC_COUNT 10
+`define NC_CC_NU_SCAN_CYCLES                 10  // SCAN cycles of an event-driven NU: one pending-bitmap word read and cleared (0 on a dense core)
+`define NC_CC_PENDING_SETS                   11  // pending-bitmap bits set on an event-driven core: one per synapse integrated by the SI, one per neuron update that is not quiet (0 on a dense core)
+`define NC_CC_COUNT 12
 
 // ---- router counter bank (NC_RT_CNT + k)
 `define NC_RC_ROUTER_FLITS                   0   // flits granted by the router (one per flit per router traversed)
@@ -89,7 +94,10 @@
 `define NC_RC_MC_TABLE_LOOKUPS               3   // multicast flits looked up in the router's key table (one per multicast flit per router visited)
 `define NC_RC_MC_DEFAULT_ROUTES              4   // multicast table lookups that found no entry: the flit took the default (straight-through) route
 `define NC_RC_MC_PARTIAL_CYCLES              5   // input-port cycles in which a multicast head was granted some but not all of its outputs
-`define NC_RC_COUNT 6
+`define NC_RC_LINK_FLITS_EW                  6   // flits sent on the router's E and W output links (east-west hops)
+`define NC_RC_LINK_FLITS_NS                  7   // flits sent on the router's N and S output links (north-south hops)
+`define NC_RC_LOCAL_FLITS                    8   // flits granted from a local input of the router (a core of its tile) to a local output (a core of its tile): spikes delivered within the tile, no link traversed
+`define NC_RC_COUNT 9
 
 // ---- chip counter bank (NC_CHIP_CNT + k)
 `define NC_CHC_HOST_FLITS                    0   // input flits pushed by the host into the host link
@@ -116,33 +124,37 @@
 `define NC_PARAM_AXONS               4   // core.axons
 `define NC_PARAM_SYN_WORDS           5   // core.synapse_words
 `define NC_PARAM_LANES               6   // core.synapse_lanes
-`define NC_PARAM_FANOUT_ENTRIES      7   // core.fanout_entries
-`define NC_PARAM_PROFILES            8   // core.profiles
-`define NC_PARAM_CORE_FIFO_DEPTH     9   // core.fifo_depth
-`define NC_PARAM_ROUTER_FIFO_DEPTH   10  // router.fifo_depth
-`define NC_PARAM_WEIGHT_BITS         11  // bits.weight
-`define NC_PARAM_STATE_BITS          12  // bits.state
-`define NC_PARAM_ACC_BITS            13  // bits.accumulator
-`define NC_PARAM_REF_BITS            14  // bits.refractory
-`define NC_PARAM_BARRIER_CYCLES      15  // barrier_cycles
-`define NC_PARAM_HOST_QUEUE_DEPTH    16  // build option
-`define NC_PARAM_CNT_BITS            17  // build option
-`define NC_PARAM_X_BITS              18  // derived.x_bits
-`define NC_PARAM_Y_BITS              19  // derived.y_bits
-`define NC_PARAM_AXON_BITS           20  // derived.axon_bits
-`define NC_PARAM_FLIT_BITS           21  // derived.flit_bits
-`define NC_PARAM_NEURON_BITS         22  // derived.neuron_bits
-`define NC_PARAM_PROFILE_BITS        23  // derived.profile_bits
-`define NC_PARAM_WORD_ADDR_BITS      24  // derived.word_addr_bits
-`define NC_PARAM_LEN_BITS            25  // derived.axon_len_bits
-`define NC_PARAM_FANOUT_ADDR_BITS    26  // derived.fanout_addr_bits
-`define NC_PARAM_FANOUT_LEN_BITS     27  // derived.fanout_len_bits
-`define NC_PARAM_CORES_PER_ROUTER    28  // mesh.cores_per_router
-`define NC_PARAM_MC_BITS             29  // derived.mc_bits
-`define NC_PARAM_MC_ENTRIES          30  // router.table_entries
-`define NC_PARAM_COUNT 31
+`define NC_PARAM_WORD_CYCLES         7   // core.synapse_word_cycles
+`define NC_PARAM_FANOUT_ENTRIES      8   // core.fanout_entries
+`define NC_PARAM_PROFILES            9   // core.profiles
+`define NC_PARAM_CORE_FIFO_DEPTH     10  // core.fifo_depth
+`define NC_PARAM_ROUTER_FIFO_DEPTH   11  // router.fifo_depth
+`define NC_PARAM_WEIGHT_BITS         12  // bits.weight
+`define NC_PARAM_STATE_BITS          13  // bits.state
+`define NC_PARAM_ACC_BITS            14  // bits.accumulator
+`define NC_PARAM_REF_BITS            15  // bits.refractory
+`define NC_PARAM_BARRIER_CYCLES      16  // barrier_cycles
+`define NC_PARAM_HOST_QUEUE_DEPTH    17  // build option
+`define NC_PARAM_CNT_BITS            18  // build option
+`define NC_PARAM_X_BITS              19  // derived.x_bits
+`define NC_PARAM_Y_BITS              20  // derived.y_bits
+`define NC_PARAM_AXON_BITS           21  // derived.axon_bits
+`define NC_PARAM_FLIT_BITS           22  // derived.flit_bits
+`define NC_PARAM_NEURON_BITS         23  // derived.neuron_bits
+`define NC_PARAM_PROFILE_BITS        24  // derived.profile_bits
+`define NC_PARAM_WORD_ADDR_BITS      25  // derived.word_addr_bits
+`define NC_PARAM_LEN_BITS            26  // derived.axon_len_bits
+`define NC_PARAM_FANOUT_ADDR_BITS    27  // derived.fanout_addr_bits
+`define NC_PARAM_FANOUT_LEN_BITS     28  // derived.fanout_len_bits
+`define NC_PARAM_CORES_PER_ROUTER    29  // mesh.cores_per_router
+`define NC_PARAM_MC_BITS             30  // derived.mc_bits
+`define NC_PARAM_MC_ENTRIES          31  // router.table_entries
+`define NC_PARAM_PAYLOAD_BITS        32  // derived.payload_bits
+`define NC_PARAM_EVENT               33  // core.neuron_update
+`define NC_PARAM_SCAN_BITS           34  // core.scan_word_bits
+`define NC_PARAM_COUNT 35
 // bits [32k +: 32] = parameter k (the concatenation lists the last parameter first)
-`define NC_PARAM_VECTOR {32'(MC_ENTRIES), 32'(MC_BITS), 32'(CORES_PER_ROUTER), 32'(FANOUT_LEN_BITS), 32'(FANOUT_ADDR_BITS), 32'(LEN_BITS), 32'(WORD_ADDR_BITS), 32'(PROFILE_BITS), 32'(NEURON_BITS), 32'(FLIT_BITS), 32'(AXON_BITS), 32'(Y_BITS), 32'(X_BITS), 32'(CNT_BITS), 32'(HOST_QUEUE_DEPTH), 32'(BARRIER_CYCLES), 32'(REF_BITS), 32'(ACC_BITS), 32'(STATE_BITS), 32'(WEIGHT_BITS), 32'(ROUTER_FIFO_DEPTH), 32'(CORE_FIFO_DEPTH), 32'(PROFILES), 32'(FANOUT_ENTRIES), 32'(LANES), 32'(SYN_WORDS), 32'(AXONS), 32'(NEURONS), 32'(HOST_ROW), 32'(MESH_H), 32'(MESH_W)}
+`define NC_PARAM_VECTOR {32'(SCAN_BITS), 32'(EVENT), 32'(PAYLOAD_BITS), 32'(MC_ENTRIES), 32'(MC_BITS), 32'(CORES_PER_ROUTER), 32'(FANOUT_LEN_BITS), 32'(FANOUT_ADDR_BITS), 32'(LEN_BITS), 32'(WORD_ADDR_BITS), 32'(PROFILE_BITS), 32'(NEURON_BITS), 32'(FLIT_BITS), 32'(AXON_BITS), 32'(Y_BITS), 32'(X_BITS), 32'(CNT_BITS), 32'(HOST_QUEUE_DEPTH), 32'(BARRIER_CYCLES), 32'(REF_BITS), 32'(ACC_BITS), 32'(STATE_BITS), 32'(WEIGHT_BITS), 32'(ROUTER_FIFO_DEPTH), 32'(CORE_FIFO_DEPTH), 32'(PROFILES), 32'(FANOUT_ENTRIES), 32'(WORD_CYCLES), 32'(LANES), 32'(SYN_WORDS), 32'(AXONS), 32'(NEURONS), 32'(HOST_ROW), 32'(MESH_H), 32'(MESH_W)}
 
 // ---- flit fields (LSB first), in terms of the width parameters of the enclosing module
 // (a field whose width is 0 for a chip, such as mc on a unicast chip, must not be accessed)
@@ -154,6 +166,10 @@
 `define NC_FLIT_DST_X(f) f[(AXON_BITS + Y_BITS) +: X_BITS]   // destination core column x * cores_per_router + local core (a multicast flit: the source core's)
 `define NC_FLIT_MC_LSB (AXON_BITS + Y_BITS + X_BITS)
 `define NC_FLIT_MC(f) f[(AXON_BITS + Y_BITS + X_BITS) +: MC_BITS]   // 1: a multicast flit, routed by the routers' key tables (absent: 0 bits on a unicast chip)
-`define NC_FLIT_WIDTH (AXON_BITS + Y_BITS + X_BITS + MC_BITS)
+`define NC_FLIT_PAYLOAD_LSB (AXON_BITS + Y_BITS + X_BITS + MC_BITS)
+`define NC_FLIT_PAYLOAD(f) f[(AXON_BITS + Y_BITS + X_BITS + MC_BITS) +: PAYLOAD_BITS]   // spike payload (graded chips; 0 bits on a binary chip): put on top of a fan-out entry by the NU, given by the host for an input
+`define NC_FLIT_WIDTH (AXON_BITS + Y_BITS + X_BITS + MC_BITS + PAYLOAD_BITS)
+// a fan-out table entry: the flit without its payload (the NU puts the payload on top)
+`define NC_FLIT_ROUTE_WIDTH (AXON_BITS + Y_BITS + X_BITS + MC_BITS)
 
 `endif

@@ -27,6 +27,7 @@
 //   FLIT_BITS       the sum of the flit fields (layout: nc_defs.svh NC_FLIT_*, from hw/_layout.py)
 //   CORES           cores per router (local ports), 1..4
 //   MC_ENTRIES      multicast table entries (used when MC_BITS = 1)
+//   PAYLOAD_BITS    the flit's payload field (graded spikes; 0 on a binary chip): carried, not read
 //   FIFO_DEPTH      input FIFO depth (router.fifo_depth)
 //   CNT_BITS        event counter width
 `include "nc_defs.svh"
@@ -40,7 +41,8 @@ module nc_router #(
   parameter int MC_ENTRIES = 0,
   parameter int FIFO_DEPTH = 2,
   parameter int CNT_BITS   = 48,
-  parameter int OCC_BITS   = 7
+  parameter int OCC_BITS   = 7,
+  parameter int PAYLOAD_BITS = 0
 ) (
   input  logic                        clk,
   input  logic                        rst,
@@ -74,7 +76,7 @@ module nc_router #(
 );
   localparam int P  = CORES + 4;
   localparam int EB = (MC_ENTRIES > 1) ? $clog2(MC_ENTRIES) : 1;
-  localparam int KB = FLIT_BITS - MC_BITS;        // key: the flit without its mc bit
+  localparam int KB = X_BITS + Y_BITS + AXON_BITS;  // key: the route without its mc bit and payload
 
   if (FLIT_BITS != `NC_FLIT_WIDTH) begin : g_bad_flit
     $fatal(1, "nc_router: FLIT_BITS=%0d is not the sum of the flit field widths (%0d)", FLIT_BITS, `NC_FLIT_WIDTH);
@@ -252,6 +254,11 @@ module nc_router #(
   endfunction
 
   logic [P-1:0] links;
+  logic [P-1:0] local_gnt;   // local output o granted to a local input (ports 0 and 5..P-1 are local)
+  always_comb begin
+    for (int o = 0; o < P; o++)
+      local_gnt[o] = gnt_valid[o] && (o == 0 || o > 4) && (gnt_in[o] == 3'd0 || gnt_in[o] > 3'd4);
+  end
   always_comb begin
     links = '0;
     links[`NC_PORT_N] = gnt_valid[`NC_PORT_N];
@@ -275,6 +282,12 @@ module nc_router #(
       cnt[`NC_RC_MC_TABLE_LOOKUPS]      <= cnt[`NC_RC_MC_TABLE_LOOKUPS] + CNT_BITS'(popcount(mc_pop));
       cnt[`NC_RC_MC_DEFAULT_ROUTES]     <= cnt[`NC_RC_MC_DEFAULT_ROUTES] + CNT_BITS'(popcount(mc_def_pop));
       cnt[`NC_RC_MC_PARTIAL_CYCLES]     <= cnt[`NC_RC_MC_PARTIAL_CYCLES] + CNT_BITS'(popcount(partial));
+      cnt[`NC_RC_LINK_FLITS_EW]         <= cnt[`NC_RC_LINK_FLITS_EW]
+                                           + CNT_BITS'(gnt_valid[`NC_PORT_E]) + CNT_BITS'(gnt_valid[`NC_PORT_W]);
+      cnt[`NC_RC_LINK_FLITS_NS]         <= cnt[`NC_RC_LINK_FLITS_NS]
+                                           + CNT_BITS'(gnt_valid[`NC_PORT_N]) + CNT_BITS'(gnt_valid[`NC_PORT_S]);
+      // flits of the tile's own cores delivered back into the tile: a local output granted to a local input
+      cnt[`NC_RC_LOCAL_FLITS]           <= cnt[`NC_RC_LOCAL_FLITS] + CNT_BITS'(popcount(local_gnt));
       for (int p = 0; p < P; p++) begin
         cnt_port_flits[p]   <= cnt_port_flits[p] + CNT_BITS'(gnt_valid[p]);
         cnt_port_blocked[p] <= cnt_port_blocked[p] + CNT_BITS'(blocked[p]);

@@ -82,7 +82,8 @@ module nc_tile #(
 
   nc_router #(
     .X_BITS(X_BITS), .Y_BITS(Y_BITS), .AXON_BITS(AXON_BITS), .MC_BITS(MC_BITS), .FLIT_BITS(FLIT_BITS),
-    .CORES(C), .MC_ENTRIES(MC_ENTRIES), .FIFO_DEPTH(ROUTER_FIFO_DEPTH), .CNT_BITS(CNT_BITS), .OCC_BITS(OCC_BITS)
+    .CORES(C), .MC_ENTRIES(MC_ENTRIES), .FIFO_DEPTH(ROUTER_FIFO_DEPTH), .CNT_BITS(CNT_BITS), .OCC_BITS(OCC_BITS),
+    .PAYLOAD_BITS(PAYLOAD_BITS)
   ) u_router (
     .clk, .rst, .my_x, .my_y,
     .in_push(r_in_push), .in_flit(r_in_flit), .in_full(r_in_full),

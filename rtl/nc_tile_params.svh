@@ -9,6 +9,7 @@
   parameter int AXONS              = 64,    // core.axons: axon-table entries per core
   parameter int SYN_WORDS          = 256,   // core.synapse_words: synapse SRAM words per core
   parameter int LANES              = 1,     // core.synapse_lanes: synapse slots per SRAM word
+  parameter int WORD_CYCLES        = 1,     // core.synapse_word_cycles: SI cycles per synapse word
   parameter int FANOUT_ENTRIES     = 64,    // core.fanout_entries: fan-out table entries per core
   parameter int PROFILES           = 4,     // core.profiles: neuron parameter profiles per core
   parameter int CORE_FIFO_DEPTH    = 2,     // core.fifo_depth: core input FIFO depth
@@ -30,5 +31,8 @@
   parameter int FANOUT_LEN_BITS    = 7,     // derived.fanout_len_bits: fan-out count field of a neuron entry
   parameter int CORES_PER_ROUTER   = 1,     // mesh.cores_per_router: cores per router (local ports)
   parameter int MC_BITS            = 0,     // derived.mc_bits: flit mc width: 1 = multicast routing, 0 = unicast
-  parameter int MC_ENTRIES         = 0      // router.table_entries: multicast table entries per router (0 on a unicast chip)
+  parameter int MC_ENTRIES         = 0,     // router.table_entries: multicast table entries per router (0 on a unicast chip)
+  parameter int PAYLOAD_BITS       = 0,     // derived.payload_bits: flit payload width (0: binary chip)
+  parameter int EVENT              = 0,     // core.neuron_update: 1: event-driven neuron update (pending bitmaps), 0: dense
+  parameter int SCAN_BITS          = 32     // core.scan_word_bits: pending-bitmap bits scanned per SCAN cycle
 /* verilator lint_on UNUSEDPARAM */

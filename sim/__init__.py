@@ -1,27 +1,41 @@
 """neurocycle.sim — what the chip *does*: networks, the compiler, the functional reference,
 the engine driver, reports and the CLI.
+
+The public names below are imported on first use (PEP 562), so `neurocycle --help` and a
+refused input do not pay for the NIR importer, the sweeps or the backends.
 """
-from neurocycle.hw import PROFILE_FIELDS
+from __future__ import annotations
 
-from ._api import BACKENDS, Run, Spikes, prepare, simulate
-from ._estimate import Estimate, estimate
-from ._builder import NetworkBuilder
-from ._compiler import CompileOptions, compile_network
-from ._engine import run_cycle
-from ._network import (LIF, InputGroup, LIFFixed, NetworkInstance, NetworkSpec, Population, Projection,
-                       Stimulus, load_network, network_from_yaml_text)
-from ._program import ChipProgram
-from ._reference import StateRecord, effective_connectivity, run_reference
-from ._result import SimResult
-from .experiments import NocExperiment, noc_experiment
-from .nir import LayerQuantisation, NIRConversion, OutputMap, QuantisationReport, convert_nir, import_nir
+import importlib
 
-__all__ = [
-    "NetworkSpec", "NetworkInstance", "NetworkBuilder", "Population", "InputGroup", "Projection", "LIF", "LIFFixed", "Stimulus",
-    "load_network", "network_from_yaml_text",
-    "CompileOptions", "compile_network", "ChipProgram", "PROFILE_FIELDS",
-    "run_reference", "StateRecord", "run_cycle", "effective_connectivity", "SimResult",
-    "simulate", "prepare", "Run", "Spikes", "BACKENDS", "estimate", "Estimate",
-    "noc_experiment", "NocExperiment",
-    "import_nir", "convert_nir", "NIRConversion", "QuantisationReport", "LayerQuantisation", "OutputMap",
-]
+_EXPORTS = {
+    "._api": ("BACKENDS", "Run", "Spikes", "prepare", "simulate"),
+    "._estimate": ("Estimate", "estimate"),
+    "._builder": ("NetworkBuilder",),
+    "._compiler": ("CompileOptions", "compile_network"),
+    "._engine": ("run_cycle",),
+    ".experiments": ("NocExperiment", "noc_experiment"),
+    "._network": ("InputGroup", "NetworkInstance", "NetworkSpec", "Population", "Projection", "Stimulus",
+                  "load_network", "network_from_yaml_text"),
+    "._neurons": ("LIF", "LIFFixed", "LIFConversion", "FixedPoint", "QUANTISATION_TOLERANCE"),
+    "._program": ("ChipProgram",),
+    "._reference": ("StateRecord", "effective_connectivity", "run_reference"),
+    "._result": ("SimResult",),
+    ".nir": ("LayerQuantisation", "NIRConversion", "OutputMap", "QuantisationReport", "convert_nir", "import_nir"),
+    "neurocycle.hw": ("PROFILE_FIELDS",),
+}
+_WHERE = {name: mod for mod, names in _EXPORTS.items() for name in names}
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name: str):
+    mod = _WHERE.get(name)
+    if mod is None:
+        raise AttributeError(f"module 'neurocycle.sim' has no attribute {name!r}")
+    value = getattr(importlib.import_module(mod, __name__), name)
+    globals()[name] = value          # later lookups skip this function
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))

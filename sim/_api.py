@@ -14,17 +14,7 @@ from ._network import NetworkInstance, NetworkSpec, Stimulus, load_network
 from ._program import ChipProgram
 from ._result import SimResult
 
-BACKENDS = ("cycle", "reference")  # the first is the CLI default
-
-
-def _backend(name: str) -> Callable[..., SimResult]:
-    if name == "reference":
-        from ._reference import run_reference
-        return run_reference
-    if name == "cycle":
-        from ._engine import run_cycle
-        return run_cycle
-    raise ConfigError("backend", f"must be one of {', '.join(BACKENDS)}", name, "pick a listed backend")
+from ._backends import BACKENDS, backend as _backend   # noqa: F401 (BACKENDS re-exported)
 
 
 @dataclass
@@ -111,19 +101,33 @@ class Run:
         return build_report(self, extra=extra)
 
     def spikes_csv(self) -> str:
-        """The spikes as CSV text (timestep,neuron[,cycle]), as written to spikes.csv."""
+        """The spikes as CSV text (timestep,neuron[,cycle][,payload]), as written to spikes.csv
+        (``payload`` on a graded chip)."""
         r = self.result
         cols = [r.spike_steps, r.spike_neurons] + ([r.spike_cycles] if r.spike_cycles is not None else [])
         header = "timestep,neuron" + (",cycle" if r.spike_cycles is not None else "")
+        if r.spike_payloads is not None:
+            cols.append(r.spike_payloads)
+            header += ",payload"
         return "\n".join([header] + [",".join(map(str, row)) for row in zip(*(c.tolist() for c in cols))]) + "\n"
 
     def save(self, out: "str | os.PathLike" = "out", *, extra: dict | None = None) -> list:
         """Write report.json, spikes.csv, raster.png (and cycles.png with cycle data) into
-        ``out``, the files `neurocycle run --out` writes; returns the paths written."""
+        ``out``, the files `neurocycle run --out` writes; returns the paths written. The folder
+        is replaced as a whole (sim/_io.py ``OutputDir``): a failure leaves it as it was."""
+        from ._io import OutputDir
+
+        with OutputDir(out) as od:
+            names = [f.name for f in self.write_files(od.path, extra=extra)]
+            target = od.commit()
+        return [target / n for n in names]
+
+    def write_files(self, folder, *, extra: dict | None = None) -> list:
+        """Write the run's files into an existing folder (no swap); returns their paths."""
         from pathlib import Path
 
         from ._io import write_json, write_text
-        out = Path(out)
+        out = Path(folder)
         files = [write_json(out / "report.json", self.report(extra)), write_text(out / "spikes.csv", self.spikes_csv())]
         self.plot_raster(out / "raster.png")
         files.append(out / "raster.png")
@@ -183,11 +187,17 @@ class Spikes(NamedTuple):
 
 def prepare(chip=None, network=None, *, steps: int = 100, seed: int | None = None,
             options: CompileOptions | None = None):
-    """Load and validate chip + network, sample the network, compile, build the stimulus."""
-    if not isinstance(steps, int) or steps < 1:
-        raise ConfigError("steps", "must be a whole number >= 1", steps, "give --steps 1 or more")
+    """Load and validate chip + network, check that they fit (before sampling anything: a
+    network too big for the chip or the machine is refused in milliseconds), sample the network,
+    compile, build the stimulus."""
+    from ._netsize import check_before_sampling
+
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))
+                             or not 0 <= seed < (1 << 63)):
+        raise ConfigError("seed", "must be a whole number in 0 .. 2**63-1", seed, "give e.g. --seed 1")
     chip_cfg = load_chip(chip)
     spec, base_dir = load_network(network, numeric=NumericFormat.of(chip_cfg))   # the chip's bits quantise NIR
+    check_before_sampling(spec, base_dir, chip_cfg, steps, options.neurons_per_core if options else None)
     seed = spec.seed if seed is None else int(seed)
     net = spec.instantiate(seed, base_dir=base_dir)
     program = compile_network(net, chip_cfg, options)

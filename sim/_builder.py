@@ -1,7 +1,7 @@
 """A small Python builder for networks: the same schema as the YAML files, validated once.
 
     net = NetworkBuilder("demo", seed=1)
-    net.population("exc", 100, LIF(tau_mem_ms=20, tau_syn_ms=5, v_th_mv=20))
+    net.population("exc", 100, LIF(tau_m=20, tau_syn=5, v_rest=-65, v_reset=-65, v_thresh=-45, tau_refrac=2))
     net.poisson_input("stim", 10, rate_hz=50)
     net.connect("stim", "exc", "fixed_probability", p=0.1, weight=30)
     spec = net.build()
@@ -22,15 +22,22 @@ class NetworkBuilder:
                                       "fixed_point": {"dt_ms": dt_ms, "mv_per_lsb": mv_per_lsb},
                                       "populations": [], "inputs": [], "projections": []}
 
-    def population(self, name: str, size: int, neuron: "LIF | LIFFixed | dict") -> str:
-        """Add a population; ``neuron`` is a LIF/LIFFixed model or the equivalent dict."""
+    def population(self, name: str, size: int, neuron: "LIF | LIFFixed | dict", *, spikes: str = "binary") -> str:
+        """Add a population; ``neuron`` is a LIF/LIFFixed model or the equivalent dict; ``spikes``
+        'binary' (default) or 'graded' (multi-threshold output, needs a chip with bits.payload > 0)."""
         if not isinstance(neuron, dict):
             neuron = neuron.model_dump()
-        self._data["populations"].append({"name": name, "size": size, "neuron": neuron})
+        pop = {"name": name, "size": size, "neuron": neuron}
+        if spikes != "binary":
+            pop["spikes"] = spikes
+        self._data["populations"].append(pop)
         return name
 
-    def input(self, name: str, size: int, source: dict) -> str:
-        self._data["inputs"].append({"name": name, "size": size, "source": source})
+    def input(self, name: str, size: int, source: dict, *, spikes: str = "binary") -> str:
+        group = {"name": name, "size": size, "source": source}
+        if spikes != "binary":
+            group["spikes"] = spikes
+        self._data["inputs"].append(group)
         return name
 
     def poisson_input(self, name: str, size: int, rate_hz: float) -> str:
@@ -41,13 +48,17 @@ class NetworkBuilder:
         return self.input(name, size, {"kind": "regular", "period_steps": period_steps,
                                        "phase_steps": phase_steps, "stagger": stagger})
 
-    def array_input(self, name: str, size: int, steps=None, channels=None, file: str | None = None) -> str:
+    def array_input(self, name: str, size: int, steps=None, channels=None, file: str | None = None,
+                    payloads=None, *, spikes: str | None = None) -> str:
+        """Explicit input spikes; with ``payloads`` (one value 1..65535 per spike) the group is graded."""
         src: dict[str, Any] = {"kind": "array"}
         if file is not None:
             src["file"] = file
         else:
             src["steps"], src["channels"] = [int(s) for s in steps], [int(c) for c in channels]
-        return self.input(name, size, src)
+            if payloads is not None:
+                src["payloads"] = [int(q) for q in payloads]
+        return self.input(name, size, src, spikes=spikes or ("graded" if payloads is not None else "binary"))
 
     def connect(self, source: str, target: str, kind: str = "all_to_all", *, weight: "int | dict" = 1,
                 name: str | None = None, **params) -> None:

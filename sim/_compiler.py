@@ -147,8 +147,16 @@ def compile_network(net: NetworkInstance, chip: ChipConfig, options: CompileOpti
     row_core = neuron_core[row_gid]
     local_of_gid = gid_row - core_neuron_offset[neuron_core]
 
+    # ---- graded spikes -----------------------------------------------------------------
+    graded_src = net.graded_sources                                       # per source index
+    if graded_src.any() and chip.bits.payload == 0:
+        where = _first_graded(net)
+        raise ConfigError("bits.payload", f"is 0 (a binary chip) but {where} sends graded spikes", 0,
+                          "set bits.payload (e.g. 4) on the chip, or make the population/input binary "
+                          "(spikes: binary)")
+
     # ---- neuron parameters and profiles -----------------------------------------
-    params = np.stack([net.params[f] for f in PROFILE_FIELDS], axis=1)  # [N, 7] by gid
+    params = np.stack([net.params[f] for f in PROFILE_FIELDS], axis=1)  # [N, len(PROFILE_FIELDS)] by gid
     _check_params(chip, params)
     uniq, ginv = np.unique(params, axis=0, return_inverse=True)
     ginv = ginv.ravel()
@@ -173,15 +181,23 @@ def compile_network(net: NetworkInstance, chip: ChipConfig, options: CompileOpti
                             f"raise bits.weight to {int(np.abs(w).max()).bit_length() + 1} or scale the "
                             "weights down (and use w_exp to scale the input back up)")
     if w.size:
-        fan_in_abs = np.bincount(t, weights=np.abs(w).astype(np.float64), minlength=N)
+        # the largest value one synapse adds: |weight| x the largest payload of its source (2^P - 1
+        # for a graded source, 1 for a binary one): exact in float64 below 2^53
+        qmax = np.where(graded_src[s], (1 << chip.bits.payload) - 1, 1).astype(np.float64)
+        fan_in_abs = np.bincount(t, weights=np.abs(w).astype(np.float64) * qmax, minlength=N)
         worst = int(np.argmax(fan_in_abs))
         if fan_in_abs[worst] > dv.acc_max:
             need = int(fan_in_abs[worst]).bit_length() + 1
+            what = ("fan-in x |weight| x the largest payload (2^bits.payload - 1 for a graded source)"
+                    if graded_src.any() else "fan-in x |weight|")
+            fix = (f"raise bits.accumulator to {need}" if need <= 32 else "raise bits.accumulator to 32")
+            fix += ", or lower the fan-in or the weights"
+            if graded_src.any():
+                fix += " (or bits.payload)"
             raise CapacityError("bits.accumulator",
-                                f"neuron {worst} has fan-in x |weight| = {int(fan_in_abs[worst])}, which could "
+                                f"neuron {worst} has {what} = {int(fan_in_abs[worst])}, which could "
                                 f"overflow the {chip.bits.accumulator}-bit accumulator (max {dv.acc_max})",
-                                int(fan_in_abs[worst]), f"raise bits.accumulator to {need}, or lower the fan-in "
-                                "or the weights")
+                                int(fan_in_abs[worst]), fix)
 
     # ---- axons: one per (destination core, source) -------------------------------
     n_src = net.n_inputs + N
@@ -358,6 +374,13 @@ def _check_params(chip: ChipConfig, params: np.ndarray) -> None:
         "v_reset": (dv.state_min, dv.state_max, "bits.state"),
         "refractory": (0, dv.refractory_max, "bits.refractory"),
     }
+    g = params[:, PROFILE_FIELDS.index("graded")].astype(bool)
+    vth = params[:, PROFILE_FIELDS.index("vth")]
+    if (g & (vth < 1)).any():
+        gid = int(np.argmax(g & (vth < 1)))
+        raise CapacityError("neuron.vth", f"neuron {gid} is graded but its vth = {int(vth[gid])}: a graded neuron "
+                            "counts thresholds, so vth must be at least 1", int(vth[gid]),
+                            "give graded populations a positive threshold (vth >= 1)")
     for name, (lo, hi, knob) in limits.items():
         col = params[:, PROFILE_FIELDS.index(name)]
         bad = (col < lo) | (col > hi)
@@ -366,3 +389,14 @@ def _check_params(chip: ChipConfig, params: np.ndarray) -> None:
             raise CapacityError(f"neuron.{name}", f"neuron {gid}'s {name} = {int(col[gid])} does not fit the "
                                 f"chip's range {lo}..{hi} ({knob} = {getattr(chip.bits, knob.split('.')[1])})",
                                 int(col[gid]), f"raise {knob} or rescale the neuron parameters")
+
+
+def _first_graded(net: NetworkInstance) -> str:
+    """'population X' / 'input group X': the first graded source of a network (for errors)."""
+    for p in net.spec.populations:
+        if p.spikes == "graded":
+            return f"population '{p.name}'"
+    for g in net.spec.inputs:
+        if g.spikes == "graded":
+            return f"input group '{g.name}'"
+    return "the network"

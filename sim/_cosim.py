@@ -40,14 +40,24 @@ _PROGRAM_ARRAYS = ("core_neuron_offset", "core_profile_offset", "profile_table",
 
 # ----------------------------------------------------------------------------- jobs
 def host_flits_per_step(program: ChipProgram, stim: Stimulus) -> list[np.ndarray]:
-    """The host-link flits of every timestep, in push order (channel order, then fan-out order)."""
+    """The host-link flits of every timestep, in push order (channel order, then fan-out order),
+    each with its input spike's payload on a graded chip."""
+    from ._program import stimulus_payloads
+
     io = program.input_fanout_offset.astype(np.int64)
-    all_flits = program.flit(program.input_dst_x, program.input_dst_y, program.input_axon, program.input_mc)
+    pay = stimulus_payloads(program, stim)
     out = []
     for t in range(stim.steps):
-        ch = np.asarray(stim.channels[stim.offsets[t]:stim.offsets[t + 1]], np.int64)
+        lo, hi = int(stim.offsets[t]), int(stim.offsets[t + 1])
+        ch = np.asarray(stim.channels[lo:hi], np.int64)
         idx = [np.arange(io[c], io[c + 1]) for c in ch]
-        out.append(all_flits[np.concatenate(idx)] if idx else np.zeros(0, np.int64))
+        if not idx:
+            out.append(np.zeros(0, np.int64))
+            continue
+        sel = np.concatenate(idx)
+        q = np.repeat(pay[lo:hi], io[ch + 1] - io[ch])
+        out.append(program.flit(program.input_dst_x[sel], program.input_dst_y[sel], program.input_axon[sel],
+                                mc=program.input_mc[sel], payload=q))
     return out
 
 
@@ -68,6 +78,11 @@ def rtl_case(program: ChipProgram, stim: Stimulus, *, max_step_cycles: int | Non
     from neurocycle.rtl import chip_parameters
 
     c = program.chip
+    if c.derived.flit_bits > 32:
+        raise ConfigError("bits.payload" if c.bits.payload else "core.axons",
+                          f"makes the flit {c.derived.flit_bits} bits wide, but the RTL host bus writes flits of at "
+                          "most 32 bits (host queue, fan-out table)", c.derived.flit_bits,
+                          "co-simulate with fewer payload bits or axons (the model has no such limit)")
     if program.n_cores > MAX_RTL_TILES:
         raise ConfigError("mesh", f"{c.mesh.width}x{c.mesh.height} tiles = {program.n_cores} cores is too large to "
                           f"co-simulate in RTL (limit {MAX_RTL_TILES})", f"{c.mesh.width}x{c.mesh.height}",
@@ -103,13 +118,14 @@ def _queue_depth(need: int) -> int:
 
 def _to_result(program: ChipProgram, steps: int, raw: dict, wall_s: float) -> SimResult:
     nlo = program.core_neuron_offset.astype(np.int64)
-    sp = np.asarray(raw["spikes"], np.int64).reshape(-1, 4)   # step, core, local neuron, cycle
+    sp = np.asarray(raw["spikes"], np.int64).reshape(-1, 5)   # step, core, local neuron, cycle, payload
     rows = nlo[sp[:, 1]] + sp[:, 2]
     gids = program.row_gid[rows].astype(np.int64)
     order = np.lexsort((gids, sp[:, 0]))
     T = np.asarray(raw["T"], np.int64)
     res = SimResult(backend="rtl", steps=steps, spike_steps=sp[order, 0], spike_neurons=gids[order],
-                    spike_cycles=sp[order, 3], step_cycles=np.diff(T), wall_s=wall_s)
+                    spike_cycles=sp[order, 3], step_cycles=np.diff(T), wall_s=wall_s,
+                    spike_payloads=sp[order, 4] if program.chip.bits.payload else None)
     if raw.get("counters") is not None:
         res.counters = {}
         for name in COUNTER_NAMES:
@@ -229,6 +245,9 @@ def compare(expected: SimResult, actual: SimResult, program: ChipProgram) -> Mis
                      expected.spike_cycles[e_sel].tolist() if cyc_e else [None] * int(e_sel.sum())))
         a = dict(zip(actual.spike_neurons[a_sel].tolist(),
                      actual.spike_cycles[a_sel].tolist() if cyc_e else [None] * int(a_sel.sum())))
+        pay = expected.spike_payloads is not None and actual.spike_payloads is not None
+        ep = dict(zip(expected.spike_neurons[e_sel].tolist(), expected.spike_payloads[e_sel].tolist())) if pay else {}
+        ap = dict(zip(actual.spike_neurons[a_sel].tolist(), actual.spike_payloads[a_sel].tolist())) if pay else {}
         bad = []
         for g in set(e) | set(a):
             if g not in a:
@@ -237,6 +256,8 @@ def compare(expected: SimResult, actual: SimResult, program: ChipProgram) -> Mis
                 bad.append((a[g], g, "spike", "no spike", f"neuron {g} fires"))
             elif e[g] != a[g]:
                 bad.append((min(e[g], a[g]), g, "spike_cycle", f"neuron {g} at {e[g]}", f"neuron {g} at {a[g]}"))
+            elif pay and ep[g] != ap[g]:
+                bad.append((e[g], g, "spike_payload", f"neuron {g} sends {ep[g]}", f"neuron {g} sends {ap[g]}"))
         if bad:
             c, g, fld, ev, av = min(bad, key=lambda b: (b[0] if b[0] is not None else -1, b[1]))
             return Mismatch(t, int(core_of_gid[g]), c, fld, ev, av, W, C)
@@ -247,6 +268,9 @@ def compare(expected: SimResult, actual: SimResult, program: ChipProgram) -> Mis
             T0 += ec
     if expected.steps != actual.steps:
         return Mismatch(None, None, None, "steps", expected.steps, actual.steps, W)
+    if (expected.spike_payloads is None) != (actual.spike_payloads is None):
+        return Mismatch(None, None, None, "spike_payloads", "none" if expected.spike_payloads is None else "payloads",
+                        "none" if actual.spike_payloads is None else "payloads", W)
     if expected.counters is None or actual.counters is None:
         return None
     for name in COUNTER_NAMES:
@@ -320,7 +344,8 @@ def cosim(chip=None, network=None, *, steps: int = 20, seed: int | None = None, 
     b = build("nc_chip", case["parameters"], waves=waves)
     rtl = run_rtl(program, stim, waves=waves, work_dir=work_dir)
     mm = compare(model, rtl, program)
-    fields = ["spikes"] + (["spike_cycles", "step_cycles", *COUNTER_NAMES, *DETAIL_FIELDS]
+    fields = ["spikes"] + (["spike_payloads"] if chip_cfg.bits.payload else []) + (
+        ["spike_cycles", "step_cycles", *COUNTER_NAMES, *DETAIL_FIELDS]
                            if model.step_cycles is not None else [])
     return CosimReport(chip_name=chip_cfg.name, network_name=spec.name, steps=steps, model=model, rtl=rtl,
                        mismatch=mm, model_backend=name, build_s=b.seconds, build_cached=b.cached,

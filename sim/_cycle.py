@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from neurocycle.hw import CHIP_COUNTERS, CORE_COUNTERS, COUNTER_NAMES, ROUTER_COUNTERS, layout
+from neurocycle.hw import CHIP_COUNTERS, CORE_COUNTERS, COUNTER_NAMES, PROFILE_FIELDS, ROUTER_COUNTERS, layout
 
 from ._csr import ranges
 from ._network import Stimulus
@@ -16,10 +16,11 @@ P_L, P_N, P_E, P_S, P_W = (layout.PORTS.index(n) for n in "LNESW")  # router por
 
 
 def row_params(p: ChipProgram) -> np.ndarray:
-    """[n_rows, 8] int64: du dv bias vth v_reset refractory w_exp, 0 (profile of each row)."""
+    """[n_rows, 8] int64: du dv bias vth v_reset refractory w_exp graded (profile of each row)."""
+    n = len(PROFILE_FIELDS)
     prm = np.zeros((p.n_rows, 8), np.int64)
     if p.n_rows:
-        prm[:, :7] = p.profile_table[p.core_profile_offset[p.core_of_row] + p.row_profile]
+        prm[:, :n] = p.profile_table[p.core_profile_offset[p.core_of_row] + p.row_profile]
     return prm
 
 
@@ -35,11 +36,24 @@ def host_flits(p: ChipProgram, stim: Stimulus) -> tuple[np.ndarray, np.ndarray]:
     return off.astype(np.int64), idx
 
 
+def host_payloads(p: ChipProgram, stim: Stimulus) -> np.ndarray:
+    """The payload of every host flit, in the push order of :func:`host_flits` (each input spike's
+    payload repeated over its channel's fan-out entries); checked against the chip's width."""
+    from ._program import stimulus_payloads
+
+    q = stimulus_payloads(p, stim)
+    ch = np.asarray(stim.channels, np.int64)
+    io = p.input_fanout_offset.astype(np.int64)
+    lens = io[ch + 1] - io[ch] if ch.size else np.zeros(0, np.int64)
+    return np.repeat(q, lens).astype(np.int64)
+
+
 def assemble(p: ChipProgram, stim: Stimulus, backend: str, *, spike_steps, spike_rows, spike_cycles, step_cycles,
-              core: dict, port_flits, blocked_port, fifo_max, host_flits: int, mc_lookups=None, mc_default=None,
-              mc_partial=None) -> SimResult:
+              core: dict, port_flits, blocked_port, fifo_max, host_flits: int, local_flits, mc_lookups=None,
+              mc_default=None, mc_partial=None, spike_payloads=None) -> SimResult:
     """The result of a cycle-level run. Per-port arrays are [n_routers, P] (``fifo_max``:
-    [n_routers, P + C]); the multicast arrays default to zeros (a unicast chip)."""
+    [n_routers, P + C]); ``local_flits`` is per router; the multicast arrays default to zeros (a
+    unicast chip)."""
     gids = p.row_gid[np.asarray(spike_rows, np.int64)].astype(np.int64)
     steps = np.asarray(spike_steps, np.int64)
     order = np.lexsort((gids, steps))
@@ -50,6 +64,9 @@ def assemble(p: ChipProgram, stim: Stimulus, backend: str, *, spike_steps, spike
     mcl, mcd, mcp = (zero if a is None else np.asarray(a, np.int64) for a in (mc_lookups, mc_default, mc_partial))
     counters["router_flits"] = pf.sum(axis=1)
     counters["link_flits"] = pf[:, [P_N, P_E, P_S, P_W]].sum(axis=1)
+    counters["link_flits_ew"] = pf[:, P_E] + pf[:, P_W]
+    counters["link_flits_ns"] = pf[:, P_N] + pf[:, P_S]
+    counters["local_flits"] = np.asarray(local_flits, np.int64)
     counters["router_blocked_cycles"] = bp.sum(axis=1)
     counters["mc_table_lookups"] = mcl.sum(axis=1)
     counters["mc_default_routes"] = mcd.sum(axis=1)
@@ -59,8 +76,12 @@ def assemble(p: ChipProgram, stim: Stimulus, backend: str, *, spike_steps, spike
     counters["barriers"] = np.array(stim.steps, np.int64)
     counters["cycles"] = np.array(int(sc.sum()), np.int64)
     assert set(counters) == set(COUNTER_NAMES) and set(ROUTER_COUNTERS) | set(CHIP_COUNTERS) <= set(counters)
+    counters = {n: counters[n] for n in COUNTER_NAMES}          # declaration order (the RTL banks' order)
+    pay = None
+    if p.chip.bits.payload:
+        pay = np.asarray(spike_payloads, np.int64)[order]
     return SimResult(backend=backend, steps=stim.steps, spike_steps=steps[order], spike_neurons=gids[order],
                      spike_cycles=np.asarray(spike_cycles, np.int64)[order], step_cycles=sc, counters=counters,
                      detail={"link_flits_port": pf, "blocked_cycles_port": bp,
                              "fifo_max_occupancy": np.asarray(fifo_max, np.int64), "mc_lookups_port": mcl,
-                             "mc_default_port": mcd, "mc_partial_port": mcp})
+                             "mc_default_port": mcd, "mc_partial_port": mcp}, spike_payloads=pay)

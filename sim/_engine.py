@@ -17,9 +17,9 @@ from neurocycle.hw import CORE_COUNTERS, ConfigError, EngineError, layout
 
 from ._bounds import step_cycle_bounds
 from ._csr import ranges
-from ._cycle import P_E, P_N, P_S, P_W, assemble, host_flits, row_params
+from ._cycle import P_E, P_N, P_S, P_W, assemble, host_flits, host_payloads, row_params
 from ._noc import local_port
-from ._routes import program_flits, walk
+from ._routes import destinations, program_flits, walk
 from ._network import Stimulus
 from ._program import ChipProgram
 from ._result import SimResult
@@ -105,9 +105,15 @@ def _synapse_csr(p: ChipProgram):
 
 
 def _synapse_blob(p: ChipProgram):
-    """One record per global axon, ``[n_syn, words, row_0, w_0, ...]`` (valid slots only), and the
-    record offsets: an ejected flit then needs a single random access for all its synapses."""
+    """One record per global axon, ``[n_syn, busy, row_0, w_0, ...]`` (valid slots only), and the
+    record offsets: an ejected flit then needs a single random access for all its synapses.
+
+    ``busy`` is the SI's BUSY cycles for the axon: its words x ``core.synapse_word_cycles``
+    (docs/microarchitecture.md §5). The kernel only ever needs that product (for the SI's next
+    free cycle) and sums it into its word counter, which the driver divides back into words: a
+    slower synapse memory costs the kernel nothing."""
     words, off, tgt, wt = _synapse_csr(p)
+    words = words * p.chip.core.synapse_word_cycles
     n_syn = np.diff(off)
     rec_len = 2 + 2 * n_syn
     rec_off = np.cumsum(rec_len) - rec_len
@@ -122,7 +128,8 @@ def _synapse_blob(p: ChipProgram):
 
 def _kernel_flits(dst_core, axon_local, p: ChipProgram, rec_off, words) -> np.ndarray:
     """Kernel flits (neurocycle.hw.layout KERNEL_FLIT): destination core, the destination axon's
-    SI words (saturated; the record holds the real count) and its synapse-record offset."""
+    SI busy cycles (``words`` from :func:`_synapse_blob`, saturated; the record holds the real
+    count) and its synapse-record offset."""
     g = p.core_axon_offset[dst_core].astype(np.int64) + axon_local
     kf = layout.KERNEL_FLIT
     return kf.pack(dst=dst_core, words=np.minimum(words[g], kf.max("words")), record=rec_off[g])
@@ -145,11 +152,13 @@ def _multicast_nodes(p: ChipProgram, rec_off, words) -> dict:
     nej[ej_nodes] = np.arange(ej_nodes.size, dtype=np.int32) * C
     ejk = np.zeros(max(ej_nodes.size * C, 1), np.int64)
     f = program_flits(p)
-    ejk[nej[w.ej_node] + w.ej_core % C] = _kernel_flits(w.ej_core, f.axon[w.ej_flit], p, rec_off, words)
+    ej_kfl = _kernel_flits(w.ej_core, f.axon[w.ej_flit], p, rec_off, words)
+    ejk[nej[w.ej_node] + w.ej_core % C] = ej_kfl
     if nn >= (1 << 31):
         raise ConfigError("network", f"has {nn} multicast tree nodes, more than the cycle engine's 2**31", nn,
                           "simulate a smaller network")
-    return {"NMASK": nmask, "NCHILD": child.ravel(), "NEJ": nej, "EJK": ejk, "root": w.root}
+    return {"NMASK": nmask, "NCHILD": child.ravel(), "NEJ": nej, "EJK": ejk, "root": w.root,
+            "ej_flit": w.ej_flit, "ej_kfl": ej_kfl}
 
 
 def _kernel_inputs(p: ChipProgram, stim: Stimulus) -> dict:
@@ -175,10 +184,19 @@ def _kernel_inputs(p: ChipProgram, stim: Stimulus) -> dict:
                       "EJK": np.zeros(1, np.int64)})
         if f.mc.any():
             nodes = _multicast_nodes(p, rec_off, words)
-            root = nodes.pop("root")
+            root, ej_flit, ej_kfl = nodes.pop("root"), nodes.pop("ej_flit"), nodes.pop("ej_kfl")
             kfl[f.mc] = root[f.mc] | np.iinfo(np.int64).min      # kmcflit: tag bit 63 | root node
             extra.update(nodes)
     h_off, h_idx = host_flits(p, stim)
+    if f.mc.any() and (chip.bits.payload or chip.core.neuron_update == "event"):
+        # graded / event-driven integrate whole timesteps from the spikes (_integrate_spikes): it
+        # needs every program flit's ejections, a multicast flit's being those of its tree
+        uni_idx = np.flatnonzero(uni)
+        d_flit = np.concatenate([uni_idx, ej_flit])
+        order = np.argsort(d_flit, kind="stable")
+        extra.update({"ig_fl": i64(np.concatenate([kfl[uni_idx], ej_kfl])[order]),
+                      "ig_off": i64(np.concatenate([[0], np.cumsum(np.bincount(d_flit, minlength=f.mc.size))])),
+                      "host_ig": i64(f.n_neuron + np.asarray(h_idx, np.int64))})
     return {
         **extra,
         "NC": nc, "W": W, "H": H, "n_rows": p.n_rows,
@@ -193,7 +211,10 @@ def _kernel_inputs(p: ChipProgram, stim: Stimulus) -> dict:
         "blob": i32(blob),
         "RT": _route_table(W, H, C), "DN": i64(_downstream(W, H)),
         "host_off": i64(h_off), "host_fl": i64(kfl[f.n_neuron + h_idx]),
+        "host_pay": i64(host_payloads(p, stim)),
         "step_bound": i64(step_cycle_bounds(p, h_off, h_idx)),
+        "payload_bits": chip.bits.payload, "event": int(chip.core.neuron_update == "event"),
+        "scan_bits": chip.core.scan_word_bits,
     }
 
 
@@ -218,11 +239,17 @@ def _run_fast(p: ChipProgram, stim: Stimulus, progress) -> SimResult:
     chip = p.chip
     W, H, C = chip.mesh.width, chip.mesh.height, chip.mesh.cores_per_router
     nr, P = W * H, chip.derived.n_ports
-    n_neurons = np.diff(p.core_neuron_offset).astype(np.int64)
     core = dict(zip(CORE_COUNTERS, out["core_counters"]))
-    # busy cycles follow from the events (docs/microarchitecture.md §8.1): the kernel does not count them
-    core.update(si_busy_cycles=core["axon_lookups"] + core["synapse_word_reads"],
-                nu_busy_cycles=n_neurons * stim.steps + core["fanout_flits"])
+    # the kernel sums SI busy cycles (words x synapse_word_cycles, see _synapse_blob) into its word
+    # counter; busy cycles follow from the events (docs/microarchitecture.md §8.1)
+    si_word_cycles = core["synapse_word_reads"]
+    updates = core["neuron_updates_active"] + core["neuron_updates_inactive"]
+    core.update(synapse_word_reads=si_word_cycles // p.chip.core.synapse_word_cycles,
+                si_busy_cycles=core["axon_lookups"] + si_word_cycles,
+                nu_busy_cycles=updates + core["nu_scan_cycles"] + core["fanout_flits"])
+    if p.chip.core.neuron_update == "event":
+        # the SI sets one pending bit per synapse it integrates; the kernel counts the NU's sets
+        core["pending_sets"] = core["pending_sets"] + core["synaptic_ops"]
     # Every FIFO is empty at quiescence, so the flits popped from an input FIFO are the flits
     # pushed into it: the grants of the output feeding it (the kernel counts no grant per flit);
     # a local output's grants are its core's ejections (one axon look-up each).
@@ -245,4 +272,23 @@ def _run_fast(p: ChipProgram, stim: Stimulus, progress) -> SimResult:
                      spike_rows=out["spike_rows"], spike_cycles=out["spike_cycles"], step_cycles=out["step_cycles"],
                      core=core, port_flits=pf, blocked_port=blocked, fifo_max=fifo_max,
                      host_flits=int(out["host_flits"]), mc_lookups=out.get("mcl"), mc_default=out.get("mcd"),
-                     mc_partial=out.get("mcp"))
+                     mc_partial=out.get("mcp"), local_flits=_local_flits(p, out["spike_rows"]),
+                     spike_payloads=out["spike_payloads"])
+
+
+def _local_flits(p: ChipProgram, spike_rows: np.ndarray) -> np.ndarray:
+    """Per router, the flits it granted from a local input to a local output: deliveries of the
+    spikes of its own cores' neurons to its own cores (a multicast tree's ejections at its root
+    router). Every flit pushed in a timestep is delivered before the barrier, and flits on a
+    local input come only from that core's NU, so the count follows from the spikes and the
+    fan-out table (the kernel keeps no per-input grant count)."""
+    C = p.chip.mesh.cores_per_router
+    f, d_flit, d_core = destinations(p)
+    own = (d_flit < f.n_neuron) & (d_core // C == f.router[d_flit])
+    per_entry = np.bincount(d_flit[own], minlength=f.n_neuron)[:f.n_neuron]
+    rows = np.arange(p.n_rows)
+    start = p.core_fanout_offset[p.core_of_row].astype(np.int64) + p.row_fanout_base
+    length = p.row_fanout_len.astype(np.int64)
+    n_self = np.bincount(np.repeat(rows, length), weights=per_entry[ranges(start, length)], minlength=p.n_rows)
+    sr = np.asarray(spike_rows, np.int64)
+    return np.bincount(p.core_of_row[sr] // C, weights=n_self[sr], minlength=p.n_routers).astype(np.int64)

@@ -6,7 +6,6 @@ compiler turns those into a chip program. A network never mentions hardware.
 """
 from __future__ import annotations
 
-import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,79 +13,32 @@ from types import MappingProxyType
 from typing import Annotated, Any, Literal, Mapping, Union
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
+from pydantic import Discriminator, Field, Tag, field_validator, model_validator
 
-from neurocycle.hw import DECAY_ONE, PROFILE_FIELDS, W_EXP_MAX, ConfigError, NumericFormat
+from neurocycle.hw import PROFILE_FIELDS, ConfigError, ConfigModel, NumericFormat
 from neurocycle.hw import parse_yaml, read_yaml, validate_data
+
+from ._neurons import LIF, FixedPoint, LIFConversion, LIFFixed, NeuronModel  # noqa: F401 (re-exported)
 
 _NAME = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_\-]*$", max_length=64)]
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+# integers the kernels and the RTL hold (int32 fields; the compiler then checks the chip's widths)
+Int32 = Annotated[int, Field(ge=-(1 << 31), le=(1 << 31) - 1)]
+_Model = ConfigModel
 
 
-# ----------------------------------------------------------------------------- neurons
-class LIFFixed(_Model):
-    """CUBA LIF in the chip's fixed-point units (docs/microarchitecture.md §7)."""
-    model: Literal["lif_fixed"] = "lif_fixed"
-    du: Annotated[int, Field(ge=0, lt=DECAY_ONE, description="current decay, 12-bit")] = 0
-    dv: Annotated[int, Field(ge=0, lt=DECAY_ONE, description="voltage decay, 12-bit")] = 0
-    bias: int = 0
-    vth: int
-    v_reset: int = 0
-    refractory: Annotated[int, Field(ge=0, description="timesteps without integration after a spike")] = 0
-    w_exp: Annotated[int, Field(ge=0, le=W_EXP_MAX, description="input scaling: I * 2**w_exp")] = 0
-
-    def to_fixed(self, fp: "FixedPoint") -> "LIFFixed":
-        return self
-
-
-class LIF(_Model):
-    """Physical CUBA LIF; converted to fixed point by :meth:`to_fixed` (the one conversion).
-
-    ``d = round(4096 * (1 - exp(-dt/tau)))`` (exact exponential-Euler decay, clipped to 0..4095);
-    voltages and the per-timestep bias divided by ``mv_per_lsb`` and rounded; the refractory
-    period rounded to whole timesteps.
-    """
-    model: Literal["lif"] = "lif"
-    tau_mem_ms: Annotated[float, Field(gt=0)]
-    tau_syn_ms: Annotated[float, Field(gt=0)]
-    v_th_mv: float
-    v_reset_mv: float = 0.0
-    bias_mv: Annotated[float, Field(description="constant input added to v every timestep")] = 0.0
-    refractory_ms: Annotated[float, Field(ge=0)] = 0.0
-    w_exp: Annotated[int, Field(ge=0, le=W_EXP_MAX)] = 0
-
-    def to_fixed(self, fp: "FixedPoint") -> LIFFixed:
-        def dec(tau):
-            return int(min(DECAY_ONE - 1, max(0, round(DECAY_ONE * (1 - math.exp(-fp.dt_ms / tau))))))
-        return LIFFixed(du=dec(self.tau_syn_ms), dv=dec(self.tau_mem_ms),
-                        bias=round(self.bias_mv / fp.mv_per_lsb), vth=round(self.v_th_mv / fp.mv_per_lsb),
-                        v_reset=round(self.v_reset_mv / fp.mv_per_lsb),
-                        refractory=round(self.refractory_ms / fp.dt_ms), w_exp=self.w_exp)
-
-
-def _neuron_tag(v: Any) -> str:
-    if isinstance(v, dict):
-        return v.get("model", "lif_fixed")
-    return getattr(v, "model", "lif_fixed")
-
-
-NeuronModel = Annotated[Union[Annotated[LIFFixed, Tag("lif_fixed")], Annotated[LIF, Tag("lif")]],
-                        Discriminator(_neuron_tag)]
-
-
-class FixedPoint(_Model):
-    """Timestep and voltage resolution used to convert physical parameters."""
-    dt_ms: Annotated[float, Field(gt=0)] = 1.0
-    mv_per_lsb: Annotated[float, Field(gt=0)] = 0.01
+SPIKE_KINDS = ("binary", "graded")
+PAYLOAD_MAX = (1 << 16) - 1      # the largest payload of any chip (bits.payload <= 16)
 
 
 class Population(_Model):
     name: _NAME
     size: Annotated[int, Field(ge=1, le=1 << 24)]
     neuron: NeuronModel
+    spikes: Annotated[Literal["binary", "graded"], Field(
+        description="binary: a spike is an event; graded: a spike carries the number of thresholds crossed "
+                    "(needs a chip with bits.payload > 0; docs/microarchitecture.md §7)")] = "binary"
 
 
 # ----------------------------------------------------------------------------- inputs
@@ -103,11 +55,13 @@ class RegularSource(_Model):
 
 
 class ArraySource(_Model):
-    """Explicit spikes: ``steps`` and ``channels`` lists, or an ``.npz`` file holding both."""
+    """Explicit spikes: ``steps`` and ``channels`` lists, or an ``.npz`` file holding both; a graded
+    input group also gives ``payloads`` (one value 1..65535 per spike; an ``.npz`` array ``payloads``)."""
     kind: Literal["array"]
     file: str | None = None
     steps: tuple[Annotated[int, Field(ge=0)], ...] | None = None
     channels: tuple[Annotated[int, Field(ge=0)], ...] | None = None
+    payloads: tuple[Annotated[int, Field(ge=1, le=PAYLOAD_MAX)], ...] | None = None
 
     @model_validator(mode="after")
     def _one_source(self):
@@ -116,6 +70,9 @@ class ArraySource(_Model):
                              "'steps' and 'channels'|set exactly one of them")
         if self.steps is not None and (self.channels is None or len(self.channels) != len(self.steps)):
             raise ValueError("'steps' and 'channels' must be lists of equal length|give one channel per step")
+        if self.payloads is not None and (self.steps is None or len(self.payloads) != len(self.steps)):
+            raise ValueError("@payloads|'payloads' must be an inline list as long as 'steps' (or an array 'payloads' "
+                             "in the .npz file)|give one payload per spike")
         return self
 
 
@@ -126,6 +83,22 @@ class InputGroup(_Model):
     name: _NAME
     size: Annotated[int, Field(ge=1, le=1 << 24)]
     source: InputSource
+    spikes: Annotated[Literal["binary", "graded"], Field(
+        description="graded: every spike carries a payload (array source with payloads; needs a chip with "
+                    "bits.payload > 0)")] = "binary"
+
+    @model_validator(mode="after")
+    def _graded_source(self):
+        src = self.source
+        has = isinstance(src, ArraySource) and (src.payloads is not None or src.file is not None)
+        if self.spikes == "graded" and not has:
+            raise ValueError("@source|a graded input group needs an array source with payloads (one per spike)"
+                             "|use source: {kind: array, steps: [...], channels: [...], payloads: [...]} "
+                             "or a file with arrays steps, channels and payloads")
+        if self.spikes == "binary" and isinstance(src, ArraySource) and src.payloads is not None:
+            raise ValueError("@source.payloads|payloads are given for a binary input group|set spikes: graded "
+                             "on the input group, or drop the payloads")
+        return self
 
 
 # ----------------------------------------------------------------------------- projections
@@ -176,13 +149,13 @@ Connectivity = Annotated[Union[AllToAll, OneToOne, FixedProbability, FixedInDegr
 
 class ConstantWeight(_Model):
     kind: Literal["constant"]
-    value: int
+    value: Int32
 
 
 class UniformWeight(_Model):
     kind: Literal["uniform"]
-    low: int
-    high: int
+    low: Int32
+    high: Int32
 
     @model_validator(mode="after")
     def _order(self):
@@ -196,8 +169,8 @@ class NormalWeight(_Model):
     kind: Literal["normal"]
     mean: float
     std: Annotated[float, Field(ge=0)]
-    low: int | None = None
-    high: int | None = None
+    low: Int32 | None = None
+    high: Int32 | None = None
 
 
 def _weight_tag(v: Any) -> str:
@@ -226,7 +199,7 @@ class NetworkSpec(_Model):
     """A spiking network, independent of any chip."""
     name: str = "network"
     description: str = ""
-    seed: int = 0
+    seed: Annotated[int, Field(ge=0, lt=1 << 63, description="seed of connectivity and inputs")] = 0
     fixed_point: FixedPoint = FixedPoint()
     populations: tuple[Population, ...] = ()
     inputs: tuple[InputGroup, ...] = ()
@@ -271,6 +244,12 @@ class NetworkSpec(_Model):
                                  f"|use k <= {nt}")
         return self
 
+    def neuron_conversions(self) -> dict:
+        """Per population with a physical neuron (``model: lif``): the conversion report
+        (:meth:`LIFConversion.to_dict`; nothing is sampled)."""
+        fp = self.fixed_point
+        return {p.name: p.neuron.conversion(fp).to_dict() for p in self.populations if isinstance(p.neuron, LIF)}
+
     # -- sampling -------------------------------------------------------------------
     def instantiate(self, seed: int | None = None, base_dir: str | os.PathLike | None = None) -> "NetworkInstance":
         return _instantiate(self, self.seed if seed is None else seed, Path(base_dir or "."))
@@ -289,11 +268,22 @@ class NetworkInstance:
     n_inputs: int
     pop_offsets: Mapping[str, int]      # read-only views: an instance is immutable
     input_offsets: Mapping[str, int]
-    params: Mapping[str, np.ndarray]    # per neuron, fixed point: du dv bias vth v_reset refractory w_exp
+    params: Mapping[str, np.ndarray]    # per neuron, fixed point: du dv bias vth v_reset refractory w_exp graded
     syn_source: np.ndarray              # int64, source index (inputs first)
     syn_target: np.ndarray              # int64, neuron gid
     syn_weight: np.ndarray              # int64
     base_dir: Path = field(default=Path("."))
+    input_graded: np.ndarray | None = None   # bool per input channel (None: every channel binary)
+
+    @property
+    def graded_sources(self) -> np.ndarray:
+        """bool per source index (inputs first, then neurons): the source sends graded payloads."""
+        gi = self.input_graded if self.input_graded is not None else np.zeros(self.n_inputs, bool)
+        return np.concatenate([gi.astype(bool), np.asarray(self.params["graded"]).astype(bool)])
+
+    @property
+    def is_graded(self) -> bool:
+        return bool(self.graded_sources.any())
 
     @property
     def n_synapses(self) -> int:
@@ -309,16 +299,31 @@ class NetworkInstance:
             "populations": {p.name: p.size for p in self.spec.populations},
             "input_groups": {g.name: {"size": g.size, "kind": g.source.kind} for g in self.spec.inputs},
             "projections": len(self.spec.projections),
+            "neuron_conversion": self.conversions(),
         }
+
+    def conversions(self) -> dict:
+        """Per population with a physical neuron (``model: lif``): its fixed-point parameters,
+        requested vs represented values and any quantisation warning (docs/networks.md)."""
+        return self.spec.neuron_conversions()
 
 
 @dataclass(frozen=True)
 class Stimulus:
     """External input spikes for ``steps`` timesteps, as CSR: channels of step t are
-    ``channels[offsets[t]:offsets[t+1]]`` (sorted, unique)."""
+    ``channels[offsets[t]:offsets[t+1]]`` (sorted, unique). ``payloads`` (same length as
+    ``channels``) is the payload of every input spike when an input group is graded (1 for a
+    binary channel); ``None`` when every input is binary."""
     steps: int
     offsets: np.ndarray
     channels: np.ndarray
+    payloads: np.ndarray | None = None
+
+    def payload_of_spikes(self) -> np.ndarray:
+        """int64 payload of every input spike (all ones without graded inputs)."""
+        if self.payloads is None:
+            return np.ones(self.channels.size, np.int64)
+        return np.asarray(self.payloads, np.int64)
 
     @property
     def n_spikes(self) -> int:
@@ -331,16 +336,32 @@ def _rng(seed: int, *key: int) -> np.random.Generator:
     return np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=key)))
 
 
-def _load_npz(path: Path, what: str, keys: tuple[str, ...]) -> dict:
+def _load_npz(path: Path, what: str, keys: tuple[str, ...], optional: tuple[str, ...] = ()) -> dict:
+    """The integer index arrays ``keys`` (and ``optional``) of an .npz file, checked at the
+    boundary: present, one-dimensional, integer-typed (floats would be truncated silently), no
+    pickled objects. Returns int64 arrays."""
     if not path.is_file():
         raise ConfigError(what, "file does not exist", str(path), "check the path (relative to the network file)")
     try:
-        with np.load(path) as z:
+        with np.load(path, allow_pickle=False) as z:
             missing = [k for k in keys if k not in z]
             if missing:
                 raise ConfigError(what, f"npz file lacks array(s) {missing}", str(path),
                                   f"save arrays named {', '.join(keys)}")
-            return {k: np.asarray(z[k]) for k in z.files}
+            out = {}
+            for k in (*keys, *(o for o in optional if o in z)):
+                a = z[k]
+                if a.ndim != 1:
+                    raise ConfigError(f"{what}:{k}", f"must be a one-dimensional array (it has shape {a.shape})",
+                                      str(path), f"save {k} as a flat array (e.g. {k}.ravel()) if that is what it means")
+                if a.dtype.kind not in "iu":
+                    raise ConfigError(f"{what}:{k}", f"must hold integers (it holds {a.dtype})", str(path),
+                                      f"save {k} with an integer dtype (e.g. {k}.astype(np.int64)); floats are not "
+                                      "truncated silently")
+                if a.dtype.kind == "u" and a.size and int(a.max()) > np.iinfo(np.int64).max:
+                    raise ConfigError(f"{what}:{k}", "holds values beyond int64", str(path), "use smaller indices")
+                out[k] = a.astype(np.int64)
+            return out
     except ConfigError:
         raise
     except Exception as exc:  # noqa: BLE001 - any unreadable file gets the same clear error
@@ -409,9 +430,8 @@ def _sample_pairs(c, ns: int, nt: int, same: bool, rng: np.random.Generator, whe
             arr = np.asarray(c.pairs, dtype=np.int64).reshape(-1, 2)
             s, t, w = arr[:, 0], arr[:, 1], None
         else:
-            z = _load_npz(base_dir / c.file, f"{where}.connect.file", ("source", "target"))
-            s, t = z["source"].astype(np.int64).ravel(), z["target"].astype(np.int64).ravel()
-            w = z["weight"].astype(np.int64).ravel() if "weight" in z else None
+            z = _load_npz(base_dir / c.file, f"{where}.connect.file", ("source", "target"), optional=("weight",))
+            s, t, w = z["source"], z["target"], z.get("weight")
             if s.size != t.size or (w is not None and w.size != s.size):
                 raise ConfigError(f"{where}.connect.file", "arrays source/target/weight differ in length",
                                   f"{s.size}/{t.size}", "save arrays of equal length")
@@ -454,7 +474,11 @@ def _instantiate(spec: NetworkSpec, seed: int, base_dir: Path) -> NetworkInstanc
         fx = p.neuron.to_fixed(spec.fixed_point)
         sl = slice(pop_off[p.name], pop_off[p.name] + p.size)
         for f in PROFILE_FIELDS:
-            params[f][sl] = getattr(fx, f)
+            params[f][sl] = int(p.spikes == "graded") if f == "graded" else getattr(fx, f)
+    input_graded = np.zeros(n_inputs, bool)
+    for g in spec.inputs:
+        input_graded[in_off[g.name]:in_off[g.name] + g.size] = g.spikes == "graded"
+    input_graded.setflags(write=False)
     sizes = {**{g.name: g.size for g in spec.inputs}, **{p.name: p.size for p in spec.populations}}
     srcs, tgts, ws = [], [], []
     for i, pr in enumerate(spec.projections):
@@ -476,17 +500,18 @@ def _instantiate(spec: NetworkSpec, seed: int, base_dir: Path) -> NetworkInstanc
     return NetworkInstance(spec=spec, seed=seed, n_neurons=n_neurons, n_inputs=n_inputs,
                            pop_offsets=MappingProxyType(pop_off), input_offsets=MappingProxyType(in_off),
                            params=MappingProxyType(params), syn_source=syn_s, syn_target=syn_t, syn_weight=syn_w,
-                           base_dir=base_dir)
+                           base_dir=base_dir, input_graded=input_graded if input_graded.any() else None)
 
 
 def _stimulus(net: NetworkInstance, steps: int) -> Stimulus:
     if steps < 0:
         raise ConfigError("steps", "must be >= 0", steps, "give a non-negative number of timesteps")
-    rows, cols = [], []
+    rows, cols, pays = [], [], []
     dt_s = net.spec.fixed_point.dt_ms / 1000.0
     for gi, g in enumerate(net.spec.inputs):
         base = net.input_offsets[g.name]
         src = g.source
+        q = None
         if isinstance(src, PoissonSource):
             p = src.rate_hz * dt_s
             if p > 1:
@@ -501,14 +526,25 @@ def _stimulus(net: NetworkInstance, steps: int) -> Stimulus:
             m = np.broadcast_to(((t - phase) % src.period_steps == 0) & (t >= phase), (steps, g.size))
             r, c = np.nonzero(m)
         else:
+            graded = g.spikes == "graded"
             if src.file is not None:
-                z = _load_npz(net.base_dir / src.file, f"inputs[{gi}].source.file", ("steps", "channels"))
-                r, c = z["steps"].astype(np.int64).ravel(), z["channels"].astype(np.int64).ravel()
+                z = _load_npz(net.base_dir / src.file, f"inputs[{gi}].source.file",
+                              ("steps", "channels", "payloads") if graded else ("steps", "channels"))
+                r, c = z["steps"], z["channels"]
                 if r.size != c.size:
                     raise ConfigError(f"inputs[{gi}].source.file", "arrays steps and channels differ in length",
                                       f"{r.size} vs {c.size}", "save arrays of equal length")
+                q = z["payloads"].astype(np.int64).ravel() if graded else None
+                if q is not None and q.size != r.size:
+                    raise ConfigError(f"inputs[{gi}].source.file", "array payloads differs in length from steps",
+                                      f"{q.size} vs {r.size}", "save one payload per spike")
+                if q is not None and q.size and (q.min() < 1 or q.max() > PAYLOAD_MAX):
+                    bad = int(q[(q < 1) | (q > PAYLOAD_MAX)][0])
+                    raise ConfigError(f"inputs[{gi}].source.file", f"payload {bad} is outside 1..{PAYLOAD_MAX} "
+                                      "(0 is no spike)", bad, "leave out the spikes of value 0")
             else:
                 r, c = np.asarray(src.steps, np.int64), np.asarray(src.channels, np.int64)
+                q = np.asarray(src.payloads, np.int64) if graded else None
             if c.size and (c.min() < 0 or c.max() >= g.size):
                 raise ConfigError(f"inputs[{gi}].source", f"channel out of range 0..{g.size - 1}", int(c.max()),
                                   f"use channels below the group size {g.size}")
@@ -516,16 +552,29 @@ def _stimulus(net: NetworkInstance, steps: int) -> Stimulus:
                 raise ConfigError(f"inputs[{gi}].source", "negative step", int(r.min()), "use steps >= 0")
             keep = r < steps
             r, c = r[keep], c[keep]
+            if q is not None:
+                q = q[keep]
+                key = r * g.size + c
+                uk, first = np.unique(key, return_index=True)
+                if uk.size != key.size:
+                    k = int(np.flatnonzero(np.bincount(np.searchsorted(uk, key)) > 1)[0])
+                    raise ConfigError(f"inputs[{gi}].source", "a graded channel fires twice in one timestep "
+                                      f"(step {int(uk[k] // g.size)}, channel {int(uk[k] % g.size)}): its payload "
+                                      "would be ambiguous", f"{int(uk[k] // g.size)}/{int(uk[k] % g.size)}",
+                                      "give each channel at most one payload per timestep (add them up)")
         rows.append(r.astype(np.int64))
         cols.append(c.astype(np.int64) + base)
+        pays.append(q if q is not None else np.ones(r.size, np.int64))
+    graded_any = any(g.spikes == "graded" for g in net.spec.inputs)
     if rows:
-        r, c = np.concatenate(rows), np.concatenate(cols)
-        key = np.unique(r * max(1, net.n_inputs) + c)   # sort by (step, channel), drop duplicates
-        r, c = key // max(1, net.n_inputs), key % max(1, net.n_inputs)
+        r, c, q = np.concatenate(rows), np.concatenate(cols), np.concatenate(pays)
+        key, first = np.unique(r * max(1, net.n_inputs) + c, return_index=True)   # sort by (step, channel), dedupe
+        r, c, q = key // max(1, net.n_inputs), key % max(1, net.n_inputs), q[first]
     else:
-        r = c = np.zeros(0, np.int64)
+        r = c = q = np.zeros(0, np.int64)
     offsets = np.searchsorted(r, np.arange(steps + 1)).astype(np.int64)
-    return Stimulus(steps=steps, offsets=offsets, channels=c.astype(np.int64))
+    return Stimulus(steps=steps, offsets=offsets, channels=c.astype(np.int64),
+                    payloads=q.astype(np.int64) if graded_any else None)
 
 
 # ----------------------------------------------------------------------------- loading

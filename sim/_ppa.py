@@ -20,7 +20,8 @@ __all__ = ["energy_section", "energy_summary_rows", "plot_energy_breakdown", "te
 
 def technology_only(chip: ChipConfig) -> ChipConfig:
     """The chip with its energy table dropped: every energy derived from its technology section."""
-    return chip.with_overrides({"energy.mode": "technology", "energy.events_pj": {}, "energy.static_power_mw": None})
+    return chip.with_overrides({"energy.mode": "technology", "energy.events_pj": {}, "energy.static_power_mw": None,
+                                "energy.static_power_mw_per_core": None})
 
 
 def energy_section(run, params: EnergyParams | None = None) -> dict | None:

@@ -26,7 +26,7 @@ class ChipProgram:
     core_neuron_offset: np.ndarray   # int32[n_cores+1]
     # neuron profiles
     core_profile_offset: np.ndarray  # int32[n_cores+1]
-    profile_table: np.ndarray        # int64[n_profiles, 7] columns PROFILE_FIELDS
+    profile_table: np.ndarray        # int64[n_profiles, len(PROFILE_FIELDS)] columns PROFILE_FIELDS
     row_profile: np.ndarray          # int32[n_rows]   profile index local to the row's core
     # axon table
     core_axon_offset: np.ndarray     # int32[n_cores+1]
@@ -101,9 +101,31 @@ class ChipProgram:
     def arrays(self) -> dict[str, np.ndarray]:
         return {f.name: getattr(self, f.name) for f in fields(self) if isinstance(getattr(self, f.name), np.ndarray)}
 
-    def flit(self, dst_x, dst_y, axon, mc=0):
-        """Pack flits per docs/microarchitecture.md §2 (vectorised; layout in neurocycle.hw.layout)."""
+    def flit(self, dst_x, dst_y, axon, mc=0, payload=0):
+        """Pack flits per docs/microarchitecture.md §2 (vectorised; layout in neurocycle.hw.layout).
+        ``mc`` marks a multicast flit (multicast chips only); ``payload`` is 0 for a fan-out table
+        entry (a route: the NU adds the spike's payload) and on a binary chip. A field the chip does
+        not have (0 bits) is left out, so its value cannot spill into the next field."""
         d = vars(self.chip.derived)
-        if d["mc_bits"] == 0:
-            return layout.CHIP_FLIT.pack(d, axon=axon, dst_y=dst_y, dst_x=dst_x)
-        return layout.CHIP_FLIT.pack(d, axon=axon, dst_y=dst_y, dst_x=dst_x, mc=mc)
+        fields = {"axon": axon, "dst_y": dst_y, "dst_x": dst_x}
+        if d["mc_bits"]:
+            fields["mc"] = mc
+        if d["payload_bits"]:
+            fields["payload"] = payload
+        return layout.CHIP_FLIT.pack(d, **fields)
+
+
+def stimulus_payloads(program: ChipProgram, stim) -> np.ndarray:
+    """int64 payload of every input spike of ``stim`` (1 for binary channels), checked against
+    the chip's payload width: a value above ``2^bits.payload - 1`` is a ConfigError."""
+    from neurocycle.hw import ConfigError
+
+    q = stim.payload_of_spikes()
+    P = program.chip.bits.payload
+    if q.size and int(q.max()) > max(1, (1 << P) - 1):      # binary spikes are payload 1
+        bad = int(q.max())
+        t = int(np.searchsorted(stim.offsets, int(np.argmax(q)), side="right") - 1)
+        raise ConfigError("inputs.payloads", f"an input spike of timestep {t} has payload {bad}, above the chip's "
+                          f"largest payload 2^bits.payload - 1 = {(1 << P) - 1}", bad,
+                          f"raise bits.payload to {bad.bit_length()} or scale the input values down")
+    return q

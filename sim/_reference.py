@@ -11,11 +11,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from neurocycle.hw import PROFILE_FIELDS, ConfigError, lif_step
+from neurocycle.hw import PROFILE_FIELDS, ConfigError, neuron_update
 
 from ._network import Stimulus
 from ._csr import ranges
-from ._program import ChipProgram
+from ._program import ChipProgram, stimulus_payloads
 from ._result import SimResult
 from ._routes import destinations
 
@@ -106,24 +106,40 @@ def run_reference(p: ChipProgram, stim: Stimulus, progress=None, *, record: Stat
                               "map neuron ids to rows with program.gid_row[gids]")
         shape = (stim.steps, record.rows.size)
         record.u, record.v, record.spiked = np.zeros(shape, np.int64), np.zeros(shape, np.int64), np.zeros(shape, bool)
+    P = p.chip.bits.payload
+    in_pay = stimulus_payloads(p, stim)
+    sp_pay = []
     for t in range(stim.steps):
-        u, v, ref, spiked = lif_step(u, v, ref, acc, par["du"], par["dv"], par["bias"], par["vth"],
-                                     par["v_reset"], par["refractory"], par["w_exp"], state_bits)
+        u, v, ref, pay = neuron_update(u, v, ref, acc, par["du"], par["dv"], par["bias"], par["vth"],
+                                       par["v_reset"], par["refractory"], par["w_exp"], state_bits,
+                                       graded=par["graded"], payload_bits=P)
+        spiked = pay > 0
         if record is not None:
             record.u[t], record.v[t], record.spiked[t] = u[record.rows], v[record.rows], spiked[record.rows]
         rows = np.flatnonzero(spiked)
-        srcs = np.concatenate([stim.channels[stim.offsets[t]:stim.offsets[t + 1]], rows + p.n_inputs])
+        lo, hi = stim.offsets[t], stim.offsets[t + 1]
+        srcs = np.concatenate([stim.channels[lo:hi], rows + p.n_inputs])
         lens = offsets[srcs + 1] - offsets[srcs]
         sel = ranges(offsets[srcs], lens)
-        acc = np.bincount(tgt[sel], weights=w[sel], minlength=n).astype(np.int64) if sel.size else np.zeros(n, np.int64)
+        if sel.size and P:
+            q = np.repeat(np.concatenate([in_pay[lo:hi], pay[rows]]), lens)   # payload of each synapse's source
+            acc = np.bincount(tgt[sel], weights=w[sel] * q, minlength=n).astype(np.int64)
+        elif sel.size:
+            acc = np.bincount(tgt[sel], weights=w[sel], minlength=n).astype(np.int64)
+        else:
+            acc = np.zeros(n, np.int64)
         if rows.size:
             sp_steps.append(np.full(rows.size, t, np.int64))
             sp_rows.append(rows)
+            sp_pay.append(pay[rows])
         if progress is not None:
             progress(t)
     rows = np.concatenate(sp_rows) if sp_rows else np.zeros(0, np.int64)
     steps = np.concatenate(sp_steps) if sp_steps else np.zeros(0, np.int64)
     gids = p.row_gid[rows].astype(np.int64)
     order = np.lexsort((gids, steps))
+    payloads = None
+    if P:
+        payloads = (np.concatenate(sp_pay) if sp_pay else np.zeros(0, np.int64))[order]
     return SimResult(backend="reference", steps=stim.steps, spike_steps=steps[order], spike_neurons=gids[order],
-                     wall_s=time.perf_counter() - t0)
+                     wall_s=time.perf_counter() - t0, spike_payloads=payloads)

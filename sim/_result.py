@@ -14,7 +14,9 @@ class SimResult:
     sorted by timestep then neuron id. Cycle-level backends also fill ``spike_cycles`` (the
     cycle of the NU update that fired, same order), ``step_cycles`` (cycles of each
     timestep) and ``counters`` (name -> array: per core/router of shape [n_cores], or a
-    scalar for chip counters), plus per-port detail arrays in ``detail``.
+    scalar for chip counters), plus per-port detail arrays in ``detail``. On a graded chip
+    (``bits.payload > 0``) ``spike_payloads`` holds the payload of every spike (same order; 1 for
+    a binary neuron); it is ``None`` on a binary chip.
     """
     backend: str
     steps: int
@@ -25,6 +27,7 @@ class SimResult:
     counters: dict[str, np.ndarray] | None = None
     detail: dict[str, np.ndarray] = field(default_factory=dict)
     wall_s: float = 0.0
+    spike_payloads: np.ndarray | None = None
 
     @property
     def n_spikes(self) -> int:

@@ -10,9 +10,9 @@ from collections import deque
 
 import numpy as np
 
-from neurocycle.hw import CORE_COUNTERS, lif_step
+from neurocycle.hw import CORE_COUNTERS, neuron_update
 
-from ._cycle import P_E, P_N, P_S, P_W, assemble, host_flits, row_params
+from ._cycle import P_E, P_N, P_S, P_W, assemble, host_flits, host_payloads, row_params
 from ._noc import DEFAULT_OUT
 from ._routes import program_flits
 from ._routes import walk as walk_program
@@ -33,7 +33,11 @@ def run_stepped(p: ChipProgram, stim: Stimulus, progress) -> SimResult:
     C = chip.mesh.cores_per_router
     nr, nc, P = Wm * Hm, Wm * Hm * C, chip.derived.n_ports
     D, DC, lanes = chip.router.fifo_depth, chip.core.fifo_depth, chip.core.synapse_lanes
+    WC = chip.core.synapse_word_cycles
     sbits = chip.bits.state
+    PB = chip.bits.payload                # 0: binary chip (no payload, acc += weight)
+    event = chip.core.neuron_update == "event"
+    B = chip.core.scan_word_bits
     nlo = [int(v) for v in p.core_neuron_offset]
     prm = row_params(p)
     walk_program(p)             # refuses tables that leave the mesh or revisit a router (§4.4)
@@ -41,13 +45,14 @@ def run_stepped(p: ChipProgram, stim: Stimulus, progress) -> SimResult:
     # a flit: (mc, key, destination core (unicast), axon)
     flits = list(zip(pf.mc.tolist(), pf.key.tolist(), pf.dst_core.tolist(), pf.axon.tolist()))
     fo_off = p.core_fanout_offset
-    fanout = []   # per row: list of flits
+    fanout = []   # per row: list of routes (mc, key, dst_core, axon); a flit is a route + (payload,)
     for k in range(nc):
         for row in range(nlo[k], nlo[k + 1]):
             b = int(fo_off[k] + p.row_fanout_base[row])
             n = int(p.row_fanout_len[row])
             fanout.append(flits[b:b + n])
     h_off, h_idx = host_flits(p, stim)
+    h_pay = host_payloads(p, stim)
     host_r = chip.host.row * Wm
     # multicast tables: per router, key -> output ports
     tables = [dict(zip(p.table_key[p.router_table_offset[r]:p.router_table_offset[r + 1]].tolist(),
@@ -58,7 +63,7 @@ def run_stepped(p: ChipProgram, stim: Stimulus, progress) -> SimResult:
 
     def route(r, q, fl):
         """(output-port set, default route taken) of head flit ``fl`` at input q of router r (§4)."""
-        mc, key, dst, _ = fl
+        mc, key, dst = fl[:3]
         if mc:
             if key in tables[r]:
                 return tables[r][key], False
@@ -82,28 +87,46 @@ def run_stepped(p: ChipProgram, stim: Stimulus, progress) -> SimResult:
     done = [[0] * P for _ in range(nr)]   # outputs that already got a copy of the head (§4.3)
     cfifo = [deque() for _ in range(nc)]
     last = [[P - 1] * P for _ in range(nr)]
-    si = [None] * nc                     # None = IDLE, else [words_left, next_global_word, core]
+    si = [None] * nc                     # None = IDLE, else [words_left, next_global_word, cycles_left_of_word, payload]
     n_rows = p.n_rows
     u = np.zeros(n_rows, np.int64)
     v = np.zeros(n_rows, np.int64)
     ref = np.zeros(n_rows, np.int64)
     acc = [np.zeros(n_rows, np.int64), np.zeros(n_rows, np.int64)]
+    # pending bitmaps of an event-driven core (§5.1): every placed neuron pending before T_0
+    pend = [np.ones(n_rows, bool), np.zeros(n_rows, bool)]
     cur = 0
     cnt = {k: np.zeros(nc, np.int64) for k in CORE_COUNTERS}
     port_flits = np.zeros((nr, P), np.int64)
     blocked = np.zeros((nr, P), np.int64)
+    local = np.zeros(nr, np.int64)
     mc_look = np.zeros((nr, P), np.int64)
     mc_def = np.zeros((nr, P), np.int64)
     mc_part = np.zeros((nr, P), np.int64)
     fmax = np.zeros((nr, P + C), np.int64)
     host_total = 0
-    sp_steps, sp_rows, sp_cycles, step_cycles = [], [], [], []
+    sp_steps, sp_rows, sp_cycles, sp_pay, step_cycles = [], [], [], [], []
     T = 0
     n_fo = pf.n_neuron
     for t in range(stim.steps):
         nxt = 1 - cur
-        nu = [("U", 0) if nlo[k + 1] > nlo[k] else ("D",) for k in range(nc)]
-        hflits = [flits[n_fo + int(j)] for j in h_idx[int(h_off[t]):int(h_off[t + 1])]]
+        if event:   # ("S", w, m): SCAN(w) next; m unused there
+            nu = [("S", 0) if nlo[k + 1] > nlo[k] else ("D",) for k in range(nc)]
+        else:
+            nu = [("U", 0) if nlo[k + 1] > nlo[k] else ("D",) for k in range(nc)]
+        wordbits = [None] * nc       # event: (w, pending rows of word w not yet visited = m)
+
+        def next_pending(k):
+            """Event NU: UPDATE(lowest pending neuron left in m), else SCAN(w+1), else DONE (§5.1)."""
+            w, m = wordbits[k]
+            if m:
+                return ("U", m.pop(0) - nlo[k])
+            if (w + 1) * B < nlo[k + 1] - nlo[k]:
+                return ("S", w + 1)
+            return ("D",)
+
+        h0 = int(h_off[t])
+        hflits = [flits[n_fo + int(j)] + (int(h_pay[h0 + i]),) for i, j in enumerate(h_idx[h0:int(h_off[t + 1])])]
         hp = 0
         c = T
         while True:
@@ -118,6 +141,7 @@ def run_stepped(p: ChipProgram, stim: Stimulus, progress) -> SimResult:
                 for j in range(C):
                     fmax[r, P + j] = max(fmax[r, P + j], cocc[r * C + j])
             pops, pushes = [], []   # pops: (fifo deque); pushes: (deque, flit)
+            pend_sets, pend_clears = [], []   # event: bits of pend[nxt] set, word ranges of pend[cur] cleared
             # routers
             for r in range(nr):
                 if not any(occ[r]):
@@ -141,6 +165,8 @@ def run_stepped(p: ChipProgram, stim: Stimulus, progress) -> SimResult:
                     last[r][o] = win
                     got[win] |= 1 << o
                     port_flits[r, o] += 1
+                    if o in local_of_port and win in local_of_port:
+                        local[r] += 1
                     pushes.append((dq, fifo[r][win][0]))
                 for q in range(P):
                     if not occ[r][q]:
@@ -159,57 +185,83 @@ def run_stepped(p: ChipProgram, stim: Stimulus, progress) -> SimResult:
             for k in range(nc):
                 if si[k] is None:
                     if cocc[k]:
-                        axon = cfifo[k][0][3]
+                        axon, q = cfifo[k][0][3:5]
                         pops.append(cfifo[k])
                         cnt["axon_lookups"][k] += 1
                         cnt["si_busy_cycles"][k] += 1
                         g = int(p.core_axon_offset[k]) + axon
                         n_words = -(-int(p.axon_len[g]) // lanes)
                         if n_words:
-                            si[k] = [n_words, int(p.core_word_offset[k]) + int(p.axon_base[g])]
+                            si[k] = [n_words, int(p.core_word_offset[k]) + int(p.axon_base[g]), WC, q]
                 else:
-                    wl, word = si[k]
-                    cnt["synapse_word_reads"][k] += 1
+                    wl, word, left, q = si[k]
                     cnt["si_busy_cycles"][k] += 1
+                    if left > 1:                 # the word takes synapse_word_cycles: read in its last one
+                        si[k] = [wl, word, left - 1, q]
+                        continue
+                    cnt["synapse_word_reads"][k] += 1
                     for lane in range(lanes):
                         if p.syn_valid[word, lane]:
-                            acc[nxt][nlo[k] + int(p.syn_target[word, lane])] += int(p.syn_weight[word, lane])
+                            tgt = nlo[k] + int(p.syn_target[word, lane])
+                            acc[nxt][tgt] += int(p.syn_weight[word, lane]) * (q if PB else 1)
                             cnt["synaptic_ops"][k] += 1
-                    si[k] = [wl - 1, word + 1] if wl > 1 else None
+                            if event:
+                                pend_sets.append(tgt)
+                                cnt["pending_sets"][k] += 1
+                    si[k] = [wl - 1, word + 1, WC, q] if wl > 1 else None
             # neuron-update engines
             for k in range(nc):
                 s = nu[k]
-                if s[0] == "U":
+                if s[0] == "S":                      # SCAN(w): read word w of pend[cur] and clear it
+                    w = s[1]
+                    lo, hi = nlo[k] + w * B, min(nlo[k + 1], nlo[k] + (w + 1) * B)
+                    m = [row for row in range(lo, hi) if pend[cur][row]]
+                    pend_clears.append((lo, hi))
+                    cnt["nu_scan_cycles"][k] += 1
+                    cnt["nu_busy_cycles"][k] += 1
+                    wordbits[k] = (w, m)
+                    nu[k] = next_pending(k)
+                elif s[0] == "U":
                     i = s[1]
                     row = nlo[k] + i
                     pr = prm[row]
                     one = lambda val: np.array([val], np.int64)  # noqa: E731
-                    un, vn, rn, spk = lif_step(one(u[row]), one(v[row]), one(ref[row]), one(acc[cur][row]),
-                                               *(one(pr[j]) for j in range(7)), sbits)
-                    un, vn, rn, spk = int(un[0]), int(vn[0]), int(rn[0]), bool(spk[0])
+                    I = int(acc[cur][row])
+                    un, vn, rn, q = neuron_update(one(u[row]), one(v[row]), one(ref[row]), one(I),
+                                                  *(one(pr[j]) for j in range(7)), sbits, graded=one(pr[7]),
+                                                  payload_bits=PB)
+                    un, vn, rn, q = int(un[0]), int(vn[0]), int(rn[0]), int(q[0])
                     active = (un, vn, rn) != (u[row], v[row], ref[row])
                     cnt["neuron_updates_active" if active else "neuron_updates_inactive"][k] += 1
                     u[row], v[row], ref[row] = un, vn, rn
                     acc[cur][row] = 0
                     cnt["nu_busy_cycles"][k] += 1
-                    nxt_state = ("U", i + 1) if nlo[k] + i + 1 < nlo[k + 1] else ("D",)
-                    if spk:
+                    if event and not (I == 0 and not active and q == 0):     # not quiet (§5.1)
+                        pend_sets.append(row)
+                        cnt["pending_sets"][k] += 1
+                    if q:
                         cnt["spikes"][k] += 1
                         sp_steps.append(t)
                         sp_rows.append(row)
                         sp_cycles.append(c)
-                        if fanout[row]:
-                            nxt_state = ("P", i, 0)
-                    nu[k] = nxt_state
+                        sp_pay.append(q)
+                    if q and fanout[row]:
+                        nu[k] = ("P", i, 0, q)
+                    elif event:
+                        nu[k] = next_pending(k)
+                    else:
+                        nu[k] = ("U", i + 1) if nlo[k] + i + 1 < nlo[k + 1] else ("D",)
                 elif s[0] == "P":
-                    _, i, j = s
+                    _, i, j, q = s
                     row = nlo[k] + i
                     if occ[k // C][lport[k % C]] < D:
-                        pushes.append((fifo[k // C][lport[k % C]], fanout[row][j]))
+                        pushes.append((fifo[k // C][lport[k % C]], fanout[row][j] + (q,)))
                         cnt["fanout_flits"][k] += 1
                         cnt["nu_busy_cycles"][k] += 1
                         if j + 1 < len(fanout[row]):
-                            nu[k] = ("P", i, j + 1)
+                            nu[k] = ("P", i, j + 1, q)
+                        elif event:
+                            nu[k] = next_pending(k)
                         else:
                             nu[k] = ("U", i + 1) if nlo[k] + i + 1 < nlo[k + 1] else ("D",)
                     else:
@@ -223,8 +275,13 @@ def run_stepped(p: ChipProgram, stim: Stimulus, progress) -> SimResult:
                 q.popleft()
             for q, flit in pushes:
                 q.append(flit)
+            for lo, hi in pend_clears:
+                pend[cur][lo:hi] = False
+            for row in pend_sets:
+                pend[nxt][row] = True
             c += 1
         assert not acc[cur].any(), "NU left a non-zero current accumulator"
+        assert not (event and pend[cur].any()), "NU left a pending bit in the current bank"
         step_cycles.append(c + chip.barrier_cycles - T)
         T = c + chip.barrier_cycles
         cur = nxt
@@ -232,4 +289,5 @@ def run_stepped(p: ChipProgram, stim: Stimulus, progress) -> SimResult:
             progress(t)
     return assemble(p, stim, "cycle-stepped", spike_steps=sp_steps, spike_rows=sp_rows, spike_cycles=sp_cycles,
                      step_cycles=step_cycles, core=cnt, port_flits=port_flits, blocked_port=blocked, fifo_max=fmax,
-                     host_flits=host_total, mc_lookups=mc_look, mc_default=mc_def, mc_partial=mc_part)
+                     host_flits=host_total, local_flits=local, mc_lookups=mc_look, mc_default=mc_def,
+                     mc_partial=mc_part, spike_payloads=sp_pay)

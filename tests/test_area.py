@@ -30,7 +30,7 @@ def test_area_is_bits_times_area_per_bit_plus_logic():
     est = estimate_logic_ge(chip)
     core_ge, router_ge = sum(est["core"].values()), sum(est["router"].values())
     assert (a.core_logic_ge, a.router_logic_ge, a.logic_source) == (core_ge, router_ge, "estimate")
-    assert a.sram_um2_per_bit == T.SRAM_AREA_UM2_PER_BIT[28] == 0.18      # reference-figures §8b
+    assert a.sram_um2_per_bit == T.SRAM_AREA_UM2_PER_BIT[28] == 0.18      # TSMC 28 nm bitcell / 0.7 (docs/references.md)
     assert a.logic_um2_per_ge == T.LOGIC_UM2_PER_GE[28] == 0.50
     sram = chip.derived.core_sram_bits * 0.18e-6
     assert a.core_sram_mm2 == pytest.approx(sram, rel=1e-12)
@@ -55,18 +55,18 @@ def test_area_grows_with_capacity_and_shrinks_with_node():
 
 
 def test_node_tables_are_the_reference_figures():
-    """§8b area per bit, §8c wire energy, §8a energy scale, and the [D] derivations shown in
+    """Area per bit, wire energy, energy scale (docs/references.md), and the [D] derivations shown in
     hw/_technology.py redone here from their inputs."""
     assert T.SRAM_AREA_UM2_PER_BIT == {45: 0.49, 28: 0.18, 22: 0.13}
     assert T.SRAM_AREA_UM2_PER_BIT_CACTI == {45: 0.40, 28: 0.15, 22: 0.10}
     assert T.LOGIC_ENERGY_SCALE == {45: 1.0, 28: 0.42, 22: 0.32}
-    # logic area per GE from TrueNorth (§2): die 430 mm², 5.4e9 transistors, 4096 x 256 x 410 SRAM bits
+    # logic area per GE from TrueNorth (Merolla et al., Science 2014; Akopyan et al., IEEE TCAD 2015): die 430 mm², 5.4e9 transistors, 4096 x 256 x 410 SRAM bits
     sram_bits = 4096 * 256 * 410
     ge_um2 = (430e6 - sram_bits * 0.18) / (5.4e9 - 6 * sram_bits) * 4
     assert ge_um2 == pytest.approx(T.LOGIC_UM2_PER_GE[28], abs=0.005)
     for node, cell in ((45, 0.346), (22, 0.092)):
         assert T.LOGIC_UM2_PER_GE[node] == pytest.approx(ge_um2 * cell / 0.127, abs=0.006)
-    # clock energy density from ODIN (§4): 1.78 pJ/cycle over 0.086 mm²
+    # clock energy density from ODIN (Frenkel et al., IEEE TBioCAS 2019): 1.78 pJ/cycle over 0.086 mm²
     assert T.CLOCK_PJ_PER_MM2_CYCLE[28] == pytest.approx(1.78 / 0.086, abs=0.05)
     for node in (45, 22):
         want = 1.78 / 0.086 * (T.LOGIC_ENERGY_SCALE[node] / 0.42) / (T.LOGIC_UM2_PER_GE[node] / 0.50)

@@ -34,7 +34,7 @@ def test_run_bad_input_is_a_clear_error_and_writes_nothing(cli, tmp_path):
     assert not (tmp_path / "o").exists()
     proc = cli("run", "tiny-2x2", "default-net", "--out", tmp_path / "o", check=False)
     assert proc.returncode == 2
-    assert "mesh: the network has 1024 neurons but the chip holds 4 cores" in proc.stderr
+    assert "mesh: the network has 1,024 neurons but the chip holds 4 cores" in proc.stderr
     assert "Fix: use a mesh of at least 64 cores" in proc.stderr and "Traceback" not in proc.stderr
     assert not (tmp_path / "o").exists()
     proc = cli("run", "--steps", "0", check=False)

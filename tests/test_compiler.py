@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from neurocycle.hw import CapacityError, ConfigError, load_chip
+from neurocycle.hw import PROFILE_FIELDS, CapacityError, ConfigError, load_chip
 from neurocycle.sim import CompileOptions, NetworkBuilder, compile_network, effective_connectivity, load_network
 
 
@@ -99,7 +99,7 @@ def test_program_arrays_are_frozen_and_typed():
     p = compile_network(small_net(), chip())
     for name, a in p.arrays().items():
         assert a.flags.c_contiguous and not a.flags.writeable, name
-    assert p.syn_target.dtype == np.int32 and p.profile_table.shape[1] == 7
+    assert p.syn_target.dtype == np.int32 and p.profile_table.shape[1] == len(PROFILE_FIELDS)
     # padding slots invalid and zero
     assert np.all(p.syn_weight[p.syn_valid == 0] == 0)
     # flit packing per the doc: axon | y << axon_bits | x << (axon_bits + y_bits)

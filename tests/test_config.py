@@ -48,7 +48,7 @@ def test_wrong_type():
 
 def test_out_of_range_value():
     e, msg = err(GOOD.replace("width: 2", "width: 0"))
-    assert e.field == "mesh.width" and "greater than or equal to 1" in msg and "increase it" in msg
+    assert e.field == "mesh.width" and "greater than or equal to 1" in msg and "use a value of at least 1" in msg
     assert e.line == 2
 
 

@@ -18,10 +18,10 @@ ROOT = Path(__file__).resolve().parents[1]
 TINY_NET = {
     "name": "tiny-ei", "seed": 7,
     "populations": [
-        {"name": "exc", "size": 18, "neuron": {"model": "lif", "tau_mem_ms": 20.0, "tau_syn_ms": 5.0,
-                                               "v_th_mv": 20.0, "v_reset_mv": 0.0, "refractory_ms": 2.0}},
-        {"name": "inh", "size": 6, "neuron": {"model": "lif", "tau_mem_ms": 10.0, "tau_syn_ms": 5.0,
-                                              "v_th_mv": 20.0, "v_reset_mv": 0.0, "refractory_ms": 1.0}}],
+        {"name": "exc", "size": 18, "neuron": {"model": "lif", "tau_m": 20.0, "tau_syn": 5.0, "v_rest": 0.0,
+                                               "v_thresh": 20.0, "v_reset": 0.0, "tau_refrac": 2.0}},
+        {"name": "inh", "size": 6, "neuron": {"model": "lif", "tau_m": 10.0, "tau_syn": 5.0, "v_rest": 0.0,
+                                              "v_thresh": 20.0, "v_reset": 0.0, "tau_refrac": 1.0}}],
     "inputs": [{"name": "stim", "size": 4, "source": {"kind": "poisson", "rate_hz": 300.0}}],
     "projections": [
         {"source": "stim", "target": "exc", "connect": {"kind": "all_to_all"}, "weight": 12},
@@ -32,7 +32,8 @@ TINY_NET = {
 }
 
 # per-event energies that are exact binary fractions, so the hand sum is exact in floating point
-TABLE = {n: (i + 1) * 0.25 for i, n in enumerate(COUNTER_NAMES)}
+# (hops priced by direction, so link_flits is 0: pricing both is refused as double counting)
+TABLE = {n: (i + 1) * 0.25 if n != "link_flits" else 0.0 for i, n in enumerate(COUNTER_NAMES)}
 
 
 @pytest.fixture(scope="module")
@@ -147,7 +148,7 @@ def test_reference_backend_has_no_counters():
 # ----------------------------------------------------------------------------- technology fits
 @pytest.mark.parametrize("key", sorted(T.CACTI_SAMPLE_READ_PJ), ids=lambda k: f"{k[0]}-w{k[1]}-{k[2]}nm")
 def test_cacti_fits_reproduce_the_sample_points(key):
-    """reference-figures §6b: the power-law fits against the CACTI read energies they fit.
+    """The power-law fits against the CACTI 7 read energies they fit (docs/references.md).
 
     The published coefficients are rounded to 3-4 digits, so a fit value agrees with its
     sample to within 1 % (the table's own rounding of a and b)."""
@@ -164,14 +165,14 @@ def test_sram_model_reproduces_both_fits_and_scales_with_width():
         assert m.read_pj(kb, 64) == T.power_law(0.702, 0.525, kb)
         assert m.write_pj(kb, 64) == T.power_law(1.016, 0.436, kb)
         assert m.read_pj(kb, 32) < m.read_pj(kb, 48) < m.read_pj(kb, 64) < m.read_pj(kb, 128)
-    # reference-figures §8b worked example: 128 KB, 64-bit words at 28 nm -> ~9.0 pJ (HP)
+    # worked example: 128 KB, 64-bit words at 28 nm -> ~9.0 pJ (CACTI 7 HP fit, docs/references.md)
     assert m.read_pj(128, 64) == pytest.approx(9.0, abs=0.05)
     lop = T.SramModel(T.cacti_fits("itrs-lop", 28))
     assert lop.read_pj(128, 64) == pytest.approx(5.4, abs=0.05)   # ... and ~5.4 pJ (LOP)
 
 
 def test_arithmetic_matches_the_table():
-    """§8a: Horowitz 45 nm and the 28/22 nm columns (45 nm x k, rounded to 2 digits)."""
+    """Horowitz (ISSCC 2014) at 45 nm and the 28/22 nm values (45 nm x k, rounded to 2 digits)."""
     table = {28: {"add8": 0.013, "add16": 0.021, "add32": 0.042, "mul8": 0.084, "mul32": 1.3},
              22: {"add8": 0.010, "add16": 0.016, "add32": 0.032, "mul8": 0.064, "mul32": 0.99}}
     for node, row in table.items():
@@ -210,6 +211,42 @@ def test_energy_config_errors():
         energy_params(chip).with_events(synops=1.0)
 
 
+@pytest.mark.parametrize("mode,events,ok", [
+    ("table", {"link_flits": 3.5, "link_flits_ew": 3.0}, False),
+    ("table", {"link_flits": 0.0, "link_flits_ew": 3.0, "link_flits_ns": 4.0}, True),
+    ("table", {"link_flits": 3.5, "link_flits_ns": 0.0}, True),
+    ("technology", {"link_flits_ns": 4.0}, False),            # link_flits keeps its derived price
+    ("technology", {"link_flits": 0, "link_flits_ns": 4.0}, True),
+])
+def test_hops_cannot_be_priced_twice(mode, events, ok):
+    chip = load_chip("tiny-2x2")
+    over = {"energy.mode": mode, "energy.events_pj": events}
+    if ok:
+        chip.with_overrides(over)
+        return
+    with pytest.raises(ConfigError) as exc:
+        chip.with_overrides(over)
+    e = exc.value.errors[0]
+    assert e.field == "energy.events_pj.link_flits" and "twice" in e.rule and "link_flits: 0" in e.fix
+
+
+def test_static_power_per_core_scales_with_the_mesh(tiny_run):
+    chip = tiny_run.chip.with_overrides({"energy.static_power_mw": 0.5, "energy.static_power_mw_per_core": 0.25})
+    assert energy_params(chip).static_power_mw == 0.5 + 4 * 0.25
+    assert energy_params(chip.with_overrides({"mesh.width": 4})).static_power_mw == 0.5 + 8 * 0.25
+    tech = load_chip("default-4x4").with_overrides({"energy.static_power_mw_per_core": 0.1})
+    p = energy_params(tech)
+    assert (p.static_power_mw, p.static_source) == (pytest.approx(1.6), "override")
+
+
+def test_bad_synapse_word_cycles_is_a_config_error():
+    with pytest.raises(ConfigError) as exc:
+        load_chip("tiny-2x2").with_overrides({"core.synapse_word_cycles": 0})
+    e = exc.value.errors[0]
+    assert e.field == "core.synapse_word_cycles" and e.value == 0 and "greater than or equal to 1" in e.rule
+    assert e.fix == "use a value of at least 1"
+
+
 # ----------------------------------------------------------------------------- presets
 def _section_lines(text: str, sections=("energy", "technology")):
     out, inside = [], False
@@ -221,27 +258,48 @@ def _section_lines(text: str, sections=("energy", "technology")):
     return out
 
 
+CITATION = re.compile(r"(et al\.|Horowitz|CACTI|TSMC|Intel,)[^\n]*?\b(19|20)\d\d\b")
+
+
 @pytest.mark.parametrize("name", ["loihi-like", "truenorth-like", "odin-like", "default-4x4"])
-def test_every_preset_energy_number_cites_its_source(name):
+def test_every_preset_energy_number_cites_its_publication(name):
+    """Each number of an energy/technology section names the publication it comes from (authors,
+    venue, year) on its line or in the comment block right above it."""
     text = (ROOT / "configs" / "chips" / f"{name}.yaml").read_text()
     lines = _section_lines(text)
     assert lines, f"{name} has no energy/technology section"
+    block = []
     for line in lines:
+        if line.strip().startswith("#"):
+            block.append(line)
+            continue
         code = line.split("#")[0]
         if re.search(r":\s*[-+]?\d", code):
-            assert "§" in line, f"{name}: value without a reference-figures § citation: {line.strip()}"
+            where = " ".join(block + [line])
+            assert CITATION.search(where), f"{name}: value without a publication: {line.strip()}"
+        block = []
 
 
 def test_presets_carry_the_published_figures():
-    loihi = energy_params(load_chip("loihi-like"))
-    assert (loihi.events_pj["synaptic_ops"], loihi.events_pj["neuron_updates_active"],
-            loihi.events_pj["neuron_updates_inactive"]) == (23.6, 81.0, 52.0)      # Davies 2018 Table 2
-    assert loihi.static_power_mw == 104.0
-    odin = energy_params(load_chip("odin-like"))
-    assert (odin.events_pj["synaptic_ops"], odin.events_pj["cycles"], odin.static_power_mw) == (8.43, 1.78, 0.0273)
-    tn = energy_params(load_chip("truenorth-like"))
-    assert tn.events_pj["synaptic_ops"] == 26.0 and sum(tn.events_pj.values()) == 26.0
-    assert tn.timestep_us == 1000.0
+    loihi = energy_params(load_chip("loihi-like"))     # Davies et al., IEEE Micro 2018, Table 2
+    ev = loihi.events_pj
+    assert (ev["synaptic_ops"], ev["neuron_updates_active"], ev["neuron_updates_inactive"]) == (23.6, 81.0, 52.0)
+    assert (ev["local_flits"], ev["link_flits_ew"], ev["link_flits_ns"], ev["link_flits"]) == (1.7, 3.0, 4.0, 0.0)
+    assert ev["fanout_flits"] == 0.0                   # the within-tile energy is not charged on every flit
+    assert loihi.static_power_mw == pytest.approx(104.0)          # Frady et al., NICE 2020: 104 mW per chip
+    odin = load_chip("odin-like")                      # Frenkel et al., IEEE TBioCAS 2019
+    p = energy_params(odin)
+    assert (p.events_pj["synaptic_ops"], p.events_pj["cycles"], p.static_power_mw) == (8.43, 1.78, 0.0273)
+    assert odin.core.synapse_word_cycles / odin.core.synapse_lanes == 2          # 2 cycles per SOP
+    tn = energy_params(load_chip("truenorth-like"))    # Akopyan et al., IEEE TCAD 2015, Fig. 17 (0.8 V)
+    assert tn.events_pj["synaptic_ops"] == 1.446 and tn.events_pj["neuron_updates_inactive"] == 19.27
+    assert (tn.events_pj["link_flits_ew"], tn.events_pj["link_flits_ns"]) == (2.304, 2.808)
+    assert tn.static_power_mw == pytest.approx(44.22, abs=0.01) and tn.timestep_us == 1000.0
+    # the published 0.8 V sweep follows from the split: a 64.43 mW intercept, 2.297 pJ per SOP
+    n = 1_048_576
+    intercept = tn.static_power_mw + n * tn.events_pj["neuron_updates_inactive"] * 1e-6   # pJ x 1 kHz = nW -> mW
+    per_sop = tn.events_pj["synaptic_ops"] + 21.3 * (2.304 + 2.808) / 128
+    assert intercept == pytest.approx(64.43, abs=0.02) and per_sop == pytest.approx(2.297, abs=0.001)
 
 
 # ----------------------------------------------------------------------------- CLI
@@ -282,7 +340,7 @@ def test_fitted_overhead_factor_reproduces_its_target(tiny_run):
 
 def test_default_overhead_factor_is_the_odin_fit():
     """docs/calibration.md: the default technology.overhead_factor is fitted so the technology
-    model gives ODIN's incremental 8.43 pJ/SOP (reference-figures §4) on the ODIN workload."""
+    model gives ODIN's incremental 8.43 pJ/SOP (Frenkel et al., IEEE TBioCAS 2019) on the ODIN workload."""
     from neurocycle.hw._energy import fit_overhead_factor
     from neurocycle.sim._ppa import technology_only
 

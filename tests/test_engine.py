@@ -1,5 +1,7 @@
 """Cycle-level engine: spikes identical to the functional reference, and the fast (event-skipping)
 engine identical to the literal cycle-by-cycle one on every spike, cycle and counter."""
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -168,6 +170,20 @@ def test_synapse_lanes(lanes):
     assert (fast.counters["synapse_word_reads"] < fast.counters["synaptic_ops"]).any()
 
 
+@pytest.mark.parametrize("wc,lanes", [(2, 1), (3, 2), (16, 8)])
+def test_synapse_word_cycles(wc, lanes):
+    """A slower synapse memory changes cycles, never spikes; fast == stepped on everything."""
+    chip = chip_of(3, 2, **{"core.synapse_lanes": lanes, "core.synapse_word_cycles": wc})
+    prog, fast = check(chip, random_net(17, 50, p_rec=0.5), steps=6)
+    base = run_cycle(dataclasses.replace(prog, chip=chip_of(3, 2, **{"core.synapse_lanes": lanes})),
+                     random_net(17, 50, p_rec=0.5).instantiate().stimulus(6))
+    assert_same_spikes(base, fast)
+    assert np.array_equal(fast.counters["synapse_word_reads"], base.counters["synapse_word_reads"])
+    assert np.array_equal(fast.counters["si_busy_cycles"],
+                          fast.counters["axon_lookups"] + wc * fast.counters["synapse_word_reads"])
+    assert fast.total_cycles > base.total_cycles
+
+
 def test_placement_options_and_host_row():
     chip = chip_of(3, 3, **{"host.row": 1})
     check(chip, random_net(8, 40), steps=6, options=CompileOptions(placement="snake"))
@@ -189,6 +205,9 @@ def test_result_carries_every_counter_with_its_scope():
     lp = fast.detail["link_flits_port"]
     assert np.array_equal(fast.counters["router_flits"], lp.sum(1))
     assert np.array_equal(fast.counters["link_flits"], lp[:, 1:].sum(1))
+    assert np.array_equal(fast.counters["link_flits_ew"], lp[:, 2] + lp[:, 4])
+    assert np.array_equal(fast.counters["link_flits_ns"], lp[:, 1] + lp[:, 3])
+    assert (fast.counters["local_flits"] <= lp[:, 0]).all()
     assert np.array_equal(fast.counters["router_blocked_cycles"], fast.detail["blocked_cycles_port"].sum(1))
     assert int(fast.counters["cycles"]) == int(fast.step_cycles.sum())
     assert int(fast.counters["barriers"]) == 4

@@ -206,6 +206,30 @@ def test_random_noc_chips_sweep(seed):
     test_random_noc_chips(seed)
 
 
+@pytest.mark.parametrize("seed", range(6))
+def test_graded_and_event_driven_on_noc_chips(seed):
+    """Graded payloads and the event-driven update on concentrated / multicast chips: every copy
+    of a multicast flit carries its payload, and the kernel integrates a tree's ejections."""
+    from test_graded_event import check_all, graded_net
+
+    rng = np.random.default_rng([13, seed])
+    w, h, cores = int(rng.integers(1, 3)), int(rng.integers(1, 3)), int(rng.integers(1, 5))
+    P = int(rng.choice([0, 1, 3, 5]))
+    mode = "event" if seed % 2 else "dense"
+    chip = chip_of(w, h, **{"mesh.cores_per_router": cores,
+                            "router.routing": "multicast" if (seed % 3 or cores == 1) else "unicast",
+                            "router.table_entries": 4096, "core.axons": 512, "core.fanout_entries": 1024,
+                            "bits.payload": P, "bits.accumulator": 26, "core.neuron_update": mode,
+                            "core.scan_word_bits": int(2 ** rng.integers(0, 6)),
+                            "router.fifo_depth": int(rng.integers(1, 4)), "core.fifo_depth": int(rng.integers(1, 4)),
+                            "host.row": int(rng.integers(0, h))})
+    n = int(rng.integers(8, 10 * w * h * cores))
+    prog, fast = check_all(chip, graded_net(seed, n, P) if P else random_net(seed, n), steps=8)
+    assert fast.n_spikes > 0
+    if chip.router.routing == "multicast":
+        assert prog.fanout_mc.sum() > 0 and fast.counters["mc_table_lookups"].sum() > 0
+
+
 def test_congested_multicast_partial_forwards_and_stalls():
     chip = chip_of(3, 2, **{"router.fifo_depth": 1, "core.fifo_depth": 1, "router.routing": "multicast",
                             "router.table_entries": 512, "core.axons": 512, "mesh.cores_per_router": 2})

@@ -208,3 +208,43 @@ def test_si_words_lanes_and_empty_axon(lanes, len0, q):
     assert r.counters["synapse_word_reads"].tolist() == [0, (0 if len0 else 1) + words_b]
     assert r.counters["synaptic_ops"].tolist() == [0, (0 if len0 else 1) + 3]
     assert r.counters["si_busy_cycles"].tolist() == [0, 2 + (0 if len0 else 1) + words_b]
+
+
+# --------------------------------------------------------------------------- SI: synapse_word_cycles
+@pytest.mark.parametrize("lanes,len0,wc", [(1, False, 2), (2, False, 3), (4, False, 16), (2, True, 5), (1, True, 1)])
+def test_si_word_cycles(lanes, len0, wc):
+    """The program of test_si_words_lanes_and_empty_axon with each synapse word taking ``wc``
+    cycles (docs/microarchitecture.md §5): SI pops A @3; A's one word occupies 4 .. 3+wc, so Bf is
+    popped @4+wc; Bf's n = ceil(3/lanes) words occupy 5+wc .. 4+wc+n*wc; Q = 5 + wc + n*wc.
+    With A's axon empty: A popped @3, Bf @4, Bf's words 5 .. 4+n*wc; Q = 5 + n*wc."""
+    prog, stim = _si_program(lanes, len0)
+    prog = dataclasses.replace(prog, chip=prog.chip.with_overrides({"core.synapse_word_cycles": wc}))
+    r = both(prog, stim)
+    n = -(-3 // lanes)
+    q = 5 + n * wc + (0 if len0 else wc)
+    assert r.step_cycles.tolist() == [q + B]
+    words = (0 if len0 else 1) + n
+    assert r.counters["synapse_word_reads"].tolist() == [0, words]
+    assert r.counters["synaptic_ops"].tolist() == [0, (0 if len0 else 1) + 3]
+    assert r.counters["si_busy_cycles"].tolist() == [0, 2 + words * wc]
+
+
+# --------------------------------------------------------------------------- link directions, local
+def test_link_directions_and_local_delivery():
+    """2x2 mesh, one neuron per core; neuron 0 (core 0 = (0,0)) fires once and drives itself,
+    neuron 1 (core 1 = (1,0)) and neuron 3 (core 3 = (1,1)).
+
+    Flit to core 0: router 0 L->L (local, no link). Flit to core 1: router 0 L->E (one E-W hop),
+    router 1 W->L. Flit to core 3: router 0 L->E, router 1 W->S (X first, then Y: one N-S hop),
+    router 3 N->L. So router 0: 2 E-W, 0 N-S, 1 local; router 1: 0 E-W, 1 N-S; others none."""
+    b = NetworkBuilder("dirs")
+    b.population("p", 4, {"bias": 100, "vth": 100, "refractory": 7})
+    b.connect("p", "p", "explicit", pairs=[[0, 0], [0, 1], [0, 3]], weight=0)
+    prog, stim = compiled(b.build(), line_chip(2, 2), npc=1, steps=2)
+    r = both(prog, stim)
+    # every neuron fires at step 0 (bias = vth); only neuron 0 has fan-out
+    assert r.counters["fanout_flits"].tolist() == [3, 0, 0, 0]
+    assert r.counters["local_flits"].tolist() == [1, 0, 0, 0]
+    assert r.counters["link_flits_ew"].tolist() == [2, 0, 0, 0]
+    assert r.counters["link_flits_ns"].tolist() == [0, 1, 0, 0]
+    assert np.array_equal(r.counters["link_flits"], r.counters["link_flits_ew"] + r.counters["link_flits_ns"])

@@ -9,7 +9,7 @@ BASE = """\
 name: n
 populations:
   - {name: a, size: 10, neuron: {vth: 100}}
-  - {name: b, size: 20, neuron: {model: lif, tau_mem_ms: 20, tau_syn_ms: 5, v_th_mv: 10}}
+  - {name: b, size: 20, neuron: {model: lif, tau_m: 20, tau_syn: 5, v_rest: 0, v_reset: 0, v_thresh: 10, tau_refrac: 0}}
 inputs:
   - {name: x, size: 4, source: {kind: poisson, rate_hz: 100}}
 projections:
@@ -146,7 +146,7 @@ def test_regular_and_array_inputs(tmp_path):
 def test_builder_equals_yaml():
     b = NetworkBuilder("n", seed=0)
     b.population("a", 10, {"vth": 100})
-    b.population("b", 20, LIF(tau_mem_ms=20, tau_syn_ms=5, v_th_mv=10))
+    b.population("b", 20, LIF(tau_m=20, tau_syn=5, v_rest=0, v_reset=0, v_thresh=10, tau_refrac=0))
     b.poisson_input("x", 4, rate_hz=100)
     b.connect("x", "b", "fixed_probability", p=0.5, weight=3)
     spec_b = b.build()

@@ -35,6 +35,6 @@ def test_tutorial_runs(tmp_path, capsys):
         assert (tmp_path / f).stat().st_size > 0, f
     out = capsys.readouterr().out
     # the capacity error was shown, with the overflow and the fix
-    assert "mesh: the network has 1500 neurons but the chip holds 4 cores x 16 = 64 (over by 1436)" in out
+    assert "mesh: the network has 1,500 neurons but the chip holds 4 cores x 16 = 64 (over by 1,436)" in out
     assert "Fix: use a mesh of at least 94 cores" in out
     assert "weight rms error" in out

@@ -42,3 +42,72 @@ def compile_options(args):
     return CompileOptions(placement=args.placement, neurons_per_core=args.neurons_per_core)
 
 
+
+
+# ----------------------------------------------------------------------------- what a file is
+def kind_of(data) -> str | None:
+    """'network', 'chip' or 'sweep' from a parsed YAML mapping's keys (None if unclear)."""
+    if not isinstance(data, dict):
+        return None
+    if "populations" in data or "projections" in data:
+        return "network"
+    if "mesh" in data or "core" in data or "router" in data or "clock_mhz" in data:
+        return "chip"
+    if "grid" in data or "samples" in data or "base" in data:
+        return "sweep"
+    return None
+
+
+def file_kind(arg) -> str | None:
+    """What a positional argument names: 'chip', 'network', 'nir' or 'sweep' (a file recognised
+    by its content, or a preset recognised by its folder); None if it cannot be told."""
+    import os
+
+    from neurocycle.hw import binary_kind, list_presets, read_yaml
+
+    if arg is None:
+        return None
+    path = os.fspath(arg)
+    if os.path.isfile(path):
+        with open(path, "rb") as fh:
+            head = fh.read(8)
+        if head.startswith(b"\x89HDF"):
+            return "nir"
+        if binary_kind(head):
+            return None
+        try:
+            data, _ = read_yaml(path)
+        except Exception:  # noqa: BLE001 - unreadable: the loader will say why, in its place
+            return None
+        return kind_of(data)
+    stem = path[:-5] if path.endswith(".yaml") else path
+    kinds = [k for k, folder in (("chip", "chips"), ("network", "networks"), ("sweep", "sweeps"))
+             if stem in list_presets(folder)]
+    return kinds[0] if len(kinds) == 1 else None
+
+
+def chip_and_network(chip, network, console=None):
+    """Sort `CHIP NETWORK` positionals by what they are: a network (YAML or .nir) given alone
+    runs on the default chip (said on the console); a network in the chip's place with a second
+    argument, or a chip in the network's place, is refused naming the argument."""
+    from neurocycle.hw import DEFAULT_CHIP, ConfigError
+
+    ck = file_kind(chip)
+    if ck in ("network", "nir"):
+        if network is None:
+            if console is not None:
+                console.print(f"[dim]{chip} is a {'NIR graph' if ck == 'nir' else 'network'}: running it on the "
+                              f"default chip {DEFAULT_CHIP} (give a chip first to choose another)[/]")
+            return None, chip
+        raise ConfigError("chip", f"is a {'NIR graph' if ck == 'nir' else 'network'} file, not a chip", str(chip),
+                          f"give the chip first: neurocycle ... CHIP {chip}")
+    if ck == "sweep":
+        raise ConfigError("chip", "is a sweep file, not a chip", str(chip), f"run it with: neurocycle sweep {chip}")
+    nk = file_kind(network)
+    if nk == "chip":
+        raise ConfigError("network", "is a chip file, not a network", str(network),
+                          "give the chip first and the network second")
+    if nk == "sweep":
+        raise ConfigError("network", "is a sweep file, not a network", str(network),
+                          f"run it with: neurocycle sweep {network}")
+    return chip, network

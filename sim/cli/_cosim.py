@@ -5,23 +5,27 @@ from pathlib import Path
 
 import numpy as np
 
-from neurocycle.sim._cosim import cosim
 
-from ._common import add_run_options, compile_options
+
+from ._common import add_run_options, chip_and_network, compile_options
 
 
 def _cmd_cosim(args) -> int:
     from rich.console import Console
     from rich.table import Table
 
+    from neurocycle.sim._cosim import cosim
+    from neurocycle.sim._io import check_output_dir
+
     console = Console(highlight=False)
-    out = Path(args.out) if args.out else None
+    chip, network = chip_and_network(args.chip, args.network, console)
+    out = check_output_dir(args.out, replace=False) if args.out else None   # before the long build
     wd = None
     if args.waves:
         wd = (out or Path(".")) / "cosim-waves"
     opts = compile_options(args)
     with console.status("building the RTL (cached per chip config) and co-simulating ..."):
-        rep = cosim(args.chip, args.network, steps=args.steps, seed=args.seed, waves=args.waves, work_dir=wd,
+        rep = cosim(chip, network, steps=args.steps, seed=args.seed, waves=args.waves, work_dir=wd,
                     options=opts)
     m, r = rep.model, rep.rtl
     t = Table(title=f"neurocycle cosim — {rep.network_name} on {rep.chip_name}", show_header=True)
@@ -68,8 +72,10 @@ def register(sub) -> None:
                                    "compare spikes, cycles per timestep and every event counter with the cycle "
                                    "model. Prints agreement or the first mismatch (timestep, tile, cycle, field, "
                                    "expected, actual); exit status 1 on a mismatch.")
-    p.add_argument("chip", help="chip preset name or YAML file (small meshes simulate fastest, e.g. tiny-2x2)")
-    p.add_argument("network", help="network preset name or YAML file")
+    p.add_argument("chip", nargs="?", default=None,
+                   help="chip preset name or YAML file (default: default-4x4; its first build takes minutes, small "
+                        "meshes such as tiny-2x2 build and simulate fastest)")
+    p.add_argument("network", nargs="?", default=None, help="network preset name or YAML file (default: default-net)")
     add_run_options(p, steps=20)
     p.add_argument("--waves", action="store_true", help="dump a VCD waveform (OUT/cosim-waves/dump.vcd)")
     p.add_argument("--out", default=None, help="folder for cosim.json (and the waveform)")

@@ -12,11 +12,12 @@ import numpy as np
 from neurocycle.hw import ConfigError
 
 from ._common import console as _console
+from ._common import file_kind
 
 
 # ----------------------------------------------------------------------------- shared options
 def add_nir_options(p, *, inputs: bool) -> None:
-    from neurocycle.sim.nir import FRAMEWORKS
+    from neurocycle.sim.nir._frameworks import FRAMEWORKS
 
     g = p.add_argument_group("NIR graphs (.nir)")
     g.add_argument("--from", dest="framework", default=None, metavar="FRAMEWORK",
@@ -146,6 +147,9 @@ def _cmd_estimate(args) -> int:
     console = _console()
     model = args.model
     inputs = None
+    if file_kind(model) == "chip":
+        raise ConfigError("model", "is a chip file, not a model (a network or a .nir graph)", str(model),
+                          f"give the model first and the chip second: neurocycle estimate MODEL {model}")
     if str(model).endswith(".nir"):
         from neurocycle.hw import NumericFormat, load_chip
         conv = convert_for_cli(args, model, NumericFormat.of(load_chip(args.chip)), console, quiet=True)

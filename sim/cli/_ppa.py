@@ -5,26 +5,26 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
-import yaml
+from typing import TYPE_CHECKING
 
-from neurocycle.hw import (COUNTER_BY_NAME, COUNTER_NAMES, AreaReport, ConfigError, EnergyParams, EnergyReport,
-                           area_report, compute_energy, energy_params, load_chip)
-from neurocycle.sim._ppa import energy_section, energy_summary_rows, fmt_pj, plot_energy_breakdown, technology_only
+if TYPE_CHECKING:    # the command imports its machinery when it runs (a fast `neurocycle --help`)
+    from neurocycle.hw import AreaReport, EnergyParams, EnergyReport
 
-from ._common import add_run_options, compile_options, progress_cb
+from ._common import add_run_options, chip_and_network, compile_options, progress_cb
 
 
 def parse_overrides(items: list[str] | None) -> dict:
     """``["core.neurons=64", "technology.node_nm=22"]`` -> dict (values parsed as YAML)."""
+    from neurocycle.hw import ConfigError, parse_yaml
+
     out = {}
     for item in items or []:
         key, sep, text = item.partition("=")
         if not sep or not key.strip():
             raise ConfigError("--set", "must look like PATH=VALUE", item, "e.g. --set technology.node_nm=22")
         try:
-            out[key.strip()] = yaml.safe_load(text)
-        except yaml.YAMLError:
+            out[key.strip()] = parse_yaml(text)[0]       # the same YAML rules as a config file
+        except ConfigError:
             raise ConfigError("--set", "value is not valid YAML", item, "quote strings, e.g. name='x'") from None
     return out
 
@@ -58,6 +58,8 @@ def _area_table(a: AreaReport):
 
 
 def _events_table(p: EnergyParams):
+    from neurocycle.hw import COUNTER_BY_NAME, COUNTER_NAMES
+
     from rich.table import Table
 
     t = Table(title=f"energy per event — {p.chip} ({p.mode} mode"
@@ -76,6 +78,10 @@ def _events_table(p: EnergyParams):
 
 
 def _energy_tables(rep: EnergyReport, width: int):
+    import numpy as np
+    from neurocycle.hw import COUNTER_NAMES
+    from neurocycle.sim._ppa import energy_summary_rows, fmt_pj
+
     from rich.table import Table
 
     s = Table(title="energy of the run", show_header=False)
@@ -110,12 +116,18 @@ def _energy_tables(rep: EnergyReport, width: int):
 
 
 def _cmd_ppa(args) -> int:
+    from neurocycle.hw import area_report, compute_energy, energy_params, load_chip
+    from neurocycle.sim._ppa import energy_section, plot_energy_breakdown, technology_only
+
     from rich.console import Console
 
-    from neurocycle.sim._io import write_json
+    from neurocycle.sim._io import check_output_dir, write_json
 
     console = Console(highlight=False)
-    chip = load_chip(args.chip)
+    chip_arg, args.network = chip_and_network(args.chip, args.network, console)
+    if not args.no_files:
+        check_output_dir(args.out, replace=False)        # refused before anything is synthesised or simulated
+    chip = load_chip(chip_arg)
     if args.set:
         chip = chip.with_overrides(parse_overrides(args.set))
     if args.energy == "technology":

@@ -1,6 +1,7 @@
 """`neurocycle run`, `validate` and `presets`."""
 from __future__ import annotations
 
+import contextlib
 import sys
 import time
 from pathlib import Path
@@ -9,20 +10,26 @@ import numpy as np
 
 from neurocycle.hw import ConfigError, NeurocycleError, list_presets, preset_path
 
-from ._common import add_run_options, compile_options, console as _console, progress_cb as _progress_cb
+from ._common import add_run_options, chip_and_network, compile_options, kind_of
+from ._common import console as _console
+from ._common import progress_cb as _progress_cb
 from ._nir import add_nir_options, convert_for_cli, default_steps, write_output_spikes
+
+VALIDATE_SAMPLE_BYTES = 200 << 20   # `validate` samples networks up to this estimated size (bounded time and memory)
+
 
 # ----------------------------------------------------------------------------- run
 def _cmd_run(args) -> int:
     from neurocycle.hw import NumericFormat, load_chip
 
     from neurocycle.sim import simulate
-    from neurocycle.sim._io import write_json
+    from neurocycle.sim._io import OutputDir, write_json
 
     console = _console()
     opts = compile_options(args)
-    chip = load_chip(args.chip)
-    network, conversion = args.network, None
+    chip_arg, network = chip_and_network(args.chip, args.network, console)
+    chip = load_chip(chip_arg)
+    conversion = None
     if network is not None and str(network).endswith(".nir"):
         conversion = convert_for_cli(args, network, NumericFormat.of(chip), console)   # this chip's bit widths
         network = conversion
@@ -30,24 +37,31 @@ def _cmd_run(args) -> int:
         raise ConfigError("network", "--inputs, --from, --dt-ms and --allow-dropped-synapses apply to NIR graphs "
                           "(.nir) only", network, "give the spikes of a YAML network in its 'inputs' section")
     args.steps = default_steps(args, conversion, 200)
-    cb, ctx = _progress_cb(args.steps, not args.quiet)
-    t0 = time.perf_counter()
-    with ctx:
-        run = simulate(chip, network, steps=args.steps, seed=args.seed, backend=args.backend,
-                       options=opts, progress=cb)
-    wall = time.perf_counter() - t0
-    extra = {"command": " ".join(["neurocycle"] + sys.argv[1:]), "total_wall_s": wall}
-    if conversion is not None:
-        extra["nir_quantisation"] = conversion.report.to_dict()
-        console.print(conversion.report.table())
-    report = run.report(extra)
-    _print_summary(console, run, report)
-    if not args.no_files:
-        files = run.save(args.out, extra=extra)
+    # the output folder is checked (and its replacement prepared) before anything is simulated
+    out = contextlib.nullcontext() if args.no_files else OutputDir(args.out)
+    with out:
+        cb, ctx = _progress_cb(args.steps, not args.quiet)
+        t0 = time.perf_counter()
+        with ctx:
+            run = simulate(chip, network, steps=args.steps, seed=args.seed, backend=args.backend,
+                           options=opts, progress=cb)
+        wall = time.perf_counter() - t0
+        extra = {"command": " ".join(["neurocycle"] + sys.argv[1:]), "total_wall_s": wall}
         if conversion is not None:
-            files.append(write_json(Path(args.out) / "quantisation.json", conversion.report.to_dict()))
-            files.append(write_output_spikes(Path(args.out) / "output_spikes.npz", conversion, run))
-        console.print("wrote " + ", ".join(str(f) for f in files))
+            extra["nir_quantisation"] = conversion.report.to_dict()
+            console.print(conversion.report.table())
+        report = run.report(extra)
+        conv = run.net.conversions()
+        if conv:
+            console.print(conversion_table(conv))
+        _print_summary(console, run, report)
+        if not args.no_files:
+            files = run.write_files(out.path, extra=extra)
+            if conversion is not None:
+                files.append(write_json(out.path / "quantisation.json", conversion.report.to_dict()))
+                files.append(write_output_spikes(out.path / "output_spikes.npz", conversion, run))
+            target = out.commit()
+            console.print("wrote " + ", ".join(str(target / f.name) for f in files))
     return 0
 
 
@@ -114,19 +128,26 @@ def _print_summary(console, run, report) -> None:
     console.print(lt)
 
 
+def conversion_table(conv: dict):
+    """Physical neuron parameters: requested vs represented by the chip's fixed point."""
+    from rich.table import Table
+
+    t = Table(title="physical neurons -> fixed point (requested vs represented)")
+    for col in ("population", "quantity", "requested", "represented", "error"):
+        t.add_column(col, justify="left" if col in ("population", "quantity") else "right")
+    for pop, c in conv.items():
+        fx = c["fixed"]
+        t.add_row(pop, "fixed point", "", " ".join(f"{k} {fx[k]}" for k in
+                                                    ("du", "dv", "bias", "vth", "v_reset", "refractory")), "")
+        for q in c["quantities"]:
+            e = q["relative_error"]
+            t.add_row("", q["quantity"], f"{q['requested']:.4g}", f"{q['represented']:.4g}",
+                      "" if e is None else f"{100 * e:+.2f} %")
+    t.caption = "docs/networks.md: the conversion and its discretisation error"
+    return t
+
+
 # ----------------------------------------------------------------------------- validate
-def _kind_of(data) -> str | None:
-    if not isinstance(data, dict):
-        return None
-    if "populations" in data or "projections" in data:
-        return "network"
-    if "mesh" in data or "core" in data or "router" in data or "clock_mhz" in data:
-        return "chip"
-    if "grid" in data or "samples" in data or "base" in data:
-        return "sweep"
-    return None
-
-
 def _cmd_validate(args) -> int:
     from neurocycle.hw import read_yaml
 
@@ -153,20 +174,32 @@ def _cmd_validate(args) -> int:
                 for line in rep.dropped_lines():
                     console.print(f"  [yellow]dropped[/] {line}")
                 continue
-            data, _ = read_yaml(path)
-            kind = args.kind or _kind_of(data)
+            data, node = read_yaml(path)          # parsed once; validated from the parsed data
+            kind = args.kind or kind_of(data)
             if kind == "chip":
-                from neurocycle.hw import load_chip
-                chip = load_chip(path)
+                from neurocycle.hw import ChipConfig, validate_data
+                chip = validate_data(ChipConfig, data, node=node, source=str(path), what="chip")
                 d = chip.derived
                 console.print(f"[green]ok[/] {f}: chip '{chip.name}', {chip.mesh.width}x{chip.mesh.height} mesh, "
                               f"{d.n_cores * chip.core.neurons:,} neurons, {d.core_sram_bits * d.n_cores / 8 / 1024:,.0f} KiB SRAM")
             elif kind == "network":
-                from neurocycle.sim import load_network
-                spec, base = load_network(path)
-                net = spec.instantiate(base_dir=base)
-                console.print(f"[green]ok[/] {f}: network '{spec.name}', {net.n_neurons:,} neurons, "
-                              f"{net.n_inputs:,} inputs, {net.n_synapses:,} synapses")
+                from neurocycle.hw import validate_data
+                from neurocycle.sim import NetworkSpec
+                from neurocycle.sim._netsize import network_size
+                spec = validate_data(NetworkSpec, data, node=node, source=str(path), what="network")
+                base = Path(path).parent
+                size = network_size(spec, base)
+                if size.peak_bytes(1) <= VALIDATE_SAMPLE_BYTES:   # small: sample it (checks files and indices too)
+                    net = spec.instantiate(base_dir=base)
+                    console.print(f"[green]ok[/] {f}: network '{spec.name}', {net.n_neurons:,} neurons, "
+                                  f"{net.n_inputs:,} inputs, {net.n_synapses:,} synapses")
+                else:
+                    console.print(f"[green]ok[/] {f}: network '{spec.name}', {size.neurons:,} neurons, "
+                                  f"{size.inputs:,} inputs, ~{size.synapses_expected:,} synapses (schema checked; "
+                                  "too large to sample in `validate`, `run` samples it)")
+                conv = spec.neuron_conversions()
+                if conv:
+                    console.print(conversion_table(conv))
             elif kind == "sweep":
                 from neurocycle.sim.sweep import load_sweep
                 sw = load_sweep(path)
@@ -202,7 +235,7 @@ def _cmd_presets(args) -> int:
 
 
 def register(sub) -> None:
-    from neurocycle.sim import BACKENDS
+    from neurocycle.sim._backends import BACKENDS
 
     p = sub.add_parser("run", help="simulate a network on a chip and write a report",
                        description="Compile NETWORK onto CHIP, simulate it, print a summary table and write "

@@ -5,13 +5,13 @@ import json
 import sys
 from pathlib import Path
 
-from neurocycle.sim.sweep import (SweepInterrupted, export_csv, failure_summary, load_sweep, pareto_front,
-                                  plot_pareto, plottable, run_sweep)
 
 _RESUME = "run the same command again to resume"
 
 
 def _cmd_sweep(args) -> int:
+    from neurocycle.sim.sweep import SweepInterrupted
+
     try:
         return _sweep(args)
     except SweepInterrupted as exc:
@@ -23,6 +23,9 @@ def _cmd_sweep(args) -> int:
 
 
 def _sweep(args) -> int:
+    from neurocycle.sim.sweep import (export_csv, failure_summary, load_sweep, pareto_front, plot_pareto, plottable,
+                                      run_sweep)
+
     from rich.console import Console
     from rich.table import Table
 

@@ -143,6 +143,7 @@ def _network(name: str):
 class NocExperiment:
     rows: list[NocRow] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    settings: dict = field(default_factory=dict)     # the arguments of the run, saved with the rows
 
     def to_dicts(self) -> list[dict]:
         return [asdict(r) for r in self.rows]
@@ -179,17 +180,20 @@ class NocExperiment:
         from ._plot import plot_noc
         return plot_noc(self, path)
 
-    def save(self, out: str | os.PathLike) -> list[Path]:
-        """noc.csv, noc.json and noc.png into folder ``out``."""
+    def save(self, out: str | os.PathLike, plot: bool = True) -> list[Path]:
+        """noc.csv, noc.json (rows, the run's settings, versions and git commit) and noc.png into
+        folder ``out``."""
         from .._io import atomic_write
+        from .._provenance import provenance
 
         d = Path(out)
         d.mkdir(parents=True, exist_ok=True)
-        files = [d / "noc.csv", d / "noc.json", d / "noc.png"]
+        files = [d / "noc.csv", d / "noc.json"] + ([d / "noc.png"] if plot else [])
         atomic_write(files[0], lambda tmp: Path(tmp).write_text(self.csv(), encoding="utf-8"))
-        atomic_write(files[1], lambda tmp: Path(tmp).write_text(
-            json.dumps({"rows": self.to_dicts(), "skipped": self.skipped}, indent=1), encoding="utf-8"))
-        self.plot(files[2])
+        doc = {"settings": self.settings, "provenance": provenance(), "rows": self.to_dicts(), "skipped": self.skipped}
+        atomic_write(files[1], lambda tmp: Path(tmp).write_text(json.dumps(doc, indent=1), encoding="utf-8"))
+        if plot:
+            self.plot(files[2])
         return files
 
 
@@ -238,7 +242,9 @@ def noc_experiment(networks: Sequence[str] = NETWORKS, *, steps: int = 200, rout
         raise ConfigError("concentrations", "cores per router must be 1..4", bad, "use --cores 1,2,4")
     if steps < 1:
         raise ConfigError("steps", "must be >= 1", steps, "give e.g. --steps 200")
-    out = NocExperiment()
+    out = NocExperiment(settings={"networks": list(networks), "steps": steps, "routings": list(routings),
+                                  "concentrations": list(concentrations), "placement": placement,
+                                  "backend": "cycle"})
     options = CompileOptions(placement=placement)
     for name in networks:
         chip, net = _network(name)

@@ -30,14 +30,26 @@ The network layer knows no chip: the quantisation needs only the three bit width
   and :class:`NIRConversion` with its readout methods (state read back through the
   functional reference).
 """
-from ._convert import (BIAS_INPUT, DEFAULT_DT_MS, DEFAULT_MAX_DROPPED_FRACTION, DEFAULT_STATE_HEADROOM,
-                       DISCRETISATIONS, convert_nir, import_nir)
-from ._agreement import COUNT_TOLERANCE, OutputAgreement, agreement, agreement_table
-from ._frameworks import CONVENTIONS, FRAMEWORKS, Convention
-from ._reader import SUPPORTED_NODES, NIRTypeCheckWarning
-from ._report import LayerQuantisation, NIRConversion, OutputMap, ProjectionLoss, QuantisationReport
+from __future__ import annotations
 
-__all__ = ["import_nir", "convert_nir", "NIRConversion", "QuantisationReport", "LayerQuantisation",
-           "OutputMap", "SUPPORTED_NODES", "DISCRETISATIONS", "DEFAULT_DT_MS", "DEFAULT_STATE_HEADROOM",
-           "BIAS_INPUT", "FRAMEWORKS", "CONVENTIONS", "Convention", "NIRTypeCheckWarning", "ProjectionLoss",
-           "DEFAULT_MAX_DROPPED_FRACTION", "agreement", "agreement_table", "OutputAgreement", "COUNT_TOLERANCE"]
+import importlib
+
+_EXPORTS = {
+    "._convert": ("BIAS_INPUT", "DEFAULT_DT_MS", "DEFAULT_MAX_DROPPED_FRACTION", "DEFAULT_STATE_HEADROOM",
+                  "DISCRETISATIONS", "convert_nir", "import_nir"),
+    "._agreement": ("COUNT_TOLERANCE", "OutputAgreement", "agreement", "agreement_table"),
+    "._frameworks": ("CONVENTIONS", "FRAMEWORKS", "Convention"),
+    "._reader": ("SUPPORTED_NODES", "NIRTypeCheckWarning"),
+    "._report": ("LayerQuantisation", "NIRConversion", "OutputMap", "ProjectionLoss", "QuantisationReport"),
+}
+_WHERE = {name: mod for mod, names in _EXPORTS.items() for name in names}
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name: str):          # imported on first use (PEP 562), like neurocycle.sim
+    mod = _WHERE.get(name)
+    if mod is None:
+        raise AttributeError(f"module 'neurocycle.sim.nir' has no attribute {name!r}")
+    value = getattr(importlib.import_module(mod, __name__), name)
+    globals()[name] = value
+    return value

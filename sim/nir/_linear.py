@@ -24,6 +24,9 @@ class Map:
     n_in: int
 
 
+MAX_EXPANDED_SYNAPSES = 1 << 28    # a convolution expanded into more synapses than this is refused
+
+
 def coalesce(rows, cols, vals, n_out, n_in) -> Map:
     if rows.size == 0:
         z = np.zeros(0, np.int64)
@@ -130,6 +133,10 @@ def conv_op(weight: np.ndarray, in_shape: tuple[int, ...], stride, padding, dila
     if same:
         sp_out = tuple(sp_in)
     n_sp_in, n_sp_out = int(np.prod(sp_in)), int(np.prod(sp_out))
+    taps = c_out * cin_g * int(np.prod(ks)) * n_sp_out        # synapses of the expansion, bounded before building it
+    if taps > MAX_EXPANDED_SYNAPSES:
+        raise ValueError(f"it would expand to {taps:,} synapses (a layer is limited to {MAX_EXPANDED_SYNAPSES:,}); "
+                         "use a smaller input or kernel")
     cout_g = c_out // groups
     co, cil = np.meshgrid(np.arange(c_out), np.arange(cin_g), indexing="ij")
     co, cil = co.ravel(), cil.ravel()

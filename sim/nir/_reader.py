@@ -27,6 +27,8 @@ LINEAR = ("Affine", "Linear", "Scale", "Flatten", "Conv1d", "Conv2d", "SumPool2d
 SUPPORTED_NODES = ("Input", "Output") + SPIKING + READOUT + LINEAR + ("NIRGraph",)
 
 
+MAX_NODE_SIZE = 1 << 24     # values of one node (neurons or inputs); a population is limited the same
+
 def shape_of(x) -> tuple[int, ...] | None:
     """A NIR type entry (e.g. ``input_type['input']``) as a shape tuple, or None if it is not one."""
     if x is None:
@@ -186,6 +188,10 @@ class FlatGraph:
             s = None
             if t == "Input":
                 s = shape_of(node.input_type.get("input"))
+                if s is not None and int(np.prod(s)) > MAX_NODE_SIZE:
+                    self.err(k, f"has {int(np.prod(s)):,} values; a layer is limited to {MAX_NODE_SIZE:,}",
+                             f"shape {s}", "use a smaller input (the chip holds at most millions of neurons)")
+                    s = None
             elif t in ("Affine", "Linear"):
                 w = np.asarray(node.weight)
                 if w.ndim != 2:

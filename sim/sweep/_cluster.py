@@ -28,7 +28,7 @@ from ._spec import Sweep, SweepPoint
 from ._store import Store
 from ._worker import error_text, run_group
 
-__all__ = ["connect_remote", "start_local", "run_groups", "quiet_dask", "SchedulerLost", "Tally"]
+__all__ = ["connect_remote", "start_local", "run_groups", "run_groups_here", "quiet_dask", "SchedulerLost", "Tally"]
 
 _DASK_LOGGERS = ("distributed", "tornado", "asyncio", "bokeh")
 _RESUME = "run the same command again to resume (finished points are kept)"
@@ -167,12 +167,41 @@ def start_local(n_workers: int):
 
 
 # ----------------------------------------------------------------------------- run
-def _task(pts: list[SweepPoint]) -> dict:
+def _task(pts: list[SweepPoint], outputs=()) -> dict:
     p0 = pts[0]
-    return {"sim": {"network": p0.network.model_dump(mode="json"), "base_dir": p0.base_dir, "seed": p0.seed,
+    task = {"sim": {"network": p0.network.model_dump(mode="json"), "base_dir": p0.base_dir, "seed": p0.seed,
                     "steps": p0.steps, "backend": p0.backend, "placement": p0.placement,
                     "neurons_per_core": p0.neurons_per_core},
             "variants": [{"key": p.key, "chip": p.chip.model_dump(mode="json")} for p in pts]}
+    if outputs:
+        task["outputs"] = list(outputs)
+    return task
+
+
+def run_groups_here(store: Store, sweep: Sweep, groups: dict[str, list[SweepPoint]], n: int, tally: Tally, *,
+                    progress: bool = True, console=None) -> None:
+    """Run every group in this process, one after the other (a small sweep: no cluster to start),
+    writing each point's row as its group finishes, exactly as ``run_groups`` does."""
+    bar = task_id = None
+    if progress:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+        bar = Progress(TextColumn(f"sweep {sweep.spec.name}"), BarColumn(), MofNCompleteColumn(),
+                       TextColumn("points · {task.fields[status]}"), TimeElapsedColumn(), console=console,
+                       transient=False)
+        task_id = bar.add_task("points", total=n, status="")
+    with bar if bar is not None else nullcontext():
+        for pts in groups.values():
+            results = {r["key"]: r for r in run_group(_task(pts, sweep.spec.outputs))}
+            for p in pts:
+                r = results[p.key]
+                if store.write(sweep.spec.name, p, r):
+                    tally.written.append(p.key)
+                    tally.ok += r["status"] == "ok"
+                    tally.failed += r["status"] == "error"
+                else:
+                    tally.kept += 1
+            if bar is not None:
+                bar.update(task_id, advance=len(pts), status=f"{tally.ok} ok, {tally.failed} failed")
 
 
 def _scheduler_gone(client, exc: BaseException) -> bool:
@@ -201,7 +230,8 @@ def run_groups(client, store: Store, sweep: Sweep, groups: dict[str, list[SweepP
         task_id = bar.add_task("points", total=n, status="")
     try:
         for sim_key, pts in groups.items():
-            futures[client.submit(run_group, _task(pts), key=f"neurocycle-point-{sim_key}", pure=False)] = pts
+            futures[client.submit(run_group, _task(pts, sweep.spec.outputs), key=f"neurocycle-point-{sim_key}",
+                                  pure=False)] = pts
         ac = as_completed(list(futures), loop=client.loop)
         with bar if bar is not None else nullcontext():
             while True:

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from neurocycle.hw import ConfigError
 
-from ._cluster import Tally, connect_remote, quiet_dask, run_groups, start_local
+from ._cluster import Tally, connect_remote, quiet_dask, run_groups, run_groups_here, start_local
 from ._spec import Sweep, SweepPoint
 from ._store import SweepLock, Store, read_results
 
@@ -52,8 +52,10 @@ class SweepOutcome:
 
 def run_sweep(sweep: Sweep, db: str | os.PathLike, *, scheduler: str | None = None, n_workers: int | None = None,
               retry_failed: bool = False, progress: bool = True, connect_timeout_s: float = 5.0,
-              console=None, busy_timeout_s: float = 30.0) -> SweepOutcome:
+              console=None, busy_timeout_s: float = 30.0, in_process: bool = False) -> SweepOutcome:
     """Run every unfinished point of ``sweep``; rows are written to ``db`` as points finish.
+    ``in_process``: run the points here, one after the other, without a Dask cluster (a small
+    sweep; not with ``scheduler``).
 
     Raises ``ConfigError`` (bad options, unreachable scheduler), ``SweepLockedError`` (another
     sweep has ``db``), ``SweepStoreError`` (the database failed), ``SchedulerLost``, or
@@ -89,7 +91,9 @@ def run_sweep(sweep: Sweep, db: str | os.PathLike, *, scheduler: str | None = No
         groups: dict[str, list[SweepPoint]] = {}
         for p in by_key.values():
             groups.setdefault(p.sim_key, []).append(p)
-        if groups:
+        if groups and in_process and client is None:
+            run_groups_here(store, sweep, groups, len(by_key), tally, progress=progress, console=console)
+        elif groups:
             if client is None:
                 client, cluster = start_local(n_workers)
                 stack.callback(_close, cluster, 10)       # closed after the client (last in, first out)

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, get_args, get_type_hints
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from neurocycle.hw import (ChipConfig, ConfigError, ConfigErrors, NumericFormat, load_chip, read_yaml, set_path,
                            validate_data)
@@ -94,6 +94,12 @@ class SweepSpec(_Model):
     neurons_per_core: int | None = Field(default=None, ge=1)
     grid: dict[str, list[Any]] = Field(default_factory=dict)
     samples: SamplesSpec | None = None
+    # explicit points: each a mapping of overrides (for axes that are not a product: e.g. the
+    # arms of an experiment, neurocycle.sim.experiments)
+    points: list[dict[str, Any]] = Field(default_factory=list)
+    # populations whose per-neuron output (spike count; payload sum on a graded chip) every row
+    # stores in its metrics (``outputs``)
+    outputs: list[str] = Field(default_factory=list)
 
     @field_validator("name")
     @classmethod
@@ -118,6 +124,16 @@ class SweepSpec(_Model):
             if not values:
                 raise ValueError(f"@{path}|has no values|list at least one value")
         return v
+
+    @model_validator(mode="after")
+    def _outputs_are_populations(self):
+        if self.outputs and isinstance(self.network, dict):
+            pops = [p.get("name") for p in self.network.get("populations", []) if isinstance(p, dict)]
+            bad = [o for o in self.outputs if o not in pops]
+            if bad:
+                raise ValueError(f"@outputs|{bad[0]!r} is not a population of the network|use one of: "
+                                 f"{', '.join(map(str, pops))}")
+        return self
 
     @field_validator("backend")
     @classmethod
@@ -244,6 +260,8 @@ class Sweep:
                     else:
                         ov[path] = args[int(rng.integers(len(args)))]
                 sets.append(("samples", ov))
+        for ov in s.points:
+            sets.append(("points", dict(ov)))
         if not sets:
             sets.append(("base", {}))
         return sets
@@ -260,7 +278,7 @@ class Sweep:
         errors: dict[str, ConfigError] = {}
         points = []
         for i, (origin, ov) in enumerate(self.override_sets()):
-            where = "grid" if origin == "grid" else "samples.space"
+            where = {"grid": "grid", "points": f"points[{i}]"}.get(origin, "samples.space")
             chip_ov = {k: v for k, v in ov.items() if k not in SPECIAL_AXES and not k.startswith("network.")}
             net_ov = {k[len("network."):]: v for k, v in ov.items() if k.startswith("network.")}
             run = {name: ov.get(name, getattr(s, name)) for name in SPECIAL_AXES}
@@ -292,6 +310,8 @@ class Sweep:
                      "placement": run["placement"]}
             if run["neurons_per_core"] is not None:      # absent when unset: keys of earlier sweeps still match
                 ident["neurons_per_core"] = run["neurons_per_core"]
+            if s.outputs:                                # likewise
+                ident["outputs"] = list(s.outputs)
             sim_chip = {k: v for k, v in chip_dump.items() if k not in ("energy", "technology", "name",
                                                                          "description")}
             points.append(SweepPoint(index=i, origin=origin, overrides=ov, chip=chip, network=net,

@@ -25,7 +25,7 @@ from neurocycle.hw import validate_data
 
 from .._network import NetworkSpec
 
-__all__ = ["METRICS", "run_group", "metrics", "LocatedNetwork"]
+__all__ = ["METRICS", "run_group", "metrics", "LocatedNetwork", "population_output"]
 
 # metrics stored as columns (besides the full JSON), in this order in CSV exports
 METRICS = ("spikes", "synaptic_ops", "total_cycles", "cycles_per_step_mean", "latency_us_per_step", "time_us",
@@ -52,12 +52,23 @@ def metrics(chip: ChipConfig, r) -> dict:
         m.update(total_cycles=int(sc.sum()), cycles_per_step_mean=float(sc.mean()),
                  latency_us_per_step=float(sc.mean()) / chip.clock_mhz, time_us=float(sc.sum()) / chip.clock_mhz)
     if r.counters:
+        m["counts"] = {k: int(np.sum(v)) for k, v in r.counters.items()}
         e = compute_energy(energy_params(chip), r)
         m.update(synaptic_ops=e.synaptic_ops, time_us=e.time_us, latency_us_per_step=e.latency_us_per_step,
                  energy_pj=e.total_pj, dynamic_pj=e.dynamic_pj, static_pj=e.static_pj, avg_power_mw=e.avg_power_mw,
                  energy_per_step_pj=e.energy_per_step_pj, energy_per_sop_pj=e.energy_per_sop_pj, edp_j_s=e.edp_j_s)
         m["energy_by_event_pj"] = e.by_event_pj
     return m
+
+
+def population_output(run, population: str) -> np.ndarray:
+    """Per neuron of ``population``: its spike count over the run, or on a graded chip the sum of
+    its spikes' payloads (what a readout of that population receives)."""
+    off, size = run._population(population)
+    r = run.result
+    sel = (r.spike_neurons >= off) & (r.spike_neurons < off + size)
+    w = r.spike_payloads[sel] if r.spike_payloads is not None else None
+    return np.bincount(r.spike_neurons[sel] - off, weights=w, minlength=size).astype(np.int64)
 
 
 def error_text(exc: BaseException) -> str:
@@ -95,11 +106,21 @@ def run_group(task: dict) -> list[dict]:
     except Exception as exc:  # noqa: BLE001 - recorded with the point, never stops the sweep
         err = error_text(exc)
         return [row(v["key"], "error", err) for v in task["variants"]]
+    outs = {}
+    for pop in task.get("outputs") or ():
+        try:
+            outs[pop] = population_output(run, pop).tolist()
+        except Exception as exc:  # noqa: BLE001
+            err = error_text(exc)
+            return [row(v["key"], "error", err) for v in task["variants"]]
     out = []
     for v in task["variants"]:
         try:
             chip = validate_data(ChipConfig, v["chip"], what="chip")
-            out.append(row(v["key"], "ok", m=metrics(chip, run.result)))
+            m = metrics(chip, run.result)
+            if outs:
+                m["outputs"] = outs
+            out.append(row(v["key"], "ok", m=m))
         except Exception as exc:  # noqa: BLE001
             out.append(row(v["key"], "error", error_text(exc)))
     return out

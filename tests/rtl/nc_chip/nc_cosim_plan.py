@@ -12,7 +12,9 @@ from neurocycle.hw import ChipConfig, layout, load_chip
 from neurocycle.rtl import chip_parameters
 from neurocycle.sim import CompileOptions, NetworkSpec
 
-RANDOM_SEEDS = (3, 6)          # seeded random chips of the default run (mesh up to 3 x 2)
+# seeded random chips of the default run (mesh up to 3 x 2): seed 4 is a binary event-driven
+# 2x2 chip (2-bit scan words), seed 6 a graded (1-bit payload) dense 1x2 chip
+RANDOM_SEEDS = (4, 6)
 RANDOM_MAX_MESH = (3, 2)
 NOC_SEEDS = (1,)               # seeded random chips with a drawn NoC (seed 1: 2x1 routers x 4 cores, unicast)
 COVERAGE_SEED = 11
@@ -22,20 +24,31 @@ COVERAGE_BUILD = {"host_queue_depth": 256, "cnt_bits": 40}
 
 def coverage_case():
     """A 2-D, non-square chip with the host link above row 0 and every parameter away from its
-    default (deep FIFOs, 5 lanes, odd widths), with two random networks fitted to it:
+    default (deep FIFOs, 5 lanes, 3 cycles per synapse word, odd widths, 5-bit graded payloads,
+    event-driven update with 4-bit scan words), with two random networks fitted to it:
     (chip, [network specs], compile options, build options)."""
     from nc_random_cases import fit, random_network
 
     base = load_chip({
         "name": "coverage-3x2", "barrier_cycles": 5, "mesh": {"width": 3, "height": 2},
-        "core": {"neurons": 11, "axons": 256, "synapse_words": 4096, "synapse_lanes": 5, "fanout_entries": 1024,
-                 "profiles": 8, "fifo_depth": 6},
+        "core": {"neurons": 11, "axons": 256, "synapse_words": 4096, "synapse_lanes": 5, "synapse_word_cycles": 3,
+                 "fanout_entries": 1024, "profiles": 8, "fifo_depth": 6},
         "router": {"fifo_depth": 5},
-        "bits": {"weight": 7, "state": 13, "accumulator": 24, "refractory": 2},
+        "bits": {"weight": 7, "state": 13, "accumulator": 24, "refractory": 2, "payload": 5},
         "host": {"row": 1}})
+    base = base.with_overrides({"core.neuron_update": "event", "core.scan_word_bits": 4})
     specs = [random_network(base, COVERAGE_SEED * 16 + j, congested=j == 1) for j in range(2)]
     options = CompileOptions(placement="snake")
     return fit(base, specs, COVERAGE_SEED, options), specs, options, dict(COVERAGE_BUILD)
+
+
+# the directed graded / event-driven cases (test_nc_chip.py): tiny-2x2 with 3-bit payloads and
+# an event-driven update scanning 4-bit words
+DIRECTED_GRADED_EVENT = {"bits.payload": 3, "core.neuron_update": "event", "core.scan_word_bits": 4}
+
+
+def directed_graded_event_chip() -> ChipConfig:
+    return load_chip("tiny-2x2").with_overrides(DIRECTED_GRADED_EVENT)
 
 
 NOC_SEED = 12
@@ -81,7 +94,8 @@ def noc_case():
 
 def default_run_builds() -> list[tuple[str, ChipConfig, dict]]:
     """(label, chip, build options) of every chip the default run co-simulates."""
-    out = [("tiny-2x2 preset", load_chip("tiny-2x2"), {})]
+    out = [("tiny-2x2 preset", load_chip("tiny-2x2"), {}),
+           ("tiny-2x2, graded, event-driven", directed_graded_event_chip(), {})]
     for seed in RANDOM_SEEDS:
         chip, _, _ = random_cases(seed, 2, max_w=RANDOM_MAX_MESH[0], max_h=RANDOM_MAX_MESH[1])
         out.append((f"random chip, seed {seed}", chip, {}))

@@ -1,9 +1,13 @@
 """Seeded random chips and networks for differential testing (model vs RTL).
 
 ``random_chip(seed)`` draws a mesh (1x1..4x4 by default), FIFO depths 1..4, lanes 1..4,
-barrier length, host row and fixed-point widths; ``random_network(chip, seed, congested)``
-draws populations with random LIF parameters, an input group and random projections (dense
-and high-rate when ``congested``). ``fit(chip, net)`` sets the capacities to what the
+barrier length, host row and fixed-point widths, and (from a stream of its own, so the draws
+above are those of the binary chips of earlier versions) a spike payload width (0 = binary
+half the time) and a dense or event-driven neuron update with a scan word of 1..64 bits, and
+with ``noc`` (from a third stream) 1..4 cores per router and unicast or multicast routing;
+``random_network(chip, seed, congested)`` draws populations with random LIF parameters, an
+input group and random projections (dense and high-rate when ``congested``); on a graded chip
+some populations are graded and the input group may be a graded array input. ``fit(chip, net)`` sets the capacities to what the
 network needs plus a small random slack (sometimes none: a full core), so the capacity
 parameters, including non-powers of two, vary too.
 """
@@ -24,11 +28,11 @@ def random_chip(seed: int, max_w: int = 4, max_h: int = 4, noc: bool = False) ->
     mesh = {"width": w, "height": h}
     router = {"fifo_depth": int(r.integers(1, 5))}
     if noc:
-        rn = np.random.default_rng([seed, 5])
+        rn = np.random.default_rng([seed, 6])
         mesh["cores_per_router"] = int(rn.integers(1, 5))
         multicast = mesh["cores_per_router"] == 1 or bool(rn.random() < 0.5)
         router.update({"routing": "multicast" if multicast else "unicast", "table_entries": 4096})
-    return load_chip({
+    return load_chip(_merge({
         "name": f"random{'-noc' if noc else ''}-{seed}", "barrier_cycles": int(r.integers(1, 6)),
         "mesh": mesh,
         "core": {"neurons": int(r.integers(3, 17)), "axons": 256, "synapse_words": 4096,
@@ -38,7 +42,27 @@ def random_chip(seed: int, max_w: int = 4, max_h: int = 4, noc: bool = False) ->
         "bits": {"weight": weight, "state": int(r.integers(10, 17)), "accumulator": 24,
                  "refractory": int(r.integers(1, 4))},
         "host": {"row": int(r.integers(0, h))},
-    })
+    }, _graded_event(seed)))
+
+
+def _merge(base: dict, extra: dict) -> dict:
+    for k, v in extra.items():
+        base[k] = {**base.get(k, {}), **v} if isinstance(v, dict) else v
+    return base
+
+
+def _graded_event(seed: int) -> dict:
+    """Payload width and neuron-update mode of a random chip (their own random stream)."""
+    r = np.random.default_rng([seed, 5])
+    payload = int(r.choice([0, 0, 1, 2, 3, 5]))
+    event = bool(r.random() < 0.5)
+    scan = int(r.choice([1, 2, 4, 8, 16, 32, 64]))
+    out: dict = {}
+    if payload:
+        out["bits"] = {"payload": payload}
+    if event:
+        out["core"] = {"neuron_update": "event", "scan_word_bits": scan}
+    return out
 
 
 def random_network(chip: ChipConfig, seed: int, congested: bool = False) -> NetworkSpec:
@@ -61,6 +85,18 @@ def random_network(chip: ChipConfig, seed: int, congested: bool = False) -> Netw
     n_in = int(r.integers(1, 9))
     rate = float(r.uniform(300, 1000) if congested else r.uniform(20, 400))
     inputs = [{"name": "in", "size": n_in, "source": {"kind": "poisson", "rate_hz": rate}}]
+    P = chip.bits.payload
+    if P:     # graded chip: some graded populations, maybe a graded array input (own stream)
+        g = np.random.default_rng([seed, 6])
+        for pop in pops:
+            if g.random() < 0.5:
+                pop["spikes"] = "graded"
+        if g.random() < 0.6:
+            fire = g.random((16, n_in)) < rate / 1000.0
+            steps, chans = np.nonzero(fire)
+            inputs = [{"name": "in", "size": n_in, "spikes": "graded", "source": {
+                "kind": "array", "steps": steps.tolist(), "channels": chans.tolist(),
+                "payloads": g.integers(1, 1 << P, steps.size).tolist()}}]
     projs = []
     for p in pops:
         prob = float(r.uniform(0.5, 1.0) if congested else r.uniform(0.1, 0.6))
@@ -94,11 +130,13 @@ def fit(chip: ChipConfig, specs: list[NetworkSpec], seed: int, options) -> ChipC
         for k in need:
             need[k] = max(need[k], int(u[k].max()))
         table = max(table, int(prog.router_usage()["table_entries"].max(initial=0)))
-        fan_in = np.bincount(net.syn_target, weights=np.abs(net.syn_weight).astype(float), minlength=net.n_neurons)
+        qmax = np.where(net.graded_sources[net.syn_source], (1 << chip.bits.payload) - 1, 1)
+        fan_in = np.bincount(net.syn_target, weights=np.abs(net.syn_weight).astype(float) * qmax,
+                             minlength=net.n_neurons)
         acc = max(acc, int(fan_in.max(initial=0)).bit_length() + 1)
     slack = lambda: int(r.choice([0, 0, 1, 2, 3]))  # noqa: E731
-    over = {**{f"core.{k}": v + slack() for k, v in need.items()},
-            "bits.accumulator": min(32, acc + int(r.integers(0, 3)))}
+    acc = max(acc + int(r.integers(0, 3)), chip.bits.weight + chip.bits.payload)   # a synapse's weight x payload fits
+    over = {**{f"core.{k}": v + slack() for k, v in need.items()}, "bits.accumulator": min(32, acc)}
     if chip.router.routing == "multicast":
         over["router.table_entries"] = table + slack()
     return chip.with_overrides(over)

@@ -2,14 +2,16 @@
 per timestep, every event counter and the per-port detail arrays.
 
 Default run (the chips are declared in nc_cosim_plan.py; docs/rtl-coverage.md shows what they
-cover): directed timing cases with hand-derived cycle counts, two networks on the tiny-2x2
-preset, two seeded random chips and the coverage chip (two networks each, one congested). On
-demand (``-m slow``): a sweep over hundreds of random chip/network cases, and a 33-wide mesh."""
+cover): directed timing cases with hand-derived cycle counts (binary dense, and graded
+event-driven), two networks on the tiny-2x2 preset, two seeded random chips (binary
+event-driven, graded dense) and the coverage chip (graded and event-driven; two networks each,
+one congested). On demand (``-m slow``): a sweep over hundreds of random chip/network cases
+(binary or graded, dense or event-driven), and a 33-wide mesh."""
 from __future__ import annotations
 
 import pytest
 
-from nc_cosim_plan import NOC_SEEDS, RANDOM_MAX_MESH, RANDOM_SEEDS, coverage_case, noc_case
+from nc_cosim_plan import NOC_SEEDS, RANDOM_MAX_MESH, RANDOM_SEEDS, coverage_case, directed_graded_event_chip, noc_case
 from nc_random_cases import random_cases
 from neurocycle.sim import prepare
 from neurocycle.sim._cosim import compare, run_rtl_many
@@ -65,6 +67,40 @@ def test_directed_hops_tiny_2x2():
     assert rtls[1].counters["synaptic_ops"].tolist() == [0, 0, 0, 1]
 
 
+def test_directed_graded_event_driven():
+    """tiny-2x2 with 3-bit payloads and an event-driven update scanning 4-bit words (barrier 2).
+
+    Event timing (all ten neurons on core 0; every update quiet except as noted; cores 1-3 hold
+    no neuron): step 0 updates all 10 in 3 words: SCAN0 @0, U0-3 @1-4, SCAN1 @5, U4-7 @6-9,
+    SCAN2 @10, U8-9 @11-12, DONE @13 -> 13 + 2 = 15 cycles (the host flit to a5: pushed @0,
+    router (0,0) @1, SI pop @2, word @3). Step 1 (T=15): SCAN0 @15, SCAN1 @16, U5 @17 fires,
+    push @18, SCAN2 @19, DONE @20; router @19, SI pop @20, word @21 -> Q = 22 -> 9 cycles.
+    Step 2: SCAN0, SCAN1, U5 (u -> 0), SCAN2, U9 (u = v = 1), DONE -> 5 + 2 = 7; step 3 the
+    same (U5 quiet, U9 u -> 0): 7; step 4: 3 SCANs, U9 (quiet) -> 6; step 5: 3 SCANs -> 5.
+
+    Graded payloads: graded a0 (vth 3) gets payload 7 x weight 4 = 28: step 1 q = min(9, 7) = 7,
+    residual 7; step 2 q = 2, residual 1; b0 integrates 5 x q."""
+    from neurocycle.sim import CompileOptions
+    ev = {"name": "ev", "populations": [{"name": "a", "size": 10, "neuron": {"vth": 5, "du": 4095}}],
+          "inputs": [{"name": "x", "size": 1, "source": {"kind": "array", "steps": [0], "channels": [0]}}],
+          "projections": [{"source": "x", "target": "a", "connect": {"kind": "explicit", "pairs": [[0, 5]]},
+                           "weight": 10},
+                          {"source": "a", "target": "a", "connect": {"kind": "explicit", "pairs": [[5, 9]]},
+                           "weight": 1}]}
+    pay = {"name": "pay", "populations": [{"name": "a", "size": 1, "spikes": "graded", "neuron": {"vth": 3, "du": 4095}},
+                                          {"name": "b", "size": 1, "neuron": {"vth": 100, "du": 4095}}],
+           "inputs": [{"name": "x", "size": 1, "spikes": "graded",
+                       "source": {"kind": "array", "steps": [0], "channels": [0], "payloads": [7]}}],
+           "projections": [{"source": "x", "target": "a", "connect": {"kind": "all_to_all"}, "weight": 4},
+                           {"source": "a", "target": "b", "connect": {"kind": "all_to_all"}, "weight": 5}]}
+    chip = directed_graded_event_chip()
+    _, models, rtls = cosim_cases([(chip, ev, 6, CompileOptions(placement="sequential")), (chip, pay, 4, None)])
+    assert rtls[0].step_cycles.tolist() == [15, 9, 7, 7, 6, 5] == models[0].step_cycles.tolist()
+    assert rtls[0].spike_cycles.tolist() == [17] and rtls[0].spike_payloads.tolist() == [1]
+    assert int(rtls[0].counters["nu_scan_cycles"].sum()) == 3 * 6 and int(rtls[0].counters["pending_sets"].sum()) == 6
+    assert rtls[1].spike_payloads.tolist() == [7, 2] and rtls[1].spike_steps.tolist() == [1, 2]
+
+
 RECURRENT = "tiny-recurrent"   # configs/networks/tiny-recurrent.yaml (also bench/rtl_bench.py's workload)
 
 CONGESTED = {
@@ -95,13 +131,19 @@ def test_random_small_chips(seed):
 
 
 def test_coverage_chip():
-    """The 3x2 chip with the host link on row 1, 5 lanes, deep FIFOs, 40-bit counters and a
-    256-flit host queue: with the chips above, every RTL parameter away from its default
+    """The 3x2 chip with the host link on row 1, 5 lanes of 3 cycles per word, deep FIFOs, 40-bit
+    counters and a 256-flit host queue: with the chips above, every RTL parameter away from its default
     (docs/rtl-coverage.md)."""
     chip, specs, opts, build = coverage_case()
-    _, models, _ = cosim_cases([(chip, spec, 10, opts) for spec in specs], build_options=build)
+    _, models, rtls = cosim_cases([(chip, spec, 10, opts) for spec in specs], build_options=build)
     assert all(m.n_spikes > 0 for m in models)
     assert int(models[1].counters["router_blocked_cycles"].sum()) > 0
+    for r in rtls:     # equal to the model (compare above); here: each rule visibly exercised
+        c = {k: v.astype(int) for k, v in r.counters.items()}
+        assert min(c["local_flits"].sum(), c["link_flits_ew"].sum(), c["link_flits_ns"].sum()) > 0
+        assert (c["link_flits_ew"] + c["link_flits_ns"] == c["link_flits"]).all()
+        # 3 cycles per synapse word (core.synapse_word_cycles), read in the last of them
+        assert (c["si_busy_cycles"] == c["axon_lookups"] + 3 * c["synapse_word_reads"]).all()
 
 
 def test_noc_chip_multicast_two_cores_per_router():
@@ -164,7 +206,8 @@ def test_33_wide_mesh():
 @pytest.mark.slow
 @pytest.mark.parametrize("seed", range(1000, 1060))
 def test_random_sweep(seed):
-    """60 random chips (mesh up to 4x4) x 4 random networks = 240 cases."""
+    """60 random chips (mesh up to 4x4; payload 0..5 bits, dense or event-driven) x 4 random
+    networks = 240 cases."""
     chip, specs, opts = random_cases(seed, 4)
     cosim_cases([(chip, spec, 12, opts) for spec in specs])
 

@@ -22,15 +22,17 @@ FANOUT, PROFILES = P["FANOUT_ENTRIES"], P["PROFILES"]
 WB, S, A, R = P["WEIGHT_BITS"], P["STATE_BITS"], P["ACC_BITS"], P["REF_BITS"]
 AXB, FB, NB, PB, WAB = P["AXON_BITS"], P["FLIT_BITS"], P["NEURON_BITS"], P["PROFILE_BITS"], P["WORD_ADDR_BITS"]
 LENB, FAB, FLB, CNT, OCC = P["LEN_BITS"], P["FANOUT_ADDR_BITS"], P["FANOUT_LEN_BITS"], P["CNT_BITS"], P["OCC_BITS"]
+PAYB = max(1, P.get("PAYLOAD_BITS", 0))       # trace payload read port (1 bit on a binary chip)
 LB = max(1, (LANES - 1).bit_length())          # $clog2(LANES), at least 1
 M64 = (1 << 64) - 1
 
 # write enables by (select, field); SYN and CORE are decoded differently (below)
 PF_WE = {D["PF_DU"]: "we_pf_du", D["PF_DV"]: "we_pf_dv", D["PF_BIAS"]: "we_pf_bias", D["PF_VTH"]: "we_pf_vth",
-         D["PF_V_RESET"]: "we_pf_vreset", D["PF_REFRACTORY"]: "we_pf_ref", D["PF_W_EXP"]: "we_pf_wexp"}
+         D["PF_V_RESET"]: "we_pf_vreset", D["PF_REFRACTORY"]: "we_pf_ref", D["PF_W_EXP"]: "we_pf_wexp",
+         D["PF_GRADED"]: "we_pf_graded"}
 NF_WE = {D["NF_PROFILE"]: "we_nm_prof", D["NF_FO_BASE"]: "we_nm_fo_base", D["NF_FO_LEN"]: "we_nm_fo_len",
          D["NF_U"]: "we_nm_u", D["NF_V"]: "we_nm_v", D["NF_REF"]: "we_nm_ref", D["NF_ACC0"]: "we_acc0",
-         D["NF_ACC1"]: "we_acc1"}
+         D["NF_ACC1"]: "we_acc1", D["NF_PEND0"]: "we_nm_pend0", D["NF_PEND1"]: "we_nm_pend1"}
 ALL_WE = [*PF_WE.values(), *NF_WE.values(), "we_ax_base", "we_ax_len", "we_syn_weight", "we_syn_target",
           "we_fo_flit", "we_n_used"]
 
@@ -38,17 +40,19 @@ ALL_WE = [*PF_WE.values(), *NF_WE.values(), "we_ax_base", "we_ax_len", "we_syn_w
 PF_RD = {D["PF_DU"]: ("rd_pf_du", 12, False), D["PF_DV"]: ("rd_pf_dv", 12, False),
          D["PF_BIAS"]: ("rd_pf_bias", S, True), D["PF_VTH"]: ("rd_pf_vth", S, True),
          D["PF_V_RESET"]: ("rd_pf_vreset", S, True), D["PF_REFRACTORY"]: ("rd_pf_ref", R, False),
-         D["PF_W_EXP"]: ("rd_pf_wexp", 3, False)}
+         D["PF_W_EXP"]: ("rd_pf_wexp", 3, False), D["PF_GRADED"]: ("rd_pf_graded", 1, False)}
 NF_RD = {D["NF_PROFILE"]: ("rd_nm_prof", PB, False), D["NF_FO_BASE"]: ("rd_nm_fo_base", FAB, False),
          D["NF_FO_LEN"]: ("rd_nm_fo_len", FLB, False), D["NF_U"]: ("rd_nm_u", S, True),
          D["NF_V"]: ("rd_nm_v", S, True), D["NF_REF"]: ("rd_nm_ref", R, False),
-         D["NF_ACC0"]: ("rd_acc0", A, True), D["NF_ACC1"]: ("rd_acc1", A, True)}
+         D["NF_ACC0"]: ("rd_acc0", A, True), D["NF_ACC1"]: ("rd_acc1", A, True),
+         D["NF_PEND0"]: ("rd_nm_pend0", 1, False), D["NF_PEND1"]: ("rd_nm_pend1", 1, False)}
 PORTS = {  # read port: (address kind, bits, signed)
     **{port: ("p", bits, sg) for port, bits, sg in PF_RD.values()},
     **{port: ("n", bits, sg) for port, bits, sg in NF_RD.values()},
     "rd_ax_base": ("a", WAB, False), "rd_ax_len": ("a", LENB, False),
     "rd_syn_weight": ("wl", WB, True), "rd_syn_valid": ("wl", 1, False), "rd_syn_target": ("wl", NB, False),
     "rd_fo_flit": ("f", FB, False), "rd_tr_neuron": ("n", NB, False), "rd_tr_cycle": ("n", CNT, False),
+    "rd_tr_payload": ("n", PAYB, False),
 }
 REGS = {"n_used": NB + 1, "cur": 1, "tr_count": NB + 1, "fifo_max": OCC, "fifo_count": OCC, "si_busy": 1,
         "nu_state": 2}
@@ -118,7 +122,8 @@ class Mem:
             return regs.get(index, 0)
         if sel == D["SEL_TRACE"] and index < NEURONS:
             neuron, cyc = val("rd_tr_neuron", index), val("rd_tr_cycle", index)
-            return {0: neuron, 1: cyc, 2: neuron << 48 | cyc & ((1 << 48) - 1)}.get(field, 0)
+            return {0: neuron, 1: cyc, 2: neuron << 48 | cyc & ((1 << 48) - 1),
+                    3: val("rd_tr_payload", index)}.get(field, 0)
         return 0
 
 

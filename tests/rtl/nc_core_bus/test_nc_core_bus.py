@@ -1,7 +1,8 @@
 """nc_core_bus, the core's host-bus slave: every select/field/index lands on the right write
 enable and entry address (or none, out of range); the read-back multiplexer returns the
 addressed field, sign-extended where signed, and 0 while bus_rd is low. Two parameter sets:
-capacities that are not powers of two with 3 lanes, and the widest fields with 1 lane."""
+capacities that are not powers of two with 3 lanes, and the widest fields with 1 lane (and a
+16-bit trace payload); the graded and pending-bit fields on both."""
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,7 @@ PARAMS = {"NEURONS": 3, "AXONS": 5, "SYN_WORDS": 6, "LANES": 3, "FANOUT_ENTRIES"
 WIDE = {"NEURONS": 4, "AXONS": 8, "SYN_WORDS": 4, "LANES": 1, "FANOUT_ENTRIES": 2, "PROFILES": 2,
         "WEIGHT_BITS": 16, "STATE_BITS": 32, "ACC_BITS": 32, "REF_BITS": 8, "AXON_BITS": 3, "FLIT_BITS": 32,
         "NEURON_BITS": 2, "PROFILE_BITS": 1, "WORD_ADDR_BITS": 2, "LEN_BITS": 31, "FANOUT_ADDR_BITS": 1,
-        "FANOUT_LEN_BITS": 2, "CNT_BITS": 64, "OCC_BITS": 7}
+        "FANOUT_LEN_BITS": 2, "CNT_BITS": 64, "OCC_BITS": 7, "PAYLOAD_BITS": 16}
 
 
 @pytest.mark.parametrize("params", [PARAMS, WIDE], ids=["odd", "wide"])

@@ -1,4 +1,7 @@
-"""cocotb: nc_neuron vs neurocycle.hw.lif_step (the specification), random and at the rails."""
+"""cocotb: nc_neuron vs neurocycle.hw.neuron_update (the specification), random and at the rails:
+state, spike, payload (graded profiles when PAYLOAD_BITS > 0), active and quiet."""
+import json
+import os
 import random
 
 import numpy as np
@@ -6,7 +9,9 @@ import numpy as np
 import cocotb
 from cocotb.triggers import Timer
 
-from neurocycle.hw import lif_step
+from neurocycle.hw import neuron_update
+
+PAY = json.loads(os.environ.get("NC_TB_PARAMS", "{}")).get("PAYLOAD_BITS", 0)
 
 
 def signed(v, bits):
@@ -37,8 +42,11 @@ async def neuron_vs_spec(dut):
             I=pick(rails_a, amin, amax), du=rng.choice([0, 1, 2048, 4094, 4095, rng.randrange(4096)]),
             dv=rng.choice([0, 1, 2048, 4094, 4095, rng.randrange(4096)]),
             bias=pick(rails_s, smin, smax), vth=pick(rails_s, smin, smax), v_reset=pick(rails_s, smin, smax),
-            refractory=rng.randint(0, rmax), w_exp=rng.choice([0, 7, rng.randrange(8)])))
-    n_spikes = n_sat = 0
+            refractory=rng.randint(0, rmax), w_exp=rng.choice([0, 7, rng.randrange(8)]),
+            graded=int(PAY > 0 and rng.random() < 0.6)))
+        if cases[-1]["graded"]:           # the compiler's rule: a graded threshold is >= 1
+            cases[-1]["vth"] = rng.choice([1, 2, 3, smax, rng.randint(1, max(1, smax >> PAY)), rng.randint(1, smax)])
+    n_spikes = n_sat = n_graded = n_quiet = 0
     for i, c in enumerate(cases):
         dut.u.value = c["u"] & ((1 << S) - 1)
         dut.v.value = c["v"] & ((1 << S) - 1)
@@ -51,16 +59,22 @@ async def neuron_vs_spec(dut):
         dut.v_reset.value = c["v_reset"] & ((1 << S) - 1)
         dut.refractory.value = c["refractory"]
         dut.w_exp.value = c["w_exp"]
+        dut.graded.value = c["graded"]
         await Timer(1, unit="ns")
         a = lambda k: np.array([c[k]], np.int64)  # noqa: E731
-        u2, v2, r2, sp = lif_step(a("u"), a("v"), a("ref"), a("I"), a("du"), a("dv"), a("bias"), a("vth"),
-                                  a("v_reset"), a("refractory"), a("w_exp"), S)
-        want = (int(u2[0]), int(v2[0]), int(r2[0]), int(sp[0]))
+        u2, v2, r2, q = neuron_update(a("u"), a("v"), a("ref"), a("I"), a("du"), a("dv"), a("bias"), a("vth"),
+                                      a("v_reset"), a("refractory"), a("w_exp"), S, graded=a("graded"),
+                                      payload_bits=PAY)
+        want = (int(u2[0]), int(v2[0]), int(r2[0]), int(q[0] > 0), int(q[0]))
         got = (signed(dut.u_next.value, S), signed(dut.v_next.value, S), int(dut.ref_next.value),
-               int(dut.spike.value))
+               int(dut.spike.value), int(dut.payload.value) if want[3] else 0)
         assert got == want, f"case {i} {c}: RTL {got} != spec {want}"
         active = (want[0], want[1], want[2]) != (c["u"], c["v"], c["ref"])
         assert int(dut.active.value) == active, f"case {i} {c}: active"
+        assert int(dut.quiet.value) == (c["I"] == 0 and not active and not want[3]), f"case {i} {c}: quiet"
         n_spikes += want[3]
         n_sat += want[0] in (smin, smax)
+        n_graded += c["graded"] and want[4] >= min(2, (1 << PAY) - 1)
+        n_quiet += int(dut.quiet.value)
     assert n_spikes > 100 and n_sat > 100, (n_spikes, n_sat)
+    assert PAY == 0 or n_graded > 100, n_graded

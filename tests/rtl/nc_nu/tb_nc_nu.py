@@ -14,13 +14,15 @@ import cocotb
 from cocotb.clock import Clock
 from cocotb.triggers import FallingEdge, Timer
 
-from neurocycle.hw import lif_step
+from neurocycle.hw import lif_step, neuron_update
 
 P = json.loads(os.environ["NC_TB_PARAMS"])
 S, A, R, FB = P["STATE_BITS"], P["ACC_BITS"], P["REF_BITS"], P["FLIT_BITS"]
 NB, PB, FAB, FLB, CNT = (P["NEURON_BITS"], P["PROFILE_BITS"], P["FANOUT_ADDR_BITS"], P["FANOUT_LEN_BITS"],
                          P["CNT_BITS"])
-DONE, UPDATE, PUSH = 0, 1, 2       # NC_CORE_STATE bits 1:0
+PAY, EVENT, SB = P.get("PAYLOAD_BITS", 0), P.get("EVENT", 0), P.get("SCAN_BITS", 32)
+RB = FB - PAY                      # fan-out entry (route) bits
+DONE, UPDATE, PUSH, SCAN = 0, 1, 2, 3       # NC_CORE_STATE bits 1:0
 PF = ("du", "dv", "bias", "vth", "v_reset", "refractory", "w_exp")
 
 
@@ -33,7 +35,7 @@ def check_widths(dut):
     """The parameters are not visible through VPI: the port widths must be the ones asked for."""
     want = {"n_used": NB + 1, "cycle": CNT, "n_addr": NB, "n_prof": PB, "n_fo_base": FAB, "n_fo_len": FLB,
             "n_u": S, "n_v": S, "n_ref": R, "n_acc": A, "p_addr": PB, "p_du": 12, "p_bias": S, "p_ref": R,
-            "p_wexp": 3, "fo_addr": FAB, "fo_flit": FB, "u_next": S, "ref_next": R, "tr_addr": NB,
+            "p_wexp": 3, "fo_addr": FAB, "fo_flit": RB, "u_next": S, "ref_next": R, "tr_addr": NB,
             "tr_neuron": NB, "tr_cycle": CNT, "out_flit": FB, "state": 2, "tr_count": NB + 1}
     assert {k: len(getattr(dut, k)) for k in want} == want
 
@@ -55,12 +57,15 @@ class Core:
         self.dut, self.neurons, self.profiles, self.fo = dut, neurons, profiles, fo
         self.trace = {}
         self.cycle = 0
+        self.pend_cur = [0] * (1 << NB)       # event-driven: pend[cur] read (and cleared) by the NU
+        self.pend_nxt = [0] * (1 << NB)       # set by the NU
 
     async def reset(self):
         dut = self.dut
         Clock(dut.clk, 10, unit="ns").start()
         for s in ("start", "n_used", "cycle", "out_full", "n_prof", "n_fo_base", "n_fo_len", "n_u", "n_v", "n_ref",
-                  "n_acc", "p_du", "p_dv", "p_bias", "p_vth", "p_vreset", "p_ref", "p_wexp", "fo_flit"):
+                  "n_acc", "p_du", "p_dv", "p_bias", "p_vth", "p_vreset", "p_ref", "p_wexp", "fo_flit", "p_graded",
+                  "scan_word"):
             getattr(dut, s).value = 0
         dut.rst.value = 1
         await FallingEdge(dut.clk)
@@ -84,18 +89,28 @@ class Core:
         pr = self.profiles[p] if p < len(self.profiles) else dict.fromkeys(PF, 0)
         for f, port in zip(PF, ("p_du", "p_dv", "p_bias", "p_vth", "p_vreset", "p_ref", "p_wexp")):
             getattr(dut, port).value = pr[f]
+        dut.p_graded.value = pr.get("graded", 0)
         f = int(dut.fo_addr.value)
         dut.fo_flit.value = self.fo[f] if f < len(self.fo) else 0
+        w = int(dut.scan_addr.value)
+        dut.scan_word.value = sum(b << j for j, b in enumerate(self.pend_cur[w * SB:(w + 1) * SB]))
         await Timer(1, unit="ns")
         r = {k: int(getattr(dut, k).value) for k in ("state", "done", "upd", "upd_active", "spike", "stall",
-                                                     "out_push", "tr_count")}
+                                                     "out_push", "tr_count", "scan", "pend_set", "scan_clear")}
+        r["word"] = w
         r["i"] = i if r["state"] != DONE else None
         r["flit"] = int(dut.out_flit.value) if r["out_push"] else None
         if r["upd"]:
             r["next"] = (signed(dut.u_next.value, S), signed(dut.v_next.value, S), int(dut.ref_next.value))
         if r["spike"]:
             r["trace"] = (int(dut.tr_addr.value), int(dut.tr_neuron.value), int(dut.tr_cycle.value))
+            r["payload"] = int(dut.tr_payload.value)
         await FallingEdge(dut.clk)                     # the edge in between: writes land
+        if r["scan_clear"]:
+            for j in range(w * SB, min((w + 1) * SB, 1 << NB)):
+                self.pend_cur[j] = 0
+        if r["pend_set"]:
+            self.pend_nxt[i] = 1
         if r["upd"]:
             n["u"], n["v"], n["ref"] = r["next"]
             n["acc"] = 0
@@ -114,7 +129,7 @@ FIRES = dict(du=0, dv=0, bias=100, vth=50, v_reset=-7, refractory=0, w_exp=0)   
 QUIET = dict(du=4095, dv=1, bias=-3, vth=2047, v_reset=0, refractory=2, w_exp=3)    # never fires here
 
 
-@cocotb.test()
+@cocotb.test(skip=EVENT == 1)
 async def nu_timeline(dut):
     """UPDATE walk, fan-out pushes with a full L FIFO stalling, a spike without fan-out, the
     last neuron spiking with a push (-> DONE after it), the trace, and the write-backs."""
@@ -165,7 +180,7 @@ async def nu_timeline(dut):
     assert neurons == before
 
 
-@cocotb.test()
+@cocotb.test(skip=EVENT == 1)
 async def nu_inactive_and_refractory(dut):
     """An update that changes nothing is inactive; a refractory neuron counts down and cannot
     fire; a spike whose neuron has fan-out entries but a full L FIFO for several cycles stalls
@@ -227,7 +242,7 @@ class Model:
         return PUSH, i, flit, 0, None
 
 
-@cocotb.test()
+@cocotb.test(skip=EVENT == 1)
 async def nu_random(dut):
     """Random neurons, profiles, fan-out lists, placements and L-FIFO backpressure over many
     timesteps vs the contract model and lif_step."""
@@ -282,3 +297,152 @@ async def nu_random(dut):
             raise AssertionError(f"timestep {t}: the NU did not finish")
         assert r["tr_count"] == spikes_t
     assert pushes > 30 and stalls > 15 and spikes > 60, (pushes, stalls, spikes)
+
+
+# ----------------------------------------------------------------------------- graded + event
+def spec_g(n, prof):
+    """(u', v', ref', payload, active, quiet) of one update (§7, §5.1), graded profiles included."""
+    one = lambda x: np.array([x], np.int64)  # noqa: E731
+    u2, v2, r2, q = neuron_update(one(n["u"]), one(n["v"]), one(n["ref"]), one(n["acc"]),
+                                  *(one(prof[f]) for f in PF), S, graded=one(prof.get("graded", 0)),
+                                  payload_bits=PAY)
+    nxt = (int(u2[0]), int(v2[0]), int(r2[0]))
+    active = nxt != (n["u"], n["v"], n["ref"])
+    return (*nxt, int(q[0]), active, n["acc"] == 0 and not active and q[0] == 0)
+
+
+class EventModel:
+    """§5.1 NU, from the contract: SCAN(w), UPDATE(i), PUSH(i, j), DONE over pend[cur]."""
+
+    def __init__(self, core):
+        self.core = core
+        self.state = DONE
+
+    def start(self, n_used):
+        self.n_used = n_used
+        self.nw = -(-n_used // SB)
+        self.state, self.w, self.m = (SCAN if n_used else DONE), 0, []
+
+    def _next(self):
+        if self.m:
+            self.state, self.i = UPDATE, self.m.pop(0)
+        elif self.w + 1 < self.nw:
+            self.state, self.w = SCAN, self.w + 1
+        else:
+            self.state = DONE
+
+    def cycle(self, out_full):
+        """(state, neuron, flit, stalled, update result or None, word scanned or None)."""
+        st = self.state
+        if st == DONE:
+            return DONE, None, None, 0, None, None
+        if st == SCAN:
+            lo = self.w * SB
+            self.m = [j for j in range(lo, min(lo + SB, self.n_used)) if self.core.pend_cur[j]]
+            w = self.w
+            self._next()
+            return SCAN, None, None, 0, None, w
+        i = self.i
+        n = self.core.neurons[i]
+        if st == UPDATE:
+            res = spec_g(n, self.core.profiles[n["prof"]])
+            if res[3] and n["fo_len"] > 0:
+                self.state, self.j, self.q = PUSH, 0, res[3]
+            else:
+                self._next()
+            return UPDATE, i, None, 0, res, None
+        if out_full:
+            return PUSH, i, None, 1, None, None
+        flit = self.core.fo[n["fo_base"] + self.j] | (self.q << RB if PAY else 0)
+        self.j += 1
+        if self.j == n["fo_len"]:
+            self._next()
+        return PUSH, i, flit, 0, None, None
+
+
+@cocotb.test(skip=EVENT != 1)
+async def nu_event_random(dut):
+    """EVENT = 1 (and graded profiles when PAYLOAD_BITS > 0): random pending bitmaps, neurons,
+    profiles, fan-out lists, placements and L-FIFO backpressure over many timesteps vs the
+    contract model of §5.1 and neuron_update: every cycle's state, neuron, pushed flit (with its
+    payload), stall, SCAN word, pending-bit clear and set, update result and trace payload."""
+    check_widths(dut)
+    rng = random.Random(11 + S + SB)
+    n_neurons, n_fo = 1 << NB, 1 << FAB
+    smax, amax, rmax = (1 << (S - 1)) - 1, (1 << (A - 1)) - 1, (1 << R) - 1
+    max_len = min((1 << FLB) - 1, n_fo, 3)
+    fo = [rng.randrange(1 << RB) for _ in range(n_fo)]
+
+    def rand_profile():
+        graded = int(PAY > 0 and rng.random() < 0.5)
+        return dict(du=rng.choice([0, 4095, rng.randrange(4096)]), dv=rng.choice([0, 4095, rng.randrange(4096)]),
+                    bias=rng.choice([0, 0, rng.randint(-smax // 8, smax // 2)]),
+                    vth=rng.randint(1, smax // 4) if graded else rng.randint(-smax // 2, smax // 4),
+                    v_reset=rng.randint(-smax - 1, smax), refractory=rng.choice([0, 0, 1, rmax]),
+                    w_exp=rng.randrange(8), graded=graded)
+
+    profiles = [rand_profile() for _ in range(1 << PB)]
+    profiles[0].update(bias=0, vth=max(1, abs(profiles[0]["vth"])))    # a neuron at rest stays there: quiet
+    if PAY:                                                              # a graded profile with big payloads
+        profiles[-1].update(graded=1, vth=rng.randint(1, max(1, smax >> (PAY + 2))))
+    neurons = [neuron(0, u=rng.randint(-smax - 1, smax), v=rng.randint(-smax - 1, smax), ref=rng.randint(0, rmax))
+               for _ in range(n_neurons)]
+    c = Core(dut, neurons, profiles, fo)
+    await c.reset()
+    m = EventModel(c)
+    seen = dict(pushes=0, stalls=0, spikes=0, scans=0, skipped=0, sets=0, quiet=0, graded=0)
+    for t in range(200):
+        n_used = rng.choice([0, 1, n_neurons, rng.randint(0, n_neurons)])
+        dens = rng.choice([0.0, 0.2, 0.6, 1.0])
+        c.pend_cur = [int(rng.random() < dens) for _ in range(n_neurons)]   # the barrier swapped banks
+        c.pend_nxt = [0] * n_neurons
+        pend0 = list(c.pend_cur)
+        for n in neurons:
+            k = rng.randint(0, max_len)
+            n.update(acc=rng.choice([0, 0, rng.randint(-amax - 1, amax)]), prof=rng.randrange(1 << PB), fo_len=k,
+                     fo_base=rng.randrange(n_fo - max(k, 1) + 1))
+            if rng.random() < 0.3:
+                n.update(u=0, v=0, ref=0)
+        await c.tick(n_used, start=1)
+        m.start(n_used)
+        spikes_t, visited = 0, set()
+        p_full = rng.choice([0.0, 0.3, 0.8])
+        for k in range(400):
+            out_full = int(rng.random() < p_full)
+            want = m.cycle(out_full)
+            r = await c.tick(n_used, out_full=out_full)
+            got = (r["state"], r["i"] if r["state"] != SCAN else None, r["flit"], r["stall"])
+            assert got == want[:4], f"timestep {t} cycle {k}: {got} != model {want[:4]}"
+            if want[5] is not None:
+                assert r["scan_clear"] and r["word"] == want[5], (t, k, r)
+                seen["scans"] += 1
+            else:
+                assert not r["scan_clear"]
+            if want[4] is not None:
+                u2, v2, r2, q, act, quiet = want[4]
+                assert r["next"] == (u2, v2, r2) and r["spike"] == (q > 0) and r["upd_active"] == act, (t, k, r, want)
+                assert r["pend_set"] == (not quiet), (t, k, r, want)
+                visited.add(r["i"])
+                seen["sets"] += r["pend_set"]
+                seen["quiet"] += quiet
+                if r["spike"]:
+                    assert r["payload"] == q, (t, k, r["payload"], q)
+                    assert r["trace"] == (spikes_t, r["i"], c.cycle - 1)
+                    spikes_t += 1
+                    seen["graded"] += q > 1
+            else:
+                assert not r["pend_set"]
+            seen["pushes"] += r["flit"] is not None
+            seen["stalls"] += r["stall"]
+            seen["spikes"] += r["spike"]
+            if want[0] == DONE:
+                break
+        else:
+            raise AssertionError(f"timestep {t}: the NU did not finish")
+        # exactly the pending placed neurons were visited, and pend[cur] is left clear
+        assert visited == {j for j in range(n_used) if pend0[j]}, (t, visited)
+        assert not any(c.pend_cur[:n_used])
+        seen["skipped"] += n_used - len(visited)
+    assert seen["pushes"] > 20 and seen["stalls"] > 5 and seen["spikes"] > 20 and seen["scans"] > 100, seen
+    assert seen["skipped"] > 50 and seen["sets"] > 50 and seen["quiet"] > 5, seen
+    assert PAY == 0 or seen["graded"] > 5, seen

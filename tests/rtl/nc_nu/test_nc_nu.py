@@ -1,7 +1,8 @@
 """nc_nu, the neuron-update engine: hand-derived timelines (UPDATE walk, fan-out pushes
 stalling on a full L FIFO, spikes without fan-out, the last neuron, no neuron placed), the
 spike trace, write-backs vs neurocycle.hw.lif_step, and random timesteps against a model of
-docs §5 at two width sets."""
+docs §5 at two width sets; an event-driven NU with graded profiles (§5.1, §7) against its own
+contract model at two scan-word widths (random pending bitmaps, payloads, pending-bit sets)."""
 from pathlib import Path
 
 import pytest
@@ -21,3 +22,13 @@ def test_nc_nu(run_tb):
 
 def test_nc_nu_narrow(run_tb):
     run_tb("nc_nu", TB, NARROW, testcase="nu_random")
+
+
+# event-driven walk with graded payloads: 4-bit scan words (two words for 4 neurons... and one
+# bit per word); FLIT_BITS = 6 route bits + 3 payload bits
+EVENT_GRADED = {**PARAMS, "FLIT_BITS": 9, "PAYLOAD_BITS": 3, "EVENT": 1, "SCAN_BITS": 2}
+
+
+@pytest.mark.parametrize("scan", [1, 2])
+def test_nc_nu_event_graded(run_tb, scan):
+    run_tb("nc_nu", TB, {**EVENT_GRADED, "SCAN_BITS": scan}, testcase="nu_event_random")

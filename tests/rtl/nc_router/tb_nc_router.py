@@ -15,7 +15,8 @@ from neurocycle.rtl import defs
 
 D = defs()
 P = json.loads(os.environ["NC_TB_PARAMS"])          # the DUT's parameters (set by test_nc_router.py)
-WIDTHS = {"axon_bits": P["AXON_BITS"], "y_bits": P["Y_BITS"], "x_bits": P["X_BITS"], "mc_bits": P["MC_BITS"]}
+WIDTHS = {"axon_bits": P["AXON_BITS"], "y_bits": P["Y_BITS"], "x_bits": P["X_BITS"], "mc_bits": P["MC_BITS"],
+          "payload_bits": P.get("PAYLOAD_BITS", 0)}
 FB = P["FLIT_BITS"]
 C = P["CORES"]
 NP = C + 4
@@ -26,19 +27,30 @@ LPORT = [layout.local_port(j) for j in range(C)]
 DEFAULT = {N: 1 << S, S: 1 << N, E: 1 << W, W: 1 << E}
 
 
-def flit(cx, y, axon, mc=0):
+def flit(cx, y, axon, mc=0, payload=0):
     vals = dict(axon=axon, dst_y=y, dst_x=cx)
     if P["MC_BITS"]:
         vals["mc"] = mc
+    if WIDTHS["payload_bits"]:
+        vals["payload"] = payload
     return int(layout.CHIP_FLIT.pack(WIDTHS, **vals))
 
 
+def with_payload(f, rng):
+    """``f`` with a random payload on top (graded chips): the router carries it and never reads it."""
+    pb = WIDTHS["payload_bits"]
+    return f | (rng.randrange(1 << pb) << (FB - pb)) if pb else f
+
+
+ROUTE_BITS = P["AXON_BITS"] + P["Y_BITS"] + P["X_BITS"]      # the key: the route without mc and payload
+
+
 def key_of(f):
-    return f & ((1 << (FB - P["MC_BITS"])) - 1)
+    return f & ((1 << ROUTE_BITS) - 1)
 
 
 def is_mc(f):
-    return P["MC_BITS"] and (f >> (FB - 1)) & 1
+    return P["MC_BITS"] and (f >> ROUTE_BITS) & 1
 
 
 class Model:
@@ -54,6 +66,7 @@ class Model:
         self.lookups = [0] * NP
         self.defaults = [0] * NP
         self.partial = [0] * NP
+        self.local = 0          # a local output granted to a local input
 
     def route(self, p, f):
         """(outputs, default taken) of head f at input p."""
@@ -112,6 +125,7 @@ class Model:
                 self.done[p] = 0
             else:
                 self.done[p] |= got[p]
+            self.local += o in LPORT and p in LPORT
         for p, f in pushes.items():
             self.q[p].append(f)
         for p in range(NP):
@@ -191,6 +205,9 @@ async def check_counters(dut, m):
     assert bank["mc_table_lookups"] == sum(m.lookups)
     assert bank["mc_default_routes"] == sum(m.defaults)
     assert bank["mc_partial_cycles"] == sum(m.partial)
+    assert bank["link_flits_ew"] == m.port_flits[E] + m.port_flits[W]
+    assert bank["link_flits_ns"] == m.port_flits[N] + m.port_flits[S]
+    assert bank["local_flits"] == m.local
     assert rd(dut.fifo_max, P["OCC_BITS"]) == m.maxocc
 
 
@@ -281,9 +298,9 @@ async def router_random(dut):
                 if len(m.q[p]) < depth and rng.random() < p_push:
                     if keys and rng.random() < 0.5:
                         k = rng.choice(keys) if rng.random() < 0.85 else key_of(flit(0, 0, 9, mc=1))
-                        pushes[p] = k | (1 << (FB - 1))
+                        pushes[p] = with_payload(k | (1 << ROUTE_BITS), rng)
                     else:
-                        pushes[p] = flit(rng.randrange(4 * C), rng.randrange(4), rng.randrange(8))
+                        pushes[p] = with_payload(flit(rng.randrange(4 * C), rng.randrange(4), rng.randrange(8)), rng)
             out_full = [rng.random() < 0.3 for _ in range(NP)]
             await one_cycle(dut, m, pushes, out_full, f"({mx},{my}) cycle {c}")
         await check_counters(dut, m)

@@ -1,6 +1,8 @@
 """nc_si, the synaptic-integration engine: hand-derived timelines (pop + lookup in c, words in
 c+1..c+n, next pop in c+n+1, zero-length axons, lanes with equal targets merged into one
-accumulator write), reset, and random traffic against a model of docs §5 for 1, 3 and 16 lanes."""
+accumulator write), reset, 3 cycles per word, and random traffic against a model of
+docs/microarchitecture.md §5 for 1, 3 and 16 lanes and 1 and 3 cycles per word; graded chips:
+weight x payload per slot (a directed case, and random traffic at P = 3 and 16)."""
 from pathlib import Path
 
 import pytest
@@ -16,10 +18,30 @@ WIDE = {"LANES": 16, "WEIGHT_BITS": 16, "ACC_BITS": 32, "AXON_BITS": 3, "FLIT_BI
         "WORD_ADDR_BITS": 3, "LEN_BITS": 7}
 
 
+# 3 cycles per synapse word (core.synapse_word_cycles): its own directed timeline and random traffic
+SLOW_WORDS = {**PARAMS, "WORD_CYCLES": 3}
+
+
 def test_nc_si(run_tb):
-    run_tb("nc_si", TB, PARAMS)
+    run_tb("nc_si", TB, PARAMS, testcase="si_timeline,si_lane_merge,si_reset_and_busy,si_random")
+
+
+def test_nc_si_word_cycles(run_tb):
+    run_tb("nc_si", TB, SLOW_WORDS, testcase="si_word_cycles,si_random")
 
 
 @pytest.mark.parametrize("params", [NARROW, WIDE], ids=["narrow", "wide"])
 def test_nc_si_random(run_tb, params):
     run_tb("nc_si", TB, params, testcase="si_random")
+
+
+GRADED = {**PARAMS, "FLIT_BITS": 9, "PAYLOAD_BITS": 3}
+WIDE_GRADED = {**WIDE, "FLIT_BITS": 25, "PAYLOAD_BITS": 16}
+
+
+def test_nc_si_graded(run_tb):
+    run_tb("nc_si", TB, GRADED, testcase="si_payload_multiply,si_random")
+
+
+def test_nc_si_graded_wide(run_tb):
+    run_tb("nc_si", TB, WIDE_GRADED, testcase="si_random")
