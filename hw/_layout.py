@@ -317,6 +317,22 @@ COUNTER_NAMES: tuple[str, ...] = tuple(c.name for c in COUNTERS)
 CORE_COUNTERS: tuple[str, ...] = tuple(c.name for c in COUNTERS if c.scope == "core")
 ROUTER_COUNTERS: tuple[str, ...] = tuple(c.name for c in COUNTERS if c.scope == "router")
 CHIP_COUNTERS: tuple[str, ...] = tuple(c.name for c in COUNTERS if c.scope == "chip")
+
+# The energy breakdown a report shows: every counter belongs to exactly one group (checked here,
+# so a new counter cannot silently fall out of the breakdown).
+ENERGY_GROUPS: dict[str, tuple[str, ...]] = {
+    "synapse": ("axon_lookups", "synaptic_ops", "synapse_word_reads", "si_busy_cycles"),
+    "neuron": ("neuron_updates_active", "neuron_updates_inactive", "spikes", "nu_busy_cycles", "nu_stall_cycles",
+               "nu_scan_cycles", "pending_sets"),
+    "network": ("fanout_flits", "router_flits", "link_flits", "link_flits_ew", "link_flits_ns", "local_flits",
+                "router_blocked_cycles", "host_flits", "mc_table_lookups", "mc_default_routes", "mc_partial_cycles"),
+    "clock and barrier": ("cycles", "barriers"),
+}
+_grouped = [n for names in ENERGY_GROUPS.values() for n in names]
+if sorted(_grouped) != sorted(COUNTER_NAMES):
+    raise AssertionError("hw/_layout.py: ENERGY_GROUPS must list every counter exactly once: "
+                         f"missing {sorted(set(COUNTER_NAMES) - set(_grouped))}, "
+                         f"unknown or repeated {sorted(n for n in set(_grouped) if _grouped.count(n) > 1 or n not in COUNTER_NAMES)}")
 COUNTER_BY_NAME = {c.name: c for c in COUNTERS}
 
 # Per-port detail arrays every cycle-level backend reports ([n_cores, columns]); the RTL router

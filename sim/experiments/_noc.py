@@ -30,10 +30,9 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from neurocycle.hw import CapacityError, ChipConfig, ConfigError, area_report, compute_energy, load_chip, preset_path
+from neurocycle.hw import ENERGY_GROUPS, CapacityError, ChipConfig, ConfigError, area_report, compute_energy, load_chip, preset_path
 
 from .._compiler import CompileOptions, compile_network
-from .._estimate import ENERGY_GROUPS
 from .._network import load_network
 
 __all__ = ["GALLERY", "NocRow", "NocExperiment", "noc_experiment", "noc_variant", "NETWORKS"]
