@@ -47,7 +47,10 @@ def plot_noc(exp, path: str | os.PathLike | None = None):
         ax.set_yscale("log")
         ax.yaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _: f"{v:g}"))
         ax.yaxis.set_minor_locator(ticker.LogLocator(subs=(2.0, 5.0)))
-        ax.yaxis.set_minor_formatter(ticker.FuncFormatter(lambda v, _: f"{v:g}"))
+        lo, hi = ax.get_ylim()
+        # label the 2 and 5 ticks only where few decades leave room for them
+        ax.yaxis.set_minor_formatter(ticker.FuncFormatter(lambda v, _: f"{v:g}") if hi < lo * 1e3
+                                     else ticker.NullFormatter())
         ax.tick_params(axis="y", which="minor", labelsize=7)
         ax.set_title(title)
         ax.set_ylabel(f"{unit} (log scale)")

@@ -16,7 +16,7 @@ from neurocycle.sim import CompileOptions, NetworkSpec
 # 2x2 chip (2-bit scan words), seed 6 a graded (1-bit payload) dense 1x2 chip
 RANDOM_SEEDS = (4, 6)
 RANDOM_MAX_MESH = (3, 2)
-NOC_SEEDS = (1,)               # seeded random chips with a drawn NoC (seed 1: 2x1 routers x 4 cores, unicast)
+NOC_SEEDS = (17,)   # seeded random chips with a drawn NoC (seed 17: 1x2 routers x 3 cores, multicast, 2-bit payloads, event-driven)
 COVERAGE_SEED = 11
 # build options of the coverage chip: a host queue and a counter width other than the defaults
 COVERAGE_BUILD = {"host_queue_depth": 256, "cnt_bits": 40}

@@ -119,13 +119,13 @@ class Model:
         for o, p in g.items():
             self.last[o] = p
             self.port_flits[o] += 1
+            self.local += o in LPORT and p in LPORT
         for p in range(NP):
             if p in pops:
                 self.q[p].popleft()
                 self.done[p] = 0
             else:
                 self.done[p] |= got[p]
-            self.local += o in LPORT and p in LPORT
         for p, f in pushes.items():
             self.q[p].append(f)
         for p in range(NP):

@@ -16,7 +16,8 @@ P = json.loads(os.environ["NC_TB_PARAMS"])
 E = 2
 C = P["CORES_PER_ROUTER"]
 FB = P["FLIT_BITS"]
-WIDTHS = {"axon_bits": P["AXON_BITS"], "y_bits": P["Y_BITS"], "x_bits": P["X_BITS"], "mc_bits": P["MC_BITS"]}
+WIDTHS = {"axon_bits": P["AXON_BITS"], "y_bits": P["Y_BITS"], "x_bits": P["X_BITS"], "mc_bits": P["MC_BITS"],
+          "payload_bits": P.get("PAYLOAD_BITS", 0)}
 
 
 def flit(cx, y, axon, mc=0):
