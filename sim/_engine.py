@@ -17,8 +17,11 @@ from neurocycle.hw import CORE_COUNTERS, ConfigError, EngineError, layout
 
 from ._bounds import step_cycle_bounds
 from ._csr import ranges
-from ._cycle import P_E, P_L, P_N, P_S, P_W, assemble, host_flits, host_payloads, row_params
+from ._cycle import P_E, P_N, P_S, P_W, assemble, host_flits, host_payloads, row_params
+from ._noc import local_port
+from ._routes import destinations, program_flits, walk
 from ._network import Stimulus
+from ._phases import release_free_memory
 from ._program import ChipProgram
 from ._result import SimResult
 
@@ -49,19 +52,20 @@ def run_cycle(program: ChipProgram, stim: Stimulus, *, progress: Callable[[int],
 
 
 # ----------------------------------------------------------------------------- kernel tables
-def _route_table(W: int, H: int) -> np.ndarray:
-    """uint8 [n_cores * 2**LNC]: XY output port at router r for a flit to core d, at r << LNC | d.
+def _route_table(W: int, H: int, C: int = 1) -> np.ndarray:
+    """uint8 [n_routers * 2**LNC]: XY output port at router r for a unicast flit to core d, at
+    r << LNC | d (LNC covers the n_cores = W*H*C cores; the port of local core j for d at r).
     Built in place in uint8 (a 64x64 mesh's table is 16 MiB; int64 temporaries would be 8x that)."""
-    nc = W * H
-    k = np.arange(nc, dtype=np.int16)
-    x, y = k % W, k // W
-    xr, yr = x[:, None], y[:, None]
-    xd, yd = x[None, :], y[None, :]
+    nr, nc = W * H, W * H * C
+    r = np.arange(nr, dtype=np.int32)
+    d = np.arange(nc, dtype=np.int32)
+    xr, yr = (r % W)[:, None], (r // W)[:, None]
+    xd, yd = ((d // C) % W)[None, :], ((d // C) // W)[None, :]
     stride = 1 << max(0, (nc - 1).bit_length())     # rows padded to a power of two: index r << LNC | d
-    out = np.zeros((nc, stride), np.uint8)
+    out = np.zeros((nr, stride), np.uint8)
     rt = out[:, :nc]
-    rt[...] = P_L
-    # lowest priority first: X before Y (E/W override N/S), as in np.where(xd > xr, E, xd < xr, W, ...)
+    rt[...] = np.asarray(local_port(d % C), np.uint8)[None, :]
+    # lowest priority first: X before Y (E/W override N/S), as np.where(xd > xr, E, xd < xr, W, ...)
     for cond, port in ((yd < yr, P_N), (yd > yr, P_S), (xd < xr, P_W), (xd > xr, P_E)):
         np.copyto(rt, np.uint8(port), where=cond)
     return out.ravel()
@@ -116,32 +120,81 @@ def _kernel_flits(dst_core, axon_local, p: ChipProgram, busy) -> np.ndarray:
     return kf.pack(dst=dst_core, words=np.minimum(busy[g], kf.max("words")), record=2 * g)
 
 
+def _multicast_nodes(p: ChipProgram, busy) -> dict:
+    """The kernel's multicast trees, from the program's tables (neurocycle.sim._routes.walk):
+    per node its outputs (| default-route flag << 8), the child node of each of N, E, S, W, and
+    the kernel flits of its ejections (C per ejecting node, slot j = local core j)."""
+    C = p.chip.mesh.cores_per_router
+    w = walk(p)
+    nn = int(w.flit.size)
+    nmask = (w.outputs | (w.default.astype(np.int64) << 8)).astype(np.uint16)
+    child = np.full((max(nn, 1), 4), -1, np.int32)
+    nonroot = w.parent >= 0
+    child[w.parent[nonroot], w.parent_out[nonroot] - 1] = np.flatnonzero(nonroot)
+    ej_nodes = np.sort(w.ej_node)
+    ej_nodes = ej_nodes[np.concatenate([[True], np.diff(ej_nodes) != 0])] if ej_nodes.size else ej_nodes
+    nej = np.full(max(nn, 1), -1, np.int32)
+    nej[ej_nodes] = np.arange(ej_nodes.size, dtype=np.int32) * C
+    ejk = np.zeros(max(ej_nodes.size * C, 1), np.int64)
+    f = program_flits(p)
+    ej_kfl = _kernel_flits(w.ej_core, f.axon[w.ej_flit], p, busy)
+    ejk[nej[w.ej_node] + w.ej_core % C] = ej_kfl
+    if nn >= (1 << 31):
+        raise ConfigError("network", f"has {nn} multicast tree nodes, more than the cycle engine's 2**31", nn,
+                          "simulate a smaller network")
+    return {"NMASK": nmask, "NCHILD": child.ravel(), "NEJ": nej, "EJK": ejk, "root": w.root,
+            "ej_flit": w.ej_flit, "ej_kfl": ej_kfl}
+
+
 def _kernel_inputs(p: ChipProgram, stim: Stimulus) -> dict:
     """Every table the kernel reads, in the exact dtype and layout it expects."""
     chip = p.chip
-    W, H = chip.mesh.width, chip.mesh.height
-    nc = W * H
+    W, H, C = chip.mesh.width, chip.mesh.height, chip.mesh.cores_per_router
+    nr, nc = W * H, W * H * C
+    gen = C > 1 or chip.router.routing == "multicast"
     i32 = lambda a: np.ascontiguousarray(a, dtype=np.int32)  # noqa: E731
     i64 = lambda a: np.ascontiguousarray(a, dtype=np.int64)  # noqa: E731
     axr, busy = _axon_records(p)
-    fo_dst = p.fanout_dst_y.astype(np.int64) * W + p.fanout_dst_x
-    h_off, h_dst, h_axon = host_flits(p, stim)
+    f = program_flits(p)
+    uni = ~f.mc
+    kfl = np.zeros(f.mc.size, np.int64)
+    kfl[uni] = _kernel_flits(f.dst_core[uni], f.axon[uni], p, busy)
+    extra = {"gen": int(gen), "C": C, "NR": nr}
+    if gen:
+        extra.update({"NMASK": np.zeros(1, np.uint16), "NCHILD": np.zeros(1, np.int32), "NEJ": np.zeros(1, np.int32),
+                      "EJK": np.zeros(1, np.int64)})
+        if f.mc.any():
+            nodes = _multicast_nodes(p, busy)
+            root, ej_flit, ej_kfl = nodes.pop("root"), nodes.pop("ej_flit"), nodes.pop("ej_kfl")
+            kfl[f.mc] = root[f.mc] | np.iinfo(np.int64).min      # kmcflit: tag bit 63 | root node
+            extra.update(nodes)
+    h_off, h_idx = host_flits(p, stim)
+    if f.mc.any() and (chip.bits.payload or chip.core.neuron_update == "event"):
+        # graded / event-driven integrate whole timesteps from the spikes (_integrate_spikes): it
+        # needs every program flit's ejections, a multicast flit's being those of its tree
+        uni_idx = np.flatnonzero(uni)
+        d_flit = np.concatenate([uni_idx, ej_flit])
+        order = np.argsort(d_flit, kind="stable")
+        extra.update({"ig_fl": i64(np.concatenate([kfl[uni_idx], ej_kfl])[order]),
+                      "ig_off": i64(np.concatenate([[0], np.cumsum(np.bincount(d_flit, minlength=f.mc.size))])),
+                      "host_ig": i64(f.n_neuron + np.asarray(h_idx, np.int64))})
     return {
+        **extra,
         "NC": nc, "W": W, "H": H, "n_rows": p.n_rows,
         "D": chip.router.fifo_depth, "LD": max(0, (chip.router.fifo_depth - 1).bit_length()),
         "DC": chip.core.fifo_depth, "LNC": max(0, (nc - 1).bit_length()),
         "barrier": chip.barrier_cycles, "state_bits": chip.bits.state,
-        "host_r": chip.host.row * W,
+        "host_r": chip.host.row * W,       # the host link's router (the unicast path: also its core)
         "nlo": i32(p.core_neuron_offset), "prm": i64(row_params(p)),
         "fo_start": i64(p.core_fanout_offset[p.core_of_row] + p.row_fanout_base),
         "fo_len": i32(p.row_fanout_len),
-        "fo_flit": i64(_kernel_flits(fo_dst, p.fanout_axon, p, busy)),
+        "fo_flit": i64(kfl[:f.n_neuron]),
         "axr": axr, "syn": p.synapses.reshape(-1),
         "lanes": chip.core.synapse_lanes, "word_cycles": chip.core.synapse_word_cycles,
-        "RT": _route_table(W, H), "DN": i64(_downstream(W, H)),
-        "host_off": i64(h_off), "host_fl": i64(_kernel_flits(h_dst, h_axon, p, busy)),
+        "RT": _route_table(W, H, C), "DN": i64(_downstream(W, H)),
+        "host_off": i64(h_off), "host_fl": i64(kfl[f.n_neuron + h_idx]),
         "host_pay": i64(host_payloads(p, stim)),
-        "step_bound": i64(step_cycle_bounds(p, np.diff(h_off))),
+        "step_bound": i64(step_cycle_bounds(p, h_off, h_idx)),
         "payload_bits": chip.bits.payload, "event": int(chip.core.neuron_update == "event"),
         "scan_bits": chip.core.scan_word_bits,
     }
@@ -166,8 +219,9 @@ def _run_fast(p: ChipProgram, stim: Stimulus, progress) -> SimResult:
                           "problem with the input: please report it with the chip and network; meanwhile "
                           "backend='reference' gives the spikes and run_cycle(..., mode='stepped') the cycles")
     del a                     # the kernel's tables: freed before the spikes are assembled
-    nc = p.n_cores
-    W = p.chip.mesh.width
+    chip = p.chip
+    W, H, C = chip.mesh.width, chip.mesh.height, chip.mesh.cores_per_router
+    nr, P = W * H, chip.derived.n_ports
     core = dict(zip(CORE_COUNTERS, out["core_counters"]))
     # the kernel sums SI busy cycles (words x synapse_word_cycles, see _axon_records) into its word
     # counter; busy cycles follow from the events (docs/microarchitecture.md §8.1)
@@ -181,24 +235,27 @@ def _run_fast(p: ChipProgram, stim: Stimulus, progress) -> SimResult:
         core["pending_sets"] = core["pending_sets"] + core["synaptic_ops"]
     # Every FIFO is empty at quiescence, so the flits popped from an input FIFO are the flits
     # pushed into it: the grants of the output feeding it (the kernel counts no grant per flit);
-    # output L's grants are the ejections (one axon look-up each).
+    # a local output's grants are its core's ejections (one axon look-up each).
     pops = out["pops"]
-    pf = np.zeros((nc, 5), np.int64)
-    k = np.arange(nc)
-    x, y = k % W, k // W
-    pf[:, P_L] = core["axon_lookups"]
-    pf[y > 0, P_N] = pops[k[y > 0] - W, P_S]
-    pf[y < p.chip.mesh.height - 1, P_S] = pops[k[y < p.chip.mesh.height - 1] + W, P_N]
-    pf[x < W - 1, P_E] = pops[k[x < W - 1] + 1, P_W]
-    pf[x > 0, P_W] = pops[k[x > 0] - 1, P_E]
+    pf = np.zeros((nr, P), np.int64)
+    r = np.arange(nr)
+    x, y = r % W, r // W
+    lookups = np.asarray(core["axon_lookups"]).reshape(nr, C)
+    for j in range(C):
+        pf[:, local_port(j)] = lookups[:, j]
+    pf[y > 0, P_N] = pops[r[y > 0] - W, P_S]
+    pf[y < H - 1, P_S] = pops[r[y < H - 1] + W, P_N]
+    pf[x < W - 1, P_E] = pops[r[x < W - 1] + 1, P_W]
+    pf[x > 0, P_W] = pops[r[x > 0] - 1, P_E]
     # blocked = cycles holding a head - flits through the FIFO
     blocked = out["necyc"] - pops
-    fifo_max = np.concatenate([out["mo"], out["mo_core"][:, None]], axis=1)
+    fifo_max = np.concatenate([out["mo"], out["mo_core"].reshape(nr, C)], axis=1)
     steps, gids, cycles, pay = _spikes_from_pieces(p, out)
     per_row = np.bincount(gids, minlength=p.n_neurons)[p.row_gid]        # spikes of every placed row
     return assemble(p, stim, "cycle", spike_steps=steps, spike_neurons=gids, spike_cycles=cycles,
                     step_cycles=out["step_cycles"], core=core, port_flits=pf, blocked_port=blocked, fifo_max=fifo_max,
-                    host_flits=int(out["host_flits"]), local_flits=_local_flits(p, per_row), spike_payloads=pay)
+                    host_flits=int(out["host_flits"]), mc_lookups=out.get("mcl"), mc_default=out.get("mcd"),
+                    mc_partial=out.get("mcp"), local_flits=_local_flits(p, per_row), spike_payloads=pay)
 
 
 def _spikes_from_pieces(p: ChipProgram, out: dict):
@@ -214,7 +271,7 @@ def _spikes_from_pieces(p: ChipProgram, out: dict):
     graded = bool(p.chip.bits.payload)
     pay = np.empty(total, np.int64) if graded else None
     rows_l, cyc_l, pay_l = out.pop("spike_rows"), out.pop("spike_cycles"), out.pop("spike_payloads")
-    pos = 0
+    pos = freed = 0
     for j in range(len(rows_l)):
         g = p.row_gid[rows_l[j]]
         c = cyc_l[j]
@@ -232,21 +289,25 @@ def _spikes_from_pieces(p: ChipProgram, out: dict):
         rows_l[j] = cyc_l[j] = None
         if graded:
             pay_l[j] = None
+        freed += n * 20
+        if freed > (64 << 20):       # the pieces are small heap blocks: hand them back as we go
+            release_free_memory()
+            freed = 0
     return steps, gids, cycles, pay
 
 
 def _local_flits(p: ChipProgram, spikes_of_row: np.ndarray) -> np.ndarray:
-    """Per core, the flits its router delivered from input L to output L: the fan-out entries of
-    the spikes of its own neurons that target its own core. Every flit pushed in a timestep is
-    delivered before the barrier, and flits on input L come only from the core's NU, so the count
-    follows from the spikes of every row (``spikes_of_row``) and the fan-out table (the kernel keeps
-    no per-input grant count)."""
-    W = p.chip.mesh.width
+    """Per router, the flits it granted from a local input to a local output: deliveries of the
+    spikes of its own cores' neurons to its own cores (a multicast tree's ejections at its root
+    router). Every flit pushed in a timestep is delivered before the barrier, and flits on a
+    local input come only from that core's NU, so the count follows from the spikes of every row
+    (``spikes_of_row``) and the fan-out table (the kernel keeps no per-input grant count)."""
+    C = p.chip.mesh.cores_per_router
+    f, d_flit, d_core = destinations(p)
+    own = (d_flit < f.n_neuron) & (d_core // C == f.router[d_flit])
+    per_entry = np.bincount(d_flit[own], minlength=f.n_neuron)[:f.n_neuron]
     rows = np.arange(p.n_rows)
     start = p.core_fanout_offset[p.core_of_row].astype(np.int64) + p.row_fanout_base
     length = p.row_fanout_len.astype(np.int64)
-    idx = ranges(start, length)
-    dst = p.fanout_dst_y[idx].astype(np.int64) * W + p.fanout_dst_x[idx]
-    own = dst == np.repeat(p.core_of_row, length)
-    n_self = np.bincount(np.repeat(rows, length)[own], minlength=p.n_rows)
-    return np.bincount(p.core_of_row, weights=n_self * spikes_of_row, minlength=p.n_cores).astype(np.int64)
+    n_self = np.bincount(np.repeat(rows, length), weights=per_entry[ranges(start, length)], minlength=p.n_rows)
+    return np.bincount(p.core_of_row // C, weights=n_self * spikes_of_row, minlength=p.n_routers).astype(np.int64)

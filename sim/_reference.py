@@ -17,48 +17,51 @@ from ._network import Stimulus
 from ._csr import ranges
 from ._program import ChipProgram, stimulus_payloads
 from ._result import SimResult, sort_spikes
+from ._routes import destinations
 
 
 @dataclass(frozen=True)
 class FanoutEntries:
-    """Every flit the program can send, with what its destination's synapse memory holds for it.
+    """Every delivery the program can make, with what its destination's synapse memory holds for it.
 
-    Sources are input channels first, then placed rows (index ``n_inputs + row``); source i
-    sends the flits ``start[i] .. start[i] + length[i] - 1``. Flit e reaches ``n[e]`` synapses,
-    the consecutive slots from ``slot[e]`` of the program's synapse memory flattened over cores,
-    words and lanes, whose (local) targets are rows ``row_base[e] + target``. Per flit, not per
-    synapse: the reference reads the synapses of the flits of each timestep straight from
-    ``program.synapses``, as the SI does (issue #18: no per-synapse copy of the network)."""
+    Sources are input channels first, then placed rows (index ``n_inputs + row``). A delivery is
+    one (core, axon) a flit reaches: a unicast flit's destination, or every core a multicast
+    flit is ejected into (its routes through the tables, neurocycle.sim._routes). Source i makes
+    the deliveries ``start[i] .. start[i] + length[i] - 1``; delivery d reaches ``n[d]``
+    synapses, the consecutive slots from ``slot[d]`` of the program's synapse memory flattened
+    over cores, words and lanes, whose (local) targets are rows ``row_base[d] + target``. Per
+    delivery, not per synapse: the reference reads the synapses of each timestep's deliveries
+    straight from ``program.synapses``, as the SI does (issue #18: no per-synapse copy)."""
     start: np.ndarray       # int64[n_inputs + n_rows]
     length: np.ndarray      # int64[n_inputs + n_rows]
-    slot: np.ndarray        # int64[n_flits]
-    n: np.ndarray           # int64[n_flits]
-    row_base: np.ndarray    # int64[n_flits]
+    slot: np.ndarray        # int64[n_deliveries]
+    n: np.ndarray           # int64[n_deliveries]
+    row_base: np.ndarray    # int64[n_deliveries]
 
     @classmethod
     def of(cls, p: ChipProgram) -> "FanoutEntries":
-        W, lanes = p.chip.mesh.width, p.chip.core.synapse_lanes
+        lanes = p.chip.core.synapse_lanes
+        f, d_flit, d_core = destinations(p)
+        # deliveries as a CSR over flit index (neuron fan-out entries in table order, then host entries)
+        o = np.argsort(d_flit, kind="stable")
+        d_flit, d_core = d_flit[o], d_core[o]
+        n_fl = int(f.mc.size)
+        d_off = np.zeros(n_fl + 1, np.int64)
+        np.cumsum(np.bincount(d_flit, minlength=n_fl), out=d_off[1:])
         row_start = p.core_fanout_offset[p.core_of_row].astype(np.int64) + p.row_fanout_base
         row_len = p.row_fanout_len.astype(np.int64)
         in_off = p.input_fanout_offset.astype(np.int64)
-        n_in_flits = int(in_off[-1])
-        start = np.concatenate([in_off[:-1], n_in_flits + row_start])
-        length = np.concatenate([np.diff(in_off), row_len])
-        # neuron flits in the order of the fan-out table (rows are core-major, so row_start is the
-        # table's own order), host flits first
-        dst_x = np.concatenate([p.input_dst_x, p.fanout_dst_x]).astype(np.int64)
-        dst_y = np.concatenate([p.input_dst_y, p.fanout_dst_y]).astype(np.int64)
-        axon = np.concatenate([p.input_axon, p.fanout_axon]).astype(np.int64)
-        core = dst_y * W + dst_x
-        g = p.core_axon_offset[core].astype(np.int64) + axon
-        slot = (p.core_word_offset[core] + p.axon_base[g]) * lanes
-        return cls(start=start, length=length, slot=slot, n=p.axon_len[g].astype(np.int64),
-                   row_base=p.core_neuron_offset[core].astype(np.int64))
+        fl_start = np.concatenate([f.n_neuron + in_off[:-1], row_start])
+        fl_end = fl_start + np.concatenate([np.diff(in_off), row_len])
+        start = d_off[fl_start]
+        g = p.core_axon_offset[d_core].astype(np.int64) + f.axon[d_flit]
+        slot = (p.core_word_offset[d_core] + p.axon_base[g]) * lanes
+        return cls(start=start, length=d_off[fl_end] - start, slot=slot, n=p.axon_len[g].astype(np.int64),
+                   row_base=p.core_neuron_offset[d_core].astype(np.int64))
 
     def synapses(self, p: ChipProgram, sources: np.ndarray, payloads: np.ndarray | None = None):
         """(target rows, weights[, payloads]) of every synapse reached by a spike of each of
-        ``sources`` (int64, their flits in table order); ``payloads`` per source are repeated
-        per synapse."""
+        ``sources`` (int64); ``payloads`` per source are repeated per synapse."""
         sources = np.asarray(sources, np.int64)
         e = ranges(self.start[sources], self.length[sources])
         n = self.n[e]
@@ -68,8 +71,8 @@ class FanoutEntries:
         w = (tw >> 16).astype(np.uint16).view(np.int16)
         if payloads is None:
             return tgt, w
-        per_flit = np.repeat(np.asarray(payloads, np.int64), self.length[sources])
-        return tgt, w, np.repeat(per_flit, n)
+        per_delivery = np.repeat(np.asarray(payloads, np.int64), self.length[sources])
+        return tgt, w, np.repeat(per_delivery, n)
 
 
 CSR_MAX_SYNAPSES = 1 << 25      # the reference copies the synapses of networks up to this size

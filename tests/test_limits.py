@@ -4,7 +4,8 @@ of its own beyond the schema's ranges."""
 import annotated_types
 import numpy as np
 
-from neurocycle.hw import CoreConfig, MeshConfig, RouterConfig, BitsConfig, layout, load_chip
+from neurocycle.hw import BitsConfig, CoreConfig, MeshConfig, RouterConfig, layout, load_chip
+from neurocycle.hw._config import MAX_CORES
 
 
 def schema_max(model, field: str) -> int:
@@ -17,7 +18,7 @@ def schema_max(model, field: str) -> int:
 
 
 W, H = schema_max(MeshConfig, "width"), schema_max(MeshConfig, "height")
-CORES = W * H
+CORES = MAX_CORES              # routers x cores per router, bounded by the schema's cross-check
 NEURONS, AXONS = schema_max(CoreConfig, "neurons"), schema_max(CoreConfig, "axons")
 WORDS, LANES = schema_max(CoreConfig, "synapse_words"), schema_max(CoreConfig, "synapse_lanes")
 
@@ -30,7 +31,8 @@ def test_the_largest_chip_validates():
         "bits.weight": schema_max(BitsConfig, "weight"), "bits.accumulator": schema_max(BitsConfig, "accumulator"),
         "router.fifo_depth": schema_max(RouterConfig, "fifo_depth"), "core.fifo_depth": schema_max(CoreConfig, "fifo_depth"),
     })
-    assert chip.derived.n_cores == CORES == 4096
+    assert chip.derived.n_cores == CORES == W * H == 4096
+    assert W * H * schema_max(MeshConfig, "cores_per_router") > MAX_CORES    # the cross-check is what binds
 
 
 def test_kernel_flit_holds_every_core_and_axon():
