@@ -2,7 +2,8 @@
 
 Two cases, each at 1/4, 1/2 and full size, every (case, size, backend, steps) in a fresh child
 process that reports, per phase, the wall time and the peak resident memory *of that phase*
-(the high-water mark is reset at the start of each phase, neurocycle.sim's PhaseLog):
+(the high-water mark is reset at the start of each phase, neurocycle.sim's PhaseLog), and the
+CPU time of the phase (on a shared machine the gap to the wall time is time spent waiting):
 
 - **truenorth**: the ``truenorth-like`` preset at TrueNorth's published operating point:
   64x64 cores x 256 neurons (1,048,576 neurons), 128 synapses per neuron (134,217,728
@@ -41,8 +42,8 @@ import sys
 import time
 from pathlib import Path
 
-SIZES = {"truenorth": {0.25: (32, 32), 0.5: (64, 32), 1.0: (64, 64)},
-         "loihi": {0.25: (8, 4), 0.5: (16, 4), 1.0: (16, 8)}}
+SIZES = {"truenorth": {0.125: (32, 16), 0.25: (32, 32), 0.5: (64, 32), 1.0: (64, 64)},
+         "loihi": {0.125: (4, 4), 0.25: (8, 4), 0.5: (16, 4), 1.0: (16, 8)}}
 PERIOD = 50                          # timesteps between spikes of a neuron: 20 Hz at 1 ms
 
 
@@ -110,10 +111,12 @@ def child(case: str, size: float, backend: str, steps: int) -> dict:
     else:   # the reference: synapses per source row x its spikes
         sops = int(synapses_per_row(p)[p.gid_row[r.spike_neurons]].sum())
     sim_s = next(ph.wall_s for ph in log.phases if ph.name == "simulate")
+    sim_cpu = next(ph.cpu_s for ph in log.phases if ph.name == "simulate")
     out = {"case": case, "size": size, "mesh": list(SIZES[case][size]), "backend": backend, "steps": steps,
            "neurons": run.net.n_neurons, "synapses": run.net.n_synapses, "spikes": r.n_spikes,
            "rate_hz": r.n_spikes / run.net.n_neurons / (steps * run.dt_ms / 1000.0),
            "synaptic_events": sops, "synaptic_events_per_s": sops / sim_s if sim_s else 0.0,
+           "synaptic_events_per_cpu_s": sops / sim_cpu if sim_cpu else 0.0,
            "cycles": r.total_cycles, "phases": log.to_dict(),
            "maxrss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}
     if r.counters:
@@ -133,17 +136,34 @@ def main() -> int:
     ap.add_argument("--backends", default="cycle", help="comma-separated: cycle, reference (default cycle)")
     ap.add_argument("--steps", default="100", help="comma-separated timesteps (default 100)")
     ap.add_argument("--json", help="also write every measurement to this file")
+    ap.add_argument("--write-yaml", metavar="DIR", help="write the chip and network of each case and size as YAML "
+                    "files into DIR (for `neurocycle run`; a YAML file holds at most 25,000 values, so up to 1/8 "
+                    "of the TrueNorth-like chip) and exit")
     ap.add_argument("--child", nargs=4, metavar=("CASE", "SIZE", "BACKEND", "STEPS"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
         c, s, b, n = args.child
         print("RESULT " + json.dumps(child(c, float(s), b, int(n))))
         return 0
+    if args.write_yaml:
+        import yaml
+        out = Path(args.write_yaml)
+        out.mkdir(parents=True, exist_ok=True)
+        for case in args.case or ["truenorth"]:
+            for size in (float(x) for x in args.sizes.split(",")):
+                w, h = SIZES[case][size]
+                stem = f"{case}-{w}x{h}"
+                (out / f"{stem}-chip.yaml").write_text(yaml.safe_dump(chip_for(case, size).model_dump(mode="json"),
+                                                                       sort_keys=False))
+                (out / f"{stem}-net.yaml").write_text(yaml.safe_dump(
+                    network_for(case, size).model_dump(mode="json", exclude_defaults=True), sort_keys=False))
+                print(out / f"{stem}-chip.yaml", out / f"{stem}-net.yaml")
+        return 0
     env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
     rows = []
     names = ("spec", "load", "build", "compile", "stimulus", "simulate")
-    print("| case | size | backend | steps | neurons | synapses | " + " | ".join(f"{n} s / MiB" for n in names)
-          + " | peak MiB | B/syn | rate Hz | synaptic events/s |")
+    print("| case | size | backend | steps | neurons | synapses | " + " | ".join(f"{n} s (cpu) / MiB" for n in names)
+          + " | peak MiB | B/syn | rate Hz | synaptic events/s (per CPU s) |")
     print("|---" * (11 + len(names)) + "|")
     for case in args.case or ["truenorth"]:
         for size in (float(x) for x in args.sizes.split(",")):
@@ -162,11 +182,13 @@ def main() -> int:
                     m = json.loads(line[0][7:])
                     rows.append(m)
                     ph = {x["name"]: x for x in m["phases"]["phases"]}
-                    cells = [f"{ph[n]['wall_s']:.1f} / {_mib(ph[n]['peak_bytes'])}" for n in names]
+                    cells = [f"{ph[n]['wall_s']:.1f} ({ph[n]['cpu_s']:.1f}) / {_mib(ph[n]['peak_bytes'])}"
+                             for n in names]
                     peak = m["phases"]["peak_bytes"]
                     print(f"| {case} | {size:g} | {backend} | {steps} | {m['neurons']:,} | {m['synapses']:,} | "
                           + " | ".join(cells) + f" | {_mib(peak)} | {peak / max(1, m['synapses']):.1f} | "
-                          f"{m['rate_hz']:.2f} | {m['synaptic_events_per_s'] / 1e6:.1f} M |", flush=True)
+                          f"{m['rate_hz']:.2f} | {m['synaptic_events_per_s'] / 1e6:.1f} M "
+                          f"({m['synaptic_events_per_cpu_s'] / 1e6:.1f} M) |", flush=True)
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=1))
     return 0

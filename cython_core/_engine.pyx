@@ -1368,7 +1368,10 @@ def run_fast(dict a, int64_t steps, object progress=None):
             x.acc_nxt = tmp
         if n_sp:
             sp_rows.append(sprow_a[:n_sp].copy())
-            sp_cycles.append(spcyc_a[:n_sp].copy())
+            # cycles relative to the timestep's start (stc[t] before it): 32 bits unless the
+            # timestep is longer than 2^31 cycles
+            rel = spcyc_a[:n_sp] - (T - stc[t])
+            sp_cycles.append(rel.astype(np.int32) if stc[t] < (1 << 31) else rel)
             if x.PB:
                 sp_pay.append(sppay_a[:n_sp].copy())
             sp_counts[t] = n_sp
@@ -1388,8 +1391,9 @@ def run_fast(dict a, int64_t steps, object progress=None):
     out["host_flits"] = host_total
     out["watchdog_step"] = watchdog_step
     out["step_cycles"] = step_cycles
-    # the spikes as one piece per timestep with spikes (rows int32, cycles int64, payloads int64 on
-    # a graded chip): the driver assembles them into the result piece by piece, freeing each
+    # the spikes as one piece per timestep with spikes (rows int32, cycles relative to the
+    # timestep's first cycle, payloads int64 on a graded chip): the driver assembles them into the
+    # result piece by piece, freeing each
     out["spike_rows"] = sp_rows
     out["spike_cycles"] = sp_cycles
     out["spike_counts"] = sp_counts
