@@ -242,3 +242,14 @@ def test_long_runs_are_told_to_shorten(monkeypatch):
     _netsize.check_before_sampling(spec, ".", c, 10)                 # fits
     with pytest.raises(ConfigError, match=r"fewer timesteps \(--steps; 5,000,000 now\)"):
         _netsize.check_before_sampling(spec, ".", c, 5_000_000)
+
+
+def test_run_announces_a_large_run_and_prints_phases(monkeypatch, capsys):
+    from neurocycle.sim.cli import _run, main
+    monkeypatch.setattr(_run, "LARGE_RUN_BYTES", 0)           # every run counts as large here
+    assert main(["run", "tiny-2x2", "tiny-recurrent", "--steps", "3", "--no-files"]) == 0
+    out = capsys.readouterr().out
+    assert "large network" in out and "estimated peak memory" in out
+    for phase in ("load", "build", "compile", "stimulus", "simulate"):
+        assert f"  {phase}" in out
+    assert "peak" in out and "estimated peak" in out
