@@ -21,9 +21,8 @@ from ._cycle import P_E, P_N, P_S, P_W, assemble, host_flits, host_payloads, row
 from ._noc import local_port
 from ._routes import destinations, program_flits, walk
 from ._network import Stimulus
-from ._phases import release_free_memory
 from ._program import ChipProgram
-from ._result import SimResult
+from ._result import SimResult, spikes_from_pieces
 
 __all__ = ["run_cycle", "ENGINE_MODES"]
 
@@ -260,45 +259,15 @@ def _run_fast(p: ChipProgram, stim: Stimulus, progress) -> SimResult:
 
 def _spikes_from_pieces(p: ChipProgram, out: dict):
     """The kernel's per-timestep spike pieces (rows in NU order, cycles from the timestep's first
-    cycle, payloads) as the result's
-    arrays (timestep and neuron id int32, cycle int64, payload int64 or None), sorted by
-    (timestep, neuron id); each piece is freed as soon as it is copied, so a long run holds its
-    spikes about once (issue #18)."""
-    counts = out["spike_counts"]
-    total = int(counts.sum())
-    with_spikes = np.flatnonzero(counts)                       # the timestep of every piece
-    start = np.concatenate([[0], np.cumsum(out["step_cycles"])[:-1]]).astype(np.int64)  # first cycle
-    steps = np.empty(total, np.int32)                          # pages are touched as pieces are freed
-    gids = np.empty(total, np.int32)
-    cycles = np.empty(total, np.int64)
-    graded = bool(p.chip.bits.payload)
-    pay = np.empty(total, np.int64) if graded else None
-    rows_l, cyc_l, pay_l = out.pop("spike_rows"), out.pop("spike_cycles"), out.pop("spike_payloads")
-    pos = freed = 0
-    for j in range(len(rows_l)):
-        t = with_spikes[j]
-        g = p.row_gid[rows_l[j]]
-        c = cyc_l[j] + start[t]
-        q = pay_l[j] if graded else None
-        if g.size > 1 and not np.all(g[1:] > g[:-1]):        # a placement that reorders neuron ids
-            o = np.argsort(g, kind="stable")
-            g, c = g[o], c[o]
-            q = q[o] if graded else None
-        n = g.size
-        steps[pos:pos + n] = t
-        gids[pos:pos + n] = g
-        cycles[pos:pos + n] = c
-        if graded:
-            pay[pos:pos + n] = q
-        pos += n
-        rows_l[j] = cyc_l[j] = None
-        if graded:
-            pay_l[j] = None
-        freed += n * 16
-        if freed > (64 << 20):       # the pieces are small heap blocks: hand them back as we go
-            release_free_memory()
-            freed = 0
-    return steps, gids, cycles, pay
+    cycle, payloads) as the result's arrays (timestep and neuron id int32, cycle int64, payload
+    int64 or None), sorted by (timestep, neuron id), each piece freed once copied (issue #18)."""
+    start = np.concatenate([[0], np.cumsum(out["step_cycles"])[:-1]]).astype(np.int64)  # first cycles
+    extra = [(out.pop("spike_cycles"), np.int64, start)]
+    pays = out.pop("spike_payloads")
+    if p.chip.bits.payload:
+        extra.append((pays, np.int64, None))
+    res = spikes_from_pieces(p.row_gid, out["spike_counts"], out.pop("spike_rows"), tuple(extra))
+    return res[0], res[1], res[2], (res[3] if p.chip.bits.payload else None)
 
 
 def _local_flits(p: ChipProgram, spikes_of_row: np.ndarray) -> np.ndarray:

@@ -64,9 +64,9 @@ class NetworkSize:
     synapses_max: int
 
     def peak_bytes(self, steps: int) -> int:
-        """A chip-independent estimate of the peak memory of sampling and compiling the network
-        (:func:`memory_estimate` is the full one, for a chip and a backend)."""
-        return FIXED_BYTES + self.synapses_expected * BYTES_PER_SYNAPSE + self.neurons * BYTES_PER_NEURON
+        """A chip-independent estimate of the network's own footprint when sampled and compiled
+        (:func:`memory_estimate` is the full one of a run, for a chip and a backend)."""
+        return self.synapses_expected * BYTES_PER_SYNAPSE + self.neurons * BYTES_PER_NEURON
 
 
 def _npz_len(path: Path, key: str) -> int:

@@ -16,7 +16,7 @@ from neurocycle.hw import PROFILE_FIELDS, ConfigError, neuron_update
 from ._network import Stimulus
 from ._csr import ranges
 from ._program import ChipProgram, stimulus_payloads
-from ._result import SimResult, sort_spikes
+from ._result import SimResult, spikes_from_pieces
 from ._routes import destinations
 
 
@@ -137,7 +137,7 @@ def run_reference(p: ChipProgram, stim: Stimulus, progress=None, *, record: Stat
     v = np.zeros(n, np.int64)
     ref = np.zeros(n, np.int64)
     acc = np.zeros(n, np.int64)
-    sp_steps, sp_rows = [], []
+    sp_rows, sp_count = [], np.zeros(stim.steps, np.int64)
     if record is not None:
         if record.rows.size and (record.rows.min() < 0 or record.rows.max() >= n):
             raise ConfigError("record.rows", f"must be placed rows of the program (0..{n - 1})",
@@ -172,18 +172,14 @@ def run_reference(p: ChipProgram, stim: Stimulus, progress=None, *, record: Stat
             tgt, w = fe.synapses(p, srcs)
         acc = np.bincount(tgt, weights=w * q if P else w, minlength=n).astype(np.int64)
         if rows.size:
-            sp_steps.append(np.full(rows.size, t, np.int32))
             sp_rows.append(rows.astype(np.int32))
+            sp_count[t] = rows.size
             if P:
                 sp_pay.append(pay[rows])
         if progress is not None:
             progress(t)
-    rows = np.concatenate(sp_rows) if sp_rows else np.zeros(0, np.int64)
-    steps = np.concatenate(sp_steps) if sp_steps else np.zeros(0, np.int32)
-    del sp_rows, sp_steps
-    gids = p.row_gid[rows].astype(np.int32, copy=False)
-    del rows
-    payloads = (np.concatenate(sp_pay) if sp_pay else np.zeros(0, np.int64)) if P else None
-    steps, gids, payloads = sort_spikes(steps, gids, payloads)
+    res = spikes_from_pieces(p.row_gid, sp_count, sp_rows, ((sp_pay, np.int64, None),) if P else ())
+    steps, gids = res[0], res[1]
+    payloads = res[2] if P else None
     return SimResult(backend="reference", steps=stim.steps, spike_steps=steps, spike_neurons=gids,
                      wall_s=time.perf_counter() - t0, spike_payloads=payloads)

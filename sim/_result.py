@@ -56,3 +56,43 @@ def sort_spikes(steps: np.ndarray, neurons: np.ndarray, *others):
         return (steps, neurons, *others)
     order = np.lexsort((neurons, steps))
     return (steps[order], neurons[order], *(None if o is None else np.asarray(o)[order] for o in others))
+
+
+def spikes_from_pieces(row_gid: np.ndarray, counts: np.ndarray, rows: list, extra: tuple = ()):
+    """A run's spikes from per-timestep pieces, as (timesteps int32, neuron ids int32, [extra
+    arrays]) sorted by (timestep, neuron id).
+
+    ``counts[t]`` spikes in timestep t; ``rows[j]`` the placed rows of the j-th timestep with
+    spikes; each ``extra`` item is ``(pieces, dtype, per_step_offset or None)``, a list aligned
+    with ``rows`` whose pieces are shifted by ``per_step_offset[t]``. Every piece is freed (and
+    the memory handed back) as soon as it is copied, so a long run holds its spikes about once."""
+    from ._phases import release_free_memory
+
+    counts = np.asarray(counts)
+    total = int(counts.sum())
+    with_spikes = np.flatnonzero(counts)
+    steps = np.empty(total, np.int32)                        # pages are touched as pieces are freed
+    gids = np.empty(total, np.int32)
+    outs = [np.empty(total, dt) for _, dt, _ in extra]
+    pos = freed = 0
+    for j, t in enumerate(with_spikes):
+        g = row_gid[rows[j]]
+        cols = [pl[j] if off is None else pl[j] + off[t] for pl, _, off in extra]
+        if g.size > 1 and not np.all(g[1:] > g[:-1]):        # a placement that reorders neuron ids
+            o = np.argsort(g, kind="stable")
+            g = g[o]
+            cols = [c[o] for c in cols]
+        n = g.size
+        steps[pos:pos + n] = t
+        gids[pos:pos + n] = g
+        for out, c in zip(outs, cols):
+            out[pos:pos + n] = c
+        pos += n
+        rows[j] = None
+        for pl, _, _ in extra:
+            pl[j] = None
+        freed += n * (8 + 8 * len(extra))
+        if freed > (64 << 20):       # pieces are small heap blocks: give them back as we go
+            release_free_memory()
+            freed = 0
+    return (steps, gids, *outs)

@@ -5,7 +5,6 @@ streamed compiler (at any chunk size), the kernel's axon records (the saturated 
 both reference paths, the results' assembly, the per-phase measurements, the memory estimate and
 the refusal before sampling.
 """
-import dataclasses
 import json
 
 import numpy as np
