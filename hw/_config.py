@@ -54,6 +54,16 @@ class CoreConfig(_Model):
                     "(docs/microarchitecture.md §5.1)")] = "dense"
     scan_word_bits: Annotated[int, Field(ge=1, le=64, description="pending-bitmap bits an event-driven NU scans per "
                                                                   "cycle (a power of two; unused when dense)")] = 32
+    delay_slots: Annotated[int, Field(ge=1, le=64, description="synaptic delays of 1..delay_slots timesteps: every "
+                                      "synapse slot holds an extra delay of 0..delay_slots-1 and the accumulators "
+                                      "are a ring of delay_slots+1 banks (1 = the one-timestep hop delay only; "
+                                      "docs/microarchitecture.md §10)")] = 1
+    learning: Annotated[Literal["off", "stdp"], Field(
+        description="on-chip learning: stdp adds a plastic bit per synapse slot, pre/post traces, a reverse "
+                    "table and a learning engine to every core (docs/microarchitecture.md §11)")] = "off"
+    learning_entries: Annotated[int, Field(ge=1, le=1 << 20, description="reverse-table entries per core: incoming "
+                                           "plastic synapses the learning engine can reach (used with "
+                                           "learning: stdp)")] = 4096
 
     @field_validator("scan_word_bits")
     @classmethod
@@ -78,6 +88,8 @@ class BitsConfig(_Model):
     refractory: Annotated[int, Field(ge=1, le=8, description="refractory counter bits (unsigned)")] = 4
     payload: Annotated[int, Field(ge=0, le=16, description="spike payload bits (unsigned): 0 = binary spikes, "
                                                            "1..16 = graded spikes")] = 0
+    trace: Annotated[int, Field(ge=2, le=16, description="STDP trace bits (unsigned; used with core.learning: "
+                                                         "stdp)")] = 8
 
     @model_validator(mode="after")
     def _acc_holds_weight(self):
@@ -242,7 +254,18 @@ class ChipDerived:
     axon_len_bits: int        # synapse count field of an axon entry (0 .. words*lanes)
     fanout_len_bits: int      # fan-out count field of a neuron entry (0 .. fanout_entries)
     fanout_entry_bits: int    # one destination route: the flit without its payload
-    pending_bits: int         # per core: the two pending bitmaps of an event-driven NU (0 when dense)
+    pending_bits: int         # per core: the pending bitmaps of an event-driven NU, one per bank (0 when dense)
+    acc_banks: int            # accumulator banks (delay_slots + 1; 2 without delays)
+    delay_bits: int           # extra-delay field of a synapse slot (0 when delay_slots = 1)
+    learning: bool            # core.learning == "stdp"
+    plastic_bits: int         # plastic bit of a synapse slot (1 with learning, else 0)
+    trace_bits: int           # STDP trace width (bits.trace)
+    lane_bits: int            # lane index width (ceil(log2 lanes), at least 1)
+    rev_addr_bits: int        # reverse-table address (learning_entries)
+    rev_len_bits: int         # reverse-table count field of a neuron entry (0 .. learning_entries)
+    rev_entry_bits: int       # one reverse-table entry {axon, word, lane} (0 without learning)
+    trace_mem_bits: int       # per core: (neurons + axons) x (trace + flag bit) (0 without learning)
+    reverse_table_bits: int   # per core: learning_entries x rev_entry_bits (0 without learning)
     scan_words: int           # words of one pending bitmap (ceil(neurons / scan_word_bits)); 0 when dense
     profile_entry_bits: int
     core_sram_bits: int       # all memories of one core
@@ -266,8 +289,14 @@ class ChipDerived:
         route_bits = x_bits + y_bits + axon_bits
         flit_bits = route_bits + payload_bits
         event = core.neuron_update == "event"
-        pending_bits = 2 * core.neurons if event else 0
-        slot_bits = 1 + neuron_bits + bits.weight
+        banks = core.delay_slots + 1
+        pending_bits = banks * core.neurons if event else 0
+        delay_bits = _clog2(core.delay_slots) if core.delay_slots > 1 else 0
+        learning = core.learning == "stdp"
+        plastic_bits = 1 if learning else 0
+        lane_bits = _clog2(core.synapse_lanes)
+        rev_addr_bits, rev_len_bits = _clog2(core.learning_entries), _clog2(core.learning_entries + 1)
+        slot_bits = 1 + neuron_bits + bits.weight + delay_bits + plastic_bits
         word_bits = slot_bits * core.synapse_lanes
         # axon entry: base word address + synapse count (up to neurons*... bounded by words*lanes)
         len_bits = _clog2(core.synapse_words * core.synapse_lanes + 1)
@@ -275,10 +304,13 @@ class ChipDerived:
         state_bits = 2 * bits.state + bits.refractory
         profile_entry_bits = 2 * DECAY_BITS + 3 * bits.state + bits.refractory + 3 + (1 if payload_bits else 0)
         neuron_mem_bits = core.neurons * (state_bits + profile_bits + fanout_addr_bits
-                                          + _clog2(core.fanout_entries + 1) + 2 * bits.accumulator)
+                                          + _clog2(core.fanout_entries + 1) + banks * bits.accumulator
+                                          + ((rev_addr_bits + rev_len_bits) if learning else 0))
+        rev_entry_bits = (axon_bits + word_addr_bits + lane_bits) if learning else 0
+        trace_mem_bits = (core.neurons + core.axons) * (bits.trace + 1) if learning else 0
         core_sram = (core.synapse_words * word_bits + core.axons * axon_entry_bits
                      + core.fanout_entries * route_bits + core.profiles * profile_entry_bits + neuron_mem_bits
-                     + pending_bits)
+                     + pending_bits + trace_mem_bits + core.learning_entries * rev_entry_bits)
         return cls(
             n_cores=c.mesh.width * c.mesh.height, x_bits=x_bits, y_bits=y_bits, axon_bits=axon_bits,
             neuron_bits=neuron_bits, profile_bits=profile_bits, payload_bits=payload_bits, flit_bits=flit_bits,
@@ -286,7 +318,10 @@ class ChipDerived:
             synapse_slot_bits=slot_bits, synapse_word_bits=word_bits,
             synapse_sram_bits=core.synapse_words * word_bits, neuron_state_bits=state_bits,
             axon_entry_bits=axon_entry_bits, axon_len_bits=len_bits, fanout_len_bits=_clog2(core.fanout_entries + 1),
-            fanout_entry_bits=route_bits, pending_bits=pending_bits,
+            fanout_entry_bits=route_bits, pending_bits=pending_bits, acc_banks=banks, delay_bits=delay_bits,
+            learning=learning, plastic_bits=plastic_bits, trace_bits=bits.trace, lane_bits=lane_bits,
+            rev_addr_bits=rev_addr_bits, rev_len_bits=rev_len_bits, rev_entry_bits=rev_entry_bits,
+            trace_mem_bits=trace_mem_bits, reverse_table_bits=core.learning_entries * rev_entry_bits,
             scan_words=-(-core.neurons // core.scan_word_bits) if event else 0,
             profile_entry_bits=profile_entry_bits, core_sram_bits=core_sram,
             weight_min=-(1 << (bits.weight - 1)), weight_max=(1 << (bits.weight - 1)) - 1,
