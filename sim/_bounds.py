@@ -21,10 +21,19 @@ def step_cycle_bounds(program: ChipProgram, host_flits: np.ndarray) -> np.ndarra
     c = program.chip
     hops = c.mesh.width + c.mesh.height
     lanes = c.core.synapse_lanes
-    max_words = -(-int(program.axon_len.max(initial=0)) // lanes) * c.core.synapse_word_cycles
+    # an axon's words x synapse_word_cycles, plus a WRITE cycle per word on a learning core (§11.2)
+    max_words = -(-int(program.axon_len.max(initial=0)) // lanes) * (c.core.synapse_word_cycles
+                                                                     + int(program.learning))
     flits = int(program.row_fanout_len.sum()) + np.asarray(host_flits, np.int64)
     work = program.n_rows + flits * (hops + 2 + max_words)
     if c.core.neuron_update == "event":     # an event-driven NU's SCAN cycles are work items too
         per_core = np.diff(program.core_neuron_offset).astype(np.int64)
         work = work + int((-(-per_core // c.core.scan_word_bits)).sum())
+    if program.learning:
+        # the learning phase: at most every neuron spikes, so a core's LE takes at most
+        # neurons + 2 x reverse entries + max(neurons, axons) cycles (§11.2)
+        n_k = np.diff(program.core_neuron_offset).astype(np.int64)
+        a_k = np.diff(program.core_axon_offset).astype(np.int64)
+        lam = n_k + 2 * np.diff(program.core_rev_offset).astype(np.int64) + np.maximum(n_k, a_k)
+        work = work + int(lam.max(initial=0))
     return 2 * (work + c.barrier_cycles) + 100

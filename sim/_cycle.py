@@ -51,7 +51,7 @@ def host_payloads(p: ChipProgram, stim: Stimulus) -> np.ndarray:
 
 def assemble(p: ChipProgram, stim: Stimulus, backend: str, *, spike_steps, spike_rows, spike_cycles, step_cycles,
               core: dict, port_flits, blocked_port, fifo_max, host_flits: int, local_flits,
-              spike_payloads=None) -> SimResult:
+              spike_payloads=None, weights=None) -> SimResult:
     gids = p.row_gid[np.asarray(spike_rows, np.int64)].astype(np.int64)
     steps = np.asarray(spike_steps, np.int64)
     order = np.lexsort((gids, steps))
@@ -76,4 +76,5 @@ def assemble(p: ChipProgram, stim: Stimulus, backend: str, *, spike_steps, spike
     return SimResult(backend=backend, steps=stim.steps, spike_steps=steps[order], spike_neurons=gids[order],
                      spike_cycles=np.asarray(spike_cycles, np.int64)[order], step_cycles=sc, counters=counters,
                      detail={"link_flits_port": pf, "blocked_cycles_port": bp,
-                             "fifo_max_occupancy": np.asarray(fifo_max, np.int64)}, spike_payloads=pay)
+                             "fifo_max_occupancy": np.asarray(fifo_max, np.int64)}, spike_payloads=pay,
+                     weights=None if weights is None else np.asarray(weights, np.int64))
