@@ -30,7 +30,10 @@ module nc_tile #(
   output logic [4:0]                out_push,
   output logic [4:0][FLIT_BITS-1:0] out_flit,
   input  logic [4:0]                out_full,
-  output logic                      quiet      // core quiet and all router FIFOs empty
+  output logic                      quiet,     // core quiet and all router FIFOs empty
+  input  logic                      le_go,     // learning phase (nc_ctrl): the LE acts from Q_t
+  output logic                      le_done,   // the core's LE is done
+  output logic                      learns     // the core learns
 );
   localparam int OCC_BITS = `NC_OCC_BITS;
 
@@ -79,7 +82,7 @@ module nc_tile #(
     .start, .swap, .cycle,
     .in_push(r_out_push[0]), .in_flit(r_out_flit[0]), .in_full(core_in_full),
     .out_push(nu_push), .out_flit(nu_flit), .out_full(r_in_full[0]),
-    .quiet(core_quiet)
+    .quiet(core_quiet), .le_go, .le_done, .learns
   );
 
   assign quiet = core_quiet && r_empty;
