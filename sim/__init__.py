@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 
 _EXPORTS = {
-    "._api": ("BACKENDS", "Run", "Spikes", "prepare", "simulate"),
+    "._api": ("BACKENDS", "ProjectionWeights", "Run", "Spikes", "prepare", "simulate"),
     "._estimate": ("Estimate", "estimate"),
     "._builder": ("NetworkBuilder",),
     "._compiler": ("CompileOptions", "compile_network"),

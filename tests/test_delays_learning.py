@@ -194,18 +194,47 @@ def test_learning_random_networks_on_random_chips(seed):
 
 
 def test_stdp_window_is_exact():
-    """The two-neuron protocol over dt = -20..20 reproduces neurocycle.hw.stdp_window exactly."""
+    """The two-neuron protocol over dt = -20..20 reproduces neurocycle.hw.stdp_window exactly, on
+    the reference, the fast kernel and the stepped model."""
     from neurocycle.sim.experiments import stdp_window_network
     dts = np.arange(-20, 21)
-    spec, fixed = stdp_window_network(dts, RULE)
+    spec, fixed, steps = stdp_window_network(dts, RULE)
     chip = load_chip("tiny-2x2").with_overrides({"core.learning": "stdp", "bits.weight": 8, "bits.accumulator": 16,
                                                  "mesh.width": 1, "mesh.height": 1, "core.neurons": 64,
                                                  "core.axons": 128})
-    net, prog, ref, fast = check_all(chip, spec, int(spec.projections[0].connect.pairs is None) + 60)
-    w = fast.weights.ravel()[prog.syn_slot][net.syn_proj == 0] - 0
-    want = stdp_window(dts, *fixed)
+    net, prog, ref, fast = check_all(chip, spec, steps)
+    w = fast.weights.ravel()[prog.syn_slot][net.syn_proj == 0]
+    a_plus, a_minus, d_plus, d_minus, _, _, shift = fixed
+    want = stdp_window(dts, a_plus, a_minus, d_plus, d_minus, shift, chip.bits.trace)
     assert w.tolist() == want.tolist()
-    assert want[dts > 0].min() > 0 > want[dts < 0].max() and want[dts == 0] == 0
+    pos, neg = want[dts > 0], want[dts < 0][::-1]                  # by |dt|, nearest first
+    assert pos[0] > 0 > neg[0] and want[dts == 0] == 0
+    assert (np.diff(pos) <= 0).all() and (np.diff(neg) >= 0).all() and pos.min() >= 0 >= neg.max()
+
+
+def test_stdp_window_experiment(tmp_path):
+    """`neurocycle experiment stdp-window` (the function): every pair exact, files written."""
+    from neurocycle.sim.experiments import stdp_window as run_window
+    res = run_window(tmp_path, dts=range(-12, 13), plot=True)
+    assert all(r["exact"] for r in res.rows) and len(res.rows) == 25
+    assert {f.name for f in res.files} >= {"stdp-window.csv", "stdp-window.json", "stdp-window.png"}
+    assert res.headline["exact"].startswith("25 of 25")
+
+
+def test_stdp_pattern_demo_learns(tmp_path):
+    """The gallery's pattern-in-noise network: the neuron answers (almost) every pattern
+    occurrence late in the run and fires less outside them than early; pattern afferents end
+    with larger weights than noise afferents (docs/learning.md)."""
+    from neurocycle.sim.experiments import stdp_pattern
+    res = stdp_pattern(tmp_path, plot=False)
+    early, late = res.rows[0], res.rows[1]
+    assert late["hit_rate"] >= 0.9 and late["false_alarms_hz"] <= 1.0
+    assert late["false_alarms_hz"] < early["false_alarms_hz"]
+    w = np.load(tmp_path / "stdp-pattern-weights.npz")
+    pat = np.isin(np.arange(100), res.settings["pattern_channels"])
+    final = np.zeros(100)
+    np.add.at(final, w["afferents->out/source"], w["afferents->out/weight"])
+    assert final[pat].mean() > 2 * final[~pat].mean()
 
 
 # --------------------------------------------------------------------------- bad input

@@ -11,7 +11,7 @@ def _cmd_experiment(args) -> int:
     from rich.console import Console
     from rich.table import Table
 
-    from neurocycle.sim.experiments import event_vs_dense, graded_vs_binary
+    from neurocycle.sim.experiments import event_vs_dense, graded_vs_binary, stdp_pattern, stdp_window
     from neurocycle.sim.sweep import SweepInterrupted
 
     console = Console(highlight=False)
@@ -21,7 +21,21 @@ def _cmd_experiment(args) -> int:
     if args.in_process:
         common["in_process"] = True
     try:
-        if args.name == "graded-vs-binary":
+        if args.name in ("stdp-window", "stdp-pattern"):
+            if args.network and args.name == "stdp-window":
+                raise ConfigError("--network", "belongs to graded-vs-binary and stdp-pattern", args.name,
+                                  "drop it: the window protocol builds its own network")
+            if args.payload_bits or args.samples is not None or args.rates or args.sub:
+                raise ConfigError("--payload-bits/--samples/--rates/--sub", f"do not apply to {args.name}", args.name,
+                                  "drop them")
+            kw = {"chip": args.chip or "learning-2x2", "backend": args.backend, "plot": not args.no_plot}
+            if args.name == "stdp-window":
+                res = stdp_window(out, **kw)
+                cols = ["dt", "dw_chip", "dw_rule", "dw_exponential", "exact"]
+            else:
+                res = stdp_pattern(out, network=args.network or "stdp-pattern", steps=args.steps, **kw)
+                cols = ["phase", "from_step", "to_step", "occurrences", "hit_rate", "false_alarms_hz", "spikes"]
+        elif args.name == "graded-vs-binary":
             kw = {}
             if args.payload_bits:
                 kw["payload_bits"] = args.payload_bits
@@ -53,7 +67,10 @@ def _cmd_experiment(args) -> int:
     for c in cols:
         t.add_column(c, justify="right")
     from neurocycle.sim.experiments._common import _fmt
-    for r in res.rows:
+    rows = res.rows
+    if args.name == "stdp-window" and len(rows) > 25:     # the table file has every dt; show every 5th
+        rows = [r for r in rows if r["dt"] % 5 == 0]
+    for r in rows:
         t.add_row(*[_fmt(r.get(c)) for c in cols])
     console.print(t)
     for k, v in res.headline.items():
@@ -63,15 +80,21 @@ def _cmd_experiment(args) -> int:
 
 
 def register(sub) -> None:
-    p = sub.add_parser("experiment", help="run a built-in comparison: graded-vs-binary or event-vs-dense",
+    p = sub.add_parser("experiment", help="run a built-in experiment: graded-vs-binary, event-vs-dense, "
+                                          "stdp-window or stdp-pattern",
                        description="Run a built-in comparison as a sweep of its own (Dask for the default grids, "
                                    "this process for small ones; results in OUT/NAME.sqlite, resumable) and write "
                                    "a table (NAME.csv, NAME.md), NAME.json and a plot NAME.png into --out. "
                                    "graded-vs-binary: P-bit graded spikes in one timestep vs a binary rate code "
                                    "over 2^P - 1 timesteps and over one, on the same feed-forward network. "
                                    "event-vs-dense: event-driven vs dense neuron update over firing rate and "
-                                   "input sparsity, with the crossover rate. See docs/experiments.md.")
-    p.add_argument("name", choices=["graded-vs-binary", "event-vs-dense"], help="the experiment")
+                                   "input sparsity, with the crossover rate. See docs/experiments.md. "
+                                   "stdp-window: the two-neuron STDP protocol over dt = -50..50, the chip's weight "
+                                   "changes against the rule's exact window; stdp-pattern: a neuron with STDP "
+                                   "synapses becomes selective to a spike pattern hidden in noise (single "
+                                   "simulations, no sweep). See docs/learning.md.")
+    p.add_argument("name", choices=["graded-vs-binary", "event-vs-dense", "stdp-window", "stdp-pattern"],
+                   help="the experiment")
     p.add_argument("--out", default=None, help="output folder (default: ./experiment-NAME)")
     p.add_argument("--chip", default=None, help="chip preset or YAML (default: default-4x4)")
     p.add_argument("--workers", type=int, default=None, help="local Dask worker processes (default: min(2, CPUs))")
@@ -80,7 +103,9 @@ def register(sub) -> None:
     p.add_argument("--no-plot", action="store_true", help="do not write the plot")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     g = p.add_argument_group("graded-vs-binary")
-    g.add_argument("--network", default=None, help="feed-forward network: preset, YAML or .nir (default: ff-classifier)")
+    g.add_argument("--network", default=None, help="graded-vs-binary: feed-forward network, preset, YAML or .nir "
+                                                   "(default: ff-classifier); stdp-pattern: its network (default: the "
+                                                   "gallery's stdp-pattern)")
     g.add_argument("--payload-bits", type=int, nargs="+", default=None, metavar="P",
                    help="payload widths to compare (default: 1 2 3 4 6 8)")
     g.add_argument("--samples", type=int, default=None, help="input samples per payload width (default: 4)")
@@ -90,5 +115,9 @@ def register(sub) -> None:
                    help="firing rates, shares of neurons per timestep (default: 0.001 ... 0.9)")
     e.add_argument("--sub", type=float, nargs="+", default=None, metavar="S",
                    help="shares of neuron blocks given sub-threshold input per timestep (default: 0 0.1 0.3)")
-    e.add_argument("--steps", type=int, default=None, help="timesteps per run (default: 100)")
+    e.add_argument("--steps", type=int, default=None, help="timesteps per run (default: 100; stdp-pattern: the "
+                                                             "input file's 16000)")
+    s = p.add_argument_group("stdp-window, stdp-pattern")
+    s.add_argument("--backend", default="cycle", choices=["cycle", "reference"],
+                   help="simulation backend (default: cycle)")
     p.set_defaults(func=_cmd_experiment)
