@@ -337,13 +337,6 @@ class NetworkSpec(_Model):
                     raise ValueError(f"@{where}.delay_ms|{pr.delay_ms:g} ms is below one timestep (dt_ms = {dt:g}): "
                                      "every spike takes at least one timestep to reach its target"
                                      f"|use delay_ms >= {dt:g} (one timestep)")
-        labels: dict[str, int] = {}
-        for i, pr in enumerate(self.projections):
-            if pr.name is not None and pr.name in labels:
-                raise ValueError(f"@projections[{i}].name|'{pr.name}' is already the name of projections"
-                                 f"[{labels[pr.name]}]|give every named projection a unique name")
-            if pr.name is not None:
-                labels[pr.name] = i
         return self
 
     def projection_index(self, projection: "str | int") -> int:
