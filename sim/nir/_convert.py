@@ -1,9 +1,9 @@
 """Converting a NIR graph into a chip-independent network (``NetworkSpec``).
 
 :func:`convert_nir` reads the graph (``_reader``), chooses the timestep, checks what the chip
-can run (binary spikes between neuron nodes, readouts only as outputs, at most one
-one-timestep ``Delay`` per path), multiplies every chain of linear nodes into one sparse map
-per (source, target) pair (``_linear``), discretises each neuron node into a float layer,
+can run (binary spikes between neuron nodes, readouts only as outputs, ``Delay`` nodes of whole
+timesteps, which become synaptic delays), multiplies every chain of linear nodes into one sparse
+map per (source, target, delay) (``_linear``), discretises each neuron node into a float layer,
 quantises it for a :class:`neurocycle.hw.NumericFormat` (``_quantise``), and assembles
 populations, inputs and explicit projections into a ``NetworkSpec`` (docs/nir.md).
 """
