@@ -303,3 +303,45 @@ def test_learning_counters_are_declared_and_priced():
         assert ep.events_pj[name] > 0, name
     off = energy_params(chip_of(2, 2))
     assert off.events_pj["weight_updates"] == 0 or off.events_pj["weight_updates"] < ep.events_pj["weight_updates"]
+
+
+# --------------------------------------------------------------------------- sweeps, PPA
+def test_delay_slots_and_learning_are_sweep_axes(tmp_path):
+    """configs/sweeps/delays-learning.yaml: core.delay_slots and network.learning as axes. More
+    delay slots cost area (wider words, more banks); learning costs cycles and energy per timestep
+    (the write-backs and the learning engine); every row carries the learning counters."""
+    from pathlib import Path
+    from neurocycle.sim.sweep import load_sweep, run_sweep
+    sw = load_sweep(Path(__file__).resolve().parents[1] / "configs" / "sweeps" / "delays-learning.yaml")
+    pts = sw.points()
+    assert len(pts) == 8 and {p.overrides["core.delay_slots"] for p in pts} == {1, 2, 4, 8}
+    assert {p.network.learning for p in pts} == {True, False}
+    small = load_sweep({**sw.spec.model_dump(), "steps": 300, "grid": {"core.delay_slots": [1, 8],
+                                                                      "network.learning": [True, False]},
+                        "network": str(Path(__file__).resolve().parents[1] / "configs" / "networks" / "stdp-pattern.yaml")})
+    out = run_sweep(small, tmp_path / "dl.sqlite", in_process=True, progress=False)
+    import json
+    rows = {(json.loads(r["overrides"])["core.delay_slots"], json.loads(r["overrides"])["network.learning"]):
+            json.loads(r["metrics"]) for r in out.rows}
+    assert rows[(8, True)]["area_mm2"] > rows[(1, True)]["area_mm2"] == rows[(1, False)]["area_mm2"]
+    assert rows[(1, True)]["energy_per_step_pj"] > rows[(1, False)]["energy_per_step_pj"]
+    assert rows[(1, True)]["cycles_per_step_mean"] > rows[(1, False)]["cycles_per_step_mean"]
+    assert rows[(1, True)]["counts"]["weight_updates"] > 0 == rows[(1, False)]["counts"]["weight_updates"]
+
+
+def test_ppa_report_shows_delays_and_learning():
+    """The area report lists the trace memory, the reverse table and the accumulator ring; the
+    logic estimate the delay-bank adders and the learning datapaths; their energies are priced."""
+    from neurocycle.hw import area_report, energy_params
+    base = load_chip("learning-2x2")
+    off = base.with_overrides({"core.learning": "off", "core.delay_slots": 1})
+    a_on, a_off = area_report(base), area_report(off)
+    assert {"traces", "reverse_table"} <= set(a_on.sram_bits) and "traces" not in a_off.sram_bits
+    assert a_on.sram_bits["accumulators"] == 9 * a_off.sram_bits["accumulators"] // 2
+    d = base.derived
+    assert d.synapse_slot_bits == off.derived.synapse_slot_bits + 3 + 1          # 3 delay bits + the plastic bit
+    assert {"si_delay_banks", "si_stdp_depression", "le_datapath"} <= set(a_on.logic_breakdown_ge["core"])
+    assert a_on.chip_mm2 > a_off.chip_mm2
+    ep = energy_params(base)
+    assert ep.events_pj["synaptic_ops"] > 0 and ep.events_pj["synapse_word_reads"] > energy_params(off).events_pj[
+        "synapse_word_reads"]
