@@ -2,6 +2,8 @@
 literal stepped model agree on every spike, cycle, counter and final weight; directed timelines
 with hand-derived cycles (docs/microarchitecture.md §10, §11); the STDP window is the rule's
 exactly; bad delay/plasticity parameters get a clear error naming the field and the fix."""
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -345,3 +347,27 @@ def test_ppa_report_shows_delays_and_learning():
     ep = energy_params(base)
     assert ep.events_pj["synaptic_ops"] > 0 and ep.events_pj["synapse_word_reads"] > energy_params(off).events_pj[
         "synapse_word_reads"]
+
+
+def test_cli_run_writes_the_learned_weights(cli, tmp_path):
+    """`neurocycle run CHIP NETWORK --out DIR` of a learning network: weights.npz (every projection's
+    synapses, initial and final weights) and the learning section of report.json."""
+    import json
+    cli("run", "learning-2x2", "stdp-pattern", "--steps", "400", "--out", tmp_path / "out")
+    with np.load(tmp_path / "out" / "weights.npz") as z:
+        w, w0 = z["afferents->out/weight"], z["afferents->out/initial"]
+        assert w.size == 100 and (w != w0).any() and z["afferents->out/delay_steps"].tolist() == [1] * 100
+    rep = json.loads((tmp_path / "out" / "report.json").read_text())
+    learn = rep["results"]["learning"]["afferents->out"]
+    assert learn["synapses"] == 100 and learn["shrank"] + learn["grew"] + learn["unchanged"] == 100
+    assert rep["results"]["counter_totals"]["weight_updates"] > 0
+    # a bad plasticity field is named, with the rule and a fix, and nothing is simulated
+    bad = tmp_path / "bad.yaml"
+    bad.write_text((Path(__file__).resolve().parents[1] / "configs" / "networks" / "stdp-pattern.yaml").read_text()
+                   .replace("lr_shift: 3", "lr_shift: 30").replace("file: stdp-pattern.npz",
+                                                                   "file: " + str(Path(__file__).resolve().parents[1]
+                                                                                  / "configs" / "networks"
+                                                                                  / "stdp-pattern.npz")))
+    proc = cli("run", "learning-2x2", bad, "--out", tmp_path / "bad", check=False)
+    assert proc.returncode == 2 and "lr_shift" in proc.stderr and "15" in proc.stderr
+    assert not (tmp_path / "bad").exists()
