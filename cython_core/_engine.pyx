@@ -1047,11 +1047,13 @@ def run_fast(dict a, int64_t steps, object progress=None):
     x.rev_len = <int32_t*>_ptr(a["rev_len"])
     x.rev_pos = <int32_t*>_ptr(a["rev_pos"])
     x.rev_gax = <int32_t*>_ptr(a["rev_gax"])
-    n_ax = int(a["n_axons"])
-    x.ytr = <int64_t*>_ptr(z("ytr", n_rows, np.int64))
+    # traces and flags only when some core learns (W1 has a million axons: no setup cost without)
+    n_ax = int(a["n_axons"]) if x.learn else 1
+    n_tr = n_rows if x.learn else 1
+    x.ytr = <int64_t*>_ptr(z("ytr", n_tr, np.int64))
     x.xtr = <int64_t*>_ptr(z("xtr", n_ax, np.int64))
     x.arr = <uint8_t*>_ptr(z("arr", n_ax, np.uint8))
-    x.spk = <uint8_t*>_ptr(z("spk", n_rows, np.uint8))
+    x.spk = <uint8_t*>_ptr(z("spk", n_tr, np.uint8))
     x.si_wr = <int64_t*>_ptr(z("si_wr", NC, np.int64))
     x.c_wwrites = x.cc + CC_SYNAPSE_WORD_WRITES * NC
     x.c_wupd = x.cc + CC_WEIGHT_UPDATES * NC
