@@ -17,13 +17,13 @@ from ._network import Stimulus
 from ._csr import ranges
 from ._program import ChipProgram, stimulus_payloads
 from ._result import SimResult
+from ._routes import destinations
 
 
-def _expand_fanout(p: ChipProgram, dst_x, dst_y, axon, owner, slots: bool = False):
-    """Follow fan-out flits through axon table and synapse SRAM -> (owner, target row, weight)
-    (with ``slots``: also the global slot ``word * lanes + lane`` and the global axon of each)."""
-    W = p.chip.mesh.width
-    core = dst_y.astype(np.int64) * W + dst_x
+def _expand_fanout(p: ChipProgram, core, axon, owner, slots: bool = False):
+    """Follow deliveries (core, axon) through axon table and synapse SRAM -> (owner, target row, weight)
+    (with ``slots``: also the global slot ``word * lanes + lane`` of each)."""
+    core = np.asarray(core, np.int64)
     ax = p.core_axon_offset[core].astype(np.int64) + axon
     n = p.axon_len[ax].astype(np.int64)
     base = p.core_word_offset[core].astype(np.int64) + p.axon_base[ax]
@@ -35,7 +35,7 @@ def _expand_fanout(p: ChipProgram, dst_x, dst_y, axon, owner, slots: bool = Fals
     assert p.syn_valid[word, lane].all(), "synapse slot inside an axon's length is not valid"
     tgt_row = p.core_neuron_offset[core[rep]].astype(np.int64) + p.syn_target[word, lane]
     if slots:
-        return owner[rep], tgt_row, p.syn_weight[word, lane].astype(np.int64), word * lanes + lane, ax[rep]
+        return owner[rep], tgt_row, p.syn_weight[word, lane].astype(np.int64), word * lanes + lane
     return owner[rep], tgt_row, p.syn_weight[word, lane].astype(np.int64)
 
 
@@ -53,53 +53,51 @@ class SynapseTable:
     axons: np.ndarray
 
 
-def synapse_table(p: ChipProgram) -> SynapseTable:
+def _deliveries(p: ChipProgram):
+    """Every delivery of every fan-out entry (neurons' and the host's): (owner source, core, axon),
+    a multicast flit followed through the routing tables (neurocycle.sim._routes)."""
+    f, d_flit, d_core = destinations(p)
+    o = np.argsort(d_flit, kind="stable")
+    d_flit, d_core = d_flit[o], d_core[o]
+    n_fl = int(f.mc.size)
+    d_off = np.zeros(n_fl + 1, np.int64)
+    np.cumsum(np.bincount(d_flit, minlength=n_fl), out=d_off[1:])
     rows = np.arange(p.n_rows)
     fo_start = p.core_fanout_offset[p.core_of_row].astype(np.int64) + p.row_fanout_base
     fo_len = p.row_fanout_len.astype(np.int64)
-    rep = np.repeat(rows, fo_len)
-    idx = ranges(fo_start, fo_len)
-    W = p.chip.mesh.width
+    ent = np.concatenate([ranges(fo_start, fo_len), f.n_neuron + np.arange(int(p.input_axon.size))])
+    ent_owner = np.concatenate([np.repeat(rows, fo_len) + p.n_inputs,
+                                np.repeat(np.arange(p.n_inputs), np.diff(p.input_fanout_offset))])
+    cnt = d_off[ent + 1] - d_off[ent]
+    sel = ranges(d_off[ent], cnt)
+    return np.repeat(ent_owner, cnt), d_core[sel], f.axon[d_flit[sel]].astype(np.int64)
+
+
+def synapse_table(p: ChipProgram) -> SynapseTable:
+    owner_d, core_d, axon_d = _deliveries(p)
     n_src = p.n_inputs + p.n_rows
-    parts, ax_parts = [], []
-    in_owner = np.repeat(np.arange(p.n_inputs), np.diff(p.input_fanout_offset))
-    for owner, dx, dy, ax in ((in_owner, p.input_dst_x, p.input_dst_y, p.input_axon),
-                              (rep + p.n_inputs, p.fanout_dst_x[idx], p.fanout_dst_y[idx], p.fanout_axon[idx])):
-        parts.append(_expand_fanout(p, dx, dy, ax, owner, slots=True))
-        core = dy.astype(np.int64) * W + dx
-        ax_parts.append((owner, p.core_axon_offset[core].astype(np.int64) + ax))
-    owner = np.concatenate([q[0] for q in parts])
+    owner, tgt, _, slot = _expand_fanout(p, core_d, axon_d, owner_d, slots=True)
     order = np.argsort(owner, kind="stable")
     offsets = np.zeros(n_src + 1, np.int64)
     np.cumsum(np.bincount(owner, minlength=n_src), out=offsets[1:])
-    tgt = np.concatenate([q[1] for q in parts])[order]
-    slot = np.concatenate([q[3] for q in parts])[order]
-    ax_owner = np.concatenate([a[0] for a in ax_parts])
-    ax_order = np.argsort(ax_owner, kind="stable")
+    tgt, slot = tgt[order], slot[order]
+    ax_order = np.argsort(owner_d, kind="stable")
     ax_offsets = np.zeros(n_src + 1, np.int64)
-    np.cumsum(np.bincount(ax_owner, minlength=n_src), out=ax_offsets[1:])
+    np.cumsum(np.bincount(owner_d, minlength=n_src), out=ax_offsets[1:])
+    gax = p.core_axon_offset[core_d].astype(np.int64) + axon_d
     return SynapseTable(offsets=offsets, tgt=tgt, slot=slot, delay=p.syn_delay.ravel()[slot].astype(np.int64),
                         plastic=p.syn_plastic.ravel()[slot].astype(bool), ax_offsets=ax_offsets,
-                        axons=np.concatenate([a[1] for a in ax_parts])[ax_order])
+                        axons=gax[ax_order])
 
 
 def effective_connectivity(p: ChipProgram):
     """CSR per source over placed rows: (offsets[n_src+1], target rows, weights).
 
-    Sources: input channels first, then placed rows (index n_inputs + row).
-    """
-    rows = np.arange(p.n_rows)
-    fo_start = p.core_fanout_offset[p.core_of_row].astype(np.int64) + p.row_fanout_base
-    fo_len = p.row_fanout_len.astype(np.int64)
-    rep = np.repeat(rows, fo_len)
-    idx = ranges(fo_start, fo_len)
-    owner_n, tgt_n, w_n = _expand_fanout(p, p.fanout_dst_x[idx], p.fanout_dst_y[idx], p.fanout_axon[idx],
-                                         rep + p.n_inputs)
-    in_owner = np.repeat(np.arange(p.n_inputs), np.diff(p.input_fanout_offset))
-    owner_i, tgt_i, w_i = _expand_fanout(p, p.input_dst_x, p.input_dst_y, p.input_axon, in_owner)
-    owner = np.concatenate([owner_i, owner_n])
-    tgt = np.concatenate([tgt_i, tgt_n])
-    w = np.concatenate([w_i, w_n])
+    Sources: input channels first, then placed rows (index n_inputs + row). Every flit of a
+    source's fan-out entries is followed to the cores it reaches: a unicast flit by its
+    destination, a multicast flit through the routing tables (neurocycle.sim._routes)."""
+    owner_d, core_d, axon_d = _deliveries(p)
+    owner, tgt, w = _expand_fanout(p, core_d, axon_d, owner_d)
     order = np.argsort(owner, kind="stable")
     n_src = p.n_inputs + p.n_rows
     offsets = np.zeros(n_src + 1, dtype=np.int64)

@@ -371,3 +371,17 @@ def test_cli_run_writes_the_learned_weights(cli, tmp_path):
     proc = cli("run", "learning-2x2", bad, "--out", tmp_path / "bad", check=False)
     assert proc.returncode == 2 and "lr_shift" in proc.stderr and "15" in proc.stderr
     assert not (tmp_path / "bad").exists()
+
+
+@pytest.mark.parametrize("routing,cpr", [("multicast", 1), ("unicast", 2), ("multicast", 3)])
+def test_delays_and_stdp_compose_with_the_noc(routing, cpr):
+    """Delays and STDP on multicast routing and several cores per router (microarchitecture.md
+    section 4): a multicast flit's ejections each set their axon's arrived bit and integrate into
+    the bank of each slot's delay; reference == fast == stepped with the final weights."""
+    chip = chip_of(2, 2, **{"core.learning": "stdp", "core.delay_slots": 3, "bits.weight": 8, "bits.accumulator": 24,
+                            "mesh.cores_per_router": cpr, "router.routing": routing, "router.table_entries": 4096,
+                            "core.neuron_update": "event", "bits.payload": 2})
+    net, prog, ref, fast = check_all(chip, plastic_net(1, 30, D=3, graded=True), 14)
+    assert fast.n_spikes > 0 and int(fast.counters["weight_updates"].sum()) > 0
+    assert (fast.weights != prog.syn_weight).any()
+    check_all(chip, delay_net(2, 25, 3), 12)

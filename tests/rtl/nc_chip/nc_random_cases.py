@@ -4,7 +4,8 @@
 barrier length, host row and fixed-point widths, and (from a stream of its own, so the draws
 above are those of the binary chips of earlier versions) a spike payload width (0 = binary
 half the time) and a dense or event-driven neuron update with a scan word of 1..64 bits, and
-(from a third stream) synaptic delays of 1..8 timesteps and STDP learning with random trace
+with ``noc`` (from a third stream) 1..4 cores per router and unicast or multicast routing, and
+(from a fourth stream) synaptic delays of 1..8 timesteps and STDP learning with random trace
 widths; on such a chip the networks draw delays and make some projections plastic (one rule);
 ``random_network(chip, seed, congested)`` draws populations with random LIF parameters, an
 input group and random projections (dense and high-rate when ``congested``); on a graded chip
@@ -20,17 +21,26 @@ from neurocycle.hw import ChipConfig, load_chip
 from neurocycle.sim import CompileOptions, NetworkSpec, compile_network
 
 
-def random_chip(seed: int, max_w: int = 4, max_h: int = 4) -> ChipConfig:
+def random_chip(seed: int, max_w: int = 4, max_h: int = 4, noc: bool = False) -> ChipConfig:
+    """``noc``: also draw the NoC: cores per router 1..4 (unicast and multicast for 2+, multicast
+    for 1) and a multicast table (fitted to the networks by ``fit``)."""
     r = np.random.default_rng([seed, 1])
     w, h = int(r.integers(1, max_w + 1)), int(r.integers(1, max_h + 1))
     weight = int(r.integers(4, 9))
+    mesh = {"width": w, "height": h}
+    router = {"fifo_depth": int(r.integers(1, 5))}
+    if noc:
+        rn = np.random.default_rng([seed, 6])
+        mesh["cores_per_router"] = int(rn.integers(1, 5))
+        multicast = mesh["cores_per_router"] == 1 or bool(rn.random() < 0.5)
+        router.update({"routing": "multicast" if multicast else "unicast", "table_entries": 4096})
     return load_chip(_merge({
-        "name": f"random-{seed}", "barrier_cycles": int(r.integers(1, 6)),
-        "mesh": {"width": w, "height": h},
+        "name": f"random{'-noc' if noc else ''}-{seed}", "barrier_cycles": int(r.integers(1, 6)),
+        "mesh": mesh,
         "core": {"neurons": int(r.integers(3, 17)), "axons": 256, "synapse_words": 4096,
                  "synapse_lanes": int(r.integers(1, 5)), "fanout_entries": 1024, "profiles": 8,
                  "fifo_depth": int(r.integers(1, 5))},
-        "router": {"fifo_depth": int(r.integers(1, 5))},
+        "router": router,
         "bits": {"weight": weight, "state": int(r.integers(10, 17)), "accumulator": 24,
                  "refractory": int(r.integers(1, 4))},
         "host": {"row": int(r.integers(0, h))},
@@ -140,18 +150,22 @@ def random_network(chip: ChipConfig, seed: int, congested: bool = False) -> Netw
                                        "projections": projs})
 
 
-def fit(chip: ChipConfig, specs: list[NetworkSpec], seed: int, options: CompileOptions) -> ChipConfig:
-    """The chip with capacities fitted to what the networks need (placed with ``options``), plus
-    a small random slack (sometimes none: a core exactly full)."""
+def fit(chip: ChipConfig, specs: list[NetworkSpec], seed: int, options) -> ChipConfig:
+    """The chip with capacities fitted to what the networks need (placed with ``options``: one
+    CompileOptions, or one per network), plus a small random slack (sometimes none: a core exactly
+    full)."""
     r = np.random.default_rng([seed, 3])
     need = {"axons": 1, "synapse_words": 1, "fanout_entries": 1, "profiles": 1}
+    table = 1
     acc = chip.bits.weight
-    for spec in specs:
+    opts = options if isinstance(options, (list, tuple)) else [options] * len(specs)
+    for spec, opt in zip(specs, opts):
         net = spec.instantiate()
-        prog = compile_network(net, chip.with_overrides({"bits.accumulator": 32}), options)
+        prog = compile_network(net, chip.with_overrides({"bits.accumulator": 32}), opt)
         u = prog.core_usage()
         for k in ("axons", "synapse_words", "fanout_entries", "profiles"):
             need[k] = max(need[k], int(u[k].max()))
+        table = max(table, int(prog.router_usage()["table_entries"].max(initial=0)))
         if chip.core.learning == "stdp":
             need["learning_entries"] = max(need.get("learning_entries", 1),
                                            int(np.diff(prog.core_rev_offset).max(initial=1)))
@@ -164,16 +178,19 @@ def fit(chip: ChipConfig, specs: list[NetworkSpec], seed: int, options: CompileO
         acc = max(acc, int(fan_in.max(initial=0)).bit_length() + 1)
     slack = lambda: int(r.choice([0, 0, 1, 2, 3]))  # noqa: E731
     acc = max(acc + int(r.integers(0, 3)), chip.bits.weight + chip.bits.payload)   # a synapse's weight x payload fits
-    return chip.with_overrides({**{f"core.{k}": v + slack() for k, v in need.items()},
-                                "bits.accumulator": min(32, acc)})
+    over = {**{f"core.{k}": v + slack() for k, v in need.items()}, "bits.accumulator": min(32, acc)}
+    if chip.router.routing == "multicast":
+        over["router.table_entries"] = table + slack()
+    return chip.with_overrides(over)
 
 
-def random_cases(seed: int, n_nets: int = 2, *, max_w: int = 4, max_h: int = 4):
+def random_cases(seed: int, n_nets: int = 2, *, max_w: int = 4, max_h: int = 4, noc: bool = False):
     """One seeded random chip and ``n_nets`` random networks for it (every second one congested):
-    (chip, [network spec], compile options)."""
+    (chip, [network spec], compile options). ``noc``: the NoC is drawn too (see random_chip)."""
     r = np.random.default_rng([seed, 4])
-    chip = random_chip(seed, max_w, max_h)
-    options = CompileOptions(placement=str(r.choice(["sequential", "balanced", "snake"])))
+    chip = random_chip(seed, max_w, max_h, noc)
+    options = CompileOptions(placement=str(r.choice(["sequential", "balanced", "snake"]
+                                                    + (["traffic"] if noc else []))))
     first_congested = bool(r.random() < 0.5)
     specs = [random_network(chip, seed * 16 + j, congested=(j % 2 == 1) ^ first_congested) for j in range(n_nets)]
     return fit(chip, specs, seed, options), specs, options
