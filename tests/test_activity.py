@@ -1,0 +1,139 @@
+"""Issue #17: a window of timesteps replayed cycle by cycle (sim/_activity.py) from the fast
+kernel's barrier state, and the timeline trace written from it (sim/_trace.py): the replay
+equals the kernel on the window's spikes, cycles and every counter, and every count the trace
+shows equals the run's own counters of that window."""
+import json
+
+import numpy as np
+import pytest
+
+from neurocycle.hw import COUNTER_NAMES, ConfigError, PORT_NAMES
+from neurocycle.sim import compile_network, run_cycle
+from neurocycle.sim._activity import estimate_window, parse_window, record_activity
+from neurocycle.sim._stepped import _window
+from neurocycle.sim._trace import trace_events, write_trace
+
+from test_engine import chip_of, random_net
+from test_graded_event import graded_net
+
+CASES = [
+    ("dense 3x2", lambda: chip_of(3, 2), lambda: random_net(3, 40, rate_hz=400.0), 8, (2, 6)),
+    ("graded event 2x2", lambda: chip_of(2, 2, **{"bits.payload": 3, "core.neuron_update": "event",
+                                                  "core.scan_word_bits": 4}),
+     lambda: graded_net(5, 24, 3), 7, (3, 7)),
+    ("saturated 2x3 depth 1", lambda: chip_of(2, 3, **{"router.fifo_depth": 1, "core.fifo_depth": 1}),
+     lambda: random_net(9, 48, rate_hz=800.0, p_rec=0.5), 6, (0, 4)),
+]
+
+
+def window_counters(prog, stim, t0, t1):
+    """The fast kernel's counters of timesteps t0..t1-1: counters are cumulative."""
+    hi = run_cycle(prog, _window(stim, 0, t1))
+    if t0 == 0:
+        return hi, {k: np.asarray(v) for k, v in hi.counters.items()}, dict(hi.detail)
+    lo = run_cycle(prog, _window(stim, 0, t0))
+    return (hi, {k: np.asarray(hi.counters[k]) - np.asarray(lo.counters[k]) for k in COUNTER_NAMES},
+            {k: np.asarray(hi.detail[k]) - np.asarray(lo.detail[k]) for k in ("link_flits_port", "blocked_cycles_port")})
+
+
+@pytest.fixture(scope="module", params=CASES, ids=[c[0] for c in CASES])
+def case(request):
+    _, chip, spec, steps, (t0, t1) = request.param
+    net = spec().instantiate()
+    prog = compile_network(net, chip())
+    stim = net.stimulus(steps)
+    act = record_activity(prog, stim, (t0, t1))
+    hi, cnt, det = window_counters(prog, stim, t0, t1)
+    return prog, stim, act, hi, cnt, det
+
+
+def test_replay_equals_the_kernel_on_the_window(case):
+    prog, stim, act, hi, cnt, det = case
+    r = act.result
+    t0, t1 = act.t0, act.t1
+    sel = (hi.spike_steps >= t0) & (hi.spike_steps < t1)
+    assert np.array_equal(r.spike_steps + t0, hi.spike_steps[sel])
+    assert np.array_equal(r.spike_neurons, hi.spike_neurons[sel])
+    assert np.array_equal(r.spike_cycles, hi.spike_cycles[sel])
+    assert np.array_equal(r.step_cycles, hi.step_cycles[t0:t1])
+    for name in COUNTER_NAMES:
+        if name in ("barriers", "cycles"):
+            continue
+        assert np.array_equal(r.counters[name], cnt[name]), name
+    for name in ("link_flits_port", "blocked_cycles_port"):
+        assert np.array_equal(r.detail[name], det[name]), name
+    # the recorded tables agree with the window's counters too
+    nc = prog.n_cores
+    g = act.grants
+    assert np.array_equal(np.bincount(g[:, 1] * 5 + g[:, 2], minlength=nc * 5).reshape(nc, 5), det["link_flits_port"])
+    b = act.blocked
+    assert np.array_equal(np.bincount(b[:, 1] * 5 + b[:, 2], minlength=nc * 5).reshape(nc, 5),
+                          det["blocked_cycles_port"])
+    assert np.array_equal(np.bincount(act.stalls[:, 1], minlength=nc), cnt["nu_stall_cycles"])
+    assert np.array_equal(np.bincount(act.si_pops[:, 1], minlength=nc), cnt["axon_lookups"])
+    assert np.array_equal(np.bincount(act.nu_pushes[:, 1], minlength=nc), cnt["fanout_flits"])
+    assert np.array_equal(np.bincount(act.spikes[:, 1], minlength=nc), cnt["spikes"])
+    assert len(act.host) == int(cnt["host_flits"])
+    assert act.steps[:, 0].tolist() == list(range(t0, t1))
+    assert np.array_equal(act.steps[:, 3] - act.steps[:, 1], hi.step_cycles[t0:t1])
+    # every spike's cycle is the kernel's
+    assert sorted(act.spikes[:, 0].tolist()) == sorted(hi.spike_cycles[sel].tolist())
+
+
+def durations(events, pid=None, tid=None, name=None):
+    return sum(e["dur"] for e in events if e["ph"] == "X" and (pid is None or e["pid"] == pid)
+               and (tid is None or e["tid"] == tid) and (name is None or e["name"] == name))
+
+
+def test_trace_counts_are_the_runs_counters(case, tmp_path):
+    prog, stim, act, hi, cnt, det = case
+    n = write_trace(act, tmp_path / "trace.json", title="t")
+    obj = json.loads((tmp_path / "trace.json").read_text())          # what ui.perfetto.dev loads
+    ev = obj["traceEvents"]
+    assert len(ev) == n and obj["metadata"]["timesteps"] == [act.t0, act.t1]
+    assert all(e["ph"] in ("X", "M") for e in ev)
+    assert all(isinstance(e["ts"], int) and e["dur"] >= 1 for e in ev if e["ph"] == "X")
+    names = {(e["pid"], e["tid"]): e["args"]["name"] for e in ev if e["name"] == "thread_name"}
+    for (pid, tid) in {(e["pid"], e["tid"]) for e in ev if e["ph"] == "X"}:
+        assert (pid, tid) in names, "every track with slices is named"
+    nc = prog.n_cores
+    for k in range(nc):
+        pid = 1 + k
+        busy = sum(durations(ev, pid, 0, s) for s in ("UPDATE", "PUSH", "SCAN"))
+        assert busy == cnt["nu_busy_cycles"][k]
+        assert durations(ev, pid, 0, "STALL") == cnt["nu_stall_cycles"][k]
+        assert durations(ev, pid, 1) == cnt["si_busy_cycles"][k]
+        for o in range(5):
+            flits = sum(e["args"]["flits"] for e in ev if e["ph"] == "X" and e["pid"] == pid and e["tid"] == 2 + o)
+            assert flits == det["link_flits_port"][k, o]
+            assert names.get((pid, 2 + o), f"out {PORT_NAMES[o]}") == f"out {PORT_NAMES[o]}"
+            assert durations(ev, pid, 7 + o) == det["blocked_cycles_port"][k, o]
+    assert durations(ev, 0, 1) == int(cnt["host_flits"])
+    steps = [e for e in ev if e["ph"] == "X" and e["pid"] == 0 and e["tid"] == 0]
+    assert sum(e["dur"] for e in steps) == int(hi.step_cycles[act.t0:act.t1].sum())
+    assert sum(e["dur"] for e in steps if e["name"] == "barrier") == (act.t1 - act.t0) * prog.chip.barrier_cycles
+
+
+def test_latencies_follow_every_delivered_flit(case):
+    prog, stim, act, hi, cnt, det = case
+    lat, hops = act.flit_latencies()
+    assert lat.size == det["link_flits_port"][:, 0].sum()          # one per ejection (output L)
+    assert hops.sum() == det["link_flits_port"][:, 1:].sum()        # every link hop of the window
+    assert (lat >= 1 + hops).all()                                  # at least a cycle per router
+
+
+def test_estimate_is_known_before_the_replay_and_close_to_it(case):
+    prog, stim, act, hi, cnt, det = case
+    est = estimate_window(hi, prog.chip, (act.t0, act.t1))
+    assert est.cycles == int(hi.step_cycles[act.t0:act.t1].sum())
+    n = len(trace_events(act)["traceEvents"])
+    assert n / 4 <= est.events <= 4 * n
+
+
+def test_bad_windows_are_refused():
+    assert parse_window("2:5", 10) == (2, 5)
+    assert parse_window("3", 10) == (3, 4)
+    for bad in ("5:2", "0:11", "-1:3", "a:b", "", "10"):
+        with pytest.raises(ConfigError) as e:
+            parse_window(bad, 10)
+        assert "--trace-steps" in str(e.value) and "e.g." in str(e.value)
