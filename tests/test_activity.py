@@ -137,3 +137,59 @@ def test_bad_windows_are_refused():
         with pytest.raises(ConfigError) as e:
             parse_window(bad, 10)
         assert "--trace-steps" in str(e.value) and "e.g." in str(e.value)
+
+
+def read_model_vcd(path):
+    """{(scope, name): [(time, value)]} of a VCD file (pyvcd's reader)."""
+    from vcd.reader import TokenKind, tokenize
+
+    scope, ids, out = [], {}, {}
+    t = 0
+    with open(path, "rb") as f:
+        for tok in tokenize(f):
+            if tok.kind is TokenKind.SCOPE:
+                scope.append(tok.scope.ident)
+            elif tok.kind is TokenKind.UPSCOPE:
+                scope.pop()
+            elif tok.kind is TokenKind.VAR:
+                ids[tok.var.id_code] = (".".join(scope), tok.var.reference)
+                out[ids[tok.var.id_code]] = []
+            elif tok.kind is TokenKind.CHANGE_TIME:
+                t = tok.data
+            elif tok.kind in (TokenKind.CHANGE_SCALAR, TokenKind.CHANGE_VECTOR):
+                v = tok.data.value
+                out[ids[tok.data.id_code]].append((t, int(v) if isinstance(v, int) or v in "01" else v))
+    return out
+
+
+def cycles_high(changes, end, bit=0):
+    """Cycles in which bit ``bit`` of a signal is 1, from its changes (time in ns, 10 per cycle)."""
+    n = 0
+    for (t, v), nxt in zip(changes, changes[1:] + [(end, None)]):
+        if isinstance(v, int) and (v >> bit) & 1:
+            n += (nxt[0] - t) // 10
+    return n
+
+
+def test_model_vcd_counts_are_the_runs_counters(case, tmp_path):
+    from neurocycle.sim._vcd import write_vcd
+
+    prog, stim, act, hi, cnt, det = case
+    n = write_vcd(act, tmp_path / "model.vcd")
+    sig = read_model_vcd(tmp_path / "model.vcd")
+    assert len(sig) == n
+    end = act.end_cycle * 10
+    W = prog.chip.mesh.width
+    for k in range(prog.n_cores):
+        tile = f"nc_chip.g_row[{k // W}].g_col[{k % W}].u_tile"
+        for o in range(5):
+            assert cycles_high(sig[(tile + ".u_router", "gnt_valid")], end, o) == det["link_flits_port"][k, o]
+            assert cycles_high(sig[(tile + ".u_router", "blocked")], end, o) == det["blocked_cycles_port"][k, o]
+        assert cycles_high(sig[(tile + ".u_core", "nu_stall")], end) == cnt["nu_stall_cycles"][k]
+        assert cycles_high(sig[(tile + ".u_core", "out_push")], end) == cnt["fanout_flits"][k]
+        assert cycles_high(sig[(tile + ".u_core", "si_pop")], end) == cnt["axon_lookups"][k]
+        assert cycles_high(sig[(tile + ".u_core", "nu_spike")], end) == cnt["spikes"][k]
+    assert cycles_high(sig[("nc_chip", "host_push")], end) == int(cnt["host_flits"])
+    cyc = sig[("nc_chip.u_ctrl", "cycle")]
+    assert cyc[0] == (0, "x")                        # unknown before the window
+    assert cyc[1] == (act.first_cycle * 10, act.first_cycle) and cyc[-1][1] == act.end_cycle - 1
