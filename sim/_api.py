@@ -173,6 +173,57 @@ class Run:
                                  title=f"{quantity} per core — {self.spec.name} on {self.chip.name}", label=quantity)
 
 
+    # -- inside a run: a window of timesteps replayed cycle by cycle (docs/trace.md) ------------
+    def busiest_step(self) -> int:
+        """The timestep with the most cycles (the default window of a trace)."""
+        self._need_cycles("a trace window")
+        return int(np.argmax(self.result.step_cycles)) if self.result.steps else 0
+
+    def estimate_window(self, window: tuple[int, int] | None = None, *, max_trace_mb: float = 256.0):
+        """What replaying ``window = (t0, t1)`` costs (cycles, replay time, trace events and
+        bytes), from this run's cycles and counters; a ``ConfigError`` if the trace would be
+        larger than ``max_trace_mb``, with a window that fits."""
+        from ._activity import estimate_window
+        self._need_cycles("a trace window")
+        w = window if window is not None else (self.busiest_step(), self.busiest_step() + 1)
+        est = estimate_window(self.result, self.chip, w)
+        if est.trace_bytes > max_trace_mb * 1e6:
+            per_step = max(1, est.trace_bytes // max(1, w[1] - w[0]))
+            fit = max(1, int(max_trace_mb * 1e6 // per_step))
+            hint = (f"use --trace-steps {w[0]}:{w[0] + fit} (about {fit} timestep{'s' if fit > 1 else ''} fit)"
+                    if fit < w[1] - w[0] else "raise --trace-max-mb")
+            raise ConfigError("--trace-steps", f"the trace of timesteps {w[0]}..{w[1] - 1} would be "
+                              f"~{est.trace_bytes / 1e6:,.0f} MB (limit --trace-max-mb {max_trace_mb:g})",
+                              f"{w[0]}:{w[1]}", hint)
+        return est
+
+    def activity(self, window: tuple[int, int] | None = None):
+        """Replay timesteps ``window = (t0, t1)`` (default: the busiest timestep) cycle by cycle
+        and return the :class:`~neurocycle.sim.Activity` record (sim/_activity.py). Cached."""
+        from ._activity import record_activity
+        self._need_cycles("a trace window")
+        w = tuple(window) if window is not None else (self.busiest_step(), self.busiest_step() + 1)
+        cache = self.__dict__.setdefault("_activity_cache", {})
+        if w not in cache:
+            cache.clear()
+            cache[w] = record_activity(self.program, self.stimulus, w)
+        return cache[w]
+
+    def write_trace(self, path, window: tuple[int, int] | None = None) -> int:
+        """The Perfetto-readable timeline (Chrome trace-event JSON) of ``window``; returns the event count."""
+        from ._trace import write_trace
+        return write_trace(self.activity(window), path, title=f"{self.spec.name} on {self.chip.name}")
+
+    def write_vcd(self, path, window: tuple[int, int] | None = None) -> int:
+        """The model's waveforms of ``window`` under the RTL's signal names (VCD); returns the signal count."""
+        from ._vcd import write_vcd
+        return write_vcd(self.activity(window), path)
+
+    def _need_cycles(self, what: str) -> None:
+        if self.result.step_cycles is None or self.backend != "cycle":
+            raise ConfigError("backend", f"has no cycle-level state for {what}", self.backend,
+                              "simulate with backend='cycle'")
+
     def plot_energy_breakdown(self, path=None):
         """Dynamic energy per core by event kind, with the static share (needs the cycle backend)."""
         from ._ppa import plot_energy_breakdown
