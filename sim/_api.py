@@ -134,6 +134,12 @@ class Run:
         if self.result.step_cycles is not None:
             self.plot_step_cycles(out / "cycles.png")
             files.append(out / "cycles.png")
+        if self.result.counters and self.chip.mesh.width * self.chip.mesh.height > 1:
+            act = self.__dict__.get("_activity_cache", {})
+            self.plot_noc_load(out / "noc.png")
+            self.plot_noc_steps(out / "noc_steps.png")
+            self.plot_hops(out / "hops.png", activity=next(iter(act.values()), None))
+            files += [out / "noc.png", out / "noc_steps.png", out / "hops.png"]
         return files
 
     # -- plots (each returns the matplotlib Figure; with ``path`` it also writes a PNG) -------
@@ -172,6 +178,30 @@ class Run:
         return plot_core_heatmap(values, self.chip.mesh.width, self.chip.mesh.height, path,
                                  title=f"{quantity} per core — {self.spec.name} on {self.chip.name}", label=quantity)
 
+
+    def plot_noc_load(self, path=None):
+        """Link utilisation per direction and per-core load (NU busy/stalled, SI busy, blocked) on the mesh."""
+        from ._noc_views import plot_noc_load
+        self._need_cycles("NoC views")
+        return plot_noc_load(self, path)
+
+    def plot_noc_steps(self, path=None, *, bins: int = 12):
+        """Small multiples: the link flits through every router over ``bins`` groups of timesteps."""
+        from ._noc_views import plot_noc_steps
+        self._need_cycles("NoC views")
+        return plot_noc_steps(self, path, bins=bins)
+
+    def plot_hops(self, path=None, activity=None):
+        """Hops per flit over the run and, with ``activity`` (:meth:`activity`), flit latency by hops."""
+        from ._noc_views import plot_hops
+        self._need_cycles("NoC views")
+        return plot_hops(self, path, activity=activity)
+
+    def link_flits_per_step(self, bins: int | None = None):
+        """``(edges, flits[bin, router, port])``: every router output's grants per group of timesteps."""
+        from ._noc_views import link_flits_per_step
+        self._need_cycles("NoC views")
+        return link_flits_per_step(self, bins)
 
     # -- inside a run: a window of timesteps replayed cycle by cycle (docs/trace.md) ------------
     def busiest_step(self) -> int:
