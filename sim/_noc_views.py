@@ -94,9 +94,16 @@ def link_flits_per_step(run, bins: int | None = None) -> tuple[np.ndarray, np.nd
     return edges, out
 
 
-def _mesh(ax, values, W, H, title, vmax=None, cmap="viridis", label=""):
-    im = ax.imshow(np.asarray(values, float).reshape(H, W), cmap=cmap, origin="upper", vmin=0, vmax=vmax,
-                   interpolation="nearest", aspect="equal")
+def _mesh(ax, values, W, H, title, vmax=None, cmap="viridis", label="", sqrt=False):
+    """One mesh panel. ``sqrt``: a square-root colour scale, so that a few hot links (the host
+    row) do not turn the rest of a large mesh black."""
+    from matplotlib.colors import PowerNorm
+
+    v = np.asarray(values, float).reshape(H, W)
+    top = vmax if vmax is not None else max(float(v.max()), 1e-9)
+    norm = PowerNorm(0.5, vmin=0, vmax=top) if sqrt else None
+    im = ax.imshow(v, cmap=cmap, origin="upper", interpolation="nearest", aspect="equal", norm=norm,
+                   **({} if sqrt else {"vmin": 0, "vmax": vmax}))
     ax.set_title(title, fontsize=9)
     ax.set_xticks([0, W - 1] if W > 1 else [0])
     ax.set_yticks([0, H - 1] if H > 1 else [0])
@@ -119,7 +126,7 @@ def plot_noc_load(run, path: str | os.PathLike | None = None):
     vmax = max(1e-9, float(pf[:, 1:].max()) / cyc)
     for ax, (o, name) in zip(axes[0], _DIRS):
         _mesh(ax, pf[:, o] / cyc, W, H, f"output {name}: flits per cycle", vmax=vmax, cmap="magma",
-              label="flits / cycle")
+              label="flits / cycle (sqrt scale)", sqrt=True)
     core = (("NU busy", np.asarray(c["nu_busy_cycles"])), ("NU stalled (L input full)", np.asarray(c["nu_stall_cycles"])),
             ("SI busy", np.asarray(c["si_busy_cycles"])),
             ("router inputs blocked (sum of 5)", np.asarray(c["router_blocked_cycles"])))
@@ -149,7 +156,7 @@ def plot_noc_steps(run, path: str | os.PathLike | None = None, *, bins: int = 12
             ax.axis("off")
             continue
         _mesh(ax, link[b], W, H, f"timesteps {edges[b]}..{edges[b + 1] - 1}: {int(link[b].sum()):,} hops",
-              vmax=vmax, cmap="magma", label="link flits")
+              vmax=vmax, cmap="magma", label="link flits (sqrt scale)", sqrt=True)
     fig.suptitle(f"link flits per router over time — {run.spec.name} on {chip.name} ({W}x{H})", fontsize=11)
     fig.tight_layout()
     return _save(fig, path)
