@@ -30,7 +30,7 @@ _NU_CODE = {"D": 0, "U": 1, "P": 2, "S": 3}
 
 # bytes per recorded event in the Chrome trace-event JSON, measured on the presets (~95-130)
 TRACE_BYTES_PER_EVENT = 140
-STEPPED_S_PER_COMPONENT_CYCLE = 2.5e-6     # the stepped model's speed on this machine (BENCHMARKS.md)
+STEPPED_S_PER_COMPONENT_CYCLE = 1e-4       # the stepped model: ~60-200 us per router-or-core x cycle here (BENCHMARKS.md)
 
 
 def _cols(rows, n, dtype=np.int64) -> np.ndarray:
@@ -269,6 +269,6 @@ def estimate_window(run_result: SimResult, chip, window: tuple[int, int]) -> Win
                  + 2 * c.get("axon_lookups", 0) + 2 * c.get("spikes", 0) + c.get("host_flits", 0)) / total
     nr = chip.mesh.width * chip.mesh.height
     events = int(per_cycle * cyc) + 4 * (t1 - t0) * (1 + 2 * nr)
-    comps = nr * 6 + nr
+    comps = 2 * nr                      # routers and cores
     return WindowEstimate(t0, t1, cyc, cyc * comps, cyc * comps * STEPPED_S_PER_COMPONENT_CYCLE, events,
                           events * TRACE_BYTES_PER_EVENT)
