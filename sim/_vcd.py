@@ -164,13 +164,16 @@ def write_vcd(act: Activity, path: str | os.PathLike) -> int:
 
     sig = vcd_signals(act)
 
+    t0 = act.first_cycle
+
     def write(tmp):
+        # the dump starts at the window's first cycle, every signal with its value there
         with open(tmp, "w") as f, VCDWriter(f, timescale="1 ns", date="", comment="neurocycle model",
-                                            version="neurocycle") as w:
+                                            version="neurocycle", init_timestamp=t0 * CLOCK_NS) as w:
             vars_ = {}
             for (scope, name), (width, ch) in sig.items():
-                vars_[(scope, name)] = w.register_var(scope, name, "wire", size=width, init="x")
-            events = sorted((c, key, v) for key, (_, ch) in sig.items() for c, v in ch)
+                vars_[(scope, name)] = w.register_var(scope, name, "wire", size=width, init=ch[0][1])
+            events = sorted((c, key, v) for key, (_, ch) in sig.items() for c, v in ch[1:])
             for c, key, v in events:
                 w.change(vars_[key], c * CLOCK_NS, v)
     atomic_write(path, write)
