@@ -30,7 +30,10 @@ _NU_CODE = {"D": 0, "U": 1, "P": 2, "S": 3}
 
 # bytes per recorded event in the Chrome trace-event JSON, measured on the presets (~95-130)
 TRACE_BYTES_PER_EVENT = 140
-STEPPED_S_PER_COMPONENT_CYCLE = 1e-4       # the stepped model: ~60-200 us per router-or-core x cycle here (BENCHMARKS.md)
+# the stepped model's speed on this machine (bench/trace_cost.py, BENCHMARKS.md): ~10 us per router or core and
+# cycle, plus ~0.3 ms per event (grant, blocked cycle, state change, push)
+STEPPED_S_PER_COMPONENT_CYCLE = 1e-5
+STEPPED_S_PER_EVENT = 3e-4
 
 
 def _cols(rows, n, dtype=np.int64) -> np.ndarray:
@@ -270,5 +273,6 @@ def estimate_window(run_result: SimResult, chip, window: tuple[int, int]) -> Win
     nr = chip.mesh.width * chip.mesh.height
     events = int(per_cycle * cyc) + 4 * (t1 - t0) * (1 + 2 * nr)
     comps = 2 * nr                      # routers and cores
-    return WindowEstimate(t0, t1, cyc, cyc * comps, cyc * comps * STEPPED_S_PER_COMPONENT_CYCLE, events,
+    return WindowEstimate(t0, t1, cyc, cyc * comps,
+                          cyc * comps * STEPPED_S_PER_COMPONENT_CYCLE + events * STEPPED_S_PER_EVENT, events,
                           events * TRACE_BYTES_PER_EVENT)
