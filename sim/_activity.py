@@ -255,7 +255,8 @@ class WindowEstimate:
     trace_bytes: int
 
     def line(self) -> str:
-        return (f"timesteps {self.t0}..{self.t1 - 1}: {self.cycles:,} cycles, replay ~{self.replay_s:,.0f} s, "
+        span = f"timesteps {self.t0}..{self.t1 - 1}" if self.t1 - self.t0 > 1 else f"timestep {self.t0}"
+        return (f"{span}: {self.cycles:,} cycles, replay ~{self.replay_s:,.0f} s, "
                 f"~{self.events:,} trace events (~{self.trace_bytes / 1e6:,.1f} MB)")
 
 

@@ -112,7 +112,8 @@ class Run:
         return "\n".join([header] + [",".join(map(str, row)) for row in zip(*(c.tolist() for c in cols))]) + "\n"
 
     def save(self, out: "str | os.PathLike" = "out", *, extra: dict | None = None) -> list:
-        """Write report.json, spikes.csv, raster.png (and cycles.png with cycle data) into
+        """Write report.json, spikes.csv, raster.png (and cycles.png with cycle data; noc.png,
+        noc_steps.png and hops.png on a chip larger than 1x1) into
         ``out``, the files `neurocycle run --out` writes; returns the paths written. The folder
         is replaced as a whole (sim/_io.py ``OutputDir``): a failure leaves it as it was."""
         from ._io import OutputDir

@@ -187,14 +187,19 @@ def plot_hops(run, path: str | os.PathLike | None = None, activity=None):
         if lat.size:
             top = int(lat.max()) + 1
             bottom = np.zeros(top)
-            cmap = plt.get_cmap("viridis", max(1, int(h.max()) + 1))
-            for k in range(int(h.max()) + 1):
-                v = np.bincount(lat[h == k], minlength=top)[:top]
+            hmax = int(h.max())
+            edges = np.unique(np.linspace(0, hmax + 1, min(8, hmax + 1) + 1).round().astype(int))   # <= 8 bands
+            cmap = plt.get_cmap("viridis", len(edges) - 1)
+            for j, (lo, hi) in enumerate(zip(edges[:-1], edges[1:])):
+                v = np.bincount(lat[(h >= lo) & (h < hi)], minlength=top)[:top]
                 if v.any():
-                    ax.bar(np.arange(top), v, bottom=bottom, color=cmap(k), width=1.0, label=f"{k} hops")
+                    name = f"{lo} hops" if hi == lo + 1 else f"{lo}-{hi - 1} hops"
+                    ax.bar(np.arange(top), v, bottom=bottom, color=cmap(j), width=1.0, label=name)
                     bottom += v
             ax.legend(fontsize=7, ncol=2)
-        ax.set_title(f"flit latency, timesteps {activity.t0}..{activity.t1 - 1}: {lat.size:,} flits, "
+        span = (f"timesteps {activity.t0}..{activity.t1 - 1}" if activity.t1 - activity.t0 > 1
+                else f"timestep {activity.t0}")
+        ax.set_title(f"flit latency, {span}: {lat.size:,} flits, "
                      f"mean {lat.mean() if lat.size else 0:.1f} cycles", fontsize=10)
         ax.set_xlabel("cycles from entering the mesh to ejection (output L)")
         ax.set_ylabel("flits")
