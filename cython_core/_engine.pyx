@@ -21,7 +21,7 @@ input FIFO and the SI are modelled together as a deterministic queue of pop time
 """
 import numpy as np
 cimport numpy as cnp
-from libc.stdint cimport int64_t, int32_t, uint8_t, uint32_t, uint64_t
+from libc.stdint cimport int64_t, int32_t, uint8_t, uint16_t, uint32_t, uint64_t
 
 cnp.import_array()
 
@@ -142,12 +142,38 @@ cdef struct Ctx:
     # spikes of the current step
     int32_t* sprow
     int64_t* spcyc
+    # ---- general router path (several cores per router and/or multicast; docs/engine.md) ----
+    int gen             # 0: the bit-parallel unicast path (one core per router); 1: the general path
+    int C               # cores per router
+    int P               # router ports (C + 4)
+    int NR              # routers
+    uint16_t* NMASK     # per multicast tree node: output ports | default-route flag << 8
+    int32_t* NCHILD     # [node*4 + o-1]: the node a copy sent on output o (N, E, S, W) reaches
+    int32_t* NEJ        # [node]: base of the node's ejection flits in EJK (+ local core j), -1 if none
+    int64_t* EJK        # kernel flit (destination core, SI words, record) of each ejection
+    uint8_t* hreq       # [f]: outputs the head of FIFO f still requests (route minus copies sent)
+    uint8_t* glast      # [r*8 + o]: round-robin pointer of output o of router r
+    int32_t* act        # routers holding flits
+    int act_n
+    uint8_t* inact      # [r]: router r is in act
+    uint8_t* rnem       # [r]: non-empty input FIFOs of router r (bit p = input p)
+    uint8_t* csp        # [k]: the core FIFO of core k has space
+    uint8_t* nuslp      # [k]: the NU of core k sleeps on its full local FIFO
+    int64_t* mcl        # [f]: multicast table lookups (pops of multicast flits) of FIFO f
+    int64_t* mcd        # [f]: of those, default routes
+    int64_t* mcp        # [f]: partial-forward cycles
+    int32_t* gg         # scratch: grants of a cycle, (r*8 + o) << 4 | p
+    int64_t* ggf        # scratch: the flit of each grant
+    int32_t* gpop       # scratch: FIFOs popped in the cycle
+    int32_t* wake       # scratch: cores whose NU wakes (their local FIFO was popped)
+    int n_wake
+    int host_wake
     # graded spikes / event-driven update ("general" path; the default binary dense path never
     # reads these): position of each spiking row in its NU walk and its payload, NU walk length
     # per core (positions = UPDATE + SCAN cycles), pending bitmaps (one byte per row)
     int general
     int event
-    int P
+    int PB              # payload bits
     int scan_bits
     int32_t* sppos
     int64_t* sppay
@@ -156,6 +182,11 @@ cdef struct Ctx:
     uint8_t* pend_nxt
     int64_t* c_pend_sets
     int64_t* c_scans
+    # multicast trees on the general path: the ejection kernel flits of every program flit
+    # (neuron fan-out entries, then host entries), so _integrate_spikes can add a tree's synapses
+    int64_t* ig_off     # [flit + 1] (NULL: every flit is its own ejection)
+    int64_t* ig_fl
+    int64_t* host_ig    # [host flit]: its program flit index
 
 
 from _fixed cimport _decay, _sat  # cython_core/_fixed.pxd
@@ -241,7 +272,7 @@ cdef int _lif_general(Ctx* x) noexcept nogil:
     """The neuron updates of graded chips and of event-driven cores (docs/microarchitecture.md
     §5.1, §7): like _lif_all, plus the graded output rule, the pending bitmaps and the position of
     every spiking neuron in its NU's walk (SCAN cycles included), and each core's walk length."""
-    cdef int k, row, n_sp = 0, base, n, i, w0, w1, B = x.scan_bits, P = x.P, b
+    cdef int k, row, n_sp = 0, base, n, i, w0, w1, B = x.scan_bits, P = x.PB, b
     cdef int64_t lo_s = -((<int64_t>1) << (x.state_bits - 1)), hi_s = ((<int64_t>1) << (x.state_bits - 1)) - 1
     cdef int64_t u0, v0, r0, un, vn, rn, I, q, rr, st
     cdef int64_t* p
@@ -320,7 +351,7 @@ cdef int _lif_general(Ctx* x) noexcept nogil:
 
 
 cdef void _integrate_spikes(Ctx* x, int n_sp, const int64_t* host_fl, const int64_t* host_pay,
-                            int n_host) noexcept nogil:
+                            const int64_t* host_ig, int n_host) noexcept nogil:
     """Graded / event-driven: the SI's synaptic integration of a whole timestep, from its spikes.
 
     Every flit pushed in a timestep (a spiking neuron's fan-out entries, the host's flits) is
@@ -329,7 +360,7 @@ cdef void _integrate_spikes(Ctx* x, int n_sp, const int64_t* host_fl, const int6
     (integer addition is order-free; the compiler rules out saturation). The kernel's flit word
     therefore needs no payload field. Synaptic ops are counted per ejected flit (_flush_log)."""
     cdef int s, e, e1, j, ns, tgt
-    cdef int64_t q, fl
+    cdef int64_t q, fl, g, g1
     cdef int32_t* b
     cdef int64_t* acc = x.acc_nxt
     cdef uint8_t* pend = x.pend_nxt
@@ -344,14 +375,29 @@ cdef void _integrate_spikes(Ctx* x, int n_sp, const int64_t* host_fl, const int6
             e = 0
             e1 = 1
         while e < e1:
-            fl = x.fo_flit[e] if s < n_sp else host_fl[s - n_sp]
-            b = x.blob + (fl >> REC_SHIFT)
-            ns = b[0]
-            for j in range(ns):
-                tgt = b[2 + 2 * j]
-                acc[tgt] += b[3 + 2 * j] * q
-                if event:
-                    pend[tgt] = 1
+            if x.ig_off == NULL:
+                fl = x.fo_flit[e] if s < n_sp else host_fl[s - n_sp]
+                g, g1 = -1, 0
+            else:               # a multicast chip: every ejection of the flit's tree
+                g = e if s < n_sp else host_ig[s - n_sp]
+                g1 = x.ig_off[g + 1]
+                g = x.ig_off[g]
+                if g >= g1:
+                    e += 1
+                    continue
+                fl = x.ig_fl[g]
+            while True:
+                b = x.blob + (fl >> REC_SHIFT)
+                ns = b[0]
+                for j in range(ns):
+                    tgt = b[2 + 2 * j]
+                    acc[tgt] += b[3 + 2 * j] * q
+                    if event:
+                        pend[tgt] = 1
+                g += 1
+                if g >= g1:
+                    break
+                fl = x.ig_fl[g]
             e += 1
 
 
@@ -585,9 +631,12 @@ cdef int _pop_all(Ctx* x, int n_grow, int64_t c) noexcept nogil:
     return ng
 
 
-cdef void _eject(Ctx* x, int r, int64_t fl, int64_t c) noexcept nogil:
-    """Router r grants flit fl to its core FIFO in cycle c. The core FIFO and the SI form a
-    deterministic queue: the flit's pop time (and the SI's next free cycle) is settled now."""
+cdef inline void _si_enqueue(Ctx* x, int r, int64_t fl, int64_t c, int gen) noexcept nogil:
+    """Flit fl enters the core FIFO of core r in cycle c. The core FIFO and the SI form a
+    deterministic queue: the flit's pop time (and the SI's next free cycle) is settled now.
+    When the FIFO is full, its space flag is cleared (``gen``, a constant: the general path's
+    per-core flag, else the unicast path's row bit) and a timer restores it when its oldest
+    entry pops."""
     cdef int DC = x.DC, pos
     cdef int64_t* sq = x.sq + r * DC
     cdef int64_t nw, pt
@@ -610,7 +659,10 @@ cdef void _eject(Ctx* x, int r, int64_t fl, int64_t c) noexcept nogil:
         x.mo_core[r] = x.sq_cnt[r]
     if x.sq_cnt[r] >= DC:
         # full: no space until the oldest entry has been popped
-        x.LSP[r // x.W] &= ~((<uint64_t>1) << (r % x.W))
+        if gen:
+            x.csp[r] = 0
+        else:
+            x.LSP[r // x.W] &= ~((<uint64_t>1) << (r % x.W))
         _heap_push(x.heap, &x.heap_n, ((sq[x.sq_hd[r]] + 1) << TIMER_CYCLE_SHIFT) | (T_LSP << TIMER_KIND_SHIFT) | r)
     x.c_lookups[r] += 1
     x.c_words[r] += nw
@@ -618,6 +670,11 @@ cdef void _eject(Ctx* x, int r, int64_t fl, int64_t c) noexcept nogil:
     x.n_elog += 1
     if x.n_elog == LOG_CAP:
         _flush_log(x)
+
+
+cdef void _eject(Ctx* x, int r, int64_t fl, int64_t c) noexcept nogil:
+    """Router r grants flit fl to its core FIFO in cycle c (one core per router: core r)."""
+    _si_enqueue(x, r, fl, c, 0)
 
 
 cdef void (*EJECT)(Ctx*, int, int64_t, int64_t) noexcept nogil
@@ -677,6 +734,187 @@ cdef int64_t _push_all(Ctx* x, int ng, int64_t c) noexcept nogil:
     return _push_all_k(x, ng, c, x.LS, ((<uint64_t>1) << x.LD) - 1)
 
 
+
+# ============================================================================ general router path
+# Several cores per router and/or multicast (docs/engine.md, "The general router path"): one
+# router at a time over the routers that hold flits, P <= 8 ports, any set of requested outputs
+# per head. Same FIFO records as the bit-parallel path; decisions of a cycle (phase A) for every
+# router first, then all pops, then all pushes.
+
+cdef inline int _lport(int j) noexcept nogil:
+    return 0 if j == 0 else 4 + j
+
+
+cdef inline uint32_t _route_g(Ctx* x, int r, int64_t fl) noexcept nogil:
+    """Output ports of flit fl at router r: a multicast copy's node, or XY to its core."""
+    if fl < 0:
+        return x.NMASK[<uint32_t>fl] & 0xFF
+    return (<uint32_t>1) << x.RT[((<int64_t>r) << x.LNC) | (fl & DST_MASK)]
+
+
+cdef inline void _push_g(Ctx* x, int r2, int p2, int64_t fl, int64_t c) noexcept nogil:
+    """Push flit fl into input p2 of router r2 in cycle c (after every pop of the cycle)."""
+    cdef int f = (r2 << 3) | p2
+    cdef uint64_t* rec = x.fr + (<uint64_t>f << x.LS)
+    cdef uint64_t st = rec[0]
+    cdef uint64_t n2 = (st >> OCC_SHIFT) & OCC_MASK
+    rec[2 + ((st + n2) & ((1 << x.LD) - 1))] = <uint64_t>fl
+    st += (<uint64_t>1) << OCC_SHIFT
+    if n2 >= (st >> MO_SHIFT):
+        st += (<uint64_t>1) << MO_SHIFT
+    rec[0] = st
+    if n2 == 0:
+        x.hreq[f] = <uint8_t>_route_g(x, r2, fl)
+        rec[1] -= <uint64_t>(c + 1)
+        if not x.inact[r2]:
+            x.act[x.act_n] = r2
+            x.act_n += 1
+            x.inact[r2] = 1
+        x.rnem[r2] |= <uint8_t>(1 << p2)
+
+
+cdef inline int _full_g(Ctx* x, int f) noexcept nogil:
+    return ((x.fr[<uint64_t>f << x.LS] >> OCC_SHIFT) & OCC_MASK) >= <uint64_t>x.D
+
+
+cdef void _eject_g(Ctx* x, int k, int64_t fl, int64_t c) noexcept nogil:
+    _si_enqueue(x, k, fl, c, 1)
+
+
+cdef int64_t _router_gen(Ctx* x, int64_t c) noexcept nogil:
+    """One cycle of every router holding flits: arbitration (phase A), pops, pushes. Returns the
+    change in the number of flits held in router FIFOs. Cores whose NU can push again (their
+    local FIFO was popped) are left in x.wake; x.host_wake is set when the host link FIFO was
+    popped."""
+    cdef int i, j, r, p, o, f, k, n_g = 0, n_pop = 0, C = x.C, LS = x.LS
+    cdef uint64_t MK = ((<uint64_t>1) << x.LD) - 1
+    cdef uint64_t D = x.D
+    cdef uint32_t req[8]
+    cdef uint32_t got[8]
+    cdef uint32_t rq, hi, ro
+    cdef uint64_t* rec
+    cdef uint64_t st, n
+    cdef int64_t fl, dn, delta = 0
+    cdef int last, space, node
+    cdef int host_f = (x.host_r << 3) | 4
+    # ---- phase A: every decision from the state at the start of cycle c
+    cdef uint32_t ne, m
+    cdef uint64_t R
+    cdef int n_ne
+    cdef int nes[8]
+    for i in range(x.act_n):
+        r = x.act[i]
+        ne = x.rnem[r]
+        ro = 0
+        R = 0                  # byte p = outputs input p requests
+        n_ne = 0
+        m = ne
+        while m:
+            p = nc_ctz64(m)
+            m &= m - 1
+            nes[n_ne] = p
+            n_ne += 1
+            req[p] = x.hreq[(r << 3) | p]
+            got[p] = 0
+            ro |= req[p]
+            R |= (<uint64_t>req[p]) << (8 * p)
+        while ro:
+            o = nc_ctz64(ro)
+            ro &= ro - 1
+            # inputs requesting o: bit o of every byte of R, gathered into one byte
+            rq = <uint32_t>((((R >> o) & <uint64_t>0x0101010101010101) * <uint64_t>0x0102040810204080) >> 56)
+            if o == 0 or o > 4:
+                space = x.csp[r * C + (0 if o == 0 else o - 4)]
+            else:
+                dn = x.DN[(r << 3) | o]
+                space = not _full_g(x, <int>((dn >> KDOWN_FIFO_SHIFT) & KDOWN_FIFO_MASK))
+            if not space:
+                continue
+            last = x.glast[(r << 3) | o]
+            hi = rq & ~((<uint32_t>2 << last) - 1)
+            p = nc_ctz64(hi) if hi else nc_ctz64(rq)
+            x.glast[(r << 3) | o] = <uint8_t>p
+            got[p] |= (<uint32_t>1) << o
+            f = (r << 3) | p
+            rec = x.fr + (<uint64_t>f << LS)
+            x.gg[n_g] = (((r << 3) | o) << 4) | p
+            x.ggf[n_g] = <int64_t>rec[2 + (rec[0] & MK)]
+            n_g += 1
+        for j in range(n_ne):
+            p = nes[j]
+            f = (r << 3) | p
+            if (req[p] & ~got[p]) == 0:
+                x.gpop[n_pop] = f
+                n_pop += 1
+            else:
+                x.hreq[f] = <uint8_t>(req[p] & ~got[p])
+                if got[p]:
+                    x.mcp[f] += 1
+    # ---- phase B1: pops
+    x.n_wake = 0
+    for i in range(n_pop):
+        f = x.gpop[i]
+        r = f >> 3
+        p = f & 7
+        rec = x.fr + (<uint64_t>f << LS)
+        st = rec[0]
+        fl = <int64_t>rec[2 + (st & MK)]
+        st += 1 - ((<uint64_t>1) << OCC_SHIFT)
+        rec[0] = st
+        n = (st >> OCC_SHIFT) & OCC_MASK
+        if n:
+            x.hreq[f] = <uint8_t>_route_g(x, r, <int64_t>rec[2 + (st & MK)])
+        else:
+            rec[1] += <uint64_t>(c + 1)
+            x.rnem[r] &= <uint8_t>~(1 << p)
+        if fl < 0:
+            x.mcl[f] += 1
+            x.mcd[f] += (x.NMASK[<uint32_t>fl] >> 8) & 1
+        delta -= 1
+        if p == 0 or p > 4:
+            k = r * C + (0 if p == 0 else p - 4)
+            if x.nuslp[k]:
+                x.nuslp[k] = 0
+                x.wake[x.n_wake] = k
+                x.n_wake += 1
+        elif f == host_f:
+            x.host_wake = 1
+    # ---- phase B2: pushes (copies into the downstream FIFOs) and ejections
+    for i in range(n_g):
+        f = x.gg[i] >> 4
+        r = f >> 3
+        o = f & 7
+        fl = x.ggf[i]
+        if o == 0 or o > 4:
+            j = 0 if o == 0 else o - 4
+            if fl < 0:
+                node = <int>(<uint32_t>fl)
+                fl = x.EJK[x.NEJ[node] + j]
+            _eject_g(x, r * C + j, fl, c)
+        else:
+            dn = x.DN[f]
+            if fl < 0:
+                node = <int>(<uint32_t>fl)
+                fl = <int64_t>(<uint64_t>x.NCHILD[4 * node + o - 1] | ((<uint64_t>1) << 63))
+            p = <int>((dn >> KDOWN_FIFO_SHIFT) & KDOWN_FIFO_MASK)
+            _push_g(x, p >> 3, p & 7, fl, c)
+            delta += 1
+    return delta
+
+
+cdef void _compact_active(Ctx* x) noexcept nogil:
+    """Drop the routers that hold no flit any more from the active list."""
+    cdef int i, r, n = 0
+    for i in range(x.act_n):
+        r = x.act[i]
+        if x.rnem[r]:
+            x.act[n] = r
+            n += 1
+        else:
+            x.inact[r] = 0
+    x.act_n = n
+
+
 # called through pointers so the C compiler keeps each phase a separate, register-friendly function
 cdef int (*ARBITRATE)(Ctx*, int64_t) noexcept nogil
 cdef int (*POP_ALL)(Ctx*, int, int64_t) noexcept nogil
@@ -686,29 +924,48 @@ POP_ALL = _pop_all
 PUSH_ALL = _push_all
 
 
-cdef int64_t _run_step(Ctx* x, int64_t T, int n_sp, const int64_t* host_fl, int n_host,
-                       int64_t* host_flits_total, int64_t bound) noexcept nogil:
-    """Simulate one timestep from cycle T; return Q (first quiescent cycle), or -1 if the
-    timestep runs past ``bound`` cycles (the watchdog: a proven upper bound, docs/engine.md)."""
-    cdef int NC = x.NC, Wm = x.W, H = x.H
-    cdef int host_r = x.host_r, host_y = x.host_r // x.W
-    cdef int k, s, i, y, xb, ng, n_grow, hp = 0, host_state, host_push
-    cdef int n_nu = 0, n_nu_next, n_nupush
-    cdef int64_t c = T, key, Q
-    cdef int64_t in_flight = 0
-    cdef uint64_t g
-    cdef uint64_t* FULL = x.FULL
-    cdef int64_t* heap = x.heap
-
-    # ---- NUs start UPDATE(0) at T (spiking rows are sorted, so per-core segments are contiguous)
+cdef inline void _nu_start(Ctx* x, int64_t T, int n_sp) noexcept nogil:
+    """NUs start UPDATE(0) at T (spiking rows are sorted, so per-core segments are contiguous)."""
+    cdef int k, s = 0
     x.heap_n = 0
-    s = 0
-    for k in range(NC):
+    for k in range(x.NC):
         x.nu_sp[k] = s
         while s < n_sp and x.sprow[s] < x.nlo[k + 1]:
             s += 1
         x.nu_sp_end[k] = s
         _nu_advance(x, k, T, 0, &x.heap_n)
+
+
+cdef inline int64_t _step_end(Ctx* x, int64_t c, int64_t T, int n_host, int64_t* host_flits_total,
+                              int64_t bound) noexcept nogil:
+    """Quiescence: Q = the cycle the routers emptied, or later if an SI or NU is still busy."""
+    cdef int k
+    cdef int64_t Q = c
+    _flush_log(x)
+    host_flits_total[0] += n_host
+    for k in range(x.NC):
+        if x.si_free[k] > Q:
+            Q = x.si_free[k]
+        if x.nu_done[k] > Q:
+            Q = x.nu_done[k]
+    return Q if Q - T <= bound else -1
+
+
+cdef int64_t _run_step(Ctx* x, int64_t T, int n_sp, const int64_t* host_fl, int n_host,
+                       int64_t* host_flits_total, int64_t bound) noexcept nogil:
+    """Simulate one timestep from cycle T; return Q (first quiescent cycle), or -1 if the
+    timestep runs past ``bound`` cycles (the watchdog: a proven upper bound, docs/engine.md)."""
+    cdef int Wm = x.W
+    cdef int host_r = x.host_r, host_y = x.host_r // x.W
+    cdef int k, i, y, xb, ng, n_grow, hp = 0, host_state, host_push
+    cdef int n_nu = 0, n_nu_next, n_nupush
+    cdef int64_t c = T, key
+    cdef int64_t in_flight = 0
+    cdef uint64_t g
+    cdef uint64_t* FULL = x.FULL
+    cdef int64_t* heap = x.heap
+
+    _nu_start(x, T, n_sp)
     host_state = H_PUSH if n_host > 0 else H_DONE
     host_push = 0
 
@@ -797,15 +1054,99 @@ cdef int64_t _run_step(Ctx* x, int64_t T, int n_sp, const int64_t* host_fl, int 
         n_nu = n_nu_next
         c += 1
 
-    _flush_log(x)
-    host_flits_total[0] += n_host
-    Q = c
-    for k in range(NC):
-        if x.si_free[k] > Q:
-            Q = x.si_free[k]
-        if x.nu_done[k] > Q:
-            Q = x.nu_done[k]
-    return Q if Q - T <= bound else -1
+    return _step_end(x, c, T, n_host, host_flits_total, bound)
+
+
+cdef int64_t _run_step_gen(Ctx* x, int64_t T, int n_sp, const int64_t* host_fl, int n_host,
+                           int64_t* host_flits_total, int64_t bound) noexcept nogil:
+    """_run_step for the general router path (several cores per router and/or multicast): the
+    same NU, host and timer logic; the routers are stepped by _router_gen."""
+    cdef int C = x.C
+    cdef int host_f = (x.host_r << 3) | 4
+    cdef int k, i, hp = 0, host_state, host_push
+    cdef int n_nu = 0, n_nu_next, n_nupush
+    cdef int64_t c = T, key
+    cdef int64_t in_flight = 0
+    cdef int64_t* heap = x.heap
+
+    _nu_start(x, T, n_sp)
+    host_state = H_PUSH if n_host > 0 else H_DONE
+    host_push = 0
+    x.host_wake = 0
+
+    while True:
+        if c - T > bound:
+            return -1          # watchdog: only an engine bug gets here (the bound is proven)
+        while x.heap_n > 0 and (heap[0] >> TIMER_CYCLE_SHIFT) <= c:
+            key = _heap_pop(heap, &x.heap_n)
+            k = <int>(key & TIMER_CORE_MASK)
+            if (key >> TIMER_KIND_SHIFT) & 1 == T_NU:
+                x.nu_state[k] = NU_PUSH
+                x.nu_list[n_nu] = k
+                n_nu += 1
+            else:
+                x.csp[k] = 1
+        if in_flight == 0 and n_nu == 0 and host_state == H_DONE:
+            if x.heap_n == 0:
+                break
+            c = heap[0] >> TIMER_CYCLE_SHIFT
+            continue
+
+        # ---------------- phase A: NUs and host (the routers decide inside _router_gen)
+        n_nupush = 0
+        for i in range(n_nu):
+            k = x.nu_list[i]
+            if not _full_g(x, ((k // C) << 3) | _lport(k % C)):     # its local input FIFO has space
+                x.nu_push[n_nupush] = k
+                n_nupush += 1
+            else:
+                x.nu_state[k] = NU_SLEEP
+                x.nuslp[k] = 1
+                x.nu_since[k] = c
+        if host_state == H_PUSH:
+            if not _full_g(x, host_f):
+                host_push = 1
+            else:
+                host_state = H_SLEEP
+
+        # ---------------- routers: decisions, pops, pushes; then the NU and host pushes
+        n_nu_next = 0
+        if in_flight:
+            x.host_wake = 0
+            in_flight += _router_gen(x, c)
+            for i in range(x.n_wake):
+                k = x.wake[i]
+                x.nu_state[k] = NU_PUSH
+                x.c_nu_stall[k] += c + 1 - x.nu_since[k]
+                x.nu_next[n_nu_next] = k
+                n_nu_next += 1
+            if host_state == H_SLEEP and x.host_wake:
+                host_state = H_PUSH
+            _compact_active(x)
+        for i in range(n_nupush):
+            k = x.nu_push[i]
+            _push_g(x, k // C, _lport(k % C), x.fo_flit[x.nu_fo[k]], c)
+            in_flight += 1
+            x.c_fanout[k] += 1
+            x.nu_fo[k] += 1
+            if x.nu_fo[k] == x.nu_fo_end[k]:
+                _nu_advance(x, k, c + 1, x.nu_p[k], &x.heap_n)
+            else:
+                x.nu_next[n_nu_next] = k
+                n_nu_next += 1
+        if host_push:
+            _push_g(x, x.host_r, 4, host_fl[hp], c)
+            in_flight += 1
+            hp += 1
+            host_push = 0
+            if hp == n_host:
+                host_state = H_DONE
+        for i in range(n_nu_next):
+            x.nu_list[i] = x.nu_next[i]
+        n_nu = n_nu_next
+        c += 1
+
+    return _step_end(x, c, T, n_host, host_flits_total, bound)
 
 
 cdef inline void* _ptr(cnp.ndarray a):
@@ -918,9 +1259,41 @@ def run_fast(dict a, int64_t steps, object progress=None, bint want_state=False)
     spcyc_a = z("spcyc", n_rows, np.int64)
     x.sprow = <int32_t*>_ptr(sprow_a)
     x.spcyc = <int64_t*>_ptr(spcyc_a)
-    x.P = a["payload_bits"]
+    # general router path (several cores per router and/or multicast)
+    x.gen = a["gen"]
+    x.C = a["C"]
+    x.P = x.C + 4
+    x.NR = a["NR"]
+    NRF = x.NR * 8
+    if x.gen:
+        x.NMASK = <uint16_t*>_ptr(a["NMASK"])
+        x.NCHILD = <int32_t*>_ptr(a["NCHILD"])
+        x.NEJ = <int32_t*>_ptr(a["NEJ"])
+        x.EJK = <int64_t*>_ptr(a["EJK"])
+        x.fr = <uint64_t*>_ptr(z("fr", NRF << x.LS, np.uint64))
+        x.hreq = <uint8_t*>_ptr(z("hreq", NRF, np.uint8))
+        x.glast = <uint8_t*>_ptr(z("glast", NRF, np.uint8, x.P - 1))   # every pointer starts at P-1
+        x.act = <int32_t*>_ptr(z("act", x.NR, np.int32))
+        x.act_n = 0
+        x.inact = <uint8_t*>_ptr(z("inact", x.NR, np.uint8))
+        x.rnem = <uint8_t*>_ptr(z("rnem", x.NR, np.uint8))
+        x.csp = <uint8_t*>_ptr(z("csp", NC, np.uint8, 1))
+        x.nuslp = <uint8_t*>_ptr(z("nuslp", NC, np.uint8))
+        x.mcl = <int64_t*>_ptr(z("mcl", NRF, np.int64))
+        x.mcd = <int64_t*>_ptr(z("mcd", NRF, np.int64))
+        x.mcp = <int64_t*>_ptr(z("mcp", NRF, np.int64))
+        x.gg = <int32_t*>_ptr(z("gg", NRF, np.int32))
+        x.ggf = <int64_t*>_ptr(z("ggf", NRF, np.int64))
+        x.gpop = <int32_t*>_ptr(z("gpop", NRF, np.int32))
+        x.wake = <int32_t*>_ptr(z("wake", NC, np.int32))
+    x.PB = a["payload_bits"]
     x.event = a["event"]
-    x.general = 1 if (x.P or x.event) else 0
+    x.general = 1 if (x.PB or x.event) else 0
+    x.ig_off = NULL
+    if x.general and "ig_off" in a:
+        x.ig_off = <int64_t*>_ptr(a["ig_off"])
+        x.ig_fl = <int64_t*>_ptr(a["ig_fl"])
+        x.host_ig = <int64_t*>_ptr(a["host_ig"])
     x.scan_bits = a["scan_bits"]
     sppay_a = z("sppay", n_rows, np.int64)
     x.sppos = <int32_t*>_ptr(z("sppos", n_rows, np.int32))
@@ -941,13 +1314,16 @@ def run_fast(dict a, int64_t steps, object progress=None, bint want_state=False)
             n_sp = _lif_general(&x) if x.general else _lif_all(&x)
             h0 = <int>hoff[t]
             n_host = <int>(hoff[t + 1] - hoff[t])
-            Q = _run_step(&x, T, n_sp, hfl + h0, n_host, &host_total, sbound[t])
+            if x.gen:
+                Q = _run_step_gen(&x, T, n_sp, hfl + h0, n_host, &host_total, sbound[t])
+            else:
+                Q = _run_step(&x, T, n_sp, hfl + h0, n_host, &host_total, sbound[t])
         if Q < 0:
             watchdog_step = t
             break
         with nogil:
             if x.general:
-                _integrate_spikes(&x, n_sp, hfl + h0, hpay + h0, n_host)
+                _integrate_spikes(&x, n_sp, hfl + h0, hpay + h0, (x.host_ig + h0) if x.ig_off != NULL else NULL, n_host)
                 ptmp = x.pend_cur     # barrier: swap the pending bitmaps with the accumulator banks
                 x.pend_cur = x.pend_nxt
                 x.pend_nxt = ptmp
@@ -959,14 +1335,18 @@ def run_fast(dict a, int64_t steps, object progress=None, bint want_state=False)
         if n_sp:
             sp_rows.append(sprow_a[:n_sp].copy())
             sp_cycles.append(spcyc_a[:n_sp].copy())
-            if x.P:
+            if x.PB:
                 sp_pay.append(sppay_a[:n_sp].copy())
             sp_counts[t] = n_sp
         if progress is not None:
             progress(t)
 
     out = {"core_counters": st["cc"][:N_CORE_COUNTERS * NC].reshape(N_CORE_COUNTERS, NC).copy()}
-    recs = st["fr"][:NC * 8 << x.LS].reshape(NC, 8, 1 << x.LS)[:, :5, :]
+    NRT = x.NR if x.gen else NC
+    recs = st["fr"][:NRT * 8 << x.LS].reshape(NRT, 8, 1 << x.LS)[:, :x.P, :]
+    if x.gen:
+        for nm in ("mcl", "mcd", "mcp"):
+            out[nm] = st[nm][:NRT * 8].reshape(NRT, 8)[:, :x.P].copy()
     out["necyc"] = recs[:, :, 1].view(np.int64).copy()
     out["mo"] = (recs[:, :, 0] >> np.uint64(KFIFO_MAX_OCC_SHIFT)).astype(np.int64)
     out["pops"] = (recs[:, :, 0] & np.uint64((1 << int(KFIFO_POPS_BITS)) - 1)).astype(np.int64)
@@ -979,19 +1359,23 @@ def run_fast(dict a, int64_t steps, object progress=None, bint want_state=False)
     out["spike_counts"] = sp_counts
     out["spike_payloads"] = np.concatenate(sp_pay) if sp_pay else np.zeros(0, np.int64)
     if want_state:
-        out["state"] = _state_after(st, steps, n_rows, NC, x.W, x.H, x.general)
+        out["state"] = _state_after(st, steps, n_rows, x.NR, x.W, x.general, x.gen, x.P)
     return out
 
 
-def _state_after(dict st, int64_t steps, int n_rows, int NC, int W, int H, int general):
+def _state_after(dict st, int64_t steps, int n_rows, int NR, int W, int general, int gen, int P):
     """The state at the start of timestep ``steps``: the banks are swapped once per timestep
-    (the pending banks only on the general path), and the pointer of output o of router (x, y)
-    is the q whose plane LQ[o][q][y] has bit x set."""
+    (the pending banks only on the general neuron path). Round-robin pointers: on the general
+    router path, byte r*8 + o of ``glast``; on the bit-parallel path, the pointer of output o of
+    router (x, y) is the q whose plane LQ[o][q][y] has bit x set."""
     acc = st["acc_a"] if steps % 2 == 0 else st["acc_b"]
     pend = st["pend_a"] if (steps % 2 == 0 or not general) else st["pend_b"]
-    lq = st["LQ"].reshape(5, 5, 64)
-    k = np.arange(NC)
-    bits = (lq[:, :, k // W] >> (k % W).astype(np.uint64)) & np.uint64(1)      # [o, q, router]
-    last = np.argmax(bits, axis=1).T.astype(np.int64)                           # [router, o]
+    if gen:
+        last = st["glast"][:NR * 8].reshape(NR, 8)[:, :P].astype(np.int64)
+    else:
+        lq = st["LQ"].reshape(5, 5, 64)
+        k = np.arange(NR)
+        bits = (lq[:, :, k // W] >> (k % W).astype(np.uint64)) & np.uint64(1)      # [o, q, router]
+        last = np.argmax(bits, axis=1).T.astype(np.int64)                           # [router, o]
     return {"u": st["u"][:n_rows].copy(), "v": st["v"][:n_rows].copy(), "ref": st["ref"][:n_rows].copy(),
             "acc": acc[:n_rows].copy(), "pend": pend[:n_rows].astype(bool), "last": last}

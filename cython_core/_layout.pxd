@@ -5,6 +5,7 @@
 
 cdef enum:
     N_PORTS = 5
+    MAX_PORTS = 8
     PORT_L = 0
     PORT_N = 1
     PORT_E = 2
@@ -23,6 +24,14 @@ cdef enum:
     KFLIT_RECORD_SHIFT = 35
     KFLIT_RECORD_BITS = 28
     KFLIT_RECORD_MASK = 268435455
+    # kmcflit: the cycle kernel's int64 multicast flit (general router path)
+    KMCFLIT_NODE_SHIFT = 0
+    KMCFLIT_NODE_BITS = 32
+    KMCFLIT_UNUSED_SHIFT = 32
+    KMCFLIT_UNUSED_BITS = 31
+    KMCFLIT_TAG_SHIFT = 63
+    KMCFLIT_TAG_BITS = 1
+    KMCFLIT_TAG_MASK = 1
     # kfifo: word 0 of the kernel's record of one router input FIFO (uint64)
     KFIFO_POPS_SHIFT = 0
     KFIFO_POPS_BITS = 48

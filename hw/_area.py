@@ -52,10 +52,12 @@ def sram_bits_by_memory(chip: ChipConfig) -> dict[str, int]:
 
 
 def memory_words(chip: ChipConfig) -> dict[str, tuple[int, int]]:
-    """(words, word_bits) of every core memory, as the energy model accesses them."""
+    """(words, word_bits) of every core memory, and of the router's multicast table
+    (``mc_table``), as the energy model accesses them."""
     bits = sram_bits_by_memory(chip)
     c = chip.core
     return {
+        "mc_table": (chip.router.table_entries, chip.derived.table_entry_bits),
         "synapse": (c.synapse_words, chip.derived.synapse_word_bits),
         "axon_table": (c.axons, chip.derived.axon_entry_bits),
         "fanout_table": (c.fanout_entries, chip.derived.fanout_entry_bits),
@@ -72,8 +74,10 @@ def estimate_logic_ge(chip: ChipConfig) -> dict[str, dict[str, float]]:
     Returns ``{"core": {block: GE}, "router": {block: GE}}``. Blocks follow
     docs/microarchitecture.md: the NU's LIF datapath (two decay multipliers, input shifter,
     adders, saturation, threshold, active-update detection) and registers, the SI's ``lanes``
-    accumulate adders, the core input FIFO, and the router's five input FIFOs, 5x5 crossbar,
-    XY route compare and round-robin arbiters. Performance counters are not counted.
+    accumulate adders, the core input FIFO, and the router's P = cores_per_router + 4 input
+    FIFOs, P x P crossbar, XY route compare and round-robin arbiters; a multicast router adds
+    per input a key comparator and the register of outputs already served (the table itself is
+    SRAM, in ``AreaReport.router_table_bits``). Performance counters are not counted.
     """
     P = P_ = PRIMITIVE_TRANSISTORS
     d, c, b = chip.derived, chip.core, chip.bits
@@ -96,6 +100,8 @@ def estimate_logic_ge(chip: ChipConfig) -> dict[str, dict[str, float]]:
 
     core = {"nu_lif_datapath": ge(lif), "nu_registers": ge(nu_regs), "si_datapath": ge(si),
             "core_fifo": ge(fifo(c.fifo_depth, F))}
+    n = d.n_ports
+    mux_n = P["mux5_bit"] * (n - 1) / 4           # an n:1 mux as (n-1) 2:1 stages, scaled from the 5:1 figure
     PB = b.payload
     if PB:
         # graded spikes: the SI's weight x payload multiplier per lane and its payload register; the
@@ -108,11 +114,13 @@ def estimate_logic_ge(chip: ChipConfig) -> dict[str, dict[str, float]]:
         B = c.scan_word_bits
         core["nu_event_scan"] = ge(B * P_["dffe"] + 2 * B * P_["mux2_bit"] + _clog2(d.scan_words + 1) * P_["dffe"])
     router = {
-        "input_fifos": ge(5 * fifo(chip.router.fifo_depth, F)),
-        "crossbar": ge(5 * F * P["mux5_bit"]),
-        "route_compute": ge(5 * 2 * (d.x_bits + d.y_bits) * P["cmp_bit"]),
-        "arbiters": ge(5 * (3 * P["dffe"] + 5 * P["mux5_bit"])),
+        "input_fifos": ge(n * fifo(chip.router.fifo_depth, F)),
+        "crossbar": ge(n * F * mux_n),
+        "route_compute": ge(n * 2 * (d.x_bits + d.y_bits) * P["cmp_bit"]),
+        "arbiters": ge(n * (3 * P["dffe"] + n * mux_n)),
     }
+    if d.mc_bits:
+        router["multicast_lookup"] = ge(n * (d.table_key_bits * P["cmp_bit"] + n * P["dffe"]))
     return {"core": core, "router": router}
 
 
@@ -149,6 +157,8 @@ class SynthResult:
 
 @dataclass
 class AreaReport:
+    """Area of one core, one router (logic, and its multicast table), one tile (a router and
+    ``cores_per_router`` cores) and the chip (``n_routers`` tiles)."""
     chip: str
     node_nm: int
     n_cores: int
@@ -165,6 +175,10 @@ class AreaReport:
     tile_mm2: float
     chip_mm2: float
     tile_pitch_mm: float
+    cores_per_router: int = 1
+    n_routers: int = 0
+    router_table_bits: int = 0             # multicast table SRAM per router (0 on a unicast chip)
+    router_table_mm2: float = 0.0
 
     @property
     def sram_mm2_by_memory(self) -> dict[str, float]:
@@ -195,10 +209,15 @@ def area_report(chip: ChipConfig, synth: SynthResult | None = None) -> AreaRepor
     core_sram = sum(bits.values()) * tech.sram_um2_per_bit * 1e-6
     core_logic = core_ge * tech.logic_um2_per_ge * 1e-6
     router = router_ge * tech.logic_um2_per_ge * 1e-6
-    tile = core_sram + core_logic + router
+    d = chip.derived
+    table = d.table_bits * tech.sram_um2_per_bit * 1e-6
+    cpr = chip.mesh.cores_per_router
+    tile = cpr * (core_sram + core_logic) + router + table
     pitch = t.tile_pitch_mm if t.tile_pitch_mm is not None else math.sqrt(tile)
-    return AreaReport(chip=chip.name, node_nm=tech.node_nm, n_cores=chip.derived.n_cores,
+    return AreaReport(chip=chip.name, node_nm=tech.node_nm, n_cores=d.n_cores,
                       sram_um2_per_bit=tech.sram_um2_per_bit, logic_um2_per_ge=tech.logic_um2_per_ge,
                       sram_bits=bits, core_logic_ge=core_ge, router_logic_ge=router_ge, logic_source=source,
                       logic_breakdown_ge=est, core_sram_mm2=core_sram, core_logic_mm2=core_logic,
-                      router_mm2=router, tile_mm2=tile, chip_mm2=tile * chip.derived.n_cores, tile_pitch_mm=pitch)
+                      router_mm2=router, tile_mm2=tile, chip_mm2=tile * d.n_routers, tile_pitch_mm=pitch,
+                      cores_per_router=cpr, n_routers=d.n_routers, router_table_bits=d.table_bits,
+                      router_table_mm2=table)

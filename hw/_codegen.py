@@ -59,14 +59,17 @@ def _svh_defs() -> str:
         out += [f"`define {prefix}COUNT {len(rows)}"]
     out += ["", "// ---- router ports (also the arbitration order)"]
     out += _defines([(p, i, "") for i, p in enumerate(L.PORTS)], "NC_PORT_")
-    out += [f"`define NC_N_PORTS {L.N_PORTS}", f"`define NC_OCC_BITS {L.OCC_BITS}   // FIFO occupancy counts"]
+    out += ["// local ports of cores 1 .. CORES_PER_ROUTER-1 follow W: port of local core j = (j == 0) ? 0 : 4 + j"]
+    out += [f"`define NC_N_PORTS {L.N_PORTS}", f"`define NC_MAX_PORTS {L.MAX_PORTS}",
+            f"`define NC_OCC_BITS {L.OCC_BITS}   // FIFO occupancy counts"]
     out += ["", "// ---- parameters of nc_chip, read back at NC_CHIP_PARAM + k"]
     out += _defines([(p.name, i, p.source) for i, p in enumerate(L.RTL_PARAMS)], "NC_PARAM_")
     out += [f"`define NC_PARAM_COUNT {len(L.RTL_PARAMS)}"]
     vec = ", ".join(f"32'({p.name})" for p in reversed(L.RTL_PARAMS))
     out += ["// bits [32k +: 32] = parameter k (the concatenation lists the last parameter first)",
             f"`define NC_PARAM_VECTOR {{{vec}}}"]
-    out += ["", "// ---- flit fields (LSB first), in terms of the width parameters of the enclosing module"]
+    out += ["", "// ---- flit fields (LSB first), in terms of the width parameters of the enclosing module",
+            "// (a field whose width is 0 for a chip, such as mc on a unicast chip, must not be accessed)"]
     lsb = "0"
     names = []
     for f in L.CHIP_FLIT.fields:
@@ -117,7 +120,8 @@ def _pxd() -> str:
     out = [_HEADER_PY.rstrip(), "# Constants of the cycle kernel: bit layouts, port, profile-column and counter indices.",
            "# Masks are given only for fields of <= 30 bits (C enum values are ints); wider fields use",
            "# ((<uint64_t>1) << X_BITS) - 1.", "", "cdef enum:"]
-    out += [f"    N_PORTS = {L.N_PORTS}"] + [f"    PORT_{p} = {i}" for i, p in enumerate(L.PORTS)]
+    out += [f"    N_PORTS = {L.N_PORTS}", f"    MAX_PORTS = {L.MAX_PORTS}"]
+    out += [f"    PORT_{p} = {i}" for i, p in enumerate(L.PORTS)]
     for lay in L.KERNEL_LAYOUTS:
         out.append(f"    # {lay.name}: {lay.doc}")
         sh, wd = lay.shifts(), lay.widths()
@@ -142,7 +146,9 @@ def _md_layout() -> str:
            "is current). The same declarations generate `rtl/nc_defs.svh`, the RTL parameter lists and",
            "`cython_core/_layout.pxd`; how to add a counter, a parameter or a flit field is in",
            "[contributing.md](contributing.md).", "",
-           f"Router ports, in this order (also the arbitration order): {', '.join(f'`{p}`' for p in L.PORTS)}.", ""]
+           f"Router ports, in this order (also the arbitration order): {', '.join(f'`{p}`' for p in L.PORTS)}, "
+           f"then the local ports `L1` … of cores 1 … C-1 of a router with C = `mesh.cores_per_router` cores "
+           f"(at most {L.MAX_PORTS} ports).", ""]
     out += ["## Flit (LSB first)", "", "| field | width | meaning |", "|---|---|---|"]
     out += [f"| `{f.name}` | `{f.bits}` | {f.doc} |" for f in L.CHIP_FLIT.fields]
     out += ["", "## Neuron profile (table columns and bus fields, in order)", "", "| field | width | signed | meaning |",

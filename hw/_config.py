@@ -32,10 +32,24 @@ def _clog2(n: int) -> int:
     return max(1, math.ceil(math.log2(n))) if n > 1 else 1
 
 
+MAX_CORES = 4096         # the cycle kernel addresses cores in 12 bits (docs/engine.md)
+
+
 class MeshConfig(_Model):
-    """Tile grid: ``width`` columns (x, west→east) × ``height`` rows (y, north→south)."""
-    width: Annotated[int, Field(ge=1, le=64, description="tiles along x")] = 4
-    height: Annotated[int, Field(ge=1, le=64, description="tiles along y")] = 4
+    """Tile grid: ``width`` columns (x, west→east) × ``height`` rows (y, north→south); a tile is
+    one router and ``cores_per_router`` cores (concentration)."""
+    width: Annotated[int, Field(ge=1, le=64, description="tiles (routers) along x")] = 4
+    height: Annotated[int, Field(ge=1, le=64, description="tiles (routers) along y")] = 4
+    cores_per_router: Annotated[int, Field(ge=1, le=4, description="cores sharing one router through their own "
+                                           "local ports (concentration; 1 = one core per tile)")] = 1
+
+    @model_validator(mode="after")
+    def _cores_fit(self):
+        n = self.width * self.height * self.cores_per_router
+        if n > MAX_CORES:
+            raise ValueError(f"@cores_per_router|mesh.width x mesh.height x mesh.cores_per_router = {n} cores, more "
+                             f"than the {MAX_CORES} the simulator addresses|use a smaller mesh or fewer cores per router")
+        return self
 
 
 class CoreConfig(_Model):
@@ -66,8 +80,15 @@ class CoreConfig(_Model):
 
 
 class RouterConfig(_Model):
-    """Mesh router: five input FIFOs of ``fifo_depth`` flits, XY routing, round-robin arbiters."""
+    """Mesh router: one input FIFO of ``fifo_depth`` flits per port (N, E, S, W and one local port
+    per core), round-robin arbiters; XY unicast routing, or key-table multicast
+    (docs/microarchitecture.md §4)."""
     fifo_depth: Annotated[int, Field(ge=1, le=64, description="router input FIFO depth (flits)")] = 2
+    routing: Annotated[Literal["unicast", "multicast"], Field(
+        description="unicast: one XY-routed flit per destination core; multicast: a source reaching several "
+                    "cores sends one flit, replicated by the routers from key tables with default routes")] = "unicast"
+    table_entries: Annotated[int, Field(ge=1, le=1 << 20, description="multicast routing-table entries per router "
+                                        "(used when routing is multicast)")] = 1024
 
 
 class BitsConfig(_Model):
@@ -224,14 +245,17 @@ class ChipConfig(_Model):
 @dataclass(frozen=True)
 class ChipDerived:
     """Quantities derived from a chip config, computed in this one place."""
-    n_cores: int
-    x_bits: int
+    n_cores: int              # routers x cores_per_router
+    n_routers: int            # mesh tiles
+    n_ports: int              # router ports: cores_per_router local ports + N, E, S, W
+    x_bits: int               # flit dst_x: a core column x * cores_per_router + local core
+    mc_bits: int              # flit mc field: 1 on a multicast chip, else 0 (absent)
     y_bits: int
     axon_bits: int
     neuron_bits: int
     profile_bits: int
     payload_bits: int         # spike payload (0: binary chip)
-    flit_bits: int            # axon + dst_y + dst_x + payload
+    flit_bits: int            # axon + dst_y + dst_x + mc + payload
     word_addr_bits: int
     fanout_addr_bits: int
     synapse_slot_bits: int    # valid + target + weight
@@ -242,6 +266,9 @@ class ChipDerived:
     axon_len_bits: int        # synapse count field of an axon entry (0 .. words*lanes)
     fanout_len_bits: int      # fan-out count field of a neuron entry (0 .. fanout_entries)
     fanout_entry_bits: int    # one destination route: the flit without its payload
+    table_key_bits: int       # multicast table key: the route without its mc bit
+    table_entry_bits: int     # valid + key + output-port set
+    table_bits: int           # multicast table of one router (0 on a unicast chip)
     pending_bits: int         # per core: the two pending bitmaps of an event-driven NU (0 when dense)
     scan_words: int           # words of one pending bitmap (ceil(neurons / scan_word_bits)); 0 when dense
     profile_entry_bits: int
@@ -258,13 +285,18 @@ class ChipDerived:
     @classmethod
     def of(cls, c: ChipConfig) -> "ChipDerived":
         core, bits = c.core, c.bits
-        x_bits, y_bits = _clog2(c.mesh.width), _clog2(c.mesh.height)
+        cpr = c.mesh.cores_per_router
+        x_bits, y_bits = _clog2(c.mesh.width * cpr), _clog2(c.mesh.height)
         axon_bits, neuron_bits = _clog2(core.axons), _clog2(core.neurons)
         profile_bits, word_addr_bits = _clog2(core.profiles), _clog2(core.synapse_words)
         fanout_addr_bits = _clog2(core.fanout_entries)
+        mc_bits = 1 if c.router.routing == "multicast" else 0
         payload_bits = bits.payload
-        route_bits = x_bits + y_bits + axon_bits
+        route_bits = x_bits + y_bits + axon_bits + mc_bits
         flit_bits = route_bits + payload_bits
+        n_ports = cpr + 4
+        key_bits = route_bits - mc_bits
+        entry_bits = 1 + key_bits + n_ports
         event = core.neuron_update == "event"
         pending_bits = 2 * core.neurons if event else 0
         slot_bits = 1 + neuron_bits + bits.weight
@@ -280,14 +312,16 @@ class ChipDerived:
                      + core.fanout_entries * route_bits + core.profiles * profile_entry_bits + neuron_mem_bits
                      + pending_bits)
         return cls(
-            n_cores=c.mesh.width * c.mesh.height, x_bits=x_bits, y_bits=y_bits, axon_bits=axon_bits,
+            n_cores=c.mesh.width * c.mesh.height * cpr, n_routers=c.mesh.width * c.mesh.height, n_ports=n_ports,
+            x_bits=x_bits, mc_bits=mc_bits, y_bits=y_bits, axon_bits=axon_bits,
             neuron_bits=neuron_bits, profile_bits=profile_bits, payload_bits=payload_bits, flit_bits=flit_bits,
             word_addr_bits=word_addr_bits, fanout_addr_bits=fanout_addr_bits,
             synapse_slot_bits=slot_bits, synapse_word_bits=word_bits,
             synapse_sram_bits=core.synapse_words * word_bits, neuron_state_bits=state_bits,
             axon_entry_bits=axon_entry_bits, axon_len_bits=len_bits, fanout_len_bits=_clog2(core.fanout_entries + 1),
-            fanout_entry_bits=route_bits, pending_bits=pending_bits,
-            scan_words=-(-core.neurons // core.scan_word_bits) if event else 0,
+            fanout_entry_bits=route_bits, table_key_bits=key_bits, table_entry_bits=entry_bits,
+            table_bits=c.router.table_entries * entry_bits if mc_bits else 0,
+            pending_bits=pending_bits, scan_words=-(-core.neurons // core.scan_word_bits) if event else 0,
             profile_entry_bits=profile_entry_bits, core_sram_bits=core_sram,
             weight_min=-(1 << (bits.weight - 1)), weight_max=(1 << (bits.weight - 1)) - 1,
             state_min=-(1 << (bits.state - 1)), state_max=(1 << (bits.state - 1)) - 1,

@@ -125,10 +125,11 @@ def derive_event_components(chip: ChipConfig, tech: ResolvedTechnology | None = 
             return tech.host_link_pj_per_bit * F
         if c.kind == "barrier_tokens":
             # a 1-bit "done" token up and a 1-bit "go" token down through every tile (no
-            # published barrier energy exists: Davies et al., IEEE Micro 2018, Table 2 gives its latency only)
-            return 2 * d.n_cores * (tech.router_pj_per_bit + hop_wire)
+            # published barrier energy exists: Davies et al., IEEE Micro 2018, Table 2 gives its latency only);
+            # the tokens travel the router tree, so they scale with the routers
+            return 2 * d.n_routers * (tech.router_pj_per_bit + hop_wire)
         if c.kind == "clock_tree":
-            return tech.clock_pj_per_mm2_cycle * tech.tile_mm2 * d.n_cores
+            return tech.clock_pj_per_mm2_cycle * tech.tile_mm2 * d.n_routers
         raise AssertionError(f"energy component kind {c.kind!r} (declared in hw/_layout.py) has no formula")
 
     out = {}
@@ -158,6 +159,7 @@ class EnergyParams:
     components_pj: dict[str, dict[str, float]] = field(default_factory=dict)   # technology mode only
     overhead_factor: float | None = None
     technology: ResolvedTechnology | None = None
+    n_routers: int = 0                      # 0: one router per core
 
     def with_events(self, **events_pj: float) -> "EnergyParams":
         """A copy with some per-event energies replaced (no re-simulation needed to apply it)."""
@@ -184,7 +186,7 @@ def energy_params(chip: ChipConfig, synth=None) -> EnergyParams:
         return EnergyParams(chip=chip.name, mode="table", clock_mhz=chip.clock_mhz, n_cores=n_cores,
                             events_pj=events, event_source=source, static_power_mw=static_given,
                             static_source="table" if given else "unlisted",
-                            timestep_us=e.timestep_us)
+                            timestep_us=e.timestep_us, n_routers=chip.derived.n_routers)
     tech = resolve_technology(chip, synth)
     comp = derive_event_components(chip, tech)
     events, source = {}, {}
@@ -197,12 +199,13 @@ def energy_params(chip: ChipConfig, synth=None) -> EnergyParams:
     if given:
         static, ssrc = static_given, "override"
     else:
-        sram_kb = chip.derived.core_sram_bits * n_cores / 8192.0
+        d = chip.derived
+        sram_kb = (d.core_sram_bits * n_cores + d.table_bits * d.n_routers) / 8192.0
         static, ssrc = tech.sram_leakage_uw_per_kb * sram_kb / 1000.0, "technology"
     return EnergyParams(chip=chip.name, mode="technology", clock_mhz=chip.clock_mhz, n_cores=n_cores,
                         events_pj=events, event_source=source, static_power_mw=static, static_source=ssrc,
                         timestep_us=e.timestep_us, components_pj=comp, overhead_factor=tech.overhead_factor,
-                        technology=tech)
+                        technology=tech, n_routers=chip.derived.n_routers)
 
 
 @dataclass
@@ -222,7 +225,7 @@ class EnergyReport:
     counts: dict[str, int]
     by_event_pj: dict[str, float]       # dynamic energy per event kind
     core_events: tuple[str, ...]        # core- and router-scope events, columns of by_core_event_pj
-    by_core_event_pj: np.ndarray        # [n_cores, len(core_events)]
+    by_core_event_pj: np.ndarray        # [n_cores, len(core_events)]; a router's events shared by its cores
     dynamic_pj: float
     static_pj: float
     static_power_mw: float
@@ -277,15 +280,20 @@ def compute_energy(params: "EnergyParams | ChipConfig", result) -> EnergyReport:
         raise ConfigError("counters", f"the result lacks counter(s) {missing}", None,
                           "use a result produced by the cycle backend of this version")
     nc = params.n_cores
+    nr = params.n_routers or nc
     core_events = CORE_COUNTERS + ROUTER_COUNTERS
     by_core = np.zeros((nc, len(core_events)))
     counts, by_event = {}, {}
     for i, n in enumerate(core_events):
         c = np.asarray(counters[n], dtype=np.int64).reshape(-1)
-        if c.size != nc:
-            raise ConfigError(f"counters.{n}", f"has {c.size} entries but the chip has {nc} cores", None,
+        want, what = (nr, "routers") if n in ROUTER_COUNTERS else (nc, "cores")
+        if c.size != want:
+            raise ConfigError(f"counters.{n}", f"has {c.size} entries but the chip has {want} {what}", None,
                               "compute energy with the chip config the run used")
-        by_core[:, i] = c * params.events_pj[n]
+        if want == nc:
+            by_core[:, i] = c * params.events_pj[n]
+        else:       # a router's events, shared evenly by the cores on it
+            by_core[:, i] = np.repeat(c * params.events_pj[n] / (nc // nr), nc // nr)
         counts[n] = int(c.sum())
         by_event[n] = float(by_core[:, i].sum())
     for n in CHIP_COUNTERS:

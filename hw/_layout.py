@@ -27,16 +27,29 @@ from typing import Callable
 import numpy as np
 
 __all__ = [
-    "PORTS", "N_PORTS", "BitField", "BitLayout", "CHIP_FLIT", "KERNEL_FLIT", "KERNEL_FIFO_STATE",
+    "PORTS", "N_PORTS", "MAX_PORTS", "MAX_CORES_PER_ROUTER", "port_names", "local_port", "BitField", "BitLayout", "CHIP_FLIT", "KERNEL_FLIT", "KERNEL_MC_FLIT", "KERNEL_FIFO_STATE",
     "KERNEL_DOWNSTREAM", "KERNEL_TIMER", "KERNEL_LAYOUTS", "ProfileField", "PROFILE_FIELDS", "PROFILE",
     "NEURON_FIELDS", "Component", "Energy", "Free", "Counter", "COUNTERS", "COUNTER_NAMES", "COUNTER_BY_NAME",
-    "CORE_COUNTERS", "ROUTER_COUNTERS", "CHIP_COUNTERS", "DETAIL_FIELDS", "RtlParam", "RTL_PARAMS",
+    "CORE_COUNTERS", "ROUTER_COUNTERS", "CHIP_COUNTERS", "DETAIL_FIELDS", "DETAIL_NAMES", "RtlParam", "RTL_PARAMS",
     "RTL_PARAM_BY_NAME", "BUS", "SELECTS", "CHIP_REGS", "CORE_REGS", "ROUTER_REGS", "CNT_BITS", "OCC_BITS", "DEFAULT_HOST_QUEUE_DEPTH",
 ]
 
 # ============================================================================ ports
 PORTS = ("L", "N", "E", "S", "W")      # router port order: also the arbitration order
-N_PORTS = len(PORTS)
+N_PORTS = len(PORTS)                   # ports of a router with one core (cores_per_router = 1)
+MAX_CORES_PER_ROUTER = 4
+MAX_PORTS = MAX_CORES_PER_ROUTER + 4   # local ports of cores 1..C-1 follow W: L1 = 5, L2 = 6, L3 = 7
+
+
+def port_names(cores_per_router: int = 1) -> tuple[str, ...]:
+    """The ports of a router with ``cores_per_router`` local ports, in port (= arbitration) order:
+    ``L N E S W`` then ``L1 .. L(C-1)`` (docs/microarchitecture.md §1)."""
+    return PORTS + tuple(f"L{j}" for j in range(1, cores_per_router))
+
+
+def local_port(j: int) -> int:
+    """The port of local core ``j`` of a router."""
+    return 0 if j == 0 else N_PORTS - 1 + j
 
 
 # ============================================================================ bit layouts
@@ -98,9 +111,12 @@ class BitLayout:
 
 # The chip's flit: one spike = one single-flit packet (docs/microarchitecture.md §2).
 CHIP_FLIT = BitLayout("flit", (
-    BitField("axon", "axon_bits", "destination axon of the destination core"),
-    BitField("dst_y", "y_bits", "destination row"),
-    BitField("dst_x", "x_bits", "destination column"),
+    BitField("axon", "axon_bits", "destination axon of the destination core(s)"),
+    BitField("dst_y", "y_bits", "destination row (a multicast flit: the source core's row)"),
+    BitField("dst_x", "x_bits", "destination core column x * cores_per_router + local core (a multicast flit: the "
+                                "source core's)"),
+    BitField("mc", "mc_bits", "1: a multicast flit, routed by the routers' key tables (absent: 0 bits on a "
+                              "unicast chip)"),
     BitField("payload", "payload_bits", "spike payload (graded chips; 0 bits on a binary chip): put on top of a "
                                         "fan-out entry by the NU, given by the host for an input"),
 ), "a spike on the mesh, as routed by the routers; the fan-out tables hold it without its payload")
@@ -114,6 +130,14 @@ KERNEL_FLIT = BitLayout("kflit", (
                           "(the record holds the real count)"),
     BitField("record", 28, "offset of the destination axon's record in the synapse blob"),
 ), "the cycle kernel's int64 flit")
+
+# The general router path's multicast flit word (docs/engine.md): bit 63 set (a negative int64),
+# the node of the flit's copy in the kernel's tree of the routes of its multicast flit.
+KERNEL_MC_FLIT = BitLayout("kmcflit", (
+    BitField("node", 32, "tree node of this copy: the router it is at and its outputs there"),
+    BitField("unused", 31, "0"),
+    BitField("tag", 1, "1: a multicast copy (the int64 is negative); a kflit has 0 here"),
+), "the cycle kernel's int64 multicast flit (general router path)")
 
 KERNEL_FIFO_STATE = BitLayout("kfifo", (
     BitField("pops", 48, "flits popped so far (the ring head is pops mod capacity)"),
@@ -134,7 +158,7 @@ KERNEL_TIMER = BitLayout("ktimer", (
     BitField("cycle", 51, "cycle the timer fires"),
 ), "a key of the kernel's timer heap (int64, ordered by cycle)")
 
-KERNEL_LAYOUTS = (KERNEL_FLIT, KERNEL_FIFO_STATE, KERNEL_DOWNSTREAM, KERNEL_TIMER)
+KERNEL_LAYOUTS = (KERNEL_FLIT, KERNEL_MC_FLIT, KERNEL_FIFO_STATE, KERNEL_DOWNSTREAM, KERNEL_TIMER)
 
 
 # ============================================================================ neuron memories
@@ -262,14 +286,23 @@ COUNTERS: tuple[Counter, ...] = (
     Counter("link_flits", "flits", "router", "flits sent on the router's N/E/S/W output links to a neighbour tile",
             Energy((Component("link_wire", "link_wire"),), overhead=False)),
     Counter("router_blocked_cycles", "cycles", "router",
-            "input-port cycles with a head flit that was not granted (summed over the 5 inputs)", Free(_IDLE)),
+            "input-port cycles with a head flit that was not popped (summed over the router's inputs)", Free(_IDLE)),
+    Counter("mc_table_lookups", "lookups", "router",
+            "multicast flits looked up in the router's key table (one per multicast flit per router visited)",
+            Energy((_R("mc_table_read", "mc_table"),))),
+    Counter("mc_default_routes", "lookups", "router",
+            "multicast table lookups that found no entry: the flit took the default (straight-through) route",
+            Free("a part of mc_table_lookups, which carries the price of the search")),
+    Counter("mc_partial_cycles", "cycles", "router",
+            "input-port cycles in which a multicast head was granted some but not all of its outputs",
+            Free(_IDLE)),
     Counter("link_flits_ew", "flits", "router", "flits sent on the router's E and W output links (east-west hops)",
             Free(f"the east-west part of link_flits, {_SPLIT}")),
     Counter("link_flits_ns", "flits", "router", "flits sent on the router's N and S output links (north-south hops)",
             Free(f"the north-south part of link_flits, {_SPLIT}")),
     Counter("local_flits", "flits", "router",
-            "flits granted from the router's local input (L) to its local output (L): spikes delivered within "
-            "the tile, no link traversed",
+            "flits granted from a local input of the router (a core of its tile) to a local output (a core "
+            "of its tile): spikes delivered within the tile, no link traversed",
             Free("a part of router_flits, which carries the technology price (one router traversal); counted "
                  "apart so a table can price delivery within the tile (Loihi's within-tile spike)")),
     Counter("host_flits", "flits", "chip", "input flits pushed by the host into the host link",
@@ -284,15 +317,37 @@ COUNTER_NAMES: tuple[str, ...] = tuple(c.name for c in COUNTERS)
 CORE_COUNTERS: tuple[str, ...] = tuple(c.name for c in COUNTERS if c.scope == "core")
 ROUTER_COUNTERS: tuple[str, ...] = tuple(c.name for c in COUNTERS if c.scope == "router")
 CHIP_COUNTERS: tuple[str, ...] = tuple(c.name for c in COUNTERS if c.scope == "chip")
+
+# The energy breakdown a report shows: every counter belongs to exactly one group (checked here,
+# so a new counter cannot silently fall out of the breakdown).
+ENERGY_GROUPS: dict[str, tuple[str, ...]] = {
+    "synapse": ("axon_lookups", "synaptic_ops", "synapse_word_reads", "si_busy_cycles"),
+    "neuron": ("neuron_updates_active", "neuron_updates_inactive", "spikes", "nu_busy_cycles", "nu_stall_cycles",
+               "nu_scan_cycles", "pending_sets"),
+    "network": ("fanout_flits", "router_flits", "link_flits", "link_flits_ew", "link_flits_ns", "local_flits",
+                "router_blocked_cycles", "host_flits", "mc_table_lookups", "mc_default_routes", "mc_partial_cycles"),
+    "clock and barrier": ("cycles", "barriers"),
+}
+_grouped = [n for names in ENERGY_GROUPS.values() for n in names]
+if sorted(_grouped) != sorted(COUNTER_NAMES):
+    raise AssertionError("hw/_layout.py: ENERGY_GROUPS must list every counter exactly once: "
+                         f"missing {sorted(set(COUNTER_NAMES) - set(_grouped))}, "
+                         f"unknown or repeated {sorted(n for n in set(_grouped) if _grouped.count(n) > 1 or n not in COUNTER_NAMES)}")
 COUNTER_BY_NAME = {c.name: c for c in COUNTERS}
 
 # Per-port detail arrays every cycle-level backend reports ([n_cores, columns]); the RTL router
 # register index of each per-port group is in ROUTER_REGS.
+# [n_routers, P] (ports L N E S W L1 .. L(C-1)), fifo_max_occupancy [n_routers, P + C].
 DETAIL_FIELDS = (
-    ("link_flits_port", "grants of each output port L N E S W"),
-    ("blocked_cycles_port", "blocked cycles of each input port L N E S W"),
-    ("fifo_max_occupancy", "largest start-of-cycle occupancy of each router input FIFO L N E S W, then the core FIFO"),
+    ("link_flits_port", "grants of each output port L N E S W (L1 ..)"),
+    ("blocked_cycles_port", "blocked cycles of each input port"),
+    ("fifo_max_occupancy", "largest start-of-cycle occupancy of each router input FIFO, then of each local "
+                           "core's input FIFO"),
+    ("mc_lookups_port", "multicast table lookups of each input port"),
+    ("mc_default_port", "multicast default routes of each input port"),
+    ("mc_partial_port", "multicast partial-forward cycles of each input port"),
 )
+DETAIL_NAMES = tuple(n for n, _ in DETAIL_FIELDS)
 
 # ============================================================================ RTL parameters
 CNT_BITS = 48      # width of every RTL event counter (host bus reads 64 bits)
@@ -363,6 +418,12 @@ RTL_PARAMS: tuple[RtlParam, ...] = (
              _der("fanout_addr_bits")),
     RtlParam("FANOUT_LEN_BITS", "derived.fanout_len_bits", "tile", "fan-out count field of a neuron entry",
              _der("fanout_len_bits")),
+    RtlParam("CORES_PER_ROUTER", "mesh.cores_per_router", "tile", "cores per router (local ports)",
+             _cfg("mesh.cores_per_router")),
+    RtlParam("MC_BITS", "derived.mc_bits", "tile", "flit mc width: 1 = multicast routing, 0 = unicast",
+             _der("mc_bits")),
+    RtlParam("MC_ENTRIES", "router.table_entries", "tile", "multicast table entries per router (0 on a unicast chip)",
+             lambda chip, build: int(chip.router.table_entries) if chip.derived.mc_bits else 0),
     RtlParam("PAYLOAD_BITS", "derived.payload_bits", "tile", "flit payload width (0: binary chip)",
              _der("payload_bits")),
     RtlParam("EVENT", "core.neuron_update", "tile", "1: event-driven neuron update (pending bitmaps), 0: dense",
@@ -388,7 +449,9 @@ SELECTS = (
     ("CORE", 7, "index = CORE_REGS (registers, core counter bank)"),
     ("TRACE", 8, "read: index = trace slot, field 0 = neuron, 1 = cycle, 2 = {neuron@63:48, cycle[47:0]}, "
                  "3 = payload"),
-    ("ROUTER", 9, "read: index = ROUTER_REGS (router counter bank, per-port detail)"),
+    ("ROUTER", 9, "read: index = ROUTER_REGS (router counter bank, per-port detail); tile = router index"),
+    ("MCTABLE", 10, "router multicast table: index = entry, field 0 = key, 1 = {valid@31, output ports}; "
+                    "tile = router index"),
 )
 
 # NC_SEL_CHIP indices
@@ -410,10 +473,13 @@ CORE_REGS = (
 # NC_SEL_ROUTER indices (each per-port group has one entry per port, PORTS order)
 ROUTER_REGS = (
     ("CNT", 0, "CNT + k = router counter k (ROUTER_COUNTERS order)"),
-    ("PORT_FLITS", 8, "+ port: flits granted on that output (link_flits_port)"),
-    ("PORT_BLOCKED", 16, "+ port: blocked cycles of that input (blocked_cycles_port)"),
-    ("FIFO_MAX", 24, "+ port: max occupancy of that input FIFO (fifo_max_occupancy)"),
-    ("FIFO_COUNT", 32, "+ port: current occupancy of that input FIFO"),
+    ("PORT_FLITS", 16, "+ port: flits granted on that output (link_flits_port)"),
+    ("PORT_BLOCKED", 24, "+ port: blocked cycles of that input (blocked_cycles_port)"),
+    ("FIFO_MAX", 32, "+ port: max occupancy of that input FIFO (fifo_max_occupancy)"),
+    ("FIFO_COUNT", 40, "+ port: current occupancy of that input FIFO"),
+    ("MC_LOOKUPS", 48, "+ port: multicast table lookups of that input (mc_lookups_port)"),
+    ("MC_DEFAULT", 56, "+ port: multicast default routes of that input (mc_default_port)"),
+    ("MC_PARTIAL", 64, "+ port: multicast partial-forward cycles of that input (mc_partial_port)"),
 )
 
 
@@ -433,6 +499,8 @@ def _check() -> None:
         after = [i for i in idx.values() if i > idx["CNT"]]
         room = (min(after) - idx["CNT"]) if after else 1 << 16
         assert sum(c.scope == scope for c in COUNTERS) <= room, f"{bank} counter bank overlaps the next register"
+    rr = sorted(i for _, i, _ in ROUTER_REGS)
+    assert all(b - a >= MAX_PORTS for a, b in zip(rr[1:], rr[2:])), "a per-port router register group is too small"
     for table in (CHIP_REGS, CORE_REGS, ROUTER_REGS, SELECTS):
         idx = [i for _, i, _ in table]
         assert idx == sorted(set(idx)), table

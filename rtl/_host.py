@@ -167,6 +167,17 @@ class Host:
             f0, f1 = prog["core_fanout_offset"][k], prog["core_fanout_offset"][k + 1]
             for e in range(f1 - f0):
                 yield (k, d["SEL_FANOUT"], e, 0, int(prog["fanout_flit"][f0 + e]))
+        # multicast routing tables: every entry of every router (valid or not; nothing is reset)
+        entries = int(prog.get("table_entries", 0))
+        if entries:
+            off = prog["router_table_offset"]
+            for r in range(len(off) - 1):
+                keys = prog["table_key"][off[r]:off[r + 1]]
+                outs = prog["table_outputs"][off[r]:off[r + 1]]
+                for e in range(entries):
+                    valid = e < len(keys)
+                    yield (r, d["SEL_MCTABLE"], e, 0, int(keys[e]) if valid else 0)
+                    yield (r, d["SEL_MCTABLE"], e, 1, ((1 << 31) | int(outs[e])) if valid else 0)
 
     async def read_trace(self, n_cores: int, graded: bool = False) -> list[tuple[int, int, int, int]]:
         """(core, local neuron, cycle, payload) of every spike of the timestep just finished
@@ -180,27 +191,34 @@ class Host:
         cores = [k for k, c in enumerate(counts) for _ in range(c)]
         return [(k, v >> 48, v & ((1 << 48) - 1), q) for k, v, q in zip(cores, vals, pays)]
 
-    async def read_counters(self, n_cores: int, core_counters, router_counters, chip_counters) -> dict:
+    async def read_counters(self, n_cores: int, core_counters, router_counters, chip_counters,
+                            n_routers: int | None = None) -> dict:
         """Every event counter (the three counter banks, in the declared order of each scope) and
-        every detail array, as plain lists."""
+        every detail array, as plain lists. Core counters per core, router counters and per-port
+        detail per router (``n_routers``; P = cores per router + 4 ports)."""
         d = self.d
+        n_routers = n_cores if n_routers is None else n_routers
+        cpr = n_cores // n_routers
+        P = cpr + 4
         cc = await self.read_many([(k, d["SEL_CORE"], d["CORE_CNT"] + j, 0)
                                    for k in range(n_cores) for j in range(len(core_counters))])
-        rc = await self.read_many([(k, d["SEL_ROUTER"], d["RT_CNT"] + j, 0)
-                                   for k in range(n_cores) for j in range(len(router_counters))])
-        det = await self.read_many([(k, d["SEL_ROUTER"], base + p, 0) for k in range(n_cores)
-                                    for base in (d["RT_PORT_FLITS"], d["RT_PORT_BLOCKED"], d["RT_FIFO_MAX"])
-                                    for p in range(5)])
+        rc = await self.read_many([(r, d["SEL_ROUTER"], d["RT_CNT"] + j, 0)
+                                   for r in range(n_routers) for j in range(len(router_counters))])
+        groups = ("RT_PORT_FLITS", "RT_PORT_BLOCKED", "RT_FIFO_MAX", "RT_MC_LOOKUPS", "RT_MC_DEFAULT", "RT_MC_PARTIAL")
+        det = await self.read_many([(r, d["SEL_ROUTER"], d[g] + p, 0) for r in range(n_routers)
+                                    for g in groups for p in range(P)])
         cfmax = await self.read_many([(k, d["SEL_CORE"], d["CORE_FIFO_MAX"], 0) for k in range(n_cores)])
         xc = await self.read_many([(0, d["SEL_CHIP"], d["CHIP_CNT"] + j, 0) for j in range(len(chip_counters))])
         chip = dict(zip(chip_counters, xc))
         nc, nr = len(core_counters), len(router_counters)
         counters = {name: [cc[k * nc + j] for k in range(n_cores)] for j, name in enumerate(core_counters)}
-        counters.update({name: [rc[k * nr + j] for k in range(n_cores)] for j, name in enumerate(router_counters)})
+        counters.update({name: [rc[r * nr + j] for r in range(n_routers)] for j, name in enumerate(router_counters)})
         counters.update(chip)
-        det = np.asarray(det, dtype=np.int64).reshape(n_cores, 3, 5)
+        det = np.asarray(det, dtype=np.int64).reshape(n_routers, len(groups), P)
+        cf = np.asarray(cfmax, np.int64).reshape(n_routers, cpr)
         detail = {"link_flits_port": det[:, 0, :], "blocked_cycles_port": det[:, 1, :],
-                  "fifo_max_occupancy": np.concatenate([det[:, 2, :], np.asarray(cfmax, np.int64)[:, None]], axis=1)}
+                  "fifo_max_occupancy": np.concatenate([det[:, 2, :], cf], axis=1),
+                  "mc_lookups_port": det[:, 3, :], "mc_default_port": det[:, 4, :], "mc_partial_port": det[:, 5, :]}
         return {"counters": counters, "detail": detail}
 
 
@@ -216,6 +234,7 @@ async def run_case(host: Host, case: dict) -> dict:
     await host.write_many(host.program_writes(case["program"], event=bool(want.get("EVENT", 0))))
     load_s = time.perf_counter() - t0
     n_cores = len(case["program"]["core_neuron_offset"]) - 1
+    n_routers = len(case["program"]["router_table_offset"]) - 1
     T = [await host.cycle()]
     spikes: list[tuple[int, int, int, int, int]] = []   # (step, core, local neuron, cycle, payload)
     timeout_step = None
@@ -235,7 +254,7 @@ async def run_case(host: Host, case: dict) -> dict:
            "chip_s": host.chip_s}
     if timeout_step is None:
         out.update(await host.read_counters(n_cores, case["core_counters"], case["router_counters"],
-                                            case["chip_counters"]))
+                                            case["chip_counters"], n_routers))
     return out
 
 

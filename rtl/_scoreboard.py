@@ -43,12 +43,16 @@ def load_vectors(folder) -> dict:
 
 # ----------------------------------------------------------------------------- what a user writes
 class Interface:
-    """How to read a DUT. Override every method; ``ports`` names the router outputs the DUT has,
-    in the vectors' port names (L, N, E, S, W: see vectors.json ``ports``)."""
-    ports: tuple[str, ...] = ("L", "N", "E", "S", "W")
+    """How to read a DUT. Override every method. ``ports`` names the router outputs the DUT has,
+    in the vectors' port names (vectors.json ``ports``: L, N, E, S, W, then L1 .. with several
+    cores per router); by default all of them. A core is (x, y) with x the core column (router
+    x times the cores per router plus the local core)."""
+    ports: tuple[str, ...] | None = None
 
     def __init__(self, dut, meta: dict):
         self.dut, self.meta = dut, meta
+        if self.ports is None:
+            self.ports = tuple(meta["ports"])
 
     def cycle(self) -> int:
         """The chip cycle of the current clock (the vectors' ``cycle`` column)."""
@@ -78,8 +82,12 @@ class NeurocycleInterface(Interface):
     def __init__(self, dut, meta):
         super().__init__(dut, meta)
         self.fb = int(meta["flit_bits"])
+        self.C = int(meta.get("cores_per_router", 1))
         self.tiles = {(x, y): dut.g_row[y].g_col[x].u_tile for y in range(meta["mesh"][1])
                       for x in range(meta["mesh"][0])}
+
+    def _core(self, x, y):
+        return self.tiles[(x // self.C, y)].g_core[x % self.C].u_core
 
     def cycle(self):
         return int(self.dut.cycle.value)
@@ -97,11 +105,11 @@ class NeurocycleInterface(Interface):
         return {p: (flits >> (self.fb * i)) & m for i, p in enumerate(self.ports) if push >> i & 1}
 
     def core_push(self, x, y):
-        c = self.tiles[(x, y)].u_core
+        c = self._core(x, y)
         return int(c.out_flit.value) if int(c.out_push.value) else None
 
     def spike(self, x, y):
-        c = self.tiles[(x, y)].u_core
+        c = self._core(x, y)
         return int(c.nu_n.value) if int(c.nu_spike.value) else None
 
 
@@ -148,8 +156,10 @@ class Scoreboard:
         self.iface = interface_cls(dut, self.meta)
         exp = load_vectors(folder)
         W, H = self.meta["mesh"]
+        C = int(self.meta.get("cores_per_router", 1))
+        self.cores = [(x, y) for y in range(H) for x in range(W * C)]
         names = [("port", x, y, p) for y in range(H) for x in range(W) for p in self.iface.ports]
-        names += [(k, x, y) for y in range(H) for x in range(W) for k in ("push", "spike")]
+        names += [(k, x, y) for x, y in self.cores for k in ("push", "spike")]
         self.check = {n: InOrderChecker(n, exp.pop(n, deque()), check_cycles) for n in names}
         self.unchecked = sorted(map(str, exp))        # streams of the vectors the interface does not read
         self.clock = clock if clock is not None else dut.clk
@@ -170,12 +180,13 @@ class Scoreboard:
                 for x in range(W):
                     for p, fl in ifc.router_outputs(x, y).items():
                         chk[("port", x, y, p)].observe(c, fl)
-                    v = ifc.core_push(x, y)
-                    if v is not None:
-                        chk[("push", x, y)].observe(c, v)
-                    v = ifc.spike(x, y)
-                    if v is not None:
-                        chk[("spike", x, y)].observe(c, v)
+            for x, y in self.cores:
+                v = ifc.core_push(x, y)
+                if v is not None:
+                    chk[("push", x, y)].observe(c, v)
+                v = ifc.spike(x, y)
+                if v is not None:
+                    chk[("spike", x, y)].observe(c, v)
 
     def report(self) -> dict:
         if self._task is not None:

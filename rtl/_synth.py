@@ -49,7 +49,8 @@ def _synth_params(chip: ChipConfig, module: str) -> dict[str, int]:
     if module == "nc_core":
         return tile_parameters(chip)
     p = chip_parameters(chip)     # nc_router: its own names; coordinates are ports, so route compares stay logic
-    return {"X_BITS": p["X_BITS"], "Y_BITS": p["Y_BITS"], "AXON_BITS": p["AXON_BITS"], "FLIT_BITS": p["FLIT_BITS"],
+    return {"X_BITS": p["X_BITS"], "Y_BITS": p["Y_BITS"], "AXON_BITS": p["AXON_BITS"], "MC_BITS": p["MC_BITS"],
+            "FLIT_BITS": p["FLIT_BITS"], "CORES": p["CORES_PER_ROUTER"], "MC_ENTRIES": p["MC_ENTRIES"],
             "FIFO_DEPTH": p["ROUTER_FIFO_DEPTH"], "CNT_BITS": p["CNT_BITS"], "OCC_BITS": layout.OCC_BITS}
 
 

@@ -1,13 +1,15 @@
 // nc_chip: the W x H chip top — tiles, mesh wiring, host link, timestep controller, host bus.
 //
-// Tile (x, y) is core k = y*MESH_W + x; x grows east, y grows south (north of (x,y) is
-// (x,y-1)). Output E of (x,y) drives input W of (x+1,y); W -> E of (x-1,y); N -> S of
+// Tile (x, y) is router r = y*MESH_W + x and holds cores k = r*CORES_PER_ROUTER + j (local
+// core j); x grows east, y grows south (north of (x,y) is (x,y-1)). Output E of (x,y) drives input W of (x+1,y); W -> E of (x-1,y); N -> S of
 // (x,y-1); S -> N of (x,y+1). Outputs that leave the mesh see a permanently full downstream
 // (XY routing never uses them for flits addressed to the mesh). The West input of tile
 // (0, HOST_ROW) is the host link.
 //
 // Host bus (see nc_defs.svh and docs/rtl.md): address {bus_tile, bus_sel, bus_index,
 // bus_field}; bus_we writes bus_wdata at the clock edge; bus_rdata is a combinational read.
+// bus_tile names a core for the core selects (NC_SEL_PROFILE .. NC_SEL_TRACE) and a router
+// for the router selects (NC_SEL_ROUTER, NC_SEL_MCTABLE).
 // Program loading, initial state, the per-timestep input queue, START, and all read-back
 // (spike trace, counters, status) go through it.
 //
@@ -30,8 +32,10 @@ module nc_chip #(
   output logic [63:0] bus_rdata,
   output logic        paused      // between timesteps: the host may read, load and START
 );
-  localparam int NT       = MESH_W * MESH_H;
+  localparam int NT       = MESH_W * MESH_H;                 // tiles = routers
+  localparam int NK       = NT * CORES_PER_ROUTER;           // cores
   localparam int TB       = (NT > 1) ? $clog2(NT) : 1;
+  localparam int KB       = (NK > 1) ? $clog2(NK) : 1;
 
   if (MESH_W < 1 || MESH_W > 64 || MESH_H < 1 || MESH_H > 64) begin : g_bad_mesh
     $fatal(1, "nc_chip: mesh %0dx%0d must be within 1..64 x 1..64", MESH_W, MESH_H);
@@ -39,8 +43,15 @@ module nc_chip #(
   if (HOST_ROW < 0 || HOST_ROW >= MESH_H) begin : g_bad_host
     $fatal(1, "nc_chip: HOST_ROW=%0d is outside the mesh (height %0d)", HOST_ROW, MESH_H);
   end
-  if ((1 << X_BITS) < MESH_W || (1 << Y_BITS) < MESH_H) begin : g_bad_xy
-    $fatal(1, "nc_chip: X_BITS=%0d/Y_BITS=%0d cannot address a %0dx%0d mesh", X_BITS, Y_BITS, MESH_W, MESH_H);
+  if ((1 << X_BITS) < MESH_W * CORES_PER_ROUTER || (1 << Y_BITS) < MESH_H) begin : g_bad_xy
+    $fatal(1, "nc_chip: X_BITS=%0d/Y_BITS=%0d cannot address a %0dx%0d mesh of %0d cores per router", X_BITS, Y_BITS,
+           MESH_W, MESH_H, CORES_PER_ROUTER);
+  end
+  if (CORES_PER_ROUTER < 1 || CORES_PER_ROUTER > 4 || NK > 4096) begin : g_bad_cores
+    $fatal(1, "nc_chip: CORES_PER_ROUTER=%0d must be 1..4 (at most 4096 cores)", CORES_PER_ROUTER);
+  end
+  if (MC_BITS != 0 && (MC_BITS != 1 || MC_ENTRIES < 1)) begin : g_bad_mc
+    $fatal(1, "nc_chip: MC_BITS=%0d / MC_ENTRIES=%0d: multicast needs MC_BITS = 1 and a table", MC_BITS, MC_ENTRIES);
   end
   if (FLIT_BITS != `NC_FLIT_WIDTH) begin : g_bad_flit
     $fatal(1, "nc_chip: FLIT_BITS=%0d is not the sum of the flit field widths", FLIT_BITS);
@@ -88,7 +99,12 @@ module nc_chip #(
   logic [4:0][FLIT_BITS-1:0] t_out_flit [NT];
   logic [4:0]                t_out_full [NT];
   logic [NT-1:0]             t_quiet;
-  logic [63:0]               t_rdata    [NT];
+  logic [63:0]               t_rt_rdata [NT];
+  logic [63:0]               k_rdata    [NK];
+  logic                      core_sel, rt_sel;
+
+  assign core_sel = bus_sel >= 4'(`NC_SEL_PROFILE) && bus_sel <= 4'(`NC_SEL_TRACE);
+  assign rt_sel   = bus_sel == 4'(`NC_SEL_ROUTER) || bus_sel == 4'(`NC_SEL_MCTABLE);
 
   for (genvar y = 0; y < MESH_H; y++) begin : g_row
     for (genvar x = 0; x < MESH_W; x++) begin : g_col
@@ -149,12 +165,20 @@ module nc_chip #(
       assign t_in_flit[K]  = {w_flit, s_flit, e_flit, n_flit, FLIT_BITS'(0)};
       assign t_out_full[K] = {w_full, s_full, e_full, n_full, 1'b0};
 
+      logic [CORES_PER_ROUTER-1:0]       we_core;
+      logic [CORES_PER_ROUTER-1:0][63:0] c_rdata;
+      for (genvar j = 0; j < CORES_PER_ROUTER; j++) begin : g_k
+        assign we_core[j] = bus_we && core_sel && bus_tile == 16'(K * CORES_PER_ROUTER + j);
+        assign k_rdata[K * CORES_PER_ROUTER + j] = c_rdata[j];
+      end
+
       nc_tile #(
 `include "nc_tile_param_map.svh"
       ) u_tile (
         .clk, .rst, .my_x(X_BITS'(x)), .my_y(Y_BITS'(y)),
-        .bus_we(bus_we && bus_sel >= 4'(`NC_SEL_PROFILE) && bus_tile == 16'(K)),
-        .bus_sel, .bus_index, .bus_field, .bus_wdata, .bus_rd(paused), .bus_rdata(t_rdata[K]),
+        .bus_we_core(we_core), .bus_we_rt(bus_we && rt_sel && bus_tile == 16'(K)),
+        .bus_sel, .bus_index, .bus_field, .bus_wdata, .bus_rd(paused), .core_rdata(c_rdata),
+        .rt_rdata(t_rt_rdata[K]),
         .start, .swap, .cycle,
         .in_push(t_in_push[K]), .in_flit(t_in_flit[K]), .in_full(t_in_full[K]),
         .out_push(t_out_push[K]), .out_flit(t_out_flit[K]), .out_full(t_out_full[K]),
@@ -185,8 +209,10 @@ module nc_chip #(
         if (bus_index == 32'(`NC_CHIP_PARAM + k)) bus_rdata = 64'(PARAMS[k*32 +: 32]);
     end else if (bus_sel == 4'(`NC_SEL_HOSTQ)) begin
       if (bus_field == 8'd1) bus_rdata = 64'(host_count);
-    end else if (32'(bus_tile) < 32'(NT)) begin
-      bus_rdata = t_rdata[bus_tile[TB-1:0]];
+    end else if (core_sel && 32'(bus_tile) < 32'(NK)) begin
+      bus_rdata = k_rdata[bus_tile[KB-1:0]];
+    end else if (rt_sel && 32'(bus_tile) < 32'(NT)) begin
+      bus_rdata = t_rt_rdata[bus_tile[TB-1:0]];
     end
   end
 endmodule

@@ -34,6 +34,9 @@
   parameter int LEN_BITS           = 9,     // derived.axon_len_bits: synapse count field of an axon entry
   parameter int FANOUT_ADDR_BITS   = 6,     // derived.fanout_addr_bits: fan-out entry address width
   parameter int FANOUT_LEN_BITS    = 7,     // derived.fanout_len_bits: fan-out count field of a neuron entry
+  parameter int CORES_PER_ROUTER   = 1,     // mesh.cores_per_router: cores per router (local ports)
+  parameter int MC_BITS            = 0,     // derived.mc_bits: flit mc width: 1 = multicast routing, 0 = unicast
+  parameter int MC_ENTRIES         = 0,     // router.table_entries: multicast table entries per router (0 on a unicast chip)
   parameter int PAYLOAD_BITS       = 0,     // derived.payload_bits: flit payload width (0: binary chip)
   parameter int EVENT              = 0,     // core.neuron_update: 1: event-driven neuron update (pending bitmaps), 0: dense
   parameter int SCAN_BITS          = 32     // core.scan_word_bits: pending-bitmap bits scanned per SCAN cycle

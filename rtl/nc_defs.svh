@@ -23,7 +23,8 @@
 `define NC_SEL_FANOUT                6   // index = entry, field 0 = flit
 `define NC_SEL_CORE                  7   // index = CORE_REGS (registers, core counter bank)
 `define NC_SEL_TRACE                 8   // read: index = trace slot, field 0 = neuron, 1 = cycle, 2 = {neuron@63:48, cycle[47:0]}, 3 = payload
-`define NC_SEL_ROUTER                9   // read: index = ROUTER_REGS (router counter bank, per-port detail)
+`define NC_SEL_ROUTER                9   // read: index = ROUTER_REGS (router counter bank, per-port detail); tile = router index
+`define NC_SEL_MCTABLE               10  // router multicast table: index = entry, field 0 = key, 1 = {valid@31, output ports}; tile = router index
 
 // ---- NC_SEL_CHIP indices
 `define NC_CHIP_CTRL                 0   // write: start the next timestep (only while paused)
@@ -41,10 +42,13 @@
 
 // ---- NC_SEL_ROUTER indices
 `define NC_RT_CNT                    0   // CNT + k = router counter k (ROUTER_COUNTERS order)
-`define NC_RT_PORT_FLITS             8   // + port: flits granted on that output (link_flits_port)
-`define NC_RT_PORT_BLOCKED           16  // + port: blocked cycles of that input (blocked_cycles_port)
-`define NC_RT_FIFO_MAX               24  // + port: max occupancy of that input FIFO (fifo_max_occupancy)
-`define NC_RT_FIFO_COUNT             32  // + port: current occupancy of that input FIFO
+`define NC_RT_PORT_FLITS             16  // + port: flits granted on that output (link_flits_port)
+`define NC_RT_PORT_BLOCKED           24  // + port: blocked cycles of that input (blocked_cycles_port)
+`define NC_RT_FIFO_MAX               32  // + port: max occupancy of that input FIFO (fifo_max_occupancy)
+`define NC_RT_FIFO_COUNT             40  // + port: current occupancy of that input FIFO
+`define NC_RT_MC_LOOKUPS             48  // + port: multicast table lookups of that input (mc_lookups_port)
+`define NC_RT_MC_DEFAULT             56  // + port: multicast default routes of that input (mc_default_port)
+`define NC_RT_MC_PARTIAL             64  // + port: multicast partial-forward cycles of that input (mc_partial_port)
 
 // ---- NC_SEL_PROFILE fields
 `define NC_PF_DU                     0   // current decay: decay(u, du) = trunc(u * (4096 - du) / 4096)
@@ -86,11 +90,14 @@
 // ---- router counter bank (NC_RT_CNT + k)
 `define NC_RC_ROUTER_FLITS                   0   // flits granted by the router (one per flit per router traversed)
 `define NC_RC_LINK_FLITS                     1   // flits sent on the router's N/E/S/W output links to a neighbour tile
-`define NC_RC_ROUTER_BLOCKED_CYCLES          2   // input-port cycles with a head flit that was not granted (summed over the 5 inputs)
-`define NC_RC_LINK_FLITS_EW                  3   // flits sent on the router's E and W output links (east-west hops)
-`define NC_RC_LINK_FLITS_NS                  4   // flits sent on the router's N and S output links (north-south hops)
-`define NC_RC_LOCAL_FLITS                    5   // flits granted from the router's local input (L) to its local output (L): spikes delivered within the tile, no link traversed
-`define NC_RC_COUNT 6
+`define NC_RC_ROUTER_BLOCKED_CYCLES          2   // input-port cycles with a head flit that was not popped (summed over the router's inputs)
+`define NC_RC_MC_TABLE_LOOKUPS               3   // multicast flits looked up in the router's key table (one per multicast flit per router visited)
+`define NC_RC_MC_DEFAULT_ROUTES              4   // multicast table lookups that found no entry: the flit took the default (straight-through) route
+`define NC_RC_MC_PARTIAL_CYCLES              5   // input-port cycles in which a multicast head was granted some but not all of its outputs
+`define NC_RC_LINK_FLITS_EW                  6   // flits sent on the router's E and W output links (east-west hops)
+`define NC_RC_LINK_FLITS_NS                  7   // flits sent on the router's N and S output links (north-south hops)
+`define NC_RC_LOCAL_FLITS                    8   // flits granted from a local input of the router (a core of its tile) to a local output (a core of its tile): spikes delivered within the tile, no link traversed
+`define NC_RC_COUNT 9
 
 // ---- chip counter bank (NC_CHIP_CNT + k)
 `define NC_CHC_HOST_FLITS                    0   // input flits pushed by the host into the host link
@@ -104,7 +111,9 @@
 `define NC_PORT_E                    2
 `define NC_PORT_S                    3
 `define NC_PORT_W                    4
+// local ports of cores 1 .. CORES_PER_ROUTER-1 follow W: port of local core j = (j == 0) ? 0 : 4 + j
 `define NC_N_PORTS 5
+`define NC_MAX_PORTS 8
 `define NC_OCC_BITS 7   // FIFO occupancy counts
 
 // ---- parameters of nc_chip, read back at NC_CHIP_PARAM + k
@@ -137,24 +146,30 @@
 `define NC_PARAM_LEN_BITS            26  // derived.axon_len_bits
 `define NC_PARAM_FANOUT_ADDR_BITS    27  // derived.fanout_addr_bits
 `define NC_PARAM_FANOUT_LEN_BITS     28  // derived.fanout_len_bits
-`define NC_PARAM_PAYLOAD_BITS        29  // derived.payload_bits
-`define NC_PARAM_EVENT               30  // core.neuron_update
-`define NC_PARAM_SCAN_BITS           31  // core.scan_word_bits
-`define NC_PARAM_COUNT 32
+`define NC_PARAM_CORES_PER_ROUTER    29  // mesh.cores_per_router
+`define NC_PARAM_MC_BITS             30  // derived.mc_bits
+`define NC_PARAM_MC_ENTRIES          31  // router.table_entries
+`define NC_PARAM_PAYLOAD_BITS        32  // derived.payload_bits
+`define NC_PARAM_EVENT               33  // core.neuron_update
+`define NC_PARAM_SCAN_BITS           34  // core.scan_word_bits
+`define NC_PARAM_COUNT 35
 // bits [32k +: 32] = parameter k (the concatenation lists the last parameter first)
-`define NC_PARAM_VECTOR {32'(SCAN_BITS), 32'(EVENT), 32'(PAYLOAD_BITS), 32'(FANOUT_LEN_BITS), 32'(FANOUT_ADDR_BITS), 32'(LEN_BITS), 32'(WORD_ADDR_BITS), 32'(PROFILE_BITS), 32'(NEURON_BITS), 32'(FLIT_BITS), 32'(AXON_BITS), 32'(Y_BITS), 32'(X_BITS), 32'(CNT_BITS), 32'(HOST_QUEUE_DEPTH), 32'(BARRIER_CYCLES), 32'(REF_BITS), 32'(ACC_BITS), 32'(STATE_BITS), 32'(WEIGHT_BITS), 32'(ROUTER_FIFO_DEPTH), 32'(CORE_FIFO_DEPTH), 32'(PROFILES), 32'(FANOUT_ENTRIES), 32'(WORD_CYCLES), 32'(LANES), 32'(SYN_WORDS), 32'(AXONS), 32'(NEURONS), 32'(HOST_ROW), 32'(MESH_H), 32'(MESH_W)}
+`define NC_PARAM_VECTOR {32'(SCAN_BITS), 32'(EVENT), 32'(PAYLOAD_BITS), 32'(MC_ENTRIES), 32'(MC_BITS), 32'(CORES_PER_ROUTER), 32'(FANOUT_LEN_BITS), 32'(FANOUT_ADDR_BITS), 32'(LEN_BITS), 32'(WORD_ADDR_BITS), 32'(PROFILE_BITS), 32'(NEURON_BITS), 32'(FLIT_BITS), 32'(AXON_BITS), 32'(Y_BITS), 32'(X_BITS), 32'(CNT_BITS), 32'(HOST_QUEUE_DEPTH), 32'(BARRIER_CYCLES), 32'(REF_BITS), 32'(ACC_BITS), 32'(STATE_BITS), 32'(WEIGHT_BITS), 32'(ROUTER_FIFO_DEPTH), 32'(CORE_FIFO_DEPTH), 32'(PROFILES), 32'(FANOUT_ENTRIES), 32'(WORD_CYCLES), 32'(LANES), 32'(SYN_WORDS), 32'(AXONS), 32'(NEURONS), 32'(HOST_ROW), 32'(MESH_H), 32'(MESH_W)}
 
 // ---- flit fields (LSB first), in terms of the width parameters of the enclosing module
+// (a field whose width is 0 for a chip, such as mc on a unicast chip, must not be accessed)
 `define NC_FLIT_AXON_LSB (0)
-`define NC_FLIT_AXON(f) f[(0) +: AXON_BITS]   // destination axon of the destination core
+`define NC_FLIT_AXON(f) f[(0) +: AXON_BITS]   // destination axon of the destination core(s)
 `define NC_FLIT_DST_Y_LSB (AXON_BITS)
-`define NC_FLIT_DST_Y(f) f[(AXON_BITS) +: Y_BITS]   // destination row
+`define NC_FLIT_DST_Y(f) f[(AXON_BITS) +: Y_BITS]   // destination row (a multicast flit: the source core's row)
 `define NC_FLIT_DST_X_LSB (AXON_BITS + Y_BITS)
-`define NC_FLIT_DST_X(f) f[(AXON_BITS + Y_BITS) +: X_BITS]   // destination column
-`define NC_FLIT_PAYLOAD_LSB (AXON_BITS + Y_BITS + X_BITS)
-`define NC_FLIT_PAYLOAD(f) f[(AXON_BITS + Y_BITS + X_BITS) +: PAYLOAD_BITS]   // spike payload (graded chips; 0 bits on a binary chip): put on top of a fan-out entry by the NU, given by the host for an input
-`define NC_FLIT_WIDTH (AXON_BITS + Y_BITS + X_BITS + PAYLOAD_BITS)
+`define NC_FLIT_DST_X(f) f[(AXON_BITS + Y_BITS) +: X_BITS]   // destination core column x * cores_per_router + local core (a multicast flit: the source core's)
+`define NC_FLIT_MC_LSB (AXON_BITS + Y_BITS + X_BITS)
+`define NC_FLIT_MC(f) f[(AXON_BITS + Y_BITS + X_BITS) +: MC_BITS]   // 1: a multicast flit, routed by the routers' key tables (absent: 0 bits on a unicast chip)
+`define NC_FLIT_PAYLOAD_LSB (AXON_BITS + Y_BITS + X_BITS + MC_BITS)
+`define NC_FLIT_PAYLOAD(f) f[(AXON_BITS + Y_BITS + X_BITS + MC_BITS) +: PAYLOAD_BITS]   // spike payload (graded chips; 0 bits on a binary chip): put on top of a fan-out entry by the NU, given by the host for an input
+`define NC_FLIT_WIDTH (AXON_BITS + Y_BITS + X_BITS + MC_BITS + PAYLOAD_BITS)
 // a fan-out table entry: the flit without its payload (the NU puts the payload on top)
-`define NC_FLIT_ROUTE_WIDTH (AXON_BITS + Y_BITS + X_BITS)
+`define NC_FLIT_ROUTE_WIDTH (AXON_BITS + Y_BITS + X_BITS + MC_BITS)
 
 `endif

@@ -18,6 +18,7 @@ _EXPORTS = {
     "._builder": ("NetworkBuilder",),
     "._compiler": ("CompileOptions", "compile_network"),
     "._engine": ("run_cycle",),
+    ".experiments": ("NocExperiment", "noc_experiment"),
     "._network": ("InputGroup", "NetworkInstance", "NetworkSpec", "Population", "Projection", "Stimulus",
                   "load_network", "network_from_yaml_text"),
     "._neurons": ("LIF", "LIFFixed", "LIFConversion", "FixedPoint", "QUANTISATION_TOLERANCE"),

@@ -46,9 +46,14 @@ class Activity:
 
     - ``steps``    [t, T_t, Q_t, T_t+1]: each timestep's first cycle, quiescence, next start
     - ``grants``   [cycle, router, output, input, flit]: an output granted (the flit word of the RTL)
-    - ``blocked``  [cycle, router, input]: an input holding a head that was not granted
+    - ``pops``     [cycle, router, input]: an input's head left (every output it was owed got its
+                   copy: the grant of a unicast flit, the last copy of a multicast one)
+    - ``blocked``  [cycle, router, input]: an input holding a head that was not popped
     - ``occupancy``[cycle, router, input, count]: an input FIFO's occupancy from that cycle on
     - ``core_fifo``[cycle, core, count]: the core input FIFO's occupancy from that cycle on
+
+    Routers are ``r = y * W + x``, their ports in ``layout.port_names(C)`` order (L N E S W, then
+    L1 .. L(C-1) with C cores per router); core ``k`` is local core ``k % C`` of router ``k // C``.
     - ``nu``       [cycle, core, state]: the NU's state (NU_STATES) from that cycle on
     - ``stalls``   [cycle, core]: a PUSH cycle that found the router's L input full
     - ``si``       [cycle, core, busy]: the SI's BUSY state from that cycle on
@@ -65,6 +70,7 @@ class Activity:
     t1: int
     steps: np.ndarray
     grants: np.ndarray
+    pops: np.ndarray
     blocked: np.ndarray
     occupancy: np.ndarray
     core_fifo: np.ndarray
@@ -91,42 +97,68 @@ class Activity:
     def n_routers(self) -> int:
         return self.chip.mesh.width * self.chip.mesh.height
 
+    @property
+    def cores_per_router(self) -> int:
+        return self.chip.mesh.cores_per_router
+
+    @property
+    def n_ports(self) -> int:
+        return self.chip.derived.n_ports
+
+    @property
+    def port_names(self) -> tuple[str, ...]:
+        from neurocycle.hw import layout
+        return layout.port_names(self.cores_per_router)
+
+    @property
+    def local_ports(self) -> tuple[int, ...]:
+        """The port of each local core j of a router."""
+        from neurocycle.hw import layout
+        return tuple(layout.local_port(j) for j in range(self.cores_per_router))
+
     def flit_latencies(self) -> tuple[np.ndarray, np.ndarray]:
         """(latency in cycles, hops) of every flit delivered in the window: from the cycle it
-        entered the mesh (an NU push or a host push into a router input) to the cycle output L of
-        its destination router granted it (the core FIFO has it from the next cycle). Flits are
-        followed through the FIFOs, which keep their order; hops are the link grants on the way."""
+        entered the mesh (an NU push or a host push into a router input) to the cycle a local
+        output of its destination router granted it (the core FIFO has it from the next cycle).
+        Flits are followed through the FIFOs, which keep their order: a grant sends a copy of the
+        head downstream, a pop removes the head (a multicast head is copied to several outputs,
+        each copy is one delivery). Hops are the link grants on the way."""
         from collections import deque
 
-        P_L = 0
-        W = self.chip.mesh.width
+        W, C = self.chip.mesh.width, self.cores_per_router
+        local = set(self.local_ports)
         down = {1: (-W, 3), 2: (1, 4), 3: (W, 1), 4: (-1, 2)}        # output -> (router step, input)
+        lp = self.local_ports
         q: dict = {}
         lat, hops = [], []
-        ev = [(int(c), 0, int(k), 0, 0) for c, k, _ in self.nu_pushes]
-        ev += [(int(c), 0, self.chip.host.row * W, 4, 0) for c, _ in self.host]
-        ev += [(int(c), 1, int(r), int(o), int(i)) for c, r, o, i, _ in self.grants]
-        # grants of cycle c pop heads present at its start; pushes of cycle c land after: grants first
-        ev.sort(key=lambda e: (e[0], -e[1]))
+        # within a cycle: grants read the heads present at its start, then pops remove them; pushes land after
+        ev = [(int(c), 0, int(r), int(o), int(i)) for c, r, o, i, _ in self.grants]
+        ev += [(int(c), 1, int(r), int(i), 0) for c, r, i in self.pops]
+        ev += [(int(c), 2, int(k) // C, lp[int(k) % C], 0) for c, k, _ in self.nu_pushes]
+        ev += [(int(c), 2, self.chip.host.row * W, 4, 0) for c, _ in self.host]
+        ev.sort(key=lambda e: (e[0], e[1]))
         for c, kind, r, a, b in ev:
-            if kind == 0:                       # a push into input a of router r
+            if kind == 2:                       # a push into input a of router r
                 q.setdefault((r, a), deque()).append((c, 0))
-                continue
-            c0, h = q[(r, b)].popleft()
-            if a == P_L:
-                lat.append(c - c0)
-                hops.append(h)
-            else:
-                dr, di = down[a]
-                q.setdefault((r + dr, di), deque()).append((c0, h + 1))
+            elif kind == 1:                     # input a of router r pops its head
+                q[(r, a)].popleft()
+            else:                               # output a of router r granted input b's head
+                c0, h = q[(r, b)][0]
+                if a in local:
+                    lat.append(c - c0)
+                    hops.append(h)
+                else:
+                    dr, di = down[a]
+                    q.setdefault((r + dr, di), deque()).append((c0, h + 1))
         return np.asarray(lat, np.int64), np.asarray(hops, np.int64)
 
 
 class _Cycle:
-    __slots__ = ("grants", "blocked", "si_pops", "spikes", "nu_pushes", "stalls", "host")
+    __slots__ = ("grants", "pops", "blocked", "si_pops", "spikes", "nu_pushes", "stalls", "host")
 
     def __init__(self):
         self.grants, self.blocked, self.si_pops, self.spikes, self.nu_pushes, self.stalls = [], [], [], [], [], []
+        self.pops = []
         self.host = None
 
 
@@ -134,10 +166,11 @@ class _Probe:
     """Told every cycle's start-of-cycle state and decisions by the stepped model (sim/_stepped.py);
     keeps the changes."""
 
-    def __init__(self, n_routers: int, n_cores: int):
-        self.rows = {k: [] for k in ("steps", "grants", "blocked", "occupancy", "core_fifo", "nu", "stalls", "si",
-                                     "si_pops", "nu_pushes", "host", "spikes")}
-        self.occ = [[-1] * 5 for _ in range(n_routers)]
+    def __init__(self, n_routers: int, n_cores: int, n_ports: int):
+        self.rows = {k: [] for k in ("steps", "grants", "pops", "blocked", "occupancy", "core_fifo", "nu", "stalls",
+                                     "si", "si_pops", "nu_pushes", "host", "spikes")}
+        self.P = n_ports
+        self.occ = [[-1] * n_ports for _ in range(n_routers)]
         self.cocc = [-1] * n_cores
         self.nu = [-1] * n_cores
         self.si = [-1] * n_cores
@@ -150,6 +183,7 @@ class _Probe:
         if ev is None:
             return
         R["grants"] += [(c, r, o, i, f) for r, o, i, f in ev.grants]
+        R["pops"] += [(c, r, q) for r, q in ev.pops]
         R["blocked"] += [(c, r, q) for r, q in ev.blocked]
         R["si_pops"] += [(c, k) for k in ev.si_pops]
         R["spikes"] += [(c, k, n, q) for k, n, q in ev.spikes]
@@ -167,7 +201,7 @@ class _Probe:
         for r, row in enumerate(occ):
             prev = self.occ[r]
             if row != prev:
-                for q in range(5):
+                for q in range(self.P):
                     if row[q] != prev[q]:
                         R["occupancy"].append((c, r, q, row[q]))
                 self.occ[r] = list(row)
@@ -191,11 +225,11 @@ class _Probe:
     def end_step(self, t: int, Q: int, T_next: int, last) -> None:
         self._flush()
         nr, nc = len(self.occ), len(self.cocc)
-        self._state(Q, [[0] * 5] * nr, [0] * nc, [0] * nc, [0] * nc)     # quiescent from Q_t on
+        self._state(Q, [[0] * self.P] * nr, [0] * nc, [0] * nc, [0] * nc)     # quiescent from Q_t on
         self.rows["steps"].append((t, self.T, Q, T_next))
 
     def tables(self) -> dict:
-        n = {"steps": 4, "grants": 5, "blocked": 3, "occupancy": 4, "core_fifo": 3, "nu": 3, "stalls": 2, "si": 3,
+        n = {"steps": 4, "grants": 5, "pops": 3, "blocked": 3, "occupancy": 4, "core_fifo": 3, "nu": 3, "stalls": 2, "si": 3,
              "si_pops": 2, "nu_pushes": 3, "host": 2, "spikes": 4}
         return {k: _cols(v, n[k]) for k, v in self.rows.items()}
 
@@ -210,7 +244,8 @@ def record_activity(program: ChipProgram, stim: Stimulus, window: tuple[int, int
 
     t0, t1 = _check_window(window, stim.steps)
     start = state_after(program, stim, t0)
-    probe = _Probe(program.n_cores, program.n_cores)
+    d = program.chip.derived
+    probe = _Probe(d.n_routers, d.n_cores, d.n_ports)
     res = run_stepped(program, stim, None, start=start, stop=t1, probe=probe)
     return Activity(chip=program.chip, t0=t0, t1=t1, last=np.asarray(start.last), result=res, **probe.tables())
 
@@ -271,9 +306,9 @@ def estimate_window(run_result: SimResult, chip, window: tuple[int, int]) -> Win
     c = {k: int(np.sum(v)) for k, v in (run_result.counters or {}).items()}
     per_cycle = (c.get("router_flits", 0) + c.get("router_blocked_cycles", 0) + 2 * c.get("fanout_flits", 0)
                  + 2 * c.get("axon_lookups", 0) + 2 * c.get("spikes", 0) + c.get("host_flits", 0)) / total
-    nr = chip.mesh.width * chip.mesh.height
-    events = int(per_cycle * cyc) + 4 * (t1 - t0) * (1 + 2 * nr)
-    comps = 2 * nr                      # routers and cores
+    nr, nc = chip.derived.n_routers, chip.derived.n_cores
+    events = int(per_cycle * cyc) + 4 * (t1 - t0) * (1 + nr + nc)
+    comps = nr + nc                     # routers and cores
     return WindowEstimate(t0, t1, cyc, cyc * comps,
                           cyc * comps * STEPPED_S_PER_COMPONENT_CYCLE + events * STEPPED_S_PER_EVENT, events,
                           events * TRACE_BYTES_PER_EVENT)

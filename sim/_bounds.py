@@ -7,23 +7,40 @@ import numpy as np
 from ._program import ChipProgram
 
 
-def step_cycle_bounds(program: ChipProgram, host_flits: np.ndarray) -> np.ndarray:
+def step_cycle_bounds(program: ChipProgram, host_off: np.ndarray, host_idx: np.ndarray | None = None) -> np.ndarray:
     """Per timestep, twice an upper bound on its cycles (int64 array, one entry per step).
 
-    ``host_flits[t]`` is the number of host-link flits of timestep t. While a timestep is not
-    quiescent, every cycle completes at least one work item (a neuron update, a push, a router
-    grant, an SI pop or synapse-word read): XY routes are acyclic and an SI always drains its
-    FIFO, so some head can always move. The items of a timestep are at most the neuron updates
-    plus, per flit, one push, one grant per router on its path (at most W + H - 1), one SI pop
-    and the busy cycles of the longest axon (its words x synapse_word_cycles). Twice that, plus the
-    barrier and a margin, is the bound.
-    """
+    ``host_off`` are the offsets (steps + 1) of every timestep's host flits in ``host_idx``
+    (indices into the program's input fan-out entries; see neurocycle.sim._cycle.host_flits).
+    While a timestep is not quiescent, every cycle completes at least one work item (a neuron
+    update, a SCAN cycle of an event-driven NU, a push, a router grant, an SI pop or synapse-word
+    read): routes are acyclic and an SI always drains its FIFO, so some head can always move. The
+    items of a timestep are at most the neuron updates plus, per flit, one push, its router grants
+    and, per core it reaches, one SI pop and the busy cycles of the longest axon (its words x
+    synapse_word_cycles). A unicast flit has at most W + H grants and reaches one core; a
+    multicast flit's grants and cores are those of its tree (neurocycle.sim._routes). Twice that,
+    plus the barrier and a margin, is the bound."""
     c = program.chip
-    hops = c.mesh.width + c.mesh.height
+    host_off = np.asarray(host_off, np.int64)
     lanes = c.core.synapse_lanes
     max_words = -(-int(program.axon_len.max(initial=0)) // lanes) * c.core.synapse_word_cycles
-    flits = int(program.row_fanout_len.sum()) + np.asarray(host_flits, np.int64)
-    work = program.n_rows + flits * (hops + 2 + max_words)
+    if c.router.routing != "multicast":
+        hops = c.mesh.width + c.mesh.height
+        flits = int(program.row_fanout_len.sum()) + np.diff(host_off)
+        work = program.n_rows + flits * (hops + 2 + max_words)
+    else:
+        from ._routes import destinations, hop_range, program_flits
+
+        f = program_flits(program)
+        grants = hop_range(program)
+        _, d_flit, _ = destinations(program)
+        cores = np.bincount(d_flit, minlength=f.mc.size)
+        per_flit = 1 + grants + cores * (1 + max_words)
+        neuron_work = int(per_flit[:f.n_neuron].sum())
+        host_w = (per_flit[f.n_neuron:][np.asarray(host_idx, np.int64)] if host_idx is not None
+                  else np.zeros(0, np.int64))
+        cum = np.concatenate([[0], np.cumsum(host_w)])
+        work = program.n_rows + neuron_work + (cum[host_off[1:]] - cum[host_off[:-1]])
     if c.core.neuron_update == "event":     # an event-driven NU's SCAN cycles are work items too
         per_core = np.diff(program.core_neuron_offset).astype(np.int64)
         work = work + int((-(-per_core // c.core.scan_word_bits)).sum())

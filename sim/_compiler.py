@@ -11,13 +11,14 @@ from typing import Literal
 
 import numpy as np
 
-from neurocycle.hw import PROFILE_FIELDS, CapacityError, ChipConfig, ConfigError
+from neurocycle.hw import PROFILE_FIELDS, CapacityError, ChipConfig, ConfigError, layout
 
+from . import _noc
 from ._network import NetworkInstance
 from ._program import ChipProgram
 
 
-PLACEMENTS = ("balanced", "sequential", "snake")
+PLACEMENTS = ("balanced", "sequential", "snake", "traffic")
 
 
 @dataclass(frozen=True)
@@ -26,9 +27,13 @@ class CompileOptions:
 
     ``placement``: 'balanced' (default) spreads neurons evenly over all cores in core order
     (ceil(N / cores) per core); 'sequential' fills each core to capacity before the next;
-    'snake' is 'balanced' with rows filled boustrophedon, so consecutive cores are neighbours.
+    'snake' is 'balanced' with rows filled boustrophedon, so consecutive cores are neighbours;
+    'traffic' cuts the neurons into the same groups as 'balanced' and places the groups on the
+    cores so that the hop-weighted traffic (flits x router hops, if every source fires once) is
+    small: steepest pairwise swaps from the balanced order (docs/experiments.md). With several
+    cores per router, the cores of one router are consecutive in every order.
     ``neurons_per_core`` overrides the per-core count of any strategy. Checked on construction."""
-    placement: Literal["balanced", "sequential", "snake"] = "balanced"
+    placement: Literal["balanced", "sequential", "snake", "traffic"] = "balanced"
     neurons_per_core: int | None = None
 
     def __post_init__(self):
@@ -55,8 +60,11 @@ def _offsets(counts: np.ndarray) -> np.ndarray:
 
 
 def _core_name(chip: ChipConfig, k: int) -> str:
-    w = chip.mesh.width
-    return f"core {k} (x={k % w}, y={k // w})"
+    w, c = chip.mesh.width, chip.mesh.cores_per_router
+    if c == 1:
+        return f"core {k} (x={k % w}, y={k // w})"
+    r = k // c
+    return f"core {k} (router x={r % w}, y={r // w}, local core {k % c})"
 
 
 def _check_capacity(chip: ChipConfig, used: np.ndarray, cap: int, field: str, what: str, fix: str):
@@ -71,21 +79,41 @@ def _check_capacity(chip: ChipConfig, used: np.ndarray, cap: int, field: str, wh
 
 
 def _core_order(chip: ChipConfig, placement: str) -> np.ndarray:
-    w, h = chip.mesh.width, chip.mesh.height
+    """Core of every placement slot: routers in row-major (snake: boustrophedon) order, the cores
+    of a router consecutively."""
+    w, h, c = chip.mesh.width, chip.mesh.height, chip.mesh.cores_per_router
     if placement != "snake":
-        return np.arange(w * h)
+        return np.arange(w * h * c)
     order = []
     for y in range(h):
         xs = range(w) if y % 2 == 0 else range(w - 1, -1, -1)
-        order.extend(y * w + x for x in xs)
+        order.extend((y * w + x) * c + j for x in xs for j in range(c))
     return np.asarray(order)
+
+
+def _traffic_core_order(net: NetworkInstance, chip: ChipConfig, npc: int) -> np.ndarray:
+    n_cores = chip.derived.n_cores
+    if n_cores > _noc.TRAFFIC_MAX_CORES:
+        raise ConfigError("placement", f"'traffic' places at most {_noc.TRAFFIC_MAX_CORES} cores (the chip has "
+                          f"{n_cores})", "traffic", "use placement 'snake' (neighbouring neuron groups on "
+                          "neighbouring cores) on chips this large")
+    N = net.n_neurons
+    n_groups = max(1, -(-N // npc))
+    group = np.arange(N) // npc
+    t, hs = _noc.group_traffic(n_groups, group, net.n_inputs, net.syn_source, net.syn_target)
+    slot = _noc.traffic_order(chip, t, hs)
+    order = np.arange(n_cores)
+    rest = np.setdiff1d(order, slot, assume_unique=True)
+    return np.concatenate([slot, rest])
 
 
 def compile_network(net: NetworkInstance, chip: ChipConfig, options: CompileOptions | None = None) -> ChipProgram:
     """Place ``net`` on ``chip`` and build every table; raise CapacityError if it does not fit."""
     opt = options or CompileOptions()
     dv = chip.derived
-    n_cores, W, lanes = dv.n_cores, chip.mesh.width, chip.core.synapse_lanes
+    n_cores, lanes = dv.n_cores, chip.core.synapse_lanes
+    WC = chip.mesh.width * chip.mesh.cores_per_router      # core columns: flit dst_x = core % WC
+    multicast = chip.router.routing == "multicast"
     N = net.n_neurons
 
     # ---- placement ------------------------------------------------------------
@@ -104,7 +132,10 @@ def compile_network(net: NetworkInstance, chip: ChipConfig, options: CompileOpti
             "mesh", f"the network has {N} neurons but the chip holds {n_cores} cores x {npc} = {n_cores * npc} "
             f"(over by {N - n_cores * npc})", N,
             f"use a mesh of at least {need_cores} cores, raise core.neurons, or shrink the network")
-    core_of_slot = _core_order(chip, opt.placement)
+    if opt.placement == "traffic":
+        core_of_slot = _traffic_core_order(net, chip, npc)
+    else:
+        core_of_slot = _core_order(chip, opt.placement)
     gid = np.arange(N)
     neuron_core = core_of_slot[gid // npc]
     # rows are core-major; within a core, gid order
@@ -178,17 +209,42 @@ def compile_network(net: NetworkInstance, chip: ChipConfig, options: CompileOpti
     upair, first, plen = np.unique(pair, return_index=True, return_counts=True)
     ax_core = upair // n_src
     ax_src = upair % n_src
-    ax_counts = np.bincount(ax_core, minlength=n_cores)
-    core_axon_offset = _offsets(ax_counts)
-    _check_capacity(chip, ax_counts, chip.core.axons, "axons", "axons (one per source neuron/input that "
-                    "reaches the core)", "raise core.axons, or place fewer distinct sources' targets per core "
-                    "(smaller neurons_per_core spreads targets)")
-    ax_local = np.arange(upair.size) - core_axon_offset[ax_core]
-    ax_words = -(-plen // lanes)
-    # word base: cumulative within core
-    word_cum = np.cumsum(ax_words) - ax_words
-    core_word_offset = _offsets(np.bincount(ax_core, weights=ax_words, minlength=n_cores).astype(np.int64))
-    axon_base = word_cum - core_word_offset[ax_core]
+    if multicast:
+        # a source reaching >= 2 cores sends one multicast flit: the same axon index in all of them
+        src_ncores = np.bincount(ax_src, minlength=n_src)
+        src_mc = src_ncores >= 2
+        key_core = np.concatenate([np.full(net.n_inputs, chip.host.row * WC, np.int64), neuron_core])
+        by_src = np.lexsort((ax_core, ax_src))
+        local = np.empty(upair.size, np.int64)
+        local[by_src] = _noc.align_axons(ax_core[by_src], ax_src[by_src], src_mc, key_core, n_cores, n_cores)
+        table_len = np.zeros(n_cores, np.int64)
+        np.maximum.at(table_len, ax_core, local + 1)
+        core_axon_offset = _offsets(table_len)
+        _check_capacity(chip, table_len, chip.core.axons, "axons",
+                        "axon table entries (multicast: a source has the same axon index in every core it reaches, "
+                        "so indices are shared out chip-wide)",
+                        "raise core.axons, use router.routing: unicast, or place connected neurons on fewer cores")
+        ax_local = local
+        g_of_pair = core_axon_offset[ax_core] + ax_local    # global axon entry of each pair
+        n_ax = int(core_axon_offset[-1])
+    else:
+        src_mc = np.zeros(n_src, bool)
+        ax_counts = np.bincount(ax_core, minlength=n_cores)
+        core_axon_offset = _offsets(ax_counts)
+        _check_capacity(chip, ax_counts, chip.core.axons, "axons", "axons (one per source neuron/input that "
+                        "reaches the core)", "raise core.axons, or place fewer distinct sources' targets per core "
+                        "(smaller neurons_per_core spreads targets)")
+        ax_local = np.arange(upair.size) - core_axon_offset[ax_core]
+        g_of_pair = np.arange(upair.size)
+        n_ax = int(upair.size)
+    # axon table entries (holes of a multicast chip's table: no synapses)
+    axon_len = np.zeros(n_ax, np.int64)
+    axon_len[g_of_pair] = plen
+    ax_core_g = np.repeat(np.arange(n_cores), np.diff(core_axon_offset))
+    ax_words_g = -(-axon_len // lanes)
+    word_cum_g = np.cumsum(ax_words_g) - ax_words_g
+    core_word_offset = _offsets(np.bincount(ax_core_g, weights=ax_words_g, minlength=n_cores).astype(np.int64))
+    axon_base = word_cum_g - core_word_offset[ax_core_g]
     words_used = np.diff(core_word_offset)
     _check_capacity(chip, words_used, chip.core.synapse_words, "synapse_words",
                     f"synapse words ({lanes} synapse(s) per word)",
@@ -200,33 +256,52 @@ def compile_network(net: NetworkInstance, chip: ChipConfig, options: CompileOpti
     if s.size:
         ax_of_syn = np.repeat(np.arange(upair.size), plen)
         j = np.arange(s.size) - first[ax_of_syn]
-        word = word_cum[ax_of_syn] + j // lanes
+        word = word_cum_g[g_of_pair[ax_of_syn]] + j // lanes
         lane = j % lanes
         syn_valid[word, lane] = 1
         syn_target[word, lane] = tgt_local
         syn_weight[word, lane] = w
 
-    # ---- fan-out: per source, one flit per destination core (core order) ----------------
-    # axons are sorted by (core, source); re-sort entries by (source, core)
+    # ---- fan-out: per source, one flit per destination core (core order), or one multicast flit
     fo = np.lexsort((ax_core, ax_src))
     fo_src, fo_core, fo_axon = ax_src[fo], ax_core[fo], ax_local[fo]
+    fo_mc = src_mc[fo_src]
+    if multicast:
+        # one entry per multicast source (its first pair): the key is the source core and the axon
+        keep = ~fo_mc | np.concatenate([[True], fo_src[1:] != fo_src[:-1]])
+        fo_src, fo_core, fo_axon, fo_mc = fo_src[keep], fo_core[keep], fo_axon[keep], fo_mc[keep]
+    key_col = np.where(fo_src < net.n_inputs, 0, neuron_core[np.maximum(fo_src - net.n_inputs, 0)] % WC)
+    key_row = np.where(fo_src < net.n_inputs, chip.host.row,
+                       neuron_core[np.maximum(fo_src - net.n_inputs, 0)] // WC)
+    fo_x = np.where(fo_mc, key_col, fo_core % WC)
+    fo_y = np.where(fo_mc, key_row, fo_core // WC)
     is_in = fo_src < net.n_inputs
     # host
     in_src = fo_src[is_in]
     input_fanout_offset = _offsets(np.bincount(in_src, minlength=net.n_inputs)) if net.n_inputs else np.zeros(1, np.int64)
     # neurons: group by row of the source
     nr_src_row = gid_row[fo_src[~is_in] - net.n_inputs]
-    nr_core, nr_axon = fo_core[~is_in], fo_axon[~is_in]
+    nr_core, nr_x, nr_y, nr_axon, nr_mc = fo_core[~is_in], fo_x[~is_in], fo_y[~is_in], fo_axon[~is_in], fo_mc[~is_in]
     o2 = np.lexsort((nr_core, nr_src_row))
-    nr_src_row, nr_core, nr_axon = nr_src_row[o2], nr_core[o2], nr_axon[o2]
+    nr_src_row, nr_x, nr_y, nr_axon, nr_mc = nr_src_row[o2], nr_x[o2], nr_y[o2], nr_axon[o2], nr_mc[o2]
     row_fanout_len = np.bincount(nr_src_row, minlength=N)
     src_core_counts = np.bincount(row_core, weights=row_fanout_len, minlength=n_cores).astype(np.int64)
     core_fanout_offset = _offsets(src_core_counts)
     _check_capacity(chip, src_core_counts, chip.core.fanout_entries, "fanout_entries",
-                    "fan-out entries (one per spiking neuron x destination core)",
-                    "raise core.fanout_entries, or place connected neurons on fewer cores")
+                    "fan-out entries (one per spiking neuron x destination core"
+                    + (", or one per multicast source)" if multicast else ")"),
+                    "raise core.fanout_entries, or place connected neurons on fewer cores"
+                    + ("" if multicast else " (or use router.routing: multicast)"))
     row_fanout_start = _offsets(row_fanout_len)[:-1]
     row_fanout_base = row_fanout_start - core_fanout_offset[row_core]
+
+    # ---- multicast routing tables: the XY tree of every multicast flit ----------------------
+    tables = _multicast_tables(chip, net, neuron_core, ax_src, ax_core, ax_local, src_mc) if multicast else None
+    if tables is None:
+        router_table_offset = np.zeros(dv.n_routers + 1, np.int64)
+        table_key = table_outputs = np.zeros(0, np.int64)
+    else:
+        router_table_offset, table_key, table_outputs = tables
 
     program = ChipProgram(
         chip=chip, n_neurons=N, n_inputs=net.n_inputs,
@@ -235,18 +310,60 @@ def compile_network(net: NetworkInstance, chip: ChipConfig, options: CompileOpti
         core_profile_offset=_ro(core_profile_offset, np.int32), profile_table=_ro(profile_table, np.int64),
         row_profile=_ro(row_profile, np.int32),
         core_axon_offset=_ro(core_axon_offset, np.int32), axon_base=_ro(axon_base, np.int32),
-        axon_len=_ro(plen, np.int32),
+        axon_len=_ro(axon_len, np.int32),
         core_word_offset=_ro(core_word_offset, np.int32), syn_valid=_ro(syn_valid, np.uint8),
         syn_target=_ro(syn_target, np.int32), syn_weight=_ro(syn_weight, np.int32),
         core_fanout_offset=_ro(core_fanout_offset, np.int32), row_fanout_base=_ro(row_fanout_base, np.int32),
         row_fanout_len=_ro(row_fanout_len, np.int32),
-        fanout_dst_x=_ro(nr_core % W, np.int32), fanout_dst_y=_ro(nr_core // W, np.int32),
-        fanout_axon=_ro(nr_axon, np.int32),
+        fanout_dst_x=_ro(nr_x, np.int32), fanout_dst_y=_ro(nr_y, np.int32),
+        fanout_axon=_ro(nr_axon, np.int32), fanout_mc=_ro(nr_mc, np.uint8),
         input_fanout_offset=_ro(input_fanout_offset, np.int32),
-        input_dst_x=_ro(fo_core[is_in] % W, np.int32), input_dst_y=_ro(fo_core[is_in] // W, np.int32),
-        input_axon=_ro(fo_axon[is_in], np.int32),
+        input_dst_x=_ro(fo_x[is_in], np.int32), input_dst_y=_ro(fo_y[is_in], np.int32),
+        input_axon=_ro(fo_axon[is_in], np.int32), input_mc=_ro(fo_mc[is_in], np.uint8),
+        router_table_offset=_ro(router_table_offset, np.int32), table_key=_ro(table_key, np.int64),
+        table_outputs=_ro(table_outputs, np.int32),
     )
     return program
+
+
+def _multicast_tables(chip: ChipConfig, net: NetworkInstance, neuron_core, ax_src, ax_core, ax_local, src_mc):
+    """(router_table_offset, table_key, table_outputs): per router, sorted by key, the entries of
+    the XY trees of all multicast sources where a tree's outputs differ from the default route
+    (docs/microarchitecture.md §4.2). Checks router.table_entries."""
+    dv = chip.derived
+    W, C = chip.mesh.width, chip.mesh.cores_per_router
+    WC = W * C
+    mc_pair = src_mc[ax_src]
+    p_src, p_core, p_axon = ax_src[mc_pair], ax_core[mc_pair], ax_local[mc_pair]
+    srcs, pm = np.unique(p_src, return_inverse=True)
+    pm = pm.ravel()
+    axon = np.zeros(srcs.size, np.int64)
+    axon[pm] = p_axon                              # one axon index per multicast source
+    is_in = srcs < net.n_inputs
+    score = neuron_core[np.maximum(srcs - net.n_inputs, 0)]
+    host_r = chip.host.row * W
+    src_router = np.where(is_in, host_r, score // C)
+    src_inport = np.where(is_in, _noc.P_W, _noc.local_port(score % C))
+    key_x = np.where(is_in, 0, score % WC)
+    key_y = np.where(is_in, chip.host.row, score // WC)
+    key = layout.CHIP_FLIT.pack(vars(dv), axon=axon, dst_y=key_y, dst_x=key_x)
+    m, router, inport, out = _noc.xy_tree_nodes(chip, src_router, src_inport, pm, p_core)
+    need = out != _noc.DEFAULT_OUT[inport]
+    e_router, e_key, e_out = router[need], key[m[need]], out[need]
+    o = np.lexsort((e_key, e_router))
+    e_router, e_key, e_out = e_router[o], e_key[o], e_out[o]
+    counts = np.bincount(e_router, minlength=dv.n_routers)
+    cap = chip.router.table_entries
+    if counts.size and counts.max() > cap:
+        r = int(np.argmax(counts))
+        raise CapacityError(
+            "router.table_entries",
+            f"router {r} (x={r % W}, y={r // W}) needs {int(counts[r])} multicast routing-table entries but "
+            f"router.table_entries is {cap} (over by {int(counts[r]) - cap}; {int((counts > cap).sum())} router(s) "
+            f"overflow; a multicast tree needs an entry where it starts, turns, forks or delivers)", int(counts[r]),
+            f"raise router.table_entries to {int(counts.max())}, place connected neurons closer together "
+            "(placement: traffic), or use router.routing: unicast")
+    return _offsets(counts), e_key.astype(np.int64), e_out.astype(np.int64)
 
 
 def _check_params(chip: ChipConfig, params: np.ndarray) -> None:

@@ -21,8 +21,8 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from neurocycle.hw import CHIP_COUNTERS, CORE_COUNTERS, COUNTER_BY_NAME, COUNTER_NAMES, PORT_NAMES, ROUTER_COUNTERS
-from neurocycle.hw import ConfigError
+from neurocycle.hw import CHIP_COUNTERS, CORE_COUNTERS, COUNTER_BY_NAME, COUNTER_NAMES, ROUTER_COUNTERS
+from neurocycle.hw import ConfigError, layout
 
 from ._network import Stimulus
 from ._program import ChipProgram
@@ -30,11 +30,12 @@ from ._result import SimResult
 
 __all__ = ["run_rtl", "run_rtl_many", "compare", "Mismatch", "cosim", "CosimReport", "rtl_case"]
 
-DETAIL_FIELDS = ("link_flits_port", "blocked_cycles_port", "fifo_max_occupancy")
+DETAIL_FIELDS = layout.DETAIL_NAMES
 MAX_RTL_TILES = 64   # a Verilator model grows with the tile count; beyond this it needs GBs and hours
 _PROGRAM_ARRAYS = ("core_neuron_offset", "core_profile_offset", "profile_table", "row_profile", "row_fanout_base",
                    "row_fanout_len", "core_axon_offset", "axon_base", "axon_len", "core_word_offset", "syn_valid",
-                   "syn_target", "syn_weight", "core_fanout_offset")
+                   "syn_target", "syn_weight", "core_fanout_offset", "router_table_offset", "table_key",
+                   "table_outputs")
 
 
 # ----------------------------------------------------------------------------- jobs
@@ -55,15 +56,17 @@ def host_flits_per_step(program: ChipProgram, stim: Stimulus) -> list[np.ndarray
             continue
         sel = np.concatenate(idx)
         q = np.repeat(pay[lo:hi], io[ch + 1] - io[ch])
-        out.append(program.flit(program.input_dst_x[sel], program.input_dst_y[sel], program.input_axon[sel], q))
+        out.append(program.flit(program.input_dst_x[sel], program.input_dst_y[sel], program.input_axon[sel],
+                                mc=program.input_mc[sel], payload=q))
     return out
 
 
-def _step_cycle_bound(program: ChipProgram, step_flits: Sequence[np.ndarray]) -> int:
+def _step_cycle_bound(program: ChipProgram, stim: Stimulus) -> int:
     """The RTL host's per-timestep watchdog: the largest proven bound of any timestep."""
     from ._bounds import step_cycle_bounds
+    from ._cycle import host_flits
 
-    return int(step_cycle_bounds(program, np.array([len(f) for f in step_flits] or [0], np.int64)).max())
+    return int(step_cycle_bounds(program, *host_flits(program, stim)).max(initial=0))
 
 
 def rtl_case(program: ChipProgram, stim: Stimulus, *, max_step_cycles: int | None = None,
@@ -81,12 +84,14 @@ def rtl_case(program: ChipProgram, stim: Stimulus, *, max_step_cycles: int | Non
                           "most 32 bits (host queue, fan-out table)", c.derived.flit_bits,
                           "co-simulate with fewer payload bits or axons (the model has no such limit)")
     if program.n_cores > MAX_RTL_TILES:
-        raise ConfigError("mesh", f"{c.mesh.width}x{c.mesh.height} = {program.n_cores} tiles is too large to "
+        raise ConfigError("mesh", f"{c.mesh.width}x{c.mesh.height} tiles = {program.n_cores} cores is too large to "
                           f"co-simulate in RTL (limit {MAX_RTL_TILES})", f"{c.mesh.width}x{c.mesh.height}",
                           "co-simulate the same core on a smaller mesh (e.g. mesh.width/height 4) and a "
                           "network that fits it")
     prog = {k: np.asarray(getattr(program, k)) for k in _PROGRAM_ARRAYS}
-    prog["fanout_flit"] = program.flit(program.fanout_dst_x, program.fanout_dst_y, program.fanout_axon)
+    prog["fanout_flit"] = program.flit(program.fanout_dst_x, program.fanout_dst_y, program.fanout_axon,
+                                       program.fanout_mc)
+    prog["table_entries"] = c.router.table_entries if c.router.routing == "multicast" else 0
     step_flits = host_flits_per_step(program, stim)
     need = max((len(f) for f in step_flits), default=0)
     opts = dict(build_options or {})
@@ -96,7 +101,7 @@ def rtl_case(program: ChipProgram, stim: Stimulus, *, max_step_cycles: int | Non
                           f"use host_queue_depth >= {need} (or leave it to the default)")
     return {"program": prog, "step_flits": [f.astype(np.int64) for f in step_flits],
             "parameters": chip_parameters(program.chip, q, **opts),
-            "max_cycles": int(max_step_cycles or _step_cycle_bound(program, step_flits)),
+            "max_cycles": int(max_step_cycles or _step_cycle_bound(program, stim)),
             "core_counters": list(CORE_COUNTERS), "router_counters": list(ROUTER_COUNTERS),
             "chip_counters": list(CHIP_COUNTERS)}
 
@@ -198,14 +203,22 @@ class Mismatch:
     expected: object
     actual: object
     width: int = 0          # mesh width, to print tile coordinates
+    cores_per_router: int = 1
+    is_core: bool = True    # ``tile`` is a core index (else a router index)
 
     def __str__(self) -> str:
         where = []
         if self.timestep is not None:
             where.append(f"timestep {self.timestep}")
         if self.tile is not None:
-            w = max(1, self.width)
-            where.append(f"tile {self.tile} (x={self.tile % w}, y={self.tile // w})")
+            w, c = max(1, self.width), max(1, self.cores_per_router)
+            if c == 1:
+                where.append(f"tile {self.tile} (x={self.tile % w}, y={self.tile // w})")
+            elif self.is_core:
+                r = self.tile // c
+                where.append(f"core {self.tile} (router x={r % w}, y={r // w}, local core {self.tile % c})")
+            else:
+                where.append(f"router {self.tile} (x={self.tile % w}, y={self.tile // w})")
         if self.cycle is not None:
             where.append(f"cycle {self.cycle}")
         return (f"{', '.join(where) or 'run'}: field {self.field}: expected {self.expected}, "
@@ -216,7 +229,7 @@ def compare(expected: SimResult, actual: SimResult, program: ChipProgram) -> Mis
     """First mismatch in time order (spikes of a timestep by cycle, then its length), then counters.
 
     Exact everywhere; if ``expected`` has no cycles (functional reference) only spikes are compared."""
-    W = program.chip.mesh.width
+    W, C = program.chip.mesh.width, program.chip.mesh.cores_per_router
     core_of_gid = program.core_of_row[program.gid_row]
     cyc_e = expected.spike_cycles is not None and actual.spike_cycles is not None
     timeout = getattr(actual, "rtl_timeout_step", None)
@@ -247,7 +260,7 @@ def compare(expected: SimResult, actual: SimResult, program: ChipProgram) -> Mis
                 bad.append((e[g], g, "spike_payload", f"neuron {g} sends {ep[g]}", f"neuron {g} sends {ap[g]}"))
         if bad:
             c, g, fld, ev, av = min(bad, key=lambda b: (b[0] if b[0] is not None else -1, b[1]))
-            return Mismatch(t, int(core_of_gid[g]), c, fld, ev, av, W)
+            return Mismatch(t, int(core_of_gid[g]), c, fld, ev, av, W, C)
         if expected.step_cycles is not None and actual.step_cycles is not None:
             ec, ac = int(expected.step_cycles[t]), int(actual.step_cycles[t])
             if ec != ac:
@@ -271,7 +284,7 @@ def compare(expected: SimResult, actual: SimResult, program: ChipProgram) -> Mis
         diff = np.flatnonzero(ev != av)
         if diff.size:
             k = int(diff[0])
-            return Mismatch(None, k, None, name, int(ev[k]), int(av[k]), W)
+            return Mismatch(None, k, None, name, int(ev[k]), int(av[k]), W, C, name in CORE_COUNTERS)
     for name in DETAIL_FIELDS:
         if name not in expected.detail:
             continue
@@ -281,8 +294,9 @@ def compare(expected: SimResult, actual: SimResult, program: ChipProgram) -> Mis
         diff = np.argwhere(ev != av)
         if diff.size:
             k, port = (int(v) for v in diff[0])
-            label = PORT_NAMES[port] if port < 5 else "core"
-            return Mismatch(None, k, None, f"{name}[{label}]", int(ev[k, port]), int(av[k, port]), W)
+            names = layout.port_names(program.chip.mesh.cores_per_router)
+            label = names[port] if port < len(names) else ("core" if C == 1 else f"core {port - len(names)}")
+            return Mismatch(None, k, None, f"{name}[{label}]", int(ev[k, port]), int(av[k, port]), W, C, False)
     return None
 
 

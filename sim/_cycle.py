@@ -24,17 +24,16 @@ def row_params(p: ChipProgram) -> np.ndarray:
     return prm
 
 
-def host_flits(p: ChipProgram, stim: Stimulus) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Host flits of every step in push order: (offsets[steps+1], dst_core, axon)."""
-    W = p.chip.mesh.width
+def host_flits(p: ChipProgram, stim: Stimulus) -> tuple[np.ndarray, np.ndarray]:
+    """Host flits of every step in push order: (offsets[steps+1], index into the program's input
+    fan-out entries ``input_*``)."""
     ch = np.asarray(stim.channels, np.int64)
     io = p.input_fanout_offset.astype(np.int64)
     lens = io[ch + 1] - io[ch] if ch.size else np.zeros(0, np.int64)
     idx = ranges(io[ch], lens)
     per_spike_end = np.concatenate([[0], np.cumsum(lens)])
     off = per_spike_end[np.asarray(stim.offsets, np.int64)]
-    dst = p.input_dst_y[idx].astype(np.int64) * W + p.input_dst_x[idx]
-    return off.astype(np.int64), dst, p.input_axon[idx].astype(np.int64)
+    return off.astype(np.int64), idx
 
 
 def host_payloads(p: ChipProgram, stim: Stimulus) -> np.ndarray:
@@ -50,20 +49,28 @@ def host_payloads(p: ChipProgram, stim: Stimulus) -> np.ndarray:
 
 
 def assemble(p: ChipProgram, stim: Stimulus, backend: str, *, spike_steps, spike_rows, spike_cycles, step_cycles,
-              core: dict, port_flits, blocked_port, fifo_max, host_flits: int, local_flits,
-              spike_payloads=None) -> SimResult:
+              core: dict, port_flits, blocked_port, fifo_max, host_flits: int, local_flits, mc_lookups=None,
+              mc_default=None, mc_partial=None, spike_payloads=None) -> SimResult:
+    """The result of a cycle-level run. Per-port arrays are [n_routers, P] (``fifo_max``:
+    [n_routers, P + C]); ``local_flits`` is per router; the multicast arrays default to zeros (a
+    unicast chip)."""
     gids = p.row_gid[np.asarray(spike_rows, np.int64)].astype(np.int64)
     steps = np.asarray(spike_steps, np.int64)
     order = np.lexsort((gids, steps))
     counters: dict[str, np.ndarray] = {k: np.asarray(core[k], np.int64) for k in CORE_COUNTERS}
     pf = np.asarray(port_flits, np.int64)
     bp = np.asarray(blocked_port, np.int64)
+    zero = np.zeros_like(pf)
+    mcl, mcd, mcp = (zero if a is None else np.asarray(a, np.int64) for a in (mc_lookups, mc_default, mc_partial))
     counters["router_flits"] = pf.sum(axis=1)
-    counters["link_flits"] = pf[:, 1:].sum(axis=1)
+    counters["link_flits"] = pf[:, [P_N, P_E, P_S, P_W]].sum(axis=1)
     counters["link_flits_ew"] = pf[:, P_E] + pf[:, P_W]
     counters["link_flits_ns"] = pf[:, P_N] + pf[:, P_S]
     counters["local_flits"] = np.asarray(local_flits, np.int64)
     counters["router_blocked_cycles"] = bp.sum(axis=1)
+    counters["mc_table_lookups"] = mcl.sum(axis=1)
+    counters["mc_default_routes"] = mcd.sum(axis=1)
+    counters["mc_partial_cycles"] = mcp.sum(axis=1)
     sc = np.asarray(step_cycles, np.int64)
     counters["host_flits"] = np.array(host_flits, np.int64)
     counters["barriers"] = np.array(stim.steps, np.int64)
@@ -76,4 +83,5 @@ def assemble(p: ChipProgram, stim: Stimulus, backend: str, *, spike_steps, spike
     return SimResult(backend=backend, steps=stim.steps, spike_steps=steps[order], spike_neurons=gids[order],
                      spike_cycles=np.asarray(spike_cycles, np.int64)[order], step_cycles=sc, counters=counters,
                      detail={"link_flits_port": pf, "blocked_cycles_port": bp,
-                             "fifo_max_occupancy": np.asarray(fifo_max, np.int64)}, spike_payloads=pay)
+                             "fifo_max_occupancy": np.asarray(fifo_max, np.int64), "mc_lookups_port": mcl,
+                             "mc_default_port": mcd, "mc_partial_port": mcp}, spike_payloads=pay)

@@ -17,7 +17,9 @@ from neurocycle.hw import CORE_COUNTERS, ConfigError, EngineError, layout
 
 from ._bounds import step_cycle_bounds
 from ._csr import ranges
-from ._cycle import P_E, P_L, P_N, P_S, P_W, assemble, host_flits, host_payloads, row_params
+from ._cycle import P_E, P_N, P_S, P_W, assemble, host_flits, host_payloads, row_params
+from ._noc import local_port
+from ._routes import destinations, program_flits, walk
 from ._network import Stimulus
 from ._program import ChipProgram
 from ._result import SimResult
@@ -49,16 +51,18 @@ def run_cycle(program: ChipProgram, stim: Stimulus, *, progress: Callable[[int],
 
 
 # ----------------------------------------------------------------------------- kernel tables
-def _route_table(W: int, H: int) -> np.ndarray:
-    """uint8 [n_cores * 2**LNC]: XY output port at router r for a flit to core d, at r << LNC | d."""
-    nc = W * H
-    k = np.arange(nc, dtype=np.int16)
-    x, y = k % W, k // W
-    xr, yr = x[:, None], y[:, None]
-    xd, yd = x[None, :], y[None, :]
-    rt = np.where(xd > xr, P_E, np.where(xd < xr, P_W, np.where(yd > yr, P_S, np.where(yd < yr, P_N, P_L))))
+def _route_table(W: int, H: int, C: int = 1) -> np.ndarray:
+    """uint8 [n_routers * 2**LNC]: XY output port at router r for a unicast flit to core d, at
+    r << LNC | d (LNC covers the n_cores = W*H*C cores; the port of local core j for d at r)."""
+    nr, nc = W * H, W * H * C
+    r = np.arange(nr, dtype=np.int32)
+    d = np.arange(nc, dtype=np.int32)
+    xr, yr = (r % W)[:, None], (r // W)[:, None]
+    xd, yd = ((d // C) % W)[None, :], ((d // C) // W)[None, :]
+    lp = np.asarray(local_port(d % C), np.int32)[None, :]
+    rt = np.where(xd > xr, P_E, np.where(xd < xr, P_W, np.where(yd > yr, P_S, np.where(yd < yr, P_N, lp))))
     stride = 1 << max(0, (nc - 1).bit_length())     # rows padded to a power of two: index r << LNC | d
-    out = np.zeros((nc, stride), np.uint8)
+    out = np.zeros((nr, stride), np.uint8)
     out[:, :nc] = rt
     return out.ravel()
 
@@ -131,11 +135,38 @@ def _kernel_flits(dst_core, axon_local, p: ChipProgram, rec_off, words) -> np.nd
     return kf.pack(dst=dst_core, words=np.minimum(words[g], kf.max("words")), record=rec_off[g])
 
 
+def _multicast_nodes(p: ChipProgram, rec_off, words) -> dict:
+    """The kernel's multicast trees, from the program's tables (neurocycle.sim._routes.walk):
+    per node its outputs (| default-route flag << 8), the child node of each of N, E, S, W, and
+    the kernel flits of its ejections (C per ejecting node, slot j = local core j)."""
+    C = p.chip.mesh.cores_per_router
+    w = walk(p)
+    nn = int(w.flit.size)
+    nmask = (w.outputs | (w.default.astype(np.int64) << 8)).astype(np.uint16)
+    child = np.full((max(nn, 1), 4), -1, np.int32)
+    nonroot = w.parent >= 0
+    child[w.parent[nonroot], w.parent_out[nonroot] - 1] = np.flatnonzero(nonroot)
+    ej_nodes = np.sort(w.ej_node)
+    ej_nodes = ej_nodes[np.concatenate([[True], np.diff(ej_nodes) != 0])] if ej_nodes.size else ej_nodes
+    nej = np.full(max(nn, 1), -1, np.int32)
+    nej[ej_nodes] = np.arange(ej_nodes.size, dtype=np.int32) * C
+    ejk = np.zeros(max(ej_nodes.size * C, 1), np.int64)
+    f = program_flits(p)
+    ej_kfl = _kernel_flits(w.ej_core, f.axon[w.ej_flit], p, rec_off, words)
+    ejk[nej[w.ej_node] + w.ej_core % C] = ej_kfl
+    if nn >= (1 << 31):
+        raise ConfigError("network", f"has {nn} multicast tree nodes, more than the cycle engine's 2**31", nn,
+                          "simulate a smaller network")
+    return {"NMASK": nmask, "NCHILD": child.ravel(), "NEJ": nej, "EJK": ejk, "root": w.root,
+            "ej_flit": w.ej_flit, "ej_kfl": ej_kfl}
+
+
 def _kernel_inputs(p: ChipProgram, stim: Stimulus) -> dict:
     """Every table the kernel reads, in the exact dtype and layout it expects."""
     chip = p.chip
-    W, H = chip.mesh.width, chip.mesh.height
-    nc = W * H
+    W, H, C = chip.mesh.width, chip.mesh.height, chip.mesh.cores_per_router
+    nr, nc = W * H, W * H * C
+    gen = C > 1 or chip.router.routing == "multicast"
     i32 = lambda a: np.ascontiguousarray(a, dtype=np.int32)  # noqa: E731
     i64 = lambda a: np.ascontiguousarray(a, dtype=np.int64)  # noqa: E731
     blob, rec_off, words = _synapse_blob(p)
@@ -143,23 +174,45 @@ def _kernel_inputs(p: ChipProgram, stim: Stimulus) -> dict:
         raise ConfigError("network", "has too many synapses for the cycle engine's flit encoding "
                           f"({blob.size} blob entries, limit {layout.KERNEL_FLIT.max('record')})", blob.size,
                           "simulate a smaller network or use the reference backend")
-    fo_dst = p.fanout_dst_y.astype(np.int64) * W + p.fanout_dst_x
-    h_off, h_dst, h_axon = host_flits(p, stim)
+    f = program_flits(p)
+    uni = ~f.mc
+    kfl = np.zeros(f.mc.size, np.int64)
+    kfl[uni] = _kernel_flits(f.dst_core[uni], f.axon[uni], p, rec_off, words)
+    extra = {"gen": int(gen), "C": C, "NR": nr}
+    if gen:
+        extra.update({"NMASK": np.zeros(1, np.uint16), "NCHILD": np.zeros(1, np.int32), "NEJ": np.zeros(1, np.int32),
+                      "EJK": np.zeros(1, np.int64)})
+        if f.mc.any():
+            nodes = _multicast_nodes(p, rec_off, words)
+            root, ej_flit, ej_kfl = nodes.pop("root"), nodes.pop("ej_flit"), nodes.pop("ej_kfl")
+            kfl[f.mc] = root[f.mc] | np.iinfo(np.int64).min      # kmcflit: tag bit 63 | root node
+            extra.update(nodes)
+    h_off, h_idx = host_flits(p, stim)
+    if f.mc.any() and (chip.bits.payload or chip.core.neuron_update == "event"):
+        # graded / event-driven integrate whole timesteps from the spikes (_integrate_spikes): it
+        # needs every program flit's ejections, a multicast flit's being those of its tree
+        uni_idx = np.flatnonzero(uni)
+        d_flit = np.concatenate([uni_idx, ej_flit])
+        order = np.argsort(d_flit, kind="stable")
+        extra.update({"ig_fl": i64(np.concatenate([kfl[uni_idx], ej_kfl])[order]),
+                      "ig_off": i64(np.concatenate([[0], np.cumsum(np.bincount(d_flit, minlength=f.mc.size))])),
+                      "host_ig": i64(f.n_neuron + np.asarray(h_idx, np.int64))})
     return {
+        **extra,
         "NC": nc, "W": W, "H": H, "n_rows": p.n_rows,
         "D": chip.router.fifo_depth, "LD": max(0, (chip.router.fifo_depth - 1).bit_length()),
         "DC": chip.core.fifo_depth, "LNC": max(0, (nc - 1).bit_length()),
         "barrier": chip.barrier_cycles, "state_bits": chip.bits.state,
-        "host_r": chip.host.row * W,
+        "host_r": chip.host.row * W,       # the host link's router (the unicast path: also its core)
         "nlo": i32(p.core_neuron_offset), "prm": i64(row_params(p)),
         "fo_start": i32(p.core_fanout_offset[p.core_of_row].astype(np.int64) + p.row_fanout_base),
         "fo_len": i32(p.row_fanout_len),
-        "fo_flit": i64(_kernel_flits(fo_dst, p.fanout_axon, p, rec_off, words)),
+        "fo_flit": i64(kfl[:f.n_neuron]),
         "blob": i32(blob),
-        "RT": _route_table(W, H), "DN": i64(_downstream(W, H)),
-        "host_off": i64(h_off), "host_fl": i64(_kernel_flits(h_dst, h_axon, p, rec_off, words)),
+        "RT": _route_table(W, H, C), "DN": i64(_downstream(W, H)),
+        "host_off": i64(h_off), "host_fl": i64(kfl[f.n_neuron + h_idx]),
         "host_pay": i64(host_payloads(p, stim)),
-        "step_bound": i64(step_cycle_bounds(p, np.diff(h_off))),
+        "step_bound": i64(step_cycle_bounds(p, h_off, h_idx)),
         "payload_bits": chip.bits.payload, "event": int(chip.core.neuron_update == "event"),
         "scan_bits": chip.core.scan_word_bits,
     }
@@ -178,8 +231,9 @@ def state_after(program: ChipProgram, stim: Stimulus, steps: int):
     if steps == 0:
         n = program.n_rows
         z = np.zeros(n, np.int64)
+        d = program.chip.derived
         return StepState(0, 0, z, z.copy(), z.copy(), z.copy(), np.ones(n, bool),
-                         np.full((program.n_cores, 5), 4, np.int64))
+                         np.full((d.n_routers, d.n_ports), d.n_ports - 1, np.int64))   # reset: P-1 (§4)
     res, out = _run_fast(program, _window(stim, 0, steps), None, want_state=True)
     s = out["state"]
     return StepState(steps, int(res.step_cycles.sum()), s["u"], s["v"], s["ref"], s["acc"], s["pend"], s["last"])
@@ -199,8 +253,9 @@ def _run_fast(p: ChipProgram, stim: Stimulus, progress, want_state: bool = False
                           "cycles without reaching quiescence. This is a bug in neurocycle's fast engine, not a "
                           "problem with the input: please report it with the chip and network; meanwhile "
                           "backend='reference' gives the spikes and run_cycle(..., mode='stepped') the cycles")
-    nc = p.n_cores
-    W = p.chip.mesh.width
+    chip = p.chip
+    W, H, C = chip.mesh.width, chip.mesh.height, chip.mesh.cores_per_router
+    nr, P = W * H, chip.derived.n_ports
     core = dict(zip(CORE_COUNTERS, out["core_counters"]))
     # the kernel sums SI busy cycles (words x synapse_word_cycles, see _synapse_blob) into its word
     # counter; busy cycles follow from the events (docs/microarchitecture.md §8.1)
@@ -214,40 +269,44 @@ def _run_fast(p: ChipProgram, stim: Stimulus, progress, want_state: bool = False
         core["pending_sets"] = core["pending_sets"] + core["synaptic_ops"]
     # Every FIFO is empty at quiescence, so the flits popped from an input FIFO are the flits
     # pushed into it: the grants of the output feeding it (the kernel counts no grant per flit);
-    # output L's grants are the ejections (one axon look-up each).
+    # a local output's grants are its core's ejections (one axon look-up each).
     pops = out["pops"]
-    pf = np.zeros((nc, 5), np.int64)
-    k = np.arange(nc)
-    x, y = k % W, k // W
-    pf[:, P_L] = core["axon_lookups"]
-    pf[y > 0, P_N] = pops[k[y > 0] - W, P_S]
-    pf[y < p.chip.mesh.height - 1, P_S] = pops[k[y < p.chip.mesh.height - 1] + W, P_N]
-    pf[x < W - 1, P_E] = pops[k[x < W - 1] + 1, P_W]
-    pf[x > 0, P_W] = pops[k[x > 0] - 1, P_E]
+    pf = np.zeros((nr, P), np.int64)
+    r = np.arange(nr)
+    x, y = r % W, r // W
+    lookups = np.asarray(core["axon_lookups"]).reshape(nr, C)
+    for j in range(C):
+        pf[:, local_port(j)] = lookups[:, j]
+    pf[y > 0, P_N] = pops[r[y > 0] - W, P_S]
+    pf[y < H - 1, P_S] = pops[r[y < H - 1] + W, P_N]
+    pf[x < W - 1, P_E] = pops[r[x < W - 1] + 1, P_W]
+    pf[x > 0, P_W] = pops[r[x > 0] - 1, P_E]
     # blocked = cycles holding a head - flits through the FIFO
     blocked = out["necyc"] - pops
-    fifo_max = np.concatenate([out["mo"], out["mo_core"][:, None]], axis=1)
+    fifo_max = np.concatenate([out["mo"], out["mo_core"].reshape(nr, C)], axis=1)
     counts = out["spike_counts"]
     res = assemble(p, stim, "cycle", spike_steps=np.repeat(np.arange(stim.steps), counts),
                      spike_rows=out["spike_rows"], spike_cycles=out["spike_cycles"], step_cycles=out["step_cycles"],
                      core=core, port_flits=pf, blocked_port=blocked, fifo_max=fifo_max,
-                     host_flits=int(out["host_flits"]), local_flits=_local_flits(p, out["spike_rows"]),
+                     host_flits=int(out["host_flits"]), mc_lookups=out.get("mcl"), mc_default=out.get("mcd"),
+                     mc_partial=out.get("mcp"), local_flits=_local_flits(p, out["spike_rows"]),
                      spike_payloads=out["spike_payloads"])
     return (res, out) if want_state else res
 
 
 def _local_flits(p: ChipProgram, spike_rows: np.ndarray) -> np.ndarray:
-    """Per core, the flits its router delivered from input L to output L: the fan-out entries of
-    the spikes of its own neurons that target its own core. Every flit pushed in a timestep is
-    delivered before the barrier, and flits on input L come only from the core's NU, so the count
-    follows from the spikes and the fan-out table (the kernel keeps no per-input grant count)."""
-    W = p.chip.mesh.width
+    """Per router, the flits it granted from a local input to a local output: deliveries of the
+    spikes of its own cores' neurons to its own cores (a multicast tree's ejections at its root
+    router). Every flit pushed in a timestep is delivered before the barrier, and flits on a
+    local input come only from that core's NU, so the count follows from the spikes and the
+    fan-out table (the kernel keeps no per-input grant count)."""
+    C = p.chip.mesh.cores_per_router
+    f, d_flit, d_core = destinations(p)
+    own = (d_flit < f.n_neuron) & (d_core // C == f.router[d_flit])
+    per_entry = np.bincount(d_flit[own], minlength=f.n_neuron)[:f.n_neuron]
     rows = np.arange(p.n_rows)
     start = p.core_fanout_offset[p.core_of_row].astype(np.int64) + p.row_fanout_base
     length = p.row_fanout_len.astype(np.int64)
-    idx = ranges(start, length)
-    dst = p.fanout_dst_y[idx].astype(np.int64) * W + p.fanout_dst_x[idx]
-    own = dst == np.repeat(p.core_of_row, length)
-    n_self = np.bincount(np.repeat(rows, length)[own], minlength=p.n_rows)
+    n_self = np.bincount(np.repeat(rows, length), weights=per_entry[ranges(start, length)], minlength=p.n_rows)
     sr = np.asarray(spike_rows, np.int64)
-    return np.bincount(p.core_of_row[sr], weights=n_self[sr], minlength=p.n_cores).astype(np.int64)
+    return np.bincount(p.core_of_row[sr] // C, weights=n_self[sr], minlength=p.n_routers).astype(np.int64)

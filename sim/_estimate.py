@@ -22,18 +22,12 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from neurocycle.hw import CapacityError, ChipConfig, ConfigError, NumericFormat, area_report, load_chip
+from neurocycle.hw import ENERGY_GROUPS, CapacityError, ChipConfig, ConfigError, NumericFormat, area_report, load_chip
 
 from ._compiler import compile_network
 from ._network import NetworkSpec, load_network
 
 # energy event kinds by what they are (unknown future kinds land in "other")
-ENERGY_GROUPS = {
-    "synapse": ("axon_lookups", "synaptic_ops", "synapse_word_reads", "si_busy_cycles"),
-    "neuron": ("neuron_updates_active", "neuron_updates_inactive", "spikes", "nu_busy_cycles", "nu_stall_cycles"),
-    "network": ("fanout_flits", "router_flits", "link_flits", "router_blocked_cycles", "host_flits"),
-    "clock and barrier": ("cycles", "barriers"),
-}
 MAX_MESH = 64
 
 

@@ -21,77 +21,129 @@ import numpy as np
 from ._csr import ranges
 from ._plots import _save, plt
 
-__all__ = ["link_flits_per_step", "flit_pairs_per_step", "plot_noc_load", "plot_noc_steps", "plot_hops"]
+__all__ = ["link_flits_per_step", "hops_per_delivery", "plot_noc_load", "plot_noc_steps", "plot_hops"]
 
 _DIRS = ((1, "N"), (2, "E"), (3, "S"), (4, "W"))
 
 
-def flit_pairs_per_step(run) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Every flit of the run as unique (timestep, source router, destination router) with a
-    count: the fan-out entries of every spike (pushed by its core's NU) and the host flits of
-    every input spike (entering at input W of the host row's router 0). Returns
-    (steps, src, dst, counts), src = -1 for the host."""
+def _flit_counts(run, edges: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """How often each flit of the program (``_routes.program_flits`` order: neuron fan-out
+    entries, then host entries) was sent in each group of timesteps ``edges``: the fan-out entries
+    of every spike and the entries of every input spike's channel, as unique (group, flit, count)."""
     p, r = run.program, run.result
-    W = run.chip.mesh.width
     rows = p.gid_row[r.spike_neurons]
     start = p.core_fanout_offset[p.core_of_row[rows]].astype(np.int64) + p.row_fanout_base[rows]
     n = p.row_fanout_len[rows].astype(np.int64)
-    idx = ranges(start, n)
-    dst = p.fanout_dst_y[idx].astype(np.int64) * W + p.fanout_dst_x[idx]
-    src = np.repeat(p.core_of_row[rows].astype(np.int64), n)
+    f = ranges(start, n)
     stp = np.repeat(r.spike_steps.astype(np.int64), n)
     stim = run.stimulus
     ch = np.asarray(stim.channels, np.int64)
     io = p.input_fanout_offset.astype(np.int64)
     hn = io[ch + 1] - io[ch]
-    hidx = ranges(io[ch], hn)
-    hdst = p.input_dst_y[hidx].astype(np.int64) * W + p.input_dst_x[hidx]
+    hf = ranges(io[ch], hn) + int(p.fanout_axon.size)
     hstep = np.repeat(np.repeat(np.arange(stim.steps), np.diff(np.asarray(stim.offsets))), hn)
-    src = np.concatenate([src, np.full(hdst.size, -1, np.int64)])
-    dst = np.concatenate([dst, hdst])
-    stp = np.concatenate([stp, hstep])
-    nr = p.n_cores
-    key = (stp * (nr + 1) + (src + 1)) * nr + dst
-    u, cnt = np.unique(key, return_counts=True)
-    return u // nr // (nr + 1), u // nr % (nr + 1) - 1, u % nr, cnt
+    f = np.concatenate([f, hf])
+    b = np.searchsorted(edges, np.concatenate([stp, hstep]), side="right") - 1
+    nf = int(p.fanout_axon.size + p.input_axon.size)
+    u, cnt = np.unique(b * max(nf, 1) + f, return_counts=True)
+    return u // max(nf, 1), u % max(nf, 1), cnt
+
+
+def _edges(steps: int, bins: int | None) -> np.ndarray:
+    nb = steps if bins is None else max(1, min(int(bins), steps))
+    return np.linspace(0, steps, nb + 1).round().astype(np.int64)
+
+
+def _tree(p):
+    """The multicast forest of the program (``_routes.walk``) with every node's link depth and the
+    nodes of each flit as a CSR (offsets over flits, node indices)."""
+    from ._routes import walk
+
+    w = walk(p)
+    depth = np.zeros(w.flit.size, np.int64)
+    up = np.asarray(w.parent, np.int64).copy()
+    while (up >= 0).any():                            # one step up the tree per iteration
+        depth += up >= 0
+        up = np.where(up >= 0, np.asarray(w.parent)[np.maximum(up, 0)], -1)
+    order = np.argsort(w.flit, kind="stable")
+    nf = int(p.fanout_axon.size + p.input_axon.size)
+    off = np.zeros(nf + 1, np.int64)
+    np.cumsum(np.bincount(w.flit, minlength=nf), out=off[1:])
+    return w, depth, off, order
 
 
 def link_flits_per_step(run, bins: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Flits granted by every router output, per group of timesteps: ``(edges, flits)`` with
     ``flits[b, router, port]`` for timesteps ``edges[b] .. edges[b+1]-1`` (``bins`` groups of
-    equal length; default one per timestep). Summed over the groups it is the run's
+    equal length; default one per timestep). Exact: every flit pushed in a timestep is delivered
+    in it, a unicast flit along its XY route, a multicast flit along its tree
+    (``_routes.walk``, the tables the routers read); summed over the groups it is the run's
     ``link_flits_port`` (tests/test_noc_views.py)."""
-    chip = run.chip
-    W, H = chip.mesh.width, chip.mesh.height
-    nr = W * H
-    steps = run.result.steps
-    nb = steps if bins is None else max(1, min(int(bins), steps))
-    edges = np.linspace(0, steps, nb + 1).round().astype(np.int64)
-    t, src, dst, cnt = flit_pairs_per_step(run)
-    b = np.searchsorted(edges, t, side="right") - 1
-    host = src < 0
-    sx = np.where(host, 0, src % W)
-    sy = np.where(host, chip.host.row, src // W)
-    dx, dy = dst % W, dst // W
-    out = np.zeros((nb, nr, 5), np.int64)
+    from neurocycle.hw import layout
+
+    from ._routes import program_flits
+
+    p, chip = run.program, run.chip
+    W, C, P = chip.mesh.width, chip.mesh.cores_per_router, chip.derived.n_ports
+    nr = chip.derived.n_routers
+    edges = _edges(run.result.steps, bins)
+    nb = edges.size - 1
+    b, f, cnt = _flit_counts(run, edges)
+    pf = program_flits(p)
+    out = np.zeros((nb, nr, P), np.int64)
+    uni = ~pf.mc[f]
+    ub, uf, uc = b[uni], f[uni], cnt[uni]
+    sx, sy = pf.router[uf] % W, pf.router[uf] // W
+    dr = pf.dst_core[uf] // C
+    dx, dy = dr % W, dr // W
     # X first: the routers from the source column to the one before the destination column
     nx = np.abs(dx - sx)
     step_x = np.sign(dx - sx)
-    j = ranges(np.zeros_like(nx), nx)
     rep = np.repeat(np.arange(nx.size), nx)
-    x = sx[rep] + step_x[rep] * j
-    port = np.where(step_x[rep] > 0, 2, 4)
-    np.add.at(out, (b[rep], sy[rep] * W + x, port), cnt[rep])
+    x = sx[rep] + step_x[rep] * ranges(np.zeros_like(nx), nx)
+    np.add.at(out, (ub[rep], sy[rep] * W + x, np.where(step_x[rep] > 0, 2, 4)), uc[rep])
     # then Y, in the destination column
     ny = np.abs(dy - sy)
     step_y = np.sign(dy - sy)
-    j = ranges(np.zeros_like(ny), ny)
     rep = np.repeat(np.arange(ny.size), ny)
-    y = sy[rep] + step_y[rep] * j
-    port = np.where(step_y[rep] > 0, 3, 1)
-    np.add.at(out, (b[rep], y * W + dx[rep], port), cnt[rep])
-    np.add.at(out, (b, dst, 0), cnt)                 # ejection: output L of the destination
+    y = sy[rep] + step_y[rep] * ranges(np.zeros_like(ny), ny)
+    np.add.at(out, (ub[rep], y * W + dx[rep], np.where(step_y[rep] > 0, 3, 1)), uc[rep])
+    lp = np.array([layout.local_port(j) for j in range(C)], np.int64)
+    np.add.at(out, (ub, dr, lp[pf.dst_core[uf] % C]), uc)          # ejection into the destination core
+    if (~uni).any():
+        w, _, off, order = _tree(p)
+        mb, mf, mc = b[~uni], f[~uni], cnt[~uni]
+        k = off[mf + 1] - off[mf]
+        rep = np.repeat(np.arange(mf.size), k)
+        node = order[ranges(off[mf], k)]
+        for o in range(P):
+            hit = (w.outputs[node] >> o) & 1 == 1
+            np.add.at(out, (mb[rep][hit], w.router[node][hit], o), mc[rep][hit])
     return edges, out
+
+
+def hops_per_delivery(run) -> np.ndarray:
+    """Histogram of the link hops of every flit delivered in the run (index = hops): a unicast
+    flit's XY distance, each ejection of a multicast flit its depth in the tree."""
+    from ._routes import program_flits
+
+    p = run.program
+    W, C = run.chip.mesh.width, run.chip.mesh.cores_per_router
+    b, f, cnt = _flit_counts(run, _edges(run.result.steps, 1))
+    pf = program_flits(p)
+    uni = ~pf.mc[f]
+    uf = f[uni]
+    dr = pf.dst_core[uf] // C
+    hops = [np.abs(dr % W - pf.router[uf] % W) + np.abs(dr // W - pf.router[uf] // W)]
+    weights = [cnt[uni]]
+    if (~uni).any():
+        w, depth, _, _ = _tree(p)
+        per_flit = np.zeros(pf.mc.size, np.int64)
+        per_flit[f[~uni]] = cnt[~uni]
+        hops.append(depth[w.ej_node])
+        weights.append(per_flit[w.ej_flit])
+    h = np.concatenate(hops)
+    return np.bincount(h, weights=np.concatenate(weights)).astype(np.int64) if h.size else np.zeros(1, np.int64)
 
 
 def _mesh(ax, values, W, H, title, vmax=None, cmap="viridis", label="", sqrt=False):
@@ -120,16 +172,22 @@ def plot_noc_load(run, path: str | os.PathLike | None = None):
     chip, res = run.chip, run.result
     W, H = chip.mesh.width, chip.mesh.height
     cyc = max(1, int(res.total_cycles))
-    pf = np.asarray(res.detail["link_flits_port"], float)
+    pf = np.asarray(res.detail["link_flits_port"], float)          # [router, port]
     c = run.counters
     fig, axes = plt.subplots(2, 4, figsize=(15, 7.2))
     vmax = max(1e-9, float(pf[:, 1:].max()) / cyc)
     for ax, (o, name) in zip(axes[0], _DIRS):
         _mesh(ax, pf[:, o] / cyc, W, H, f"output {name}: flits per cycle", vmax=vmax, cmap="magma",
               label="flits / cycle (sqrt scale)", sqrt=True)
-    core = (("NU busy", np.asarray(c["nu_busy_cycles"])), ("NU stalled (L input full)", np.asarray(c["nu_stall_cycles"])),
-            ("SI busy", np.asarray(c["si_busy_cycles"])),
-            ("router inputs blocked (sum of 5)", np.asarray(c["router_blocked_cycles"])))
+    C = chip.mesh.cores_per_router
+
+    def per_router(v):                 # a per-core counter: the mean of a router's cores
+        return np.asarray(v, float).reshape(-1, C).mean(axis=1)
+    per = "" if C == 1 else f" (mean of the {C} cores of a router)"
+    core = (("NU busy" + per, per_router(c["nu_busy_cycles"])),
+            ("NU stalled (local input full)" + per, per_router(c["nu_stall_cycles"])),
+            ("SI busy" + per, per_router(c["si_busy_cycles"])),
+            (f"router inputs blocked (sum of {chip.derived.n_ports})", np.asarray(c["router_blocked_cycles"], float)))
     for ax, (name, v) in zip(axes[1], core):
         _mesh(ax, v / cyc, W, H, f"{name}: fraction of cycles", label="cycles / cycle")
     fig.suptitle(f"NoC and core load — {run.spec.name} on {chip.name} ({W}x{H}), {res.steps} timesteps, "
@@ -164,17 +222,13 @@ def plot_noc_steps(run, path: str | os.PathLike | None = None, *, bins: int = 12
 
 def plot_hops(run, path: str | os.PathLike | None = None, activity=None):
     """Hops per flit over the run (exact) and, given a replayed window, flit latency by hops."""
-    W = run.chip.mesh.width
-    _, src, dst, cnt = flit_pairs_per_step(run)
-    sx = np.where(src < 0, 0, src % W)
-    sy = np.where(src < 0, run.chip.host.row, src // W)
-    hops = np.abs(dst % W - sx) + np.abs(dst // W - sy)
-    hist = np.bincount(hops, weights=cnt).astype(np.int64) if hops.size else np.zeros(1, np.int64)
+    hist = hops_per_delivery(run)
     fig, axes = plt.subplots(1, 2, figsize=(12, 4))
     ax = axes[0]
     ax.bar(np.arange(hist.size), hist, color="tab:blue")
     mean = float((np.arange(hist.size) * hist).sum() / max(1, hist.sum()))
-    ax.set_title(f"hops per flit, whole run: {int(hist.sum()):,} flits, mean {mean:.2f}", fontsize=10)
+    ax.set_title(f"hops per delivered flit, whole run: {int(hist.sum()):,} deliveries, mean {mean:.2f}",
+                 fontsize=10)
     ax.set_xlabel("link hops (0: delivered by its own router)")
     ax.set_ylabel("flits")
     ax = axes[1]

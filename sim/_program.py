@@ -41,18 +41,28 @@ class ChipProgram:
     core_fanout_offset: np.ndarray   # int32[n_cores+1]
     row_fanout_base: np.ndarray      # int32[n_rows]  first entry, local to the core
     row_fanout_len: np.ndarray       # int32[n_rows]
-    fanout_dst_x: np.ndarray         # int32[n_fanout]
+    fanout_dst_x: np.ndarray         # int32[n_fanout] core column x*C + j (multicast: of the source)
     fanout_dst_y: np.ndarray         # int32[n_fanout]
     fanout_axon: np.ndarray          # int32[n_fanout]
+    fanout_mc: np.ndarray            # uint8[n_fanout] 1: a multicast flit (key = the other fields)
     # host fan-out (external input channels)
     input_fanout_offset: np.ndarray  # int32[n_inputs+1]
     input_dst_x: np.ndarray          # int32[n_host_flits]
     input_dst_y: np.ndarray
     input_axon: np.ndarray
+    input_mc: np.ndarray             # uint8[n_host_flits]
+    # multicast routing tables (empty on a unicast chip), per router sorted by key
+    router_table_offset: np.ndarray  # int32[n_routers+1]
+    table_key: np.ndarray            # int64[n_entries] the key: a flit without its mc bit
+    table_outputs: np.ndarray        # int32[n_entries] output ports (bit p = port p)
 
     @property
     def n_cores(self) -> int:
         return self.chip.derived.n_cores
+
+    @property
+    def n_routers(self) -> int:
+        return self.chip.derived.n_routers
 
     @property
     def n_rows(self) -> int:
@@ -70,16 +80,39 @@ class ChipProgram:
                 "synapse_words": d(self.core_word_offset), "fanout_entries": d(self.core_fanout_offset),
                 "profiles": d(self.core_profile_offset)}
 
+    def router_usage(self) -> dict[str, np.ndarray]:
+        """Per-router use of the multicast routing table (all zero on a unicast chip)."""
+        return {"table_entries": np.diff(self.router_table_offset)}
+
+    def table_sram_bits(self) -> dict[str, int]:
+        """Multicast table SRAM: bits configured per router and on the chip, and bits the program
+        uses (entries x entry bits) on the chip and in its fullest router."""
+        d = self.chip.derived
+        used = np.diff(self.router_table_offset).astype(np.int64) * d.table_entry_bits
+        return {"per_router": d.table_bits, "chip": d.table_bits * d.n_routers, "used_chip": int(used.sum()),
+                "used_max_router": int(used.max(initial=0)), "entry_bits": d.table_entry_bits}
+
+    def noc_traffic(self) -> dict:
+        """Hop-weighted traffic of this placement if every neuron and input channel fires once:
+        flits injected, link traversals (flit-hops), router grants, ejections (docs/experiments.md)."""
+        from ._routes import noc_traffic
+        return noc_traffic(self)
+
     def arrays(self) -> dict[str, np.ndarray]:
         return {f.name: getattr(self, f.name) for f in fields(self) if isinstance(getattr(self, f.name), np.ndarray)}
 
-    def flit(self, dst_x, dst_y, axon, payload=0):
+    def flit(self, dst_x, dst_y, axon, mc=0, payload=0):
         """Pack flits per docs/microarchitecture.md §2 (vectorised; layout in neurocycle.hw.layout).
-        ``payload`` is 0 for a fan-out table entry (a route: the NU adds the spike's payload) and
-        on a binary chip, whose flit has no payload field."""
-        if not self.chip.bits.payload:
-            return layout.CHIP_FLIT.pack(vars(self.chip.derived), axon=axon, dst_y=dst_y, dst_x=dst_x)
-        return layout.CHIP_FLIT.pack(vars(self.chip.derived), axon=axon, dst_y=dst_y, dst_x=dst_x, payload=payload)
+        ``mc`` marks a multicast flit (multicast chips only); ``payload`` is 0 for a fan-out table
+        entry (a route: the NU adds the spike's payload) and on a binary chip. A field the chip does
+        not have (0 bits) is left out, so its value cannot spill into the next field."""
+        d = vars(self.chip.derived)
+        fields = {"axon": axon, "dst_y": dst_y, "dst_x": dst_x}
+        if d["mc_bits"]:
+            fields["mc"] = mc
+        if d["payload_bits"]:
+            fields["payload"] = payload
+        return layout.CHIP_FLIT.pack(d, **fields)
 
 
 def stimulus_payloads(program: ChipProgram, stim) -> np.ndarray:

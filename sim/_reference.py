@@ -17,12 +17,12 @@ from ._network import Stimulus
 from ._csr import ranges
 from ._program import ChipProgram, stimulus_payloads
 from ._result import SimResult
+from ._routes import destinations
 
 
-def _expand_fanout(p: ChipProgram, dst_x, dst_y, axon, owner):
-    """Follow fan-out flits through axon table and synapse SRAM -> (owner, target row, weight)."""
-    W = p.chip.mesh.width
-    core = dst_y.astype(np.int64) * W + dst_x
+def _expand_fanout(p: ChipProgram, core, axon, owner):
+    """Follow deliveries (core, axon) through axon table and synapse SRAM -> (owner, target row, weight)."""
+    core = np.asarray(core, np.int64)
     ax = p.core_axon_offset[core].astype(np.int64) + axon
     n = p.axon_len[ax].astype(np.int64)
     base = p.core_word_offset[core].astype(np.int64) + p.axon_base[ax]
@@ -39,20 +39,25 @@ def _expand_fanout(p: ChipProgram, dst_x, dst_y, axon, owner):
 def effective_connectivity(p: ChipProgram):
     """CSR per source over placed rows: (offsets[n_src+1], target rows, weights).
 
-    Sources: input channels first, then placed rows (index n_inputs + row).
-    """
+    Sources: input channels first, then placed rows (index n_inputs + row). Every flit of a
+    source's fan-out entries is followed to the cores it reaches: a unicast flit by its
+    destination, a multicast flit through the routing tables (neurocycle.sim._routes)."""
+    f, d_flit, d_core = destinations(p)
+    # deliveries of every flit, as a CSR over flit index (neuron entries, then host entries)
+    o = np.argsort(d_flit, kind="stable")
+    d_flit, d_core = d_flit[o], d_core[o]
+    n_fl = int(f.mc.size)
+    d_off = np.zeros(n_fl + 1, np.int64)
+    np.cumsum(np.bincount(d_flit, minlength=n_fl), out=d_off[1:])
     rows = np.arange(p.n_rows)
     fo_start = p.core_fanout_offset[p.core_of_row].astype(np.int64) + p.row_fanout_base
     fo_len = p.row_fanout_len.astype(np.int64)
-    rep = np.repeat(rows, fo_len)
-    idx = ranges(fo_start, fo_len)
-    owner_n, tgt_n, w_n = _expand_fanout(p, p.fanout_dst_x[idx], p.fanout_dst_y[idx], p.fanout_axon[idx],
-                                         rep + p.n_inputs)
-    in_owner = np.repeat(np.arange(p.n_inputs), np.diff(p.input_fanout_offset))
-    owner_i, tgt_i, w_i = _expand_fanout(p, p.input_dst_x, p.input_dst_y, p.input_axon, in_owner)
-    owner = np.concatenate([owner_i, owner_n])
-    tgt = np.concatenate([tgt_i, tgt_n])
-    w = np.concatenate([w_i, w_n])
+    ent = np.concatenate([ranges(fo_start, fo_len), f.n_neuron + np.arange(int(p.input_axon.size))])
+    ent_owner = np.concatenate([np.repeat(rows, fo_len) + p.n_inputs,
+                                np.repeat(np.arange(p.n_inputs), np.diff(p.input_fanout_offset))])
+    cnt = d_off[ent + 1] - d_off[ent]
+    sel = ranges(d_off[ent], cnt)
+    owner, tgt, w = _expand_fanout(p, d_core[sel], f.axon[d_flit[sel]], np.repeat(ent_owner, cnt))
     order = np.argsort(owner, kind="stable")
     n_src = p.n_inputs + p.n_rows
     offsets = np.zeros(n_src + 1, dtype=np.int64)

@@ -38,16 +38,32 @@ def cycle_stats(run: Run) -> dict | None:
         stats["flit_hops"] = int(np.sum(c["link_flits"]))
         busy = np.asarray(c["nu_busy_cycles"]) + np.asarray(c["nu_stall_cycles"])
         k = int(np.argmax(busy))
-        stats["busiest_core"] = {"core": k, "x": k % chip.mesh.width, "y": k // chip.mesh.width,
+        cpr = chip.mesh.cores_per_router
+        r0 = k // cpr
+        stats["busiest_core"] = {"core": k, "x": r0 % chip.mesh.width, "y": r0 // chip.mesh.width,
                                  "nu_busy_plus_stall_cycles": int(busy[k]),
                                  "si_busy_cycles": int(np.asarray(c["si_busy_cycles"])[k])}
+        if cpr > 1:
+            stats["busiest_core"]["local_core"] = k % cpr
         ports = r.detail.get("link_flits_port")
         if ports is not None:
-            links = np.asarray(ports)[:, 1:]
+            links = np.asarray(ports)[:, 1:5]          # N E S W
             k, pi = np.unravel_index(int(np.argmax(links)), links.shape)
-            stats["busiest_link"] = {"core": int(k), "x": int(k) % chip.mesh.width, "y": int(k) // chip.mesh.width,
-                                     "port": PORT_NAMES[pi + 1], "flits": int(links[k, pi])}
+            stats["busiest_link"] = {"core" if cpr == 1 else "router": int(k), "x": int(k) % chip.mesh.width,
+                                     "y": int(k) // chip.mesh.width, "port": PORT_NAMES[pi + 1],
+                                     "flits": int(links[k, pi])}
     return stats
+
+
+def noc_summary(p) -> dict:
+    """The placement's network traffic if every source fires once (hop-weighted traffic), the
+    routing mode and the multicast tables' use (docs/experiments.md)."""
+    chip = p.chip
+    out = {"routing": chip.router.routing, "cores_per_router": chip.mesh.cores_per_router, **p.noc_traffic()}
+    if chip.router.routing == "multicast":
+        out["table_entries_per_router"] = p.router_usage()["table_entries"].tolist()
+        out["table_sram_bits"] = p.table_sram_bits()
+    return out
 
 
 def _digest(obj) -> str:
@@ -110,6 +126,7 @@ def build_report(run: Run, *, extra: dict | None = None) -> dict:
         "network": network_for_report(run.spec),
         "network_summary": run.net.summary(),
         "mapping": {k: v.tolist() for k, v in p.core_usage().items()},
+        "noc": noc_summary(p),
         "results": results,
     }
     if results.get("energy"):

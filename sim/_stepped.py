@@ -13,7 +13,10 @@ import numpy as np
 
 from neurocycle.hw import CORE_COUNTERS, neuron_update
 
-from ._cycle import P_E, P_L, P_N, P_S, P_W, assemble, host_flits, host_payloads, row_params
+from ._cycle import P_E, P_N, P_S, P_W, assemble, host_flits, host_payloads, row_params
+from ._noc import DEFAULT_OUT
+from ._routes import program_flits
+from ._routes import walk as walk_program
 from ._network import Stimulus
 from ._program import ChipProgram
 from ._result import SimResult
@@ -36,45 +39,63 @@ def run_stepped(p: ChipProgram, stim: Stimulus, progress, *, start: "StepState |
     cycle's start-of-cycle state and decisions; it changes nothing."""
     chip = p.chip
     Wm, Hm = chip.mesh.width, chip.mesh.height
-    nc = Wm * Hm
+    C = chip.mesh.cores_per_router
+    nr, nc, P = Wm * Hm, Wm * Hm * C, chip.derived.n_ports
     D, DC, lanes = chip.router.fifo_depth, chip.core.fifo_depth, chip.core.synapse_lanes
     WC = chip.core.synapse_word_cycles
     sbits = chip.bits.state
-    P = chip.bits.payload                 # 0: binary chip (no payload, acc += weight)
+    PB = chip.bits.payload                # 0: binary chip (no payload, acc += weight)
     event = chip.core.neuron_update == "event"
     B = chip.core.scan_word_bits
     nlo = [int(v) for v in p.core_neuron_offset]
     prm = row_params(p)
+    walk_program(p)             # refuses tables that leave the mesh or revisit a router (§4.4)
+    pf = program_flits(p)
+    # a flit: (mc, key, destination core (unicast), axon)
+    flits = list(zip(pf.mc.tolist(), pf.key.tolist(), pf.dst_core.tolist(), pf.axon.tolist()))
     fo_off = p.core_fanout_offset
-    fanout = []   # per row: list of routes (dst_core, axon); a flit is (dst_core, axon, payload)
+    fanout = []   # per row: list of routes (mc, key, dst_core, axon); a flit is a route + (payload,)
     for k in range(nc):
         for row in range(nlo[k], nlo[k + 1]):
             b = int(fo_off[k] + p.row_fanout_base[row])
             n = int(p.row_fanout_len[row])
-            fanout.append([(int(p.fanout_dst_y[j]) * Wm + int(p.fanout_dst_x[j]), int(p.fanout_axon[j]))
-                           for j in range(b, b + n)])
-    h_off, h_dst, h_axon = host_flits(p, stim)
+            fanout.append(flits[b:b + n])
+    h_off, h_idx = host_flits(p, stim)
     h_pay = host_payloads(p, stim)
     host_r = chip.host.row * Wm
+    # multicast tables: per router, key -> output ports
+    tables = [dict(zip(p.table_key[p.router_table_offset[r]:p.router_table_offset[r + 1]].tolist(),
+                       p.table_outputs[p.router_table_offset[r]:p.router_table_offset[r + 1]].tolist()))
+              for r in range(nr)]
+    lport = [0] + [4 + j for j in range(1, C)]          # port of local core j
+    local_of_port = {lp: j for j, lp in enumerate(lport)}
 
-    def route(r, dst):
-        x, y, dx, dy = r % Wm, r // Wm, dst % Wm, dst // Wm
+    def route(r, q, fl):
+        """(output-port set, default route taken) of head flit ``fl`` at input q of router r (§4)."""
+        mc, key, dst = fl[:3]
+        if mc:
+            if key in tables[r]:
+                return tables[r][key], False
+            return DEFAULT_OUT[q], True
+        x, y, dr = r % Wm, r // Wm, dst // C
+        dx, dy = dr % Wm, dr // Wm
         if dx > x:
-            return P_E
+            return 1 << P_E, False
         if dx < x:
-            return P_W
+            return 1 << P_W, False
         if dy > y:
-            return P_S
+            return 1 << P_S, False
         if dy < y:
-            return P_N
-        return P_L
+            return 1 << P_N, False
+        return 1 << lport[dst % C], False
 
     def downstream(r, o):   # (router, input port) fed by output o of router r
         return {P_N: (r - Wm, P_S), P_E: (r + 1, P_W), P_S: (r + Wm, P_N), P_W: (r - 1, P_E)}[o]
 
-    fifo = [[deque() for _ in range(5)] for _ in range(nc)]
+    fifo = [[deque() for _ in range(P)] for _ in range(nr)]
+    done = [[0] * P for _ in range(nr)]   # outputs that already got a copy of the head (§4.3)
     cfifo = [deque() for _ in range(nc)]
-    last = [[4] * 5 for _ in range(nc)]
+    last = [[P - 1] * P for _ in range(nr)]
     if start is not None:
         last = [list(map(int, row)) for row in start.last]
     si = [None] * nc                     # None = IDLE, else [words_left, next_global_word, cycles_left_of_word, payload]
@@ -87,13 +108,17 @@ def run_stepped(p: ChipProgram, stim: Stimulus, progress, *, start: "StepState |
     pend = [np.ones(n_rows, bool), np.zeros(n_rows, bool)]
     cur = 0
     cnt = {k: np.zeros(nc, np.int64) for k in CORE_COUNTERS}
-    port_flits = np.zeros((nc, 5), np.int64)
-    blocked = np.zeros((nc, 5), np.int64)
-    local = np.zeros(nc, np.int64)
-    fmax = np.zeros((nc, 6), np.int64)
+    port_flits = np.zeros((nr, P), np.int64)
+    blocked = np.zeros((nr, P), np.int64)
+    local = np.zeros(nr, np.int64)
+    mc_look = np.zeros((nr, P), np.int64)
+    mc_def = np.zeros((nr, P), np.int64)
+    mc_part = np.zeros((nr, P), np.int64)
+    fmax = np.zeros((nr, P + C), np.int64)
     host_total = 0
     sp_steps, sp_rows, sp_cycles, sp_pay, step_cycles = [], [], [], [], []
     T = 0
+    n_fo = pf.n_neuron
     t_first, t_end = 0, stim.steps if stop is None else stop
     if start is not None:
         t_first, T = start.step, start.cycle
@@ -118,62 +143,77 @@ def run_stepped(p: ChipProgram, stim: Stimulus, progress, *, start: "StepState |
                 return ("S", w + 1)
             return ("D",)
 
-        hflits = [(int(h_dst[j]), int(h_axon[j]), int(h_pay[j])) for j in range(int(h_off[t]), int(h_off[t + 1]))]
+        h0 = int(h_off[t])
+        hflits = [flits[n_fo + int(j)] + (int(h_pay[h0 + i]),) for i, j in enumerate(h_idx[h0:int(h_off[t + 1])])]
         hp = 0
         c = T
         if probe is not None:
             probe.begin_step(t, T)
         while True:
-            occ = [[len(q) for q in fifo[r]] for r in range(nc)]      # start-of-cycle state
+            occ = [[len(q) for q in fifo[r]] for r in range(nr)]      # start-of-cycle state
             cocc = [len(q) for q in cfifo]
             if (all(s[0] == "D" for s in nu) and hp == len(hflits) and not any(map(any, occ))
                     and not any(cocc) and all(s is None for s in si)):
                 break                                                  # Q_t = c
             if probe is not None:
                 ev = probe.begin_cycle(c, occ, cocc, [s[0] for s in nu], [s is not None for s in si])
-            for r in range(nc):
-                for q in range(5):
+            for r in range(nr):
+                for q in range(P):
                     fmax[r, q] = max(fmax[r, q], occ[r][q])
-                fmax[r, 5] = max(fmax[r, 5], cocc[r])
+                for j in range(C):
+                    fmax[r, P + j] = max(fmax[r, P + j], cocc[r * C + j])
             pops, pushes = [], []   # pops: (fifo deque); pushes: (deque, flit)
             pend_sets, pend_clears = [], []   # event: bits of pend[nxt] set, word ranges of pend[cur] cleared
             # routers
-            for r in range(nc):
+            for r in range(nr):
                 if not any(occ[r]):
                     continue
-                want = [route(r, fifo[r][q][0][0]) if occ[r][q] else None for q in range(5)]
-                granted = set()
-                for o in range(5):
-                    req = [q for q in range(5) if want[q] == o]
+                routes = [route(r, q, fifo[r][q][0]) if occ[r][q] else (0, False) for q in range(P)]
+                want = [routes[q][0] & ~done[r][q] for q in range(P)]
+                got = [0] * P
+                for o in range(P):
+                    req = [q for q in range(P) if occ[r][q] and (want[q] >> o) & 1]
                     if not req:
                         continue
-                    if o == P_L:
-                        space, dq = cocc[r] < DC, cfifo[r]
+                    if o in local_of_port:
+                        k2 = r * C + local_of_port[o]
+                        space, dq = cocc[k2] < DC, cfifo[k2]
                     else:
                         r2, q2 = downstream(r, o)
                         space, dq = occ[r2][q2] < D, fifo[r2][q2]
                     if not space:
                         continue
-                    win = next((last[r][o] + j) % 5 for j in range(1, 6) if (last[r][o] + j) % 5 in req)
+                    win = next((last[r][o] + j) % P for j in range(1, P + 1) if (last[r][o] + j) % P in req)
                     last[r][o] = win
-                    granted.add(win)
+                    got[win] |= 1 << o
                     if probe is not None:
                         ev.grants.append((r, o, win, flit_of(fifo[r][win][0])))
                     port_flits[r, o] += 1
-                    if o == P_L and win == P_L:
+                    if o in local_of_port and win in local_of_port:
                         local[r] += 1
-                    pops.append(fifo[r][win])
                     pushes.append((dq, fifo[r][win][0]))
-                for q in range(5):
-                    if occ[r][q] and q not in granted:
+                for q in range(P):
+                    if not occ[r][q]:
+                        continue
+                    if want[q] & ~got[q] == 0:          # every output still owed got its copy: pop
+                        pops.append(fifo[r][q])
+                        done[r][q] = 0
+                        if probe is not None:
+                            ev.pops.append((r, q))
+                        if fifo[r][q][0][0]:
+                            mc_look[r, q] += 1
+                            mc_def[r, q] += routes[q][1]
+                    else:
+                        done[r][q] |= got[q]
                         blocked[r, q] += 1
+                        mc_part[r, q] += got[q] != 0
                         if probe is not None:
                             ev.blocked.append((r, q))
             # synaptic-integration engines
             for k in range(nc):
                 if si[k] is None:
                     if cocc[k]:
-                        dst, axon, q = cfifo[k][0]
+                        axon, q = cfifo[k][0][3:5]
                         pops.append(cfifo[k])
                         if probe is not None:
                             ev.si_pops.append(k)
@@ -193,7 +233,7 @@ def run_stepped(p: ChipProgram, stim: Stimulus, progress, *, start: "StepState |
                     for lane in range(lanes):
                         if p.syn_valid[word, lane]:
                             tgt = nlo[k] + int(p.syn_target[word, lane])
-                            acc[nxt][tgt] += int(p.syn_weight[word, lane]) * (q if P else 1)
+                            acc[nxt][tgt] += int(p.syn_weight[word, lane]) * (q if PB else 1)
                             cnt["synaptic_ops"][k] += 1
                             if event:
                                 pend_sets.append(tgt)
@@ -219,7 +259,7 @@ def run_stepped(p: ChipProgram, stim: Stimulus, progress, *, start: "StepState |
                     I = int(acc[cur][row])
                     un, vn, rn, q = neuron_update(one(u[row]), one(v[row]), one(ref[row]), one(I),
                                                   *(one(pr[j]) for j in range(7)), sbits, graded=one(pr[7]),
-                                                  payload_bits=P)
+                                                  payload_bits=PB)
                     un, vn, rn, q = int(un[0]), int(vn[0]), int(rn[0]), int(q[0])
                     active = (un, vn, rn) != (u[row], v[row], ref[row])
                     cnt["neuron_updates_active" if active else "neuron_updates_inactive"][k] += 1
@@ -246,11 +286,10 @@ def run_stepped(p: ChipProgram, stim: Stimulus, progress, *, start: "StepState |
                 elif s[0] == "P":
                     _, i, j, q = s
                     row = nlo[k] + i
-                    if occ[k][P_L] < D:
-                        dst, axon = fanout[row][j]
-                        pushes.append((fifo[k][P_L], (dst, axon, q)))
+                    if occ[k // C][lport[k % C]] < D:
+                        pushes.append((fifo[k // C][lport[k % C]], fanout[row][j] + (q,)))
                         if probe is not None:
-                            ev.nu_pushes.append((k, flit_of((dst, axon, q))))
+                            ev.nu_pushes.append((k, flit_of(fanout[row][j] + (q,))))
                         cnt["fanout_flits"][k] += 1
                         cnt["nu_busy_cycles"][k] += 1
                         if j + 1 < len(fanout[row]):
@@ -292,7 +331,8 @@ def run_stepped(p: ChipProgram, stim: Stimulus, progress, *, start: "StepState |
         stim = _window(stim, t_first, t_end)
     return assemble(p, stim, "cycle-stepped", spike_steps=sp_steps, spike_rows=sp_rows, spike_cycles=sp_cycles,
                      step_cycles=step_cycles, core=cnt, port_flits=port_flits, blocked_port=blocked, fifo_max=fmax,
-                     host_flits=host_total, local_flits=local, spike_payloads=sp_pay)
+                     host_flits=host_total, local_flits=local, mc_lookups=mc_look, mc_default=mc_def,
+                     mc_partial=mc_part, spike_payloads=sp_pay)
 
 
 class StepState(NamedTuple):
@@ -316,15 +356,17 @@ def _window(stim: Stimulus, t0: int, t1: int) -> Stimulus:
 
 
 def _packer(p: ChipProgram):
-    """A model flit ``(dst_core, axon, payload)`` -> the RTL's flit word (nc_defs.svh NC_FLIT_*)."""
+    """A model flit ``(mc, key, dst_core, axon, payload)`` -> the RTL's flit word (nc_defs.svh
+    NC_FLIT_*): the key is the packed axon/dst_y/dst_x, the mc bit and the payload go on top
+    where the chip has those fields."""
     from neurocycle.hw import layout
 
-    W = p.chip.mesh.width
-    sh = layout.CHIP_FLIT.shifts(vars(p.chip.derived))
-    sa, sy, sx, sq = sh["axon"], sh["dst_y"], sh["dst_x"], sh["payload"]
-    graded = bool(p.chip.bits.payload)
+    d = vars(p.chip.derived)
+    sh = layout.CHIP_FLIT.shifts(d)
+    smc, sq = sh["mc"], sh["payload"]
+    has_mc, graded = bool(d["mc_bits"]), bool(d["payload_bits"])
 
     def flit_of(fl):
-        dst, axon, q = fl
-        return axon << sa | (dst // W) << sy | (dst % W) << sx | ((q << sq) if graded else 0)
+        mc, key, q = fl[0], fl[1], fl[4]
+        return key | ((int(mc) << smc) if has_mc else 0) | ((q << sq) if graded else 0)
     return flit_of

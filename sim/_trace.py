@@ -5,8 +5,9 @@ Why this format and not Perfetto's protobuf (`perfetto.trace_builder`): the JSON
 dependency to write, is read by every trace viewer, and can be checked without Perfetto's
 trace processor — which the `perfetto` package downloads as a prebuilt binary at first use,
 something CI here cannot fetch. Tracks are (process, thread) pairs: process 0 is the chip
-(timesteps and barriers, the host link), process 1 + k is tile k at (x, y) = (k % W, k // W)
-with threads NU, SI, one per router output (`out L`, `out N`, ...: runs of consecutive grants,
+(timesteps and barriers, the host link), process 1 + r is router r at (x, y) = (r % W, r // W)
+with its tile's cores: threads NU and SI of each core (``core j NU`` with several cores per
+router), one per router output (`out L`, `out N`, ...: runs of consecutive grants,
 ``args.flits``) and one per router input (`in W blocked`, ...: runs of blocked cycles).
 **Time is the chip cycle**: 1 µs in the UI is one cycle (``ts``/``dur`` are cycles), so the
 numbers the UI shows are cycle numbers; the clock is in the trace's metadata.
@@ -18,8 +19,6 @@ import json
 import os
 
 import numpy as np
-
-from neurocycle.hw import PORT_NAMES
 
 from ._activity import Activity
 
@@ -49,7 +48,8 @@ def _group(table: np.ndarray, key_cols) -> dict:
 def trace_events(act: Activity, *, title: str = "") -> dict:
     """The trace of ``act`` as a Chrome trace-event JSON object (``traceEvents`` + metadata)."""
     chip = act.chip
-    W = chip.mesh.width
+    W, C, P = chip.mesh.width, act.cores_per_router, act.n_ports
+    names = act.port_names
     ev: list[dict] = []
     named: set = set()
 
@@ -70,8 +70,14 @@ def trace_events(act: Activity, *, title: str = "") -> dict:
             e["args"] = args
         ev.append(e)
 
-    def tile(k: int) -> str:
-        return f"tile {k} ({k % W},{k // W})"
+    def tile(r: int) -> str:
+        return f"tile {r} ({r % W},{r // W})"
+
+    def core_track(k: int, what: str) -> tuple[int, int]:
+        """(pid, tid) of core k's NU (what 0) or SI (what 1), named."""
+        r, j = divmod(k, C)
+        track(1 + r, 2 * j + what, tile(r), ("NU", "SI")[what] if C == 1 else f"core {j} {('NU', 'SI')[what]}")
+        return 1 + r, 2 * j + what
 
     # chip: timesteps and barriers, host link
     track(0, 0, "chip", "timestep")
@@ -94,47 +100,47 @@ def trace_events(act: Activity, *, title: str = "") -> dict:
             ends[k] = end
             if s == 0:
                 continue
-            track(1 + k, 0, tile(k), "NU")
+            pid, tid = core_track(k, 0)
             name = ("DONE", "UPDATE", "PUSH", "SCAN")[s]
             if s != 2:
-                X(1 + k, 0, name, c, end - c, cat="nu")
+                X(pid, tid, name, c, end - c, cat="nu")
                 continue
             cyc = np.arange(c, end)
             stalled = np.array([x in st for x in cyc.tolist()], bool)
             for c0, n in _runs(cyc[~stalled]):
-                X(1 + k, 0, "PUSH", c0, n, {"flits": n}, cat="nu")
+                X(pid, tid, "PUSH", c0, n, {"flits": n}, cat="nu")
             for c0, n in _runs(cyc[stalled]):
-                X(1 + k, 0, "STALL", c0, n, cat="stall")
+                X(pid, tid, "STALL", c0, n, cat="stall")
 
     # SI: the look-up cycle of each pop, then BUSY runs
     for (k,), rows in _group(act.si_pops, (1,)).items():
-        track(1 + k, 1, tile(k), "SI")
+        pid, tid = core_track(k, 1)
         for c, _ in rows:
-            X(1 + k, 1, "LOOKUP", c, 1, cat="si")
+            X(pid, tid, "LOOKUP", c, 1, cat="si")
     for (k,), rows in _group(act.si, (1,)).items():
         for j, (c, _, b) in enumerate(rows):
             if b:
                 end = rows[j + 1][0] if j + 1 < len(rows) else act.end_cycle
-                track(1 + k, 1, tile(k), "SI")
-                X(1 + k, 1, "BUSY", c, end - c, cat="si")
+                pid, tid = core_track(k, 1)
+                X(pid, tid, "BUSY", c, end - c, cat="si")
 
     # router outputs: runs of consecutive grants; inputs: runs of blocked cycles
-    n_ports = len(PORT_NAMES)
     for (r, o), rows in _group(act.grants, (1, 2)).items():
-        tid = 2 + o
-        track(1 + r, tid, tile(r), f"out {PORT_NAMES[o]}")
+        tid = 2 * C + o
+        track(1 + r, tid, tile(r), f"out {names[o]}")
         by_c = {row[0]: row for row in rows}
         for c0, n in _runs(sorted(by_c)):
             first = by_c[c0]
             X(1 + r, tid, f"{n} flit" + ("s" if n > 1 else ""), c0, n,
-              {"flits": n, "first_from": PORT_NAMES[first[3]], "first_flit": hex(first[4])}, cat="link")
+              {"flits": n, "first_from": names[first[3]], "first_flit": hex(first[4])}, cat="link")
     for (r, q), rows in _group(act.blocked, (1, 2)).items():
-        tid = 2 + n_ports + q
-        track(1 + r, tid, tile(r), f"in {PORT_NAMES[q]} blocked")
+        tid = 2 * C + P + q
+        track(1 + r, tid, tile(r), f"in {names[q]} blocked")
         for c0, n in _runs([row[0] for row in rows]):
             X(1 + r, tid, "blocked", c0, n, {"cycles": n}, cat="blocked")
 
     meta = {"neurocycle_trace": 1, "title": title, "chip": chip.name, "mesh": [W, chip.mesh.height],
+            "cores_per_router": C, "ports": list(names),
             "clock_mhz": chip.clock_mhz, "time_unit": "1 us in the UI = 1 chip cycle",
             "timesteps": [act.t0, act.t1], "first_cycle": act.first_cycle, "end_cycle": act.end_cycle}
     return {"traceEvents": ev, "displayTimeUnit": "ms", "metadata": meta}

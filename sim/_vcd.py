@@ -3,7 +3,7 @@ signal names, so that a model run and a ``cosim --waves`` run of the same case o
 side in GTKWave or Surfer and read the same.
 
 The scopes are the RTL hierarchy below the top (``nc_chip``, ``g_row[y].g_col[x].u_tile``,
-``u_router``, ``u_core``, ``u_ctrl``) and every signal has the RTL's name, width and packing
+``u_router``, ``g_core[j].u_core``, ``u_ctrl``) and every signal has the RTL's name, width and packing
 (``[P-1:0][W-1:0]`` vectors packed port-major, as Verilator dumps them). Time: one clock is
 10 ns, the cosim host's clock, and the model's time 0 is chip cycle 0; ``nc_chip.u_ctrl.cycle``
 holds the chip cycle in both dumps (the RTL's dump also has the loading and pause clocks, in
@@ -38,13 +38,14 @@ def vcd_signals(act: Activity) -> dict:
     values as ints or ``"x"``, changes in cycle order (the first at the window's first cycle)."""
     chip = act.chip
     Wm = chip.mesh.width
-    nr = act.n_routers
+    nr, C, P = act.n_routers, act.cores_per_router, act.n_ports
+    nc = nr * C
+    lp = act.local_ports
     wd = _rtl_widths(chip)
     FB, OB, CB = wd["FLIT_BITS"], wd["OCC_BITS"], wd["CNT_BITS"]
     c0, c1 = act.first_cycle, act.end_cycle
     cycles = np.arange(c0, c1)
     n = cycles.size
-    P = 5
 
     def dense(events, key_cols, val_col, shape, init):
         """Per-cycle values [n, *shape] from change events (value holds until the next change)."""
@@ -64,20 +65,21 @@ def vcd_signals(act: Activity) -> dict:
         return out
 
     occ = dense(act.occupancy, (1, 2), 3, (nr, P), 0)
-    cocc = dense(act.core_fifo, (1,), 2, (nr,), 0)
-    nu = dense(act.nu, (1,), 2, (nr,), 0)
-    si = dense(act.si, (1,), 2, (nr,), 0)
-    stall = pulses(act.stalls, (1,), (nr,))
-    pop_si = pulses(act.si_pops, (1,), (nr,))
-    spike = pulses(act.spikes, (1,), (nr,))
+    cocc = dense(act.core_fifo, (1,), 2, (nc,), 0)
+    nu = dense(act.nu, (1,), 2, (nc,), 0)
+    si = dense(act.si, (1,), 2, (nc,), 0)
+    stall = pulses(act.stalls, (1,), (nc,))
+    pop_si = pulses(act.si_pops, (1,), (nc,))
+    spike = pulses(act.spikes, (1,), (nc,))
+    pop = pulses(act.pops, (1, 2), (nr, P))
     grant = np.full((n, nr, P), -1, np.int64)
     gflit = np.zeros((n, nr, P), np.int64)
     for c, r, o, i, f in act.grants.tolist():
         grant[c - c0, r, o] = i
         gflit[c - c0, r, o] = f
     blocked = pulses(act.blocked, (1, 2), (nr, P))
-    nu_push = np.zeros((n, nr), np.int64)
-    nu_flit = np.full((n, nr), -1, np.int64)
+    nu_push = np.zeros((n, nc), np.int64)
+    nu_flit = np.full((n, nc), -1, np.int64)
     for c, k, f in act.nu_pushes.tolist():
         nu_push[c - c0, k] = 1
         nu_flit[c - c0, k] = f
@@ -92,9 +94,10 @@ def vcd_signals(act: Activity) -> dict:
     for c, r, o, i, _ in sorted(act.grants.tolist()):
         if c + 1 - c0 < n:
             last[c + 1 - c0:, r, o] = i
-    # in_push of every router input: upstream grants, the NU (L), the host (W of the host row)
+    # in_push of every router input: upstream grants, the NUs (local ports), the host (W of the host row)
     in_push = np.zeros((n, nr, P), np.int64)
-    in_push[:, :, 0] = nu_push
+    for j in range(C):
+        in_push[:, :, lp[j]] = nu_push[:, j::C]
     in_push[:, chip.host.row * Wm, 4] |= host_push
     k = np.arange(nr)
     x, y = k % Wm, k // Wm
@@ -134,25 +137,27 @@ def vcd_signals(act: Activity) -> dict:
     add("nc_chip", "host_flit", FB, host_flit)
     for r in range(nr):
         tile = f"nc_chip.g_row[{r // Wm}].g_col[{r % Wm}].u_tile"
-        rt, co = tile + ".u_router", tile + ".u_core"
+        rt = tile + ".u_router"
         g = grant[:, r, :]
         add(rt, "fifo_count", P * OB, pack(occ[:, r, :], OB))
         add(rt, "in_push", P, pack(in_push[:, r, :], 1))
         add(rt, "gnt_valid", P, pack((g >= 0).astype(np.int64), 1))
         add(rt, "gnt_in", P * 3, pack(np.maximum(g, 0), 3))
-        add(rt, "pop", P, pack(np.stack([(g == q).any(axis=1) for q in range(P)], 1).astype(np.int64), 1))
+        add(rt, "pop", P, pack(pop[:, r, :], 1))
         add(rt, "blocked", P, pack(blocked[:, r, :], 1))
         add(rt, "last", P * 3, pack(last[:, r, :], 3))
         add(rt, "out_flit", P * FB, [_bits([gflit[j, r, o] if g[j, o] >= 0 else None for o in range(P)], FB)
                                      for j in range(n)])
-        add(co, "cf_count", OB, cocc[:, r])
-        add(co, "si_pop", 1, pop_si[:, r])
-        add(co, "si_busy", 1, si[:, r])
-        add(co, "nu_state", 2, nu[:, r])
-        add(co, "nu_stall", 1, stall[:, r])
-        add(co, "nu_spike", 1, spike[:, r])
-        add(co, "out_push", 1, nu_push[:, r])
-        add(co, "out_flit", FB, nu_flit[:, r])
+        for j in range(C):
+            co, kk = f"{tile}.g_core[{j}].u_core", r * C + j
+            add(co, "cf_count", OB, cocc[:, kk])
+            add(co, "si_pop", 1, pop_si[:, kk])
+            add(co, "si_busy", 1, si[:, kk])
+            add(co, "nu_state", 2, nu[:, kk])
+            add(co, "nu_stall", 1, stall[:, kk])
+            add(co, "nu_spike", 1, spike[:, kk])
+            add(co, "out_push", 1, nu_push[:, kk])
+            add(co, "out_flit", FB, nu_flit[:, kk])
     return sig
 
 

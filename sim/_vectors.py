@@ -3,9 +3,11 @@ router port and every core of the chip does in every cycle of a run, in the comp
 format of docs/vectors.md, read by the cocotb scoreboard in neurocycle.rtl._scoreboard.
 
 Files (tab-separated, one header line each, flits as hex words of the RTL's flit layout):
-- ``ports.tsv``  ``cycle x y port flit``: a router output granted a flit (port L: into the core)
-- ``cores.tsv``  ``cycle x y kind value``: ``push`` (the NU pushed ``value``, a flit, into its
-  router's L input) or ``spike`` (an UPDATE of neuron ``value`` spiked; ``payload`` column)
+- ``ports.tsv``  ``cycle x y port flit``: router (x, y)'s output ``port`` granted a flit (a local
+  port L, L1, ...: into that core's FIFO)
+- ``cores.tsv``  ``cycle x y kind value``: core (x, y) — x the core column, router x times the cores
+  per router plus the local core, as in a flit's dst_x — ``push``ed flit ``value`` into its
+  router's local input, or an UPDATE of its neuron ``value`` ``spike``d (``payload`` column)
 - ``host.tsv``   ``cycle flit``: the host link pushed a flit into input W of the host row
 - ``steps.tsv``  ``t T Q T_next``: each timestep's first cycle, quiescence and next start
 - ``vectors.json`` the chip, the flit layout (field, lsb, bits), port names, counts, files' SHA-256
@@ -16,7 +18,7 @@ import hashlib
 import json
 from pathlib import Path
 
-from neurocycle.hw import PORT_NAMES, layout
+from neurocycle.hw import layout
 
 from ._activity import Activity
 
@@ -29,7 +31,9 @@ def write_vectors(act: Activity, folder, *, program, extra: dict | None = None) 
     """Write the vectors of ``act`` (a replayed run or window) into the existing ``folder``."""
     out = Path(folder)
     chip = act.chip
-    W = chip.mesh.width
+    W, C = chip.mesh.width, act.cores_per_router
+    names = act.port_names
+    WC = W * C
     files = []
 
     def tsv(name: str, header: str, lines) -> None:
@@ -40,19 +44,19 @@ def write_vectors(act: Activity, folder, *, program, extra: dict | None = None) 
         files.append(p)
 
     tsv("ports.tsv", "cycle\tx\ty\tport\tflit",
-        (f"{c}\t{r % W}\t{r // W}\t{PORT_NAMES[o]}\t{fl:x}\n" for c, r, o, i, fl in act.grants.tolist()))
+        (f"{c}\t{r % W}\t{r // W}\t{names[o]}\t{fl:x}\n" for c, r, o, i, fl in act.grants.tolist()))
     core = [(c, k, 0, f"{fl:x}\t") for c, k, fl in act.nu_pushes.tolist()]
     core += [(c, k, 1, f"{n}\t{q}") for c, k, n, q in act.spikes.tolist()]
     core.sort(key=lambda e: (e[0], e[1], e[2]))
     tsv("cores.tsv", "cycle\tx\ty\tkind\tvalue\tpayload",
-        (f"{c}\t{k % W}\t{k // W}\t{('push', 'spike')[kind]}\t{v}\n" for c, k, kind, v in core))
+        (f"{c}\t{k % WC}\t{k // WC}\t{('push', 'spike')[kind]}\t{v}\n" for c, k, kind, v in core))
     tsv("host.tsv", "cycle\tflit", (f"{c}\t{fl:x}\n" for c, fl in act.host.tolist()))
     tsv("steps.tsv", "t\tT\tQ\tT_next", ("\t".join(map(str, row)) + "\n" for row in act.steps.tolist()))
     widths = vars(chip.derived)
     fields = [{"field": f.name, "lsb": layout.CHIP_FLIT.shifts(widths)[f.name],
                "bits": layout.CHIP_FLIT.widths(widths)[f.name]} for f in layout.CHIP_FLIT.fields]
     meta = {"neurocycle_vectors": VECTORS_FORMAT, "chip": chip.model_dump(), "mesh": [W, chip.mesh.height],
-            "ports": list(PORT_NAMES), "flit": fields, "flit_bits": chip.derived.flit_bits,
+            "cores_per_router": C, "ports": list(names), "flit": fields, "flit_bits": chip.derived.flit_bits,
             "host_input": {"x": 0, "y": chip.host.row, "port": "W"},
             "timesteps": [act.t0, act.t1], "first_cycle": act.first_cycle, "end_cycle": act.end_cycle,
             "counts": {"ports": len(act.grants), "pushes": len(act.nu_pushes), "spikes": len(act.spikes),

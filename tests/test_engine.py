@@ -6,7 +6,9 @@ import numpy as np
 import pytest
 
 from neurocycle.hw import (CHIP_COUNTERS, CORE_COUNTERS, COUNTER_NAMES, ROUTER_COUNTERS, ConfigError,
-                           load_chip)
+                           layout, load_chip)
+
+DETAIL_NAMES = layout.DETAIL_NAMES
 from neurocycle.sim import CompileOptions, NetworkBuilder, compile_network, run_cycle, run_reference, simulate
 
 SMALL_CORE = {"core.neurons": 16, "core.axons": 128, "core.fanout_entries": 256, "core.synapse_words": 1024}
@@ -46,7 +48,7 @@ def assert_identical(fast, stepped):
     assert np.array_equal(fast.step_cycles, stepped.step_cycles)
     for name in COUNTER_NAMES:
         assert np.array_equal(fast.counters[name], stepped.counters[name]), name
-    for name in ("link_flits_port", "blocked_cycles_port", "fifo_max_occupancy"):
+    for name in DETAIL_NAMES:
         assert np.array_equal(fast.detail[name], stepped.detail[name]), name
 
 

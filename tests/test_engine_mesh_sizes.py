@@ -4,7 +4,7 @@ watchdog stops a timestep that runs past its proven bound instead of spinning fo
 import numpy as np
 import pytest
 
-from neurocycle.hw import EngineError, load_chip
+from neurocycle.hw import EngineError, layout, load_chip
 from neurocycle.sim import CompileOptions, NetworkBuilder, compile_network, run_cycle, run_reference
 
 from test_engine import assert_identical, assert_same_spikes
@@ -180,6 +180,45 @@ def test_watchdog_bound_holds_on_a_congested_chip():
     prog = compile_network(net, chip)
     stim = net.stimulus(4)
     fast = run_cycle(prog, stim)
-    bounds = step_cycle_bounds(prog, np.diff(host_flits(prog, stim)[0]))
+    bounds = step_cycle_bounds(prog, *host_flits(prog, stim))
     assert (fast.step_cycles * 2 <= bounds).all()
     assert fast.counters["router_blocked_cycles"].sum() > 1000
+
+
+# --------------------------------------------------------------------------- the general router path
+def check_noc_mesh(width, height, cores, routing, steps=3, host_row=0, stepped=True):
+    """The edge network over the core grid (core columns x rows: neuron k on core k) on a mesh of
+    ``cores`` cores per router with ``routing``: the general router path at the mesh limits."""
+    chip = mesh_chip(width, height, host_row, **{"mesh.cores_per_router": cores, "router.routing": routing,
+                                                 "router.table_entries": 4096, "core.axons": 4096})
+    net = edge_net(width * cores, height).instantiate()
+    prog = compile_network(net, chip, ONE_PER_CORE)
+    stim = net.stimulus(steps)
+    ref, fast = run_reference(prog, stim), run_cycle(prog, stim)
+    assert_same_spikes(ref, fast)
+    assert fast.n_spikes > 0
+    lp = [layout.local_port(j) for j in range(cores)]
+    ej = fast.detail["link_flits_port"][:, lp].sum(axis=1).reshape(height, width)
+    assert (ej.sum(axis=1) > 0).all() and (ej.sum(axis=0) > 0).all()
+    if routing == "multicast" and width * height * cores > 1:
+        assert fast.counters["mc_table_lookups"].sum() > 0
+    if stepped:
+        assert_identical(fast, run_cycle(prog, stim, mode="stepped"))
+    return fast
+
+
+@pytest.mark.parametrize("width", EDGES)
+def test_multicast_every_edge_width(width):
+    for height in (1, 2):
+        check_noc_mesh(width, height, 1, "multicast")
+
+
+@pytest.mark.parametrize("width,cores", [(1, 4), (16, 2), (17, 2), (31, 2), (32, 2), (33, 2), (16, 4), (32, 3)])
+def test_concentration_wide_meshes(width, cores):
+    for routing in ("unicast", "multicast"):
+        check_noc_mesh(width, 2, cores, routing, host_row=1)
+
+
+def test_multicast_largest_mesh_against_the_reference():
+    check_noc_mesh(64, 64, 1, "multicast", steps=2, host_row=40, stepped=False)
+    check_noc_mesh(32, 32, 4, "multicast", steps=2, host_row=5, stepped=False)

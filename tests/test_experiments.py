@@ -136,3 +136,45 @@ def test_sweep_points_and_outputs(tmp_path):
         assert len(m["outputs"]["out"]) == 4 and "nu_scan_cycles" in m["counts"]
     with pytest.raises(ConfigError, match="outputs"):
         validate_data(SweepSpec, {"name": "pts", "network": net, "outputs": ["nope"]}, what="sweep")
+
+
+# --------------------------------------------------------------------------- noc
+def test_noc_experiment_same_spikes_fewer_flits_with_multicast(tmp_path):
+    """synfire-chain (2x2 cores): unicast vs multicast, 1 and 2 cores per router. Same cores and
+    spikes in every variant; multicast injects one flit per spike, unicast one per destination
+    core; concentration halves the routers and so the grants of local deliveries."""
+    from neurocycle.sim.experiments import noc_experiment
+
+    exp = noc_experiment(["synfire-chain", "winner-take-all"], steps=6, concentrations=(1, 2))
+    rows = {(r.network, r.routing, r.cores_per_router): r for r in exp.rows}
+    assert set(rows) == {("synfire-chain", m, c) for m in ("unicast", "multicast") for c in (1, 2)} | {
+        ("winner-take-all", m, 1) for m in ("unicast", "multicast")}
+    assert all(r.spikes_match for r in exp.rows)
+    assert all(r.spikes > 0 for r in exp.rows if r.network == "synfire-chain")
+    assert len(exp.skipped) == 2 and all("does not divide" in s for s in exp.skipped)   # the 1x1 mesh
+    uni, mc = rows["synfire-chain", "unicast", 1], rows["synfire-chain", "multicast", 1]
+    assert mc.flits_per_spike == 1.0 < uni.flits_per_spike
+    assert mc.router_grants < uni.router_grants and mc.table_entries > 0 and mc.table_area_mm2 > 0
+    assert rows["synfire-chain", "unicast", 2].routers == uni.routers // 2
+    assert rows["synfire-chain", "unicast", 2].router_grants < uni.router_grants
+    files = exp.save(tmp_path / "noc")
+    assert [f.name for f in files] == ["noc.csv", "noc.json", "noc.png"] and all(f.stat().st_size for f in files)
+    doc = json.loads(files[1].read_text())
+    assert doc["settings"]["steps"] == 6 and doc["provenance"]["versions"] and len(doc["rows"]) == 6
+    assert files[0].read_text().count("\n") == 7
+
+
+def test_noc_experiment_cli_and_errors(tmp_path, capsys):
+    out = tmp_path / "noc"
+    rc = main(["experiment", "noc", "--network", "synfire-chain", "--steps", "3", "--cores", "1", "--quiet",
+               "--no-plot", "--out", str(out)])
+    assert rc == 0 and (out / "noc.csv").is_file() and not (out / "noc.png").exists()
+    assert "multicast" in capsys.readouterr().out
+    rc = main(["experiment", "noc", "--cores", "1,x", "--out", str(out)])
+    assert rc == 2 and "--cores" in capsys.readouterr().err
+    rc = main(["experiment", "noc", "--cores", "8", "--out", str(out)])
+    assert rc == 2 and "1..4" in capsys.readouterr().err
+    rc = main(["experiment", "noc", "--rates", "0.1", "--out", str(out)])
+    assert rc == 2 and "--rates" in capsys.readouterr().err
+    rc = main(["experiment", "event-vs-dense", "--cores", "2", "--out", str(out)])
+    assert rc == 2 and "noc" in capsys.readouterr().err

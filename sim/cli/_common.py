@@ -31,8 +31,9 @@ def add_run_options(p, *, steps: int) -> None:
     """--steps, --seed, --placement, --neurons-per-core: the same for run, ppa and cosim."""
     p.add_argument("--steps", type=int, default=steps, help=f"timesteps to simulate (default: {steps})")
     p.add_argument("--seed", type=int, default=None, help="seed for connectivity and inputs (default: the network's)")
-    p.add_argument("--placement", choices=("balanced", "sequential", "snake"), default="balanced",
-                   help="neuron placement: balanced over all cores (default), sequential fill, or snake order")
+    p.add_argument("--placement", choices=("balanced", "sequential", "snake", "traffic"), default="balanced",
+                   help="neuron placement: balanced over all cores (default), sequential fill, snake order, or "
+                        "traffic (balanced groups placed to cut the hop-weighted traffic)")
     p.add_argument("--neurons-per-core", type=int, default=None, help="cap neurons per core")
 
 

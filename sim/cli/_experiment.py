@@ -7,6 +7,38 @@ from pathlib import Path
 from neurocycle.hw import ConfigError
 
 
+def _csv(text: str, conv=str) -> list:
+    return [conv(t.strip()) for t in text.split(",") if t.strip()]
+
+
+def _cmd_noc(args, console, out: Path) -> int:
+    from neurocycle.sim.experiments import NETWORKS, noc_experiment
+
+    stray = [f for f, v in (("--payload-bits", args.payload_bits), ("--samples", args.samples),
+                            ("--rates", args.rates), ("--sub", args.sub), ("--chip", args.chip)) if v]
+    if stray:
+        raise ConfigError("/".join(stray), "do not apply to the noc experiment (every network runs on its own chip)",
+                          "noc", "drop them; the noc experiment takes --network, --steps, --routing, --cores, "
+                                 "--placement")
+    nets = _csv(args.network) if args.network else list(NETWORKS)
+    try:
+        cores = _csv(args.cores, int)
+    except ValueError:
+        raise ConfigError("--cores", "must be a comma-separated list of whole numbers", args.cores,
+                          "give e.g. --cores 1,2,4") from None
+    exp = noc_experiment(nets, steps=args.steps if args.steps is not None else 200, routings=_csv(args.routing),
+                         concentrations=cores, placement=args.placement,
+                         progress=None if args.quiet else (lambda label: console.print(f"[dim]running {label}[/]")))
+    console.print(exp.table())
+    bad = [f"{r.network} {r.key()}" for r in exp.rows if not r.spikes_match]
+    if bad:
+        console.print(f"[red]spikes differ from the first variant: {', '.join(bad)}[/]")
+        return 1
+    files = exp.save(out, plot=not args.no_plot)
+    console.print("wrote " + ", ".join(str(f) for f in files), markup=False)
+    return 0
+
+
 def _cmd_experiment(args) -> int:
     from rich.console import Console
     from rich.table import Table
@@ -20,6 +52,11 @@ def _cmd_experiment(args) -> int:
                   plot=not args.no_plot)
     if args.in_process:
         common["in_process"] = True
+    if args.name == "noc":
+        return _cmd_noc(args, console, out)
+    if args.routing != "unicast,multicast" or args.cores != "1,2,4" or args.placement != "balanced":
+        raise ConfigError("--routing/--cores/--placement", "belong to the noc experiment", args.name,
+                          "drop them, or run `neurocycle experiment noc`")
     try:
         if args.name == "graded-vs-binary":
             kw = {}
@@ -63,15 +100,19 @@ def _cmd_experiment(args) -> int:
 
 
 def register(sub) -> None:
-    p = sub.add_parser("experiment", help="run a built-in comparison: graded-vs-binary or event-vs-dense",
+    p = sub.add_parser("experiment", help="run a built-in comparison: graded-vs-binary, event-vs-dense or noc",
                        description="Run a built-in comparison as a sweep of its own (Dask for the default grids, "
                                    "this process for small ones; results in OUT/NAME.sqlite, resumable) and write "
                                    "a table (NAME.csv, NAME.md), NAME.json and a plot NAME.png into --out. "
                                    "graded-vs-binary: P-bit graded spikes in one timestep vs a binary rate code "
                                    "over 2^P - 1 timesteps and over one, on the same feed-forward network. "
                                    "event-vs-dense: event-driven vs dense neuron update over firing rate and "
-                                   "input sparsity, with the crossover rate. See docs/experiments.md.")
-    p.add_argument("name", choices=["graded-vs-binary", "event-vs-dense"], help="the experiment")
+                                   "input sparsity, with the crossover rate. "
+                                   "noc: W1 and the gallery networks on unicast vs multicast routing and 1/2/4 cores "
+                                   "per router (same cores, same spikes): flits and router grants per spike, cycles "
+                                   "per timestep, network energy, router/table area, energy-delay product (runs in "
+                                   "this process; writes noc.csv, noc.json, noc.png). See docs/experiments.md.")
+    p.add_argument("name", choices=["graded-vs-binary", "event-vs-dense", "noc"], help="the experiment")
     p.add_argument("--out", default=None, help="output folder (default: ./experiment-NAME)")
     p.add_argument("--chip", default=None, help="chip preset or YAML (default: default-4x4)")
     p.add_argument("--workers", type=int, default=None, help="local Dask worker processes (default: min(2, CPUs))")
@@ -80,7 +121,9 @@ def register(sub) -> None:
     p.add_argument("--no-plot", action="store_true", help="do not write the plot")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     g = p.add_argument_group("graded-vs-binary")
-    g.add_argument("--network", default=None, help="feed-forward network: preset, YAML or .nir (default: ff-classifier)")
+    g.add_argument("--network", default=None,
+                   help="graded-vs-binary: feed-forward network, preset, YAML or .nir (default: ff-classifier); "
+                        "noc: comma-separated networks, W1 and/or gallery presets (default: W1 and the gallery)")
     g.add_argument("--payload-bits", type=int, nargs="+", default=None, metavar="P",
                    help="payload widths to compare (default: 1 2 3 4 6 8)")
     g.add_argument("--samples", type=int, default=None, help="input samples per payload width (default: 4)")
@@ -90,5 +133,11 @@ def register(sub) -> None:
                    help="firing rates, shares of neurons per timestep (default: 0.001 ... 0.9)")
     e.add_argument("--sub", type=float, nargs="+", default=None, metavar="S",
                    help="shares of neuron blocks given sub-threshold input per timestep (default: 0 0.1 0.3)")
-    e.add_argument("--steps", type=int, default=None, help="timesteps per run (default: 100)")
+    e.add_argument("--steps", type=int, default=None,
+                   help="timesteps per run (default: 100 for event-vs-dense, 200 for noc)")
+    n = p.add_argument_group("noc")
+    n.add_argument("--routing", default="unicast,multicast", help="routing modes (default: unicast,multicast)")
+    n.add_argument("--cores", default="1,2,4", help="cores per router (default: 1,2,4)")
+    n.add_argument("--placement", choices=("balanced", "sequential", "snake", "traffic"), default="balanced",
+                   help="neuron placement of every variant (default: balanced)")
     p.set_defaults(func=_cmd_experiment)

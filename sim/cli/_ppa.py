@@ -32,17 +32,24 @@ def parse_overrides(items: list[str] | None) -> dict:
 def _area_table(a: AreaReport):
     from rich.table import Table
 
-    t = Table(title=f"area — {a.chip} at {a.node_nm} nm ({a.n_cores} tiles)")
+    nr = a.n_routers or a.n_cores
+    cpr = a.cores_per_router
+    tiles = f"{nr} tiles" + (f" of {cpr} cores" if cpr > 1 else "")
+    t = Table(title=f"area — {a.chip} at {a.node_nm} nm ({tiles})")
     for col in ("block", "size", "mm² per tile", "mm² chip"):
         t.add_column(col, justify="right" if col != "block" else "left")
     n = a.n_cores
+    per = f" x {cpr}" if cpr > 1 else ""
     for k, bits in a.sram_bits.items():
         mm2 = bits * a.sram_um2_per_bit * 1e-6
-        t.add_row(f"SRAM {k}", f"{bits:,} b", f"{mm2:.5f}", f"{mm2 * n:.4f}")
-    t.add_row(f"core logic ({a.logic_source})", f"{a.core_logic_ge:,.0f} GE", f"{a.core_logic_mm2:.5f}",
+        t.add_row(f"SRAM {k}{per}", f"{bits:,} b", f"{mm2 * cpr:.5f}", f"{mm2 * n:.4f}")
+    t.add_row(f"core logic ({a.logic_source}){per}", f"{a.core_logic_ge:,.0f} GE", f"{a.core_logic_mm2 * cpr:.5f}",
               f"{a.core_logic_mm2 * n:.4f}")
     t.add_row(f"router logic ({a.logic_source})", f"{a.router_logic_ge:,.0f} GE", f"{a.router_mm2:.5f}",
-              f"{a.router_mm2 * n:.4f}")
+              f"{a.router_mm2 * nr:.4f}")
+    if a.router_table_bits:
+        t.add_row("SRAM multicast table", f"{a.router_table_bits:,} b", f"{a.router_table_mm2:.5f}",
+                  f"{a.router_table_mm2 * nr:.4f}")
     t.add_row("[bold]tile / chip[/]", f"pitch {a.tile_pitch_mm * 1000:.0f} µm", f"[bold]{a.tile_mm2:.5f}[/]",
               f"[bold]{a.chip_mm2:.4f}[/]")
     t.caption = (f"{a.sram_um2_per_bit:g} µm²/bit SRAM incl. periphery, {a.logic_um2_per_ge:g} µm²/GE logic; "

@@ -98,7 +98,17 @@ def _print_summary(console, run, report) -> None:
     t.add_row("timesteps", f"{res['steps']:,}")
     t.add_row("neurons / inputs", f"{p.n_neurons:,} / {p.n_inputs:,}")
     t.add_row("synapses", f"{run.net.n_synapses:,}")
-    t.add_row("cores used", f"{int((np.diff(p.core_neuron_offset) > 0).sum())} of {p.n_cores}")
+    t.add_row("cores used", f"{int((np.diff(p.core_neuron_offset) > 0).sum())} of {p.n_cores}"
+              + (f" ({run.chip.mesh.cores_per_router} per router)" if run.chip.mesh.cores_per_router > 1 else ""))
+    noc = report.get("noc")
+    if noc:
+        t.add_row("NoC traffic (all fire once)",
+                  f"{noc['flits']:,} flits, {noc['link_flits']:,} flit-hops ({noc['hops_per_delivery']:.2f} per "
+                  f"delivery), {noc['routing']} [{run.options.placement}]")
+        if noc["routing"] == "multicast":
+            tb = noc["table_sram_bits"]
+            t.add_row("multicast tables", f"{max(noc['table_entries_per_router']):,} of {run.chip.router.table_entries:,} "
+                                          f"entries used (fullest router), {tb['chip'] / 8192:,.1f} KiB SRAM on chip")
     t.add_row("spikes (neurons)", f"{res['spikes']:,}")
     t.add_row("input spikes", f"{res['input_spikes']:,}")
     t.add_row("firing rate", f"{100 * res['firing_rate_per_step']:.3f} % per timestep")
@@ -129,11 +139,11 @@ def _print_summary(console, run, report) -> None:
     lt = Table(title="per-core load", show_lines=False)
     for col in ("core (x,y)", "neurons", "axons", "syn words", "fan-out", "spikes"):
         lt.add_column(col, justify="right")
-    W = run.chip.mesh.width
+    W, C = run.chip.mesh.width, run.chip.mesh.cores_per_router
     order = np.argsort(-spc, kind="stable")
     shown = order[: min(8, p.n_cores)]
     for k in shown:
-        lt.add_row(f"{k} ({k % W},{k // W})", str(usage["neurons"][k]), str(usage["axons"][k]),
+        lt.add_row(f"{k} ({(k // C) % W},{(k // C) // W}" + (f".{k % C})" if C > 1 else ")"), str(usage["neurons"][k]), str(usage["axons"][k]),
                    str(usage["synapse_words"][k]), str(usage["fanout_entries"][k]), f"{spc[k]:,}")
     if p.n_cores > len(shown):
         lt.caption = f"top {len(shown)} of {p.n_cores} cores by spikes"

@@ -19,6 +19,10 @@ CORNERS = {
              "synapse_lanes": 16, "fanout_entries": 9000, "profiles": 256, "fifo_depth": 64},
              "router": {"fifo_depth": 64}, "bits": {"weight": 16, "state": 32, "accumulator": 32, "refractory": 8}},
     "narrow": {"bits": {"weight": 2, "state": 4, "accumulator": 4, "refractory": 1}, "barrier_cycles": 1 << 20},
+    "noc-multicast-4-cores": {"mesh": {"width": 2, "height": 2, "cores_per_router": 4},
+                              "router": {"routing": "multicast", "table_entries": 7}},
+    "noc-unicast-3-cores-1-entry": {"mesh": {"width": 3, "height": 1, "cores_per_router": 3}},
+    "noc-multicast-1-entry": {"mesh": {"width": 1, "height": 1}, "router": {"routing": "multicast", "table_entries": 1}},
 }
 
 
@@ -52,6 +56,8 @@ def test_lint_modules(top):
     ({"NEURON_BITS": 3, "NEURONS": 16}, "NEURONS"),   # 16 neurons need 4 address bits
     ({"HOST_ROW": 2}, "HOST_ROW"),                   # off the 2-row mesh
     ({"CORE_FIFO_DEPTH": 0}, "FIFO"),
+    ({"CORES_PER_ROUTER": 5, "X_BITS": 4}, "CORES_PER_ROUTER"),
+    ({"MC_BITS": 1, "FLIT_BITS": 9, "MC_ENTRIES": 0}, "MC_ENTRIES"),
 ])
 def test_elaboration_checks(bad, message):
     params = {**chip_parameters(load_chip("tiny-2x2")), **bad}

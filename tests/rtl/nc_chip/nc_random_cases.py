@@ -3,7 +3,8 @@
 ``random_chip(seed)`` draws a mesh (1x1..4x4 by default), FIFO depths 1..4, lanes 1..4,
 barrier length, host row and fixed-point widths, and (from a stream of its own, so the draws
 above are those of the binary chips of earlier versions) a spike payload width (0 = binary
-half the time) and a dense or event-driven neuron update with a scan word of 1..64 bits;
+half the time) and a dense or event-driven neuron update with a scan word of 1..64 bits, and
+with ``noc`` (from a third stream) 1..4 cores per router and unicast or multicast routing;
 ``random_network(chip, seed, congested)`` draws populations with random LIF parameters, an
 input group and random projections (dense and high-rate when ``congested``); on a graded chip
 some populations are graded and the input group may be a graded array input. ``fit(chip, net)`` sets the capacities to what the
@@ -18,17 +19,26 @@ from neurocycle.hw import ChipConfig, load_chip
 from neurocycle.sim import CompileOptions, NetworkSpec, compile_network
 
 
-def random_chip(seed: int, max_w: int = 4, max_h: int = 4) -> ChipConfig:
+def random_chip(seed: int, max_w: int = 4, max_h: int = 4, noc: bool = False) -> ChipConfig:
+    """``noc``: also draw the NoC: cores per router 1..4 (unicast and multicast for 2+, multicast
+    for 1) and a multicast table (fitted to the networks by ``fit``)."""
     r = np.random.default_rng([seed, 1])
     w, h = int(r.integers(1, max_w + 1)), int(r.integers(1, max_h + 1))
     weight = int(r.integers(4, 9))
+    mesh = {"width": w, "height": h}
+    router = {"fifo_depth": int(r.integers(1, 5))}
+    if noc:
+        rn = np.random.default_rng([seed, 6])
+        mesh["cores_per_router"] = int(rn.integers(1, 5))
+        multicast = mesh["cores_per_router"] == 1 or bool(rn.random() < 0.5)
+        router.update({"routing": "multicast" if multicast else "unicast", "table_entries": 4096})
     return load_chip(_merge({
-        "name": f"random-{seed}", "barrier_cycles": int(r.integers(1, 6)),
-        "mesh": {"width": w, "height": h},
+        "name": f"random{'-noc' if noc else ''}-{seed}", "barrier_cycles": int(r.integers(1, 6)),
+        "mesh": mesh,
         "core": {"neurons": int(r.integers(3, 17)), "axons": 256, "synapse_words": 4096,
                  "synapse_lanes": int(r.integers(1, 5)), "fanout_entries": 1024, "profiles": 8,
                  "fifo_depth": int(r.integers(1, 5))},
-        "router": {"fifo_depth": int(r.integers(1, 5))},
+        "router": router,
         "bits": {"weight": weight, "state": int(r.integers(10, 17)), "accumulator": 24,
                  "refractory": int(r.integers(1, 4))},
         "host": {"row": int(r.integers(0, h))},
@@ -104,33 +114,41 @@ def random_network(chip: ChipConfig, seed: int, congested: bool = False) -> Netw
                                        "projections": projs})
 
 
-def fit(chip: ChipConfig, specs: list[NetworkSpec], seed: int, options: CompileOptions) -> ChipConfig:
-    """The chip with capacities fitted to what the networks need (placed with ``options``), plus
-    a small random slack (sometimes none: a core exactly full)."""
+def fit(chip: ChipConfig, specs: list[NetworkSpec], seed: int, options) -> ChipConfig:
+    """The chip with capacities fitted to what the networks need (placed with ``options``: one
+    CompileOptions, or one per network), plus a small random slack (sometimes none: a core exactly
+    full)."""
     r = np.random.default_rng([seed, 3])
     need = {"axons": 1, "synapse_words": 1, "fanout_entries": 1, "profiles": 1}
+    table = 1
     acc = chip.bits.weight
-    for spec in specs:
+    opts = options if isinstance(options, (list, tuple)) else [options] * len(specs)
+    for spec, opt in zip(specs, opts):
         net = spec.instantiate()
-        u = compile_network(net, chip, options).core_usage()
+        prog = compile_network(net, chip, opt)
+        u = prog.core_usage()
         for k in need:
             need[k] = max(need[k], int(u[k].max()))
+        table = max(table, int(prog.router_usage()["table_entries"].max(initial=0)))
         qmax = np.where(net.graded_sources[net.syn_source], (1 << chip.bits.payload) - 1, 1)
         fan_in = np.bincount(net.syn_target, weights=np.abs(net.syn_weight).astype(float) * qmax,
                              minlength=net.n_neurons)
         acc = max(acc, int(fan_in.max(initial=0)).bit_length() + 1)
     slack = lambda: int(r.choice([0, 0, 1, 2, 3]))  # noqa: E731
     acc = max(acc + int(r.integers(0, 3)), chip.bits.weight + chip.bits.payload)   # a synapse's weight x payload fits
-    return chip.with_overrides({**{f"core.{k}": v + slack() for k, v in need.items()},
-                                "bits.accumulator": min(32, acc)})
+    over = {**{f"core.{k}": v + slack() for k, v in need.items()}, "bits.accumulator": min(32, acc)}
+    if chip.router.routing == "multicast":
+        over["router.table_entries"] = table + slack()
+    return chip.with_overrides(over)
 
 
-def random_cases(seed: int, n_nets: int = 2, *, max_w: int = 4, max_h: int = 4):
+def random_cases(seed: int, n_nets: int = 2, *, max_w: int = 4, max_h: int = 4, noc: bool = False):
     """One seeded random chip and ``n_nets`` random networks for it (every second one congested):
-    (chip, [network spec], compile options)."""
+    (chip, [network spec], compile options). ``noc``: the NoC is drawn too (see random_chip)."""
     r = np.random.default_rng([seed, 4])
-    chip = random_chip(seed, max_w, max_h)
-    options = CompileOptions(placement=str(r.choice(["sequential", "balanced", "snake"])))
+    chip = random_chip(seed, max_w, max_h, noc)
+    options = CompileOptions(placement=str(r.choice(["sequential", "balanced", "snake"]
+                                                    + (["traffic"] if noc else []))))
     first_congested = bool(r.random() < 0.5)
     specs = [random_network(chip, seed * 16 + j, congested=(j % 2 == 1) ^ first_congested) for j in range(n_nets)]
     return fit(chip, specs, seed, options), specs, options

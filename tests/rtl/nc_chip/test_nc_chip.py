@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pytest
 
-from nc_cosim_plan import RANDOM_MAX_MESH, RANDOM_SEEDS, coverage_case, directed_graded_event_chip
+from nc_cosim_plan import NOC_SEEDS, RANDOM_MAX_MESH, RANDOM_SEEDS, coverage_case, directed_graded_event_chip, noc_case
 from nc_random_cases import random_cases
 from neurocycle.sim import prepare
 from neurocycle.sim._cosim import compare, run_rtl_many
@@ -144,6 +144,48 @@ def test_coverage_chip():
         assert (c["link_flits_ew"] + c["link_flits_ns"] == c["link_flits"]).all()
         # 3 cycles per synapse word (core.synapse_word_cycles), read in the last of them
         assert (c["si_busy_cycles"] == c["axon_lookups"] + 3 * c["synapse_word_reads"]).all()
+
+
+def test_noc_chip_multicast_two_cores_per_router():
+    """The NoC chip (3x1 routers x 2 cores, multicast, core FIFOs of depth 1; docs §4): two
+    directed programs with hand-derived timelines and two random networks, one congested.
+
+    noc-fan: neuron 0 (core 0) drives cores 1, 2 and 5: one multicast flit. UPDATE @0, push @1;
+    router 0 @2 sends L1 (core 1) and E; router 1 @3 sends E and L (core 2); router 2 @4 sends
+    L1 (core 5). SI1 pops @3, word @4; SI2 @4, @5; SI5 @5, @6: Q = 7, a timestep of 7 + 3.
+    noc-contend: neurons 0 (core 0, port L) and 1 (core 1, port L1) both drive core 2 (unicast).
+    Both push @1; router 0 @2: E is requested by L and L1, the pointer starts at P-1 = L1, so L
+    wins, L1 goes @3. Router 1 ejects A @3; B arrives @4 but core 2's FIFO (depth 1) holds A at
+    the start of 4 (the SI pops it @4): blocked, ejected @5. SI2: A @4, word @5; B @6, word @7:
+    Q = 8, a timestep of 8 + 3. Idle timesteps: one neuron walk + barrier = 4."""
+    chip, specs, opts, build = noc_case()
+    cases = [(chip, spec, 3 if j < 2 else 10, o) for j, (spec, o) in enumerate(zip(specs, opts))]
+    progs, models, rtls = cosim_cases(cases, build_options=build)
+    fan, contend = rtls[0], rtls[1]
+    assert fan.step_cycles.tolist() == [10, 4, 4] == models[0].step_cycles.tolist()
+    assert fan.counters["router_flits"].tolist() == [2, 2, 1]
+    assert fan.counters["mc_table_lookups"].tolist() == [1, 1, 1]
+    assert progs[0].fanout_mc.sum() == 1
+    assert contend.step_cycles.tolist() == [11, 4, 4]
+    assert contend.detail["blocked_cycles_port"][:, [4, 5]].tolist() == [[0, 1], [1, 0], [0, 0]]
+    assert int(models[3].counters["mc_partial_cycles"].sum()) > 0      # the congested network
+    assert all(m.n_spikes > 0 for m in models[2:])
+
+
+@pytest.mark.parametrize("seed", NOC_SEEDS)
+def test_random_noc_chips(seed):
+    """Seeded random chips whose NoC is drawn too (cores per router, unicast or multicast)."""
+    chip, specs, opts = random_cases(seed, 2, max_w=RANDOM_MAX_MESH[0], max_h=RANDOM_MAX_MESH[1], noc=True)
+    cosim_cases([(chip, spec, 10, opts) for spec in specs])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", range(2000, 2040))
+def test_random_noc_sweep(seed):
+    """40 random NoC chips (mesh up to 3x3, 1..4 cores per router, unicast / multicast,
+    placement incl. traffic) x 3 networks."""
+    chip, specs, opts = random_cases(seed, 3, max_w=3, max_h=3, noc=True)
+    cosim_cases([(chip, spec, 10, opts) for spec in specs])
 
 
 @pytest.mark.slow
