@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from neurocycle.hw import COUNTER_NAMES, ConfigError, PORT_NAMES
+from neurocycle.hw import COUNTER_NAMES, ConfigError, layout
 from neurocycle.sim import compile_network, run_cycle
 from neurocycle.sim._activity import estimate_window, parse_window, record_activity
 from neurocycle.sim._stepped import _window
@@ -23,6 +23,10 @@ CASES = [
      lambda: graded_net(5, 24, 3), 7, (3, 7)),
     ("saturated 2x3 depth 1", lambda: chip_of(2, 3, **{"router.fifo_depth": 1, "core.fifo_depth": 1}),
      lambda: random_net(9, 48, rate_hz=800.0, p_rec=0.5), 6, (0, 4)),
+    ("multicast 2 cores per router 3x2", lambda: chip_of(3, 2, **{"mesh.cores_per_router": 2,
+                                                                  "router.routing": "multicast",
+                                                                  "router.table_entries": 256}),
+     lambda: random_net(11, 80, rate_hz=500.0, p_rec=0.4), 7, (2, 6)),
 ]
 
 
@@ -63,12 +67,15 @@ def test_replay_equals_the_kernel_on_the_window(case):
     for name in ("link_flits_port", "blocked_cycles_port"):
         assert np.array_equal(r.detail[name], det[name]), name
     # the recorded tables agree with the window's counters too
-    nc = prog.n_cores
+    nc, nr, P = prog.n_cores, prog.chip.derived.n_routers, prog.chip.derived.n_ports
     g = act.grants
-    assert np.array_equal(np.bincount(g[:, 1] * 5 + g[:, 2], minlength=nc * 5).reshape(nc, 5), det["link_flits_port"])
+    assert np.array_equal(np.bincount(g[:, 1] * P + g[:, 2], minlength=nr * P).reshape(nr, P), det["link_flits_port"])
     b = act.blocked
-    assert np.array_equal(np.bincount(b[:, 1] * 5 + b[:, 2], minlength=nc * 5).reshape(nc, 5),
+    assert np.array_equal(np.bincount(b[:, 1] * P + b[:, 2], minlength=nr * P).reshape(nr, P),
                           det["blocked_cycles_port"])
+    # every head that left its FIFO: the flits that went in (pushes of the NUs, the host, the links)
+    pushed_in = len(act.nu_pushes) + len(act.host) + int(det["link_flits_port"][:, 1:5].sum())
+    assert len(act.pops) == pushed_in
     assert np.array_equal(np.bincount(act.stalls[:, 1], minlength=nc), cnt["nu_stall_cycles"])
     assert np.array_equal(np.bincount(act.si_pops[:, 1], minlength=nc), cnt["axon_lookups"])
     assert np.array_equal(np.bincount(act.nu_pushes[:, 1], minlength=nc), cnt["fanout_flits"])
@@ -96,18 +103,22 @@ def test_trace_counts_are_the_runs_counters(case, tmp_path):
     names = {(e["pid"], e["tid"]): e["args"]["name"] for e in ev if e["name"] == "thread_name"}
     for (pid, tid) in {(e["pid"], e["tid"]) for e in ev if e["ph"] == "X"}:
         assert (pid, tid) in names, "every track with slices is named"
-    nc = prog.n_cores
-    for k in range(nc):
-        pid = 1 + k
-        busy = sum(durations(ev, pid, 0, s) for s in ("UPDATE", "PUSH", "SCAN"))
+    C, P = prog.chip.mesh.cores_per_router, prog.chip.derived.n_ports
+    ports = layout.port_names(C)
+    for k in range(prog.n_cores):
+        pid, j = 1 + k // C, k % C
+        busy = sum(durations(ev, pid, 2 * j, s) for s in ("UPDATE", "PUSH", "SCAN"))
         assert busy == cnt["nu_busy_cycles"][k]
-        assert durations(ev, pid, 0, "STALL") == cnt["nu_stall_cycles"][k]
-        assert durations(ev, pid, 1) == cnt["si_busy_cycles"][k]
-        for o in range(5):
-            flits = sum(e["args"]["flits"] for e in ev if e["ph"] == "X" and e["pid"] == pid and e["tid"] == 2 + o)
-            assert flits == det["link_flits_port"][k, o]
-            assert names.get((pid, 2 + o), f"out {PORT_NAMES[o]}") == f"out {PORT_NAMES[o]}"
-            assert durations(ev, pid, 7 + o) == det["blocked_cycles_port"][k, o]
+        assert durations(ev, pid, 2 * j, "STALL") == cnt["nu_stall_cycles"][k]
+        assert durations(ev, pid, 2 * j + 1) == cnt["si_busy_cycles"][k]
+    for r in range(prog.chip.derived.n_routers):
+        pid = 1 + r
+        for o in range(P):
+            tid = 2 * C + o
+            flits = sum(e["args"]["flits"] for e in ev if e["ph"] == "X" and e["pid"] == pid and e["tid"] == tid)
+            assert flits == det["link_flits_port"][r, o]
+            assert names.get((pid, tid), f"out {ports[o]}") == f"out {ports[o]}"
+            assert durations(ev, pid, 2 * C + P + o) == det["blocked_cycles_port"][r, o]
     assert durations(ev, 0, 1) == int(cnt["host_flits"])
     steps = [e for e in ev if e["ph"] == "X" and e["pid"] == 0 and e["tid"] == 0]
     assert sum(e["dur"] for e in steps) == int(hi.step_cycles[act.t0:act.t1].sum())
@@ -117,8 +128,12 @@ def test_trace_counts_are_the_runs_counters(case, tmp_path):
 def test_latencies_follow_every_delivered_flit(case):
     prog, stim, act, hi, cnt, det = case
     lat, hops = act.flit_latencies()
-    assert lat.size == det["link_flits_port"][:, 0].sum()          # one per ejection (output L)
-    assert hops.sum() == det["link_flits_port"][:, 1:].sum()        # every link hop of the window
+    local = list(act.local_ports)
+    assert lat.size == det["link_flits_port"][:, local].sum()      # one per ejection (a local output)
+    if prog.chip.router.routing == "multicast":                     # deliveries of one flit share links
+        assert 0 < hops.sum() and hops.max() < prog.chip.mesh.width + prog.chip.mesh.height
+    else:
+        assert hops.sum() == det["link_flits_port"][:, 1:5].sum()   # unicast: every link hop leads to one
     assert (lat >= 1 + hops).all()                                  # at least a cycle per router
 
 
@@ -179,16 +194,18 @@ def test_model_vcd_counts_are_the_runs_counters(case, tmp_path):
     sig = read_model_vcd(tmp_path / "model.vcd")
     assert len(sig) == n
     end = act.end_cycle * 10
-    W = prog.chip.mesh.width
-    for k in range(prog.n_cores):
-        tile = f"nc_chip.g_row[{k // W}].g_col[{k % W}].u_tile"
-        for o in range(5):
-            assert cycles_high(sig[(tile + ".u_router", "gnt_valid")], end, o) == det["link_flits_port"][k, o]
-            assert cycles_high(sig[(tile + ".u_router", "blocked")], end, o) == det["blocked_cycles_port"][k, o]
-        assert cycles_high(sig[(tile + ".u_core", "nu_stall")], end) == cnt["nu_stall_cycles"][k]
-        assert cycles_high(sig[(tile + ".u_core", "out_push")], end) == cnt["fanout_flits"][k]
-        assert cycles_high(sig[(tile + ".u_core", "si_pop")], end) == cnt["axon_lookups"][k]
-        assert cycles_high(sig[(tile + ".u_core", "nu_spike")], end) == cnt["spikes"][k]
+    W, C, P = prog.chip.mesh.width, prog.chip.mesh.cores_per_router, prog.chip.derived.n_ports
+    for r in range(prog.chip.derived.n_routers):
+        tile = f"nc_chip.g_row[{r // W}].g_col[{r % W}].u_tile"
+        for o in range(P):
+            assert cycles_high(sig[(tile + ".u_router", "gnt_valid")], end, o) == det["link_flits_port"][r, o]
+            assert cycles_high(sig[(tile + ".u_router", "blocked")], end, o) == det["blocked_cycles_port"][r, o]
+        for j in range(C):
+            k, core = r * C + j, f"{tile}.g_core[{j}].u_core"
+            assert cycles_high(sig[(core, "nu_stall")], end) == cnt["nu_stall_cycles"][k]
+            assert cycles_high(sig[(core, "out_push")], end) == cnt["fanout_flits"][k]
+            assert cycles_high(sig[(core, "si_pop")], end) == cnt["axon_lookups"][k]
+            assert cycles_high(sig[(core, "nu_spike")], end) == cnt["spikes"][k]
     assert cycles_high(sig[("nc_chip", "host_push")], end) == int(cnt["host_flits"])
     cyc = sig[("nc_chip.u_ctrl", "cycle")]
     assert all(ch[1] != "x" for ch in cyc)            # the dump starts at the window

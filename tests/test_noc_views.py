@@ -9,15 +9,26 @@ from neurocycle.sim import simulate
 from test_engine import chip_of, random_net
 
 
-@pytest.mark.parametrize("w,h,host_row", [(3, 2, 0), (2, 4, 3), (5, 1, 0), (1, 3, 1)])
-def test_link_flits_per_step_sum_to_the_runs_counters(w, h, host_row):
-    run = simulate(chip_of(w, h, **{"host.row": host_row}), random_net(w * 7 + h, 12 * w * h, rate_hz=500.0), steps=12)
+@pytest.mark.parametrize("w,h,host_row,cores,routing", [(3, 2, 0, 1, "unicast"), (2, 4, 3, 1, "unicast"),
+                                                        (5, 1, 0, 1, "unicast"), (1, 3, 1, 1, "unicast"),
+                                                        (3, 2, 1, 2, "unicast"), (3, 3, 0, 1, "multicast"),
+                                                        (2, 2, 1, 3, "multicast")])
+def test_link_flits_per_step_sum_to_the_runs_counters(w, h, host_row, cores, routing):
+    from neurocycle.hw import layout
+    from neurocycle.sim._noc_views import hops_per_delivery
+
+    chip = chip_of(w, h, **{"host.row": host_row, "mesh.cores_per_router": cores, "router.routing": routing,
+                            "router.table_entries": 512})
+    run = simulate(chip, random_net(w * 7 + h, 10 * w * h * cores, rate_hz=500.0, p_rec=0.2), steps=12)
     pf = run.result.detail["link_flits_port"]
-    assert pf[:, 1:].sum() > 0
+    P = chip.derived.n_ports
+    assert pf[:, 1:5].sum() > 0
     for bins in (None, 5, 1):
         edges, fl = run.link_flits_per_step(bins)
-        assert edges[0] == 0 and edges[-1] == 12 and fl.shape == (len(edges) - 1, w * h, 5)
+        assert edges[0] == 0 and edges[-1] == 12 and fl.shape == (len(edges) - 1, w * h, P)
         assert np.array_equal(fl.sum(axis=0), pf)
+    local = [layout.local_port(j) for j in range(cores)]
+    assert hops_per_delivery(run).sum() == pf[:, local].sum()        # one entry per delivery
     # one timestep alone is the kernel's count for that timestep
     from neurocycle.sim import run_cycle
     from neurocycle.sim._stepped import _window
