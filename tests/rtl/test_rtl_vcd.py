@@ -4,6 +4,7 @@ chip cycle (sampled before the clock edge that ends the cycle). Slow: a waves bu
 makes every signal public (~3 min to build, cached afterwards)."""
 import pytest
 
+from neurocycle.hw import load_chip
 from neurocycle.sim._cosim import cosim
 from neurocycle.sim._activity import record_activity
 from neurocycle.sim._api import prepare
@@ -12,8 +13,13 @@ from neurocycle.sim._vcd import compare_vcd, rtl_samples, vcd_signals
 pytestmark = [pytest.mark.rtl, pytest.mark.slow]
 
 
-@pytest.mark.parametrize("chip,net,steps", [("tiny-2x2", "tiny-recurrent", 4)])
+NOC = {"mesh.cores_per_router": 2, "router.routing": "multicast", "router.table_entries": 64}
+
+
+@pytest.mark.parametrize("chip,net,steps", [("tiny-2x2", "tiny-recurrent", 4), ("noc", "tiny-recurrent", 4)])
 def test_model_vcd_has_the_rtls_values(tmp_path, chip, net, steps):
+    if chip == "noc":        # two cores per router (P = 6 ports), multicast routing
+        chip = load_chip("tiny-2x2").with_overrides(NOC)
     rep = cosim(chip, net, steps=steps, waves=True, work_dir=tmp_path)
     assert rep.agree
     _, _, _, prog, stim, _ = prepare(chip, net, steps=steps)
