@@ -27,3 +27,20 @@ def test_scoreboard_passes_our_rtl_and_catches_an_injected_timing_bug(tmp_path):
     # the first disagreement is a flit of an output E that came one cycle late
     assert first["stream"][0] == "port" and first["stream"][3] == "E"
     assert first["got"][0] == first["expected"][0] + 1 and first["got"][1] == first["expected"][1]
+
+
+def test_scoreboard_passes_a_multicast_chip_with_two_cores_per_router(tmp_path):
+    """P = 6 ports (L1 carries the second core), multicast copies: one row per copy."""
+    from neurocycle.hw import load_chip
+
+    chip = load_chip("tiny-2x2").with_overrides({"mesh.cores_per_router": 2, "router.routing": "multicast",
+                                                 "router.table_entries": 64})
+    _, _, _, prog, stim, _ = prepare(chip, "tiny-recurrent", steps=4)
+    act = record_activity(prog, stim, (0, 4))
+    vec = tmp_path / "vectors"
+    vec.mkdir()
+    write_vectors(act, vec, program=prog)
+    assert "\tL1\t" in (vec / "ports.tsv").read_text()
+    rep = run_scoreboard(prog, stim, vec, work_dir=tmp_path / "run")
+    assert rep["ok"] and rep["matched"] == len(act.grants) + len(act.nu_pushes) + len(act.spikes)
+    assert rep["streams"] == 4 * 6 + 2 * 8          # 4 routers x 6 ports, 8 cores x (pushes, spikes)
