@@ -1,6 +1,7 @@
 """`neurocycle experiment NAME`: the built-in comparisons (neurocycle.sim.experiments)."""
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -46,7 +47,8 @@ def _cmd_experiment(args) -> int:
     from neurocycle.sim.experiments import event_vs_dense, graded_vs_binary
     from neurocycle.sim.sweep import SweepInterrupted
 
-    console = Console(highlight=False)
+    # piped into a file the tables keep their columns (rich would squeeze them into 80)
+    console = Console(highlight=False, width=None if sys.stdout.isatty() or "COLUMNS" in os.environ else 200)
     out = Path(args.out or f"experiment-{args.name}")
     common = dict(workers=args.workers, scheduler=args.scheduler, progress=not args.quiet, console=console,
                   plot=not args.no_plot)
