@@ -152,10 +152,12 @@ def _mesh(ax, values, W, H, title, vmax=None, cmap="viridis", label="", sqrt=Fal
     from matplotlib.colors import PowerNorm
 
     v = np.asarray(values, float).reshape(H, W)
-    top = vmax if vmax is not None else max(float(v.max()), 1e-9)
+    top = vmax if vmax is not None else float(v.max())
+    if not top > 0:                          # nothing happened: a plain 0..1 scale, said in the title
+        top, title = 1.0, f"{title} (none)"
     norm = PowerNorm(0.5, vmin=0, vmax=top) if sqrt else None
     im = ax.imshow(v, cmap=cmap, origin="upper", interpolation="nearest", aspect="equal", norm=norm,
-                   **({} if sqrt else {"vmin": 0, "vmax": vmax}))
+                   **({} if sqrt else {"vmin": 0, "vmax": top}))
     ax.set_title(title, fontsize=9)
     ax.set_xticks([0, W - 1] if W > 1 else [0])
     ax.set_yticks([0, H - 1] if H > 1 else [0])
@@ -183,15 +185,15 @@ def plot_noc_load(run, path: str | os.PathLike | None = None):
 
     def per_router(v):                 # a per-core counter: the mean of a router's cores
         return np.asarray(v, float).reshape(-1, C).mean(axis=1)
-    per = "" if C == 1 else f" (mean of the {C} cores of a router)"
-    core = (("NU busy" + per, per_router(c["nu_busy_cycles"])),
-            ("NU stalled (local input full)" + per, per_router(c["nu_stall_cycles"])),
-            ("SI busy" + per, per_router(c["si_busy_cycles"])),
+    core = (("NU busy", per_router(c["nu_busy_cycles"])),
+            ("NU stalled (local input full)", per_router(c["nu_stall_cycles"])),
+            ("SI busy", per_router(c["si_busy_cycles"])),
             (f"router inputs blocked (sum of {chip.derived.n_ports})", np.asarray(c["router_blocked_cycles"], float)))
     for ax, (name, v) in zip(axes[1], core):
-        _mesh(ax, v / cyc, W, H, f"{name}: fraction of cycles", label="cycles / cycle")
+        _mesh(ax, v / cyc, W, H, name, label="fraction of cycles")
+    per = "" if C == 1 else f"; NU and SI panels: the mean of each router's {C} cores"
     fig.suptitle(f"NoC and core load — {run.spec.name} on {chip.name} ({W}x{H}), {res.steps} timesteps, "
-                 f"{cyc:,} cycles (x east, y south)", fontsize=11)
+                 f"{cyc:,} cycles (x east, y south{per})", fontsize=11)
     fig.tight_layout()
     return _save(fig, path)
 
