@@ -1255,9 +1255,11 @@ cdef inline void* _ptr(cnp.ndarray a):
     return cnp.PyArray_DATA(a)
 
 
-def run_fast(dict a, int64_t steps, object progress=None):
+def run_fast(dict a, int64_t steps, object progress=None, bint want_state=False):
     """Run ``steps`` timesteps. ``a`` holds every array (exact dtypes, C-contiguous) and scalar
-    built by neurocycle.sim._engine; returns a dict of raw result arrays."""
+    built by neurocycle.sim._engine; returns a dict of raw result arrays. ``want_state`` adds
+    ``out["state"]``: what the chip carries into the next timestep (neuron state, the current
+    accumulator and pending banks, every output's round-robin pointer), read after the loop."""
     cdef Ctx x
     cdef int NC = a["NC"], D = a["D"], DC = a["DC"], n_rows = a["n_rows"]
     cdef int64_t barrier = a["barrier"], T = 0, Q, host_total = 0
@@ -1494,4 +1496,30 @@ def run_fast(dict a, int64_t steps, object progress=None):
     out["spike_cycles"] = np.concatenate(sp_cycles) if sp_cycles else np.zeros(0, np.int64)
     out["spike_counts"] = sp_counts
     out["spike_payloads"] = np.concatenate(sp_pay) if sp_pay else np.zeros(0, np.int64)
+    if want_state:
+        out["state"] = _state_after(st, n_rows, x.NR, x.W, x.gen, x.P, x.nbank, x.bank_cur, x.learn)
+    return out
+
+
+def _state_after(dict st, int n_rows, int NR, int W, int gen, int P, int nbank, int bank_cur, int learn):
+    """The state at the start of the next timestep: the ring's banks from the current one on
+    (``acc[j]`` = bank cur+j: the input of that timestep and, with delays, of the next ones),
+    the STDP traces when some core learns. Round-robin pointers: on the general router path,
+    byte r*8 + o of ``glast``; on the bit-parallel path, the pointer of output o of router
+    (x, y) is the q whose plane LQ[o][q][y] has bit x set."""
+    order = [(bank_cur + j) % nbank for j in range(nbank)]
+    ring = st["acc"][:nbank * n_rows].reshape(nbank, n_rows)
+    pring = st["pend"][:nbank * n_rows].reshape(nbank, n_rows)
+    if gen:
+        last = st["glast"][:NR * 8].reshape(NR, 8)[:, :P].astype(np.int64)
+    else:
+        lq = st["LQ"].reshape(5, 5, 64)
+        k = np.arange(NR)
+        bits = (lq[:, :, k // W] >> (k % W).astype(np.uint64)) & np.uint64(1)      # [o, q, router]
+        last = np.argmax(bits, axis=1).T.astype(np.int64)                           # [router, o]
+    out = {"u": st["u"][:n_rows].copy(), "v": st["v"][:n_rows].copy(), "ref": st["ref"][:n_rows].copy(),
+           "acc": ring[order].copy(), "pend": pring[order].astype(bool), "last": last}
+    if learn:
+        out["x_trace"] = st["xtr"].copy()
+        out["y_trace"] = st["ytr"][:n_rows].copy()
     return out

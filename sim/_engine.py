@@ -24,7 +24,7 @@ from ._network import Stimulus
 from ._program import ChipProgram
 from ._result import SimResult
 
-__all__ = ["run_cycle", "ENGINE_MODES"]
+__all__ = ["run_cycle", "ENGINE_MODES", "state_after"]
 
 ENGINE_MODES = ("fast", "stepped")
 
@@ -282,7 +282,28 @@ def _pad1(a: np.ndarray) -> np.ndarray:
     return a if a.size else np.zeros(1, a.dtype)
 
 
-def _run_fast(p: ChipProgram, stim: Stimulus, progress) -> SimResult:
+def state_after(program: ChipProgram, stim: Stimulus, steps: int):
+    """The chip's state at the start of timestep ``steps`` (a ``StepState``: what crosses a
+    barrier), from the fast kernel run for ``steps`` timesteps; the stepped model resumes from
+    it (docs/engine.md, "Replay a window")."""
+    from ._stepped import StepState, _window
+
+    if steps == 0:
+        n = program.n_rows
+        d = program.chip.derived
+        R = program.chip.core.delay_slots + 1
+        z = np.zeros(n, np.int64)
+        pend = np.zeros((R, n), bool)
+        pend[0] = True                         # every neuron pending before T_0 (§5.1)
+        return StepState(0, 0, z, z.copy(), z.copy(), np.zeros((R, n), np.int64), pend,
+                         np.full((d.n_routers, d.n_ports), d.n_ports - 1, np.int64))   # reset: P-1 (§4)
+    res, out = _run_fast(program, _window(stim, 0, steps), None, want_state=True)
+    s = out["state"]
+    return StepState(steps, int(res.step_cycles.sum()), s["u"], s["v"], s["ref"], s["acc"], s["pend"], s["last"],
+                     res.weights, s.get("x_trace"), s.get("y_trace"))
+
+
+def _run_fast(p: ChipProgram, stim: Stimulus, progress, want_state: bool = False):
     from neurocycle.core._engine import run_fast
 
     a = _kernel_inputs(p, stim)
@@ -290,7 +311,7 @@ def _run_fast(p: ChipProgram, stim: Stimulus, progress) -> SimResult:
     for k, v in a.items():
         if isinstance(v, np.ndarray):
             a[k] = _pad1(v)   # the kernel takes data pointers: never hand it a 0-size buffer
-    out = run_fast(a, int(stim.steps), progress)
+    out = run_fast(a, int(stim.steps), progress, want_state)
     weights = None
     if p.learning:            # the kernel updated the weights in its synapse records
         weights = p.syn_weight.astype(np.int64).copy()
@@ -336,12 +357,13 @@ def _run_fast(p: ChipProgram, stim: Stimulus, progress) -> SimResult:
     blocked = out["necyc"] - pops
     fifo_max = np.concatenate([out["mo"], out["mo_core"].reshape(nr, C)], axis=1)
     counts = out["spike_counts"]
-    return assemble(p, stim, "cycle", spike_steps=np.repeat(np.arange(stim.steps), counts),
+    res = assemble(p, stim, "cycle", spike_steps=np.repeat(np.arange(stim.steps), counts),
                      spike_rows=out["spike_rows"], spike_cycles=out["spike_cycles"], step_cycles=out["step_cycles"],
                      core=core, port_flits=pf, blocked_port=blocked, fifo_max=fifo_max,
                      host_flits=int(out["host_flits"]), mc_lookups=out.get("mcl"), mc_default=out.get("mcd"),
                      mc_partial=out.get("mcp"), local_flits=_local_flits(p, out["spike_rows"]),
                      spike_payloads=out["spike_payloads"], weights=weights)
+    return (res, out) if want_state else res
 
 
 def _local_flits(p: ChipProgram, spike_rows: np.ndarray) -> np.ndarray:

@@ -7,6 +7,7 @@ check the fast engine (sim/_engine.py), which must agree on every spike, cycle a
 from __future__ import annotations
 
 from collections import deque
+from typing import NamedTuple
 
 import numpy as np
 
@@ -20,14 +21,22 @@ from ._network import Stimulus
 from ._program import ChipProgram
 from ._result import SimResult
 
-__all__ = ["run_stepped"]
+__all__ = ["run_stepped", "StepState"]
 
 
-def run_stepped(p: ChipProgram, stim: Stimulus, progress) -> SimResult:
+def run_stepped(p: ChipProgram, stim: Stimulus, progress, *, start: "StepState | None" = None,
+                stop: int | None = None, probe=None) -> SimResult:
     """Cycle by cycle, component by component, as docs/microarchitecture.md words it.
 
     Deliberately naive (Python lists, every FIFO a deque, every decision taken from a
-    snapshot of the start-of-cycle state, effects applied after all decisions)."""
+    snapshot of the start-of-cycle state, effects applied after all decisions).
+
+    ``start`` resumes at the beginning of timestep ``start.step`` from the state the chip
+    carries across a barrier (neuron state, the current accumulator and pending banks, the
+    round-robin pointers, the cycle ``T``; every FIFO is empty and every engine idle there);
+    ``stop`` ends after timestep ``stop - 1``. The result then covers those timesteps only
+    (spike steps relative to ``start.step``). ``probe`` (sim/_activity.py) is told every
+    cycle's start-of-cycle state and decisions; it changes nothing."""
     chip = p.chip
     Wm, Hm = chip.mesh.width, chip.mesh.height
     C = chip.mesh.cores_per_router
@@ -100,6 +109,8 @@ def run_stepped(p: ChipProgram, stim: Stimulus, progress) -> SimResult:
     done = [[0] * P for _ in range(nr)]   # outputs that already got a copy of the head (§4.3)
     cfifo = [deque() for _ in range(nc)]
     last = [[P - 1] * P for _ in range(nr)]
+    if start is not None:
+        last = [list(map(int, row)) for row in start.last]
     # SI: None = IDLE, else [words_left, next_global_word, cycles_left_of_word, payload, write]; write
     # is None while reading, or the new weights of the word to write back in a WRITE cycle (§11)
     si = [None] * nc
@@ -123,7 +134,20 @@ def run_stepped(p: ChipProgram, stim: Stimulus, progress) -> SimResult:
     sp_steps, sp_rows, sp_cycles, sp_pay, step_cycles = [], [], [], [], []
     T = 0
     n_fo = pf.n_neuron
-    for t in range(stim.steps):
+    t_first, t_end = 0, stim.steps if stop is None else stop
+    if start is not None:
+        t_first, T = start.step, start.cycle
+        u[:], v[:], ref[:] = start.u, start.v, start.ref
+        for j in range(R):                     # bank cur + j (cur = 0 here): the input of timestep step + j
+            acc[j][:] = start.acc[j]
+            pend[j][:] = start.pend[j]
+        if start.weights is not None:
+            wts[:] = start.weights
+        if start.x_trace is not None:
+            x[:] = start.x_trace[:x.size]
+            y[:] = start.y_trace
+    flit_of = _packer(p)
+    for t in range(t_first, t_end):
         nxt = (cur + 1) % R
         step_spikes = [[] for _ in range(nc)]     # the spike trace of each core this timestep (NU order)
         if event:   # ("S", w, m): SCAN(w) next; m unused there
@@ -145,12 +169,16 @@ def run_stepped(p: ChipProgram, stim: Stimulus, progress) -> SimResult:
         hflits = [flits[n_fo + int(j)] + (int(h_pay[h0 + i]),) for i, j in enumerate(h_idx[h0:int(h_off[t + 1])])]
         hp = 0
         c = T
+        if probe is not None:
+            probe.begin_step(t, T)
         while True:
             occ = [[len(q) for q in fifo[r]] for r in range(nr)]      # start-of-cycle state
             cocc = [len(q) for q in cfifo]
             if (all(s[0] == "D" for s in nu) and hp == len(hflits) and not any(map(any, occ))
                     and not any(cocc) and all(s is None for s in si)):
                 break                                                  # Q_t = c
+            if probe is not None:
+                ev = probe.begin_cycle(c, occ, cocc, [s[0] for s in nu], [s is not None for s in si])
             for r in range(nr):
                 for q in range(P):
                     fmax[r, q] = max(fmax[r, q], occ[r][q])
@@ -181,6 +209,8 @@ def run_stepped(p: ChipProgram, stim: Stimulus, progress) -> SimResult:
                     win = next((last[r][o] + j) % P for j in range(1, P + 1) if (last[r][o] + j) % P in req)
                     last[r][o] = win
                     got[win] |= 1 << o
+                    if probe is not None:
+                        ev.grants.append((r, o, win, flit_of(fifo[r][win][0])))
                     port_flits[r, o] += 1
                     if o in local_of_port and win in local_of_port:
                         local[r] += 1
@@ -191,6 +221,8 @@ def run_stepped(p: ChipProgram, stim: Stimulus, progress) -> SimResult:
                     if want[q] & ~got[q] == 0:          # every output still owed got its copy: pop
                         pops.append(fifo[r][q])
                         done[r][q] = 0
+                        if probe is not None:
+                            ev.pops.append((r, q))
                         if fifo[r][q][0][0]:
                             mc_look[r, q] += 1
                             mc_def[r, q] += routes[q][1]
@@ -198,12 +230,16 @@ def run_stepped(p: ChipProgram, stim: Stimulus, progress) -> SimResult:
                         done[r][q] |= got[q]
                         blocked[r, q] += 1
                         mc_part[r, q] += got[q] != 0
+                        if probe is not None:
+                            ev.blocked.append((r, q))
             # synaptic-integration engines
             for k in range(nc):
                 if si[k] is None:
                     if cocc[k]:
                         axon, q = cfifo[k][0][3:5]
                         pops.append(cfifo[k])
+                        if probe is not None:
+                            ev.si_pops.append(k)
                         cnt["axon_lookups"][k] += 1
                         cnt["si_busy_cycles"][k] += 1
                         g = int(p.core_axon_offset[k]) + axon
@@ -279,7 +315,9 @@ def run_stepped(p: ChipProgram, stim: Stimulus, progress) -> SimResult:
                         if learns[k]:
                             spk[row] = True                  # s[i] <- 1 (§11.2)
                         cnt["spikes"][k] += 1
-                        sp_steps.append(t)
+                        if probe is not None:
+                            ev.spikes.append((k, i, q))
+                        sp_steps.append(t - t_first)
                         sp_rows.append(row)
                         sp_cycles.append(c)
                         sp_pay.append(q)
@@ -294,6 +332,8 @@ def run_stepped(p: ChipProgram, stim: Stimulus, progress) -> SimResult:
                     row = nlo[k] + i
                     if occ[k // C][lport[k % C]] < D:
                         pushes.append((fifo[k // C][lport[k % C]], fanout[row][j] + (q,)))
+                        if probe is not None:
+                            ev.nu_pushes.append((k, flit_of(fanout[row][j] + (q,))))
                         cnt["fanout_flits"][k] += 1
                         cnt["nu_busy_cycles"][k] += 1
                         if j + 1 < len(fanout[row]):
@@ -304,9 +344,13 @@ def run_stepped(p: ChipProgram, stim: Stimulus, progress) -> SimResult:
                             nu[k] = ("U", i + 1) if nlo[k] + i + 1 < nlo[k + 1] else ("D",)
                     else:
                         cnt["nu_stall_cycles"][k] += 1
+                        if probe is not None:
+                            ev.stalls.append(k)
             # host
             if hp < len(hflits) and occ[host_r][P_W] < D:
                 pushes.append((fifo[host_r][P_W], hflits[hp]))
+                if probe is not None:
+                    ev.host = flit_of(hflits[hp])
                 hp += 1
                 host_total += 1
             for q in pops:
@@ -323,10 +367,13 @@ def run_stepped(p: ChipProgram, stim: Stimulus, progress) -> SimResult:
         assert not acc[cur].any(), "NU left a non-zero current accumulator"
         assert not (event and pend[cur].any()), "NU left a pending bit in the current bank"
         # ---- learning phase (§11.2): every learning core's LE from Q_t on, one state per cycle
+        Q = c
         le = [("P", 0) if step_spikes[k] else ("T", 0) if learns[k] else ("D",) for k in range(nc)]
         le = [s if learns[k] else ("D",) for k, s in enumerate(le)]
         while any(s[0] != "D" for s in le):
             writes, tr = [], []
+            if probe is not None:
+                probe.le_cycle(c, [(k, s[0], s[1]) for k, s in enumerate(le) if s[0] != "D"], nlo, aoff)
             for k in range(nc):
                 s, r = le[k], stdp[k]
                 if s[0] == "D":
@@ -369,14 +416,58 @@ def run_stepped(p: ChipProgram, stim: Stimulus, progress) -> SimResult:
                 flag[i] = False
             c += 1
         step_cycles.append(c + chip.barrier_cycles - T)
+        if probe is not None:
+            probe.end_step(t, Q, c + chip.barrier_cycles, last)
         T = c + chip.barrier_cycles
         cur = nxt
         if progress is not None:
             progress(t)
+    if start is not None or t_end != stim.steps:      # a window: counters and spikes of its timesteps
+        stim = _window(stim, t_first, t_end)
     return assemble(p, stim, "cycle-stepped", spike_steps=sp_steps, spike_rows=sp_rows, spike_cycles=sp_cycles,
                      step_cycles=step_cycles, core=cnt, port_flits=port_flits, blocked_port=blocked, fifo_max=fmax,
                      host_flits=host_total, local_flits=local, mc_lookups=mc_look, mc_default=mc_def,
                      mc_partial=mc_part, spike_payloads=sp_pay, weights=wts if p.learning else None)
+
+
+class StepState(NamedTuple):
+    """What the chip carries from one timestep to the next, at the start of timestep ``step``
+    (cycle ``cycle`` = T_step): every FIFO is empty and every engine idle there (quiescence), so
+    this is the whole state (docs/engine.md, "Replay"). Rows in the program's row order."""
+    step: int
+    cycle: int
+    u: np.ndarray
+    v: np.ndarray
+    ref: np.ndarray
+    acc: np.ndarray          # [R, rows]: bank cur + j, the input of timestep step + j (R = delay_slots + 1, §10)
+    pend: np.ndarray         # [R, rows] likewise (event-driven cores; all False on a dense chip after T_0)
+    last: np.ndarray         # [n_routers, ports]: each output's round-robin pointer (its last winner)
+    weights: "np.ndarray | None" = None   # [words, lanes]: the synapse weights as learned so far (STDP, §11)
+    x_trace: "np.ndarray | None" = None   # per global axon: the pre-synaptic traces (STDP)
+    y_trace: "np.ndarray | None" = None   # per row: the post-synaptic traces (STDP)
+
+
+def _window(stim: Stimulus, t0: int, t1: int) -> Stimulus:
+    lo, hi = int(stim.offsets[t0]), int(stim.offsets[t1])
+    pay = None if stim.payloads is None else stim.payloads[lo:hi]
+    return Stimulus(t1 - t0, np.asarray(stim.offsets[t0:t1 + 1]) - lo, stim.channels[lo:hi], pay)
+
+
+def _packer(p: ChipProgram):
+    """A model flit ``(mc, key, dst_core, axon, payload)`` -> the RTL's flit word (nc_defs.svh
+    NC_FLIT_*): the key is the packed axon/dst_y/dst_x, the mc bit and the payload go on top
+    where the chip has those fields."""
+    from neurocycle.hw import layout
+
+    d = vars(p.chip.derived)
+    sh = layout.CHIP_FLIT.shifts(d)
+    smc, sq = sh["mc"], sh["payload"]
+    has_mc, graded = bool(d["mc_bits"]), bool(d["payload_bits"])
+
+    def flit_of(fl):
+        mc, key, q = fl[0], fl[1], fl[4]
+        return key | ((int(mc) << smc) if has_mc else 0) | ((q << sq) if graded else 0)
+    return flit_of
 
 
 def _le_next_post(spikes: list, j: int) -> tuple:
