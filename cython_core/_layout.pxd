@@ -68,6 +68,16 @@ cdef enum:
     KTIMER_KIND_MASK = 1
     KTIMER_CYCLE_SHIFT = 13
     KTIMER_CYCLE_BITS = 51
+    # synmeta: the meta byte of a synapse slot on a chip with delays or learning (SYNAPSE_SLOT_DL)
+    SYNMETA_DELAY_SHIFT = 0
+    SYNMETA_DELAY_BITS = 6
+    SYNMETA_DELAY_MASK = 63
+    SYNMETA_PLASTIC_SHIFT = 6
+    SYNMETA_PLASTIC_BITS = 1
+    SYNMETA_PLASTIC_MASK = 1
+    SYNMETA_UNUSED_SHIFT = 7
+    SYNMETA_UNUSED_BITS = 1
+    SYNMETA_UNUSED_MASK = 1
     # neuron-profile columns of the kernel's per-row parameter table
     PRM_DU = 0
     PRM_DV = 1
@@ -91,11 +101,23 @@ cdef enum:
     CC_SI_BUSY_CYCLES = 9
     CC_NU_SCAN_CYCLES = 10
     CC_PENDING_SETS = 11
-    N_CORE_COUNTERS = 12
+    CC_SYNAPSE_WORD_WRITES = 12
+    CC_WEIGHT_UPDATES = 13
+    CC_REVERSE_READS = 14
+    CC_POST_LOOKUPS = 15
+    CC_TRACE_UPDATES = 16
+    CC_LEARNING_CYCLES = 17
+    N_CORE_COUNTERS = 18
 
-from libc.stdint cimport int16_t, uint16_t
+from libc.stdint cimport int16_t, uint16_t, uint8_t
 
 # one synapse slot of the program's synapse memory (numpy structured array / C packed struct; valid bits apart)
 cdef packed struct SynSlot:
     uint16_t target
     int16_t weight
+
+# one synapse slot of a chip with delays or learning: SYNAPSE_SLOT and its SYNAPSE_META byte (the cycle kernel updates learned weights in place)
+cdef packed struct SynSlotDL:
+    uint16_t target
+    int16_t weight
+    uint8_t meta

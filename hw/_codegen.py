@@ -51,6 +51,12 @@ def _svh_defs() -> str:
         [(f.name, i, f.doc) for i, f in enumerate(L.PROFILE)], "NC_PF_")
     out += ["", "// ---- NC_SEL_NEURON fields"] + _defines(
         [(n, i, doc) for i, (n, doc) in enumerate(L.NEURON_FIELDS)], "NC_NF_")
+    out += ["", "// ---- NC_SEL_AXON fields"] + _defines(
+        [(n, i, doc) for i, (n, doc) in enumerate(L.AXON_FIELDS)], "NC_AF_")
+    out += ["", "// ---- NC_SEL_REV fields (learning)"] + _defines(
+        [(n, i, doc) for i, (n, doc) in enumerate(L.REV_FIELDS)], "NC_RF_")
+    out += ["", "// ---- NC_SEL_BANK: field b = acc[b], NC_BANK_PEND + b = pend[b]",
+            f"`define NC_BANK_PEND {L.BANK_PEND_FIELD}"]
     for scope, prefix, title in (("core", "NC_CC_", "core counter bank (NC_CORE_CNT + k)"),
                                  ("router", "NC_RC_", "router counter bank (NC_RT_CNT + k)"),
                                  ("chip", "NC_CHC_", "chip counter bank (NC_CHIP_CNT + k)")):
@@ -122,7 +128,7 @@ def _pxd() -> str:
            "# ((<uint64_t>1) << X_BITS) - 1.", "", "cdef enum:"]
     out += [f"    N_PORTS = {L.N_PORTS}", f"    MAX_PORTS = {L.MAX_PORTS}"]
     out += [f"    PORT_{p} = {i}" for i, p in enumerate(L.PORTS)]
-    for lay in L.KERNEL_LAYOUTS:
+    for lay in (*L.KERNEL_LAYOUTS, L.SYNAPSE_META):
         out.append(f"    # {lay.name}: {lay.doc}")
         sh, wd = lay.shifts(), lay.widths()
         for f in lay.fields:
@@ -136,10 +142,13 @@ def _pxd() -> str:
     out.append("    # core counters: row CC_<NAME> of the kernel's [N_CORE_COUNTERS, NC] counter matrix")
     out += [f"    CC_{_up(n)} = {i}" for i, n in enumerate(L.CORE_COUNTERS)]
     out += [f"    N_CORE_COUNTERS = {len(L.CORE_COUNTERS)}", ""]
-    rec = L.SYNAPSE_SLOT
-    ctypes = sorted({f.ctype for f in rec.fields})
-    out += [f"from libc.stdint cimport {', '.join(ctypes)}", "", f"# {rec.doc}", f"cdef packed struct {rec.name}:"]
-    out += [f"    {f.ctype} {f.name}" for f in rec.fields] + [""]
+    recs = (L.SYNAPSE_SLOT, L.SYNAPSE_SLOT_DL)
+    ctypes = sorted({f.ctype for rec in recs for f in rec.fields})
+    out += [f"from libc.stdint cimport {', '.join(ctypes)}"]
+    for rec in recs:
+        out += ["", f"# {rec.doc}", f"cdef packed struct {rec.name}:"]
+        out += [f"    {f.ctype} {f.name}" for f in rec.fields]
+    out.append("")
     return "\n".join(out)
 
 
@@ -185,12 +194,21 @@ def _md_layout() -> str:
     for title, rows in (("chip registers (`CHIP`)", L.CHIP_REGS), ("core registers (`CORE`)", L.CORE_REGS),
                         ("router registers (`ROUTER`)", L.ROUTER_REGS)):
         out += ["", f"| {title} | index | meaning |", "|---|---|---|"] + [f"| `{n}` | {i} | {d} |" for n, i, d in rows]
-    out += ["", "| neuron field (`NEURON`) | field | meaning |", "|---|---|---|"]
-    out += [f"| `{n}` | {i} | {d} |" for i, (n, d) in enumerate(L.NEURON_FIELDS)]
-    rec = L.SYNAPSE_SLOT
-    out += ["", f"## Synapse slot (`{rec.name}`, {rec.dtype.itemsize} bytes, packed)", "", rec.doc + ".", "",
-            "| field | type | meaning |", "|---|---|---|"]
-    out += [f"| `{f.name}` | `{f.ctype}` | {f.doc} |" for f in rec.fields]
+    for title, rows in (("neuron field (`NEURON`)", L.NEURON_FIELDS), ("axon field (`AXON`)", L.AXON_FIELDS),
+                        ("reverse-table field (`REV`)", L.REV_FIELDS), ("STDP rule column (`STDP_*` registers)",
+                                                                        L.STDP_FIELDS)):
+        out += ["", f"| {title} | field | meaning |", "|---|---|---|"]
+        out += [f"| `{n}` | {i} | {d} |" for i, (n, d) in enumerate(rows)]
+    out += ["", f"Select `BANK`: field `b` (0 … `core.delay_slots`) is `acc[b]`, field {L.BANK_PEND_FIELD} + `b` is "
+            "`pend[b]` of the neuron `index`."]
+    for rec in (L.SYNAPSE_SLOT, L.SYNAPSE_SLOT_DL):
+        out += ["", f"## Synapse slot (`{rec.name}`, {rec.dtype.itemsize} bytes, packed)", "", rec.doc + ".", "",
+                "| field | type | meaning |", "|---|---|---|"]
+        out += [f"| `{f.name}` | `{f.ctype}` | {f.doc} |" for f in rec.fields]
+    meta = L.SYNAPSE_META
+    sh = meta.shifts()
+    out += ["", f"`{meta.name}`: {meta.doc}.", "", "| field | bits | meaning |", "|---|---|---|"]
+    out += [f"| `{f.name}` | {sh[f.name]}..{sh[f.name] + f.bits - 1} | {f.doc} |" for f in meta.fields]
     out += ["", "## Kernel words (cycle model internals)", ""]
     for lay in L.KERNEL_LAYOUTS:
         sh = lay.shifts()

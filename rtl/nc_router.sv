@@ -30,6 +30,10 @@
 //   PAYLOAD_BITS    the flit's payload field (graded spikes; 0 on a binary chip): carried, not read
 //   FIFO_DEPTH      input FIFO depth (router.fifo_depth)
 //   CNT_BITS        event counter width
+//
+// Test builds only: +define+NC_BUG_E_BUBBLE=1 injects a timing bug (docs/vectors.md) — output E
+// cannot grant in the cycle after a grant, as if its push were registered. Flits and spikes stay
+// the same, cycles do not; the golden-vector scoreboard must catch it (tests/rtl/test_rtl_vectors.py).
 `include "nc_defs.svh"
 module nc_router #(
   parameter int X_BITS     = 1,
@@ -198,6 +202,19 @@ module nc_router #(
   logic [P-1:0][2:0] gnt_in;
   logic [P-1:0][P-1:0] got;      // got[p][o]: output o granted input p this cycle
 
+  logic [P-1:0] hold;         // outputs that may not grant this cycle: none, but in a bug-injected test build
+`ifdef NC_BUG_E_BUBBLE
+  always_ff @(posedge clk) begin
+    if (rst) hold <= '0;
+    else begin
+      hold <= '0;
+      hold[`NC_PORT_E] <= gnt_valid[`NC_PORT_E];
+    end
+  end
+`else
+  assign hold = '0;
+`endif
+
   logic [3:0] cand;
   always_comb begin
     cand = '0;
@@ -205,7 +222,7 @@ module nc_router #(
     for (int o = 0; o < P; o++) begin
       gnt_valid[o] = 1'b0;
       gnt_in[o]    = 3'd0;
-      if (!out_full[o]) begin
+      if (!out_full[o] && !hold[o]) begin
         for (int k = 1; k <= P; k++) begin
           cand = 4'(last[o]) + 4'(k);
           if (cand >= 4'(P)) cand = cand - 4'(P);

@@ -15,7 +15,7 @@ from neurocycle.hw import PROFILE_FIELDS, CapacityError, ChipConfig, ConfigError
 
 from . import _noc
 from ._network import NetworkInstance
-from ._program import SYNAPSE_SLOT, ChipProgram
+from ._program import ChipProgram, synapse_dtype
 
 
 PLACEMENTS = ("balanced", "sequential", "snake", "traffic")
@@ -179,6 +179,14 @@ def compile_network(net: NetworkInstance, chip: ChipConfig, options: CompileOpti
     profile_table = uniq[ukey % len(uniq)]
     row_profile = kinv.ravel() - core_profile_offset[row_core]
 
+    # ---- delays and plasticity (docs/microarchitecture.md §10, §11) --------------
+    # compact per-synapse arrays, None when the network has no delays / no plastic synapse
+    delay_all, rule_all = net.syn_delay, net.syn_rule
+    _check_delays(chip, net, delay_all)
+    rule_fixed = _check_plasticity(chip, net, rule_all)
+    if rule_fixed:
+        bound = np.array([max(abs(r[4]), abs(r[5])) for r in rule_fixed] + [0], np.float64)
+
     # ---- weights and accumulator range -------------------------------------------
     # Synapses are read straight from the instance (source-major CSR), in chunks of _CHUNK: no
     # per-synapse array of the whole network is made here (issue #18).
@@ -205,6 +213,8 @@ def compile_network(net: NetworkInstance, chip: ChipConfig, options: CompileOpti
         # the largest value one synapse adds: |weight| x the largest payload of its source (2^P - 1
         # for a graded source, 1 for a binary one): exact in float64 below 2^53
         aw = np.abs(w_all[a:b].astype(np.float64))
+        if rule_fixed:   # a plastic weight can reach either bound of its rule
+            aw = np.maximum(aw, bound[rule_all[a:b]])      # rule -1 (static) picks the trailing 0
         if graded_any:
             aw *= np.where(graded_src[src], (1 << chip.bits.payload) - 1, 1)
         fan_in_abs += np.bincount(t, weights=aw, minlength=N)
@@ -286,24 +296,64 @@ def compile_network(net: NetworkInstance, chip: ChipConfig, options: CompileOpti
                     f"synapse words ({lanes} synapse(s) per word)",
                     "raise core.synapse_words or core.synapse_lanes, or spread the network over more cores")
     n_words = int(core_word_offset[-1])
-    # the synapse memory: filled chunk by chunk, each synapse at its axon's first slot + its rank
-    synapses = np.zeros((n_words, lanes), dtype=SYNAPSE_SLOT)
+    # the synapse memory: filled chunk by chunk, each synapse at its axon's first slot + its rank;
+    # on a chip with delays or learning each slot has its meta byte (delay | plastic << 6)
+    slot_dt = synapse_dtype(chip)
+    dl = "meta" in slot_dt.names
+    synapses = np.zeros((n_words, lanes), dtype=slot_dt)
     flat = synapses.reshape(-1)
     slot_start = np.empty(n_pairs, np.int64)          # per pair (axon of a core), instance order
     slot_start[by_core] = word_cum_g[g_of_pair] * lanes
     shift = slot_start - inst_first                    # slot of synapse i = shift[its pair] + i
-    del slot_start, by_core
+    del slot_start
+    learns = bool(rule_fixed)
+    if learns:
+        # the network synapses' slots (Run.weights) and, per plastic synapse, what the reverse
+        # table needs: the global axon of its pair
+        syn_slot = np.empty(n_syn, np.int32 if n_words * lanes < (1 << 31) else np.int64)
+        inst_g = np.empty(n_pairs, np.int64)
+        inst_g[by_core] = g_of_pair
+        rv = {k: [] for k in ("rule", "core", "tgt", "axon", "word", "lane")}
+    del by_core
+    meta = layout.SYNAPSE_META
     for a, b, _ in _synapse_chunks(s_off, n_syn, sources=False):
         i0 = int(np.searchsorted(inst_first, a, side="right")) - 1
         i1 = int(np.searchsorted(inst_first, b, side="left"))
         lo = np.maximum(inst_first[i0:i1], a)
         hi = np.minimum(inst_first[i0:i1] + inst_len[i0:i1], b)
         dest = np.repeat(shift[i0:i1], hi - lo) + np.arange(a, b)
-        rec = np.empty(b - a, SYNAPSE_SLOT)
+        rec = np.empty(b - a, slot_dt)
         rec["target"] = local_of_gid[t_all[a:b]]
         rec["weight"] = w_all[a:b]
-        flat.view(np.uint32)[dest] = rec.view(np.uint32)        # one 4-byte word per slot
+        if not dl:
+            flat.view(np.uint32)[dest] = rec.view(np.uint32)        # one 4-byte word per slot
+            continue
+        d = np.zeros(b - a, np.int64) if delay_all is None else delay_all[a:b].astype(np.int64) - 1
+        pl = np.zeros(b - a, bool) if rule_all is None else rule_all[a:b] >= 0
+        rec["meta"] = meta.pack(delay=d, plastic=pl)
+        flat[dest] = rec
+        if learns:
+            syn_slot[a:b] = dest
+            if pl.any():
+                g = np.repeat(inst_g[i0:i1], hi - lo)[pl]
+                core = ax_core_g[g]
+                ps = dest[pl]
+                rv["rule"].append(rule_all[a:b][pl].astype(np.int64))
+                rv["core"].append(core)
+                rv["tgt"].append(rec["target"][pl].astype(np.int64))
+                rv["axon"].append(g - core_axon_offset[core])
+                rv["word"].append(ps // lanes - core_word_offset[core])
+                rv["lane"].append(ps % lanes)
     del shift, inst_first, inst_src, inst_core, inst_len, flat
+    if learns:
+        rv = {k: cat(v, np.int64) for k, v in rv.items()}
+        del inst_g
+    else:
+        syn_slot = None
+        rv = {k: np.zeros(0, np.int64) for k in ("rule", "core", "tgt", "axon", "word", "lane")}
+    core_stdp, core_rev_offset, row_rev_base, row_rev_len, rev_axon, rev_word, rev_lane = _reverse_table(
+        chip, rv["rule"], rule_fixed, rv["core"], rv["tgt"], rv["axon"], rv["word"], rv["lane"], core_neuron_offset)
+    del rv
 
     # ---- fan-out: per source, one flit per destination core (core order), or one multicast flit
     fo = np.lexsort((ax_core, ax_src))
@@ -354,7 +404,7 @@ def compile_network(net: NetworkInstance, chip: ChipConfig, options: CompileOpti
         row_profile=_ro(row_profile, np.int32),
         core_axon_offset=_ro(core_axon_offset, np.int32), axon_base=_ro(axon_base, np.int32),
         axon_len=_ro(axon_len, np.int32),
-        core_word_offset=_ro(core_word_offset, np.int64), synapses=_ro(synapses, SYNAPSE_SLOT),
+        core_word_offset=_ro(core_word_offset, np.int64), synapses=_ro(synapses, slot_dt),
         core_fanout_offset=_ro(core_fanout_offset, np.int64), row_fanout_base=_ro(row_fanout_base, np.int32),
         row_fanout_len=_ro(row_fanout_len, np.int32),
         fanout_dst_x=_ro(nr_x, np.int32), fanout_dst_y=_ro(nr_y, np.int32),
@@ -364,6 +414,10 @@ def compile_network(net: NetworkInstance, chip: ChipConfig, options: CompileOpti
         input_axon=_ro(fo_axon[is_in], np.int32), input_mc=_ro(fo_mc[is_in], np.uint8),
         router_table_offset=_ro(router_table_offset, np.int32), table_key=_ro(table_key, np.int64),
         table_outputs=_ro(table_outputs, np.int32),
+        core_stdp=_ro(core_stdp, np.int64), core_rev_offset=_ro(core_rev_offset, np.int32),
+        row_rev_base=_ro(row_rev_base, np.int32), row_rev_len=_ro(row_rev_len, np.int32),
+        rev_axon=_ro(rev_axon, np.int32), rev_word=_ro(rev_word, np.int32), rev_lane=_ro(rev_lane, np.int32),
+        syn_slot=None if syn_slot is None else _ro(syn_slot, syn_slot.dtype),
     )
     return program
 
@@ -381,6 +435,116 @@ def _synapse_chunks(s_off: np.ndarray, n_syn: int, sources: bool = True):
         lo = np.maximum(s_off[s0:s1], a)
         hi = np.minimum(s_off[s0 + 1:s1 + 1], b)
         yield a, b, np.repeat(np.arange(s0, s1, dtype=np.int64 if s1 >= (1 << 31) else np.int32), hi - lo)
+
+
+def _proj_label(net: NetworkInstance, syn: int) -> str:
+    """'projection NAME' of network synapse ``syn`` (for errors)."""
+    if not net.spec.projections:
+        return "a projection"
+    i = int(net.syn_proj[syn])
+    return f"projection '{net.spec.projections[i].label(i)}' (projections[{i}])"
+
+
+def _check_delays(chip: ChipConfig, net: NetworkInstance, delay: np.ndarray | None) -> None:
+    D = chip.core.delay_slots
+    if delay is not None and delay.size and int(delay.max()) > D:
+        k = int(np.argmax(delay))
+        d_max = int(delay[k])
+        raise CapacityError("core.delay_slots", f"{_proj_label(net, k)} has a synapse with a delay of "
+                            f"{d_max} timesteps, but the chip holds delays of 1..{D} timesteps "
+                            f"(core.delay_slots = {D})", d_max,
+                            f"raise core.delay_slots to {d_max} (max 64), or shorten the delays"
+                            if d_max <= 64 else "shorten the delays to at most 64 timesteps")
+
+
+def _check_plasticity(chip: ChipConfig, net: NetworkInstance, rule: np.ndarray | None) -> list[tuple]:
+    """The fixed-point rules (a_plus, a_minus, d_plus, d_minus, w_min, w_max, shift), checked
+    against the chip; [] when no synapse is plastic. ``rule`` is the network's compact rule index
+    per synapse (None: none is plastic); projections are named only for an error."""
+    if rule is None or not (rule >= 0).any():
+        return []
+    if chip.core.learning != "stdp":
+        where = _proj_label(net, int(np.argmax(rule >= 0)))
+        raise ConfigError("core.learning", f"is off, but {where} is plastic (STDP): the chip has no learning "
+                          "engine", chip.core.learning, "set core.learning: stdp on the chip, or drop the "
+                          "projection's plasticity (or set learning: false on the network to freeze it)")
+    dv = chip.derived
+    tmax = (1 << chip.bits.trace) - 1
+    fixed = [r.fixed() for r in net.rules]
+    for ri, (ap, am, _, _, wmin, wmax, _) in enumerate(fixed):
+        syn = int(np.argmax(rule == ri))
+        for name, val in (("a_plus", ap), ("a_minus", am)):
+            if val > tmax:
+                raise CapacityError("bits.trace", f"{_proj_label(net, syn)}: plasticity.{name} = {val} does not fit "
+                                    f"the {chip.bits.trace}-bit traces (max {tmax})", val,
+                                    f"raise bits.trace to {int(val).bit_length()} (max 16) or lower {name} "
+                                    "(and lr_shift with it)")
+        for name, val in (("w_min", wmin), ("w_max", wmax)):
+            if not dv.weight_min <= val <= dv.weight_max:
+                raise CapacityError("bits.weight", f"{_proj_label(net, syn)}: plasticity.{name} = {val} does not "
+                                    f"fit {chip.bits.weight}-bit signed weights ({dv.weight_min}..{dv.weight_max})",
+                                    val, f"raise bits.weight to {abs(int(val)).bit_length() + 1} or narrow the "
+                                    "rule's weight bounds")
+        sel = np.flatnonzero(rule == ri)
+        w = net.syn_weight[sel]
+        bad = (w < wmin) | (w > wmax)
+        if bad.any():
+            first = int(np.argmax(bad))
+            wb, syn = int(w[first]), int(sel[first])
+            raise ConfigError(f"projections[{int(net.syn_proj[syn])}].weight",
+                              f"{_proj_label(net, syn)} starts with a weight of {wb}, outside its rule's bounds "
+                              f"[w_min, w_max] = [{wmin}, {wmax}]", wb,
+                              "draw the initial weights inside [w_min, w_max], or widen the bounds")
+    return fixed
+
+
+def _reverse_table(chip: ChipConfig, rule, rule_fixed, dst_core, tgt_local, ax_local, word_local, lane,
+                   core_neuron_offset):
+    """The STDP rule registers of every core and the reverse table: per placed row, its incoming
+    plastic synapses as (axon, word, lane), in (axon, word, lane) order (microarchitecture.md §11)."""
+    n_cores = chip.derived.n_cores
+    nf = len(layout.STDP_FIELDS)
+    core_stdp = np.zeros((n_cores, nf), np.int64)
+    n_rows = int(core_neuron_offset[-1])
+    pl = rule >= 0
+    if not pl.any():
+        z = np.zeros(0, np.int64)
+        return (core_stdp, np.zeros(n_cores + 1, np.int64), np.zeros(n_rows, np.int64), np.zeros(n_rows, np.int64),
+                z, z, z)
+    # one rule per core: the core's rule registers
+    pc, pr = dst_core[pl], rule[pl]
+    pair = np.unique(pc * len(rule_fixed) + pr)
+    cores, rules = pair // len(rule_fixed), pair % len(rule_fixed)
+    dup = np.flatnonzero(np.diff(cores) == 0)
+    if dup.size:
+        k = int(cores[dup[0]])
+        a, b = int(rules[dup[0]]), int(rules[dup[0] + 1])
+        raise CapacityError("core.learning", f"{_core_name(chip, k)} holds plastic synapses of two different STDP "
+                            f"rules ({_rule_text(rule_fixed[a])} and {_rule_text(rule_fixed[b])}); a core has one "
+                            "rule register set", k,
+                            "give the plastic projections into these neurons the same rule, or place their "
+                            "target populations on different cores (placement / neurons_per_core)")
+    core_stdp[cores, 0] = 1
+    core_stdp[cores, 1:] = np.asarray(rule_fixed, np.int64)[rules]
+    # reverse entries, grouped by target row (rows are core-major, so cores stay contiguous)
+    row = core_neuron_offset[pc] + tgt_local[pl]
+    ax, wd, ln = ax_local[pl], word_local[pl], lane[pl]
+    o = np.lexsort((ln, wd, ax, row))
+    row, ax, wd, ln = row[o], ax[o], wd[o], ln[o]
+    row_rev_len = np.bincount(row, minlength=n_rows)
+    row_core = np.repeat(np.arange(n_cores), np.diff(core_neuron_offset))
+    per_core = np.bincount(row_core, weights=row_rev_len, minlength=n_cores).astype(np.int64)
+    _check_capacity(chip, per_core, chip.core.learning_entries, "learning_entries",
+                    "reverse-table entries (one per incoming plastic synapse)",
+                    "raise core.learning_entries, or spread the plastic projections' targets over more cores")
+    core_rev_offset = _offsets(per_core)
+    row_rev_base = _offsets(row_rev_len)[:-1] - core_rev_offset[row_core]
+    return core_stdp, core_rev_offset, row_rev_base, row_rev_len, ax, wd, ln
+
+
+def _rule_text(r) -> str:
+    ap, am, dp, dm, wmin, wmax, sh = r
+    return f"a_plus {ap}, a_minus {am}, decays {dp}/{dm}, w [{wmin}, {wmax}], lr_shift {sh}"
 
 
 def _multicast_tables(chip: ChipConfig, net: NetworkInstance, neuron_core, ax_src, ax_core, ax_local, src_mc):

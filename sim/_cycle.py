@@ -55,10 +55,11 @@ def host_payloads(p: ChipProgram, stim: Stimulus) -> np.ndarray:
 def assemble(p: ChipProgram, stim: Stimulus, backend: str, *, spike_steps, spike_cycles, step_cycles,
              core: dict, port_flits, blocked_port, fifo_max, host_flits: int, local_flits, mc_lookups=None,
              mc_default=None, mc_partial=None, spike_payloads=None, spike_rows=None,
-             spike_neurons=None) -> SimResult:
+             spike_neurons=None, weights=None) -> SimResult:
     """The result of a cycle-level run. Per-port arrays are [n_routers, P] (``fifo_max``:
     [n_routers, P + C]); ``local_flits`` is per router; the multicast arrays default to zeros (a
-    unicast chip). Spikes come as placed rows (``spike_rows``, in any order within a timestep) or
+    unicast chip); ``weights`` are the final synapse weights of a learning program
+    (STDP). Spikes come as placed rows (``spike_rows``, in any order within a timestep) or
     already as neuron ids sorted by (timestep, id) (``spike_neurons``)."""
     pay = np.asarray(spike_payloads, np.int64) if p.chip.bits.payload else None
     if spike_neurons is not None:
@@ -92,4 +93,5 @@ def assemble(p: ChipProgram, stim: Stimulus, backend: str, *, spike_steps, spike
                      spike_cycles=cycles, step_cycles=sc, counters=counters,
                      detail={"link_flits_port": pf, "blocked_cycles_port": bp,
                              "fifo_max_occupancy": np.asarray(fifo_max, np.int64), "mc_lookups_port": mcl,
-                             "mc_default_port": mcd, "mc_partial_port": mcp}, spike_payloads=pay)
+                             "mc_default_port": mcd, "mc_partial_port": mcp}, spike_payloads=pay,
+                     weights=None if weights is None else np.asarray(weights, np.int64))

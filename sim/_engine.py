@@ -24,7 +24,7 @@ from ._network import Stimulus
 from ._program import ChipProgram
 from ._result import SimResult, spikes_from_pieces
 
-__all__ = ["run_cycle", "ENGINE_MODES"]
+__all__ = ["run_cycle", "ENGINE_MODES", "state_after"]
 
 ENGINE_MODES = ("fast", "stepped")
 
@@ -88,17 +88,29 @@ def _downstream(W: int, H: int) -> np.ndarray:
     return dn.ravel()
 
 
+def general_path(p: ChipProgram) -> bool:
+    """Whether the kernel runs its general path (graded spikes, event-driven cores, delays or
+    learning; docs/engine.md); the default binary dense chip without them runs the fast path. A
+    chip with delays or learning always does: its synapse slots carry the meta byte
+    (``SynSlotDL``), which only the general path reads."""
+    c = p.chip
+    return bool(c.bits.payload or c.core.neuron_update == "event" or c.core.delay_slots > 1 or p.learning
+                or "meta" in p.synapses.dtype.names)
+
+
 def _axon_records(p: ChipProgram) -> tuple[np.ndarray, np.ndarray]:
     """The kernel's axon table and the SI busy cycles of every axon (global axon index).
 
     Record g is two int64 words, ``[first slot, kaxon]``: the byte offset of the axon's first
-    synapse slot in the program's synapse memory (``program.synapses``, 4-byte records) flattened
-    over cores, words and lanes (64 bits: no size limit), and ``n_syn | row_base << 30`` (neurocycle.hw.layout KERNEL_AXON), so an ejected flit
-    needs one record to integrate all its synapses, which the kernel reads in place from
-    ``program.synapses``. ``busy`` is the SI's BUSY cycles for the axon: its words x
-    ``core.synapse_word_cycles`` (docs/microarchitecture.md §5): the kernel only ever needs that
-    product (for the SI's next free cycle) and sums it into its word counter, which the driver
-    divides back into words: a slower synapse memory costs the kernel nothing."""
+    synapse slot in the program's synapse memory (``program.synapses``: 4-byte ``SynSlot``
+    records, or 5-byte ``SynSlotDL`` ones with the delay/plastic byte on a chip with delays or
+    learning) flattened over cores, words and lanes (64 bits: no size limit), and
+    ``n_syn | row_base << 30`` (neurocycle.hw.layout KERNEL_AXON), so an ejected flit needs one
+    record to integrate all its synapses, which the kernel reads in place. ``busy`` is the SI's
+    BUSY cycles for the axon: its words x ``core.synapse_word_cycles`` (docs/microarchitecture.md
+    §5), plus one WRITE cycle per word with a plastic slot (§11.2): the kernel only ever needs that
+    (for the SI's next free cycle) and sums it into its word counter, which the driver turns back
+    into words: a slower synapse memory costs the kernel nothing."""
     lanes = p.chip.core.synapse_lanes
     ax_core = np.repeat(np.arange(p.n_cores), np.diff(p.core_axon_offset))
     n = p.axon_len.astype(np.int64)
@@ -106,7 +118,23 @@ def _axon_records(p: ChipProgram) -> tuple[np.ndarray, np.ndarray]:
     rec[:, 0] = (p.core_word_offset[ax_core] + p.axon_base) * (lanes * p.synapses.dtype.itemsize)   # bytes
     rec[:, 1] = layout.KERNEL_AXON.pack(n_syn=n, row_base=p.core_neuron_offset[ax_core])
     busy = (n + lanes - 1) // lanes * p.chip.core.synapse_word_cycles
+    if p.learning:
+        busy = busy + _plastic_words(p)[0]
     return rec.reshape(-1), busy
+
+
+def _plastic_words(p: ChipProgram) -> tuple[np.ndarray, np.ndarray]:
+    """Per global axon (learning programs): the words holding a plastic slot (the SI's WRITE
+    cycles, §11.2) and the plastic slots (weights the SI depresses)."""
+    lanes = p.chip.core.synapse_lanes
+    ax_core = np.repeat(np.arange(p.n_cores), np.diff(p.core_axon_offset))
+    w0 = p.core_word_offset[ax_core].astype(np.int64) + p.axon_base
+    n = p.axon_len.astype(np.int64)
+    plastic = p.syn_plastic                                   # [n_words, lanes]; invalid slots 0
+    cum_w = np.concatenate([[0], np.cumsum(plastic.any(axis=1))])
+    cum_s = np.concatenate([[0], np.cumsum(plastic.reshape(-1), dtype=np.int64)])
+    words = (n + lanes - 1) // lanes
+    return cum_w[w0 + words] - cum_w[w0], cum_s[w0 * lanes + n] - cum_s[w0 * lanes]
 
 
 def _kernel_flits(dst_core, axon_local, p: ChipProgram, busy) -> np.ndarray:
@@ -168,9 +196,10 @@ def _kernel_inputs(p: ChipProgram, stim: Stimulus) -> dict:
             kfl[f.mc] = root[f.mc] | np.iinfo(np.int64).min      # kmcflit: tag bit 63 | root node
             extra.update(nodes)
     h_off, h_idx = host_flits(p, stim)
-    if f.mc.any() and (chip.bits.payload or chip.core.neuron_update == "event"):
-        # graded / event-driven integrate whole timesteps from the spikes (_integrate_spikes): it
-        # needs every program flit's ejections, a multicast flit's being those of its tree
+    if f.mc.any() and general_path(p):
+        # the general path (graded, event-driven, delays, learning) integrates whole timesteps from
+        # the spikes (_integrate_spikes): it needs every program flit's ejections, a multicast
+        # flit's being those of its tree
         uni_idx = np.flatnonzero(uni)
         d_flit = np.concatenate([uni_idx, ej_flit])
         order = np.argsort(d_flit, kind="stable")
@@ -188,7 +217,9 @@ def _kernel_inputs(p: ChipProgram, stim: Stimulus) -> dict:
         "fo_start": i64(p.core_fanout_offset[p.core_of_row] + p.row_fanout_base),
         "fo_len": i32(p.row_fanout_len),
         "fo_flit": i64(kfl[:f.n_neuron]),
-        "axr": axr, "syn": p.synapses.reshape(-1),
+        # the synapse memory, read in place (a learning program's kernel gets a copy it updates)
+        "axr": axr, "syn": p.synapses.reshape(-1).copy() if p.learning else p.synapses.reshape(-1),
+        "syn_dl": int("meta" in p.synapses.dtype.names),
         "lanes": chip.core.synapse_lanes, "word_cycles": chip.core.synapse_word_cycles,
         "RT": _route_table(W, H, C), "DN": i64(_downstream(W, H)),
         "host_off": i64(h_off), "host_fl": i64(kfl[f.n_neuron + h_idx]),
@@ -196,21 +227,71 @@ def _kernel_inputs(p: ChipProgram, stim: Stimulus) -> dict:
         "step_bound": i64(step_cycle_bounds(p, h_off, h_idx)),
         "payload_bits": chip.bits.payload, "event": int(chip.core.neuron_update == "event"),
         "scan_bits": chip.core.scan_word_bits,
+        "nbank": chip.core.delay_slots + 1, **_learning_inputs(p),
     }
+
+
+def _learning_inputs(p: ChipProgram) -> dict:
+    """The kernel's STDP tables (docs/microarchitecture.md §11): rule registers per core, global axon
+    offsets, per global axon its SI write cycles and plastic slots, and per placed row its reverse
+    entries as global slots of their weights and global axons (their pre-synaptic traces). Empty
+    (one element) unless the program learns: the default path allocates nothing for learning."""
+    i32 = lambda a: np.ascontiguousarray(a, dtype=np.int32)  # noqa: E731
+    i64 = lambda a: np.ascontiguousarray(a, dtype=np.int64)  # noqa: E731
+    base = {"learn": int(p.learning), "trace_max": (1 << p.chip.bits.trace) - 1,
+            "core_learn": np.ascontiguousarray(p.core_stdp[:, 0] > 0, dtype=np.uint8),
+            "stdp": np.ascontiguousarray(p.core_stdp, dtype=np.int64),
+            "aoff": i32(p.core_axon_offset), "n_axons": int(p.axon_len.size)}
+    if not p.learning:
+        z32, z64 = np.zeros(1, np.int32), np.zeros(1, np.int64)
+        return {**base, "rev_start": z32, "rev_len": z32, "rev_slot": z64, "rev_gax": z32, "ax_wr": z32, "ax_pl": z32}
+    lanes = p.chip.core.synapse_lanes
+    rev_core = np.repeat(np.arange(p.n_cores), np.diff(p.core_rev_offset))
+    rev_slot = (p.core_word_offset[rev_core].astype(np.int64) + p.rev_word) * lanes + p.rev_lane
+    writes, plastic = _plastic_words(p)
+    return {**base,
+            "rev_start": i32(p.core_rev_offset[p.core_of_row].astype(np.int64) + p.row_rev_base),
+            "rev_len": i32(p.row_rev_len), "rev_slot": i64(rev_slot),
+            "rev_gax": i32(p.core_axon_offset[rev_core].astype(np.int64) + p.rev_axon),
+            "ax_wr": i32(writes), "ax_pl": i32(plastic)}
 
 
 def _pad1(a: np.ndarray) -> np.ndarray:
     return a if a.size else np.zeros(1, a.dtype)
 
 
-def _run_fast(p: ChipProgram, stim: Stimulus, progress) -> SimResult:
+def state_after(program: ChipProgram, stim: Stimulus, steps: int):
+    """The chip's state at the start of timestep ``steps`` (a ``StepState``: what crosses a
+    barrier), from the fast kernel run for ``steps`` timesteps; the stepped model resumes from
+    it (docs/engine.md, "Replay a window")."""
+    from ._stepped import StepState, _window
+
+    if steps == 0:
+        n = program.n_rows
+        d = program.chip.derived
+        R = program.chip.core.delay_slots + 1
+        z = np.zeros(n, np.int64)
+        pend = np.zeros((R, n), bool)
+        pend[0] = True                         # every neuron pending before T_0 (§5.1)
+        return StepState(0, 0, z, z.copy(), z.copy(), np.zeros((R, n), np.int64), pend,
+                         np.full((d.n_routers, d.n_ports), d.n_ports - 1, np.int64))   # reset: P-1 (§4)
+    res, out = _run_fast(program, _window(stim, 0, steps), None, want_state=True)
+    s = out["state"]
+    return StepState(steps, int(res.step_cycles.sum()), s["u"], s["v"], s["ref"], s["acc"], s["pend"], s["last"],
+                     res.weights, s.get("x_trace"), s.get("y_trace"))
+
+
+def _run_fast(p: ChipProgram, stim: Stimulus, progress, want_state: bool = False):
     from neurocycle.core._engine import run_fast
 
     a = _kernel_inputs(p, stim)
     for k, v in a.items():
         if isinstance(v, np.ndarray):
             a[k] = _pad1(v)   # the kernel takes data pointers: never hand it a 0-size buffer
-    out = run_fast(a, int(stim.steps), progress)
+    out = run_fast(a, int(stim.steps), progress, want_state)
+    weights = None
+    if p.learning:            # the kernel updated the weights in its copy of the synapse memory
+        weights = a["syn"]["weight"][:p.synapses.size].astype(np.int64).reshape(p.synapses.shape)
     if out["watchdog_step"] >= 0:
         t = int(out["watchdog_step"])
         raise EngineError(f"cycle engine: timestep {t} ran past its proven bound of {int(a['step_bound'][t]):,} "
@@ -224,10 +305,13 @@ def _run_fast(p: ChipProgram, stim: Stimulus, progress) -> SimResult:
     core = dict(zip(CORE_COUNTERS, out["core_counters"]))
     # the kernel sums SI busy cycles (words x synapse_word_cycles, see _axon_records) into its word
     # counter; busy cycles follow from the events (docs/microarchitecture.md §8.1)
+    # (plus one WRITE cycle per plastic word, which the kernel also counts apart: si_writes)
     si_word_cycles = core["synapse_word_reads"]
+    si_writes = out["si_writes"]
     updates = core["neuron_updates_active"] + core["neuron_updates_inactive"]
-    core.update(synapse_word_reads=si_word_cycles // p.chip.core.synapse_word_cycles,
+    core.update(synapse_word_reads=(si_word_cycles - si_writes) // p.chip.core.synapse_word_cycles,
                 si_busy_cycles=core["axon_lookups"] + si_word_cycles,
+                synapse_word_writes=core["synapse_word_writes"] + si_writes,
                 nu_busy_cycles=updates + core["nu_scan_cycles"] + core["fanout_flits"])
     if p.chip.core.neuron_update == "event":
         # the SI sets one pending bit per synapse it integrates; the kernel counts the NU's sets
@@ -251,10 +335,11 @@ def _run_fast(p: ChipProgram, stim: Stimulus, progress) -> SimResult:
     fifo_max = np.concatenate([out["mo"], out["mo_core"].reshape(nr, C)], axis=1)
     steps, gids, cycles, pay = _spikes_from_pieces(p, out)
     per_row = np.bincount(gids, minlength=p.n_neurons)[p.row_gid]        # spikes of every placed row
-    return assemble(p, stim, "cycle", spike_steps=steps, spike_neurons=gids, spike_cycles=cycles,
+    res = assemble(p, stim, "cycle", spike_steps=steps, spike_neurons=gids, spike_cycles=cycles,
                     step_cycles=out["step_cycles"], core=core, port_flits=pf, blocked_port=blocked, fifo_max=fifo_max,
                     host_flits=int(out["host_flits"]), mc_lookups=out.get("mcl"), mc_default=out.get("mcd"),
-                    mc_partial=out.get("mcp"), local_flits=_local_flits(p, per_row), spike_payloads=pay)
+                    mc_partial=out.get("mcp"), local_flits=_local_flits(p, per_row), spike_payloads=pay, weights=weights)
+    return (res, out) if want_state else res
 
 
 def _spikes_from_pieces(p: ChipProgram, out: dict):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from types import MappingProxyType
 from typing import Annotated, Any, Literal, Mapping, Union
@@ -187,12 +188,99 @@ WeightDist = Annotated[Union[Annotated[Int32, Tag("int")], Annotated[ConstantWei
                        Discriminator(_weight_tag)]
 
 
+def _delay_tag(v: Any) -> str:
+    if isinstance(v, (int, np.integer)) and not isinstance(v, bool):
+        return "int"
+    if isinstance(v, dict):
+        return v.get("kind", "constant")
+    return getattr(v, "kind", "int")
+
+
+class ConstantDelay(_Model):
+    kind: Literal["constant"]
+    value: Annotated[int, Field(ge=1, le=1 << 16)]
+
+
+class UniformDelay(_Model):
+    """Whole timesteps drawn uniformly from ``low .. high`` (both included)."""
+    kind: Literal["uniform"]
+    low: Annotated[int, Field(ge=1, le=1 << 16)]
+    high: Annotated[int, Field(ge=1, le=1 << 16)]
+
+    @model_validator(mode="after")
+    def _order(self):
+        if self.low > self.high:
+            raise ValueError(f"low ({self.low}) > high ({self.high})|swap them")
+        return self
+
+
+class NormalDelay(_Model):
+    """Normal, rounded to whole timesteps, then clipped to ``[low, high]`` (``low`` at least 1)."""
+    kind: Literal["normal"]
+    mean: Annotated[float, Field(ge=0, le=1 << 16)]
+    std: Annotated[float, Field(ge=0, le=1 << 16)]
+    low: Annotated[int, Field(ge=1, le=1 << 16)] = 1
+    high: Annotated[int, Field(ge=1, le=1 << 16)] = 1 << 16
+
+
+DelayDist = Annotated[Union[Annotated[Annotated[int, Field(ge=1, le=1 << 16)], Tag("int")],
+                            Annotated[ConstantDelay, Tag("constant")], Annotated[UniformDelay, Tag("uniform")],
+                            Annotated[NormalDelay, Tag("normal")]],
+                      Discriminator(_delay_tag)]
+
+
+class StdpRule(_Model):
+    """Pair-based STDP in fixed point (docs/microarchitecture.md §11): a pre-synaptic trace per
+    axon and a post-synaptic trace per neuron, each decaying once per timestep with its time
+    constant and incremented by ``a_plus`` / ``a_minus`` on a spike; a post-synaptic spike
+    potentiates by ``pre trace >> lr_shift``, a pre-synaptic spike depresses by
+    ``post trace >> lr_shift``; weights stay in ``[w_min, w_max]``."""
+    rule: Literal["stdp"]
+    a_plus: Annotated[int, Field(ge=0, le=65535, description="pre-synaptic trace increment (trace units)")]
+    a_minus: Annotated[int, Field(ge=0, le=65535, description="post-synaptic trace increment (trace units)")]
+    tau_plus_steps: Annotated[float, Field(gt=0, le=1e6, description="pre-synaptic trace time constant (timesteps)")]
+    tau_minus_steps: Annotated[float, Field(gt=0, le=1e6, description="post-synaptic trace time constant (timesteps)")]
+    w_min: Int32
+    w_max: Int32
+    lr_shift: Annotated[int, Field(ge=0, le=15, description="a weight changes by trace >> lr_shift")] = 0
+
+    @model_validator(mode="after")
+    def _bounds(self):
+        if self.w_min > self.w_max:
+            raise ValueError(f"@w_min|w_min ({self.w_min}) is above w_max ({self.w_max})|swap them")
+        return self
+
+    def fixed(self) -> tuple[int, int, int, int, int, int, int]:
+        """(a_plus, a_minus, d_plus, d_minus, w_min, w_max, shift): the core's rule registers
+        (neurocycle.hw.layout.STDP_FIELDS without ``enable``)."""
+        from neurocycle.hw import stdp_decay_constant
+        return (self.a_plus, self.a_minus, stdp_decay_constant(self.tau_plus_steps),
+                stdp_decay_constant(self.tau_minus_steps), self.w_min, self.w_max, self.lr_shift)
+
+
 class Projection(_Model):
     source: _NAME
     target: _NAME
     connect: Connectivity
     weight: WeightDist = 1
     name: str | None = None
+    delay_steps: Annotated[DelayDist, Field(
+        description="total synaptic delay in timesteps (1 = the one-timestep hop of every spike; more needs a chip "
+                    "with core.delay_slots >= the delay): a whole number or a distribution")] = 1
+    delay_ms: Annotated[float | None, Field(gt=0, le=1e6, description="total synaptic delay in ms, converted to "
+                                            "timesteps with fixed_point.dt_ms (instead of delay_steps)")] = None
+    plasticity: StdpRule | None = None
+
+    @model_validator(mode="after")
+    def _one_delay(self):
+        if self.delay_ms is not None and "delay_steps" in self.model_fields_set:
+            raise ValueError("@delay_ms|give the delay either as delay_steps or as delay_ms, not both"
+                             "|keep one of them")
+        return self
+
+    def label(self, index: int) -> str:
+        """The projection's name, or ``source->target``."""
+        return self.name or f"{self.source}->{self.target}"
 
 
 # ----------------------------------------------------------------------------- network
@@ -205,6 +293,8 @@ class NetworkSpec(_Model):
     populations: tuple[Population, ...] = ()
     inputs: tuple[InputGroup, ...] = ()
     projections: tuple[Projection, ...] = ()
+    learning: Annotated[bool, Field(description="false freezes every plastic projection: its synapses are "
+                                                "compiled static (inference with the same weights)")] = True
 
     @field_validator("populations", "inputs", "projections", mode="before")
     @classmethod
@@ -243,7 +333,34 @@ class NetworkSpec(_Model):
             if isinstance(c, FixedOutDegree) and c.k > nt:
                 raise ValueError(f"@{where}.connect.k|fixed_out_degree k={c.k} exceeds the target size {nt}"
                                  f"|use k <= {nt}")
+            if pr.delay_ms is not None:
+                dt = self.fixed_point.dt_ms
+                if round(pr.delay_ms / dt) < 1:
+                    raise ValueError(f"@{where}.delay_ms|{pr.delay_ms:g} ms is below one timestep (dt_ms = {dt:g}): "
+                                     "every spike takes at least one timestep to reach its target"
+                                     f"|use delay_ms >= {dt:g} (one timestep)")
         return self
+
+    def projection_index(self, projection: "str | int") -> int:
+        """Index of a projection given by its index, its ``name``, or ``source->target`` (which must
+        then be unique)."""
+        n = len(self.projections)
+        if isinstance(projection, (int, np.integer)) and not isinstance(projection, bool):
+            if not 0 <= int(projection) < n:
+                raise ConfigError("projection", f"index is outside 0..{n - 1}", projection,
+                                  "give a projection index, name or 'source->target'")
+            return int(projection)
+        hits = [i for i, p in enumerate(self.projections) if p.name == projection]
+        if not hits:
+            hits = [i for i, p in enumerate(self.projections) if p.name is None and p.label(i) == projection]
+        if len(hits) == 1:
+            return hits[0]
+        labels = [p.label(i) for i, p in enumerate(self.projections)]
+        if len(hits) > 1:
+            raise ConfigError("projection", f"'{projection}' names {len(hits)} projections", projection,
+                              "give the projection a unique name (projections[i].name) or use its index")
+        raise ConfigError("projection", "is not a projection of the network", projection,
+                          f"use an index 0..{n - 1} or one of: {', '.join(labels) or '(none)'}")
 
     def neuron_conversions(self) -> dict:
         """Per population with a physical neuron (``model: lif``): the conversion report
@@ -278,6 +395,54 @@ class NetworkInstance:
     syn_weight: np.ndarray              # int16 or int32
     base_dir: Path = field(default=Path("."))
     input_graded: np.ndarray | None = None   # bool per input channel (None: every channel binary)
+    # synaptic delays and plasticity (docs/microarchitecture.md §10, §11), as narrow as their values:
+    # stored only when some synapse has them (the default network holds neither)
+    syn_delay: np.ndarray | None = None      # uint8 (uint16/int32 past 255) total delay in timesteps (>= 1); None: all 1
+    syn_rule: np.ndarray | None = None       # int8 plasticity rule index into ``rules`` (-1: static); None: all static
+    rules: tuple = ()                        # the distinct StdpRule of the plastic projections
+    proj_stored: np.ndarray | None = None    # projection index per synapse, only when two projections join
+                                             # the same groups (else it follows from the groups: syn_proj)
+
+    @property
+    def delays(self) -> np.ndarray:
+        """Total delay in timesteps of every synapse (1 = the hop delay); a full-size array when the
+        network has no delays (made on each access: the compiler reads ``syn_delay`` in chunks)."""
+        return self.syn_delay if self.syn_delay is not None else np.ones(self.n_synapses, np.uint8)
+
+    @property
+    def plastic_rule(self) -> np.ndarray:
+        """Rule index of every synapse into ``rules`` (-1: static)."""
+        return self.syn_rule if self.syn_rule is not None else np.full(self.n_synapses, -1, np.int8)
+
+    @cached_property
+    def syn_proj(self) -> np.ndarray:
+        """Projection index of every synapse (int32), computed when first asked for (errors, Run.weights):
+        from the groups of its source and target, or stored when two projections join the same groups."""
+        if self.proj_stored is not None:
+            return self.proj_stored
+        spec = self.spec
+        groups = [g.name for g in spec.inputs] + [p.name for p in spec.populations]
+        starts = np.array([self.input_offsets[g.name] for g in spec.inputs]
+                          + [self.n_inputs + self.pop_offsets[p.name] for p in spec.populations], np.int64)
+        pops = [p.name for p in spec.populations]
+        table = np.full((max(len(groups), 1), max(len(pops), 1)), -1, np.int32)
+        for i, pr in enumerate(spec.projections):
+            table[groups.index(pr.source), pops.index(pr.target)] = i
+        pstart = np.array([self.pop_offsets[p] for p in pops], np.int64)
+        n_src = self.source_offsets.size - 1
+        src_group = np.searchsorted(starts, np.arange(n_src), side="right") - 1 if starts.size else \
+            np.zeros(n_src, np.int64)
+        out = np.empty(self.n_synapses, np.int32)
+        for a in range(0, self.n_synapses, _CHUNK):
+            b = min(self.n_synapses, a + _CHUNK)
+            s0 = int(np.searchsorted(self.source_offsets, a, side="right")) - 1
+            s1 = int(np.searchsorted(self.source_offsets, b, side="left"))
+            src = np.repeat(np.arange(s0, s1), np.minimum(self.source_offsets[s0 + 1:s1 + 1], b)
+                            - np.maximum(self.source_offsets[s0:s1], a))
+            tg = np.searchsorted(pstart, self.syn_target[a:b], side="right") - 1
+            out[a:b] = table[src_group[src], tg]
+        out.setflags(write=False)
+        return out
 
     @property
     def syn_source(self) -> np.ndarray:
@@ -434,6 +599,7 @@ class _Sample:
     counts: np.ndarray          # int64[ns]
     t: np.ndarray               # int32 (int64 for huge groups)
     w: np.ndarray               # int16 or int32
+    d: np.ndarray | None = None  # total delays in the same order (None: every delay 1)
 
 
 def _sorted_sample(s, t, ns: int, order=None):
@@ -538,7 +704,10 @@ def _sample_weights(w, n: int, rng: np.random.Generator, where: str) -> np.ndarr
     raise AssertionError(w)
 
 
-def _sample_projection(pr: Projection, i: int, seed: int, ns: int, nt: int, base_dir: Path) -> _Sample:
+def _sample_projection(pr: Projection, i: int, seed: int, ns: int, nt: int, base_dir: Path,
+                       dt_ms: float = 1.0, delay_dtype=None) -> _Sample:
+    """One projection's synapses; its delays (in ``delay_dtype``) too when that is given (their
+    own random stream: delays never change the weights or the connectivity drawn before them)."""
     rng = _rng(seed, 1, i)
     where = f"projections[{i}]"
     counts, t, order, w_file = _sample_pairs(pr.connect, ns, nt, pr.source == pr.target, rng, where, base_dir)
@@ -546,9 +715,29 @@ def _sample_projection(pr: Projection, i: int, seed: int, ns: int, nt: int, base
         w = w_file
     else:
         w = _sample_weights(pr.weight, t.size, rng, where)
+    d = None
+    if delay_dtype is not None:
+        d = _sample_delays(pr, t.size, _rng(seed, 3, i), dt_ms).astype(delay_dtype)
     if order is not None:
         w = w[order]
-    return _Sample(counts=counts, t=t, w=_narrow_weights(w))
+        d = None if d is None else d[order]
+    return _Sample(counts=counts, t=t, w=_narrow_weights(w), d=d)
+
+
+def _max_delay(pr: Projection, dt_ms: float) -> int:
+    """The largest total delay (timesteps) projection ``pr`` can draw (known before drawing)."""
+    if pr.delay_ms is not None:
+        return max(1, int(round(pr.delay_ms / dt_ms)))
+    d = pr.delay_steps
+    if isinstance(d, (int, np.integer)):
+        return int(d)
+    if isinstance(d, ConstantDelay):
+        return d.value
+    if isinstance(d, UniformDelay):
+        return d.high
+    if isinstance(d, NormalDelay):
+        return d.high
+    raise AssertionError(d)
 
 
 def _known_counts(pr: Projection, ns: int, nt: int) -> np.ndarray | None:
@@ -580,12 +769,14 @@ def _fits_int16(w, connect) -> bool:
     return -(1 << 15) <= lo and hi < (1 << 15)
 
 
-def _place(counts_of: list, sample, src_base: list, tgt_base: list, n_src: int, n_neurons: int, wdt):
-    """The instance's arrays (source offsets[n_src+1], targets, weights), sorted by (source,
-    target), ties in projection order then draw order -- exactly the order of a stable sort of
-    all projections' synapses by (source, target). ``counts_of[j]`` are projection j's synapses
-    per source; ``sample(j)`` draws it (or hands over an earlier draw), one projection at a time,
-    each freed once placed: the peak is the instance plus one projection's draw."""
+def _place(counts_of: list, sample, src_base: list, tgt_base: list, n_src: int, n_neurons: int, cols):
+    """The instance's arrays (source offsets[n_src+1], targets, and one array per column of
+    ``cols``), sorted by (source, target), ties in projection order then draw order -- exactly the
+    order of a stable sort of all projections' synapses by (source, target). ``counts_of[j]`` are
+    projection j's synapses per source; ``sample(j)`` draws it (or hands over an earlier draw), one
+    projection at a time, each freed once placed: the peak is the instance plus one projection's
+    draw. ``cols`` are (dtype, value(sample, j)): the weights, and the delays and rules of a
+    network that has them; a value is an array in the sample's order or one number for all."""
     counts = np.zeros(n_src, np.int64)
     n_contrib = np.zeros(n_src, np.int32)
     for c, b in zip(counts_of, src_base):
@@ -595,16 +786,18 @@ def _place(counts_of: list, sample, src_base: list, tgt_base: list, n_src: int, 
     np.cumsum(counts, out=off[1:])
     total = int(off[-1])
     tgt = np.empty(total, _index_dtype(n_neurons))
-    wt = np.empty(total, wdt)
+    outs = [np.empty(total, dt) for dt, _ in cols]
     cursor = off[:-1].copy()
     for j in range(len(counts_of)):
         sm, b, tb = sample(j), src_base[j], tgt_base[j]
+        vals = [fn(sm, j) for _, fn in cols]
         ns = sm.counts.size
         lo, hi = int(cursor[b]), int(cursor[b] + sm.t.size)
         if ns and hi == int(off[b + ns]) and lo == int(off[b]) or sm.t.size == 0:
             # the only projection of these sources: one contiguous block
             np.add(sm.t, tgt.dtype.type(tb), out=tgt[lo:hi], casting="unsafe")
-            wt[lo:hi] = sm.w
+            for o, v in zip(outs, vals):
+                o[lo:hi] = v
         else:
             cum = np.concatenate([[0], np.cumsum(sm.counts)])
             i0 = 0
@@ -614,10 +807,11 @@ def _place(counts_of: list, sample, src_base: list, tgt_base: list, n_src: int, 
                 dest = ranges(cursor[b + i0:b + i1], sm.counts[i0:i1])
                 sl = slice(int(cum[i0]), int(cum[i1]))
                 tgt[dest] = sm.t[sl] + tgt.dtype.type(tb)
-                wt[dest] = sm.w[sl]
+                for o, v in zip(outs, vals):
+                    o[dest] = v[sl] if isinstance(v, np.ndarray) else v
                 i0 = i1
         cursor[b:b + ns] += sm.counts
-        del sm                       # free this projection's arrays now
+        del sm, vals                 # free this projection's arrays now
     # sources reached by several projections: sort their segments by target (stable: ties
     # keep projection order)
     multi = np.flatnonzero(n_contrib > 1)
@@ -632,9 +826,10 @@ def _place(counts_of: list, sample, src_base: list, tgt_base: list, n_src: int, 
             seg = np.repeat(np.arange(m.size), counts[m])
             o = np.lexsort((tgt[idx], seg))
             tgt[idx] = tgt[idx][o]
-            wt[idx] = wt[idx][o]
+            for a in outs:
+                a[idx] = a[idx][o]
             i0 = i1
-    return off, tgt, wt
+    return off, tgt, outs
 
 
 def _instantiate(spec: NetworkSpec, seed: int, base_dir: Path) -> NetworkInstance:
@@ -661,11 +856,25 @@ def _instantiate(spec: NetworkSpec, seed: int, base_dir: Path) -> NetworkInstanc
     # the others are drawn first, to count them
     n_proj = len(spec.projections)
     samples, counts_of, src_base, tgt_base = [None] * n_proj, [], [], []
+    # delays and plasticity: columns of their own only when some projection has them, as narrow
+    # as the largest value the spec allows (docs/microarchitecture.md §10, §11)
+    dt_ms = spec.fixed_point.dt_ms
+    d_max = max((_max_delay(pr, dt_ms) for pr in spec.projections), default=1)
+    delay_dt = None if d_max <= 1 else (np.uint8 if d_max < (1 << 8) else np.uint16 if d_max < (1 << 16)
+                                        else np.int32)
+    rules, rule_of = [], []
+    for pr in spec.projections:
+        plastic = pr.plasticity is not None and spec.learning
+        if plastic and pr.plasticity not in rules:
+            rules.append(pr.plasticity)
+        rule_of.append(rules.index(pr.plasticity) if plastic else -1)
+    pairs = [(pr.source, pr.target) for pr in spec.projections]
+    shared_groups = len(set(pairs)) < len(pairs)      # syn_proj cannot follow from the groups
     for i, pr in enumerate(spec.projections):
         ns, nt = sizes[pr.source], sizes[pr.target]
         c = _known_counts(pr, ns, nt)
         if c is None:
-            samples[i] = _sample_projection(pr, i, seed, ns, nt, base_dir)
+            samples[i] = _sample_projection(pr, i, seed, ns, nt, base_dir, dt_ms, delay_dt)
             c = samples[i].counts
         counts_of.append(c)
         src_base.append(in_off[pr.source] if pr.source in in_off else n_inputs + pop_off[pr.source])
@@ -677,21 +886,52 @@ def _instantiate(spec: NetworkSpec, seed: int, base_dir: Path) -> NetworkInstanc
         sm, samples[j] = samples[j], None
         if sm is None:
             pr = spec.projections[j]
-            sm = _sample_projection(pr, j, seed, sizes[pr.source], sizes[pr.target], base_dir)
+            sm = _sample_projection(pr, j, seed, sizes[pr.source], sizes[pr.target], base_dir, dt_ms, delay_dt)
             assert np.array_equal(sm.counts, counts_of[j]), "a projection drew other counts than its rule fixes"
         return sm
 
-    src_off, syn_t, syn_w = _place(counts_of, sample, src_base, tgt_base, n_inputs + n_neurons, n_neurons,
-                                   np.int16 if narrow else np.int32)
+    cols = [(np.int16 if narrow else np.int32, lambda sm, j: sm.w)]
+    if delay_dt is not None:
+        cols.append((delay_dt, lambda sm, j: sm.d))
+    if rules:
+        cols.append((np.int8 if len(rules) < 128 else np.int16, lambda sm, j: rule_of[j]))
+    if shared_groups:
+        cols.append((np.int32, lambda sm, j: j))
+    src_off, syn_t, outs = _place(counts_of, sample, src_base, tgt_base, n_inputs + n_neurons, n_neurons, cols)
+    syn_w = outs.pop(0)
+    syn_d = outs.pop(0) if delay_dt is not None else None
+    syn_r = outs.pop(0) if rules else None
+    syn_p = outs.pop(0) if shared_groups else None
     if syn_w.dtype != np.int16 and syn_w.size and int(syn_w.min()) >= -(1 << 15) and int(syn_w.max()) < (1 << 15):
         syn_w = syn_w.astype(np.int16)
-    for a in (*params.values(), src_off, syn_t, syn_w):
-        a.setflags(write=False)
+    if syn_d is not None and not (syn_d > 1).any():
+        syn_d = None
+    for arr in (*params.values(), src_off, syn_t, syn_w, syn_d, syn_r, syn_p):
+        if arr is not None:
+            arr.setflags(write=False)
     return NetworkInstance(spec=spec, seed=seed, n_neurons=n_neurons, n_inputs=n_inputs,
                            pop_offsets=MappingProxyType(pop_off), input_offsets=MappingProxyType(in_off),
                            params=MappingProxyType(params), source_offsets=src_off, syn_target=syn_t,
                            syn_weight=syn_w, base_dir=base_dir,
-                           input_graded=input_graded if input_graded.any() else None)
+                           input_graded=input_graded if input_graded.any() else None,
+                           syn_delay=syn_d, syn_rule=syn_r, rules=tuple(rules), proj_stored=syn_p)
+
+
+def _sample_delays(pr: Projection, n: int, rng: np.random.Generator, dt_ms: float) -> np.ndarray:
+    """Total delay in timesteps (>= 1) of each of the ``n`` synapses of projection ``pr`` (its own
+    random stream: delays never change the weights or the connectivity drawn before them)."""
+    if pr.delay_ms is not None:
+        return np.full(n, max(1, int(round(pr.delay_ms / dt_ms))), np.int64)
+    d = pr.delay_steps
+    if isinstance(d, (int, np.integer)):
+        return np.full(n, int(d), np.int64)
+    if isinstance(d, ConstantDelay):
+        return np.full(n, d.value, np.int64)
+    if isinstance(d, UniformDelay):
+        return rng.integers(d.low, d.high + 1, size=n, dtype=np.int64)
+    if isinstance(d, NormalDelay):
+        return np.clip(np.rint(rng.normal(d.mean, d.std, size=n)), max(1, d.low), d.high).astype(np.int64)
+    raise AssertionError(d)
 
 
 def _stimulus(net: NetworkInstance, steps: int) -> Stimulus:

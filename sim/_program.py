@@ -17,6 +17,12 @@ import numpy as np
 from neurocycle.hw import ChipConfig, layout
 
 SYNAPSE_SLOT = layout.SYNAPSE_SLOT.dtype     # (target u2, weight i2), packed: 4 bytes
+SYNAPSE_SLOT_DL = layout.SYNAPSE_SLOT_DL.dtype   # + meta u1 (delay | plastic << 6): chips with delays or learning
+
+
+def synapse_dtype(chip: ChipConfig) -> np.dtype:
+    """The synapse slot of ``chip``'s program (neurocycle.hw.layout.synapse_slot)."""
+    return layout.synapse_slot(chip.core.delay_slots, chip.core.learning).dtype
 
 
 @dataclass(frozen=True)
@@ -38,7 +44,8 @@ class ChipProgram:
     axon_len: np.ndarray             # int32[n_axons]  number of synapses
     # synapse SRAM: words x lanes slots
     core_word_offset: np.ndarray     # int64[n_cores+1]
-    synapses: np.ndarray             # SYNAPSE_SLOT[n_words, lanes]: target (local, 0 if invalid), weight (0 if invalid)
+    synapses: np.ndarray             # SYNAPSE_SLOT[n_words, lanes]: target (local, 0 if invalid), weight (0 if invalid);
+                                     # SYNAPSE_SLOT_DL (+ meta: delay | plastic << 6) on a chip with delays or learning
     # fan-out table
     core_fanout_offset: np.ndarray   # int64[n_cores+1]
     row_fanout_base: np.ndarray      # int32[n_rows]  first entry, local to the core
@@ -57,6 +64,22 @@ class ChipProgram:
     router_table_offset: np.ndarray  # int32[n_routers+1]
     table_key: np.ndarray            # int64[n_entries] the key: a flit without its mc bit
     table_outputs: np.ndarray        # int32[n_entries] output ports (bit p = port p)
+    # STDP (docs/microarchitecture.md §11; the delay and plastic bits are in ``synapses``' meta byte)
+    core_stdp: np.ndarray            # int64[n_cores, len(STDP_FIELDS)]  each core's rule registers (enable 0: none)
+    core_rev_offset: np.ndarray      # int32[n_cores+1]  reverse table (incoming plastic synapses per neuron)
+    row_rev_base: np.ndarray         # int32[n_rows]  first reverse entry, local to the core
+    row_rev_len: np.ndarray          # int32[n_rows]
+    rev_axon: np.ndarray             # int32[n_rev]  axon of the synapse, local to the core
+    rev_word: np.ndarray             # int32[n_rev]  synapse word, local to the core
+    rev_lane: np.ndarray             # int32[n_rev]
+    # int32/int64[n_synapses]: global slot (word * lanes + lane) of every network synapse, kept only
+    # when the program learns (Run.weights reads the learned weights there); None otherwise
+    syn_slot: np.ndarray | None = None
+
+    @property
+    def learning(self) -> bool:
+        """True when some core learns (holds a plastic synapse)."""
+        return bool(self.core_stdp[:, 0].any()) if self.core_stdp.size else False
 
     @cached_property
     def syn_valid(self) -> np.ndarray:
@@ -89,6 +112,25 @@ class ChipProgram:
     def syn_weight(self) -> np.ndarray:
         """int16[n_words, lanes] (a view of ``synapses``): signed weight (0 if invalid)."""
         return self.synapses["weight"]
+
+    @cached_property
+    def syn_delay(self) -> np.ndarray:
+        """uint8[n_words, lanes]: extra delay d = total delay - 1 of every slot (0 if invalid; all 0
+        on a chip without delays or learning, whose slots have no meta byte)."""
+        return self._meta_field("delay")
+
+    @cached_property
+    def syn_plastic(self) -> np.ndarray:
+        """uint8[n_words, lanes]: 1 where the slot learns (STDP)."""
+        return self._meta_field("plastic")
+
+    def _meta_field(self, name: str) -> np.ndarray:
+        if "meta" not in self.synapses.dtype.names:
+            out = np.zeros(self.synapses.shape, np.uint8)
+        else:
+            out = layout.SYNAPSE_META.unpack(self.synapses["meta"], name).astype(np.uint8)
+        out.setflags(write=False)
+        return out
 
     @property
     def n_cores(self) -> int:
