@@ -30,14 +30,25 @@ MAX_STEPS = 10_000_000            # a run longer than this is refused (its stimu
 # The peak-memory model of a run (bytes), checked against bench/scale.py (BENCHMARKS.md "Scale"):
 # what is resident at the peak -- the sampled network, the chip program and the backend's tables
 # -- plus the temporaries of the phase that peaks. The synapse memory is 4 bytes per slot
-# (sim/_program.py), the instance 4 bytes of target + 2 (int16) or 4 bytes of weight per synapse.
+# (sim/_program.py; 5 on a chip with delays or learning), the instance 4 bytes of target + 2
+# (int16) or 4 bytes of weight per synapse (+ its delay and rule columns when it has them).
 FIXED_BYTES = 200 << 20           # interpreter, numpy, the compiler's chunk temporaries
-BYTES_PER_SLOT = 4                # the program's synapse memory
 BYTES_PER_AXON = 96               # axon and fan-out tables, the kernel's records, the compiler's sorts
 BYTES_PER_NEURON = 400            # parameters, placement, neuron state, the kernel's row tables
 BYTES_PER_SPIKE = 28              # a result row (step, neuron, cycle) and the kernel's piece of it
 BYTES_PER_INPUT_SPIKE = 48        # the stimulus (sorted, deduplicated) and the host's flits
 REFERENCE_CSR_BYTES = 6           # the reference's per-source copy of small networks (CSR_MAX_SYNAPSES)
+# Delays and STDP (docs/microarchitecture.md §10, §11) cost only when a chip or network has them:
+# a slot's meta byte (SynSlotDL, 5 bytes instead of 4) on a chip with delays or learning, the
+# instance's delay column (1 byte per synapse up to 255 timesteps) and rule column (1 byte), the
+# accumulator ring's extra banks, and for a learning network its tables below.
+BYTES_PER_RING_BANK = 9           # per neuron and extra bank: an int64 accumulator and a pending byte
+LEARN_BYTES_PER_SYNAPSE = 4       # the program's slot of every network synapse (Run.weights)
+LEARN_BYTES_PER_PLASTIC = 72      # reverse table: the compiler's entries and sort, the program's and kernel's tables
+LEARN_BYTES_PER_SLOT = 13         # the kernel's copy of the synapse memory it updates, the learned weights (int64)
+LEARN_BYTES_PER_AXON = 17         # pre-synaptic trace and flag, the SI's write cycles and plastic slots per axon
+LEARN_BYTES_PER_NEURON = 17       # post-synaptic trace and spike flag, reverse-table offsets
+REFERENCE_TABLE_BYTES = 64        # the reference's per-synapse table with delays or STDP (every size)
 BYTES_PER_SYNAPSE = 12            # NetworkSize.peak_bytes: the chip-independent rough figure
 
 
@@ -188,18 +199,40 @@ def memory_estimate(spec: NetworkSpec, base_dir, chip: ChipConfig, steps: int, *
         npc = chip.core.neurons
     else:
         npc = min(chip.core.neurons, max(1, -(-n // d.n_cores)))
+    from ._network import _max_delay, _proj_dtype
+    from ._program import synapse_dtype
+
     axons, slots = _expected_axons(spec, base_dir, chip, npc)
     syn = size.synapses_expected
+    sizes = _sizes(spec)
+    d_max = max((_max_delay(pr, spec.fixed_point.dt_ms) for pr in spec.projections), default=1)
+    plastic = [pr for pr in spec.projections if pr.plasticity is not None and spec.learning]
+    n_plastic = sum(_projection_size(pr, sizes, base_dir)[1] for pr in plastic)
+    pairs = [(pr.source, pr.target) for pr in spec.projections]
+    per_syn = 4 + _weight_bytes(spec)                                    # target + weight
+    per_syn += 0 if d_max <= 1 else (1 if d_max < (1 << 8) else 2 if d_max < (1 << 16) else 4)   # delays
+    per_syn += 1 if plastic else 0                                       # rule index
+    if len(set(pairs)) < len(pairs):                                     # projection index
+        per_syn += np.dtype(_proj_dtype(len(pairs))).itemsize
     parts = {
-        "network": syn * (4 + _weight_bytes(spec)) + 8 * (n + size.inputs),
-        "synapse memory": slots * BYTES_PER_SLOT,
+        "network": syn * per_syn + 8 * (n + size.inputs),
+        "synapse memory": slots * synapse_dtype(chip).itemsize,
         "axons and fan-out": axons * BYTES_PER_AXON,
         "neurons": n * BYTES_PER_NEURON,
         "spikes": int(0.05 * n * steps * BYTES_PER_SPIKE),
         "stimulus": int(_expected_input_spikes(spec, steps) * BYTES_PER_INPUT_SPIKE),
         "fixed": FIXED_BYTES,
     }
-    if backend == "reference" and syn <= CSR_MAX_SYNAPSES:
+    general = chip.core.delay_slots > 1 or bool(plastic)       # the backends' delay/STDP paths
+    if chip.core.delay_slots > 1:
+        parts["delay ring"] = n * (chip.core.delay_slots - 1) * BYTES_PER_RING_BANK
+    if plastic:
+        parts["learning"] = (syn * LEARN_BYTES_PER_SYNAPSE + n_plastic * LEARN_BYTES_PER_PLASTIC
+                             + slots * LEARN_BYTES_PER_SLOT + axons * LEARN_BYTES_PER_AXON
+                             + n * LEARN_BYTES_PER_NEURON)
+    if backend == "reference" and general:
+        parts["reference table"] = syn * REFERENCE_TABLE_BYTES
+    elif backend == "reference" and syn <= CSR_MAX_SYNAPSES:
         parts["reference copy"] = syn * REFERENCE_CSR_BYTES
     return MemoryEstimate(total=int(sum(parts.values())), parts=parts, synapses=syn, axons=axons, slots=slots)
 

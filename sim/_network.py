@@ -400,8 +400,8 @@ class NetworkInstance:
     syn_delay: np.ndarray | None = None      # uint8 (uint16/int32 past 255) total delay in timesteps (>= 1); None: all 1
     syn_rule: np.ndarray | None = None       # int8 plasticity rule index into ``rules`` (-1: static); None: all static
     rules: tuple = ()                        # the distinct StdpRule of the plastic projections
-    proj_stored: np.ndarray | None = None    # projection index per synapse, only when two projections join
-                                             # the same groups (else it follows from the groups: syn_proj)
+    proj_stored: np.ndarray | None = None    # uint8 (uint16/int32 past 256) projection index per synapse, only
+                                             # when two projections join the same groups (else: from the groups)
 
     @property
     def delays(self) -> np.ndarray:
@@ -416,7 +416,7 @@ class NetworkInstance:
 
     @cached_property
     def syn_proj(self) -> np.ndarray:
-        """Projection index of every synapse (int32), computed when first asked for (errors, Run.weights):
+        """Projection index of every synapse, computed when first asked for (errors, Run.weights):
         from the groups of its source and target, or stored when two projections join the same groups."""
         if self.proj_stored is not None:
             return self.proj_stored
@@ -724,6 +724,11 @@ def _sample_projection(pr: Projection, i: int, seed: int, ns: int, nt: int, base
     return _Sample(counts=counts, t=t, w=_narrow_weights(w), d=d)
 
 
+def _proj_dtype(n_proj: int):
+    """The narrowest unsigned type of a projection index."""
+    return np.uint8 if n_proj <= (1 << 8) else np.uint16 if n_proj <= (1 << 16) else np.int32
+
+
 def _max_delay(pr: Projection, dt_ms: float) -> int:
     """The largest total delay (timesteps) projection ``pr`` can draw (known before drawing)."""
     if pr.delay_ms is not None:
@@ -896,7 +901,7 @@ def _instantiate(spec: NetworkSpec, seed: int, base_dir: Path) -> NetworkInstanc
     if rules:
         cols.append((np.int8 if len(rules) < 128 else np.int16, lambda sm, j: rule_of[j]))
     if shared_groups:
-        cols.append((np.int32, lambda sm, j: j))
+        cols.append((_proj_dtype(n_proj), lambda sm, j: j))
     src_off, syn_t, outs = _place(counts_of, sample, src_base, tgt_base, n_inputs + n_neurons, n_neurons, cols)
     syn_w = outs.pop(0)
     syn_d = outs.pop(0) if delay_dt is not None else None

@@ -252,3 +252,99 @@ def test_run_announces_a_large_run_and_prints_phases(monkeypatch, capsys):
     for phase in ("load", "build", "compile", "stimulus", "simulate"):
         assert f"  {phase}" in out
     assert "peak" in out and "estimated peak" in out
+
+
+# --------------------------------------------------------------------------- delays and STDP (#11)
+RULE = {"rule": "stdp", "a_plus": 60, "a_minus": 50, "tau_plus_steps": 6.0, "tau_minus_steps": 8.0,
+        "w_min": -20, "w_max": 40, "lr_shift": 2}
+
+
+def learning_net(shared=False, seed=5):
+    """Delays on some projections, STDP on one, optionally two projections between the same groups."""
+    b = NetworkBuilder("dl", seed=seed)
+    b.population("a", 30, {"bias": 12, "vth": 80, "dv": 300, "du": 1500})
+    b.population("b", 12, {"vth": 60, "dv": 500})
+    b.poisson_input("x", 5, rate_hz=250)
+    b.connect("x", "a", "fixed_probability", p=0.5, weight={"kind": "uniform", "low": 0, "high": 30},
+              delay_steps={"kind": "uniform", "low": 1, "high": 4}, plasticity=dict(RULE))
+    b.connect("a", "b", "fixed_out_degree", k=4, weight=7, delay_steps=3)
+    b.connect("b", "a", "all_to_all", weight=-5)
+    if shared:
+        b.connect("a", "b", "explicit", pairs=[[0, 1], [3, 2], [29, 11]], weight=2, delay_steps=2)
+    return b.build()
+
+
+def dl_chip(**over):
+    return chip(**{"core.delay_slots": 4, "core.learning": "stdp", "bits.trace": 8, **over})
+
+
+def test_delays_and_rules_are_compact_columns_only_when_the_network_has_them():
+    plain = mixed_net().instantiate()          # two projections a -> b: their synapses' projections stored
+    assert plain.syn_delay is None and plain.syn_rule is None and plain.proj_stored.dtype == np.uint8
+    net = learning_net().instantiate()
+    assert net.syn_delay.dtype == np.uint8 and net.syn_rule.dtype == np.int8 and net.proj_stored is None
+    proj = net.syn_proj                       # from the groups of source and target
+    assert np.array_equal(net.syn_rule >= 0, proj == 0)
+    assert set(net.syn_delay[proj == 1].tolist()) == {3} and set(net.syn_delay[proj == 2].tolist()) == {1}
+    assert set(net.syn_delay[proj == 0].tolist()) <= {1, 2, 3, 4}
+    # two projections between the same groups: the projection of each synapse is stored
+    sh = learning_net(shared=True).instantiate()
+    assert sh.proj_stored is not None and sh.proj_stored.dtype == np.uint8
+    assert np.bincount(sh.syn_proj).tolist()[3] == 3
+    assert sh.syn_delay[sh.syn_proj == 3].tolist() == [2, 2, 2]
+
+
+def test_slots_carry_the_meta_byte_only_on_a_chip_with_delays_or_learning():
+    assert compile_network(mixed_net().instantiate(), chip()).synapses.dtype == layout.SYNAPSE_SLOT.dtype
+    for over in ({"core.delay_slots": 2}, {"core.learning": "stdp"}):
+        p = compile_network(mixed_net().instantiate(), chip(**over))
+        assert p.synapses.dtype == layout.SYNAPSE_SLOT_DL.dtype and p.synapses.dtype.itemsize == 5
+        assert not p.syn_delay.any() and not p.syn_plastic.any() and p.syn_slot is None
+    net = learning_net().instantiate()
+    p = compile_network(net, dl_chip())
+    assert p.learning and p.syn_slot.dtype == np.int32 and p.syn_slot.size == net.n_synapses
+    slot = p.syn_slot
+    assert np.array_equal(p.syn_delay.reshape(-1)[slot], net.syn_delay.astype(np.int64) - 1)
+    assert np.array_equal(p.syn_plastic.reshape(-1)[slot], (net.syn_rule >= 0).astype(np.uint8))
+    assert np.array_equal(p.syn_weight.reshape(-1)[slot], net.syn_weight)
+    meta = p.synapses["meta"].reshape(-1)[slot].astype(np.int64)
+    assert np.array_equal(meta, (net.syn_delay.astype(np.int64) - 1) | ((net.syn_rule >= 0).astype(np.int64) << 6))
+
+
+@pytest.mark.parametrize("shared", [False, True])
+def test_compiler_streams_delays_and_stdp_at_any_chunk_size(monkeypatch, shared):
+    net = learning_net(shared).instantiate()
+    opts = CompileOptions(placement="snake", neurons_per_core=7)
+    c = dl_chip(**{"core.synapse_lanes": 3})
+    ref = compile_network(net, c, opts)
+    assert ref.rev_axon.size == int((net.syn_rule >= 0).sum())
+    for chunk in (1, 5, 64):
+        monkeypatch.setattr(_compiler, "_CHUNK", chunk)
+        p = compile_network(net, c, opts)
+        for name, arr in ref.arrays().items():
+            assert np.array_equal(arr, getattr(p, name)), (chunk, name)
+
+
+def test_the_kernel_learns_in_its_own_copy_of_the_synapse_memory():
+    net = learning_net().instantiate()
+    p = compile_network(net, dl_chip())
+    before = p.synapses.copy()
+    stim = net.stimulus(40)
+    fast, ref = run_cycle(p, stim), run_reference(p, stim)
+    assert np.array_equal(p.synapses, before)                       # the program is not touched
+    assert np.array_equal(fast.weights, ref.weights) and not np.array_equal(fast.weights, p.syn_weight)
+    assert np.array_equal(run_cycle(p, stim).weights, fast.weights)   # a second run starts from the program
+
+
+def test_the_estimate_prices_delays_and_learning_only_when_present():
+    c = dl_chip(**{"core.neurons": 64})
+    plain = _netsize.memory_estimate(mixed_net(), ".", chip(**{"core.neurons": 64}), 10)
+    assert "learning" not in plain.parts and "delay ring" not in plain.parts
+    est = _netsize.memory_estimate(learning_net(), ".", c, 10)
+    n = 42
+    assert est.parts["delay ring"] == n * 3 * _netsize.BYTES_PER_RING_BANK
+    assert est.parts["synapse memory"] == est.slots * 5
+    assert est.parts["network"] == est.synapses * (4 + 2 + 1 + 1) + 8 * (n + 5)   # target, weight, delay, rule
+    assert est.parts["learning"] > est.synapses * _netsize.LEARN_BYTES_PER_SYNAPSE
+    ref = _netsize.memory_estimate(learning_net(), ".", c, 10, backend="reference")
+    assert ref.parts["reference table"] == est.synapses * _netsize.REFERENCE_TABLE_BYTES
