@@ -208,6 +208,10 @@ cdef struct Ctx:
     int32_t* ax_wr      # [n_axons] SI WRITE cycles of the axon: its words with a plastic slot (§11.2)
     int32_t* ax_pl      # [n_axons] plastic slots of the axon (weights the SI depresses)
     int syn_dl          # the synapse slots are SynSlotDL (a chip with delays or learning)
+    # the SI busy cycles of a long axon (a saturated words field): _long_busy, or with learning
+    # _long_busy_learn; called through this pointer so that the ejection path's code is the same
+    # with or without learning (the rare case costs an indirect call)
+    int64_t (*long_busy)(Ctx*, int64_t) noexcept nogil
     int32_t* rev_gax    # [n_rev] global axon of the entry
     int64_t* ytr        # [n_rows] post-synaptic traces
     int64_t* xtr        # [n_axons] pre-synaptic traces
@@ -775,6 +779,16 @@ cdef int _pop_all(Ctx* x, int n_grow, int64_t c) noexcept nogil:
     return ng
 
 
+cdef int64_t _long_busy(Ctx* x, int64_t fl) noexcept nogil:
+    """SI busy cycles of a long axon (its flit's words field saturated): words x cycles per word."""
+    return (((x.axr[(fl >> REC_SHIFT) + 1] & AX_N_MASK) + x.lanes - 1) // x.lanes) * x.wcyc
+
+
+cdef int64_t _long_busy_learn(Ctx* x, int64_t fl) noexcept nogil:
+    """_long_busy plus one WRITE cycle per word with a plastic slot (§11.2; learning programs)."""
+    return _long_busy(x, fl) + x.ax_wr[(fl >> REC_SHIFT) >> 1]
+
+
 cdef inline void _si_enqueue(Ctx* x, int r, int64_t fl, int64_t c, int gen) noexcept nogil:
     """Flit fl enters the core FIFO of core r in cycle c. The core FIFO and the SI form a
     deterministic queue: the flit's pop time (and the SI's next free cycle) is settled now.
@@ -790,9 +804,7 @@ cdef inline void _si_enqueue(Ctx* x, int r, int64_t fl, int64_t c, int gen) noex
         cnt -= 1
     nw = (fl >> WORDS_SHIFT) & WORDS_SAT
     if nw == WORDS_SAT:     # a long axon: its busy cycles from its record (words x cycles per word)
-        nw = (((x.axr[(fl >> REC_SHIFT) + 1] & AX_N_MASK) + x.lanes - 1) // x.lanes) * x.wcyc
-        if x.learn:         # + one WRITE cycle per word with a plastic slot (§11.2)
-            nw += x.ax_wr[(fl >> REC_SHIFT) >> 1]
+        nw = x.long_busy(x, fl)
     pt = x.si_free[r]
     if pt < c + 1:
         pt = c + 1
@@ -1478,6 +1490,7 @@ def run_fast(dict a, int64_t steps, object progress=None, bint want_state=False)
     x.rev_slot = <int64_t*>_ptr(a["rev_slot"])
     x.ax_wr = <int32_t*>_ptr(a["ax_wr"])
     x.ax_pl = <int32_t*>_ptr(a["ax_pl"])
+    x.long_busy = _long_busy_learn if x.learn else _long_busy
     x.rev_gax = <int32_t*>_ptr(a["rev_gax"])
     # traces and flags only when some core learns (W1 has a million axons: no setup cost without)
     n_ax = int(a["n_axons"]) if x.learn else 1

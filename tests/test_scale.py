@@ -111,17 +111,21 @@ def test_axon_records_point_into_the_program_synapse_memory():
         assert busy[g] == -(-int(p.axon_len[g]) // 2)
 
 
-def _long_axon(word_cycles):
+def _long_axon(word_cycles, plastic=False):
     """One input channel -> 16,384 neurons of one core: one axon of 16,384 words (1 lane), so
-    its SI time 16,384 x word_cycles saturates the kernel flit's 20-bit field at 64."""
+    its SI time 16,384 x word_cycles saturates the kernel flit's 20-bit field at 64 (``plastic``:
+    the synapses learn, one WRITE cycle per word more)."""
     b = NetworkBuilder("long")
     b.population("p", 16384, {"vth": 1 << 20})
     b.array_input("x", 1, steps=[0], channels=[0])
-    b.connect("x", "p", "all_to_all", weight=1)
+    rule = {"rule": "stdp", "a_plus": 8, "a_minus": 8, "tau_plus_steps": 4.0, "tau_minus_steps": 4.0,
+            "w_min": 0, "w_max": 4, "lr_shift": 0}
+    b.connect("x", "p", "all_to_all", weight=1, plasticity=rule if plastic else None)
+    over = {"core.learning": "stdp", "core.learning_entries": 16384} if plastic else {}
     c = load_chip("tiny-2x2").with_overrides({"mesh.width": 1, "mesh.height": 1, "core.neurons": 16384,
                                               "core.axons": 4, "core.synapse_words": 16384, "core.synapse_lanes": 1,
                                               "core.synapse_word_cycles": word_cycles, "bits.state": 24,
-                                              "bits.accumulator": 24})
+                                              "bits.accumulator": 24, **over})
     net = b.build().instantiate()
     return compile_network(net, c), net.stimulus(2)
 
@@ -138,6 +142,21 @@ def test_an_axon_longer_than_the_flit_field_takes_its_time_from_the_record():
     assert int(np.sum(a.counters["si_busy_cycles"])) == 1 + 16384 * 64
     ref = run_reference(slow, stim)
     assert np.array_equal(a.spike_neurons, ref.spike_neurons)
+
+
+def test_a_long_plastic_axon_adds_its_write_cycles_to_the_record_s_time():
+    """The saturated path of a learning program: words x cycles per word + one WRITE cycle per
+    word with a plastic slot (here every one of the 16,384 words), as an unsaturated axon."""
+    slow, stim = _long_axon(64, plastic=True)
+    fast, _ = _long_axon(63, plastic=True)
+    a, b = run_cycle(slow, stim), run_cycle(fast, stim)
+    assert int(a.step_cycles[0]) - int(b.step_cycles[0]) == 16384
+    assert int(np.sum(a.counters["synapse_word_writes"])) == 16384
+    assert int(np.sum(a.counters["si_busy_cycles"])) == 1 + 16384 * 64 + 16384
+    plain, _ = _long_axon(64)
+    assert int(a.step_cycles[0]) - int(run_cycle(plain, stim).step_cycles[0]) >= 16384
+    ref = run_reference(slow, stim)
+    assert np.array_equal(a.spike_neurons, ref.spike_neurons) and np.array_equal(a.weights, ref.weights)
 
 
 # --------------------------------------------------------------------------- reference
