@@ -208,10 +208,6 @@ cdef struct Ctx:
     int32_t* ax_wr      # [n_axons] SI WRITE cycles of the axon: its words with a plastic slot (§11.2)
     int32_t* ax_pl      # [n_axons] plastic slots of the axon (weights the SI depresses)
     int syn_dl          # the synapse slots are SynSlotDL (a chip with delays or learning)
-    # the SI busy cycles of a long axon (a saturated words field): _long_busy, or with learning
-    # _long_busy_learn; called through this pointer so that the ejection path's code is the same
-    # with or without learning (the rare case costs an indirect call)
-    int64_t (*long_busy)(Ctx*, int64_t) noexcept nogil
     int32_t* rev_gax    # [n_rev] global axon of the entry
     int64_t* ytr        # [n_rows] post-synaptic traces
     int64_t* xtr        # [n_axons] pre-synaptic traces
@@ -276,16 +272,24 @@ cdef int _lif_all(Ctx* x) noexcept nogil:
     cdef int64_t u0, v0, r0, un, vn, rn, I
     cdef int64_t* p
     cdef int64_t n_act
+    # the tables in locals: the loop's stores (int64) cannot then make the compiler reload them
+    # from the context for every neuron, however the caller it is inlined into looks
+    cdef int64_t* acc = x.acc_cur
+    cdef int64_t* u = x.u
+    cdef int64_t* v = x.v
+    cdef int64_t* ref = x.ref
+    cdef int64_t* prm = x.prm
+    cdef int32_t* sprow = x.sprow
     for k in range(x.NC):
         n_act = 0
         hi = x.nlo[k + 1]
         for row in range(x.nlo[k], hi):
-            p = x.prm + PRM_STRIDE * row
-            I = x.acc_cur[row]
-            x.acc_cur[row] = 0
-            u0 = x.u[row]
-            v0 = x.v[row]
-            r0 = x.ref[row]
+            p = prm + PRM_STRIDE * row
+            I = acc[row]
+            acc[row] = 0
+            u0 = u[row]
+            v0 = v[row]
+            r0 = ref[row]
             un = _sat(_decay(u0, p[PRM_DU]) + I * (<int64_t>1 << p[PRM_W_EXP]), lo_s, hi_s)
             if r0 > 0:
                 rn = r0 - 1
@@ -293,7 +297,7 @@ cdef int _lif_all(Ctx* x) noexcept nogil:
             else:
                 vn = _sat(_decay(v0, p[PRM_DV]) + un + p[PRM_BIAS], lo_s, hi_s)
                 if vn >= p[PRM_VTH]:
-                    x.sprow[n_sp] = row
+                    sprow[n_sp] = row
                     n_sp += 1
                     x.c_spikes[k] += 1
                     vn = p[PRM_V_RESET]
@@ -302,9 +306,9 @@ cdef int _lif_all(Ctx* x) noexcept nogil:
                     rn = 0
             if un != u0 or vn != v0 or rn != r0:
                 n_act += 1
-            x.u[row] = un
-            x.v[row] = vn
-            x.ref[row] = rn
+            u[row] = un
+            v[row] = vn
+            ref[row] = rn
         x.c_upd_active[k] += n_act
         x.c_upd_inactive[k] += (hi - x.nlo[k]) - n_act
     return n_sp
@@ -779,16 +783,6 @@ cdef int _pop_all(Ctx* x, int n_grow, int64_t c) noexcept nogil:
     return ng
 
 
-cdef int64_t _long_busy(Ctx* x, int64_t fl) noexcept nogil:
-    """SI busy cycles of a long axon (its flit's words field saturated): words x cycles per word."""
-    return (((x.axr[(fl >> REC_SHIFT) + 1] & AX_N_MASK) + x.lanes - 1) // x.lanes) * x.wcyc
-
-
-cdef int64_t _long_busy_learn(Ctx* x, int64_t fl) noexcept nogil:
-    """_long_busy plus one WRITE cycle per word with a plastic slot (§11.2; learning programs)."""
-    return _long_busy(x, fl) + x.ax_wr[(fl >> REC_SHIFT) >> 1]
-
-
 cdef inline void _si_enqueue(Ctx* x, int r, int64_t fl, int64_t c, int gen) noexcept nogil:
     """Flit fl enters the core FIFO of core r in cycle c. The core FIFO and the SI form a
     deterministic queue: the flit's pop time (and the SI's next free cycle) is settled now.
@@ -804,7 +798,9 @@ cdef inline void _si_enqueue(Ctx* x, int r, int64_t fl, int64_t c, int gen) noex
         cnt -= 1
     nw = (fl >> WORDS_SHIFT) & WORDS_SAT
     if nw == WORDS_SAT:     # a long axon: its busy cycles from its record (words x cycles per word)
-        nw = x.long_busy(x, fl)
+        nw = (((x.axr[(fl >> REC_SHIFT) + 1] & AX_N_MASK) + x.lanes - 1) // x.lanes) * x.wcyc
+        if x.learn:         # + one WRITE cycle per word with a plastic slot (§11.2)
+            nw += x.ax_wr[(fl >> REC_SHIFT) >> 1]
     pt = x.si_free[r]
     if pt < c + 1:
         pt = c + 1
@@ -1476,8 +1472,11 @@ def run_fast(dict a, int64_t steps, object progress=None, bint want_state=False)
     x.nu_len = <int32_t*>_ptr(z("nu_len", NC, np.int32))
     nlo_a = a["nlo"]
     st["nu_len"][:NC] = np.diff(nlo_a[:NC + 1])     # dense: the walk is every placed neuron
-    pr = z("pend", x.nbank * max(n_rows, 1), np.uint8)
-    pr[:max(n_rows, 1)] = 1                          # every neuron pending before T_0 (bank 0)
+    # every neuron pending before T_0 (bank 0), the other banks clear: each byte written once
+    pr = np.empty(x.nbank * max(n_rows, 1), np.uint8)
+    pr[:max(n_rows, 1)] = 1
+    pr[max(n_rows, 1):] = 0
+    st["pend"] = pr
     x.pend_ring = <uint8_t*>_ptr(pr)
     x.pend_cur = x.pend_ring
     x.pend_nxt = x.pend_ring + max(n_rows, 1)
@@ -1490,7 +1489,6 @@ def run_fast(dict a, int64_t steps, object progress=None, bint want_state=False)
     x.rev_slot = <int64_t*>_ptr(a["rev_slot"])
     x.ax_wr = <int32_t*>_ptr(a["ax_wr"])
     x.ax_pl = <int32_t*>_ptr(a["ax_pl"])
-    x.long_busy = _long_busy_learn if x.learn else _long_busy
     x.rev_gax = <int32_t*>_ptr(a["rev_gax"])
     # traces and flags only when some core learns (W1 has a million axons: no setup cost without)
     n_ax = int(a["n_axons"]) if x.learn else 1
