@@ -208,6 +208,10 @@ cdef struct Ctx:
     int32_t* ax_wr      # [n_axons] SI WRITE cycles of the axon: its words with a plastic slot (§11.2)
     int32_t* ax_pl      # [n_axons] plastic slots of the axon (weights the SI depresses)
     int syn_dl          # the synapse slots are SynSlotDL (a chip with delays or learning)
+    # the neuron updates of a timestep: _lif_all (default path) or _lif_general, called through
+    # this pointer so that each is compiled on its own, not inlined into run_fast (whose size then
+    # no longer changes the code of the default path's neuron loop)
+    int (*lif)(Ctx*) noexcept nogil
     int32_t* rev_gax    # [n_rev] global axon of the entry
     int64_t* ytr        # [n_rows] post-synaptic traces
     int64_t* xtr        # [n_axons] pre-synaptic traces
@@ -1460,6 +1464,7 @@ def run_fast(dict a, int64_t steps, object progress=None, bint want_state=False)
     x.event = a["event"]
     x.learn = a["learn"]
     x.general = 1 if (x.PB or x.event or x.nbank > 2 or x.learn or x.syn_dl) else 0
+    x.lif = _lif_general if x.general else _lif_all
     x.ig_off = NULL
     if x.general and "ig_off" in a:
         x.ig_off = <int64_t*>_ptr(a["ig_off"])
@@ -1512,7 +1517,7 @@ def run_fast(dict a, int64_t steps, object progress=None, bint want_state=False)
     sp_rows, sp_cycles, sp_pay, sp_counts = [], [], [], np.zeros(steps, np.int64)
     for t in range(steps):
         with nogil:
-            n_sp = _lif_general(&x) if x.general else _lif_all(&x)
+            n_sp = x.lif(&x)
             h0 = hoff[t]
             n_host = hoff[t + 1] - hoff[t]
             if x.gen:
