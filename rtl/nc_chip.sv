@@ -65,14 +65,15 @@ module nc_chip #(
   end
 
   // ---- controller ---------------------------------------------------------------------------
-  logic                start, swap, run, all_quiet, start_cmd;
+  logic                start, swap, run, all_quiet, start_cmd, any_learn, all_le_done, le_go;
   logic [1:0]          ctrl_state;
   logic [CNT_BITS-1:0] cycle, barriers;
 
   assign start_cmd = bus_we && bus_sel == 4'(`NC_SEL_CHIP) && bus_index == 32'(`NC_CHIP_CTRL);
 
   nc_ctrl #(.BARRIER_CYCLES(BARRIER_CYCLES), .CNT_BITS(CNT_BITS)) u_ctrl (
-    .clk, .rst, .start_cmd, .all_quiet, .start, .swap, .run, .paused, .state(ctrl_state),
+    .clk, .rst, .start_cmd, .all_quiet, .any_learn, .all_le_done, .le_go, .start, .swap, .run, .paused,
+    .state(ctrl_state),
     .cycle, .barriers
   );
 
@@ -98,12 +99,14 @@ module nc_chip #(
   logic [4:0]                t_out_push [NT];
   logic [4:0][FLIT_BITS-1:0] t_out_flit [NT];
   logic [4:0]                t_out_full [NT];
-  logic [NT-1:0]             t_quiet;
+  logic [NT-1:0]             t_quiet, t_le_done, t_learns;
   logic [63:0]               t_rt_rdata [NT];
   logic [63:0]               k_rdata    [NK];
   logic                      core_sel, rt_sel;
 
-  assign core_sel = bus_sel >= 4'(`NC_SEL_PROFILE) && bus_sel <= 4'(`NC_SEL_TRACE);
+  // core-scope selects: the core memories and registers (and the accumulator ring, the reverse table)
+  assign core_sel = (bus_sel >= 4'(`NC_SEL_PROFILE) && bus_sel <= 4'(`NC_SEL_TRACE))
+                 || bus_sel == 4'(`NC_SEL_BANK) || bus_sel == 4'(`NC_SEL_REV);
   assign rt_sel   = bus_sel == 4'(`NC_SEL_ROUTER) || bus_sel == 4'(`NC_SEL_MCTABLE);
 
   for (genvar y = 0; y < MESH_H; y++) begin : g_row
@@ -182,12 +185,14 @@ module nc_chip #(
         .start, .swap, .cycle,
         .in_push(t_in_push[K]), .in_flit(t_in_flit[K]), .in_full(t_in_full[K]),
         .out_push(t_out_push[K]), .out_flit(t_out_flit[K]), .out_full(t_out_full[K]),
-        .quiet(t_quiet[K])
+        .quiet(t_quiet[K]), .le_go, .le_done(t_le_done[K]), .learns(t_learns[K])
       );
     end
   end
 
-  assign all_quiet = (&t_quiet) && host_done;
+  assign all_quiet   = (&t_quiet) && host_done;
+  assign any_learn   = |t_learns;
+  assign all_le_done = &t_le_done;
 
   // ---- host bus read ------------------------------------------------------------------------
   localparam int NP = `NC_PARAM_COUNT;
