@@ -31,7 +31,7 @@ __all__ = [
     "KERNEL_DOWNSTREAM", "KERNEL_TIMER", "KERNEL_LAYOUTS", "ProfileField", "PROFILE_FIELDS", "PROFILE",
     "NEURON_FIELDS", "Component", "Energy", "Free", "Counter", "COUNTERS", "COUNTER_NAMES", "COUNTER_BY_NAME",
     "CORE_COUNTERS", "ROUTER_COUNTERS", "CHIP_COUNTERS", "DETAIL_FIELDS", "DETAIL_NAMES", "RtlParam", "RTL_PARAMS",
-    "RTL_PARAM_BY_NAME", "BUS", "SELECTS", "CHIP_REGS", "CORE_REGS", "ROUTER_REGS", "CNT_BITS", "OCC_BITS", "DEFAULT_HOST_QUEUE_DEPTH",
+    "RTL_PARAM_BY_NAME", "SystemRtlParam", "SYSTEM_RTL_PARAMS", "BUS", "SELECTS", "CHIP_REGS", "CORE_REGS", "ROUTER_REGS", "CNT_BITS", "OCC_BITS", "DEFAULT_HOST_QUEUE_DEPTH",
 ]
 
 # ============================================================================ ports
@@ -434,6 +434,36 @@ RTL_PARAMS: tuple[RtlParam, ...] = (
 RTL_PARAM_BY_NAME = {p.name: p for p in RTL_PARAMS}
 
 
+@dataclass(frozen=True)
+class SystemRtlParam:
+    """A parameter of ``nc_system`` beyond the chip set (whose MESH_W/MESH_H, X_BITS/Y_BITS and
+    BARRIER_CYCLES are the system mesh's): ``value(system)`` gives it for a SystemConfig."""
+    name: str
+    source: str
+    doc: str
+    value: Callable = field(repr=False, compare=False)
+
+
+def _links_uniform(attr: str):
+    def get(system):
+        vals = getattr(system.derived.links, attr)
+        return int(vals[0]) if vals.size else 0
+    return get
+
+
+SYSTEM_RTL_PARAMS: tuple[SystemRtlParam, ...] = (
+    SystemRtlParam("GRID_W", "grid.width", "chips along x", lambda s: int(s.grid.width)),
+    SystemRtlParam("GRID_H", "grid.height", "chips along y", lambda s: int(s.grid.height)),
+    SystemRtlParam("LINK_LATENCY", "link_latency_cycles", "pipeline registers of every link", _links_uniform("latency")),
+    SystemRtlParam("LINK_CREDIT_LATENCY", "link_credit_latency_cycles", "credit return registers of every link",
+                   _links_uniform("credit_latency")),
+    SystemRtlParam("LINK_CYCLES_PER_FLIT", "link_cycles_per_flit", "serialiser cycles per flit of every link",
+                   _links_uniform("cycles_per_flit")),
+    SystemRtlParam("LINK_BUFFER", "link_buffer_flits", "receive buffer (credits) of every link",
+                   lambda s: int(s.link_buffer_flits)),
+)
+
+
 # ============================================================================ host-bus map
 # address = {tile, select, index, field}; writes 32-bit, reads 64-bit (signed fields sign-extended)
 BUS = {"TILE_BITS": 16, "SEL_BITS": 4, "INDEX_BITS": 32, "FIELD_BITS": 8, "WDATA_BITS": 32, "RDATA_BITS": 64}
@@ -460,6 +490,7 @@ CHIP_REGS = (
     ("STATUS", 1, "read: bit 0 paused, bits 2:1 controller state"),
     ("CNT", 8, "read: CNT + k = chip counter k (CHIP_COUNTERS order)"),
     ("PARAM", 16, "read: PARAM + k = elaborated parameter k (RTL_PARAMS order)"),
+    ("SYS_PARAM", 64, "read: SYS_PARAM + k = system parameter k (SYSTEM_RTL_PARAMS order; nc_system, 0 on nc_chip)"),
 )
 # NC_SEL_CORE indices
 CORE_REGS = (
@@ -490,7 +521,9 @@ def _check() -> None:
         assert c.scope in ("core", "router", "chip"), c
         assert c.name.isidentifier() and c.unit and c.description, c
         assert isinstance(c.price, (Energy, Free)) and (not isinstance(c.price, Free) or c.price.reason), c
-    assert len(set(p.name for p in RTL_PARAMS)) == len(RTL_PARAMS)
+    assert len(set(p.name for p in RTL_PARAMS + SYSTEM_RTL_PARAMS)) == len(RTL_PARAMS) + len(SYSTEM_RTL_PARAMS)
+    chip_regs = {n: i for n, i, _ in CHIP_REGS}
+    assert chip_regs["PARAM"] + len(RTL_PARAMS) <= chip_regs["SYS_PARAM"], "RTL parameters overlap SYS_PARAM"
     for lay in KERNEL_LAYOUTS:
         assert lay.total_bits() <= 64, lay.name
     regs = {"CHIP": CHIP_REGS, "ROUTER": ROUTER_REGS, "CORE": CORE_REGS}

@@ -236,14 +236,16 @@ def system_bounds(p: ChipProgram, stim: Stimulus) -> np.ndarray:
 
 
 def run_system(p: ChipProgram, stim: Stimulus, progress: Callable[[int], None] | None = None, *,
-               partitions: int = 1, parts: list | None = None) -> SimResult:
+               partitions: int = 1, parts: list | None = None, chips: list | None = None) -> SimResult:
     """Simulate a system program cycle by cycle (the fast kernel), in this process: one partition
     (the default), or ``partitions`` of them (each stepped in turn: the partitioned algorithm
-    without the processes, for testing it). ``parts``: ready partition handles (Dask actors)."""
+    without the processes, for testing it). ``parts`` and ``chips``: ready partition handles
+    (Dask actors, neurocycle.sim._partition) and the chips each owns."""
     if p.system is None:
         raise ConfigError("program", "is not a system program", None, "compile the network onto a SystemConfig")
     t0 = time.perf_counter()
-    chips = partition_chips(p, partitions if parts is None else len(parts))
+    if chips is None:
+        chips = partition_chips(p, partitions if parts is None else len(parts))
     window = window_cycles(p, chips)
     if parts is None:
         parts = [LocalPartition(p, stim, ch) for ch in chips]
