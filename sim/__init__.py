@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 
 _EXPORTS = {
-    "._api": ("BACKENDS", "Run", "Spikes", "prepare", "simulate"),
+    "._api": ("BACKENDS", "Run", "Spikes", "load_target", "prepare", "simulate"),
     "._estimate": ("Estimate", "estimate"),
     "._builder": ("NetworkBuilder",),
     "._compiler": ("CompileOptions", "compile_network"),

@@ -82,12 +82,13 @@ def run_partitioned(program: ChipProgram, stim: Stimulus, *, workers: int | None
                               "worker(s)", workers, f"use --workers {len(addrs)} or start more workers")
         chips = partition_chips(program, n)
         window_cycles(program, chips)
-        prog_f = client.scatter(program, broadcast=True)
-        stim_f = client.scatter(stim, broadcast=True)
-        futs = [client.submit(PartitionActor, prog_f, stim_f, ch, actor=True, workers=[addrs[i]],
-                              allow_other_workers=False, pure=False) for i, ch in enumerate(chips)]
-        parts = [_ActorHandle(f.result()) for f in futs]
-        res = run_system(program, stim, progress, parts=parts, chips=chips)
+        with client.as_current():           # actor handles talk through the current client
+            prog_f = client.scatter(program, broadcast=True)
+            stim_f = client.scatter(stim, broadcast=True)
+            futs = [client.submit(PartitionActor, prog_f, stim_f, ch, actor=True, workers=[addrs[i]],
+                                  allow_other_workers=False, pure=False) for i, ch in enumerate(chips)]
+            parts = [_ActorHandle(f.result()) for f in futs]
+            res = run_system(program, stim, progress, parts=parts, chips=chips)
         res.partition["simulate_s"] = res.wall_s                          # type: ignore[attr-defined]
         res.partition["setup_s"] = time.perf_counter() - t0 - res.wall_s   # type: ignore[attr-defined]
         res.wall_s = time.perf_counter() - t0
