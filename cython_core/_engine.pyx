@@ -21,7 +21,7 @@ input FIFO and the SI are modelled together as a deterministic queue of pop time
 """
 import numpy as np
 cimport numpy as cnp
-from libc.stdint cimport int64_t, int32_t, uint8_t, uint16_t, uint32_t, uint64_t
+from libc.stdint cimport int16_t, int64_t, int32_t, uint8_t, uint16_t, uint32_t, uint64_t
 
 cnp.import_array()
 
@@ -790,6 +790,14 @@ cdef int64_t _push_all(Ctx* x, int ng, int64_t c) noexcept nogil:
 # per head. Same FIFO records as the bit-parallel path; decisions of a cycle (phase A) for every
 # router first, then all pops, then all pushes.
 
+# The system path (chip-to-chip links, computed routes) and the chip's general path share the router
+# code; a fused "mode" argument makes Cython emit one specialisation of each function per path, so
+# the chip's general path carries no test of the system's features (docs/engine.md).
+ctypedef fused mode_t:
+    uint8_t       # the chip's general router path
+    int16_t       # a system: links and computed routes
+
+
 cdef inline int _lport(int j) noexcept nogil:
     return 0 if j == 0 else 4 + j
 
@@ -809,16 +817,16 @@ cdef inline uint32_t _route_sys(Ctx* x, int r, int d) noexcept nogil:
     return (<uint32_t>1) << _lport(cx - lo)
 
 
-cdef inline uint32_t _route_g(Ctx* x, int r, int64_t fl) noexcept nogil:
+cdef inline uint32_t _route_g(Ctx* x, int r, int64_t fl, mode_t mode) noexcept nogil:
     """Output ports of flit fl at router r: a multicast copy's node, or XY to its core."""
     if fl < 0:
         return x.NMASK[<uint32_t>fl] & 0xFF
-    if x.sys:
+    if mode_t is int16_t:
         return _route_sys(x, r, <int>(fl & DST_MASK))
     return (<uint32_t>1) << x.RT[((<int64_t>r) << x.LNC) | (fl & DST_MASK)]
 
 
-cdef inline void _push_g(Ctx* x, int r2, int p2, int64_t fl, int64_t c) noexcept nogil:
+cdef inline void _push_g(Ctx* x, int r2, int p2, int64_t fl, int64_t c, mode_t mode) noexcept nogil:
     """Push flit fl into input p2 of router r2 in cycle c (after every pop of the cycle)."""
     cdef int f = (r2 << 3) | p2
     cdef uint64_t* rec = x.fr + (<uint64_t>f << x.LS)
@@ -830,7 +838,7 @@ cdef inline void _push_g(Ctx* x, int r2, int p2, int64_t fl, int64_t c) noexcept
         st += (<uint64_t>1) << MO_SHIFT
     rec[0] = st
     if n2 == 0:
-        x.hreq[f] = <uint8_t>_route_g(x, r2, fl)
+        x.hreq[f] = <uint8_t>_route_g(x, r2, fl, mode)
         rec[1] -= <uint64_t>(c + 1)
         if not x.inact[r2]:
             x.act[x.act_n] = r2
@@ -913,7 +921,7 @@ cdef int64_t _links_due(Ctx* x, int64_t c) noexcept nogil:
         h = l * x.lkB
         if x.lk_pn[l] and x.lk_pt[h + x.lk_ph[l]] == c:
             f = x.lk_dstf[l]
-            _push_g(x, f >> 3, f & 7, x.lk_pf[h + x.lk_ph[l]], c)
+            _push_g(x, f >> 3, f & 7, x.lk_pf[h + x.lk_ph[l]], c, <int16_t>0)
             pushed += 1
             x.lk_ph[l] = x.lk_ph[l] + 1 if x.lk_ph[l] + 1 < x.lkB else 0
             x.lk_pn[l] -= 1
@@ -948,7 +956,7 @@ cdef int64_t _links_next(Ctx* x) noexcept nogil:
     return t
 
 
-cdef int64_t _router_gen(Ctx* x, int64_t c) noexcept nogil:
+cdef int64_t _router_gen(Ctx* x, int64_t c, mode_t mode) noexcept nogil:
     """One cycle of every router holding flits: arbitration (phase A), pops, pushes. Returns the
     change in the number of flits held in router FIFOs. Cores whose NU can push again (their
     local FIFO was popped) are left in x.wake; x.host_wake is set when the host link FIFO was
@@ -992,7 +1000,7 @@ cdef int64_t _router_gen(Ctx* x, int64_t c) noexcept nogil:
             rq = <uint32_t>((((R >> o) & <uint64_t>0x0101010101010101) * <uint64_t>0x0102040810204080) >> 56)
             if o == 0 or o > 4:
                 space = x.csp[r * C + (0 if o == 0 else o - 4)]
-            elif x.sys and x.LKO[(r << 3) | o] >= 0:     # a chip-to-chip link: credits and serialiser
+            elif mode_t is int16_t and x.LKO[(r << 3) | o] >= 0:     # a chip-to-chip link: credits, serialiser
                 lk = x.LKO[(r << 3) | o]
                 space = x.lk_cr[lk] > 0 and x.lk_free[lk] <= c
             else:
@@ -1033,7 +1041,7 @@ cdef int64_t _router_gen(Ctx* x, int64_t c) noexcept nogil:
         rec[0] = st
         n = (st >> OCC_SHIFT) & OCC_MASK
         if n:
-            x.hreq[f] = <uint8_t>_route_g(x, r, <int64_t>rec[2 + (st & MK)])
+            x.hreq[f] = <uint8_t>_route_g(x, r, <int64_t>rec[2 + (st & MK)], mode)
         else:
             rec[1] += <uint64_t>(c + 1)
             x.rnem[r] &= <uint8_t>~(1 << p)
@@ -1041,8 +1049,9 @@ cdef int64_t _router_gen(Ctx* x, int64_t c) noexcept nogil:
             x.mcl[f] += 1
             x.mcd[f] += (x.NMASK[<uint32_t>fl] >> 8) & 1
         delta -= 1
-        if x.sys and x.LKI[f] >= 0:
-            _lk_popped(x, x.LKI[f], c)
+        if mode_t is int16_t:
+            if x.LKI[f] >= 0:
+                _lk_popped(x, x.LKI[f], c)
         if p == 0 or p > 4:
             k = r * C + (0 if p == 0 else p - 4)
             if x.nuslp[k]:
@@ -1068,11 +1077,12 @@ cdef int64_t _router_gen(Ctx* x, int64_t c) noexcept nogil:
             if fl < 0:
                 node = <int>(<uint32_t>fl)
                 fl = <int64_t>(<uint64_t>x.NCHILD[4 * node + o - 1] | ((<uint64_t>1) << 63))
-            if x.sys and x.LKO[f] >= 0:
-                _lk_grant(x, x.LKO[f], fl, c)          # into the link: not in a FIFO until c + L
-                continue
+            if mode_t is int16_t:
+                if x.LKO[f] >= 0:
+                    _lk_grant(x, x.LKO[f], fl, c)      # into the link: not in a FIFO until c + L
+                    continue
             p = <int>((dn >> KDOWN_FIFO_SHIFT) & KDOWN_FIFO_MASK)
-            _push_g(x, p >> 3, p & 7, fl, c)
+            _push_g(x, p >> 3, p & 7, fl, c, mode)
             delta += 1
     return delta
 
@@ -1288,7 +1298,7 @@ cdef int64_t _run_step_gen(Ctx* x, int64_t T, int n_sp, const int64_t* host_fl, 
         n_nu_next = 0
         if in_flight:
             x.host_wake = 0
-            in_flight += _router_gen(x, c)
+            in_flight += _router_gen(x, c, <uint8_t>0)
             for i in range(x.n_wake):
                 k = x.wake[i]
                 x.nu_state[k] = NU_PUSH
@@ -1300,7 +1310,7 @@ cdef int64_t _run_step_gen(Ctx* x, int64_t T, int n_sp, const int64_t* host_fl, 
             _compact_active(x)
         for i in range(n_nupush):
             k = x.nu_push[i]
-            _push_g(x, k // C, _lport(k % C), x.fo_flit[x.nu_fo[k]], c)
+            _push_g(x, k // C, _lport(k % C), x.fo_flit[x.nu_fo[k]], c, <uint8_t>0)
             in_flight += 1
             x.c_fanout[k] += 1
             x.nu_fo[k] += 1
@@ -1310,7 +1320,7 @@ cdef int64_t _run_step_gen(Ctx* x, int64_t T, int n_sp, const int64_t* host_fl, 
                 x.nu_next[n_nu_next] = k
                 n_nu_next += 1
         if host_push:
-            _push_g(x, x.host_r, 4, host_fl[hp], c)
+            _push_g(x, x.host_r, 4, host_fl[hp], c, <uint8_t>0)
             in_flight += 1
             hp += 1
             host_push = 0
@@ -1418,7 +1428,7 @@ cdef int _run_sys(Ctx* x, int64_t c_end) noexcept nogil:
         n_nu_next = 0
         if x.in_flight:
             x.host_wake = 0
-            x.in_flight += _router_gen(x, c)
+            x.in_flight += _router_gen(x, c, <int16_t>0)
             for i in range(x.n_wake):
                 k = x.wake[i]
                 x.nu_state[k] = NU_PUSH
@@ -1432,7 +1442,7 @@ cdef int _run_sys(Ctx* x, int64_t c_end) noexcept nogil:
             x.in_flight += _links_due(x, c)
         for i in range(n_nupush):
             k = x.nu_push[i]
-            _push_g(x, k // C, _lport(k % C), x.fo_flit[x.nu_fo[k]], c)
+            _push_g(x, k // C, _lport(k % C), x.fo_flit[x.nu_fo[k]], c, <int16_t>0)
             x.in_flight += 1
             x.c_fanout[k] += 1
             x.nu_fo[k] += 1
@@ -1442,7 +1452,7 @@ cdef int _run_sys(Ctx* x, int64_t c_end) noexcept nogil:
                 x.nu_next[n_nu_next] = k
                 n_nu_next += 1
         if x.host_push:
-            _push_g(x, x.host_r, 4, x.hfl[x.hp], c)
+            _push_g(x, x.host_r, 4, x.hfl[x.hp], c, <int16_t>0)
             x.in_flight += 1
             x.hp += 1
             x.host_push = 0

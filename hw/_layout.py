@@ -122,11 +122,12 @@ CHIP_FLIT = BitLayout("flit", (
 ), "a spike on the mesh, as routed by the routers; the fan-out tables hold it without its payload")
 
 # The cycle kernel's flit word: what the hot loops need, with no table look-up (docs/engine.md).
-# dst_core 12 bits and the timer/record fields below bound the kernel to 4096 cores (64 x 64).
+# dst 16 bits (and the timer's core, the downstream table's FIFO index) bound the kernel to 65,536
+# cores: a chip has at most 4,096 (64 x 64), a system of chips is simulated as one mesh.
 KERNEL_FLIT = BitLayout("kflit", (
-    BitField("dst", 12, "destination core k = y*W + x"),
+    BitField("dst", 16, "destination core k (of the chip, or of a system's mesh)"),
     BitField("port", 3, "output port at the router whose FIFO holds the flit (written at every push)"),
-    BitField("words", 20, "SI busy cycles of the destination axon (words x synapse_word_cycles), saturated "
+    BitField("words", 16, "SI busy cycles of the destination axon (words x synapse_word_cycles), saturated "
                           "(the record holds the real count)"),
     BitField("record", 28, "offset of the destination axon's record in the synapse blob"),
 ), "the cycle kernel's int64 flit")
@@ -148,14 +149,15 @@ KERNEL_FIFO_STATE = BitLayout("kfifo", (
 KERNEL_DOWNSTREAM = BitLayout("kdown", (
     BitField("req_base", 11, "REQ-plane index of (input p2, output 0, row y2): ((p2*6) << 6) + y2"),
     BitField("x", 6, "column x2 of the downstream router (its bit in the row words)"),
-    BitField("fifo", 15, "record index r2*8 + p2 of the downstream input FIFO"),
-    BitField("route_row", 32, "r2 << LNC: the downstream router's row of the routing table"),
+    BitField("fifo", 19, "record index r2*8 + p2 of the downstream input FIFO"),
+    BitField("route_row", 28, "r2 << LNC: the downstream router's row of the routing table (bit-parallel "
+                              "path: at most 4,096 routers x 4,096 cores; 0 on a system)"),
 ), "the kernel's per-(router, output) downstream-table entry (int64)")
 
 KERNEL_TIMER = BitLayout("ktimer", (
-    BitField("core", 12, "core of the timer"),
+    BitField("core", 16, "core of the timer"),
     BitField("kind", 1, "0: the NU's next push phase starts; 1: the core FIFO has space again"),
-    BitField("cycle", 51, "cycle the timer fires"),
+    BitField("cycle", 47, "cycle the timer fires"),
 ), "a key of the kernel's timer heap (int64, ordered by cycle)")
 
 KERNEL_LAYOUTS = (KERNEL_FLIT, KERNEL_MC_FLIT, KERNEL_FIFO_STATE, KERNEL_DOWNSTREAM, KERNEL_TIMER)

@@ -28,9 +28,9 @@ from ._yaml import node_line, parse_yaml, read_yaml, validate_data
 __all__ = ["GridConfig", "LinkOverride", "SystemConfig", "SystemDerived", "LinkTable", "load_system",
            "system_from_yaml_text", "MAX_SYSTEM_CORES", "MAX_FLIT_BITS"]
 
-# The cycle kernel addresses cores with the 12-bit `dst` field of its flit word (hw/_layout.py
+# The cycle kernel addresses cores with the 16-bit `dst` field of its flit word (hw/_layout.py
 # KERNEL_FLIT); a system is simulated as one mesh, so its cores share that address space.
-MAX_SYSTEM_CORES = 4096
+MAX_SYSTEM_CORES = 1 << 16
 MAX_FLIT_BITS = 63          # a flit (and a multicast key) is packed into a non-negative int64
 
 _P = {n: i for i, n in enumerate(PORTS)}

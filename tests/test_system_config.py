@@ -80,7 +80,7 @@ def test_overrides_per_chip_pair():
     ("chip: tiny-2x2\nlink_latency_cycles: '3'\n", "link_latency_cycles", "integer"),
     ("chip: tiny-2x2\nlink_buffer_flits: 65\n", "link_buffer_flits", "less than or equal"),
     ("chip: tiny-2x2\nlink_speed: 3\n", "link_speed", "not a known field"),
-    ("chip: loihi-like\ngrid: {width: 8, height: 5}\n", "grid", "cores the cycle engine addresses"),
+    ("chip: loihi-like\ngrid: {width: 64, height: 9}\n", "grid", "cores the cycle engine addresses"),
     ("grid: {width: 2}\n", "chip", "required"),
     ("chip: tiny-2x3\n", "chip", "neither a file nor a chip preset"),
     ("chip: {mesh: {width: 99}}\n", "chip.mesh.width", "less than or equal"),
@@ -97,9 +97,9 @@ def test_refusals_name_field_rule_and_fix(text, field, words):
 
 def test_too_big_names_the_largest_grid():
     with pytest.raises(ConfigError) as ei:
-        _sys("chip: loihi-like\ngrid: {width: 8, height: 5}\n")
+        _sys("chip: loihi-like\ngrid: {width: 64, height: 9}\n")
     e = ei.value.errors[0]
-    assert f"{MAX_SYSTEM_CORES}" in e.rule and "at most 32 chips" in e.fix
+    assert f"{MAX_SYSTEM_CORES}" in e.rule and "at most 512 chips" in e.fix
 
 
 def test_chip_file_relative_to_the_system_file(tmp_path):

@@ -214,3 +214,46 @@ def test_network_too_big_for_the_system_names_the_grid():
     with pytest.raises(CapacityError) as ei:
         compiled(random_net(1, 8 * 16 + 1), s, 1)
     assert ei.value.field == "grid" and "grid of at least 3 chips" in ei.value.fix
+
+
+# --------------------------------------------------------------------------- beyond one chip's mesh
+def test_system_wider_than_64_tiles():
+    """Two 64 x 1 chips side by side: a 128 x 1 system mesh (wider than a chip may be), fast ==
+    stepped == reference."""
+    chip = load_chip("tiny-2x2").with_overrides({"mesh.width": 64, "mesh.height": 1, "core.neurons": 4,
+                                                 "core.axons": 64, "core.fanout_entries": 64,
+                                                 "core.synapse_words": 256})
+    s = load_system({"chip": chip.model_dump(mode="json"), "grid": {"width": 2, "height": 1},
+                     "link_latency_cycles": 2, "link_buffer_flits": 2})
+    assert s.derived.mesh_width == 128
+    spec = random_net(3, 256, n_in=2, rate_hz=300, p_rec=0.03)
+    prog, stim = compiled(spec, s, 6)
+    r = all_three(prog, stim)
+    assert r.n_spikes > 20 and int(r.counters["link_flits"].sum()) > 100
+
+
+def test_system_with_more_than_4096_cores():
+    """Two 64 x 40 chips: 5,120 cores on a 128 x 40 system mesh (more than the 4,096 cores of the
+    largest chip). One spike from core 0 (0,0) to the last core (127,39), L = Lc = 4, barrier
+    2 + 2 x 1 x 5 = 12: UPDATE @0, push @1; routers (X,0) E @2+X for X = 0..62, router (63,0) onto
+    the link @65 -> (64,0).W @69 (its credit back @74); routers (X,0) @70+X-64 .. (127,0) S @133;
+    routers (127,y) @133+y, the last ejects @172; SI pops @173, word @174, idle from 175 = Q.
+    Fast == reference on the spikes (the stepped model is too slow for 5,120 cores)."""
+    chip = load_chip("tiny-2x2").with_overrides({"mesh.width": 64, "mesh.height": 40, "core.neurons": 1,
+                                                 "core.axons": 4, "core.fanout_entries": 4,
+                                                 "core.synapse_words": 4})
+    s = load_system({"chip": chip.model_dump(mode="json"), "grid": {"width": 2, "height": 1},
+                     "link_latency_cycles": 4, "link_buffer_flits": 2})
+    assert s.derived.n_cores == 5120
+    n = s.derived.n_cores
+    b = NetworkBuilder("far")
+    b.population("src", 1, FIRE_ONCE)
+    b.population("rest", n - 1, SILENT)
+    b.connect("src", "rest", "explicit", pairs=[[0, n - 2]], weight=1)
+    prog, stim = compiled(b.build(), s, 2, CompileOptions(placement="sequential", neurons_per_core=1))
+    last = n - 1
+    assert prog.row_gid[prog.core_neuron_offset[last]] == n - 1        # the target sits on core 5119 = (127,39)
+    fast = run_cycle(prog, stim)
+    assert_same_spikes(run_reference(prog, stim), fast)
+    assert fast.step_cycles.tolist() == [175 + 12, 1 + 12]
+    assert int(fast.counters["synaptic_ops"][last]) == 1 and int(fast.counters["link_flits"].sum()) == 127 + 39

@@ -67,8 +67,8 @@ def psc_amplitude_pa() -> float:
 
 
 def lsb_psp_mv() -> float:
-    """Peak PSP (mV) of a weight of 1 LSB in the chip's fixed-point LIF at DT_MS (microarchitecture.md
-    §7: u' = decay(u) + I, v' = decay(v) + u'; exponential decay per timestep, no truncation)."""
+    """Peak PSP (mV) of a weight of 1 LSB in the chip's fixed-point LIF at DT_MS (the update of
+    microarchitecture.md §7: u' = decay(u) + I, v' = decay(v) + u'; no truncation here)."""
     a_s, a_m = math.exp(-DT_MS / TAU_SYN), math.exp(-DT_MS / TAU_M)
     u = v = peak = 0.0
     for step in range(200):
