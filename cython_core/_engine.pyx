@@ -1688,9 +1688,11 @@ cdef dict _state_out(Ctx* x, dict st):
     return out
 
 
-def run_fast(dict a, int64_t steps, object progress=None):
+def run_fast(dict a, int64_t steps, object progress=None, bint want_state=False):
     """Run ``steps`` timesteps. ``a`` holds every array (exact dtypes, C-contiguous) and scalar
-    built by neurocycle.sim._engine; returns a dict of raw result arrays."""
+    built by neurocycle.sim._engine; returns a dict of raw result arrays. ``want_state`` adds
+    ``out["state"]``: what the chip carries into the next timestep (neuron state, the current
+    accumulator and pending banks, every output's round-robin pointer), read after the loop."""
     cdef Ctx x
     cdef int NC = a["NC"], D = a["D"], DC = a["DC"], n_rows = a["n_rows"]
     cdef int64_t barrier = a["barrier"], T = 0, Q, host_total = 0
@@ -1754,7 +1756,27 @@ def run_fast(dict a, int64_t steps, object progress=None):
     out["spike_cycles"] = np.concatenate(sp_cycles) if sp_cycles else np.zeros(0, np.int64)
     out["spike_counts"] = sp_counts
     out["spike_payloads"] = np.concatenate(sp_pay) if sp_pay else np.zeros(0, np.int64)
+    if want_state:
+        out["state"] = _state_after(st, steps, n_rows, x.NR, x.W, x.general, x.gen, x.P)
     return out
+
+
+def _state_after(dict st, int64_t steps, int n_rows, int NR, int W, int general, int gen, int P):
+    """The state at the start of timestep ``steps``: the banks are swapped once per timestep
+    (the pending banks only on the general neuron path). Round-robin pointers: on the general
+    router path, byte r*8 + o of ``glast``; on the bit-parallel path, the pointer of output o of
+    router (x, y) is the q whose plane LQ[o][q][y] has bit x set."""
+    acc = st["acc_a"] if steps % 2 == 0 else st["acc_b"]
+    pend = st["pend_a"] if (steps % 2 == 0 or not general) else st["pend_b"]
+    if gen:
+        last = st["glast"][:NR * 8].reshape(NR, 8)[:, :P].astype(np.int64)
+    else:
+        lq = st["LQ"].reshape(5, 5, 64)
+        k = np.arange(NR)
+        bits = (lq[:, :, k // W] >> (k % W).astype(np.uint64)) & np.uint64(1)      # [o, q, router]
+        last = np.argmax(bits, axis=1).T.astype(np.int64)                           # [router, o]
+    return {"u": st["u"][:n_rows].copy(), "v": st["v"][:n_rows].copy(), "ref": st["ref"][:n_rows].copy(),
+            "acc": acc[:n_rows].copy(), "pend": pend[:n_rows].astype(bool), "last": last}
 
 
 cdef class SysKernel:

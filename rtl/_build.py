@@ -215,10 +215,24 @@ def _runtime_objects(cmd: str, build_dir: Path, runtime_dir: Path) -> None:
             shutil.rmtree(tmp, ignore_errors=True)
 
 
-def _key(top: str, parameters: Mapping[str, int], waves: bool, sources: Sequence[Path]) -> str:
+def _build_args(waves: bool, defines: Mapping[str, int]) -> tuple[str, ...]:
+    """Verilator arguments of a build. A waves build makes every signal public (the stock
+    runner's --public-flat-rw), which turns Verilator's performance warning about the SI's
+    lane read-modify-write path (UNOPTFLAT: a false loop through the accumulator read) into a
+    build error; it is only a warning. ``defines``: +define+NAME=VALUE (test builds only, e.g.
+    the injected bug of docs/vectors.md)."""
+    extra = ("-Wno-UNOPTFLAT",) if waves else ()
+    return _BUILD_ARGS + extra + tuple(f"+define+{k}={int(v)}" for k, v in sorted(defines.items()))
+
+
+def _key(top: str, parameters: Mapping[str, int], waves: bool, sources: Sequence[Path],
+         defines: Mapping[str, int] | None = None) -> str:
     h = hashlib.sha256()
-    h.update(json.dumps({"top": top, "parameters": dict(sorted(parameters.items())), "waves": waves,
-                         "args": _BUILD_ARGS + _MAKE_ARGS, "recipe": _RECIPE, "tools": _tool_versions()}, sort_keys=True).encode())
+    spec = {"top": top, "parameters": dict(sorted(parameters.items())), "waves": waves,
+            "args": _BUILD_ARGS + _MAKE_ARGS, "recipe": _RECIPE, "tools": _tool_versions()}
+    if waves or defines:           # the key of every other build is what it was
+        spec["build_args"] = _build_args(waves, defines or {})
+    h.update(json.dumps(spec, sort_keys=True).encode())
     for src in sorted(sources) + rtl_includes():
         h.update(src.name.encode())
         h.update(src.read_bytes())
@@ -245,11 +259,13 @@ def _locked(path: Path):
 
 
 def build(top: str = "nc_chip", parameters: Mapping[str, int] | None = None, *, waves: bool = False,
-          sources: Sequence[Path] | None = None) -> Build:
-    """Build ``top`` with ``parameters`` (cached). Safe to call from several processes at once."""
+          sources: Sequence[Path] | None = None, defines: Mapping[str, int] | None = None) -> Build:
+    """Build ``top`` with ``parameters`` (cached). Safe to call from several processes at once.
+    ``defines``: preprocessor defines of a test build (none in a normal build)."""
     srcs = list(sources) if sources is not None else rtl_sources()
     params = {k: int(v) for k, v in (parameters or {}).items()}
-    key = _key(top, params, waves, srcs)
+    defines = {k: int(v) for k, v in (defines or {}).items()}
+    key = _key(top, params, waves, srcs, defines)
     build_dir = cache_root() / f"{top}-{key}"
     stamp = build_dir / "neurocycle-build.json"
     with _locked(cache_root() / f"{top}-{key}.lock"):
@@ -263,7 +279,7 @@ def build(top: str = "nc_chip", parameters: Mapping[str, int] | None = None, *, 
         log = build_dir / "build.log"
         try:
             runner.build(sources=srcs, includes=[RTL_DIR], hdl_toplevel=top, parameters=params,
-                         build_args=list(_BUILD_ARGS), build_dir=build_dir, always=True, waves=waves,
+                         build_args=list(_build_args(waves, defines)), build_dir=build_dir, always=True, waves=waves,
                          timescale=("1ns", "1ps"), log_file=log)
         except (RuntimeError, SystemExit) as exc:
             tail = log.read_text(errors="replace")[-4000:] if log.is_file() else ""

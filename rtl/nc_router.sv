@@ -33,6 +33,10 @@
 //                   (an edge router of a chip in a system, docs/microarchitecture.md §10.2)
 //   LINK_DEPTH      depth of those inputs' FIFOs: the link's receive buffer (link_buffer_flits)
 //   CNT_BITS        event counter width
+//
+// Test builds only: +define+NC_BUG_E_BUBBLE=1 injects a timing bug (docs/vectors.md) — output E
+// cannot grant in the cycle after a grant, as if its push were registered. Flits and spikes stay
+// the same, cycles do not; the golden-vector scoreboard must catch it (tests/rtl/test_rtl_vectors.py).
 `include "nc_defs.svh"
 module nc_router #(
   parameter int X_BITS     = 1,
@@ -209,6 +213,19 @@ module nc_router #(
   logic [P-1:0][2:0] gnt_in;
   logic [P-1:0][P-1:0] got;      // got[p][o]: output o granted input p this cycle
 
+  logic [P-1:0] hold;         // outputs that may not grant this cycle: none, but in a bug-injected test build
+`ifdef NC_BUG_E_BUBBLE
+  always_ff @(posedge clk) begin
+    if (rst) hold <= '0;
+    else begin
+      hold <= '0;
+      hold[`NC_PORT_E] <= gnt_valid[`NC_PORT_E];
+    end
+  end
+`else
+  assign hold = '0;
+`endif
+
   logic [3:0] cand;
   always_comb begin
     cand = '0;
@@ -216,7 +233,7 @@ module nc_router #(
     for (int o = 0; o < P; o++) begin
       gnt_valid[o] = 1'b0;
       gnt_in[o]    = 3'd0;
-      if (!out_full[o]) begin
+      if (!out_full[o] && !hold[o]) begin
         for (int k = 1; k <= P; k++) begin
           cand = 4'(last[o]) + 4'(k);
           if (cand >= 4'(P)) cand = cand - 4'(P);

@@ -10,6 +10,10 @@ import importlib
 
 _EXPORTS = {
     "._api": ("BACKENDS", "Run", "Spikes", "load_target", "prepare", "simulate"),
+    "._activity": ("Activity", "WindowEstimate", "estimate_window", "record_activity"),
+    "._trace": ("write_trace",),
+    "._vcd": ("write_vcd",),
+    "._vectors": ("write_vectors",),
     "._estimate": ("Estimate", "estimate"),
     "._builder": ("NetworkBuilder",),
     "._compiler": ("CompileOptions", "compile_network"),

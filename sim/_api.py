@@ -116,7 +116,8 @@ class Run:
         return "\n".join([header] + [",".join(map(str, row)) for row in zip(*(c.tolist() for c in cols))]) + "\n"
 
     def save(self, out: "str | os.PathLike" = "out", *, extra: dict | None = None) -> list:
-        """Write report.json, spikes.csv, raster.png (and cycles.png with cycle data) into
+        """Write report.json, spikes.csv, raster.png (and cycles.png with cycle data; noc.png,
+        noc_steps.png and hops.png on a chip larger than 1x1) into
         ``out``, the files `neurocycle run --out` writes; returns the paths written. The folder
         is replaced as a whole (sim/_io.py ``OutputDir``): a failure leaves it as it was."""
         from ._io import OutputDir
@@ -138,6 +139,12 @@ class Run:
         if self.result.step_cycles is not None:
             self.plot_step_cycles(out / "cycles.png")
             files.append(out / "cycles.png")
+        if self.result.counters and self.chip.mesh.width * self.chip.mesh.height > 1:
+            act = self.__dict__.get("_activity_cache", {})
+            self.plot_noc_load(out / "noc.png")
+            self.plot_noc_steps(out / "noc_steps.png")
+            self.plot_hops(out / "hops.png", activity=next(iter(act.values()), None))
+            files += [out / "noc.png", out / "noc_steps.png", out / "hops.png"]
         return files
 
     # -- plots (each returns the matplotlib Figure; with ``path`` it also writes a PNG) -------
@@ -176,6 +183,81 @@ class Run:
         return plot_core_heatmap(values, self.chip.mesh.width, self.chip.mesh.height, path,
                                  title=f"{quantity} per core — {self.spec.name} on {self.chip.name}", label=quantity)
 
+
+    def plot_noc_load(self, path=None):
+        """Link utilisation per direction and per-core load (NU busy/stalled, SI busy, blocked) on the mesh."""
+        from ._noc_views import plot_noc_load
+        self._need_cycles("NoC views")
+        return plot_noc_load(self, path)
+
+    def plot_noc_steps(self, path=None, *, bins: int = 12):
+        """Small multiples: the link flits through every router over ``bins`` groups of timesteps."""
+        from ._noc_views import plot_noc_steps
+        self._need_cycles("NoC views")
+        return plot_noc_steps(self, path, bins=bins)
+
+    def plot_hops(self, path=None, activity=None):
+        """Hops per flit over the run and, with ``activity`` (:meth:`activity`), flit latency by hops."""
+        from ._noc_views import plot_hops
+        self._need_cycles("NoC views")
+        return plot_hops(self, path, activity=activity)
+
+    def link_flits_per_step(self, bins: int | None = None):
+        """``(edges, flits[bin, router, port])``: every router output's grants per group of timesteps."""
+        from ._noc_views import link_flits_per_step
+        self._need_cycles("NoC views")
+        return link_flits_per_step(self, bins)
+
+    # -- inside a run: a window of timesteps replayed cycle by cycle (docs/trace.md) ------------
+    def busiest_step(self) -> int:
+        """The timestep with the most cycles (the default window of a trace)."""
+        self._need_cycles("a trace window")
+        return int(np.argmax(self.result.step_cycles)) if self.result.steps else 0
+
+    def estimate_window(self, window: tuple[int, int] | None = None, *, max_trace_mb: float = 256.0):
+        """What replaying ``window = (t0, t1)`` costs (cycles, replay time, trace events and
+        bytes), from this run's cycles and counters; a ``ConfigError`` if the trace would be
+        larger than ``max_trace_mb``, with a window that fits."""
+        from ._activity import estimate_window
+        self._need_cycles("a trace window")
+        w = window if window is not None else (self.busiest_step(), self.busiest_step() + 1)
+        est = estimate_window(self.result, self.chip, w)
+        if est.trace_bytes > max_trace_mb * 1e6:
+            per_step = max(1, est.trace_bytes // max(1, w[1] - w[0]))
+            fit = max(1, int(max_trace_mb * 1e6 // per_step))
+            hint = (f"use --trace-steps {w[0]}:{w[0] + fit} (about {fit} timestep{'s' if fit > 1 else ''} fit)"
+                    if fit < w[1] - w[0] else "raise --trace-max-mb")
+            raise ConfigError("--trace-steps", f"the trace of timesteps {w[0]}..{w[1] - 1} would be "
+                              f"~{est.trace_bytes / 1e6:,.0f} MB (limit --trace-max-mb {max_trace_mb:g})",
+                              f"{w[0]}:{w[1]}", hint)
+        return est
+
+    def activity(self, window: tuple[int, int] | None = None):
+        """Replay timesteps ``window = (t0, t1)`` (default: the busiest timestep) cycle by cycle
+        and return the :class:`~neurocycle.sim.Activity` record (sim/_activity.py). Cached."""
+        from ._activity import record_activity
+        self._need_cycles("a trace window")
+        w = tuple(window) if window is not None else (self.busiest_step(), self.busiest_step() + 1)
+        cache = self.__dict__.setdefault("_activity_cache", {})
+        if w not in cache:
+            cache.clear()
+            cache[w] = record_activity(self.program, self.stimulus, w)
+        return cache[w]
+
+    def write_trace(self, path, window: tuple[int, int] | None = None) -> int:
+        """The Perfetto-readable timeline (Chrome trace-event JSON) of ``window``; returns the event count."""
+        from ._trace import write_trace
+        return write_trace(self.activity(window), path, title=f"{self.spec.name} on {self.chip.name}")
+
+    def write_vcd(self, path, window: tuple[int, int] | None = None) -> int:
+        """The model's waveforms of ``window`` under the RTL's signal names (VCD); returns the signal count."""
+        from ._vcd import write_vcd
+        return write_vcd(self.activity(window), path)
+
+    def _need_cycles(self, what: str) -> None:
+        if self.result.step_cycles is None or self.backend != "cycle":
+            raise ConfigError("backend", f"has no cycle-level state for {what}", self.backend,
+                              "simulate with backend='cycle'")
 
     def plot_energy_breakdown(self, path=None):
         """Dynamic energy per core by event kind, with the static share (needs the cycle backend)."""

@@ -24,7 +24,7 @@ from ._network import Stimulus
 from ._program import ChipProgram
 from ._result import SimResult
 
-__all__ = ["run_cycle", "ENGINE_MODES"]
+__all__ = ["run_cycle", "ENGINE_MODES", "state_after"]
 
 ENGINE_MODES = ("fast", "stepped")
 
@@ -240,8 +240,28 @@ def _pad1(a: np.ndarray) -> np.ndarray:
     return a if a.size else np.zeros(1, a.dtype)
 
 
-def _run_fast(p: ChipProgram, stim: Stimulus, progress) -> SimResult:
-    if p.system is not None:
+def state_after(program: ChipProgram, stim: Stimulus, steps: int):
+    """The chip's state at the start of timestep ``steps`` (a ``StepState``: what crosses a
+    barrier), from the fast kernel run for ``steps`` timesteps; the stepped model resumes from
+    it (docs/engine.md, "Replay a window")."""
+    from ._stepped import StepState, _window
+
+    if program.system is not None:
+        raise ConfigError("program", "is a system of chips: replaying a window of a system is not supported",
+                          program.system.name, "replay the windows of a single chip")
+    if steps == 0:
+        n = program.n_rows
+        z = np.zeros(n, np.int64)
+        d = program.chip.derived
+        return StepState(0, 0, z, z.copy(), z.copy(), z.copy(), np.ones(n, bool),
+                         np.full((d.n_routers, d.n_ports), d.n_ports - 1, np.int64))   # reset: P-1 (§4)
+    res, out = _run_fast(program, _window(stim, 0, steps), None, want_state=True)
+    s = out["state"]
+    return StepState(steps, int(res.step_cycles.sum()), s["u"], s["v"], s["ref"], s["acc"], s["pend"], s["last"])
+
+
+def _run_fast(p: ChipProgram, stim: Stimulus, progress, want_state: bool = False):
+    if p.system is not None:         # state_after refuses systems: want_state is for chips
         from ._system_engine import run_system
         return run_system(p, stim, progress)
     from neurocycle.core._engine import run_fast
@@ -250,10 +270,11 @@ def _run_fast(p: ChipProgram, stim: Stimulus, progress) -> SimResult:
     for k, v in a.items():
         if isinstance(v, np.ndarray):
             a[k] = _pad1(v)   # the kernel takes data pointers: never hand it a 0-size buffer
-    out = run_fast(a, int(stim.steps), progress)
+    out = run_fast(a, int(stim.steps), progress, want_state)
     if out["watchdog_step"] >= 0:
         raise watchdog_error(int(out["watchdog_step"]), int(a["step_bound"][int(out["watchdog_step"])]))
-    return result_from_kernel(p, stim, out)
+    res = result_from_kernel(p, stim, out)
+    return (res, out) if want_state else res
 
 
 def watchdog_error(t: int, bound: int) -> EngineError:

@@ -181,7 +181,7 @@ def _weight_tag(v: Any) -> str:
     return getattr(v, "kind", "int")
 
 
-WeightDist = Annotated[Union[Annotated[int, Tag("int")], Annotated[ConstantWeight, Tag("constant")],
+WeightDist = Annotated[Union[Annotated[Int32, Tag("int")], Annotated[ConstantWeight, Tag("constant")],
                              Annotated[UniformWeight, Tag("uniform")], Annotated[NormalWeight, Tag("normal")]],
                        Discriminator(_weight_tag)]
 

@@ -30,7 +30,8 @@ class LIFFixed(_Model):
     bias: Int32 = 0
     vth: Int32
     v_reset: Int32 = 0
-    refractory: Annotated[int, Field(ge=0, description="timesteps without integration after a spike")] = 0
+    refractory: Annotated[int, Field(ge=0, le=(1 << 31) - 1,
+                                     description="timesteps without integration after a spike")] = 0
     w_exp: Annotated[int, Field(ge=0, le=W_EXP_MAX, description="input scaling: I * 2**w_exp")] = 0
 
     def to_fixed(self, fp: "FixedPoint") -> "LIFFixed":

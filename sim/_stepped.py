@@ -7,6 +7,7 @@ check the fast engine (sim/_engine.py), which must agree on every spike, cycle a
 from __future__ import annotations
 
 from collections import deque
+from typing import NamedTuple
 
 import numpy as np
 
@@ -20,15 +21,28 @@ from ._network import Stimulus
 from ._program import ChipProgram
 from ._result import SimResult
 
-__all__ = ["run_stepped"]
+__all__ = ["run_stepped", "StepState"]
 
 
-def run_stepped(p: ChipProgram, stim: Stimulus, progress) -> SimResult:
+def run_stepped(p: ChipProgram, stim: Stimulus, progress, *, start: "StepState | None" = None,
+                stop: int | None = None, probe=None) -> SimResult:
     """Cycle by cycle, component by component, as docs/microarchitecture.md words it.
 
     Deliberately naive (Python lists, every FIFO a deque, every decision taken from a
-    snapshot of the start-of-cycle state, effects applied after all decisions)."""
+    snapshot of the start-of-cycle state, effects applied after all decisions).
+
+    ``start`` resumes at the beginning of timestep ``start.step`` from the state the chip
+    carries across a barrier (neuron state, the current accumulator and pending banks, the
+    round-robin pointers, the cycle ``T``; every FIFO is empty and every engine idle there);
+    ``stop`` ends after timestep ``stop - 1``. The result then covers those timesteps only
+    (spike steps relative to ``start.step``). ``probe`` (sim/_activity.py) is told every
+    cycle's start-of-cycle state and decisions; it changes nothing."""
     chip = p.chip
+    if p.system is not None and start is not None and start.step > 0:
+        from neurocycle.hw import ConfigError
+        raise ConfigError("start", "resumes a chip, not a system of chips: the links' serialisers carry "
+                          "state across the barrier that a StepState does not hold", start.step,
+                          "simulate the system from timestep 0")
     Wm, Hm = chip.mesh.width, chip.mesh.height
     C = chip.mesh.cores_per_router
     nr, nc, P = Wm * Hm, Wm * Hm * C, chip.derived.n_ports
@@ -101,6 +115,8 @@ def run_stepped(p: ChipProgram, stim: Stimulus, progress) -> SimResult:
     done = [[0] * P for _ in range(nr)]   # outputs that already got a copy of the head (§4.3)
     cfifo = [deque() for _ in range(nc)]
     last = [[P - 1] * P for _ in range(nr)]
+    if start is not None:
+        last = [list(map(int, row)) for row in start.last]
     si = [None] * nc                     # None = IDLE, else [words_left, next_global_word, cycles_left_of_word, payload]
     n_rows = p.n_rows
     u = np.zeros(n_rows, np.int64)
@@ -122,7 +138,14 @@ def run_stepped(p: ChipProgram, stim: Stimulus, progress) -> SimResult:
     sp_steps, sp_rows, sp_cycles, sp_pay, step_cycles = [], [], [], [], []
     T = 0
     n_fo = pf.n_neuron
-    for t in range(stim.steps):
+    t_first, t_end = 0, stim.steps if stop is None else stop
+    if start is not None:
+        t_first, T = start.step, start.cycle
+        u[:], v[:], ref[:] = start.u, start.v, start.ref
+        acc[cur][:] = start.acc
+        pend[cur][:] = start.pend
+    flit_of = _packer(p)
+    for t in range(t_first, t_end):
         nxt = 1 - cur
         if event:   # ("S", w, m): SCAN(w) next; m unused there
             nu = [("S", 0) if nlo[k + 1] > nlo[k] else ("D",) for k in range(nc)]
@@ -143,12 +166,16 @@ def run_stepped(p: ChipProgram, stim: Stimulus, progress) -> SimResult:
         hflits = [flits[n_fo + int(j)] + (int(h_pay[h0 + i]),) for i, j in enumerate(h_idx[h0:int(h_off[t + 1])])]
         hp = 0
         c = T
+        if probe is not None:
+            probe.begin_step(t, T)
         while True:
             occ = [[len(q) for q in fifo[r]] for r in range(nr)]      # start-of-cycle state
             cocc = [len(q) for q in cfifo]
             if (all(s[0] == "D" for s in nu) and hp == len(hflits) and not any(map(any, occ))
                     and not any(cocc) and all(s is None for s in si) and all(v == BL for v in cr)):
                 break                                                  # Q_t = c (links idle: §10.4)
+            if probe is not None:
+                ev = probe.begin_cycle(c, occ, cocc, [s[0] for s in nu], [s is not None for s in si])
             for r in range(nr):
                 for q in range(P):
                     fmax[r, q] = max(fmax[r, q], occ[r][q])
@@ -182,6 +209,8 @@ def run_stepped(p: ChipProgram, stim: Stimulus, progress) -> SimResult:
                     win = next((last[r][o] + j) % P for j in range(1, P + 1) if (last[r][o] + j) % P in req)
                     last[r][o] = win
                     got[win] |= 1 << o
+                    if probe is not None:
+                        ev.grants.append((r, o, win, flit_of(fifo[r][win][0])))
                     port_flits[r, o] += 1
                     if o in local_of_port and win in local_of_port:
                         local[r] += 1
@@ -197,6 +226,8 @@ def run_stepped(p: ChipProgram, stim: Stimulus, progress) -> SimResult:
                         if (r, q) in lk_in:
                             lk_credits.append(lk_in[(r, q)])
                         done[r][q] = 0
+                        if probe is not None:
+                            ev.pops.append((r, q))
                         if fifo[r][q][0][0]:
                             mc_look[r, q] += 1
                             mc_def[r, q] += routes[q][1]
@@ -204,12 +235,16 @@ def run_stepped(p: ChipProgram, stim: Stimulus, progress) -> SimResult:
                         done[r][q] |= got[q]
                         blocked[r, q] += 1
                         mc_part[r, q] += got[q] != 0
+                        if probe is not None:
+                            ev.blocked.append((r, q))
             # synaptic-integration engines
             for k in range(nc):
                 if si[k] is None:
                     if cocc[k]:
                         axon, q = cfifo[k][0][3:5]
                         pops.append(cfifo[k])
+                        if probe is not None:
+                            ev.si_pops.append(k)
                         cnt["axon_lookups"][k] += 1
                         cnt["si_busy_cycles"][k] += 1
                         g = int(p.core_axon_offset[k]) + axon
@@ -264,7 +299,9 @@ def run_stepped(p: ChipProgram, stim: Stimulus, progress) -> SimResult:
                         cnt["pending_sets"][k] += 1
                     if q:
                         cnt["spikes"][k] += 1
-                        sp_steps.append(t)
+                        if probe is not None:
+                            ev.spikes.append((k, i, q))
+                        sp_steps.append(t - t_first)
                         sp_rows.append(row)
                         sp_cycles.append(c)
                         sp_pay.append(q)
@@ -279,6 +316,8 @@ def run_stepped(p: ChipProgram, stim: Stimulus, progress) -> SimResult:
                     row = nlo[k] + i
                     if occ[k // C][lport[k % C]] < D:
                         pushes.append((fifo[k // C][lport[k % C]], fanout[row][j] + (q,)))
+                        if probe is not None:
+                            ev.nu_pushes.append((k, flit_of(fanout[row][j] + (q,))))
                         cnt["fanout_flits"][k] += 1
                         cnt["nu_busy_cycles"][k] += 1
                         if j + 1 < len(fanout[row]):
@@ -289,9 +328,13 @@ def run_stepped(p: ChipProgram, stim: Stimulus, progress) -> SimResult:
                             nu[k] = ("U", i + 1) if nlo[k] + i + 1 < nlo[k + 1] else ("D",)
                     else:
                         cnt["nu_stall_cycles"][k] += 1
+                        if probe is not None:
+                            ev.stalls.append(k)
             # host
             if hp < len(hflits) and occ[host_r][P_W] < D:
                 pushes.append((fifo[host_r][P_W], hflits[hp]))
+                if probe is not None:
+                    ev.host = flit_of(hflits[hp])
                 hp += 1
                 host_total += 1
             for q in pops:
@@ -322,11 +365,52 @@ def run_stepped(p: ChipProgram, stim: Stimulus, progress) -> SimResult:
         assert not acc[cur].any(), "NU left a non-zero current accumulator"
         assert not (event and pend[cur].any()), "NU left a pending bit in the current bank"
         step_cycles.append(c + chip.barrier_cycles - T)
+        if probe is not None:
+            probe.end_step(t, c, c + chip.barrier_cycles, last)
         T = c + chip.barrier_cycles
         cur = nxt
         if progress is not None:
             progress(t)
+    if start is not None or t_end != stim.steps:      # a window: counters and spikes of its timesteps
+        stim = _window(stim, t_first, t_end)
     return assemble(p, stim, "cycle-stepped", spike_steps=sp_steps, spike_rows=sp_rows, spike_cycles=sp_cycles,
                      step_cycles=step_cycles, core=cnt, port_flits=port_flits, blocked_port=blocked, fifo_max=fmax,
                      host_flits=host_total, local_flits=local, mc_lookups=mc_look, mc_default=mc_def,
                      mc_partial=mc_part, spike_payloads=sp_pay)
+
+
+class StepState(NamedTuple):
+    """What the chip carries from one timestep to the next, at the start of timestep ``step``
+    (cycle ``cycle`` = T_step): every FIFO is empty and every engine idle there (quiescence), so
+    this is the whole state (docs/engine.md, "Replay"). Rows in the program's row order."""
+    step: int
+    cycle: int
+    u: np.ndarray
+    v: np.ndarray
+    ref: np.ndarray
+    acc: np.ndarray          # acc[cur]: the input of timestep ``step``
+    pend: np.ndarray         # pend[cur] (event-driven cores; all False on a dense chip after T_0)
+    last: np.ndarray         # [n_routers, ports]: each output's round-robin pointer (its last winner)
+
+
+def _window(stim: Stimulus, t0: int, t1: int) -> Stimulus:
+    lo, hi = int(stim.offsets[t0]), int(stim.offsets[t1])
+    pay = None if stim.payloads is None else stim.payloads[lo:hi]
+    return Stimulus(t1 - t0, np.asarray(stim.offsets[t0:t1 + 1]) - lo, stim.channels[lo:hi], pay)
+
+
+def _packer(p: ChipProgram):
+    """A model flit ``(mc, key, dst_core, axon, payload)`` -> the RTL's flit word (nc_defs.svh
+    NC_FLIT_*): the key is the packed axon/dst_y/dst_x, the mc bit and the payload go on top
+    where the chip has those fields."""
+    from neurocycle.hw import layout
+
+    d = vars(p.chip.derived)
+    sh = layout.CHIP_FLIT.shifts(d)
+    smc, sq = sh["mc"], sh["payload"]
+    has_mc, graded = bool(d["mc_bits"]), bool(d["payload_bits"])
+
+    def flit_of(fl):
+        mc, key, q = fl[0], fl[1], fl[4]
+        return key | ((int(mc) << smc) if has_mc else 0) | ((q << sq) if graded else 0)
+    return flit_of

@@ -62,10 +62,11 @@ def test_plots(run, tmp_path):
 
 def test_save_writes_what_the_cli_writes(run, tmp_path, cli):
     files = run.save(tmp_path / "py")
-    assert sorted(f.name for f in files) == ["cycles.png", "raster.png", "report.json", "spikes.csv"]
+    assert sorted(f.name for f in files) == ["cycles.png", "hops.png", "noc.png", "noc_steps.png", "raster.png",
+                                             "report.json", "spikes.csv"]
     cli("run", "tiny-2x2", "synfire-chain", "--steps", "40", "--seed", "2", "--backend", "cycle",
         "--out", tmp_path / "cli", "--quiet")
-    for name in ("raster.png", "cycles.png", "spikes.csv", "report.json"):
+    for name in ("raster.png", "cycles.png", "spikes.csv", "report.json", "noc.png", "noc_steps.png", "hops.png"):
         assert (tmp_path / "cli" / name).exists()
     assert (tmp_path / "py" / "spikes.csv").read_text() == (tmp_path / "cli" / "spikes.csv").read_text()
     py = json.loads((tmp_path / "py" / "report.json").read_text())

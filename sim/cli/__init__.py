@@ -14,7 +14,7 @@ from neurocycle.hw import NeurocycleError, NeurocycleWarning
 __all__ = ["main", "build_parser"]
 
 # modules of this package that add subcommands (each has register(subparsers))
-_COMMAND_MODULES = ["_run", "_ppa", "_sweep", "_cosim", "_nir", "_experiment"]
+_COMMAND_MODULES = ["_run", "_ppa", "_sweep", "_cosim", "_nir", "_experiment", "_vectors"]
 
 
 def build_parser() -> argparse.ArgumentParser:

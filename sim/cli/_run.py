@@ -38,6 +38,18 @@ def _cmd_run(args) -> int:
         raise ConfigError("network", "--inputs, --from, --dt-ms and --allow-dropped-synapses apply to NIR graphs "
                           "(.nir) only", network, "give the spikes of a YAML network in its 'inputs' section")
     args.steps = default_steps(args, conversion, 200)
+    window = None
+    if args.trace or args.vcd:
+        if args.backend != "cycle":
+            raise ConfigError("--backend", "has no cycles to trace", args.backend, "use --backend cycle with --trace/--vcd")
+        if args.trace_steps is not None:
+            from neurocycle.sim._activity import parse_window
+            window = parse_window(args.trace_steps, args.steps)
+        if not args.trace_max_mb > 0:
+            raise ConfigError("--trace-max-mb", "must be positive", args.trace_max_mb, "e.g. --trace-max-mb 256")
+    elif args.trace_steps is not None:
+        raise ConfigError("--trace-steps", "chooses the window of --trace/--vcd, and neither is given",
+                          args.trace_steps, "add --trace trace.json (or --vcd model.vcd)")
     # the output folder is checked (and its replacement prepared) before anything is simulated
     out = contextlib.nullcontext() if args.no_files else OutputDir(args.out)
     with out:
@@ -56,6 +68,16 @@ def _cmd_run(args) -> int:
         if conv:
             console.print(conversion_table(conv))
         _print_summary(console, run, report)
+        if args.trace or args.vcd:
+            est = run.estimate_window(window, max_trace_mb=args.trace_max_mb)   # refuses a trace too big
+            window = (est.t0, est.t1)
+            console.print(f"replaying {est.line()}")
+            if args.trace:
+                n = run.write_trace(args.trace, window)
+                console.print(f"wrote {args.trace}: {n:,} trace events (open it in ui.perfetto.dev)")
+            if args.vcd:
+                n = run.write_vcd(args.vcd, window)
+                console.print(f"wrote {args.vcd}: {n:,} signals under the RTL's names (GTKWave, Surfer)")
         if not args.no_files:
             files = run.write_files(out.path, extra=extra)
             if conversion is not None:
@@ -304,6 +326,15 @@ def register(sub) -> None:
     p.add_argument("--out", default="out", help="output folder (default: ./out)")
     p.add_argument("--no-files", action="store_true", help="print the summary only")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--trace", default=None, metavar="FILE",
+                   help="write a timeline of a window of timesteps (Chrome trace-event JSON: open it in "
+                        "ui.perfetto.dev): NU/SI per core, every router output and input, host link, barriers")
+    p.add_argument("--vcd", default=None, metavar="FILE",
+                   help="write the model's waveforms of the window as a VCD under the RTL's signal names")
+    p.add_argument("--trace-steps", default=None, metavar="A:B",
+                   help="the window: timesteps A..B-1, or one timestep A (default: the timestep with the most cycles)")
+    p.add_argument("--trace-max-mb", type=float, default=256.0,
+                   help="refuse a trace estimated larger than this, before replaying (default: 256)")
     p.set_defaults(func=_cmd_run)
 
     v = sub.add_parser("validate", help="check chip / network / sweep YAML files",
