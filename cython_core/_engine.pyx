@@ -182,6 +182,34 @@ cdef struct Ctx:
     uint8_t* pend_nxt
     int64_t* c_pend_sets
     int64_t* c_scans
+    # synaptic delays and STDP (general path; docs/microarchitecture.md §10, §11). The general
+    # path's synapse record is [n_syn, busy, si_writes, plastic_slots, axon, (row, weight, meta)...]
+    # with meta = delay | plastic << 8; weights are updated in the record (the kernel's SRAM copy).
+    int n_rows
+    int nbank           # accumulator (and pending) banks: delay_slots + 1
+    int bank_cur        # the bank the NU reads this timestep
+    int64_t* acc_ring   # [nbank * n_rows]
+    uint8_t* pend_ring  # [nbank * n_rows]
+    int learn           # some core learns
+    int trace_max       # 2**bits.trace - 1
+    uint8_t* core_learn # [NC]
+    int64_t* stdp       # [NC * 8] rule registers (layout.STDP_FIELDS order)
+    int32_t* aoff       # [NC + 1] global axon offsets
+    int32_t* rev_start  # [n_rows] first global reverse entry
+    int32_t* rev_len    # [n_rows]
+    int32_t* rev_pos    # [n_rev] blob index of the entry's weight
+    int32_t* rev_gax    # [n_rev] global axon of the entry
+    int64_t* ytr        # [n_rows] post-synaptic traces
+    int64_t* xtr        # [n_axons] pre-synaptic traces
+    uint8_t* arr        # [n_axons] arrived bits
+    uint8_t* spk        # [n_rows] spiked bits
+    int64_t* si_wr      # [NC] SI write cycles (kernel only: the driver separates the SI's busy cycles)
+    int64_t* c_wwrites
+    int64_t* c_wupd
+    int64_t* c_rev
+    int64_t* c_post
+    int64_t* c_trace
+    int64_t* c_lcyc
     # multicast trees on the general path: the ejection kernel flits of every program flit
     # (neuron fan-out entries, then host entries), so _integrate_spikes can add a tree's synapses
     int64_t* ig_off     # [flit + 1] (NULL: every flit is its own ejection)
@@ -190,7 +218,7 @@ cdef struct Ctx:
     # cores whose neurons this kernel updates (all of them, except in a partition of a system)
     int n_own
     int32_t* own
-    # ---- a system of chips (docs/microarchitecture.md §10, docs/engine.md "Systems"): the general
+    # ---- a system of chips (docs/microarchitecture.md §12, docs/engine.md "Systems"): the general
     # router path on the system mesh, with chip-to-chip links and XY routes computed (no table)
     int sys
     int32_t* rX         # [r]: column X of router r on the system mesh
@@ -408,12 +436,13 @@ cdef void _integrate_spikes(Ctx* x, int n_sp, const int64_t* host_fl, const int6
     barrier, so adding weight x payload per fan-out entry here equals the SI's per-word adds
     (integer addition is order-free; the compiler rules out saturation). The kernel's flit word
     therefore needs no payload field. Synaptic ops are counted per ejected flit (_flush_log)."""
-    cdef int s, e, e1, j, ns, tgt
-    cdef int64_t q, fl, g, g1
+    cdef int s, e, e1, j, ns, tgt, k, meta, bank
+    cdef int64_t q, fl, g, g1, idx, nw
     cdef int32_t* b
-    cdef int64_t* acc = x.acc_nxt
-    cdef uint8_t* pend = x.pend_nxt
-    cdef int event = x.event
+    cdef int64_t* acc = x.acc_ring
+    cdef uint8_t* pend = x.pend_ring
+    cdef int64_t* r
+    cdef int event = x.event, R = x.nbank, n = x.n_rows, b1 = x.bank_cur + 1
     for s in range(n_sp + n_host):
         if s < n_sp:
             q = x.sppay[s]
@@ -435,19 +464,86 @@ cdef void _integrate_spikes(Ctx* x, int n_sp, const int64_t* host_fl, const int6
                     e += 1
                     continue
                 fl = x.ig_fl[g]
-            while True:
+            while True:         # each ejection: the destination core's synapse record
                 b = x.blob + (fl >> REC_SHIFT)
                 ns = b[0]
+                k = <int>(fl & DST_MASK)
+                if x.learn and x.core_learn[k]:
+                    x.arr[b[4]] = 1                       # r[axon] <- 1 at the SI's pop (§11.2)
+                r = x.stdp + 8 * k
+                b = b + 5
                 for j in range(ns):
-                    tgt = b[2 + 2 * j]
-                    acc[tgt] += b[3 + 2 * j] * q
+                    tgt = b[3 * j]
+                    meta = b[3 * j + 2]
+                    bank = b1 + (meta & 255)              # (cur + 1 + d) mod R (§10)
+                    if bank >= R:
+                        bank -= R
+                    idx = <int64_t>bank * n + tgt
+                    acc[idx] += b[3 * j + 1] * q          # the old weight
                     if event:
-                        pend[tgt] = 1
+                        pend[idx] = 1
+                    if meta >> 8:                         # depression of a plastic slot (§11.1)
+                        nw = b[3 * j + 1] - (x.ytr[tgt] >> r[7])
+                        b[3 * j + 1] = <int32_t>(r[5] if nw < r[5] else (r[6] if nw > r[6] else nw))
                 g += 1
                 if g >= g1:
                     break
                 fl = x.ig_fl[g]
             e += 1
+
+
+cdef int64_t _learn(Ctx* x, int n_sp) noexcept nogil:
+    """The learning phase of a timestep (docs/microarchitecture.md §11.2): every learning core's
+    post-synaptic pass (potentiation of the incoming plastic synapses of its spiking neurons) and
+    trace walk. Returns Λ_t, the cycles of the longest LE. Exact at the end of the timestep: the
+    SI's depressions of the timestep are done (_integrate_spikes), and each weight is potentiated
+    at most once from traces that only the walk below changes."""
+    cdef int s, row, k, e, e1, i, a, n_k, a_k, m
+    cdef int64_t lam = 0, lk, nw, v
+    cdef int64_t* r
+    cdef int32_t* blob = x.blob
+    cdef int64_t tmax = x.trace_max
+    s = 0
+    for k in range(x.NC):
+        if not x.core_learn[k]:
+            while s < n_sp and x.sprow[s] < x.nlo[k + 1]:
+                s += 1
+            continue
+        r = x.stdp + 8 * k
+        lk = 0
+        while s < n_sp and x.sprow[s] < x.nlo[k + 1]:       # POST(j), then RD/WR of each entry
+            row = x.sprow[s]
+            x.spk[row] = 1
+            x.c_post[k] += 1
+            lk += 1
+            e = x.rev_start[row]
+            e1 = e + x.rev_len[row]
+            while e < e1:
+                nw = blob[x.rev_pos[e]] + (x.xtr[x.rev_gax[e]] >> r[7])
+                blob[x.rev_pos[e]] = <int32_t>(r[5] if nw < r[5] else (r[6] if nw > r[6] else nw))
+                e += 1
+            x.c_rev[k] += e1 - x.rev_start[row]          # each entry: RD (read, update) + WR
+            x.c_wupd[k] += e1 - x.rev_start[row]
+            x.c_wwrites[k] += e1 - x.rev_start[row]
+            lk += 2 * (e1 - x.rev_start[row])
+            s += 1
+        n_k = x.nlo[k + 1] - x.nlo[k]                         # TRACE(j), j < max(n_used, ax_used)
+        a_k = x.aoff[k + 1] - x.aoff[k]
+        for i in range(x.nlo[k], x.nlo[k + 1]):
+            v = _decay(x.ytr[i], r[4]) + (r[2] if x.spk[i] else 0)
+            x.ytr[i] = tmax if v > tmax else v
+            x.spk[i] = 0
+        for a in range(x.aoff[k], x.aoff[k + 1]):
+            v = _decay(x.xtr[a], r[3]) + (r[1] if x.arr[a] else 0)
+            x.xtr[a] = tmax if v > tmax else v
+            x.arr[a] = 0
+        m = n_k if n_k > a_k else a_k
+        x.c_trace[k] += n_k + a_k
+        lk += m
+        x.c_lcyc[k] += lk
+        if lk > lam:
+            lam = lk
+    return lam
 
 
 cdef inline void _nu_advance(Ctx* x, int k, int64_t cur, int p, int* heap_n) noexcept nogil:
@@ -484,11 +580,17 @@ cdef void _flush_log(Ctx* x) noexcept nogil:
     cdef int i, j, n = x.n_elog, ns
     cdef int32_t* b
     cdef int64_t* acc = x.acc_nxt
+    cdef int k
     if x.general:
-        # graded / event-driven: _integrate_spikes adds the synapses (with payloads, setting pending
-        # bits); here only the SI's synaptic ops are counted, per ejected flit
+        # general path: _integrate_spikes adds the synapses (with payloads and delays, setting
+        # pending bits, depressing plastic weights); here the SI's events are counted per ejected
+        # flit: synaptic ops, word write-backs and plastic weight updates (§11.2)
         for i in range(n):
-            x.c_sops[x.elog[i] & DST_MASK] += x.blob[x.elog[i] >> REC_SHIFT]
+            b = x.blob + (x.elog[i] >> REC_SHIFT)
+            k = x.elog[i] & DST_MASK
+            x.c_sops[k] += b[0]
+            x.si_wr[k] += b[2]
+            x.c_wupd[k] += b[3]
         x.n_elog = 0
         return
     for i in range(n):
@@ -855,7 +957,7 @@ cdef void _eject_g(Ctx* x, int k, int64_t fl, int64_t c) noexcept nogil:
     _si_enqueue(x, k, fl, c, 1)
 
 
-# ---- chip-to-chip links (docs/microarchitecture.md §10.2) -----------------------------------
+# ---- chip-to-chip links (docs/microarchitecture.md §12.2) -----------------------------------
 cdef inline void _lk_activate(Ctx* x, int l) noexcept nogil:
     if not x.lk_inact[l]:
         x.lk_inact[l] = 1
@@ -1373,7 +1475,7 @@ cdef int _run_sys(Ctx* x, int64_t c_end) noexcept nogil:
     quiescent: nothing in its FIFOs, no NU pushing, host done, no timer and no link event
     pending. Returns 1 when quiescent (x.c = the first such cycle), 0 at c_end, -1 when the
     timestep runs past its proven bound (the watchdog). Link events of cycle c are applied after
-    its pops and pushes (docs/microarchitecture.md §10.2); an idle kernel jumps to its next
+    its pops and pushes (docs/microarchitecture.md §12.2); an idle kernel jumps to its next
     timer or link event."""
     cdef int C = x.C
     cdef int host_f = (x.host_r << 3) | 4
@@ -1468,7 +1570,7 @@ cdef int _run_sys(Ctx* x, int64_t c_end) noexcept nogil:
 
 cdef int64_t _sys_quiet(Ctx* x) noexcept nogil:
     """Q of a quiescent kernel (after _run_sys returned 1): the cycle its FIFOs and links went
-    idle, or later if an owned SI or NU is still busy (docs/microarchitecture.md §6, §10.4)."""
+    idle, or later if an owned SI or NU is still busy (docs/microarchitecture.md §6, §12.4)."""
     cdef int ik, k
     cdef int64_t Q = x.c
     for ik in range(x.n_own):
@@ -1489,11 +1591,6 @@ cdef object _setup(Ctx* x, dict a, dict st):
     in ``st``): every path, chip or system."""
     cdef int NC = a["NC"], D = a["D"], DC = a["DC"], n_rows = a["n_rows"]
     sys_ = int(a.get("sys", 0))
-
-    def z(name, n, dt, fill=0):
-        arr = np.full(max(int(n), 1), fill, dtype=dt)
-        st[name] = arr
-        return arr
 
     def z(name, n, dt, fill=0):
         arr = np.full(max(int(n), 1), fill, dtype=dt)
@@ -1521,8 +1618,13 @@ cdef object _setup(Ctx* x, dict a, dict st):
     x.u = <int64_t*>_ptr(z("u", n_rows, np.int64))
     x.v = <int64_t*>_ptr(z("v", n_rows, np.int64))
     x.ref = <int64_t*>_ptr(z("ref", n_rows, np.int64))
-    x.acc_cur = <int64_t*>_ptr(z("acc_a", n_rows, np.int64))
-    x.acc_nxt = <int64_t*>_ptr(z("acc_b", n_rows, np.int64))
+    # the accumulator ring (two banks without delays: cur and nxt swap at the barrier)
+    x.n_rows = n_rows
+    x.nbank = a["nbank"]
+    x.bank_cur = 0
+    x.acc_ring = <int64_t*>_ptr(z("acc", x.nbank * max(n_rows, 1), np.int64))
+    x.acc_cur = x.acc_ring
+    x.acc_nxt = x.acc_ring + max(n_rows, 1)
     H = x.H
     # one bit per router of a row; a Python int, since ``1 << x.W`` on the C int field would be a
     # 32-bit shift (undefined from width 32 on: issue #19)
@@ -1605,7 +1707,8 @@ cdef object _setup(Ctx* x, dict a, dict st):
         x.wake = <int32_t*>_ptr(z("wake", NC, np.int32))
     x.PB = a["payload_bits"]
     x.event = a["event"]
-    x.general = 1 if (x.PB or x.event) else 0
+    x.learn = a["learn"]
+    x.general = 1 if (x.PB or x.event or x.nbank > 2 or x.learn) else 0
     x.ig_off = NULL
     if x.general and "ig_off" in a:
         x.ig_off = <int64_t*>_ptr(a["ig_off"])
@@ -1617,8 +1720,33 @@ cdef object _setup(Ctx* x, dict a, dict st):
     x.nu_len = <int32_t*>_ptr(z("nu_len", NC, np.int32))
     nlo_a = a["nlo"]
     st["nu_len"][:NC] = np.diff(nlo_a[:NC + 1])     # dense: the walk is every placed neuron
-    x.pend_cur = <uint8_t*>_ptr(z("pend_a", n_rows, np.uint8, 1))    # every neuron pending before T_0
-    x.pend_nxt = <uint8_t*>_ptr(z("pend_b", n_rows, np.uint8))
+    pr = z("pend", x.nbank * max(n_rows, 1), np.uint8)
+    pr[:max(n_rows, 1)] = 1                          # every neuron pending before T_0 (bank 0)
+    x.pend_ring = <uint8_t*>_ptr(pr)
+    x.pend_cur = x.pend_ring
+    x.pend_nxt = x.pend_ring + max(n_rows, 1)
+    x.trace_max = a["trace_max"]
+    x.core_learn = <uint8_t*>_ptr(a["core_learn"])
+    x.stdp = <int64_t*>_ptr(a["stdp"])
+    x.aoff = <int32_t*>_ptr(a["aoff"])
+    x.rev_start = <int32_t*>_ptr(a["rev_start"])
+    x.rev_len = <int32_t*>_ptr(a["rev_len"])
+    x.rev_pos = <int32_t*>_ptr(a["rev_pos"])
+    x.rev_gax = <int32_t*>_ptr(a["rev_gax"])
+    # traces and flags only when some core learns (W1 has a million axons: no setup cost without)
+    n_ax = int(a["n_axons"]) if x.learn else 1
+    n_tr = n_rows if x.learn else 1
+    x.ytr = <int64_t*>_ptr(z("ytr", n_tr, np.int64))
+    x.xtr = <int64_t*>_ptr(z("xtr", n_ax, np.int64))
+    x.arr = <uint8_t*>_ptr(z("arr", n_ax, np.uint8))
+    x.spk = <uint8_t*>_ptr(z("spk", n_tr, np.uint8))
+    x.si_wr = <int64_t*>_ptr(z("si_wr", NC, np.int64))
+    x.c_wwrites = x.cc + CC_SYNAPSE_WORD_WRITES * NC
+    x.c_wupd = x.cc + CC_WEIGHT_UPDATES * NC
+    x.c_rev = x.cc + CC_REVERSE_READS * NC
+    x.c_post = x.cc + CC_POST_LOOKUPS * NC
+    x.c_trace = x.cc + CC_TRACE_UPDATES * NC
+    x.c_lcyc = x.cc + CC_LEARNING_CYCLES * NC
     x.c_pend_sets = x.cc + CC_PENDING_SETS * NC
     x.c_scans = x.cc + CC_NU_SCAN_CYCLES * NC
     # the cores whose neurons this kernel updates (a partition of a system: its chips' cores)
@@ -1675,7 +1803,8 @@ cdef dict _state_out(Ctx* x, dict st):
     """The counters a run accumulated in the kernel's state: core counters, per-FIFO pops,
     blocked-cycle sums and maximum occupancies, multicast per-input counts, core FIFO maxima."""
     cdef int NC = x.NC
-    out = {"core_counters": st["cc"][:N_CORE_COUNTERS * NC].reshape(N_CORE_COUNTERS, NC).copy()}
+    out = {"core_counters": st["cc"][:N_CORE_COUNTERS * NC].reshape(N_CORE_COUNTERS, NC).copy(),
+           "si_writes": st["si_wr"][:NC].copy()}
     NRT = x.NR if x.gen else NC
     recs = st["fr"][:NRT * 8 << x.LS].reshape(NRT, 8, 1 << x.LS)[:, :x.P, :]
     if x.gen:
@@ -1697,7 +1826,8 @@ def run_fast(dict a, int64_t steps, object progress=None, bint want_state=False)
     cdef int NC = a["NC"], D = a["D"], DC = a["DC"], n_rows = a["n_rows"]
     cdef int64_t barrier = a["barrier"], T = 0, Q, host_total = 0
     cdef int t, n_sp, n_host, h0
-    cdef int64_t* tmp
+    cdef int64_t lam
+    cdef int nb1
     cdef cnp.ndarray step_cycles = np.zeros(steps, np.int64)
     cdef cnp.ndarray host_off = a["host_off"], host_fl = a["host_fl"], step_bound = a["step_bound"]
     cdef int64_t* sbound = <int64_t*>_ptr(step_bound)
@@ -1707,7 +1837,6 @@ def run_fast(dict a, int64_t steps, object progress=None, bint want_state=False)
     cdef int64_t* stc = <int64_t*>_ptr(step_cycles)
     cdef cnp.ndarray sprow_a, spcyc_a, sppay_a, host_pay
     cdef int64_t* hpay
-    cdef uint8_t* ptmp
 
     st = {}   # kernel-owned state, kept alive by this dict
     _setup(&x, a, st)
@@ -1729,16 +1858,20 @@ def run_fast(dict a, int64_t steps, object progress=None, bint want_state=False)
             watchdog_step = t
             break
         with nogil:
+            lam = 0
             if x.general:
                 _integrate_spikes(&x, n_sp, hfl + h0, hpay + h0, (x.host_ig + h0) if x.ig_off != NULL else NULL, n_host)
-                ptmp = x.pend_cur     # barrier: swap the pending bitmaps with the accumulator banks
-                x.pend_cur = x.pend_nxt
-                x.pend_nxt = ptmp
-            stc[t] = Q + barrier - T
-            T = Q + barrier
-            tmp = x.acc_cur         # barrier: swap the accumulator banks
-            x.acc_cur = x.acc_nxt
-            x.acc_nxt = tmp
+                if x.learn:
+                    lam = _learn(&x, n_sp)         # the learning phase: L = Q + lam
+            stc[t] = Q + lam + barrier - T
+            T = Q + lam + barrier
+            # barrier: the ring advances (with two banks: acc and pending banks swap)
+            x.bank_cur = x.bank_cur + 1 if x.bank_cur + 1 < x.nbank else 0
+            nb1 = x.bank_cur + 1 if x.bank_cur + 1 < x.nbank else 0
+            x.acc_cur = x.acc_ring + <int64_t>x.bank_cur * x.n_rows
+            x.acc_nxt = x.acc_ring + <int64_t>nb1 * x.n_rows
+            x.pend_cur = x.pend_ring + <int64_t>x.bank_cur * x.n_rows
+            x.pend_nxt = x.pend_ring + <int64_t>nb1 * x.n_rows
         if n_sp:
             sp_rows.append(sprow_a[:n_sp].copy())
             sp_cycles.append(spcyc_a[:n_sp].copy())
@@ -1757,17 +1890,19 @@ def run_fast(dict a, int64_t steps, object progress=None, bint want_state=False)
     out["spike_counts"] = sp_counts
     out["spike_payloads"] = np.concatenate(sp_pay) if sp_pay else np.zeros(0, np.int64)
     if want_state:
-        out["state"] = _state_after(st, steps, n_rows, x.NR, x.W, x.general, x.gen, x.P)
+        out["state"] = _state_after(st, n_rows, x.NR, x.W, x.gen, x.P, x.nbank, x.bank_cur, x.learn)
     return out
 
 
-def _state_after(dict st, int64_t steps, int n_rows, int NR, int W, int general, int gen, int P):
-    """The state at the start of timestep ``steps``: the banks are swapped once per timestep
-    (the pending banks only on the general neuron path). Round-robin pointers: on the general
-    router path, byte r*8 + o of ``glast``; on the bit-parallel path, the pointer of output o of
-    router (x, y) is the q whose plane LQ[o][q][y] has bit x set."""
-    acc = st["acc_a"] if steps % 2 == 0 else st["acc_b"]
-    pend = st["pend_a"] if (steps % 2 == 0 or not general) else st["pend_b"]
+def _state_after(dict st, int n_rows, int NR, int W, int gen, int P, int nbank, int bank_cur, int learn):
+    """The state at the start of the next timestep: the ring's banks from the current one on
+    (``acc[j]`` = bank cur+j: the input of that timestep and, with delays, of the next ones),
+    the STDP traces when some core learns. Round-robin pointers: on the general router path,
+    byte r*8 + o of ``glast``; on the bit-parallel path, the pointer of output o of router
+    (x, y) is the q whose plane LQ[o][q][y] has bit x set."""
+    order = [(bank_cur + j) % nbank for j in range(nbank)]
+    ring = st["acc"][:nbank * n_rows].reshape(nbank, n_rows)
+    pring = st["pend"][:nbank * n_rows].reshape(nbank, n_rows)
     if gen:
         last = st["glast"][:NR * 8].reshape(NR, 8)[:, :P].astype(np.int64)
     else:
@@ -1775,8 +1910,12 @@ def _state_after(dict st, int64_t steps, int n_rows, int NR, int W, int general,
         k = np.arange(NR)
         bits = (lq[:, :, k // W] >> (k % W).astype(np.uint64)) & np.uint64(1)      # [o, q, router]
         last = np.argmax(bits, axis=1).T.astype(np.int64)                           # [router, o]
-    return {"u": st["u"][:n_rows].copy(), "v": st["v"][:n_rows].copy(), "ref": st["ref"][:n_rows].copy(),
-            "acc": acc[:n_rows].copy(), "pend": pend[:n_rows].astype(bool), "last": last}
+    out = {"u": st["u"][:n_rows].copy(), "v": st["v"][:n_rows].copy(), "ref": st["ref"][:n_rows].copy(),
+           "acc": ring[order].copy(), "pend": pring[order].astype(bool), "last": last}
+    if learn:
+        out["x_trace"] = st["xtr"].copy()
+        out["y_trace"] = st["ytr"][:n_rows].copy()
+    return out
 
 
 cdef class SysKernel:
@@ -1875,19 +2014,24 @@ cdef class SysKernel:
         return (self.st["sprow"][:n].copy(), self.st["spcyc"][:n].copy(),
                 self.st["sppay"][:n].copy() if self.x.PB else np.zeros(0, np.int64))
 
-    def end_step(self, int64_t T_next, cnp.ndarray rows=None, cnp.ndarray pays=None):
-        """The barrier: the accumulator banks (and pending bitmaps) swap; the next timestep starts
-        at T_next. On a graded or event-driven chip the synapses of the timestep's spikes are
-        integrated here (docs/engine.md): ``rows`` / ``pays`` are then every spike of the system
-        in row order (a partition integrates them all; only its own rows are ever read)."""
+    def end_step(self, cnp.ndarray rows=None, cnp.ndarray pays=None):
+        """After the system's quiescence: the general path integrates the synapses of the
+        timestep's spikes (with payloads and delays, depressing plastic weights), the learning
+        phase runs (docs/microarchitecture.md §11.2, after the SYSTEM's quiescence, §12.4), and at
+        the barrier the accumulator ring advances. ``rows`` / ``pays`` are then every spike of the
+        system in row order: a partition integrates and learns them all (its copy of every
+        synapse record, trace and weight stays identical to the other partitions'; only its own
+        rows are ever read by its NUs, and only its own cores' counters are reported). Returns
+        Λ_t, the learning phase's cycles (0 unless some core learns); the next timestep starts
+        at Q + Λ_t + barrier (begin_step)."""
         cdef cnp.ndarray hoff = self.a["host_off"], hfl = self.a["host_fl"], hpay = self.a["host_pay"]
         cdef int64_t* ho = <int64_t*>_ptr(hoff)
-        cdef int t = self.t, n_all
+        cdef int t = self.t, n_all, nb1
         cdef int h0 = <int>ho[t], n_host = <int>(ho[t + 1] - ho[t])
-        cdef int64_t* tmp
-        cdef uint8_t* ptmp
         cdef int64_t* hf
         cdef int64_t* hq
+        cdef int64_t lam = 0
+        cdef Ctx* x = &self.x
         if self.host:
             self.host_total += n_host
         _flush_log(&self.x)
@@ -1902,17 +2046,32 @@ cdef class SysKernel:
             with nogil:
                 _integrate_spikes(&self.x, n_all, hf, hq, (self.x.host_ig + h0) if self.x.ig_off != NULL else NULL,
                                   n_host)
-            ptmp = self.x.pend_cur
-            self.x.pend_cur = self.x.pend_nxt
-            self.x.pend_nxt = ptmp
-        tmp = self.x.acc_cur
-        self.x.acc_cur = self.x.acc_nxt
-        self.x.acc_nxt = tmp
-        self.x.c = T_next
+                if self.x.learn:
+                    lam = _learn(&self.x, n_all)
+        # barrier: the ring advances (with two banks: acc and pending banks swap)
+        x.bank_cur = x.bank_cur + 1 if x.bank_cur + 1 < x.nbank else 0
+        nb1 = x.bank_cur + 1 if x.bank_cur + 1 < x.nbank else 0
+        x.acc_cur = x.acc_ring + <int64_t>x.bank_cur * x.n_rows
+        x.acc_nxt = x.acc_ring + <int64_t>nb1 * x.n_rows
+        x.pend_cur = x.pend_ring + <int64_t>x.bank_cur * x.n_rows
+        x.pend_nxt = x.pend_ring + <int64_t>nb1 * x.n_rows
+        return lam
+
+    def weights(self):
+        """The plastic synapses' current weights, in the driver's slot order (``a["_wpos"]``:
+        the blob position of every valid slot), or None when no core learns."""
+        if not self.x.learn:
+            return None
+        return self.a["blob"][self.a["_wpos"]].astype(np.int64)
 
     def results(self):
-        """Every counter this kernel accumulated (its own cores, routers and FIFOs; zero elsewhere)."""
+        """Every counter this kernel accumulated for its own cores, routers and FIFOs (zero
+        elsewhere: a partition learns for every core, see end_step, but reports only its own)."""
         out = _state_out(&self.x, self.st)
+        other = np.ones(self.x.NC, bool)
+        other[self.st["own"][:self.x.n_own]] = False
+        out["core_counters"][:, other] = 0
+        out["si_writes"][other] = 0
         out["host_flits"] = self.host_total
         out["lk_cr"] = self.st["lk_cr"][:self.a["NL"]].copy()
         return out

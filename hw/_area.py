@@ -43,10 +43,13 @@ def sram_bits_by_memory(chip: ChipConfig) -> dict[str, int]:
         "axon_table": c.axons * d.axon_entry_bits,
         "fanout_table": c.fanout_entries * d.fanout_entry_bits,
         "profiles": c.profiles * d.profile_entry_bits,
-        "accumulators": 2 * c.neurons * chip.bits.accumulator,
+        "accumulators": d.acc_banks * c.neurons * chip.bits.accumulator,   # delay_slots + 1 banks (§10)
     }
     if d.pending_bits:
-        out["pending_bitmaps"] = d.pending_bits                   # event-driven NU: 2 banks x neurons
+        out["pending_bitmaps"] = d.pending_bits                   # event-driven NU: one bitmap per bank
+    if d.learning:                                                # STDP (§11): traces + flags, reverse table
+        out["traces"] = d.trace_mem_bits
+        out["reverse_table"] = d.reverse_table_bits
     out["neuron_state"] = d.core_sram_bits - sum(out.values())   # state + profile index + fan-out pointer
     return out
 
@@ -65,6 +68,8 @@ def memory_words(chip: ChipConfig) -> dict[str, tuple[int, int]]:
         "accumulator_bank": (c.neurons, chip.bits.accumulator),
         "neuron_state": (c.neurons, bits["neuron_state"] // c.neurons),
         **({"pending_bitmap": (chip.derived.scan_words, c.scan_word_bits)} if chip.derived.pending_bits else {}),
+        **({"traces": (c.neurons + c.axons, chip.bits.trace + 1),
+            "reverse_table": (c.learning_entries, chip.derived.rev_entry_bits)} if chip.derived.learning else {}),
     }
 
 
@@ -113,6 +118,23 @@ def estimate_logic_ge(chip: ChipConfig) -> dict[str, dict[str, float]]:
         # it, the word counter (the bitmaps themselves are memory: sram_bits_by_memory)
         B = c.scan_word_bits
         core["nu_event_scan"] = ge(B * P_["dffe"] + 2 * B * P_["mux2_bit"] + _clog2(d.scan_words + 1) * P_["dffe"])
+    if d.acc_banks > 2:
+        # delays: per lane the bank of (cur + 1 + d) mod (delay_slots + 1) (an adder and a wrap-around
+        # compare/subtract of the bank index) and a wider bank decoder
+        bb = _clog2(d.acc_banks)
+        core["si_delay_banks"] = ge(c.synapse_lanes * bb * (2 * P_["add_bit"] + P_["cmp_bit"] + P_["mux2_bit"])
+                                    + bb * P_["dffe"])
+    if d.learning:
+        # STDP: the SI's per-lane depression (shift by the rule's shift, subtract, clip to [w_min, w_max])
+        # and the word it holds for its WRITE cycle; the rule registers; the learning engine's
+        # potentiation datapath, trace decay (trace x 13-bit multiply, add, saturate) and its registers
+        W, TB = b.weight, b.trace
+        upd = (4 * TB * P_["mux2_bit"] + (W + 2) * P_["add_bit"] + 2 * W * (P_["cmp_bit"] + P_["mux2_bit"]))
+        core["si_stdp_depression"] = ge(c.synapse_lanes * (upd + W * P_["dffe"]))
+        core["stdp_rule_registers"] = ge((2 * TB + 2 * 12 + 2 * W + 4 + 1) * P_["dffe"])
+        core["le_datapath"] = ge(upd + TB * 13 * P_["mult_pp_bit"] + (TB + 1) * (P_["add_bit"] + P_["cmp_bit"]))
+        core["le_registers"] = ge((d.rev_addr_bits + d.rev_len_bits + d.neuron_bits + d.word_addr_bits
+                                   + d.lane_bits + d.axon_bits + W + 3) * P_["dffe"])
     router = {
         "input_fifos": ge(n * fifo(chip.router.fifo_depth, F)),
         "crossbar": ge(n * F * mux_n),

@@ -52,6 +52,12 @@ def _svh_defs() -> str:
         [(f.name, i, f.doc) for i, f in enumerate(L.PROFILE)], "NC_PF_")
     out += ["", "// ---- NC_SEL_NEURON fields"] + _defines(
         [(n, i, doc) for i, (n, doc) in enumerate(L.NEURON_FIELDS)], "NC_NF_")
+    out += ["", "// ---- NC_SEL_AXON fields"] + _defines(
+        [(n, i, doc) for i, (n, doc) in enumerate(L.AXON_FIELDS)], "NC_AF_")
+    out += ["", "// ---- NC_SEL_REV fields (learning)"] + _defines(
+        [(n, i, doc) for i, (n, doc) in enumerate(L.REV_FIELDS)], "NC_RF_")
+    out += ["", "// ---- NC_SEL_BANK: field b = acc[b], NC_BANK_PEND + b = pend[b]",
+            f"`define NC_BANK_PEND {L.BANK_PEND_FIELD}"]
     for scope, prefix, title in (("core", "NC_CC_", "core counter bank (NC_CORE_CNT + k)"),
                                  ("router", "NC_RC_", "router counter bank (NC_RT_CNT + k)"),
                                  ("chip", "NC_CHC_", "chip counter bank (NC_CHIP_CNT + k)")):
@@ -203,8 +209,13 @@ def _md_layout() -> str:
     for title, rows in (("chip registers (`CHIP`)", L.CHIP_REGS), ("core registers (`CORE`)", L.CORE_REGS),
                         ("router registers (`ROUTER`)", L.ROUTER_REGS)):
         out += ["", f"| {title} | index | meaning |", "|---|---|---|"] + [f"| `{n}` | {i} | {d} |" for n, i, d in rows]
-    out += ["", "| neuron field (`NEURON`) | field | meaning |", "|---|---|---|"]
-    out += [f"| `{n}` | {i} | {d} |" for i, (n, d) in enumerate(L.NEURON_FIELDS)]
+    for title, rows in (("neuron field (`NEURON`)", L.NEURON_FIELDS), ("axon field (`AXON`)", L.AXON_FIELDS),
+                        ("reverse-table field (`REV`)", L.REV_FIELDS), ("STDP rule column (`STDP_*` registers)",
+                                                                        L.STDP_FIELDS)):
+        out += ["", f"| {title} | field | meaning |", "|---|---|---|"]
+        out += [f"| `{n}` | {i} | {d} |" for i, (n, d) in enumerate(rows)]
+    out += ["", f"Select `BANK`: field `b` (0 … `core.delay_slots`) is `acc[b]`, field {L.BANK_PEND_FIELD} + `b` is "
+            "`pend[b]` of the neuron `index`."]
     out += ["", "## Kernel words (cycle model internals)", ""]
     for lay in L.KERNEL_LAYOUTS:
         sh = lay.shifts()

@@ -68,6 +68,16 @@ class CoreConfig(_Model):
                     "(docs/microarchitecture.md §5.1)")] = "dense"
     scan_word_bits: Annotated[int, Field(ge=1, le=64, description="pending-bitmap bits an event-driven NU scans per "
                                                                   "cycle (a power of two; unused when dense)")] = 32
+    delay_slots: Annotated[int, Field(ge=1, le=64, description="synaptic delays of 1..delay_slots timesteps: every "
+                                      "synapse slot holds an extra delay of 0..delay_slots-1 and the accumulators "
+                                      "are a ring of delay_slots+1 banks (1 = the one-timestep hop delay only; "
+                                      "docs/microarchitecture.md §10)")] = 1
+    learning: Annotated[Literal["off", "stdp"], Field(
+        description="on-chip learning: stdp adds a plastic bit per synapse slot, pre/post traces, a reverse "
+                    "table and a learning engine to every core (docs/microarchitecture.md §11)")] = "off"
+    learning_entries: Annotated[int, Field(ge=1, le=1 << 20, description="reverse-table entries per core: incoming "
+                                           "plastic synapses the learning engine can reach (used with "
+                                           "learning: stdp)")] = 4096
 
     @field_validator("scan_word_bits")
     @classmethod
@@ -99,6 +109,8 @@ class BitsConfig(_Model):
     refractory: Annotated[int, Field(ge=1, le=8, description="refractory counter bits (unsigned)")] = 4
     payload: Annotated[int, Field(ge=0, le=16, description="spike payload bits (unsigned): 0 = binary spikes, "
                                                            "1..16 = graded spikes")] = 0
+    trace: Annotated[int, Field(ge=2, le=16, description="STDP trace bits (unsigned; used with core.learning: "
+                                                         "stdp)")] = 8
 
     @model_validator(mode="after")
     def _acc_holds_weight(self):
@@ -269,7 +281,18 @@ class ChipDerived:
     table_key_bits: int       # multicast table key: the route without its mc bit
     table_entry_bits: int     # valid + key + output-port set
     table_bits: int           # multicast table of one router (0 on a unicast chip)
-    pending_bits: int         # per core: the two pending bitmaps of an event-driven NU (0 when dense)
+    pending_bits: int         # per core: the pending bitmaps of an event-driven NU, one per bank (0 when dense)
+    acc_banks: int            # accumulator banks (delay_slots + 1; 2 without delays)
+    delay_bits: int           # extra-delay field of a synapse slot (0 when delay_slots = 1)
+    learning: bool            # core.learning == "stdp"
+    plastic_bits: int         # plastic bit of a synapse slot (1 with learning, else 0)
+    trace_bits: int           # STDP trace width (bits.trace)
+    lane_bits: int            # lane index width (ceil(log2 lanes), at least 1)
+    rev_addr_bits: int        # reverse-table address (learning_entries)
+    rev_len_bits: int         # reverse-table count field of a neuron entry (0 .. learning_entries)
+    rev_entry_bits: int       # one reverse-table entry {axon, word, lane} (0 without learning)
+    trace_mem_bits: int       # per core: (neurons + axons) x (trace + flag bit) (0 without learning)
+    reverse_table_bits: int   # per core: learning_entries x rev_entry_bits (0 without learning)
     scan_words: int           # words of one pending bitmap (ceil(neurons / scan_word_bits)); 0 when dense
     profile_entry_bits: int
     core_sram_bits: int       # all memories of one core
@@ -298,8 +321,14 @@ class ChipDerived:
         key_bits = route_bits - mc_bits
         entry_bits = 1 + key_bits + n_ports
         event = core.neuron_update == "event"
-        pending_bits = 2 * core.neurons if event else 0
-        slot_bits = 1 + neuron_bits + bits.weight
+        banks = core.delay_slots + 1
+        pending_bits = banks * core.neurons if event else 0
+        delay_bits = _clog2(core.delay_slots) if core.delay_slots > 1 else 0
+        learning = core.learning == "stdp"
+        plastic_bits = 1 if learning else 0
+        lane_bits = _clog2(core.synapse_lanes)
+        rev_addr_bits, rev_len_bits = _clog2(core.learning_entries), _clog2(core.learning_entries + 1)
+        slot_bits = 1 + neuron_bits + bits.weight + delay_bits + plastic_bits
         word_bits = slot_bits * core.synapse_lanes
         # axon entry: base word address + synapse count (up to neurons*... bounded by words*lanes)
         len_bits = _clog2(core.synapse_words * core.synapse_lanes + 1)
@@ -307,10 +336,13 @@ class ChipDerived:
         state_bits = 2 * bits.state + bits.refractory
         profile_entry_bits = 2 * DECAY_BITS + 3 * bits.state + bits.refractory + 3 + (1 if payload_bits else 0)
         neuron_mem_bits = core.neurons * (state_bits + profile_bits + fanout_addr_bits
-                                          + _clog2(core.fanout_entries + 1) + 2 * bits.accumulator)
+                                          + _clog2(core.fanout_entries + 1) + banks * bits.accumulator
+                                          + ((rev_addr_bits + rev_len_bits) if learning else 0))
+        rev_entry_bits = (axon_bits + word_addr_bits + lane_bits) if learning else 0
+        trace_mem_bits = (core.neurons + core.axons) * (bits.trace + 1) if learning else 0
         core_sram = (core.synapse_words * word_bits + core.axons * axon_entry_bits
                      + core.fanout_entries * route_bits + core.profiles * profile_entry_bits + neuron_mem_bits
-                     + pending_bits)
+                     + pending_bits + trace_mem_bits + core.learning_entries * rev_entry_bits)
         return cls(
             n_cores=c.mesh.width * c.mesh.height * cpr, n_routers=c.mesh.width * c.mesh.height, n_ports=n_ports,
             x_bits=x_bits, mc_bits=mc_bits, y_bits=y_bits, axon_bits=axon_bits,
@@ -321,7 +353,11 @@ class ChipDerived:
             axon_entry_bits=axon_entry_bits, axon_len_bits=len_bits, fanout_len_bits=_clog2(core.fanout_entries + 1),
             fanout_entry_bits=route_bits, table_key_bits=key_bits, table_entry_bits=entry_bits,
             table_bits=c.router.table_entries * entry_bits if mc_bits else 0,
-            pending_bits=pending_bits, scan_words=-(-core.neurons // core.scan_word_bits) if event else 0,
+            pending_bits=pending_bits, acc_banks=banks, delay_bits=delay_bits,
+            learning=learning, plastic_bits=plastic_bits, trace_bits=bits.trace, lane_bits=lane_bits,
+            rev_addr_bits=rev_addr_bits, rev_len_bits=rev_len_bits, rev_entry_bits=rev_entry_bits,
+            trace_mem_bits=trace_mem_bits, reverse_table_bits=core.learning_entries * rev_entry_bits,
+            scan_words=-(-core.neurons // core.scan_word_bits) if event else 0,
             profile_entry_bits=profile_entry_bits, core_sram_bits=core_sram,
             weight_min=-(1 << (bits.weight - 1)), weight_max=(1 << (bits.weight - 1)) - 1,
             state_min=-(1 << (bits.state - 1)), state_max=(1 << (bits.state - 1)) - 1,

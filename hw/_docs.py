@@ -68,7 +68,7 @@ def config_reference_markdown() -> str:
         lines.append(f"| `{c.name}` | {c.unit} | {c.scope} | {c.description} |")
     lines += ["", "## System configuration (`configs/systems`)", "",
               "A system is a grid of chips of one design joined by chip-to-chip links "
-              "(docs/microarchitecture.md §10). Schema in `hw/_system.py`; `link_overrides` entries take "
+              "(docs/microarchitecture.md §12). Schema in `hw/_system.py`; `link_overrides` entries take "
               "`chips: [[cx, cy], [cx2, cy2]]` (two neighbouring chips) and any of the link fields "
               "listed under `link_overrides` below.", "",
               "| field | type | default | rule | meaning |", "|---|---|---|---|---|"]

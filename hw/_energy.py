@@ -111,6 +111,12 @@ def derive_event_components(chip: ChipConfig, tech: ResolvedTechnology | None = 
         if c.kind == "graded_output":
             # the NU's graded output: P compare-subtract steps of (state + payload) bits (microarchitecture.md §7)
             return P * add(S + P) if P else None
+        if c.kind == "weight_update":
+            # STDP: trace >> shift, add/subtract to the weight, clip to [w_min, w_max] (two compares)
+            return add(b.weight + 2) + 2 * add(b.weight) if d.learning else None
+        if c.kind == "trace_decay":
+            # STDP trace walk: decay (trace x 13-bit multiply), add the increment, saturate
+            return T.int_mult_pj(b.trace, 13, k) + 2 * add(b.trace + 1) if d.learning else None
         if c.kind == "add":
             return add(widths[c.arg])
         if c.kind == "lif_datapath":

@@ -81,3 +81,47 @@ def lif_step(u, v, ref, I, du, dv, bias, vth, v_reset, refractory, w_exp, state_
     u_new, v_new, ref_new, payload = neuron_update(u, v, ref, I, du, dv, bias, vth, v_reset, refractory, w_exp,
                                                    state_bits)
     return u_new, v_new, ref_new, payload > 0
+
+
+# ----------------------------------------------------------------------------- STDP (§11)
+def stdp_decay_constant(tau_steps: float) -> int:
+    """The 12-bit trace decay ``d`` of a time constant of ``tau_steps`` timesteps:
+    ``round(4096 * (1 - exp(-1 / tau)))``, so ``decay(x, d) ≈ x * exp(-1 / tau)`` (0..4095)."""
+    d = int(round(DECAY_ONE * (1.0 - np.exp(-1.0 / float(tau_steps)))))
+    return min(max(d, 0), DECAY_ONE - 1)
+
+
+def trace_update(x, flag, inc, d, trace_bits: int) -> np.ndarray:
+    """One timestep of an STDP trace (docs/microarchitecture.md §11.1):
+    ``min(decay(x, d) + (flag ? inc : 0), 2**trace_bits - 1)``."""
+    x = decay(np.asarray(x, np.int64), d) + np.where(np.asarray(flag, bool), np.asarray(inc, np.int64), 0)
+    return np.minimum(x, (1 << trace_bits) - 1)
+
+
+def stdp_depress(w, y, shift, w_min, w_max) -> np.ndarray:
+    """Depression at a pre-synaptic arrival: ``clip(w - (y >> shift), w_min, w_max)``."""
+    w = np.asarray(w, np.int64) - (np.asarray(y, np.int64) >> np.asarray(shift, np.int64))
+    return np.minimum(np.maximum(w, w_min), w_max)
+
+
+def stdp_potentiate(w, x, shift, w_min, w_max) -> np.ndarray:
+    """Potentiation in the post-synaptic pass: ``clip(w + (x >> shift), w_min, w_max)``."""
+    w = np.asarray(w, np.int64) + (np.asarray(x, np.int64) >> np.asarray(shift, np.int64))
+    return np.minimum(np.maximum(w, w_min), w_max)
+
+
+def stdp_window(dt, a_plus: int, a_minus: int, d_plus: int, d_minus: int, shift: int, trace_bits: int) -> np.ndarray:
+    """The weight change of one pre/post pair from zero traces, without clipping, for
+    ``dt = t_post - t_pre`` (timesteps; an array): the chip's exact STDP window
+    (docs/microarchitecture.md §11.3). ``+decay^(dt-1)(a_plus) >> shift`` for ``dt >= 1``,
+    ``-decay^(-dt-1)(a_minus) >> shift`` for ``dt <= -1``, 0 at ``dt = 0``."""
+    dt = np.asarray(dt, np.int64)
+    out = np.zeros(dt.shape, np.int64)
+    k_max = int(np.abs(dt).max(initial=0))
+    xp = np.minimum(np.int64(a_plus), (1 << trace_bits) - 1)
+    xm = np.minimum(np.int64(a_minus), (1 << trace_bits) - 1)
+    for k in range(1, k_max + 1):          # trace value k-1 decays after the spike
+        out = np.where(dt == k, xp >> shift, out)
+        out = np.where(dt == -k, -(xm >> shift), out)
+        xp, xm = decay(xp, d_plus), decay(xm, d_minus)
+    return out

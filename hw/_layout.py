@@ -29,7 +29,8 @@ import numpy as np
 __all__ = [
     "PORTS", "N_PORTS", "MAX_PORTS", "MAX_CORES_PER_ROUTER", "port_names", "local_port", "BitField", "BitLayout", "CHIP_FLIT", "KERNEL_FLIT", "KERNEL_MC_FLIT", "KERNEL_FIFO_STATE",
     "KERNEL_DOWNSTREAM", "KERNEL_TIMER", "KERNEL_LAYOUTS", "ProfileField", "PROFILE_FIELDS", "PROFILE",
-    "NEURON_FIELDS", "Component", "Energy", "Free", "Counter", "COUNTERS", "COUNTER_NAMES", "COUNTER_BY_NAME",
+    "NEURON_FIELDS", "AXON_FIELDS", "REV_FIELDS", "STDP_FIELDS", "BANK_PEND_FIELD",
+    "Component", "Energy", "Free", "Counter", "COUNTERS", "COUNTER_NAMES", "COUNTER_BY_NAME",
     "CORE_COUNTERS", "ROUTER_COUNTERS", "CHIP_COUNTERS", "DETAIL_FIELDS", "DETAIL_NAMES", "RtlParam", "RTL_PARAMS",
     "RTL_PARAM_BY_NAME", "SystemRtlParam", "SYSTEM_RTL_PARAMS", "BUS", "SELECTS", "CHIP_REGS", "CORE_REGS", "ROUTER_REGS", "CNT_BITS", "OCC_BITS", "DEFAULT_HOST_QUEUE_DEPTH",
 ]
@@ -199,7 +200,43 @@ NEURON_FIELDS = (
     ("acc1", "accumulator bank 1 (physical)"),
     ("pend0", "pending bit, bank 0 (physical; event-driven cores)"),
     ("pend1", "pending bit, bank 1 (physical; event-driven cores)"),
+    ("rev_base", "first reverse-table entry of the neuron's incoming plastic synapses (learning)"),
+    ("rev_len", "reverse-table entries of the neuron (learning)"),
+    ("trace", "post-synaptic STDP trace y (learning)"),
+    ("spk", "spiked-this-timestep bit s, cleared by the trace walk (learning)"),
 )
+
+# Fields of one axon in the host-bus axon select (index = axon, field = this order).
+AXON_FIELDS = (
+    ("base", "first synapse word"),
+    ("len", "synapse count"),
+    ("trace", "pre-synaptic STDP trace x (learning)"),
+    ("arr", "flit-arrived-this-timestep bit r, cleared by the trace walk (learning)"),
+)
+
+# Fields of one reverse-table entry (select REV; learning chips): the synapse slot it points to.
+REV_FIELDS = (
+    ("axon", "axon of the synapse (its pre-synaptic trace)"),
+    ("word", "synapse word"),
+    ("lane", "lane within the word"),
+)
+
+# The STDP rule of a core (docs/microarchitecture.md §11): program table columns, in this order;
+# the host writes them to the core registers STDP_<NAME> (CORE_REGS).
+STDP_FIELDS = (
+    ("enable", "1: the core learns (it holds a plastic synapse)"),
+    ("a_plus", "pre-synaptic trace increment"),
+    ("a_minus", "post-synaptic trace increment"),
+    ("d_plus", "pre-synaptic trace decay (12-bit, as du/dv)"),
+    ("d_minus", "post-synaptic trace decay"),
+    ("w_min", "lower weight bound (signed)"),
+    ("w_max", "upper weight bound (signed)"),
+    ("shift", "learning-rate shift: a weight changes by trace >> shift"),
+)
+
+# Select BANK (accumulator ring, docs/microarchitecture.md §10): index = neuron, field = bank b
+# (0..delay_slots) for acc[b], BANK_PEND_FIELD + b for pend[b].
+BANK_PEND_FIELD = 64
 
 
 # ============================================================================ counters
@@ -283,6 +320,26 @@ COUNTERS: tuple[Counter, ...] = (
             "pending-bitmap bits set on an event-driven core: one per synapse integrated by the SI, one per "
             "neuron update that is not quiet (0 on a dense core)",
             Energy((_W("pending_set", "pending_bitmap"),))),
+    Counter("synapse_word_writes", "words", "core",
+            "synapse SRAM words written back by STDP: the SI's write cycle after a word with a plastic slot, and "
+            "the learning engine's WR cycles (0 without learning)",
+            Energy((_W("synapse_sram_write", "synapse"),))),
+    Counter("weight_updates", "updates", "core",
+            "plastic weights updated by STDP: one per plastic slot the SI reads (depression) and one per "
+            "reverse-table entry the learning engine processes (potentiation)",
+            Energy((_R("trace_read", "traces"), Component("weight_update", "weight_update")))),
+    Counter("reverse_reads", "entries", "core",
+            "reverse-table entries read by the learning engine, each with the synapse word it points to",
+            Energy((_R("reverse_table_read", "reverse_table"), _R("synapse_sram_read", "synapse")))),
+    Counter("post_lookups", "lookups", "core",
+            "spiking neurons whose reverse-table pointer the learning engine read (one per spike of a "
+            "learning core)", Energy((_R("reverse_pointer_read", "neuron_state"),))),
+    Counter("trace_updates", "traces", "core",
+            "STDP traces decayed (and incremented) by the learning engine's trace walk: every neuron and axon "
+            "of a learning core, once per timestep",
+            Energy((_R("trace_read", "traces"), _W("trace_write", "traces"), Component("trace_decay", "trace_decay")))),
+    Counter("learning_cycles", "cycles", "core",
+            "cycles the learning engine worked after quiescence (POST, RD, WR and TRACE cycles)", Free(_BUSY)),
     Counter("router_flits", "flits", "router", "flits granted by the router (one per flit per router traversed)",
             Energy((Component("router_traversal", "router_traversal"),), overhead=False)),
     Counter("link_flits", "flits", "router", "flits sent on the router's N/E/S/W output links to a neighbour tile",
@@ -328,6 +385,8 @@ ENERGY_GROUPS: dict[str, tuple[str, ...]] = {
                "nu_scan_cycles", "pending_sets"),
     "network": ("fanout_flits", "router_flits", "link_flits", "link_flits_ew", "link_flits_ns", "local_flits",
                 "router_blocked_cycles", "host_flits", "mc_table_lookups", "mc_default_routes", "mc_partial_cycles"),
+    "learning": ("synapse_word_writes", "weight_updates", "reverse_reads", "post_lookups", "trace_updates",
+                 "learning_cycles"),
     "clock and barrier": ("cycles", "barriers"),
 }
 _grouped = [n for names in ENERGY_GROUPS.values() for n in names]
@@ -432,6 +491,18 @@ RTL_PARAMS: tuple[RtlParam, ...] = (
              lambda chip, build: int(chip.core.neuron_update == "event")),
     RtlParam("SCAN_BITS", "core.scan_word_bits", "tile", "pending-bitmap bits scanned per SCAN cycle",
              _cfg("core.scan_word_bits")),
+    RtlParam("DELAY_SLOTS", "core.delay_slots", "tile", "synaptic delays 1..DELAY_SLOTS: DELAY_SLOTS+1 accumulator banks",
+             _cfg("core.delay_slots")),
+    RtlParam("DELAY_BITS", "derived.delay_bits", "tile", "extra-delay field of a synapse slot (0: no delays)",
+             _der("delay_bits")),
+    RtlParam("LEARN", "core.learning", "tile", "1: STDP (plastic bits, traces, reverse table, learning engine)",
+             lambda chip, build: int(chip.core.learning == "stdp")),
+    RtlParam("TRACE_BITS", "bits.trace", "tile", "STDP trace width", _cfg("bits.trace")),
+    RtlParam("REV_ENTRIES", "core.learning_entries", "tile", "reverse-table entries per core",
+             _cfg("core.learning_entries")),
+    RtlParam("REV_ADDR_BITS", "derived.rev_addr_bits", "tile", "reverse-table address width", _der("rev_addr_bits")),
+    RtlParam("REV_LEN_BITS", "derived.rev_len_bits", "tile", "reverse-table count field of a neuron entry",
+             _der("rev_len_bits")),
 )
 RTL_PARAM_BY_NAME = {p.name: p for p in RTL_PARAMS}
 
@@ -484,6 +555,8 @@ SELECTS = (
     ("ROUTER", 9, "read: index = ROUTER_REGS (router counter bank, per-port detail); tile = router index"),
     ("MCTABLE", 10, "router multicast table: index = entry, field 0 = key, 1 = {valid@31, output ports}; "
                     "tile = router index"),
+    ("BANK", 11, "index = neuron, field = bank b: acc[b]; field 64 + b: pend[b] (the whole accumulator ring)"),
+    ("REV", 12, "index = reverse-table entry, field = REV_FIELDS order (learning)"),
 )
 
 # NC_SEL_CHIP indices
@@ -501,6 +574,15 @@ CORE_REGS = (
     ("TRACE_COUNT", 2, "r: spikes recorded in the trace this timestep"),
     ("FIFO_MAX", 3, "r: max occupancy of the core input FIFO"),
     ("STATE", 4, "r: bits 1:0 NU state (0 DONE, 1 UPDATE, 2 PUSH, 3 SCAN), bit 2 SI busy, bits 15:8 core FIFO count"),
+    ("AX_USED", 5, "rw: axons placed on the core (the trace walk's length; learning)"),
+    ("STDP_ENABLE", 6, "rw: STDP rule registers, STDP_FIELDS order (learning)"),
+    ("STDP_A_PLUS", 7, "rw"),
+    ("STDP_A_MINUS", 8, "rw"),
+    ("STDP_D_PLUS", 9, "rw"),
+    ("STDP_D_MINUS", 10, "rw"),
+    ("STDP_W_MIN", 11, "rw (signed)"),
+    ("STDP_W_MAX", 12, "rw (signed)"),
+    ("STDP_SHIFT", 13, "rw"),
     ("CNT", 16, "r: CNT + k = core counter k (CORE_COUNTERS order)"),
 )
 # NC_SEL_ROUTER indices (each per-port group has one entry per port, PORTS order)
@@ -539,6 +621,9 @@ def _check() -> None:
     for table in (CHIP_REGS, CORE_REGS, ROUTER_REGS, SELECTS):
         idx = [i for _, i, _ in table]
         assert idx == sorted(set(idx)), table
+    core_regs = {n: i for n, i, _ in CORE_REGS}
+    assert [core_regs[f"STDP_{n.upper()}"] for n, _ in STDP_FIELDS] == list(
+        range(core_regs["STDP_ENABLE"], core_regs["STDP_ENABLE"] + len(STDP_FIELDS)))
 
 
 _check()

@@ -1,11 +1,11 @@
 """Systems of chips: a grid of chips of one design joined by chip-to-chip links
-(docs/microarchitecture.md §10). Frozen pydantic models, unknown keys rejected, strict types.
+(docs/microarchitecture.md §12). Frozen pydantic models, unknown keys rejected, strict types.
 
 A system is simulated as one **system mesh**: the chips' meshes side by side, router and core
-indices row-major over the whole mesh (§10.1). :attr:`SystemConfig.mesh_chip` is that mesh as a
+indices row-major over the whole mesh (§12.1). :attr:`SystemConfig.mesh_chip` is that mesh as a
 chip config (the chip's design with the system's width, height, flit widths and barrier), so the
 compiler, the reference, the routing walk and the cycle models read a system program exactly as
-a chip program; :attr:`SystemDerived.links` lists the directed chip-to-chip links (§10.2) that
+a chip program; :attr:`SystemDerived.links` lists the directed chip-to-chip links (§12.2) that
 make the difference. Derived quantities are computed once, in :class:`SystemDerived`.
 """
 from __future__ import annotations
@@ -60,7 +60,7 @@ class LinkOverride(ConfigModel):
 
 
 class SystemConfig(ConfigModel):
-    """A system: a grid of chips of one design and the links between them (docs/microarchitecture.md §10)."""
+    """A system: a grid of chips of one design and the links between them (docs/microarchitecture.md §12)."""
     name: Annotated[str, Field(description="preset / report name")] = "system"
     description: Annotated[str, Field(description="one line for `neurocycle presets`")] = ""
     chip: Annotated[ChipConfig, Field(description="the chip of every grid position: a preset name, a chip "
@@ -134,7 +134,7 @@ class SystemConfig(ConfigModel):
 
     @cached_property
     def mesh_chip(self) -> ChipConfig:
-        """The system mesh as a chip config (docs/microarchitecture.md §10.1): the chip's design
+        """The system mesh as a chip config (docs/microarchitecture.md §12.1): the chip's design
         with the mesh of the whole grid, hence system-wide flit widths, and the system barrier.
         Built without validation (it may exceed a chip's 64 x 64 mesh limit), so never
         re-validate or override it: change the system instead."""
@@ -170,7 +170,7 @@ def _grid_fit(n: int) -> str:
 
 @dataclass(frozen=True)
 class LinkTable:
-    """The directed chip-to-chip links of a system (docs/microarchitecture.md §10.2), ordered by
+    """The directed chip-to-chip links of a system (docs/microarchitecture.md §12.2), ordered by
     (sending router, output port): link ``l`` carries the copies granted on output ``out_port[l]``
     of system router ``src[l]`` into input ``in_port[l]`` of router ``dst[l]``."""
     src: np.ndarray            # int64 sending router (system index)

@@ -134,11 +134,14 @@ class Host:
         return True
 
     # -- program loading -----------------------------------------------------------------------
-    def program_writes(self, prog: dict, event: bool = False):
+    def program_writes(self, prog: dict, event: bool = False, banks: int = 2, learn: bool = False):
         """Every bus write that loads chip program ``prog`` (see :func:`case_from_program`) and
-        sets the initial state (u = v = ref = 0, both accumulator banks 0) of the placed neurons;
+        sets the initial state (u = v = ref = 0, every accumulator bank 0) of the placed neurons;
         on an event-driven chip also the pending bits (every placed neuron pending in bank 0, the
-        `cur` bank after reset; bank 1 clear)."""
+        `cur` bank after reset; the other banks clear). ``banks``: accumulator banks
+        (core.delay_slots + 1; banks from 2 on are written through the BANK select). ``learn``:
+        a learning chip (STDP): the rule registers, ax_used, the reverse table and pointers, and
+        every trace and flag 0; each slot's plastic bit and delay go with its target."""
         d = self.d
         n_cores = len(prog["core_neuron_offset"]) - 1
         lanes = prog["syn_valid"].shape[1]
@@ -155,20 +158,43 @@ class Host:
                 yield (k, d["SEL_NEURON"], i, d["NF_FO_LEN"], int(prog["row_fanout_len"][r]))
                 for f in ("NF_U", "NF_V", "NF_REF", "NF_ACC0", "NF_ACC1"):
                     yield (k, d["SEL_NEURON"], i, d[f], 0)
+                for b in range(2, banks):
+                    yield (k, d["SEL_BANK"], i, b, 0)
                 if event:
                     yield (k, d["SEL_NEURON"], i, d["NF_PEND0"], 1)
                     yield (k, d["SEL_NEURON"], i, d["NF_PEND1"], 0)
+                    for b in range(2, banks):
+                        yield (k, d["SEL_BANK"], i, d["BANK_PEND"] + b, 0)
+                if learn:
+                    yield (k, d["SEL_NEURON"], i, d["NF_REV_BASE"], int(prog["row_rev_base"][r]))
+                    yield (k, d["SEL_NEURON"], i, d["NF_REV_LEN"], int(prog["row_rev_len"][r]))
+                    yield (k, d["SEL_NEURON"], i, d["NF_TRACE"], 0)
+                    yield (k, d["SEL_NEURON"], i, d["NF_SPK"], 0)
             yield (k, d["SEL_CORE"], d["CORE_N_USED"], 0, int(r1 - r0))
             a0, a1 = prog["core_axon_offset"][k], prog["core_axon_offset"][k + 1]
             for a in range(a1 - a0):
-                yield (k, d["SEL_AXON"], a, 0, int(prog["axon_base"][a0 + a]))
-                yield (k, d["SEL_AXON"], a, 1, int(prog["axon_len"][a0 + a]))
+                yield (k, d["SEL_AXON"], a, d["AF_BASE"], int(prog["axon_base"][a0 + a]))
+                yield (k, d["SEL_AXON"], a, d["AF_LEN"], int(prog["axon_len"][a0 + a]))
+                if learn:
+                    yield (k, d["SEL_AXON"], a, d["AF_TRACE"], 0)
+                    yield (k, d["SEL_AXON"], a, d["AF_ARR"], 0)
+            if learn:
+                yield (k, d["SEL_CORE"], d["CORE_AX_USED"], 0, int(a1 - a0))
+                for f, val in enumerate(prog["core_stdp"][k]):
+                    yield (k, d["SEL_CORE"], d["CORE_STDP_ENABLE"] + f, 0, int(val))
+                e0, e1 = prog["core_rev_offset"][k], prog["core_rev_offset"][k + 1]
+                for e in range(e1 - e0):
+                    yield (k, d["SEL_REV"], e, d["RF_AXON"], int(prog["rev_axon"][e0 + e]))
+                    yield (k, d["SEL_REV"], e, d["RF_WORD"], int(prog["rev_word"][e0 + e]))
+                    yield (k, d["SEL_REV"], e, d["RF_LANE"], int(prog["rev_lane"][e0 + e]))
             w0, w1 = prog["core_word_offset"][k], prog["core_word_offset"][k + 1]
             for w in range(w1 - w0):
                 for lane in range(lanes):
                     valid = int(prog["syn_valid"][w0 + w, lane])
+                    tgt = (valid << 31) | (int(prog["syn_plastic"][w0 + w, lane]) << 30) \
+                        | (int(prog["syn_delay"][w0 + w, lane]) << 24) | int(prog["syn_target"][w0 + w, lane])
                     yield (k, d["SEL_SYN"], w, 2 * lane, int(prog["syn_weight"][w0 + w, lane]))
-                    yield (k, d["SEL_SYN"], w, 2 * lane + 1, (valid << 31) | int(prog["syn_target"][w0 + w, lane]))
+                    yield (k, d["SEL_SYN"], w, 2 * lane + 1, tgt)
             f0, f1 = prog["core_fanout_offset"][k], prog["core_fanout_offset"][k + 1]
             for e in range(f1 - f0):
                 yield (k, d["SEL_FANOUT"], e, 0, int(prog["fanout_flit"][f0 + e]))
@@ -195,6 +221,18 @@ class Host:
         pays = await self.read_many([(k, s, j, 3) for k, s, j, _ in addrs]) if graded else [1] * len(vals)
         cores = [k for k, c in enumerate(counts) for _ in range(c)]
         return [(k, v >> 48, v & ((1 << 48) - 1), q) for k, v, q in zip(cores, vals, pays)]
+
+    async def read_weights(self, prog: dict) -> np.ndarray:
+        """Every synapse weight (signed), [n_words, lanes] in the program's layout: the final
+        weights after learning, read through the synapse select (tile = core)."""
+        d = self.d
+        lanes = prog["syn_valid"].shape[1]
+        wo = prog["core_word_offset"]
+        addrs = [(k, d["SEL_SYN"], w, 2 * lane) for k in range(len(wo) - 1) for w in range(wo[k + 1] - wo[k])
+                 for lane in range(lanes)]
+        vals = await self.read_many(addrs)
+        out = np.asarray([v - (1 << 64) if v >> 63 else v for v in vals], np.int64)
+        return out.reshape(-1, lanes)
 
     async def read_counters(self, n_cores: int, core_counters, router_counters, chip_counters,
                             n_routers: int | None = None) -> dict:
@@ -236,7 +274,9 @@ async def run_case(host: Host, case: dict) -> dict:
     if bad:
         raise AssertionError(f"elaborated parameters differ from the chip config: {bad}")
     t0 = time.perf_counter()
-    await host.write_many(host.program_writes(case["program"], event=bool(want.get("EVENT", 0))))
+    learn = bool(case.get("learning"))
+    await host.write_many(host.program_writes(case["program"], event=bool(want.get("EVENT", 0)),
+                                              banks=int(want.get("DELAY_SLOTS", 1)) + 1, learn=learn))
     load_s = time.perf_counter() - t0
     n_cores = len(case["program"]["core_neuron_offset"]) - 1
     n_routers = len(case["program"]["router_table_offset"]) - 1
@@ -260,6 +300,8 @@ async def run_case(host: Host, case: dict) -> dict:
     if timeout_step is None:
         out.update(await host.read_counters(n_cores, case["core_counters"], case["router_counters"],
                                             case["chip_counters"], n_routers))
+        if learn:
+            out["weights"] = await host.read_weights(case["program"])
     return out
 
 

@@ -32,7 +32,8 @@ from ._build import RTL_DIR, RtlToolError, chip_parameters, rtl_includes, rtl_so
 SYNTH_SCRIPT = ("proc; flatten; opt; memory -nomap; memory_map */*fifo*; opt -full; techmap; opt -fast; "
                 "async2sync; dfflegalize -cell $_DFF_P_ 01; abc -g cmos2; opt_clean")
 _SYNTH_RECIPE = 2   # bump when the flow changes (invalidates cached results)
-_MODULE_FILES = {"nc_core": ("nc_core.sv", "nc_core_bus.sv", "nc_si.sv", "nc_nu.sv", "nc_neuron.sv", "nc_fifo.sv"),
+_MODULE_FILES = {"nc_core": ("nc_core.sv", "nc_core_bus.sv", "nc_si.sv", "nc_nu.sv", "nc_neuron.sv", "nc_fifo.sv",
+                             "nc_le.sv"),
                  "nc_router": ("nc_router.sv", "nc_fifo.sv")}
 
 

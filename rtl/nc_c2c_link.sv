@@ -1,4 +1,4 @@
-// nc_c2c_link: one direction of a chip-to-chip link (docs/microarchitecture.md §10.2).
+// nc_c2c_link: one direction of a chip-to-chip link (docs/microarchitecture.md §12.2).
 //
 // The sending edge router sees this link as the downstream of one of its mesh outputs: it may
 // grant that output in a cycle only if `in_full` is low at the start of the cycle, which here

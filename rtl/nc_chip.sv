@@ -18,14 +18,15 @@
 // ChipConfig.derived), are checked here at elaboration and read back by the host through
 // NC_CHIP_PARAM. Defaults = configs/chips/tiny-2x2.yaml, for lint and unit tests.
 //
-// A chip of a system (SYSTEM = 1, instantiated by nc_system; docs/microarchitecture.md §10):
+// A chip of a system (SYSTEM = 1, instantiated by nc_system; docs/microarchitecture.md §12):
 // its tiles sit at system coordinates (CHIP_X0 + x, CHIP_Y0 + y) and X_BITS/Y_BITS are the
 // system's; each side in EDGE_LINKS (bit 0 N, 1 E, 2 S, 3 W) faces another chip, and its edge
 // routers' outputs and inputs on that side are the ports ln_*/le_*/ls_*/lw_* (index = the
 // tile's position along the side), where nc_system attaches the nc_c2c_link instances; the
 // inputs of those ports have FIFOs of LINK_DEPTH (the links' receive buffers) and report their
 // pops (the credits). The timestep controller is the system's (sys_*), and chip_quiet says
-// that this chip's part of quiescence holds. On a chip of its own (SYSTEM = 0) the side ports
+// that this chip's part of quiescence holds (chip_learns / chip_le_done: its learning engines,
+// which start at the system's Q_t, sys_le_go). On a chip of its own (SYSTEM = 0) the side ports
 // are unused, every output that leaves the mesh sees a full downstream, and nc_ctrl runs here.
 `include "nc_defs.svh"
 module nc_chip #(
@@ -53,7 +54,10 @@ module nc_chip #(
   input  logic                sys_run,
   input  logic                sys_paused,
   input  logic [CNT_BITS-1:0] sys_cycle,
+  input  logic                sys_le_go,    // the system's Q_t (learning phase, §11.2)
   output logic                chip_quiet,
+  output logic                chip_learns,  // some core of this chip learns
+  output logic                chip_le_done, // every learning engine of this chip is done
   output logic [CNT_BITS-1:0] cnt_host,
   output logic [MESH_W-1:0]                 ln_out_push, ls_out_push,
   output logic [MESH_W-1:0][FLIT_BITS-1:0]  ln_out_flit, ls_out_flit,
@@ -114,7 +118,7 @@ module nc_chip #(
   localparam bit LINK_W = ((EDGE_LINKS >> 3) & 1) == 1;
 
   // ---- controller ---------------------------------------------------------------------------
-  logic                start, swap, run, all_quiet, start_cmd;
+  logic                start, swap, run, all_quiet, start_cmd, any_learn, all_le_done, le_go;
   logic [1:0]          ctrl_state;
   logic [CNT_BITS-1:0] cycle, barriers;
 
@@ -122,23 +126,27 @@ module nc_chip #(
 
   if (SYSTEM == 0) begin : g_ctrl
     nc_ctrl #(.BARRIER_CYCLES(BARRIER_CYCLES), .CNT_BITS(CNT_BITS)) u_ctrl (
-      .clk, .rst, .start_cmd, .all_quiet, .start, .swap, .run, .paused, .state(ctrl_state),
+      .clk, .rst, .start_cmd, .all_quiet, .any_learn, .all_le_done, .le_go, .start, .swap, .run, .paused,
+      .state(ctrl_state),
       .cycle, .barriers
     );
     logic unused_sys;
-    assign unused_sys = ^{sys_start, sys_swap, sys_run, sys_paused, sys_cycle};
+    assign unused_sys = ^{sys_start, sys_swap, sys_run, sys_paused, sys_cycle, sys_le_go};
   end else begin : g_sys_ctrl      // the system's controller (nc_system) runs every chip
     assign start      = sys_start;
     assign swap       = sys_swap;
     assign run        = sys_run;
     assign paused     = sys_paused;
     assign cycle      = sys_cycle;
+    assign le_go      = sys_le_go;   // the system's Q_t: the learning phase follows the SYSTEM's quiescence
     assign ctrl_state = '0;
     assign barriers   = '0;
     logic unused_cmd;
     assign unused_cmd = ^{start_cmd, all_quiet};
   end
-  assign chip_quiet = all_quiet;
+  assign chip_quiet  = all_quiet;
+  assign chip_learns = any_learn;
+  assign chip_le_done = all_le_done;
   logic unused_sides;     // side inputs of the sides that do not face another chip
   assign unused_sides = ^{ln_out_full, ln_in_push, ln_in_flit, ls_out_full, ls_in_push, ls_in_flit,
                           le_out_full, le_in_push, le_in_flit, lw_out_full, lw_in_push, lw_in_flit};
@@ -167,12 +175,14 @@ module nc_chip #(
   logic [4:0][FLIT_BITS-1:0] t_out_flit [NT];
   logic [4:0]                t_out_full [NT];
   logic [4:0]                t_in_pop   [NT];
-  logic [NT-1:0]             t_quiet;
+  logic [NT-1:0]             t_quiet, t_le_done, t_learns;
   logic [63:0]               t_rt_rdata [NT];
   logic [63:0]               k_rdata    [NK];
   logic                      core_sel, rt_sel;
 
-  assign core_sel = bus_sel >= 4'(`NC_SEL_PROFILE) && bus_sel <= 4'(`NC_SEL_TRACE);
+  // core-scope selects: the core memories and registers (and the accumulator ring, the reverse table)
+  assign core_sel = (bus_sel >= 4'(`NC_SEL_PROFILE) && bus_sel <= 4'(`NC_SEL_TRACE))
+                 || bus_sel == 4'(`NC_SEL_BANK) || bus_sel == 4'(`NC_SEL_REV);
   assign rt_sel   = bus_sel == 4'(`NC_SEL_ROUTER) || bus_sel == 4'(`NC_SEL_MCTABLE);
 
   for (genvar y = 0; y < MESH_H; y++) begin : g_row
@@ -308,12 +318,14 @@ module nc_chip #(
         .start, .swap, .cycle,
         .in_push(t_in_push[K]), .in_flit(t_in_flit[K]), .in_full(t_in_full[K]), .in_pop(t_in_pop[K]),
         .out_push(t_out_push[K]), .out_flit(t_out_flit[K]), .out_full(t_out_full[K]),
-        .quiet(t_quiet[K])
+        .quiet(t_quiet[K]), .le_go, .le_done(t_le_done[K]), .learns(t_learns[K])
       );
     end
   end
 
-  assign all_quiet = (&t_quiet) && host_done;
+  assign all_quiet   = (&t_quiet) && host_done;
+  assign any_learn   = |t_learns;
+  assign all_le_done = &t_le_done;
 
   // ---- host bus read ------------------------------------------------------------------------
   localparam int NP = `NC_PARAM_COUNT;

@@ -39,5 +39,12 @@
   parameter int MC_ENTRIES         = 0,     // router.table_entries: multicast table entries per router (0 on a unicast chip)
   parameter int PAYLOAD_BITS       = 0,     // derived.payload_bits: flit payload width (0: binary chip)
   parameter int EVENT              = 0,     // core.neuron_update: 1: event-driven neuron update (pending bitmaps), 0: dense
-  parameter int SCAN_BITS          = 32     // core.scan_word_bits: pending-bitmap bits scanned per SCAN cycle
+  parameter int SCAN_BITS          = 32,    // core.scan_word_bits: pending-bitmap bits scanned per SCAN cycle
+  parameter int DELAY_SLOTS        = 1,     // core.delay_slots: synaptic delays 1..DELAY_SLOTS: DELAY_SLOTS+1 accumulator banks
+  parameter int DELAY_BITS         = 0,     // derived.delay_bits: extra-delay field of a synapse slot (0: no delays)
+  parameter int LEARN              = 0,     // core.learning: 1: STDP (plastic bits, traces, reverse table, learning engine)
+  parameter int TRACE_BITS         = 8,     // bits.trace: STDP trace width
+  parameter int REV_ENTRIES        = 4096,  // core.learning_entries: reverse-table entries per core
+  parameter int REV_ADDR_BITS      = 12,    // derived.rev_addr_bits: reverse-table address width
+  parameter int REV_LEN_BITS       = 13     // derived.rev_len_bits: reverse-table count field of a neuron entry
 /* verilator lint_on UNUSEDPARAM */

@@ -23,11 +23,14 @@
 //   CNT_BITS                                                     event counters, trace cycle stamps
 //   OCC_BITS                                                     core FIFO occupancy
 //   PAYLOAD_BITS                                                 trace payload (1 bit read when 0)
+//   DELAY_SLOTS, DELAY_BITS                                      accumulator banks (BANK select), slot delay
+//   LEARN, TRACE_BITS, REV_ENTRIES, REV_ADDR_BITS, REV_LEN_BITS  STDP memories and registers (LEARN = 1)
 //
 // Ports
 //   bus_*                          the host bus, decoded to this tile (bus_rd: read-back enabled)
-//   n_addr, p_addr, a_addr, w_addr/w_lane, f_addr   entry addresses: neuron (also trace slot),
-//                                  profile, axon, synapse word and lane, fan-out entry
+//   n_addr, p_addr, a_addr, w_addr/w_lane, f_addr, r_addr, k_bank   entry addresses: neuron (also
+//                                  trace slot), profile, axon, synapse word and lane, fan-out entry,
+//                                  reverse-table entry, accumulator bank (BANK select)
 //   we_*                           write enables, one per memory field, and N_USED
 //   rd_*                           memory contents at those addresses
 //   n_used, cur, tr_count, fifo_max, fifo_count, si_busy, nu_state, cnt   core registers read back
@@ -53,7 +56,14 @@ module nc_core_bus #(
   parameter int FANOUT_LEN_BITS  = 7,
   parameter int CNT_BITS         = 48,
   parameter int OCC_BITS         = 7,
-  parameter int PAYLOAD_BITS     = 0
+  parameter int PAYLOAD_BITS     = 0,
+  parameter int DELAY_SLOTS      = 1,
+  parameter int DELAY_BITS       = 0,
+  parameter int LEARN            = 0,
+  parameter int TRACE_BITS       = 8,
+  parameter int REV_ENTRIES      = 64,
+  parameter int REV_ADDR_BITS    = 6,
+  parameter int REV_LEN_BITS     = 7
 ) (
   // host bus
   input  logic                          bus_we,
@@ -69,6 +79,8 @@ module nc_core_bus #(
   output logic [WORD_ADDR_BITS-1:0]     w_addr,
   output logic [((LANES > 1) ? $clog2(LANES) : 1)-1:0] w_lane,   // lane index, as nc_core's
   output logic [FANOUT_ADDR_BITS-1:0]   f_addr,
+  output logic [REV_ADDR_BITS-1:0]      r_addr,
+  output logic [((DELAY_SLOTS > 1) ? $clog2(DELAY_SLOTS + 1) : 1)-1:0] k_bank,
   // write enables (NC_SEL_PROFILE, NC_PF_*)
   output logic                          we_pf_du,
   output logic                          we_pf_dv,
@@ -89,6 +101,20 @@ module nc_core_bus #(
   output logic                          we_acc1,
   output logic                          we_nm_pend0,
   output logic                          we_nm_pend1,
+  output logic                          we_nm_rev_base,
+  output logic                          we_nm_rev_len,
+  output logic                          we_nm_trace,
+  output logic                          we_nm_spk,
+  // write enables (NC_SEL_BANK, NC_SEL_REV; axon traces; STDP registers)
+  output logic                          we_bank_acc,
+  output logic                          we_bank_pend,
+  output logic                          we_rev_axon,
+  output logic                          we_rev_word,
+  output logic                          we_rev_lane,
+  output logic                          we_ax_trace,
+  output logic                          we_ax_arr,
+  output logic                          we_ax_used,
+  output logic [7:0]                    we_stdp,         // STDP_FIELDS order
   // write enables (NC_SEL_AXON, NC_SEL_SYN, NC_SEL_FANOUT, NC_SEL_CORE)
   output logic                          we_ax_base,
   output logic                          we_ax_len,
@@ -120,13 +146,28 @@ module nc_core_bus #(
   input  logic [WEIGHT_BITS-1:0]        rd_syn_weight,
   input  logic                          rd_syn_valid,
   input  logic [NEURON_BITS-1:0]        rd_syn_target,
+  input  logic [5:0]                    rd_syn_delay,
+  input  logic                          rd_syn_plastic,
+  input  logic [ACC_BITS-1:0]           rd_bank_acc,
+  input  logic                          rd_bank_pend,
+  input  logic [REV_ADDR_BITS-1:0]      rd_nm_rev_base,
+  input  logic [REV_LEN_BITS-1:0]       rd_nm_rev_len,
+  input  logic [TRACE_BITS-1:0]         rd_nm_trace,
+  input  logic                          rd_nm_spk,
+  input  logic [TRACE_BITS-1:0]         rd_ax_trace,
+  input  logic                          rd_ax_arr,
+  input  logic [AXON_BITS-1:0]          rd_rev_axon,
+  input  logic [WORD_ADDR_BITS-1:0]     rd_rev_word,
+  input  logic [3:0]                    rd_rev_lane,
+  input  logic [AXON_BITS:0]            ax_used,
+  input  logic [7:0][31:0]              stdp_regs,       // STDP_FIELDS order, signed ones sign-extended
   input  logic [FLIT_BITS-1:0]          rd_fo_flit,
   input  logic [NEURON_BITS-1:0]        rd_tr_neuron,
   input  logic [CNT_BITS-1:0]           rd_tr_cycle,
   input  logic [((PAYLOAD_BITS > 0) ? PAYLOAD_BITS : 1)-1:0] rd_tr_payload,
   // read data: core registers
   input  logic [NEURON_BITS:0]          n_used,
-  input  logic                          cur,
+  input  logic [6:0]                    cur,             // accumulator bank of the NU (0..DELAY_SLOTS)
   input  logic [NEURON_BITS:0]          tr_count,
   input  logic [OCC_BITS-1:0]           fifo_max,
   input  logic [OCC_BITS-1:0]           fifo_count,
@@ -147,6 +188,11 @@ module nc_core_bus #(
       || WEIGHT_BITS > 32 || STATE_BITS > 32 || ACC_BITS > 32 || OCC_BITS > 8) begin : g_bad_bus
     $fatal(1, "nc_core_bus: a field is wider than the host bus allows");
   end
+  if (DELAY_SLOTS < 1 || DELAY_SLOTS > 64 || DELAY_BITS < 0 || DELAY_BITS > 6 || LEARN < 0 || LEARN > 1
+      || REV_ENTRIES < 1 || (1 << REV_ADDR_BITS) < REV_ENTRIES || REV_LEN_BITS > 31) begin : g_bad_learn
+    $fatal(1, "nc_core_bus: DELAY_SLOTS=%0d (1..64), DELAY_BITS=%0d (0..6), LEARN=%0d or REV_ENTRIES=%0d out of range",
+           DELAY_SLOTS, DELAY_BITS, LEARN, REV_ENTRIES);
+  end
 
   // ---- address decode ------------------------------------------------------------------------
   logic [3:0] lane;
@@ -163,6 +209,16 @@ module nc_core_bus #(
   assign in_a   = bus_index < 32'(AXONS);
   assign in_w   = bus_index < 32'(SYN_WORDS) && 32'(lane) < 32'(LANES);
   assign in_f   = bus_index < 32'(FANOUT_ENTRIES);
+  // BANK select: field b < DELAY_SLOTS + 1 is acc[b], NC_BANK_PEND + b is pend[b]
+  localparam int KB = (DELAY_SLOTS > 1) ? $clog2(DELAY_SLOTS + 1) : 1;
+  logic       k_pend, in_k, in_r;
+  logic [7:0] k_field;
+  assign k_pend  = bus_field >= 8'(`NC_BANK_PEND);
+  assign k_field = k_pend ? bus_field - 8'(`NC_BANK_PEND) : bus_field;
+  assign k_bank  = k_field[KB-1:0];
+  assign in_k    = in_n && 32'(k_field) < 32'(DELAY_SLOTS + 1);
+  assign in_r    = LEARN != 0 && bus_index < 32'(REV_ENTRIES);
+  assign r_addr  = bus_index[REV_ADDR_BITS-1:0];
 
   // ---- write enables -------------------------------------------------------------------------
   logic wr_profile, wr_neuron, wr_axon, wr_syn, wr_fanout, wr_core;
@@ -191,8 +247,23 @@ module nc_core_bus #(
   assign we_acc1       = wr_neuron && bus_field == 8'(`NC_NF_ACC1);
   assign we_nm_pend0   = wr_neuron && bus_field == 8'(`NC_NF_PEND0);
   assign we_nm_pend1   = wr_neuron && bus_field == 8'(`NC_NF_PEND1);
-  assign we_ax_base    = wr_axon && bus_field == 8'd0;
-  assign we_ax_len     = wr_axon && bus_field == 8'd1;
+  assign we_nm_rev_base = wr_neuron && LEARN != 0 && bus_field == 8'(`NC_NF_REV_BASE);
+  assign we_nm_rev_len = wr_neuron && LEARN != 0 && bus_field == 8'(`NC_NF_REV_LEN);
+  assign we_nm_trace   = wr_neuron && LEARN != 0 && bus_field == 8'(`NC_NF_TRACE);
+  assign we_nm_spk     = wr_neuron && LEARN != 0 && bus_field == 8'(`NC_NF_SPK);
+  assign we_ax_base    = wr_axon && bus_field == 8'(`NC_AF_BASE);
+  assign we_ax_len     = wr_axon && bus_field == 8'(`NC_AF_LEN);
+  assign we_ax_trace   = wr_axon && LEARN != 0 && bus_field == 8'(`NC_AF_TRACE);
+  assign we_ax_arr     = wr_axon && LEARN != 0 && bus_field == 8'(`NC_AF_ARR);
+  assign we_bank_acc   = bus_we && bus_sel == 4'(`NC_SEL_BANK) && in_k && !k_pend;
+  assign we_bank_pend  = bus_we && bus_sel == 4'(`NC_SEL_BANK) && in_k && k_pend;
+  assign we_rev_axon   = bus_we && bus_sel == 4'(`NC_SEL_REV) && in_r && bus_field == 8'(`NC_RF_AXON);
+  assign we_rev_word   = bus_we && bus_sel == 4'(`NC_SEL_REV) && in_r && bus_field == 8'(`NC_RF_WORD);
+  assign we_rev_lane   = bus_we && bus_sel == 4'(`NC_SEL_REV) && in_r && bus_field == 8'(`NC_RF_LANE);
+  assign we_ax_used    = wr_core && LEARN != 0 && bus_index == 32'(`NC_CORE_AX_USED);
+  always_comb begin
+    for (int k = 0; k < 8; k++) we_stdp[k] = wr_core && LEARN != 0 && bus_index == 32'(`NC_CORE_STDP_ENABLE + k);
+  end
   assign we_syn_weight = wr_syn && bus_field[0] == 1'b0;
   assign we_syn_target = wr_syn && bus_field[0] == 1'b1;
   assign we_fo_flit    = wr_fanout && bus_field == 8'd0;
@@ -238,16 +309,29 @@ module nc_core_bus #(
           8'(`NC_NF_ACC1):    bus_rdata = sx(64'(rd_acc1), A);
           8'(`NC_NF_PEND0):   bus_rdata = 64'(rd_nm_pend0);
           8'(`NC_NF_PEND1):   bus_rdata = 64'(rd_nm_pend1);
+          8'(`NC_NF_REV_BASE): if (LEARN != 0) bus_rdata = 64'(rd_nm_rev_base);
+          8'(`NC_NF_REV_LEN):  if (LEARN != 0) bus_rdata = 64'(rd_nm_rev_len);
+          8'(`NC_NF_TRACE):    if (LEARN != 0) bus_rdata = 64'(rd_nm_trace);
+          8'(`NC_NF_SPK):      if (LEARN != 0) bus_rdata = 64'(rd_nm_spk);
           default: ;
         endcase
       end
       4'(`NC_SEL_AXON): if (in_a) begin
-        if (bus_field == 8'd0) bus_rdata = 64'(rd_ax_base);
-        if (bus_field == 8'd1) bus_rdata = 64'(rd_ax_len);
+        if (bus_field == 8'(`NC_AF_BASE)) bus_rdata = 64'(rd_ax_base);
+        if (bus_field == 8'(`NC_AF_LEN))  bus_rdata = 64'(rd_ax_len);
+        if (LEARN != 0 && bus_field == 8'(`NC_AF_TRACE)) bus_rdata = 64'(rd_ax_trace);
+        if (LEARN != 0 && bus_field == 8'(`NC_AF_ARR))   bus_rdata = 64'(rd_ax_arr);
       end
       4'(`NC_SEL_SYN): if (in_w) begin
+        // {valid@31, plastic@30, delay@29:24, target}; delay and plastic read 0 without them
         if (bus_field[0] == 1'b0) bus_rdata = sx(64'(rd_syn_weight), WEIGHT_BITS);
-        else bus_rdata = {32'd0, rd_syn_valid, 31'(rd_syn_target)};
+        else bus_rdata = {32'd0, rd_syn_valid, rd_syn_plastic, rd_syn_delay, 24'(rd_syn_target)};
+      end
+      4'(`NC_SEL_BANK): if (in_k) bus_rdata = k_pend ? 64'(rd_bank_pend) : sx(64'(rd_bank_acc), A);
+      4'(`NC_SEL_REV): if (in_r) begin
+        if (bus_field == 8'(`NC_RF_AXON)) bus_rdata = 64'(rd_rev_axon);
+        if (bus_field == 8'(`NC_RF_WORD)) bus_rdata = 64'(rd_rev_word);
+        if (bus_field == 8'(`NC_RF_LANE)) bus_rdata = 64'(rd_rev_lane);
       end
       4'(`NC_SEL_FANOUT): if (in_f && bus_field == 8'd0) bus_rdata = 64'(rd_fo_flit);
       4'(`NC_SEL_CORE): begin
@@ -257,6 +341,9 @@ module nc_core_bus #(
         if (bus_index == 32'(`NC_CORE_FIFO_MAX))    bus_rdata = 64'(fifo_max);
         if (bus_index == 32'(`NC_CORE_STATE))
           bus_rdata = 64'({fifo_count, 5'd0, si_busy, nu_state});
+        if (LEARN != 0 && bus_index == 32'(`NC_CORE_AX_USED)) bus_rdata = 64'(ax_used);
+        for (int k = 0; k < 8; k++)
+          if (LEARN != 0 && bus_index == 32'(`NC_CORE_STDP_ENABLE + k)) bus_rdata = 64'($signed(stdp_regs[k]));
         for (int k = 0; k < `NC_CC_COUNT; k++)
           if (bus_index == 32'(`NC_CORE_CNT + k)) bus_rdata = 64'(cnt[k]);
       end

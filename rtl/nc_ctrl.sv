@@ -2,12 +2,16 @@
 // (docs/microarchitecture.md §6).
 //
 // States: PAUSE (between timesteps, waiting for the host; these clocks are not chip cycles),
-// RUN (timestep in progress), BARRIER. A host START while paused makes the next cycle T_t:
-// every core's NU enters UPDATE(0) and the host link starts injecting. In a RUN cycle whose
-// start-of-cycle state is quiescent (`all_quiet`: every NU done, host done, every FIFO
-// empty, every SI idle) that cycle is Q_t, the first of BARRIER_CYCLES barrier cycles; the
-// edge ending the last barrier cycle swaps the accumulator banks and returns to PAUSE, so
-// the cycle counter then reads T_{t+1} = Q_t + BARRIER_CYCLES.
+// RUN (timestep in progress), LEARN (learning phase, docs/microarchitecture.md §11.2), BARRIER.
+// A host START while paused makes the next cycle T_t: every core's NU enters UPDATE(0) and the
+// host link starts injecting. In a RUN cycle whose start-of-cycle state is quiescent
+// (`all_quiet`: every NU done, host done, every FIFO empty, every SI idle) that cycle is Q_t.
+// Without a learning core (`any_learn` low) Q_t is the first of BARRIER_CYCLES barrier cycles.
+// With one, every learning core's LE acts from Q_t on (`le_go` is high in Q_t) and the
+// controller waits in LEARN: the first cycle at whose start every LE is done (`all_le_done`) is
+// L_t, the first barrier cycle. The edge ending the last barrier cycle advances the accumulator
+// ring (`swap`) and returns to PAUSE, so the cycle counter then reads
+// T_{t+1} = L_t + BARRIER_CYCLES (L_t = Q_t without learning).
 //
 // Parameters: BARRIER_CYCLES (1..2^20), CNT_BITS (cycle and barrier counters).
 module nc_ctrl #(
@@ -18,6 +22,9 @@ module nc_ctrl #(
   input  logic                rst,
   input  logic                start_cmd,   // host START (ignored unless paused)
   input  logic                all_quiet,
+  input  logic                any_learn,   // some core learns (its LE runs after quiescence)
+  input  logic                all_le_done, // every LE is done (start-of-cycle state)
+  output logic                le_go,       // Q_t: the LEs act from this cycle on
   output logic                start,       // this edge begins a timestep
   output logic                swap,        // this edge ends the barrier
   output logic                run,         // RUN state: the host link may inject
@@ -30,16 +37,18 @@ module nc_ctrl #(
     $fatal(1, "nc_ctrl: BARRIER_CYCLES=%0d must be in 1..2^20", BARRIER_CYCLES);
   end
 
-  localparam logic [1:0] S_PAUSE = 2'd0, S_RUN = 2'd1, S_BARRIER = 2'd2;
+  localparam logic [1:0] S_PAUSE = 2'd0, S_RUN = 2'd1, S_BARRIER = 2'd2, S_LEARN = 2'd3;
   localparam int BW = 21;
 
   logic [BW-1:0] brem;         // barrier cycles left, current one included
+  logic          bstart;       // this cycle is the first barrier cycle (L_t)
 
   assign paused = state == S_PAUSE;
   assign run    = state == S_RUN;
   assign start  = paused && start_cmd;
-  assign swap   = (state == S_RUN && all_quiet && BARRIER_CYCLES == 1)
-               || (state == S_BARRIER && brem == BW'(1));
+  assign le_go  = state == S_RUN && all_quiet;
+  assign bstart = (state == S_RUN && all_quiet && !any_learn) || (state == S_LEARN && all_le_done);
+  assign swap   = (bstart && BARRIER_CYCLES == 1) || (state == S_BARRIER && brem == BW'(1));
 
   always_ff @(posedge clk) begin
     if (rst) begin
@@ -52,12 +61,14 @@ module nc_ctrl #(
       if (swap) barriers <= barriers + 1'b1;
       case (state)
         S_PAUSE: if (start_cmd) state <= S_RUN;
-        S_RUN: if (all_quiet) begin
+        S_RUN, S_LEARN: if (bstart) begin
           if (swap) state <= S_PAUSE;
           else begin
             state <= S_BARRIER;
             brem  <= BW'(BARRIER_CYCLES - 1);
           end
+        end else if (state == S_RUN && all_quiet) begin
+          state <= S_LEARN;
         end
         S_BARRIER: begin
           if (swap) state <= S_PAUSE;

@@ -25,6 +25,8 @@
 `define NC_SEL_TRACE                 8   // read: index = trace slot, field 0 = neuron, 1 = cycle, 2 = {neuron@63:48, cycle[47:0]}, 3 = payload
 `define NC_SEL_ROUTER                9   // read: index = ROUTER_REGS (router counter bank, per-port detail); tile = router index
 `define NC_SEL_MCTABLE               10  // router multicast table: index = entry, field 0 = key, 1 = {valid@31, output ports}; tile = router index
+`define NC_SEL_BANK                  11  // index = neuron, field = bank b: acc[b]; field 64 + b: pend[b] (the whole accumulator ring)
+`define NC_SEL_REV                   12  // index = reverse-table entry, field = REV_FIELDS order (learning)
 
 // ---- NC_SEL_CHIP indices
 `define NC_CHIP_CTRL                 0   // write: start the next timestep (only while paused)
@@ -39,6 +41,15 @@
 `define NC_CORE_TRACE_COUNT          2   // r: spikes recorded in the trace this timestep
 `define NC_CORE_FIFO_MAX             3   // r: max occupancy of the core input FIFO
 `define NC_CORE_STATE                4   // r: bits 1:0 NU state (0 DONE, 1 UPDATE, 2 PUSH, 3 SCAN), bit 2 SI busy, bits 15:8 core FIFO count
+`define NC_CORE_AX_USED              5   // rw: axons placed on the core (the trace walk's length; learning)
+`define NC_CORE_STDP_ENABLE          6   // rw: STDP rule registers, STDP_FIELDS order (learning)
+`define NC_CORE_STDP_A_PLUS          7   // rw
+`define NC_CORE_STDP_A_MINUS         8   // rw
+`define NC_CORE_STDP_D_PLUS          9   // rw
+`define NC_CORE_STDP_D_MINUS         10  // rw
+`define NC_CORE_STDP_W_MIN           11  // rw (signed)
+`define NC_CORE_STDP_W_MAX           12  // rw (signed)
+`define NC_CORE_STDP_SHIFT           13  // rw
 `define NC_CORE_CNT                  16  // r: CNT + k = core counter k (CORE_COUNTERS order)
 
 // ---- NC_SEL_ROUTER indices
@@ -72,6 +83,24 @@
 `define NC_NF_ACC1                   7   // accumulator bank 1 (physical)
 `define NC_NF_PEND0                  8   // pending bit, bank 0 (physical; event-driven cores)
 `define NC_NF_PEND1                  9   // pending bit, bank 1 (physical; event-driven cores)
+`define NC_NF_REV_BASE               10  // first reverse-table entry of the neuron's incoming plastic synapses (learning)
+`define NC_NF_REV_LEN                11  // reverse-table entries of the neuron (learning)
+`define NC_NF_TRACE                  12  // post-synaptic STDP trace y (learning)
+`define NC_NF_SPK                    13  // spiked-this-timestep bit s, cleared by the trace walk (learning)
+
+// ---- NC_SEL_AXON fields
+`define NC_AF_BASE                   0   // first synapse word
+`define NC_AF_LEN                    1   // synapse count
+`define NC_AF_TRACE                  2   // pre-synaptic STDP trace x (learning)
+`define NC_AF_ARR                    3   // flit-arrived-this-timestep bit r, cleared by the trace walk (learning)
+
+// ---- NC_SEL_REV fields (learning)
+`define NC_RF_AXON                   0   // axon of the synapse (its pre-synaptic trace)
+`define NC_RF_WORD                   1   // synapse word
+`define NC_RF_LANE                   2   // lane within the word
+
+// ---- NC_SEL_BANK: field b = acc[b], NC_BANK_PEND + b = pend[b]
+`define NC_BANK_PEND 64
 
 // ---- core counter bank (NC_CORE_CNT + k)
 `define NC_CC_NEURON_UPDATES_ACTIVE          0   // NU neuron updates that changed the neuron's state (u, v or refractory): state written back
@@ -86,7 +115,13 @@
 `define NC_CC_SI_BUSY_CYCLES                 9   // cycles the SI popped a flit or read a synapse word
 `define NC_CC_NU_SCAN_CYCLES                 10  // SCAN cycles of an event-driven NU: one pending-bitmap word read and cleared (0 on a dense core)
 `define NC_CC_PENDING_SETS                   11  // pending-bitmap bits set on an event-driven core: one per synapse integrated by the SI, one per neuron update that is not quiet (0 on a dense core)
-`define NC_CC_COUNT 12
+`define NC_CC_SYNAPSE_WORD_WRITES            12  // synapse SRAM words written back by STDP: the SI's write cycle after a word with a plastic slot, and the learning engine's WR cycles (0 without learning)
+`define NC_CC_WEIGHT_UPDATES                 13  // plastic weights updated by STDP: one per plastic slot the SI reads (depression) and one per reverse-table entry the learning engine processes (potentiation)
+`define NC_CC_REVERSE_READS                  14  // reverse-table entries read by the learning engine, each with the synapse word it points to
+`define NC_CC_POST_LOOKUPS                   15  // spiking neurons whose reverse-table pointer the learning engine read (one per spike of a learning core)
+`define NC_CC_TRACE_UPDATES                  16  // STDP traces decayed (and incremented) by the learning engine's trace walk: every neuron and axon of a learning core, once per timestep
+`define NC_CC_LEARNING_CYCLES                17  // cycles the learning engine worked after quiescence (POST, RD, WR and TRACE cycles)
+`define NC_CC_COUNT 18
 
 // ---- router counter bank (NC_RT_CNT + k)
 `define NC_RC_ROUTER_FLITS                   0   // flits granted by the router (one per flit per router traversed)
@@ -153,9 +188,16 @@
 `define NC_PARAM_PAYLOAD_BITS        32  // derived.payload_bits
 `define NC_PARAM_EVENT               33  // core.neuron_update
 `define NC_PARAM_SCAN_BITS           34  // core.scan_word_bits
-`define NC_PARAM_COUNT 35
+`define NC_PARAM_DELAY_SLOTS         35  // core.delay_slots
+`define NC_PARAM_DELAY_BITS          36  // derived.delay_bits
+`define NC_PARAM_LEARN               37  // core.learning
+`define NC_PARAM_TRACE_BITS          38  // bits.trace
+`define NC_PARAM_REV_ENTRIES         39  // core.learning_entries
+`define NC_PARAM_REV_ADDR_BITS       40  // derived.rev_addr_bits
+`define NC_PARAM_REV_LEN_BITS        41  // derived.rev_len_bits
+`define NC_PARAM_COUNT 42
 // bits [32k +: 32] = parameter k (the concatenation lists the last parameter first)
-`define NC_PARAM_VECTOR {32'(SCAN_BITS), 32'(EVENT), 32'(PAYLOAD_BITS), 32'(MC_ENTRIES), 32'(MC_BITS), 32'(CORES_PER_ROUTER), 32'(FANOUT_LEN_BITS), 32'(FANOUT_ADDR_BITS), 32'(LEN_BITS), 32'(WORD_ADDR_BITS), 32'(PROFILE_BITS), 32'(NEURON_BITS), 32'(FLIT_BITS), 32'(AXON_BITS), 32'(Y_BITS), 32'(X_BITS), 32'(CNT_BITS), 32'(HOST_QUEUE_DEPTH), 32'(BARRIER_CYCLES), 32'(REF_BITS), 32'(ACC_BITS), 32'(STATE_BITS), 32'(WEIGHT_BITS), 32'(ROUTER_FIFO_DEPTH), 32'(CORE_FIFO_DEPTH), 32'(PROFILES), 32'(FANOUT_ENTRIES), 32'(WORD_CYCLES), 32'(LANES), 32'(SYN_WORDS), 32'(AXONS), 32'(NEURONS), 32'(HOST_ROW), 32'(MESH_H), 32'(MESH_W)}
+`define NC_PARAM_VECTOR {32'(REV_LEN_BITS), 32'(REV_ADDR_BITS), 32'(REV_ENTRIES), 32'(TRACE_BITS), 32'(LEARN), 32'(DELAY_BITS), 32'(DELAY_SLOTS), 32'(SCAN_BITS), 32'(EVENT), 32'(PAYLOAD_BITS), 32'(MC_ENTRIES), 32'(MC_BITS), 32'(CORES_PER_ROUTER), 32'(FANOUT_LEN_BITS), 32'(FANOUT_ADDR_BITS), 32'(LEN_BITS), 32'(WORD_ADDR_BITS), 32'(PROFILE_BITS), 32'(NEURON_BITS), 32'(FLIT_BITS), 32'(AXON_BITS), 32'(Y_BITS), 32'(X_BITS), 32'(CNT_BITS), 32'(HOST_QUEUE_DEPTH), 32'(BARRIER_CYCLES), 32'(REF_BITS), 32'(ACC_BITS), 32'(STATE_BITS), 32'(WEIGHT_BITS), 32'(ROUTER_FIFO_DEPTH), 32'(CORE_FIFO_DEPTH), 32'(PROFILES), 32'(FANOUT_ENTRIES), 32'(WORD_CYCLES), 32'(LANES), 32'(SYN_WORDS), 32'(AXONS), 32'(NEURONS), 32'(HOST_ROW), 32'(MESH_H), 32'(MESH_W)}
 
 // ---- parameters of nc_system beyond the chip set, read back at NC_CHIP_SYS_PARAM + k
 `define NC_SYS_PARAM_GRID_W          0   // grid.width

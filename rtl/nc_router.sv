@@ -30,7 +30,7 @@
 //   PAYLOAD_BITS    the flit's payload field (graded spikes; 0 on a binary chip): carried, not read
 //   FIFO_DEPTH      input FIFO depth (router.fifo_depth)
 //   LINK_PORTS      bit p-1 set: mesh input p (1..4 = N, E, S, W) is fed by a chip-to-chip link
-//                   (an edge router of a chip in a system, docs/microarchitecture.md §10.2)
+//                   (an edge router of a chip in a system, docs/microarchitecture.md §12.2)
 //   LINK_DEPTH      depth of those inputs' FIFOs: the link's receive buffer (link_buffer_flits)
 //   CNT_BITS        event counter width
 //

@@ -9,13 +9,23 @@
 // (in c+1 for len = 0). A word pointer, the count of synapse slots left (current word
 // included) and the cycles left of the current word are the only state besides `busy`.
 //
-// Every valid slot of a word read adds weight x payload into the next-timestep accumulator of
-// its target neuron (PAYLOAD_BITS > 0: the payload of the popped flit, kept in a register from
-// the pop cycle, one W x P multiplier per lane; a binary chip adds the weight). Lanes with equal
-// targets are merged first: the first valid lane of a target requests the write acc + (sum of
-// the products of every valid lane with that target), the other lanes of that target request
-// nothing, so an accumulator entry gets at most one write per cycle. On an event-driven core
-// (EVENT) nc_core also sets the pending bit pend[nxt][target] of every lane that writes.
+// Every valid slot of a word read adds weight x payload into the accumulator of its target
+// neuron in the bank of its delay (PAYLOAD_BITS > 0: the payload of the popped flit, kept in a
+// register from the pop cycle, one W x P multiplier per lane; a binary chip adds the weight).
+// Lanes with equal targets and equal delays are merged first: the first valid lane of a (target,
+// delay) requests the write acc + (sum of the products of every valid lane with that target and
+// delay), the other lanes of it request nothing, so an accumulator entry gets at most one write
+// per cycle. nc_core turns a lane's delay d into the bank (cur + 1 + d) mod (DELAY_SLOTS + 1)
+// (microarchitecture.md §10; DELAY_BITS = 0: no delay field, the bank nxt). On an event-driven
+// core (EVENT) nc_core also sets the pending bit of every lane that writes, in the same bank.
+//
+// STDP (LEARN = 1, on a core whose rule is enabled: learn_en; microarchitecture.md §11.2): a pop
+// tells nc_core to set the axon's arrived bit. In the read cycle every valid plastic slot's
+// depressed weight clip(w - (y[target] >> shift)) is computed from the post-synaptic trace y of
+// its target (the integration above uses the old weight); if the word has a valid plastic slot,
+// the SI holds the new word and spends the next cycle in WRITE (`word_we`: the word at word_addr
+// gets w_wdata), then continues as after the read. So an axon of n words, p of them with a
+// plastic slot, keeps the SI busy n*WORD_CYCLES + p cycles.
 //
 // The memories are nc_core's register files. The SI drives read addresses and gets the
 // registered (start-of-cycle) contents back combinationally in the same cycle; its write
@@ -34,16 +44,25 @@
 //   NEURON_BITS     target neuron index
 //   WORD_ADDR_BITS  synapse word address
 //   LEN_BITS        synapse count of an axon entry (must hold LANES)
+//   DELAY_BITS      extra-delay field of a slot (0: no delays; 0..6)
+//   LEARN           1: STDP depression and write-back (plastic bits, post-synaptic traces)
+//   TRACE_BITS      unsigned STDP trace (LEARN)
 //
 // Ports
 //   fifo_empty/fifo_head/pop         core input FIFO (start-of-cycle state) and the pop of this cycle
 //   ax_addr -> ax_base, ax_len       axon table read at the head flit's axon
 //   word_addr -> w_valid/target/weight  synapse word read (all LANES slots)
 //   acc_neuron -> acc_rdata          per lane: read acc[nxt][acc_neuron[l]] (= w_target[l])
-//   acc_we, acc_wdata                per lane: write request acc[nxt][acc_neuron[l]] <= acc_wdata[l]
+//   acc_we, acc_wdata                per lane: write request acc[bank][acc_neuron[l]] <= acc_wdata[l]
+//   w_delay -> acc_delay             per lane: the slot's extra delay, and the delay of its write
+//                                    (nc_core reads and writes the bank of that delay)
+//   w_plastic, learn_en, y_rdata     STDP: plastic bits, the core learns, y of w_target[l]
+//   shift, w_min, w_max              the rule's learning-rate shift and weight bounds
+//   word_we, w_wdata                 WRITE cycle: write request syn_weight[word_addr] <= w_wdata
 //   busy                             BUSY this cycle; quiescence and busy-cycle status
 //   word_read                        a word is read this cycle (the last of its WORD_CYCLES cycles)
 //   syn_ops                          valid slots in the word read this cycle (0 when none is read)
+//   wupd                             valid plastic slots in the word read this cycle (learning)
 `include "nc_defs.svh"
 module nc_si #(
   parameter int LANES          = 1,
@@ -55,7 +74,10 @@ module nc_si #(
   parameter int NEURON_BITS    = 4,
   parameter int WORD_ADDR_BITS = 8,
   parameter int LEN_BITS       = 9,
-  parameter int PAYLOAD_BITS   = 0
+  parameter int PAYLOAD_BITS   = 0,
+  parameter int DELAY_BITS     = 0,
+  parameter int LEARN          = 0,
+  parameter int TRACE_BITS     = 8
 ) (
   input  logic                                   clk,
   input  logic                                   rst,
@@ -72,15 +94,27 @@ module nc_si #(
   input  logic [LANES-1:0]                       w_valid,
   input  logic [LANES-1:0][NEURON_BITS-1:0]      w_target,
   input  logic [LANES-1:0][WEIGHT_BITS-1:0]      w_weight,
-  // next-timestep accumulator bank, one read-modify-write port per lane
+  input  logic [LANES-1:0][((DELAY_BITS > 0) ? DELAY_BITS : 1)-1:0] w_delay,
+  input  logic [LANES-1:0]                       w_plastic,
+  // accumulator banks, one read-modify-write port per lane (bank chosen by the lane's delay)
   output logic [LANES-1:0][NEURON_BITS-1:0]      acc_neuron,
+  output logic [LANES-1:0][((DELAY_BITS > 0) ? DELAY_BITS : 1)-1:0] acc_delay,
   input  logic signed [LANES-1:0][ACC_BITS-1:0]  acc_rdata,
   output logic [LANES-1:0]                       acc_we,
   output logic signed [LANES-1:0][ACC_BITS-1:0]  acc_wdata,
+  // STDP: depression at the pre-synaptic arrival, the word written back
+  input  logic                                   learn_en,
+  input  logic [LANES-1:0][TRACE_BITS-1:0]       y_rdata,
+  input  logic [3:0]                             shift,
+  input  logic signed [WEIGHT_BITS-1:0]          w_min,
+  input  logic signed [WEIGHT_BITS-1:0]          w_max,
+  output logic                                   word_we,
+  output logic [LANES-1:0][WEIGHT_BITS-1:0]      w_wdata,
   // status
   output logic                                   busy,
   output logic                                   word_read,
-  output logic [4:0]                             syn_ops
+  output logic [4:0]                             syn_ops,
+  output logic [4:0]                             wupd
 );
   localparam int A = ACC_BITS;
 
@@ -106,6 +140,11 @@ module nc_si #(
     $fatal(1, "nc_si: PAYLOAD_BITS=%0d must be 0..16, fit FLIT_BITS=%0d and WEIGHT_BITS + PAYLOAD_BITS <= ACC_BITS=%0d",
            PAYLOAD_BITS, FLIT_BITS, ACC_BITS);
   end
+  if (DELAY_BITS < 0 || DELAY_BITS > 6 || LEARN < 0 || LEARN > 1 || TRACE_BITS < 2 || TRACE_BITS > 16)
+  begin : g_bad_learn
+    $fatal(1, "nc_si: DELAY_BITS=%0d (0..6), LEARN=%0d (0/1) or TRACE_BITS=%0d (2..16) out of range",
+           DELAY_BITS, LEARN, TRACE_BITS);
+  end
 
   // ---- state ---------------------------------------------------------------------------------
   localparam int WCB = (WORD_CYCLES > 1) ? $clog2(WORD_CYCLES) : 1;
@@ -116,8 +155,11 @@ module nc_si #(
   localparam int PW = (PAYLOAD_BITS > 0) ? PAYLOAD_BITS : 1;
   logic [PW-1:0]             q;      // payload of the flit being integrated (graded chips)
   logic [PW-1:0]             head_q;
+  logic                      wr;     // WRITE: the held word is written back this cycle (STDP)
+  logic                      plastic_word;   // the word read this cycle has a valid plastic slot
 
-  assign word_read = busy && sub == '0;    // always `busy` when WORD_CYCLES = 1
+  assign word_read = busy && !wr && sub == '0;    // always `busy` when WORD_CYCLES = 1 (without STDP)
+  assign word_we   = busy && wr;
 
   assign pop       = !busy && !fifo_empty;
   assign ax_addr   = `NC_FLIT_AXON(fifo_head);
@@ -134,21 +176,27 @@ module nc_si #(
       rem  <= '0;
       sub  <= '0;
       q    <= '0;
+      wr   <= 1'b0;
     end else if (pop) begin
       busy <= ax_len != '0;
       ptr  <= ax_base;
       rem  <= ax_len;
       sub  <= WCB'(WORD_CYCLES - 1);
       q    <= head_q;
+      wr   <= 1'b0;
     end else if (busy) begin
-      if (!word_read) begin
+      if (word_read && plastic_word) begin
+        wr <= 1'b1;                     // WRITE(w) next cycle, then as after the read
+      end else if (!word_read && !wr) begin
         sub <= sub - 1'b1;
       end else if (last_word) begin
         busy <= 1'b0;
+        wr   <= 1'b0;
       end else begin
         rem <= rem - LEN_BITS'(LANES);
         ptr <= ptr + 1'b1;
         sub <= WCB'(WORD_CYCLES - 1);
+        wr  <= 1'b0;
       end
     end
   end
@@ -170,10 +218,19 @@ module nc_si #(
     assign unused_q = ^q;
   end
 
-  // ---- lane merge: lane l writes iff it is the first valid lane of its target --------------
+  // ---- lane merge: lane l writes iff it is the first valid lane of its (target, delay) -----
+  localparam int DW = (DELAY_BITS > 0) ? DELAY_BITS : 1;
+  logic [LANES-1:0][DW-1:0]       l_delay;
   logic [LANES-1:0]               l_first;
   logic signed [LANES-1:0][A-1:0] l_sum;
   logic [4:0]                     nvalid;
+  if (DELAY_BITS > 0) begin : g_delay
+    assign l_delay = w_delay;
+  end else begin : g_no_delay
+    assign l_delay = '0;
+    logic unused_delay;
+    assign unused_delay = ^w_delay;
+  end
   always_comb begin
     nvalid = '0;
     for (int l = 0; l < LANES; l++) begin
@@ -181,7 +238,7 @@ module nc_si #(
       l_sum[l]   = '0;
       if (w_valid[l]) nvalid = nvalid + 5'd1;
       for (int m = 0; m < LANES; m++) begin
-        if (w_valid[m] && w_target[m] == w_target[l]) begin
+        if (w_valid[m] && w_target[m] == w_target[l] && l_delay[m] == l_delay[l]) begin
           if (m < l) l_first[l] = 1'b0;
           else       l_sum[l] = l_sum[l] + l_val[m];
         end
@@ -189,15 +246,52 @@ module nc_si #(
     end
   end
 
+  // (addresses apart from the data: nc_core reads acc_rdata at acc_neuron/acc_delay)
+  assign acc_neuron = w_target;
+  assign acc_delay  = l_delay;
   always_comb begin
     for (int l = 0; l < LANES; l++) begin
-      acc_neuron[l] = w_target[l];
-      acc_we[l]     = word_read && l_first[l];
-      acc_wdata[l]  = acc_rdata[l] + l_sum[l];
+      acc_we[l]    = word_read && l_first[l];
+      acc_wdata[l] = acc_rdata[l] + l_sum[l];
     end
   end
 
   assign syn_ops = word_read ? nvalid : 5'd0;
+
+  // ---- STDP: depression of the valid plastic slots, the word held for its WRITE cycle --------
+  if (LEARN != 0) begin : g_learn
+    localparam int TB = TRACE_BITS;
+    localparam int SW = ((WEIGHT_BITS > TB + 1) ? WEIGHT_BITS : TB + 1) + 2;
+    logic [LANES-1:0]                  l_pl;
+    logic [LANES-1:0][WEIGHT_BITS-1:0] l_new, hold;
+    logic [4:0]                        npl;
+    logic signed [LANES-1:0][SW-1:0]   dep;
+    always_comb begin
+      npl = '0;
+      for (int l = 0; l < LANES; l++) begin
+        l_pl[l] = learn_en && w_valid[l] && w_plastic[l];
+        if (l_pl[l]) npl = npl + 5'd1;
+        dep[l] = SW'($signed(w_weight[l])) - SW'($signed({1'b0, y_rdata[l] >> shift}));
+        // (an element of a packed array is unsigned: compare it as signed)
+        if (!l_pl[l])                             l_new[l] = w_weight[l];
+        else if ($signed(dep[l]) < SW'(w_min))    l_new[l] = w_min;
+        else if ($signed(dep[l]) > SW'(w_max))    l_new[l] = w_max;
+        else                             l_new[l] = dep[l][WEIGHT_BITS-1:0];
+      end
+    end
+    assign plastic_word = l_pl != '0;
+    assign wupd         = word_read ? npl : 5'd0;
+    always_ff @(posedge clk) begin
+      if (word_read) hold <= l_new;
+    end
+    assign w_wdata = hold;
+  end else begin : g_static
+    assign plastic_word = 1'b0;
+    assign wupd         = 5'd0;
+    assign w_wdata      = '0;
+    logic unused_learn;
+    assign unused_learn = ^{w_plastic, learn_en, y_rdata, shift, w_min, w_max};
+  end
 
   // the flit's destination x/y bits are the router's business
   if (FLIT_BITS - PAYLOAD_BITS > AXON_BITS) begin : g_unused_xy

@@ -1,12 +1,14 @@
 // nc_system: a GRID_W x GRID_H grid of nc_chip instances joined by nc_c2c_link instances, with
-// one timestep controller and one host bus (docs/microarchitecture.md §10).
+// one timestep controller and one host bus (docs/microarchitecture.md §12).
 //
 // Chip (cx, cy) is an nc_chip of MESH_W/GRID_W x MESH_H/GRID_H tiles placed at system tile
 // (cx * CW, cy * CH); every pair of neighbouring edge routers of two chips is joined by two
 // links (one per direction), whose receive buffers are the receiving routers' link-input FIFOs
 // (LINK_BUFFER deep). The controller is nc_ctrl with the system barrier (BARRIER_CYCLES of the
-// system mesh: the chip's barrier plus the grid's diameter, §10.4); quiescence is every chip's
-// quiescence and every link idle (all credits home). The host link is chip (0, 0)'s.
+// system mesh: the chip's barrier plus the grid's diameter, §12.4); quiescence is every chip's
+// quiescence and every link idle (all credits home); with a learning core on any chip, every
+// chip's learning engines start at that quiescence and the barrier waits for all of them
+// (§11.2). The host link is chip (0, 0)'s.
 //
 // The host bus is nc_chip's, on system indices: bus_tile names a core K = R * C + j (core
 // selects) or a router R (router selects) of the system mesh, row-major over MESH_W (the system
@@ -52,25 +54,28 @@ module nc_system #(
   end
 
   // ---- controller ---------------------------------------------------------------------------
-  logic                start, swap, run, all_quiet, start_cmd;
+  logic                start, swap, run, all_quiet, start_cmd, any_learn, all_le_done, le_go;
   logic [1:0]          ctrl_state;
   logic [CNT_BITS-1:0] cycle, barriers;
-  logic [NQ-1:0]       q_quiet;
+  logic [NQ-1:0]       q_quiet, q_learns, q_le_done;
   logic                links_idle;
 
   assign start_cmd = bus_we && bus_sel == 4'(`NC_SEL_CHIP) && bus_index == 32'(`NC_CHIP_CTRL);
   assign all_quiet = (&q_quiet) && links_idle;
+  assign any_learn   = |q_learns;       // the learning phase follows the SYSTEM's quiescence (§11.2, §12.4)
+  assign all_le_done = &q_le_done;
 
   nc_ctrl #(.BARRIER_CYCLES(BARRIER_CYCLES), .CNT_BITS(CNT_BITS)) u_ctrl (
-    .clk, .rst, .start_cmd, .all_quiet, .start, .swap, .run, .paused, .state(ctrl_state),
-    .cycle, .barriers
+    .clk, .rst, .start_cmd, .all_quiet, .any_learn, .all_le_done, .le_go, .start, .swap, .run, .paused,
+    .state(ctrl_state), .cycle, .barriers
   );
 
   // ---- host bus decode: system index -> chip, local index ------------------------------------
   logic        core_sel, rt_sel;
   logic [31:0] r_idx, jj, gx, gy, qx, qy, lidx;
   logic [31:0] q_sel;
-  assign core_sel = bus_sel >= 4'(`NC_SEL_PROFILE) && bus_sel <= 4'(`NC_SEL_TRACE);
+  assign core_sel = (bus_sel >= 4'(`NC_SEL_PROFILE) && bus_sel <= 4'(`NC_SEL_TRACE))
+                 || bus_sel == 4'(`NC_SEL_BANK) || bus_sel == 4'(`NC_SEL_REV);
   assign rt_sel   = bus_sel == 4'(`NC_SEL_ROUTER) || bus_sel == 4'(`NC_SEL_MCTABLE);
   always_comb begin
     r_idx = rt_sel ? 32'(bus_tile) : 32'(bus_tile) / 32'(C);
@@ -115,7 +120,8 @@ module nc_system #(
         .clk, .rst, .bus_we(we_q), .bus_tile(lidx[15:0]), .bus_sel, .bus_index, .bus_field, .bus_wdata,
         .bus_rdata(q_rdata[Q]), .paused(q_paused[Q]),
         .sys_start(start), .sys_swap(swap), .sys_run(run), .sys_paused(paused), .sys_cycle(cycle),
-        .chip_quiet(q_quiet[Q]), .cnt_host(q_host[Q]),
+        .sys_le_go(le_go), .chip_quiet(q_quiet[Q]), .chip_learns(q_learns[Q]), .chip_le_done(q_le_done[Q]),
+        .cnt_host(q_host[Q]),
         .ln_out_push(n_op[Q]), .ln_out_flit(n_of[Q]), .ln_out_full(n_ofull[Q]),
         .ln_in_push(n_ip[Q]), .ln_in_flit(n_if[Q]), .ln_in_pop(n_ipop[Q]),
         .ls_out_push(s_op[Q]), .ls_out_flit(s_of[Q]), .ls_out_full(s_ofull[Q]),

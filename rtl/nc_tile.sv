@@ -39,7 +39,10 @@ module nc_tile #(
   output logic [4:0]                out_push,
   output logic [4:0][FLIT_BITS-1:0] out_flit,
   input  logic [4:0]                out_full,
-  output logic                      quiet      // cores quiet and all router FIFOs empty
+  output logic                      quiet,     // cores quiet and all router FIFOs empty
+  input  logic                      le_go,     // learning phase (nc_ctrl): the LEs act from Q_t
+  output logic                      le_done,   // every core's LE is done
+  output logic                      learns     // some core of the tile learns
 );
   localparam int OCC_BITS = `NC_OCC_BITS;
   localparam int C        = CORES_PER_ROUTER;
@@ -48,7 +51,7 @@ module nc_tile #(
   logic                      r_empty;
   logic [P-1:0]              r_in_push, r_in_full, r_out_push, r_out_full, r_in_pop;
   logic [P-1:0][FLIT_BITS-1:0] r_in_flit, r_out_flit;
-  logic [C-1:0]              core_in_full, core_quiet, nu_push;
+  logic [C-1:0]              core_in_full, core_quiet, nu_push, core_le_done, core_learns;
   logic [C-1:0][FLIT_BITS-1:0] nu_flit;
   logic [63:0]               tbl_rdata;
 
@@ -112,11 +115,13 @@ module nc_tile #(
       .start, .swap, .cycle,
       .in_push(r_out_push[lport(j)]), .in_flit(r_out_flit[lport(j)]), .in_full(core_in_full[j]),
       .out_push(nu_push[j]), .out_flit(nu_flit[j]), .out_full(r_in_full[lport(j)]),
-      .quiet(core_quiet[j])
+      .quiet(core_quiet[j]), .le_go, .le_done(core_le_done[j]), .learns(core_learns[j])
     );
   end
 
-  assign quiet = (&core_quiet) && r_empty;
+  assign quiet   = (&core_quiet) && r_empty;
+  assign le_done = &core_le_done;
+  assign learns  = |core_learns;
 
   always_comb begin
     rt_rdata = '0;

@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 
 _EXPORTS = {
-    "._api": ("BACKENDS", "Run", "Spikes", "load_target", "prepare", "simulate"),
+    "._api": ("BACKENDS", "ProjectionWeights", "Run", "Spikes", "load_target", "prepare", "simulate"),
     "._activity": ("Activity", "WindowEstimate", "estimate_window", "record_activity"),
     "._trace": ("write_trace",),
     "._vcd": ("write_vcd",),
@@ -19,7 +19,7 @@ _EXPORTS = {
     "._compiler": ("CompileOptions", "compile_network"),
     "._engine": ("run_cycle",),
     ".experiments": ("NocExperiment", "noc_experiment"),
-    "._network": ("InputGroup", "NetworkInstance", "NetworkSpec", "Population", "Projection", "Stimulus",
+    "._network": ("InputGroup", "NetworkInstance", "NetworkSpec", "Population", "Projection", "StdpRule", "Stimulus",
                   "load_network", "network_from_yaml_text"),
     "._neurons": ("LIF", "LIFFixed", "LIFConversion", "FixedPoint", "QUANTISATION_TOLERANCE"),
     "._program": ("ChipProgram",),

@@ -4,7 +4,8 @@ vectors (sim/_vectors.py).
 
 The fast kernel keeps no per-cycle history (that is why it is fast), so a window is *replayed*:
 the kernel runs up to the window's first timestep and hands over the state a barrier carries
-(neuron state, the current accumulator and pending banks, every round-robin pointer; every FIFO
+(neuron state, the accumulator and pending banks — a ring of them with synaptic delays —, the
+weights and STDP traces when cores learn, every round-robin pointer; every FIFO
 is empty and every engine idle at a barrier), and the literal stepped model (sim/_stepped.py)
 runs the window from there with a probe that records every cycle. The replay is exact — the
 stepped model equals the kernel on every spike, cycle and counter (tests/test_engine*.py) —
@@ -23,10 +24,14 @@ from ._network import Stimulus
 from ._program import ChipProgram
 from ._result import SimResult
 
-__all__ = ["Activity", "record_activity", "WindowEstimate", "estimate_window", "parse_window", "NU_STATES"]
+__all__ = ["Activity", "record_activity", "WindowEstimate", "estimate_window", "parse_window", "NU_STATES",
+           "LE_STATES"]
 
 NU_STATES = ("DONE", "UPDATE", "PUSH", "SCAN")     # nc_nu's `state` encoding (0..3); STALL = PUSH and full
 _NU_CODE = {"D": 0, "U": 1, "P": 2, "S": 3}
+# nc_le's state encoding (0..5; WAIT is the RTL's idle state between T_t and Q_t, never acted as)
+LE_STATES = ("DONE", "WAIT", "POST", "RD", "WR", "TRACE")
+_LE_CODE = {"P": 2, "R": 3, "W": 4, "T": 5}
 
 # bytes per recorded event in the Chrome trace-event JSON, measured on the presets (~95-130)
 TRACE_BYTES_PER_EVENT = 140
@@ -61,6 +66,10 @@ class Activity:
     - ``nu_pushes``[cycle, core, flit]: the NU pushed a flit into its router's L input
     - ``host``     [cycle, flit]: the host link pushed a flit into input W of the host row
     - ``spikes``   [cycle, core, neuron, payload]: an UPDATE that spiked (core-local neuron)
+    - ``le``       [cycle, core, state, y_we, x_we]: a cycle of a learning core's LE (STDP,
+                   docs/microarchitecture.md §11.2) in the learning phase, from Q_t on: the state
+                   it acts as (LE_STATES: POST, RD, WR, TRACE), and in a TRACE cycle whether it
+                   updated a neuron's and an axon's trace. The phase ends at T_t+1 - barrier_cycles.
 
     Rows are in cycle order. ``result`` is the stepped model's result for the window (counters
     of these timesteps only, spike steps relative to ``t0``); ``last`` the round-robin pointers
@@ -81,6 +90,7 @@ class Activity:
     nu_pushes: np.ndarray
     host: np.ndarray
     spikes: np.ndarray
+    le: np.ndarray
     last: np.ndarray
     result: SimResult = field(repr=False, default=None)
 
@@ -168,7 +178,7 @@ class _Probe:
 
     def __init__(self, n_routers: int, n_cores: int, n_ports: int):
         self.rows = {k: [] for k in ("steps", "grants", "pops", "blocked", "occupancy", "core_fifo", "nu", "stalls",
-                                     "si", "si_pops", "nu_pushes", "host", "spikes")}
+                                     "si", "si_pops", "nu_pushes", "host", "spikes", "le")}
         self.P = n_ports
         self.occ = [[-1] * n_ports for _ in range(n_routers)]
         self.cocc = [-1] * n_cores
@@ -222,6 +232,13 @@ class _Probe:
         self.c, self.ev = c, _Cycle()
         return self.ev
 
+    def le_cycle(self, c: int, acts, nlo, aoff) -> None:
+        """A learning-phase cycle: ``acts`` = [(core, state "P"/"R"/"W"/"T", j)] of every LE acting."""
+        for k, s, j in acts:
+            tr = s == "T"
+            self.rows["le"].append((c, k, _LE_CODE[s], int(tr and j < nlo[k + 1] - nlo[k]),
+                                    int(tr and j < aoff[k + 1] - aoff[k])))
+
     def end_step(self, t: int, Q: int, T_next: int, last) -> None:
         self._flush()
         nr, nc = len(self.occ), len(self.cocc)
@@ -230,7 +247,7 @@ class _Probe:
 
     def tables(self) -> dict:
         n = {"steps": 4, "grants": 5, "pops": 3, "blocked": 3, "occupancy": 4, "core_fifo": 3, "nu": 3, "stalls": 2, "si": 3,
-             "si_pops": 2, "nu_pushes": 3, "host": 2, "spikes": 4}
+             "si_pops": 2, "nu_pushes": 3, "host": 2, "spikes": 4, "le": 5}
         return {k: _cols(v, n[k]) for k, v in self.rows.items()}
 
 
@@ -305,7 +322,8 @@ def estimate_window(run_result: SimResult, chip, window: tuple[int, int]) -> Win
     total = max(1, int(sc.sum()))
     c = {k: int(np.sum(v)) for k, v in (run_result.counters or {}).items()}
     per_cycle = (c.get("router_flits", 0) + c.get("router_blocked_cycles", 0) + 2 * c.get("fanout_flits", 0)
-                 + 2 * c.get("axon_lookups", 0) + 2 * c.get("spikes", 0) + c.get("host_flits", 0)) / total
+                 + 2 * c.get("axon_lookups", 0) + 2 * c.get("spikes", 0) + c.get("host_flits", 0)
+                 + c.get("learning_cycles", 0)) / total
     nr, nc = chip.derived.n_routers, chip.derived.n_cores
     events = int(per_cycle * cyc) + 4 * (t1 - t0) * (1 + nr + nc)
     comps = nr + nc                     # routers and cores

@@ -51,6 +51,44 @@ class Run:
         _, size = self._population(population)
         return np.bincount(self.spikes_of(population).neurons, minlength=size)
 
+    # -- weights (STDP changes them; docs/learning.md) -----------------------------------------
+    def weights(self, projection: "str | int") -> "ProjectionWeights":
+        """The synapses of one projection (its index, ``name`` or ``source->target``) with their
+        weights after the run (``weight``; learned ones differ from ``initial``), as read back
+        from the synapse memory of the backend that ran; source and target ids are local to
+        their groups. Sorted by (source, target)."""
+        i = self.spec.projection_index(projection)
+        pr = self.spec.projections[i]
+        net = self.net
+        sel = np.flatnonzero(net.syn_proj == i) if net.syn_proj is not None else np.zeros(0, np.int64)
+        slots = self.program.syn_slot[sel]
+        w0 = self.program.syn_weight.ravel()
+        w1 = self.result.weights.ravel() if self.result.weights is not None else w0
+        src_base = (net.input_offsets[pr.source] if pr.source in net.input_offsets
+                    else net.n_inputs + net.pop_offsets[pr.source])
+        return ProjectionWeights(name=pr.label(i), source=net.syn_source[sel] - src_base,
+                                 target=net.syn_target[sel] - net.pop_offsets[pr.target],
+                                 weight=w1[slots].astype(np.int64), initial=w0[slots].astype(np.int64),
+                                 delay_steps=net.delays[sel], plastic=pr.plasticity is not None and self.spec.learning,
+                                 shape=(self._group_size(pr.source), self._group_size(pr.target)))
+
+    def save_weights(self, path: "str | os.PathLike") -> "os.PathLike":
+        """Write every projection's synapses and final weights to an ``.npz`` file: arrays
+        ``P/source``, ``P/target``, ``P/weight``, ``P/initial`` and ``P/delay_steps`` for each
+        projection label ``P``."""
+        arrays = {}
+        for i in range(len(self.spec.projections)):
+            pw = self.weights(i)
+            for k in ("source", "target", "weight", "initial", "delay_steps"):
+                arrays[f"{pw.name}/{k}"] = getattr(pw, k)
+        with open(path, "wb") as fh:
+            np.savez_compressed(fh, **arrays)
+        return path
+
+    def _group_size(self, name: str) -> int:
+        sizes = {**{g.name: g.size for g in self.spec.inputs}, **{p.name: p.size for p in self.spec.populations}}
+        return sizes[name]
+
     def _population(self, name: str) -> tuple[int, int]:
         sizes = {p.name: p.size for p in self.spec.populations}
         if name not in sizes:
@@ -117,8 +155,8 @@ class Run:
 
     def save(self, out: "str | os.PathLike" = "out", *, extra: dict | None = None) -> list:
         """Write report.json, spikes.csv, raster.png (and cycles.png with cycle data; noc.png,
-        noc_steps.png and hops.png on a chip larger than 1x1) into
-        ``out``, the files `neurocycle run --out` writes; returns the paths written. The folder
+        noc_steps.png and hops.png on a chip larger than 1x1; weights.npz when the network
+        learns) into ``out``, the files `neurocycle run --out` writes; returns the paths written. The folder
         is replaced as a whole (sim/_io.py ``OutputDir``): a failure leaves it as it was."""
         from ._io import OutputDir
 
@@ -134,6 +172,8 @@ class Run:
         from ._io import write_json, write_text
         out = Path(folder)
         files = [write_json(out / "report.json", self.report(extra)), write_text(out / "spikes.csv", self.spikes_csv())]
+        if self.result.weights is not None:           # STDP: the learned weights of every projection
+            files.append(self.save_weights(out / "weights.npz"))
         self.plot_raster(out / "raster.png")
         files.append(out / "raster.png")
         if self.result.step_cycles is not None:
@@ -263,6 +303,31 @@ class Run:
         """Dynamic energy per core by event kind, with the static share (needs the cycle backend)."""
         from ._ppa import plot_energy_breakdown
         return plot_energy_breakdown(self.energy(), path, width=self.chip.mesh.width)
+
+
+@dataclass(frozen=True)
+class ProjectionWeights:
+    """The synapses of one projection: ``source`` / ``target`` ids local to their groups, the
+    final ``weight`` and the ``initial`` one, the total delay of each, whether it learns."""
+    name: str
+    source: np.ndarray
+    target: np.ndarray
+    weight: np.ndarray
+    initial: np.ndarray
+    delay_steps: np.ndarray
+    plastic: bool
+    shape: tuple[int, int]
+
+    @property
+    def change(self) -> np.ndarray:
+        return self.weight - self.initial
+
+    def matrix(self, which: str = "weight") -> np.ndarray:
+        """Dense ``[source size, target size]`` matrix of ``weight`` (or ``initial``); pairs
+        without a synapse are 0; several synapses of one pair are summed."""
+        m = np.zeros(self.shape, np.int64)
+        np.add.at(m, (self.source, self.target), getattr(self, which))
+        return m
 
 
 class Spikes(NamedTuple):

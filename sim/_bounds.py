@@ -17,13 +17,16 @@ def step_cycle_bounds(program: ChipProgram, host_off: np.ndarray, host_idx: np.n
     read): routes are acyclic and an SI always drains its FIFO, so some head can always move. The
     items of a timestep are at most the neuron updates plus, per flit, one push, its router grants
     and, per core it reaches, one SI pop and the busy cycles of the longest axon (its words x
-    synapse_word_cycles). A unicast flit has at most W + H grants and reaches one core; a
-    multicast flit's grants and cores are those of its tree (neurocycle.sim._routes). Twice that,
+    synapse_word_cycles, plus a write cycle per word with STDP). A unicast flit has at most W + H
+    grants and reaches one core; a multicast flit's grants and cores are those of its tree
+    (neurocycle.sim._routes); the learning phase adds at most its busiest core's cycles. Twice that,
     plus the barrier and a margin, is the bound."""
     c = program.chip
     host_off = np.asarray(host_off, np.int64)
     lanes = c.core.synapse_lanes
-    max_words = -(-int(program.axon_len.max(initial=0)) // lanes) * c.core.synapse_word_cycles
+    # an axon's words x synapse_word_cycles, plus a WRITE cycle per word on a learning chip (§11.2)
+    max_words = -(-int(program.axon_len.max(initial=0)) // lanes) * (c.core.synapse_word_cycles
+                                                                     + int(program.learning))
     if c.router.routing != "multicast":
         hops = c.mesh.width + c.mesh.height
         flits = int(program.row_fanout_len.sum()) + np.diff(host_off)
@@ -42,7 +45,7 @@ def step_cycle_bounds(program: ChipProgram, host_off: np.ndarray, host_idx: np.n
         cum = np.concatenate([[0], np.cumsum(host_w)])
         work = program.n_rows + neuron_work + (cum[host_off[1:]] - cum[host_off[:-1]])
     if program.system is not None:
-        # chip-to-chip links (docs/microarchitecture.md §10.2): a cycle in which no work item
+        # chip-to-chip links (docs/microarchitecture.md §12.2): a cycle in which no work item
         # completes has a flit in a link pipeline, a credit on its way back or a serialiser
         # busy with a head waiting for it, each for at most L, Lc and k cycles per copy sent on
         # a link, so every link crossing adds at most L + Lc + k cycles
@@ -60,4 +63,11 @@ def step_cycle_bounds(program: ChipProgram, host_off: np.ndarray, host_idx: np.n
     if c.core.neuron_update == "event":     # an event-driven NU's SCAN cycles are work items too
         per_core = np.diff(program.core_neuron_offset).astype(np.int64)
         work = work + int((-(-per_core // c.core.scan_word_bits)).sum())
+    if program.learning:
+        # the learning phase: at most every neuron spikes, so a core's LE takes at most
+        # neurons + 2 x reverse entries + max(neurons, axons) cycles (§11.2)
+        n_k = np.diff(program.core_neuron_offset).astype(np.int64)
+        a_k = np.diff(program.core_axon_offset).astype(np.int64)
+        lam = n_k + 2 * np.diff(program.core_rev_offset).astype(np.int64) + np.maximum(n_k, a_k)
+        work = work + int(lam.max(initial=0))
     return 2 * (work + c.barrier_cycles) + 100

@@ -61,13 +61,22 @@ class NetworkBuilder:
         return self.input(name, size, src, spikes=spikes or ("graded" if payloads is not None else "binary"))
 
     def connect(self, source: str, target: str, kind: str = "all_to_all", *, weight: "int | dict" = 1,
-                name: str | None = None, **params) -> None:
+                name: str | None = None, delay_steps: "int | dict | None" = None, delay_ms: float | None = None,
+                plasticity: dict | None = None, **params) -> None:
         """Add a projection: ``kind`` is a connectivity kind, ``params`` its fields (p, k, pairs,
-        allow_self, file); ``weight`` an int or a distribution dict ({'kind': 'uniform', ...})."""
+        allow_self, file); ``weight`` an int or a distribution dict ({'kind': 'uniform', ...});
+        ``delay_steps`` (total delay in timesteps, an int or a distribution dict) or ``delay_ms``;
+        ``plasticity`` an STDP rule dict ({'rule': 'stdp', 'a_plus': ..., ...})."""
         proj: dict[str, Any] = {"source": source, "target": target, "connect": {"kind": kind, **params},
                                 "weight": weight}
         if name is not None:
             proj["name"] = name
+        if delay_steps is not None:
+            proj["delay_steps"] = delay_steps
+        if delay_ms is not None:
+            proj["delay_ms"] = delay_ms
+        if plasticity is not None:
+            proj["plasticity"] = plasticity
         self._data["projections"].append(proj)
 
     def build(self) -> NetworkSpec:

@@ -129,7 +129,7 @@ def _traffic_core_order(net: NetworkInstance, chip: ChipConfig, npc: int) -> np.
 def compile_network(net: NetworkInstance, chip: "ChipConfig | SystemConfig",
                     options: CompileOptions | None = None) -> ChipProgram:
     """Place ``net`` on ``chip`` (or on a system of chips: its system mesh, docs/microarchitecture.md
-    §10) and build every table; raise CapacityError if it does not fit."""
+    §12) and build every table; raise CapacityError if it does not fit."""
     opt = options or CompileOptions()
     system = None
     if isinstance(chip, SystemConfig):
@@ -207,6 +207,11 @@ def compile_network(net: NetworkInstance, chip: "ChipConfig | SystemConfig",
     profile_table = uniq[ukey % len(uniq)]
     row_profile = kinv.ravel() - core_profile_offset[row_core]
 
+    # ---- delays and plasticity (docs/microarchitecture.md §10, §11) --------------
+    delay, rule = net.delays, net.plastic_rule
+    _check_delays(chip, net, delay)
+    rule_fixed = _check_plasticity(chip, net, rule)
+
     # ---- weights and accumulator range -------------------------------------------
     s, t, w = net.syn_source, net.syn_target, net.syn_weight
     if w.size and (w.min() < dv.weight_min or w.max() > dv.weight_max):
@@ -219,7 +224,11 @@ def compile_network(net: NetworkInstance, chip: "ChipConfig | SystemConfig",
         # the largest value one synapse adds: |weight| x the largest payload of its source (2^P - 1
         # for a graded source, 1 for a binary one): exact in float64 below 2^53
         qmax = np.where(graded_src[s], (1 << chip.bits.payload) - 1, 1).astype(np.float64)
-        fan_in_abs = np.bincount(t, weights=np.abs(w).astype(np.float64) * qmax, minlength=N)
+        w_abs = np.abs(w).astype(np.float64)
+        if rule_fixed:   # a plastic weight can reach either bound of its rule
+            bound = np.array([max(abs(r[4]), abs(r[5])) for r in rule_fixed] + [0], np.float64)
+            w_abs = np.maximum(w_abs, bound[rule])       # rule -1 (static) picks the trailing 0
+        fan_in_abs = np.bincount(t, weights=w_abs * qmax, minlength=N)
         worst = int(np.argmax(fan_in_abs))
         if fan_in_abs[worst] > dv.acc_max:
             need = int(fan_in_abs[worst]).bit_length() + 1
@@ -240,6 +249,7 @@ def compile_network(net: NetworkInstance, chip: "ChipConfig | SystemConfig",
     tgt_local = local_of_gid[t]
     order = np.lexsort((tgt_local, s, dst_core))
     s, dst_core, tgt_local, w = s[order], dst_core[order], tgt_local[order], w[order]
+    delay, rule = delay[order], rule[order]
     pair = dst_core * n_src + s
     upair, first, plen = np.unique(pair, return_index=True, return_counts=True)
     ax_core = upair // n_src
@@ -288,6 +298,10 @@ def compile_network(net: NetworkInstance, chip: "ChipConfig | SystemConfig",
     syn_valid = np.zeros((n_words, lanes), dtype=np.uint8)
     syn_target = np.zeros((n_words, lanes), dtype=np.int32)
     syn_weight = np.zeros((n_words, lanes), dtype=np.int32)
+    syn_delay = np.zeros((n_words, lanes), dtype=np.uint8)
+    syn_plastic = np.zeros((n_words, lanes), dtype=np.uint8)
+    syn_slot = np.zeros(s.size, np.int64)
+    word = lane = ax_of_syn = np.zeros(0, np.int64)
     if s.size:
         ax_of_syn = np.repeat(np.arange(upair.size), plen)
         j = np.arange(s.size) - first[ax_of_syn]
@@ -296,6 +310,12 @@ def compile_network(net: NetworkInstance, chip: "ChipConfig | SystemConfig",
         syn_valid[word, lane] = 1
         syn_target[word, lane] = tgt_local
         syn_weight[word, lane] = w
+        syn_delay[word, lane] = delay - 1
+        syn_plastic[word, lane] = rule >= 0
+        syn_slot[order] = word * lanes + lane          # network synapse -> its slot
+    core_stdp, core_rev_offset, row_rev_base, row_rev_len, rev_axon, rev_word, rev_lane = _reverse_table(
+        chip, rule, rule_fixed, dst_core, tgt_local, ax_local[ax_of_syn], word - core_word_offset[dst_core], lane,
+        core_neuron_offset)
 
     # ---- fan-out: per source, one flit per destination core (core order), or one multicast flit
     fo = np.lexsort((ax_core, ax_src))
@@ -357,8 +377,121 @@ def compile_network(net: NetworkInstance, chip: "ChipConfig | SystemConfig",
         input_axon=_ro(fo_axon[is_in], np.int32), input_mc=_ro(fo_mc[is_in], np.uint8),
         router_table_offset=_ro(router_table_offset, np.int32), table_key=_ro(table_key, np.int64),
         table_outputs=_ro(table_outputs, np.int32), system=system,
+        syn_delay=_ro(syn_delay, np.uint8), syn_plastic=_ro(syn_plastic, np.uint8),
+        core_stdp=_ro(core_stdp, np.int64), core_rev_offset=_ro(core_rev_offset, np.int32),
+        row_rev_base=_ro(row_rev_base, np.int32), row_rev_len=_ro(row_rev_len, np.int32),
+        rev_axon=_ro(rev_axon, np.int32), rev_word=_ro(rev_word, np.int32), rev_lane=_ro(rev_lane, np.int32),
+        syn_slot=_ro(syn_slot, np.int64),
     )
     return program
+
+
+def _proj_label(net: NetworkInstance, syn: int) -> str:
+    """'projection NAME' of network synapse ``syn`` (for errors)."""
+    if net.syn_proj is None or not net.spec.projections:
+        return "a projection"
+    i = int(net.syn_proj[syn])
+    return f"projection '{net.spec.projections[i].label(i)}' (projections[{i}])"
+
+
+def _check_delays(chip: ChipConfig, net: NetworkInstance, delay: np.ndarray) -> None:
+    D = chip.core.delay_slots
+    if delay.size and delay.max() > D:
+        k = int(np.argmax(delay))
+        raise CapacityError("core.delay_slots", f"{_proj_label(net, k)} has a synapse with a delay of "
+                            f"{int(delay[k])} timesteps, but the chip holds delays of 1..{D} timesteps "
+                            f"(core.delay_slots = {D})", int(delay[k]),
+                            f"raise core.delay_slots to {int(delay.max())} (max 64), or shorten the delays"
+                            if delay.max() <= 64 else "shorten the delays to at most 64 timesteps")
+
+
+def _check_plasticity(chip: ChipConfig, net: NetworkInstance, rule: np.ndarray) -> list[tuple]:
+    """The fixed-point rules (a_plus, a_minus, d_plus, d_minus, w_min, w_max, shift), checked
+    against the chip; [] when no synapse is plastic."""
+    if not (rule >= 0).any():
+        return []
+    k = int(np.argmax(rule >= 0))
+    where = _proj_label(net, k)
+    if chip.core.learning != "stdp":
+        raise ConfigError("core.learning", f"is off, but {where} is plastic (STDP): the chip has no learning "
+                          "engine", chip.core.learning, "set core.learning: stdp on the chip, or drop the "
+                          "projection's plasticity (or set learning: false on the network to freeze it)")
+    dv = chip.derived
+    tmax = (1 << chip.bits.trace) - 1
+    fixed = [r.fixed() for r in net.rules]
+    for ri, (ap, am, _, _, wmin, wmax, _) in enumerate(fixed):
+        syn = int(np.argmax(rule == ri))
+        where = _proj_label(net, syn)
+        for name, val in (("a_plus", ap), ("a_minus", am)):
+            if val > tmax:
+                raise CapacityError("bits.trace", f"{where}: plasticity.{name} = {val} does not fit the "
+                                    f"{chip.bits.trace}-bit traces (max {tmax})", val,
+                                    f"raise bits.trace to {int(val).bit_length()} (max 16) or lower {name} "
+                                    "(and lr_shift with it)")
+        for name, val in (("w_min", wmin), ("w_max", wmax)):
+            if not dv.weight_min <= val <= dv.weight_max:
+                raise CapacityError("bits.weight", f"{where}: plasticity.{name} = {val} does not fit "
+                                    f"{chip.bits.weight}-bit signed weights ({dv.weight_min}..{dv.weight_max})",
+                                    val, f"raise bits.weight to {abs(int(val)).bit_length() + 1} or narrow the "
+                                    "rule's weight bounds")
+        w = net.syn_weight[rule == ri]
+        bad = (w < wmin) | (w > wmax)
+        if bad.any():
+            wb = int(w[np.argmax(bad)])
+            raise ConfigError(f"projections[{int(net.syn_proj[syn])}].weight" if net.syn_proj is not None else "weight",
+                              f"{where} starts with a weight of {wb}, outside its rule's bounds "
+                              f"[w_min, w_max] = [{wmin}, {wmax}]", wb,
+                              "draw the initial weights inside [w_min, w_max], or widen the bounds")
+    return fixed
+
+
+def _reverse_table(chip: ChipConfig, rule, rule_fixed, dst_core, tgt_local, ax_local, word_local, lane,
+                   core_neuron_offset):
+    """The STDP rule registers of every core and the reverse table: per placed row, its incoming
+    plastic synapses as (axon, word, lane), in (axon, word, lane) order (microarchitecture.md §11)."""
+    n_cores = chip.derived.n_cores
+    nf = len(layout.STDP_FIELDS)
+    core_stdp = np.zeros((n_cores, nf), np.int64)
+    n_rows = int(core_neuron_offset[-1])
+    pl = rule >= 0
+    if not pl.any():
+        z = np.zeros(0, np.int64)
+        return (core_stdp, np.zeros(n_cores + 1, np.int64), np.zeros(n_rows, np.int64), np.zeros(n_rows, np.int64),
+                z, z, z)
+    # one rule per core: the core's rule registers
+    pc, pr = dst_core[pl], rule[pl]
+    pair = np.unique(pc * len(rule_fixed) + pr)
+    cores, rules = pair // len(rule_fixed), pair % len(rule_fixed)
+    dup = np.flatnonzero(np.diff(cores) == 0)
+    if dup.size:
+        k = int(cores[dup[0]])
+        a, b = int(rules[dup[0]]), int(rules[dup[0] + 1])
+        raise CapacityError("core.learning", f"{_core_name(chip, k)} holds plastic synapses of two different STDP "
+                            f"rules ({_rule_text(rule_fixed[a])} and {_rule_text(rule_fixed[b])}); a core has one "
+                            "rule register set", k,
+                            "give the plastic projections into these neurons the same rule, or place their "
+                            "target populations on different cores (placement / neurons_per_core)")
+    core_stdp[cores, 0] = 1
+    core_stdp[cores, 1:] = np.asarray(rule_fixed, np.int64)[rules]
+    # reverse entries, grouped by target row (rows are core-major, so cores stay contiguous)
+    row = core_neuron_offset[pc] + tgt_local[pl]
+    ax, wd, ln = ax_local[pl], word_local[pl], lane[pl]
+    o = np.lexsort((ln, wd, ax, row))
+    row, ax, wd, ln = row[o], ax[o], wd[o], ln[o]
+    row_rev_len = np.bincount(row, minlength=n_rows)
+    row_core = np.repeat(np.arange(n_cores), np.diff(core_neuron_offset))
+    per_core = np.bincount(row_core, weights=row_rev_len, minlength=n_cores).astype(np.int64)
+    _check_capacity(chip, per_core, chip.core.learning_entries, "learning_entries",
+                    "reverse-table entries (one per incoming plastic synapse)",
+                    "raise core.learning_entries, or spread the plastic projections' targets over more cores")
+    core_rev_offset = _offsets(per_core)
+    row_rev_base = _offsets(row_rev_len)[:-1] - core_rev_offset[row_core]
+    return core_stdp, core_rev_offset, row_rev_base, row_rev_len, ax, wd, ln
+
+
+def _rule_text(r) -> str:
+    ap, am, dp, dm, wmin, wmax, sh = r
+    return f"a_plus {ap}, a_minus {am}, decays {dp}/{dm}, w [{wmin}, {wmax}], lr_shift {sh}"
 
 
 def _multicast_tables(chip: ChipConfig, net: NetworkInstance, neuron_core, ax_src, ax_core, ax_local, src_mc):

@@ -35,7 +35,8 @@ MAX_RTL_TILES = 64   # a Verilator model grows with the tile count; beyond this 
 _PROGRAM_ARRAYS = ("core_neuron_offset", "core_profile_offset", "profile_table", "row_profile", "row_fanout_base",
                    "row_fanout_len", "core_axon_offset", "axon_base", "axon_len", "core_word_offset", "syn_valid",
                    "syn_target", "syn_weight", "core_fanout_offset", "router_table_offset", "table_key",
-                   "table_outputs")
+                   "table_outputs", "syn_delay", "syn_plastic", "core_stdp", "core_rev_offset", "row_rev_base",
+                   "row_rev_len", "rev_axon", "rev_word", "rev_lane")
 
 
 # ----------------------------------------------------------------------------- jobs
@@ -106,6 +107,7 @@ def rtl_case(program: ChipProgram, stim: Stimulus, *, max_step_cycles: int | Non
                            else system_parameters(program.system, q, **opts)),
             "top": "nc_chip" if program.system is None else "nc_system",
             "max_cycles": int(max_step_cycles or _step_cycle_bound(program, stim)),
+            "learning": bool(program.learning),
             "core_counters": list(CORE_COUNTERS), "router_counters": list(ROUTER_COUNTERS),
             "chip_counters": list(CHIP_COUNTERS)}
 
@@ -129,7 +131,8 @@ def _to_result(program: ChipProgram, steps: int, raw: dict, wall_s: float) -> Si
     T = np.asarray(raw["T"], np.int64)
     res = SimResult(backend="rtl", steps=steps, spike_steps=sp[order, 0], spike_neurons=gids[order],
                     spike_cycles=sp[order, 3], step_cycles=np.diff(T), wall_s=wall_s,
-                    spike_payloads=sp[order, 4] if program.chip.bits.payload else None)
+                    spike_payloads=sp[order, 4] if program.chip.bits.payload else None,
+                    weights=np.asarray(raw["weights"], np.int64) if raw.get("weights") is not None else None)
     if raw.get("counters") is not None:
         res.counters = {}
         for name in COUNTER_NAMES:
@@ -304,6 +307,27 @@ def compare(expected: SimResult, actual: SimResult, program: ChipProgram) -> Mis
             names = layout.port_names(program.chip.mesh.cores_per_router)
             label = names[port] if port < len(names) else ("core" if C == 1 else f"core {port - len(names)}")
             return Mismatch(None, k, None, f"{name}[{label}]", int(ev[k, port]), int(av[k, port]), W, C, False)
+    return compare_weights(expected, actual, program)
+
+
+def compare_weights(expected: SimResult, actual: SimResult, program: ChipProgram) -> Mismatch | None:
+    """The final weights after learning (STDP), slot by slot: the first differing slot as
+    ``weights[word w, lane l]`` of its core (word local to the core)."""
+    W, C = program.chip.mesh.width, program.chip.mesh.cores_per_router
+    if expected.weights is None and actual.weights is None:
+        return None
+    if (expected.weights is None) != (actual.weights is None):
+        return Mismatch(None, None, None, "weights", "none" if expected.weights is None else "final weights",
+                        "none" if actual.weights is None else "final weights", W, C)
+    ev, av = np.asarray(expected.weights), np.asarray(actual.weights)
+    if ev.shape != av.shape:
+        return Mismatch(None, None, None, "weights", f"shape {ev.shape}", f"shape {av.shape}", W, C)
+    diff = np.argwhere(ev != av)
+    if diff.size:
+        word, lane = (int(v) for v in diff[0])
+        k = int(np.searchsorted(program.core_word_offset, word, side="right") - 1)
+        return Mismatch(None, k, None, f"weights[word {word - int(program.core_word_offset[k])}, lane {lane}]",
+                        int(ev[word, lane]), int(av[word, lane]), W, C)
     return None
 
 
@@ -352,6 +376,7 @@ def cosim(chip=None, network=None, *, steps: int = 20, seed: int | None = None, 
     rtl = run_rtl(program, stim, waves=waves, work_dir=work_dir)
     mm = compare(model, rtl, program)
     fields = ["spikes"] + (["spike_payloads"] if chip_cfg.bits.payload else []) + (
+        ["weights"] if program.learning else []) + (
         ["spike_cycles", "step_cycles", *COUNTER_NAMES, *DETAIL_FIELDS]
                            if model.step_cycles is not None else [])
     return CosimReport(chip_name=chip_cfg.name, network_name=spec.name, steps=steps, model=model, rtl=rtl,

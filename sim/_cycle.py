@@ -50,10 +50,10 @@ def host_payloads(p: ChipProgram, stim: Stimulus) -> np.ndarray:
 
 def assemble(p: ChipProgram, stim: Stimulus, backend: str, *, spike_steps, spike_rows, spike_cycles, step_cycles,
               core: dict, port_flits, blocked_port, fifo_max, host_flits: int, local_flits, mc_lookups=None,
-              mc_default=None, mc_partial=None, spike_payloads=None) -> SimResult:
+              mc_default=None, mc_partial=None, spike_payloads=None, weights=None) -> SimResult:
     """The result of a cycle-level run. Per-port arrays are [n_routers, P] (``fifo_max``:
     [n_routers, P + C]); ``local_flits`` is per router; the multicast arrays default to zeros (a
-    unicast chip)."""
+    unicast chip); ``weights`` are the final synapse weights of a learning program (STDP)."""
     gids = p.row_gid[np.asarray(spike_rows, np.int64)].astype(np.int64)
     steps = np.asarray(spike_steps, np.int64)
     order = np.lexsort((gids, steps))
@@ -84,4 +84,5 @@ def assemble(p: ChipProgram, stim: Stimulus, backend: str, *, spike_steps, spike
                      spike_cycles=np.asarray(spike_cycles, np.int64)[order], step_cycles=sc, counters=counters,
                      detail={"link_flits_port": pf, "blocked_cycles_port": bp,
                              "fifo_max_occupancy": np.asarray(fifo_max, np.int64), "mc_lookups_port": mcl,
-                             "mc_default_port": mcd, "mc_partial_port": mcp}, spike_payloads=pay)
+                             "mc_default_port": mcd, "mc_partial_port": mcp}, spike_payloads=pay,
+                     weights=None if weights is None else np.asarray(weights, np.int64))

@@ -85,8 +85,17 @@ def _downstream(W: int, H: int) -> np.ndarray:
     return dn.ravel()
 
 
+def general_path(p: ChipProgram) -> bool:
+    """Whether the kernel runs its general path (graded spikes, event-driven cores, delays or
+    learning; docs/engine.md); the default binary dense chip without them runs the fast path."""
+    c = p.chip
+    return bool(c.bits.payload or c.core.neuron_update == "event" or c.core.delay_slots > 1 or p.learning)
+
+
 def _synapse_csr(p: ChipProgram):
-    """Per global axon: words read, and a CSR (offsets, target row, weight) of its valid slots."""
+    """Per global axon: words read, a CSR (offsets, target row, weight) of its valid slots, the
+    global slot (``word * lanes + lane``) of each, and per axon the words holding a valid plastic
+    slot (the SI's write-backs, §11.2)."""
     lanes = p.chip.core.synapse_lanes
     n_ax = int(p.axon_len.size)
     ax_core = np.repeat(np.arange(p.n_cores), np.diff(p.core_axon_offset))
@@ -99,31 +108,60 @@ def _synapse_csr(p: ChipProgram):
     tgt = (p.syn_target[word].astype(np.int64)
            + p.core_neuron_offset[ax_core[rep]][:, None])[valid]
     wt = p.syn_weight[word][valid]
+    slot = (word[:, None] * lanes + np.arange(lanes)[None, :])[valid]
     off = np.zeros(n_ax + 1, np.int64)
     np.cumsum(np.bincount(slot_ax, minlength=n_ax), out=off[1:])
-    return words, off, tgt, wt
+    plastic_word = (p.syn_plastic[word].astype(bool) & valid).any(axis=1)
+    writes = np.bincount(rep, weights=plastic_word, minlength=n_ax).astype(np.int64)
+    return words, off, tgt, wt, slot, writes
+
+
+GENERAL_HEADER = 5    # general record: [n_syn, busy, si_writes, plastic_slots, axon, (row, weight, meta)...]
 
 
 def _synapse_blob(p: ChipProgram):
-    """One record per global axon, ``[n_syn, busy, row_0, w_0, ...]`` (valid slots only), and the
-    record offsets: an ejected flit then needs a single random access for all its synapses.
+    """One record per global axon (valid slots only) and the record offsets: an ejected flit then
+    needs a single random access for all its synapses.
+
+    Default path: ``[n_syn, busy, row_0, w_0, ...]``. General path (graded, event-driven, delays,
+    learning): ``[n_syn, busy, si_writes, plastic_slots, axon, row_0, w_0, meta_0, ...]`` with
+    ``meta = delay | plastic << 8``; the kernel updates plastic weights in place.
 
     ``busy`` is the SI's BUSY cycles for the axon: its words x ``core.synapse_word_cycles``
-    (docs/microarchitecture.md §5). The kernel only ever needs that product (for the SI's next
-    free cycle) and sums it into its word counter, which the driver divides back into words: a
-    slower synapse memory costs the kernel nothing."""
-    words, off, tgt, wt = _synapse_csr(p)
-    words = words * p.chip.core.synapse_word_cycles
+    (docs/microarchitecture.md §5), plus one WRITE cycle per word with a plastic slot (§11.2). The
+    kernel only ever needs that (for the SI's next free cycle) and sums it into its word counter,
+    which the driver turns back into words: a slower synapse memory costs the kernel nothing.
+    Also returns, per valid slot (in record order), its blob index of the weight and its global slot."""
+    words, off, tgt, wt, slot, writes = _synapse_csr(p)
+    busy = words * p.chip.core.synapse_word_cycles + writes
     n_syn = np.diff(off)
-    rec_len = 2 + 2 * n_syn
+    j = np.arange(tgt.size) - np.repeat(off[:-1], n_syn)
+    if not general_path(p):
+        rec_len = 2 + 2 * n_syn
+        rec_off = np.cumsum(rec_len) - rec_len
+        blob = np.zeros(int(rec_len.sum()), np.int32)
+        blob[rec_off] = n_syn
+        blob[rec_off + 1] = busy
+        slot_rec = np.repeat(rec_off, n_syn) + 2 + 2 * j
+        blob[slot_rec] = tgt
+        blob[slot_rec + 1] = wt
+        return blob, rec_off, busy, slot_rec + 1, slot
+    H = GENERAL_HEADER
+    rec_len = H + 3 * n_syn
     rec_off = np.cumsum(rec_len) - rec_len
     blob = np.zeros(int(rec_len.sum()), np.int32)
+    plastic = p.syn_plastic.ravel()[slot].astype(np.int64)
     blob[rec_off] = n_syn
-    blob[rec_off + 1] = words
-    slot_rec = np.repeat(rec_off, n_syn) + 2 + 2 * (np.arange(tgt.size) - np.repeat(off[:-1], n_syn))
+    blob[rec_off + 1] = busy
+    blob[rec_off + 2] = writes
+    blob[rec_off + 3] = np.bincount(np.repeat(np.arange(n_syn.size), n_syn), weights=plastic,
+                                    minlength=n_syn.size).astype(np.int64)
+    blob[rec_off + 4] = np.arange(n_syn.size)
+    slot_rec = np.repeat(rec_off, n_syn) + H + 3 * j
     blob[slot_rec] = tgt
     blob[slot_rec + 1] = wt
-    return blob, rec_off, words
+    blob[slot_rec + 2] = p.syn_delay.ravel()[slot].astype(np.int64) | (plastic << 8)
+    return blob, rec_off, busy, slot_rec + 1, slot
 
 
 def _kernel_flits(dst_core, axon_local, p: ChipProgram, rec_off, words) -> np.ndarray:
@@ -186,7 +224,7 @@ def _kernel_inputs(p: ChipProgram, stim: Stimulus) -> dict:
     depth = max(chip.router.fifo_depth, p.system.link_buffer_flits) if sys_ else chip.router.fifo_depth
     i32 = lambda a: np.ascontiguousarray(a, dtype=np.int32)  # noqa: E731
     i64 = lambda a: np.ascontiguousarray(a, dtype=np.int64)  # noqa: E731
-    blob, rec_off, words = _synapse_blob(p)
+    blob, rec_off, words, wpos, slot = _synapse_blob(p)
     if blob.size > layout.KERNEL_FLIT.max("record"):
         raise ConfigError("network", "has too many synapses for the cycle engine's flit encoding "
                           f"({blob.size} blob entries, limit {layout.KERNEL_FLIT.max('record')})", blob.size,
@@ -205,9 +243,10 @@ def _kernel_inputs(p: ChipProgram, stim: Stimulus) -> dict:
             kfl[f.mc] = root[f.mc] | np.iinfo(np.int64).min      # kmcflit: tag bit 63 | root node
             extra.update(nodes)
     h_off, h_idx = host_flits(p, stim)
-    if f.mc.any() and (chip.bits.payload or chip.core.neuron_update == "event"):
-        # graded / event-driven integrate whole timesteps from the spikes (_integrate_spikes): it
-        # needs every program flit's ejections, a multicast flit's being those of its tree
+    if f.mc.any() and general_path(p):
+        # the general path (graded, event-driven, delays, learning) integrates whole timesteps from
+        # the spikes (_integrate_spikes): it needs every program flit's ejections, a multicast
+        # flit's being those of its tree
         uni_idx = np.flatnonzero(uni)
         d_flit = np.concatenate([uni_idx, ej_flit])
         order = np.argsort(d_flit, kind="stable")
@@ -233,7 +272,28 @@ def _kernel_inputs(p: ChipProgram, stim: Stimulus) -> dict:
         "step_bound": i64(step_cycle_bounds(p, h_off, h_idx)),
         "payload_bits": chip.bits.payload, "event": int(chip.core.neuron_update == "event"),
         "scan_bits": chip.core.scan_word_bits,
+        "nbank": chip.core.delay_slots + 1, **_learning_inputs(p, wpos, slot),
+        "_wpos": wpos, "_slot": slot,
     }
+
+
+def _learning_inputs(p: ChipProgram, wpos: np.ndarray, slot: np.ndarray) -> dict:
+    """The kernel's STDP tables (docs/microarchitecture.md §11): rule registers per core, global axon
+    offsets, and per placed row its reverse entries as blob positions of their weights and global
+    axons (their pre-synaptic traces)."""
+    i32 = lambda a: np.ascontiguousarray(a, dtype=np.int32)  # noqa: E731
+    lanes = p.chip.core.synapse_lanes
+    rev_core = np.repeat(np.arange(p.n_cores), np.diff(p.core_rev_offset))
+    rev_slot = (p.core_word_offset[rev_core].astype(np.int64) + p.rev_word) * lanes + p.rev_lane
+    pos_of_slot = np.full(p.syn_valid.size, -1, np.int64)
+    pos_of_slot[slot] = wpos
+    return {"learn": int(p.learning), "trace_max": (1 << p.chip.bits.trace) - 1,
+            "core_learn": np.ascontiguousarray(p.core_stdp[:, 0] > 0, dtype=np.uint8),
+            "stdp": np.ascontiguousarray(p.core_stdp, dtype=np.int64),
+            "aoff": i32(p.core_axon_offset), "n_axons": int(p.axon_len.size),
+            "rev_start": i32(p.core_rev_offset[p.core_of_row].astype(np.int64) + p.row_rev_base),
+            "rev_len": i32(p.row_rev_len), "rev_pos": i32(pos_of_slot[rev_slot]),
+            "rev_gax": i32(p.core_axon_offset[rev_core].astype(np.int64) + p.rev_axon)}
 
 
 def _pad1(a: np.ndarray) -> np.ndarray:
@@ -251,13 +311,17 @@ def state_after(program: ChipProgram, stim: Stimulus, steps: int):
                           program.system.name, "replay the windows of a single chip")
     if steps == 0:
         n = program.n_rows
-        z = np.zeros(n, np.int64)
         d = program.chip.derived
-        return StepState(0, 0, z, z.copy(), z.copy(), z.copy(), np.ones(n, bool),
+        R = program.chip.core.delay_slots + 1
+        z = np.zeros(n, np.int64)
+        pend = np.zeros((R, n), bool)
+        pend[0] = True                         # every neuron pending before T_0 (§5.1)
+        return StepState(0, 0, z, z.copy(), z.copy(), np.zeros((R, n), np.int64), pend,
                          np.full((d.n_routers, d.n_ports), d.n_ports - 1, np.int64))   # reset: P-1 (§4)
     res, out = _run_fast(program, _window(stim, 0, steps), None, want_state=True)
     s = out["state"]
-    return StepState(steps, int(res.step_cycles.sum()), s["u"], s["v"], s["ref"], s["acc"], s["pend"], s["last"])
+    return StepState(steps, int(res.step_cycles.sum()), s["u"], s["v"], s["ref"], s["acc"], s["pend"], s["last"],
+                     res.weights, s.get("x_trace"), s.get("y_trace"))
 
 
 def _run_fast(p: ChipProgram, stim: Stimulus, progress, want_state: bool = False):
@@ -267,13 +331,18 @@ def _run_fast(p: ChipProgram, stim: Stimulus, progress, want_state: bool = False
     from neurocycle.core._engine import run_fast
 
     a = _kernel_inputs(p, stim)
+    wpos, slot = a.pop("_wpos"), a.pop("_slot")
     for k, v in a.items():
         if isinstance(v, np.ndarray):
             a[k] = _pad1(v)   # the kernel takes data pointers: never hand it a 0-size buffer
     out = run_fast(a, int(stim.steps), progress, want_state)
+    weights = None
+    if p.learning:            # the kernel updated the weights in its synapse records
+        weights = p.syn_weight.astype(np.int64).copy()
+        weights.ravel()[slot] = a["blob"][wpos]
     if out["watchdog_step"] >= 0:
         raise watchdog_error(int(out["watchdog_step"]), int(a["step_bound"][int(out["watchdog_step"])]))
-    res = result_from_kernel(p, stim, out)
+    res = result_from_kernel(p, stim, out, weights)
     return (res, out) if want_state else res
 
 
@@ -284,18 +353,22 @@ def watchdog_error(t: int, bound: int) -> EngineError:
                        "backend='reference' gives the spikes and run_cycle(..., mode='stepped') the cycles")
 
 
-def result_from_kernel(p: ChipProgram, stim: Stimulus, out: dict) -> SimResult:
-    """The SimResult of a kernel run (raw counters, per-FIFO records and spikes in ``out``)."""
+def result_from_kernel(p: ChipProgram, stim: Stimulus, out: dict, weights: np.ndarray | None = None) -> SimResult:
+    """The SimResult of a kernel run (raw counters, per-FIFO records and spikes in ``out``;
+    ``weights``: the learned weights when some core learns)."""
     chip = p.chip
     W, H, C = chip.mesh.width, chip.mesh.height, chip.mesh.cores_per_router
     nr, P = W * H, chip.derived.n_ports
     core = dict(zip(CORE_COUNTERS, out["core_counters"]))
     # the kernel sums SI busy cycles (words x synapse_word_cycles, see _synapse_blob) into its word
     # counter; busy cycles follow from the events (docs/microarchitecture.md §8.1)
+    # (plus one WRITE cycle per plastic word, which the kernel also counts apart: si_writes)
     si_word_cycles = core["synapse_word_reads"]
+    si_writes = out["si_writes"]
     updates = core["neuron_updates_active"] + core["neuron_updates_inactive"]
-    core.update(synapse_word_reads=si_word_cycles // p.chip.core.synapse_word_cycles,
+    core.update(synapse_word_reads=(si_word_cycles - si_writes) // p.chip.core.synapse_word_cycles,
                 si_busy_cycles=core["axon_lookups"] + si_word_cycles,
+                synapse_word_writes=core["synapse_word_writes"] + si_writes,
                 nu_busy_cycles=updates + core["nu_scan_cycles"] + core["fanout_flits"])
     if p.chip.core.neuron_update == "event":
         # the SI sets one pending bit per synapse it integrates; the kernel counts the NU's sets
@@ -323,7 +396,7 @@ def result_from_kernel(p: ChipProgram, stim: Stimulus, out: dict) -> SimResult:
                      core=core, port_flits=pf, blocked_port=blocked, fifo_max=fifo_max,
                      host_flits=int(out["host_flits"]), mc_lookups=out.get("mcl"), mc_default=out.get("mcd"),
                      mc_partial=out.get("mcp"), local_flits=_local_flits(p, out["spike_rows"]),
-                     spike_payloads=out["spike_payloads"])
+                     spike_payloads=out["spike_payloads"], weights=weights)
 
 
 def _local_flits(p: ChipProgram, spike_rows: np.ndarray) -> np.ndarray:

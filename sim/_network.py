@@ -186,12 +186,99 @@ WeightDist = Annotated[Union[Annotated[Int32, Tag("int")], Annotated[ConstantWei
                        Discriminator(_weight_tag)]
 
 
+def _delay_tag(v: Any) -> str:
+    if isinstance(v, (int, np.integer)) and not isinstance(v, bool):
+        return "int"
+    if isinstance(v, dict):
+        return v.get("kind", "constant")
+    return getattr(v, "kind", "int")
+
+
+class ConstantDelay(_Model):
+    kind: Literal["constant"]
+    value: Annotated[int, Field(ge=1, le=1 << 16)]
+
+
+class UniformDelay(_Model):
+    """Whole timesteps drawn uniformly from ``low .. high`` (both included)."""
+    kind: Literal["uniform"]
+    low: Annotated[int, Field(ge=1, le=1 << 16)]
+    high: Annotated[int, Field(ge=1, le=1 << 16)]
+
+    @model_validator(mode="after")
+    def _order(self):
+        if self.low > self.high:
+            raise ValueError(f"low ({self.low}) > high ({self.high})|swap them")
+        return self
+
+
+class NormalDelay(_Model):
+    """Normal, rounded to whole timesteps, then clipped to ``[low, high]`` (``low`` at least 1)."""
+    kind: Literal["normal"]
+    mean: Annotated[float, Field(ge=0, le=1 << 16)]
+    std: Annotated[float, Field(ge=0, le=1 << 16)]
+    low: Annotated[int, Field(ge=1, le=1 << 16)] = 1
+    high: Annotated[int, Field(ge=1, le=1 << 16)] = 1 << 16
+
+
+DelayDist = Annotated[Union[Annotated[Annotated[int, Field(ge=1, le=1 << 16)], Tag("int")],
+                            Annotated[ConstantDelay, Tag("constant")], Annotated[UniformDelay, Tag("uniform")],
+                            Annotated[NormalDelay, Tag("normal")]],
+                      Discriminator(_delay_tag)]
+
+
+class StdpRule(_Model):
+    """Pair-based STDP in fixed point (docs/microarchitecture.md §11): a pre-synaptic trace per
+    axon and a post-synaptic trace per neuron, each decaying once per timestep with its time
+    constant and incremented by ``a_plus`` / ``a_minus`` on a spike; a post-synaptic spike
+    potentiates by ``pre trace >> lr_shift``, a pre-synaptic spike depresses by
+    ``post trace >> lr_shift``; weights stay in ``[w_min, w_max]``."""
+    rule: Literal["stdp"]
+    a_plus: Annotated[int, Field(ge=0, le=65535, description="pre-synaptic trace increment (trace units)")]
+    a_minus: Annotated[int, Field(ge=0, le=65535, description="post-synaptic trace increment (trace units)")]
+    tau_plus_steps: Annotated[float, Field(gt=0, le=1e6, description="pre-synaptic trace time constant (timesteps)")]
+    tau_minus_steps: Annotated[float, Field(gt=0, le=1e6, description="post-synaptic trace time constant (timesteps)")]
+    w_min: Int32
+    w_max: Int32
+    lr_shift: Annotated[int, Field(ge=0, le=15, description="a weight changes by trace >> lr_shift")] = 0
+
+    @model_validator(mode="after")
+    def _bounds(self):
+        if self.w_min > self.w_max:
+            raise ValueError(f"@w_min|w_min ({self.w_min}) is above w_max ({self.w_max})|swap them")
+        return self
+
+    def fixed(self) -> tuple[int, int, int, int, int, int, int]:
+        """(a_plus, a_minus, d_plus, d_minus, w_min, w_max, shift): the core's rule registers
+        (neurocycle.hw.layout.STDP_FIELDS without ``enable``)."""
+        from neurocycle.hw import stdp_decay_constant
+        return (self.a_plus, self.a_minus, stdp_decay_constant(self.tau_plus_steps),
+                stdp_decay_constant(self.tau_minus_steps), self.w_min, self.w_max, self.lr_shift)
+
+
 class Projection(_Model):
     source: _NAME
     target: _NAME
     connect: Connectivity
     weight: WeightDist = 1
     name: str | None = None
+    delay_steps: Annotated[DelayDist, Field(
+        description="total synaptic delay in timesteps (1 = the one-timestep hop of every spike; more needs a chip "
+                    "with core.delay_slots >= the delay): a whole number or a distribution")] = 1
+    delay_ms: Annotated[float | None, Field(gt=0, le=1e6, description="total synaptic delay in ms, converted to "
+                                            "timesteps with fixed_point.dt_ms (instead of delay_steps)")] = None
+    plasticity: StdpRule | None = None
+
+    @model_validator(mode="after")
+    def _one_delay(self):
+        if self.delay_ms is not None and "delay_steps" in self.model_fields_set:
+            raise ValueError("@delay_ms|give the delay either as delay_steps or as delay_ms, not both"
+                             "|keep one of them")
+        return self
+
+    def label(self, index: int) -> str:
+        """The projection's name, or ``source->target``."""
+        return self.name or f"{self.source}->{self.target}"
 
 
 # ----------------------------------------------------------------------------- network
@@ -204,6 +291,8 @@ class NetworkSpec(_Model):
     populations: tuple[Population, ...] = ()
     inputs: tuple[InputGroup, ...] = ()
     projections: tuple[Projection, ...] = ()
+    learning: Annotated[bool, Field(description="false freezes every plastic projection: its synapses are "
+                                                "compiled static (inference with the same weights)")] = True
 
     @field_validator("populations", "inputs", "projections", mode="before")
     @classmethod
@@ -242,7 +331,34 @@ class NetworkSpec(_Model):
             if isinstance(c, FixedOutDegree) and c.k > nt:
                 raise ValueError(f"@{where}.connect.k|fixed_out_degree k={c.k} exceeds the target size {nt}"
                                  f"|use k <= {nt}")
+            if pr.delay_ms is not None:
+                dt = self.fixed_point.dt_ms
+                if round(pr.delay_ms / dt) < 1:
+                    raise ValueError(f"@{where}.delay_ms|{pr.delay_ms:g} ms is below one timestep (dt_ms = {dt:g}): "
+                                     "every spike takes at least one timestep to reach its target"
+                                     f"|use delay_ms >= {dt:g} (one timestep)")
         return self
+
+    def projection_index(self, projection: "str | int") -> int:
+        """Index of a projection given by its index, its ``name``, or ``source->target`` (which must
+        then be unique)."""
+        n = len(self.projections)
+        if isinstance(projection, (int, np.integer)) and not isinstance(projection, bool):
+            if not 0 <= int(projection) < n:
+                raise ConfigError("projection", f"index is outside 0..{n - 1}", projection,
+                                  "give a projection index, name or 'source->target'")
+            return int(projection)
+        hits = [i for i, p in enumerate(self.projections) if p.name == projection]
+        if not hits:
+            hits = [i for i, p in enumerate(self.projections) if p.name is None and p.label(i) == projection]
+        if len(hits) == 1:
+            return hits[0]
+        labels = [p.label(i) for i, p in enumerate(self.projections)]
+        if len(hits) > 1:
+            raise ConfigError("projection", f"'{projection}' names {len(hits)} projections", projection,
+                              "give the projection a unique name (projections[i].name) or use its index")
+        raise ConfigError("projection", "is not a projection of the network", projection,
+                          f"use an index 0..{n - 1} or one of: {', '.join(labels) or '(none)'}")
 
     def neuron_conversions(self) -> dict:
         """Per population with a physical neuron (``model: lif``): the conversion report
@@ -274,6 +390,20 @@ class NetworkInstance:
     syn_weight: np.ndarray              # int64
     base_dir: Path = field(default=Path("."))
     input_graded: np.ndarray | None = None   # bool per input channel (None: every channel binary)
+    syn_delay: np.ndarray | None = None      # int64 total delay in timesteps (>= 1); None: all 1
+    syn_rule: np.ndarray | None = None       # int64 plasticity rule index into ``rules`` (-1: static); None: all static
+    syn_proj: np.ndarray | None = None       # int64 projection index of every synapse
+    rules: tuple = ()                        # the distinct StdpRule of the plastic projections
+
+    @property
+    def delays(self) -> np.ndarray:
+        """Total delay in timesteps of every synapse (1 = the hop delay)."""
+        return self.syn_delay if self.syn_delay is not None else np.ones(self.n_synapses, np.int64)
+
+    @property
+    def plastic_rule(self) -> np.ndarray:
+        """Rule index of every synapse into ``rules`` (-1: static)."""
+        return self.syn_rule if self.syn_rule is not None else np.full(self.n_synapses, -1, np.int64)
 
     @property
     def graded_sources(self) -> np.ndarray:
@@ -480,7 +610,7 @@ def _instantiate(spec: NetworkSpec, seed: int, base_dir: Path) -> NetworkInstanc
         input_graded[in_off[g.name]:in_off[g.name] + g.size] = g.spikes == "graded"
     input_graded.setflags(write=False)
     sizes = {**{g.name: g.size for g in spec.inputs}, **{p.name: p.size for p in spec.populations}}
-    srcs, tgts, ws = [], [], []
+    srcs, tgts, ws, delays, rule_of, projs, rules = [], [], [], [], [], [], []
     for i, pr in enumerate(spec.projections):
         rng = _rng(seed, 1, i)
         ns, nt = sizes[pr.source], sizes[pr.target]
@@ -491,16 +621,43 @@ def _instantiate(spec: NetworkSpec, seed: int, base_dir: Path) -> NetworkInstanc
         srcs.append(s.astype(np.int64) + src_base)
         tgts.append(t.astype(np.int64) + pop_off[pr.target])
         ws.append(w.astype(np.int64))
+        delays.append(_sample_delays(pr, s.size, _rng(seed, 3, i), spec.fixed_point.dt_ms))
+        plastic = pr.plasticity is not None and spec.learning
+        if plastic and pr.plasticity not in rules:
+            rules.append(pr.plasticity)
+        rule_of.append(np.full(s.size, rules.index(pr.plasticity) if plastic else -1, np.int64))
+        projs.append(np.full(s.size, i, np.int64))
     cat = (lambda xs: np.concatenate(xs) if xs else np.zeros(0, np.int64))
     syn_s, syn_t, syn_w = cat(srcs), cat(tgts), cat(ws)
+    syn_d, syn_r, syn_p = cat(delays), cat(rule_of), cat(projs)
     order = np.lexsort((syn_t, syn_s))
     syn_s, syn_t, syn_w = syn_s[order], syn_t[order], syn_w[order]
-    for a in (*params.values(), syn_s, syn_t, syn_w):
+    syn_d, syn_r, syn_p = syn_d[order], syn_r[order], syn_p[order]
+    for a in (*params.values(), syn_s, syn_t, syn_w, syn_d, syn_r, syn_p):
         a.setflags(write=False)
     return NetworkInstance(spec=spec, seed=seed, n_neurons=n_neurons, n_inputs=n_inputs,
                            pop_offsets=MappingProxyType(pop_off), input_offsets=MappingProxyType(in_off),
                            params=MappingProxyType(params), syn_source=syn_s, syn_target=syn_t, syn_weight=syn_w,
-                           base_dir=base_dir, input_graded=input_graded if input_graded.any() else None)
+                           base_dir=base_dir, input_graded=input_graded if input_graded.any() else None,
+                           syn_delay=syn_d if (syn_d > 1).any() else None,
+                           syn_rule=syn_r if (syn_r >= 0).any() else None, syn_proj=syn_p, rules=tuple(rules))
+
+
+def _sample_delays(pr: Projection, n: int, rng: np.random.Generator, dt_ms: float) -> np.ndarray:
+    """Total delay in timesteps (>= 1) of each of the ``n`` synapses of projection ``pr`` (its own
+    random stream: delays never change the weights or the connectivity drawn before them)."""
+    if pr.delay_ms is not None:
+        return np.full(n, max(1, int(round(pr.delay_ms / dt_ms))), np.int64)
+    d = pr.delay_steps
+    if isinstance(d, (int, np.integer)):
+        return np.full(n, int(d), np.int64)
+    if isinstance(d, ConstantDelay):
+        return np.full(n, d.value, np.int64)
+    if isinstance(d, UniformDelay):
+        return rng.integers(d.low, d.high + 1, size=n, dtype=np.int64)
+    if isinstance(d, NormalDelay):
+        return np.clip(np.rint(rng.normal(d.mean, d.std, size=n)), max(1, d.low), d.high).astype(np.int64)
+    raise AssertionError(d)
 
 
 def _stimulus(net: NetworkInstance, steps: int) -> Stimulus:

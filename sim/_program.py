@@ -59,9 +59,25 @@ class ChipProgram:
     router_table_offset: np.ndarray  # int32[n_routers+1]
     table_key: np.ndarray            # int64[n_entries] the key: a flit without its mc bit
     table_outputs: np.ndarray        # int32[n_entries] output ports (bit p = port p)
-    # a system of chips (docs/microarchitecture.md §10): ``chip`` is then its system mesh
+    # synaptic delays and STDP (docs/microarchitecture.md §10, §11)
+    syn_delay: np.ndarray            # uint8[n_words, lanes]  extra delay d = total delay - 1 (0 if invalid)
+    syn_plastic: np.ndarray          # uint8[n_words, lanes]  1: the slot learns (STDP)
+    core_stdp: np.ndarray            # int64[n_cores, len(STDP_FIELDS)]  each core's rule registers (enable 0: none)
+    core_rev_offset: np.ndarray      # int32[n_cores+1]  reverse table (incoming plastic synapses per neuron)
+    row_rev_base: np.ndarray         # int32[n_rows]  first reverse entry, local to the core
+    row_rev_len: np.ndarray          # int32[n_rows]
+    rev_axon: np.ndarray             # int32[n_rev]  axon of the synapse, local to the core
+    rev_word: np.ndarray             # int32[n_rev]  synapse word, local to the core
+    rev_lane: np.ndarray             # int32[n_rev]
+    syn_slot: np.ndarray             # int64[n_synapses]  global slot (word * lanes + lane) of every network synapse
+    # a system of chips (docs/microarchitecture.md §12): ``chip`` is then its system mesh
     # (SystemConfig.mesh_chip) and every table is over the system mesh; None on a single chip
     system: "SystemConfig | None" = None
+
+    @property
+    def learning(self) -> bool:
+        """True when some core learns (holds a plastic synapse)."""
+        return bool(self.core_stdp[:, 0].any()) if self.core_stdp.size else False
 
     @property
     def n_cores(self) -> int:

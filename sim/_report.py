@@ -55,6 +55,23 @@ def cycle_stats(run: Run) -> dict | None:
     return stats
 
 
+def learning_summary(run: Run) -> dict:
+    """Per plastic projection: synapses, mean initial and final weight, synapses that grew, shrank
+    or stayed, and the weights at the rule's bounds (the full weights are in weights.npz)."""
+    out = {}
+    for i, pr in enumerate(run.spec.projections):
+        if pr.plasticity is None or not run.spec.learning:
+            continue
+        pw = run.weights(i)
+        d = pw.change
+        rule = pr.plasticity
+        out[pw.name] = {"synapses": int(pw.weight.size), "initial_mean": float(pw.initial.mean()) if d.size else 0.0,
+                        "final_mean": float(pw.weight.mean()) if d.size else 0.0, "grew": int((d > 0).sum()),
+                        "shrank": int((d < 0).sum()), "unchanged": int((d == 0).sum()),
+                        "at_w_min": int((pw.weight == rule.w_min).sum()), "at_w_max": int((pw.weight == rule.w_max).sum())}
+    return out
+
+
 def noc_summary(p) -> dict:
     """The placement's network traffic if every source fires once (hop-weighted traffic), the
     routing mode and the multicast tables' use (docs/experiments.md)."""
@@ -90,7 +107,7 @@ def network_for_report(spec) -> dict:
 
 
 def system_section(run: Run, energy: dict | None) -> dict:
-    """A system run broken down per chip and per chip-to-chip link (docs/microarchitecture.md §10)."""
+    """A system run broken down per chip and per chip-to-chip link (docs/microarchitecture.md §12)."""
     s, p, r = run.system, run.program, run.result
     d = s.derived
     q_core = s.chip_of_core(np.arange(p.n_cores))
@@ -136,6 +153,8 @@ def build_report(run: Run, *, extra: dict | None = None) -> dict:
         "spikes_per_core": spikes_per_core(run),
         "wall_s": r.wall_s,
     }
+    if r.weights is not None:       # STDP: how the plastic projections' weights moved
+        results["learning"] = learning_summary(run)
     cyc = cycle_stats(run)
     if cyc is not None:
         results["cycles"] = cyc

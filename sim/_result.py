@@ -16,7 +16,9 @@ class SimResult:
     timestep) and ``counters`` (name -> array: per core/router of shape [n_cores], or a
     scalar for chip counters), plus per-port detail arrays in ``detail``. On a graded chip
     (``bits.payload > 0``) ``spike_payloads`` holds the payload of every spike (same order; 1 for
-    a binary neuron); it is ``None`` on a binary chip.
+    a binary neuron); it is ``None`` on a binary chip. When the program learns (STDP),
+    ``weights`` holds the final weight of every synapse slot (``[n_words, lanes]``, the layout of
+    ``ChipProgram.syn_weight``); ``None`` otherwise (the weights did not change).
     """
     backend: str
     steps: int
@@ -28,6 +30,7 @@ class SimResult:
     detail: dict[str, np.ndarray] = field(default_factory=dict)
     wall_s: float = 0.0
     spike_payloads: np.ndarray | None = None
+    weights: np.ndarray | None = None     # STDP: the synapse SRAM's weights after the run [n_words, lanes]
 
     @property
     def n_spikes(self) -> int:

@@ -246,7 +246,7 @@ def hop_range(p: ChipProgram) -> np.ndarray:
 
 def link_outputs(p: ChipProgram) -> np.ndarray:
     """int32 [n_routers * 8]: the chip-to-chip link that output o of router r drives, at r*8 + o,
-    or -1 (every entry on a single chip; docs/microarchitecture.md §10.2)."""
+    or -1 (every entry on a single chip; docs/microarchitecture.md §12.2)."""
     lko = np.full(p.n_routers * 8, -1, np.int32)
     if p.system is not None:
         lk = p.system.derived.links

@@ -74,6 +74,19 @@ def run_stepped(p: ChipProgram, stim: Stimulus, progress, *, start: "StepState |
               for r in range(nr)]
     lport = [0] + [4 + j for j in range(1, C)]          # port of local core j
     local_of_port = {lp: j for j, lp in enumerate(lport)}
+    R = chip.core.delay_slots + 1            # accumulator banks (a ring, §10)
+    aoff = [int(v) for v in p.core_axon_offset]
+    # STDP (§11): weights change, so the SI reads and writes a copy of the synapse SRAM
+    wts = p.syn_weight.astype(np.int64).copy()
+    stdp = p.core_stdp
+    learns = [bool(stdp[k, 0]) for k in range(nc)]
+    TB = chip.bits.trace
+    y = np.zeros(p.n_rows, np.int64)         # post-synaptic traces (per row)
+    spk = np.zeros(p.n_rows, bool)           # spiked bits
+    x = np.zeros(max(1, aoff[-1]), np.int64)   # pre-synaptic traces (per global axon)
+    arr = np.zeros(max(1, aoff[-1]), bool)   # arrived bits
+    rev_off = [int(v) for v in p.core_rev_offset]
+    woff = [int(v) for v in p.core_word_offset]
 
     def route(r, q, fl):
         """(output-port set, default route taken) of head flit ``fl`` at input q of router r (§4)."""
@@ -97,7 +110,7 @@ def run_stepped(p: ChipProgram, stim: Stimulus, progress, *, start: "StepState |
     def downstream(r, o):   # (router, input port) fed by output o of router r
         return {P_N: (r - Wm, P_S), P_E: (r + 1, P_W), P_S: (r + Wm, P_N), P_W: (r - 1, P_E)}[o]
 
-    # chip-to-chip links of a system (§10.2): the output (r, o) that drives link l, the input it
+    # chip-to-chip links of a system (§12.2): the output (r, o) that drives link l, the input it
     # feeds (a FIFO of depth link_buffer_flits), its credits, serialiser, pipeline and credit returns
     links = p.system.derived.links if p.system is not None else None
     n_lk = links.n if links is not None else 0
@@ -117,14 +130,16 @@ def run_stepped(p: ChipProgram, stim: Stimulus, progress, *, start: "StepState |
     last = [[P - 1] * P for _ in range(nr)]
     if start is not None:
         last = [list(map(int, row)) for row in start.last]
-    si = [None] * nc                     # None = IDLE, else [words_left, next_global_word, cycles_left_of_word, payload]
+    # SI: None = IDLE, else [words_left, next_global_word, cycles_left_of_word, payload, write]; write
+    # is None while reading, or the new weights of the word to write back in a WRITE cycle (§11)
+    si = [None] * nc
     n_rows = p.n_rows
     u = np.zeros(n_rows, np.int64)
     v = np.zeros(n_rows, np.int64)
     ref = np.zeros(n_rows, np.int64)
-    acc = [np.zeros(n_rows, np.int64), np.zeros(n_rows, np.int64)]
+    acc = [np.zeros(n_rows, np.int64) for _ in range(R)]
     # pending bitmaps of an event-driven core (§5.1): every placed neuron pending before T_0
-    pend = [np.ones(n_rows, bool), np.zeros(n_rows, bool)]
+    pend = [np.ones(n_rows, bool)] + [np.zeros(n_rows, bool) for _ in range(R - 1)]
     cur = 0
     cnt = {k: np.zeros(nc, np.int64) for k in CORE_COUNTERS}
     port_flits = np.zeros((nr, P), np.int64)
@@ -142,11 +157,18 @@ def run_stepped(p: ChipProgram, stim: Stimulus, progress, *, start: "StepState |
     if start is not None:
         t_first, T = start.step, start.cycle
         u[:], v[:], ref[:] = start.u, start.v, start.ref
-        acc[cur][:] = start.acc
-        pend[cur][:] = start.pend
+        for j in range(R):                     # bank cur + j (cur = 0 here): the input of timestep step + j
+            acc[j][:] = start.acc[j]
+            pend[j][:] = start.pend[j]
+        if start.weights is not None:
+            wts[:] = start.weights
+        if start.x_trace is not None:
+            x[:] = start.x_trace[:x.size]
+            y[:] = start.y_trace
     flit_of = _packer(p)
     for t in range(t_first, t_end):
-        nxt = 1 - cur
+        nxt = (cur + 1) % R
+        step_spikes = [[] for _ in range(nc)]     # the spike trace of each core this timestep (NU order)
         if event:   # ("S", w, m): SCAN(w) next; m unused there
             nu = [("S", 0) if nlo[k + 1] > nlo[k] else ("D",) for k in range(nc)]
         else:
@@ -173,7 +195,7 @@ def run_stepped(p: ChipProgram, stim: Stimulus, progress, *, start: "StepState |
             cocc = [len(q) for q in cfifo]
             if (all(s[0] == "D" for s in nu) and hp == len(hflits) and not any(map(any, occ))
                     and not any(cocc) and all(s is None for s in si) and all(v == BL for v in cr)):
-                break                                                  # Q_t = c (links idle: §10.4)
+                break                                                  # Q_t = c (links idle: §12.4)
             if probe is not None:
                 ev = probe.begin_cycle(c, occ, cocc, [s[0] for s in nu], [s is not None for s in si])
             for r in range(nr):
@@ -183,7 +205,8 @@ def run_stepped(p: ChipProgram, stim: Stimulus, progress, *, start: "StepState |
                     fmax[r, P + j] = max(fmax[r, P + j], cocc[r * C + j])
             pops, pushes = [], []   # pops: (fifo deque); pushes: (deque, flit)
             lk_grants, lk_credits = [], []   # (link, flit) granted onto a link; links whose receiving FIFO popped
-            pend_sets, pend_clears = [], []   # event: bits of pend[nxt] set, word ranges of pend[cur] cleared
+            pend_sets, pend_clears = [], []   # event: (bank, row) bits set, word ranges of pend[cur] cleared
+            w_writes = []           # (word, new weights of its lanes): SI write-backs of this cycle
             # routers
             for r in range(nr):
                 if not any(occ[r]):
@@ -248,25 +271,43 @@ def run_stepped(p: ChipProgram, stim: Stimulus, progress, *, start: "StepState |
                         cnt["axon_lookups"][k] += 1
                         cnt["si_busy_cycles"][k] += 1
                         g = int(p.core_axon_offset[k]) + axon
+                        if learns[k]:
+                            arr[g] = True                    # r[axon] <- 1 (§11.2)
                         n_words = -(-int(p.axon_len[g]) // lanes)
                         if n_words:
-                            si[k] = [n_words, int(p.core_word_offset[k]) + int(p.axon_base[g]), WC, q]
+                            si[k] = [n_words, int(p.core_word_offset[k]) + int(p.axon_base[g]), WC, q, None]
                 else:
-                    wl, word, left, q = si[k]
+                    wl, word, left, q, wr = si[k]
                     cnt["si_busy_cycles"][k] += 1
+                    if wr is not None:           # WRITE(w): the word's new weights land
+                        w_writes.append((word, wr))
+                        cnt["synapse_word_writes"][k] += 1
+                        si[k] = [wl - 1, word + 1, WC, q, None] if wl > 1 else None
+                        continue
                     if left > 1:                 # the word takes synapse_word_cycles: read in its last one
-                        si[k] = [wl, word, left - 1, q]
+                        si[k] = [wl, word, left - 1, q, None]
                         continue
                     cnt["synapse_word_reads"][k] += 1
+                    new_w, plastic = wts[word].copy(), False
                     for lane in range(lanes):
                         if p.syn_valid[word, lane]:
                             tgt = nlo[k] + int(p.syn_target[word, lane])
-                            acc[nxt][tgt] += int(p.syn_weight[word, lane]) * (q if PB else 1)
+                            bank = (cur + 1 + int(p.syn_delay[word, lane])) % R
+                            acc[bank][tgt] += int(wts[word, lane]) * (q if PB else 1)     # the old weight
                             cnt["synaptic_ops"][k] += 1
                             if event:
-                                pend_sets.append(tgt)
+                                pend_sets.append((bank, tgt))
                                 cnt["pending_sets"][k] += 1
-                    si[k] = [wl - 1, word + 1, WC, q] if wl > 1 else None
+                            if learns[k] and p.syn_plastic[word, lane]:      # depression (§11.1)
+                                r = stdp[k]
+                                new_w[lane] = min(max(int(wts[word, lane]) - (int(y[tgt]) >> int(r[7])), int(r[5])),
+                                                  int(r[6]))
+                                cnt["weight_updates"][k] += 1
+                                plastic = True
+                    if plastic:
+                        si[k] = [wl, word, WC, q, new_w]        # WRITE(w) next cycle
+                    else:
+                        si[k] = [wl - 1, word + 1, WC, q, None] if wl > 1 else None
             # neuron-update engines
             for k in range(nc):
                 s = nu[k]
@@ -295,9 +336,12 @@ def run_stepped(p: ChipProgram, stim: Stimulus, progress, *, start: "StepState |
                     acc[cur][row] = 0
                     cnt["nu_busy_cycles"][k] += 1
                     if event and not (I == 0 and not active and q == 0):     # not quiet (§5.1)
-                        pend_sets.append(row)
+                        pend_sets.append((nxt, row))
                         cnt["pending_sets"][k] += 1
                     if q:
+                        step_spikes[k].append(row)
+                        if learns[k]:
+                            spk[row] = True                  # s[i] <- 1 (§11.2)
                         cnt["spikes"][k] += 1
                         if probe is not None:
                             ev.spikes.append((k, i, q))
@@ -341,7 +385,7 @@ def run_stepped(p: ChipProgram, stim: Stimulus, progress, *, start: "StepState |
                 q.popleft()
             for q, flit in pushes:
                 q.append(flit)
-            # links (§10.2): a grant takes a credit and the serialiser and enters the pipeline; a pop
+            # links (§12.2): a grant takes a credit and the serialiser and enters the pipeline; a pop
             # of a link-fed FIFO sends a credit back; then what arrives in this cycle is applied
             for lk, flit in lk_grants:
                 cr[lk] -= 1
@@ -359,14 +403,65 @@ def run_stepped(p: ChipProgram, stim: Stimulus, progress, *, start: "StepState |
                     cr[lk] += 1
             for lo, hi in pend_clears:
                 pend[cur][lo:hi] = False
-            for row in pend_sets:
-                pend[nxt][row] = True
+            for bank, row in pend_sets:
+                pend[bank][row] = True
+            for word, new_w in w_writes:
+                wts[word] = new_w
             c += 1
         assert not acc[cur].any(), "NU left a non-zero current accumulator"
         assert not (event and pend[cur].any()), "NU left a pending bit in the current bank"
+        # ---- learning phase (§11.2): every learning core's LE from Q_t on, one state per cycle
+        Q = c
+        le = [("P", 0) if step_spikes[k] else ("T", 0) if learns[k] else ("D",) for k in range(nc)]
+        le = [s if learns[k] else ("D",) for k, s in enumerate(le)]
+        while any(s[0] != "D" for s in le):
+            writes, tr = [], []
+            if probe is not None:
+                probe.le_cycle(c, [(k, s[0], s[1]) for k, s in enumerate(le) if s[0] != "D"], nlo, aoff)
+            for k in range(nc):
+                s, r = le[k], stdp[k]
+                if s[0] == "D":
+                    continue
+                cnt["learning_cycles"][k] += 1
+                if s[0] == "P":                      # POST(j): read the spiking neuron's reverse pointer
+                    row = step_spikes[k][s[1]]
+                    cnt["post_lookups"][k] += 1
+                    b = rev_off[k] + int(p.row_rev_base[row])
+                    n_e = int(p.row_rev_len[row])
+                    le[k] = ("R", s[1], b, b + n_e) if n_e else _le_next_post(step_spikes[k], s[1])
+                elif s[0] == "R":                    # RD(e): entry, word and pre trace -> new weight
+                    _, j, e, e_end = s
+                    a = aoff[k] + int(p.rev_axon[e])
+                    word, lane = woff[k] + int(p.rev_word[e]), int(p.rev_lane[e])
+                    nw = min(max(int(wts[word, lane]) + (int(x[a]) >> int(r[7])), int(r[5])), int(r[6]))
+                    cnt["reverse_reads"][k] += 1
+                    cnt["weight_updates"][k] += 1
+                    le[k] = ("W", j, e, e_end, word, lane, nw)
+                elif s[0] == "W":                    # WR(e): the word is written back
+                    _, j, e, e_end, word, lane, nw = s
+                    writes.append((word, lane, nw))
+                    cnt["synapse_word_writes"][k] += 1
+                    le[k] = ("R", j, e + 1, e_end) if e + 1 < e_end else _le_next_post(step_spikes[k], j)
+                else:                                # TRACE(j)
+                    j = s[1]
+                    n_k, a_k = nlo[k + 1] - nlo[k], aoff[k + 1] - aoff[k]
+                    if j < n_k:
+                        tr.append(("y", nlo[k] + j, int(r[2]), int(r[4])))
+                    if j < a_k:
+                        tr.append(("x", aoff[k] + j, int(r[1]), int(r[3])))
+                    cnt["trace_updates"][k] += (j < n_k) + (j < a_k)
+                    le[k] = ("T", j + 1) if j + 1 < max(n_k, a_k) else ("D",)
+            for word, lane, nw in writes:
+                wts[word, lane] = nw
+            for kind, i, inc, d in tr:
+                mem, flag = (y, spk) if kind == "y" else (x, arr)
+                val = int(mem[i]) * (4096 - d) >> 12            # traces are >= 0: trunc = floor
+                mem[i] = min(val + (inc if flag[i] else 0), (1 << TB) - 1)
+                flag[i] = False
+            c += 1
         step_cycles.append(c + chip.barrier_cycles - T)
         if probe is not None:
-            probe.end_step(t, c, c + chip.barrier_cycles, last)
+            probe.end_step(t, Q, c + chip.barrier_cycles, last)
         T = c + chip.barrier_cycles
         cur = nxt
         if progress is not None:
@@ -376,7 +471,7 @@ def run_stepped(p: ChipProgram, stim: Stimulus, progress, *, start: "StepState |
     return assemble(p, stim, "cycle-stepped", spike_steps=sp_steps, spike_rows=sp_rows, spike_cycles=sp_cycles,
                      step_cycles=step_cycles, core=cnt, port_flits=port_flits, blocked_port=blocked, fifo_max=fmax,
                      host_flits=host_total, local_flits=local, mc_lookups=mc_look, mc_default=mc_def,
-                     mc_partial=mc_part, spike_payloads=sp_pay)
+                     mc_partial=mc_part, spike_payloads=sp_pay, weights=wts if p.learning else None)
 
 
 class StepState(NamedTuple):
@@ -388,9 +483,12 @@ class StepState(NamedTuple):
     u: np.ndarray
     v: np.ndarray
     ref: np.ndarray
-    acc: np.ndarray          # acc[cur]: the input of timestep ``step``
-    pend: np.ndarray         # pend[cur] (event-driven cores; all False on a dense chip after T_0)
+    acc: np.ndarray          # [R, rows]: bank cur + j, the input of timestep step + j (R = delay_slots + 1, §10)
+    pend: np.ndarray         # [R, rows] likewise (event-driven cores; all False on a dense chip after T_0)
     last: np.ndarray         # [n_routers, ports]: each output's round-robin pointer (its last winner)
+    weights: "np.ndarray | None" = None   # [words, lanes]: the synapse weights as learned so far (STDP, §11)
+    x_trace: "np.ndarray | None" = None   # per global axon: the pre-synaptic traces (STDP)
+    y_trace: "np.ndarray | None" = None   # per row: the post-synaptic traces (STDP)
 
 
 def _window(stim: Stimulus, t0: int, t1: int) -> Stimulus:
@@ -414,3 +512,8 @@ def _packer(p: ChipProgram):
         mc, key, q = fl[0], fl[1], fl[4]
         return key | ((int(mc) << smc) if has_mc else 0) | ((q << sq) if graded else 0)
     return flit_of
+
+
+def _le_next_post(spikes: list, j: int) -> tuple:
+    """The LE after the last entry of spike j: POST(j+1), or TRACE(0) after the last spike."""
+    return ("P", j + 1) if j + 1 < len(spikes) else ("T", 0)

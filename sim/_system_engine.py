@@ -1,4 +1,4 @@
-"""The cycle model of a system of chips (docs/microarchitecture.md §10, docs/engine.md "Systems").
+"""The cycle model of a system of chips (docs/microarchitecture.md §12, docs/engine.md "Systems").
 
 A system program is a chip program of the system mesh; the kernel simulates it on its general
 router path with the chip-to-chip links (``neurocycle.core._engine.SysKernel``). The run can be
@@ -23,7 +23,7 @@ import numpy as np
 from neurocycle.hw import ConfigError, EngineError
 
 from ._cycle import host_flits
-from ._engine import _kernel_inputs, _pad1, result_from_kernel, watchdog_error
+from ._engine import _kernel_inputs, _pad1, general_path, result_from_kernel, watchdog_error
 from ._network import Stimulus
 from ._program import ChipProgram
 from ._result import SimResult
@@ -99,7 +99,7 @@ def system_kernel_inputs(p: ChipProgram, stim: Stimulus, chips: np.ndarray | Non
         "n_remote_links": int(((rx & ~tx) | (tx & ~rx)).sum()),
     })
     for key, v in a.items():
-        if isinstance(v, np.ndarray):
+        if isinstance(v, np.ndarray) and not key.startswith("_"):
             a[key] = _pad1(v)   # the kernel takes data pointers: never hand it a 0-size buffer
     return a
 
@@ -151,7 +151,7 @@ class Coordinator:
         n = len(self.parts)
         barrier = d.barrier_cycles
         bounds = system_bounds(p, stim)
-        general = p.chip.bits.payload > 0 or p.chip.core.neuron_update == "event"
+        general = general_path(p)          # graded, event-driven, delays or STDP: integrated at the barrier
         T = 0
         step_cycles = np.zeros(stim.steps, np.int64)
         sp_rows, sp_cycles, sp_pay, sp_counts = [], [], [], np.zeros(stim.steps, np.int64)
@@ -189,8 +189,6 @@ class Coordinator:
                 c0 = max(c_end, min(nxt)) if nxt else c_end
                 if c0 - T > bounds[t]:
                     raise watchdog_error(t, int(bounds[t]))
-            T_next = Q + barrier
-            step_cycles[t] = T_next - T
             spikes = self._all("spikes", [()] * n)
             rows = np.concatenate([x[0] for x in spikes]).astype(np.int64)
             order = np.argsort(rows, kind="stable")
@@ -199,10 +197,13 @@ class Coordinator:
             pay = np.concatenate([x[2] for x in spikes])[order] if p.chip.bits.payload else np.zeros(0, np.int64)
             if general and n > 1:
                 pay_all = pay if p.chip.bits.payload else np.ones(rows.size, np.int64)
-                args = (T_next, rows.astype(np.int32), pay_all.astype(np.int64))
+                args = (rows.astype(np.int32), pay_all.astype(np.int64))
             else:
-                args = (T_next, None, None)
-            self._all("end_step", [args] * n)
+                args = (None, None)
+            # the learning phase follows the SYSTEM's quiescence (§11.2, §12.4): L = Q + Λ
+            lam = max(int(x) for x in self._all("end_step", [args] * n))
+            T_next = Q + lam + barrier
+            step_cycles[t] = T_next - T
             if rows.size:
                 sp_rows.append(rows.astype(np.int32))
                 sp_cycles.append(cyc)
@@ -213,11 +214,11 @@ class Coordinator:
             if progress is not None:
                 progress(t)
         outs = self._all("results", [()] * n)
-        out = {}
+        out = {"weights": self._weights()}
         for key in outs[0]:
             if key in ("mo", "mo_core"):
                 out[key] = np.max([o[key] for o in outs], axis=0)
-            elif key == "lk_cr":
+            elif key in ("lk_cr", "weights"):
                 continue
             else:
                 out[key] = sum(o[key] for o in outs) if not isinstance(outs[0][key], np.ndarray) \
@@ -227,6 +228,24 @@ class Coordinator:
                    spike_cycles=np.concatenate(sp_cycles) if sp_cycles else np.zeros(0, np.int64),
                    spike_payloads=np.concatenate(sp_pay) if sp_pay else np.zeros(0, np.int64))
         return out
+
+
+    def _weights(self) -> np.ndarray | None:
+        """The learned weights (None unless some core learns): each plastic slot as the partition
+        owning its core holds it (every partition learns for the whole system; they agree)."""
+        p = self.program
+        if not p.learning:
+            return None
+        ws = self._all("weights", [()] * len(self.parts))
+        from ._engine import _synapse_blob
+        slot = _synapse_blob(p)[4]          # the global slot of every valid slot, in the kernel's order
+        weights = p.syn_weight.astype(np.int64).copy()
+        core = np.searchsorted(p.core_word_offset, slot // p.chip.core.synapse_lanes, side="right") - 1
+        chip = p.system.chip_of_core(core)
+        for w, chips in zip(ws, self.chips):
+            m = np.isin(chip, chips)
+            weights.ravel()[slot[m]] = w[m]
+        return weights
 
 
 def system_bounds(p: ChipProgram, stim: Stimulus) -> np.ndarray:
@@ -251,7 +270,7 @@ def run_system(p: ChipProgram, stim: Stimulus, progress: Callable[[int], None] |
         parts = [LocalPartition(p, stim, ch) for ch in chips]
     coord = Coordinator(p, stim, parts, chips, window)
     out = coord.run(progress)
-    res = result_from_kernel(p, stim, out)
+    res = result_from_kernel(p, stim, out, out.pop("weights"))
     res.wall_s = time.perf_counter() - t0
     res.partition = {"partitions": len(parts), "window_cycles": None if window >= NEVER else window,  # type: ignore[attr-defined]
                      "windows": coord.windows, "exchanged": coord.exchanged}

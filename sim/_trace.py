@@ -7,7 +7,7 @@ trace processor — which the `perfetto` package downloads as a prebuilt binary 
 something CI here cannot fetch. Tracks are (process, thread) pairs: process 0 is the chip
 (timesteps and barriers, the host link), process 1 + r is router r at (x, y) = (r % W, r // W)
 with its tile's cores: threads NU and SI of each core (``core j NU`` with several cores per
-router), one per router output (`out L`, `out N`, ...: runs of consecutive grants,
+router; LE too on a learning core), one per router output (`out L`, `out N`, ...: runs of consecutive grants,
 ``args.flits``) and one per router input (`in W blocked`, ...: runs of blocked cycles).
 **Time is the chip cycle**: 1 µs in the UI is one cycle (``ts``/``dur`` are cycles), so the
 numbers the UI shows are cycle numbers; the clock is in the trace's metadata.
@@ -81,9 +81,13 @@ def trace_events(act: Activity, *, title: str = "") -> dict:
 
     # chip: timesteps and barriers, host link
     track(0, 0, "chip", "timestep")
+    B = chip.barrier_cycles
     for t, T, Q, Tn in act.steps.tolist():
         X(0, 0, f"timestep {t}", T, Q - T, {"t": t, "T": T, "Q": Q}, cat="step")
-        X(0, 0, "barrier", Q, Tn - Q, {"t": t}, cat="barrier")
+        L = Tn - B                        # the learning phase (STDP, §11.2) runs Q .. L-1
+        if L > Q:
+            X(0, 0, "learning", Q, L - Q, {"t": t, "L": L}, cat="learning")
+        X(0, 0, "barrier", L, Tn - L, {"t": t}, cat="barrier")
     if len(act.host):
         track(0, 1, "chip", "host link")
         for c0, n in _runs(act.host[:, 0]):
@@ -123,6 +127,15 @@ def trace_events(act: Activity, *, title: str = "") -> dict:
                 end = rows[j + 1][0] if j + 1 < len(rows) else act.end_cycle
                 pid, tid = core_track(k, 1)
                 X(pid, tid, "BUSY", c, end - c, cat="si")
+
+    # LE (STDP): runs of weight-update cycles (POST, RD, WR) and of the trace walk (TRACE)
+    for (k,), rows in _group(act.le, (1,)).items():
+        r, j = divmod(k, C)
+        tid = 2 * C + 2 * P + j
+        track(1 + r, tid, tile(r), "LE" if C == 1 else f"core {j} LE")
+        for name, sel in (("WEIGHTS", lambda s: s != 5), ("TRACES", lambda s: s == 5)):
+            for c0, n in _runs([row[0] for row in rows if sel(row[2])]):
+                X(1 + r, tid, name, c0, n, {"cycles": n}, cat="le")
 
     # router outputs: runs of consecutive grants; inputs: runs of blocked cycles
     for (r, o), rows in _group(act.grants, (1, 2)).items():

@@ -23,7 +23,7 @@ from ._activity import Activity
 __all__ = ["write_vcd", "vcd_signals", "rtl_samples", "compare_vcd", "CLOCK_NS"]
 
 CLOCK_NS = 10                         # the cosim host's clock (neurocycle.rtl._host.CLOCK_NS)
-_RUN, _BARRIER = 1, 2                 # nc_ctrl state encoding (S_RUN, S_BARRIER)
+_RUN, _BARRIER, _LEARN = 1, 2, 3      # nc_ctrl state encoding (S_RUN, S_BARRIER, S_LEARN)
 
 
 def _rtl_widths(chip) -> dict:
@@ -105,9 +105,20 @@ def vcd_signals(act: Activity) -> dict:
         ok = (x + dx >= 0) & (x + dx < Wm) & (y + dy >= 0) & (y + dy < chip.mesh.height)
         in_push[:, (k + dx + dy * Wm)[ok], q] = grant[:, ok, o] >= 0
     state = np.zeros(n, np.int64)
+    B = chip.barrier_cycles
     for t, T, Q, Tn in act.steps.tolist():
+        L = Tn - B                       # learning phase (STDP): the LEs act in cycles Q .. L-1
         state[T - c0:Q - c0 + 1] = _RUN
-        state[Q - c0 + 1:Tn - c0] = _BARRIER
+        state[Q - c0 + 1:L - c0 + 1] = _LEARN
+        state[max(Q, L) - c0 + 1:Tn - c0] = _BARRIER
+    learning = chip.core.learning != "off"
+    if learning:                         # the LE's per-cycle actions: POST, RD, WR, TRACE's two writes
+        le_act = np.zeros((5, n, nc), np.int64)
+        for c, k, st, yw, xw in act.le.tolist():
+            if 2 <= st <= 4:
+                le_act[st - 2, c - c0, k] = 1
+            le_act[3, c - c0, k] = yw
+            le_act[4, c - c0, k] = xw
 
     def _bits(vals, w):                  # [P] ints or None (x) -> a packed bit string, port P-1 first
         if all(v is None for v in vals):
@@ -158,6 +169,9 @@ def vcd_signals(act: Activity) -> dict:
             add(co, "nu_spike", 1, spike[:, kk])
             add(co, "out_push", 1, nu_push[:, kk])
             add(co, "out_flit", FB, nu_flit[:, kk])
+            if learning:
+                for i, name in enumerate(("post", "rd", "wr", "y_we", "x_we")):
+                    add(co + ".g_learn.u_le", name, 1, le_act[i, :, kk])
     return sig
 
 
@@ -222,7 +236,7 @@ def rtl_samples(path: str | os.PathLike, signals) -> dict:
     """Read a ``cosim --waves`` dump and return ``{chip cycle: {(scope, name): value}}`` for the
     ``signals`` (keys as in :func:`vcd_signals`): each signal's value just before the rising
     clock edge that ends the cycle, for every clock in which the chip runs (``u_ctrl.state`` is
-    RUN or BARRIER; ``u_ctrl.cycle`` is the chip cycle). Values are ints, or strings with x/z."""
+    RUN, LEARN or BARRIER; ``u_ctrl.cycle`` is the chip cycle). Values are ints, or strings with x/z."""
     from vcd.reader import TokenKind, tokenize
 
     want = set(signals) | {("nc_chip", "clk"), ("nc_chip.u_ctrl", "cycle"), ("nc_chip.u_ctrl", "state")}
@@ -253,7 +267,7 @@ def rtl_samples(path: str | os.PathLike, signals) -> dict:
                     v = int(v)
                 for key in keys:
                     if key == ("nc_chip", "clk") and v == 1 and snap is not None:
-                        if snap.get(("nc_chip.u_ctrl", "state")) in (_RUN, _BARRIER):
+                        if snap.get(("nc_chip.u_ctrl", "state")) in (_RUN, _BARRIER, _LEARN):
                             out[int(snap[("nc_chip.u_ctrl", "cycle")])] = snap
                         snap = None
                     cur[key] = v

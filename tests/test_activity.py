@@ -13,8 +13,13 @@ from neurocycle.sim._activity import estimate_window, parse_window, record_activ
 from neurocycle.sim._stepped import _window
 from neurocycle.sim._trace import trace_events, write_trace
 
+from test_delays_learning import delay_net, plastic_net
 from test_engine import chip_of, random_net
 from test_graded_event import graded_net
+
+STDP_NOC = {"core.learning": "stdp", "core.delay_slots": 3, "bits.weight": 8, "bits.accumulator": 24,
+            "mesh.cores_per_router": 2, "router.routing": "multicast", "router.table_entries": 4096,
+            "core.neuron_update": "event", "bits.payload": 2}
 
 CASES = [
     ("dense 3x2", lambda: chip_of(3, 2), lambda: random_net(3, 40, rate_hz=400.0), 8, (2, 6)),
@@ -27,6 +32,12 @@ CASES = [
                                                                   "router.routing": "multicast",
                                                                   "router.table_entries": 256}),
      lambda: random_net(11, 80, rate_hz=500.0, p_rec=0.4), 7, (2, 6)),
+    # issue #11: a ring of accumulator/pending banks crosses the barrier (delays up to 4 timesteps)
+    ("delays 4 event 2x2", lambda: chip_of(2, 2, **{"core.delay_slots": 4, "core.neuron_update": "event"}),
+     lambda: delay_net(3, 20, 4), 12, (5, 10)),
+    # ... and the learned weights and STDP traces (a learning phase after every quiescence)
+    ("stdp delays multicast 2 cores per router 2x2", lambda: chip_of(2, 2, **STDP_NOC),
+     lambda: plastic_net(1, 30, D=3, graded=True), 12, (6, 10)),
 ]
 
 
@@ -85,6 +96,20 @@ def test_replay_equals_the_kernel_on_the_window(case):
     assert np.array_equal(act.steps[:, 3] - act.steps[:, 1], hi.step_cycles[t0:t1])
     # every spike's cycle is the kernel's
     assert sorted(act.spikes[:, 0].tolist()) == sorted(hi.spike_cycles[sel].tolist())
+    # STDP: the weights learned by the end of the window, and every learning-phase cycle
+    if prog.learning:
+        assert np.array_equal(r.weights, hi.weights)
+        assert np.array_equal(np.bincount(act.le[:, 1], minlength=nc), cnt["learning_cycles"])
+        for code, name in ((2, "post_lookups"), (3, "reverse_reads")):
+            assert np.array_equal(np.bincount(act.le[act.le[:, 2] == code, 1], minlength=nc), cnt[name]), name
+        tr = np.bincount(act.le[:, 1], weights=act.le[:, 3] + act.le[:, 4], minlength=nc)
+        assert np.array_equal(tr, cnt["trace_updates"])
+        B = prog.chip.barrier_cycles
+        assert np.array_equal(act.steps[:, 3] - B - act.steps[:, 2],
+                              [len(set(act.le[(act.le[:, 0] >= Q) & (act.le[:, 0] < Tn), 0].tolist()))
+                               for _, _, Q, Tn in act.steps.tolist()])     # L_t - Q_t: the longest LE
+    else:
+        assert act.le.shape == (0, 5)
 
 
 def durations(events, pid=None, tid=None, name=None):
@@ -123,6 +148,8 @@ def test_trace_counts_are_the_runs_counters(case, tmp_path):
     steps = [e for e in ev if e["ph"] == "X" and e["pid"] == 0 and e["tid"] == 0]
     assert sum(e["dur"] for e in steps) == int(hi.step_cycles[act.t0:act.t1].sum())
     assert sum(e["dur"] for e in steps if e["name"] == "barrier") == (act.t1 - act.t0) * prog.chip.barrier_cycles
+    for k in range(prog.n_cores):                     # STDP: the LE's slices are its learning cycles
+        assert durations(ev, 1 + k // C, 2 * C + 2 * P + k % C) == cnt["learning_cycles"][k]
 
 
 def test_latencies_follow_every_delivered_flit(case):
@@ -206,6 +233,13 @@ def test_model_vcd_counts_are_the_runs_counters(case, tmp_path):
             assert cycles_high(sig[(core, "out_push")], end) == cnt["fanout_flits"][k]
             assert cycles_high(sig[(core, "si_pop")], end) == cnt["axon_lookups"][k]
             assert cycles_high(sig[(core, "nu_spike")], end) == cnt["spikes"][k]
+            if prog.learning:
+                le = core + ".g_learn.u_le"
+                assert cycles_high(sig[(le, "post")], end) == cnt["post_lookups"][k]
+                assert cycles_high(sig[(le, "rd")], end) == cnt["reverse_reads"][k]
+                assert cycles_high(sig[(le, "wr")], end) == cnt["reverse_reads"][k]      # one WR per RD
+                assert (cycles_high(sig[(le, "y_we")], end) + cycles_high(sig[(le, "x_we")], end)
+                        == cnt["trace_updates"][k])
     assert cycles_high(sig[("nc_chip", "host_push")], end) == int(cnt["host_flits"])
     cyc = sig[("nc_chip.u_ctrl", "cycle")]
     assert all(ch[1] != "x" for ch in cyc)            # the dump starts at the window

@@ -18,11 +18,14 @@ def _applies(x, chip) -> bool:
         return chip.bits.payload > 0
     if x.arg == "pending_bitmap":
         return chip.core.neuron_update == "event"
+    if x.kind in ("weight_update", "trace_decay") or x.arg in ("traces", "reverse_table"):
+        return chip.core.learning == "stdp"
     return True
 
 
-@pytest.mark.parametrize("variant", [{}, {"bits.payload": 4, "bits.accumulator": 28, "core.neuron_update": "event"}],
-                         ids=["binary-dense", "graded-event"])
+@pytest.mark.parametrize("variant", [{}, {"bits.payload": 4, "bits.accumulator": 28, "core.neuron_update": "event"},
+                                     {"core.learning": "stdp", "core.delay_slots": 8}],
+                         ids=["binary-dense", "graded-event", "stdp-delays"])
 @pytest.mark.parametrize("preset", list_presets("chips"))
 def test_technology_mode_prices_every_counter_as_declared(preset, variant):
     chip = load_chip(preset).with_overrides({"energy.mode": "technology", "energy.events_pj": {},

@@ -12,7 +12,7 @@ from neurocycle.sim import load_network, simulate
 
 NETWORKS = Path(__file__).resolve().parents[1] / "configs" / "networks"
 GALLERY = ["brunel-ei", "ff-classifier", "conv-snn", "synfire-chain", "winner-take-all", "textbook-lif-2mv",
-           "textbook-lif-20mv", "potjans-diesmann"]
+           "textbook-lif-20mv", "potjans-diesmann", "stdp-pattern"]
 SILENT = {"textbook-lif-2mv"}       # its description says it never fires (tests/test_neurons.py)
 
 
@@ -46,7 +46,8 @@ def test_gallery_covers_every_input_generator():
         spec, _ = load_network(name)
         kinds |= {g.source.kind for g in spec.inputs}
     assert kinds == {"poisson", "regular", "array"}
-    assert [name for name in GALLERY if "array" in {g.source.kind for g in load_network(name)[0].inputs}] == ["conv-snn"]
+    assert [name for name in GALLERY if "array" in {g.source.kind for g in load_network(name)[0].inputs}] == [
+        "conv-snn", "stdp-pattern"]
 
 
 def test_every_gallery_yaml_is_listed():
@@ -65,7 +66,8 @@ def _load_script():
 
 def test_data_files_are_reproduced_by_the_script(tmp_path):
     files = _load_script().build(tmp_path)
-    assert {f.name for f in files} == {"dvs-bar-events.npz", "conv-snn-conv1.npz", "conv-snn-pool1.npz"}
+    assert {f.name for f in files} == {"dvs-bar-events.npz", "conv-snn-conv1.npz", "conv-snn-pool1.npz",
+                                       "stdp-pattern.npz"}
     for f in files:
         with np.load(f) as new, np.load(NETWORKS / f.name) as old:
             assert sorted(new.files) == sorted(old.files)
@@ -165,3 +167,23 @@ def test_potjans_diesmann_runs_on_a_system_with_traffic_between_chips():
     chips = rep["system"]["chips"]
     assert len(chips) == 4 and all(c["neurons"] > 0 and c["spikes"] > 0 for c in chips)
     assert rep["system"]["link_flits"] > 1000 and rep["results"]["energy"]["links_dynamic_pj"] > 0
+
+
+def test_stdp_pattern_data_hides_the_pattern_in_noise():
+    """The pattern afferents fire at the noise rate inside the pattern too (the rate gives nothing
+    away); the pattern repeats exactly at every recorded start."""
+    with np.load(NETWORKS / "stdp-pattern.npz") as z:
+        st, ch = z["steps"].astype(int), z["channels"].astype(int)
+        starts, pch, plen = z["pattern_starts"].astype(int), z["pattern_channels"].astype(int), int(z["pattern_len"])
+    steps = 16000
+    inside = np.zeros(steps, bool)
+    for s in starts:
+        inside[s:s + plen] = True
+    rate_in = np.isin(ch[inside[st]], pch).sum() / (inside.sum() * pch.size)
+    rate_out = np.isin(ch[~inside[st]], pch).sum() / ((~inside).sum() * pch.size)
+    assert 0.012 < rate_in < 0.028 and 0.017 < rate_out < 0.023
+    first = {(int(t - starts[0]), int(c)) for t, c in zip(st, ch) if starts[0] <= t < starts[0] + plen and c in set(pch)}
+    for s in starts[1:]:
+        occ = {(int(t - s), int(c)) for t, c in zip(st, ch) if s <= t < s + plen and c in set(pch)}
+        assert occ == first
+    assert len(starts) > 50

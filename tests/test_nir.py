@@ -495,20 +495,45 @@ def test_inputs_option_array_npz_and_dict(tmp_path):
 
 
 # ----------------------------------------------------------------------------- errors
-def test_unsupported_delay():
+def test_delay_that_is_not_whole_timesteps_or_too_long():
     base = one_layer(nir.IF(r=np.ones(4), v_threshold=np.ones(4)), n=4)
-    g = nir.NIRGraph(nodes={**base.nodes, "delay": nir.Delay(delay=np.full(4, 3 * DT))},
+    g = nir.NIRGraph(nodes={**base.nodes, "delay": nir.Delay(delay=np.full(4, 2.5 * DT))},
                      edges=[("input", "w"), ("w", "delay"), ("delay", "neuron"), ("neuron", "output")])
-    with pytest.raises(ConfigError, match=r"nir\.nodes\.delay: Delay of .* is not supported"):
+    with pytest.raises(ConfigError, match=r"nir\.nodes\.delay: Delay of .* is not a whole number of timesteps"):
+        import_nir(g)
+    g = nir.NIRGraph(nodes={**base.nodes, "delay": nir.Delay(delay=np.full(4, 65 * DT))},
+                     edges=[("input", "w"), ("w", "delay"), ("delay", "neuron"), ("neuron", "output")])
+    with pytest.raises(ConfigError, match=r"65 timesteps .* beyond the longest synaptic delay a chip holds \(64"):
         import_nir(g)
 
 
-def test_two_one_step_delays_in_series_are_rejected():
-    base = one_layer(nir.IF(r=np.ones(4), v_threshold=np.ones(4)), n=4)
-    g = nir.NIRGraph(nodes={**base.nodes, "d1": nir.Delay(delay=np.full(4, DT)), "d2": nir.Delay(delay=np.full(4, DT))},
+def test_delays_import_as_synaptic_delays():
+    """Delay nodes of k timesteps (per element, in series, on one branch of two) become synapses
+    of total delay k (the hop is the first timestep, docs/nir.md); on a chip with delay slots the
+    delayed layer fires exactly k - 1 timesteps later than the undelayed one."""
+    from neurocycle.hw import CoreConfig, load_chip
+    from neurocycle.sim._network import load_network
+    from neurocycle.sim.nir._convert import MAX_DELAY_STEPS
+    assert MAX_DELAY_STEPS == CoreConfig.model_fields["delay_slots"].metadata[1].le
+    base = one_layer(nir.IF(r=np.full(4, 1000.0), v_threshold=np.ones(4)), n=4, w=np.full((4, 10), 0.5))
+    g = nir.NIRGraph(nodes={**base.nodes, "d1": nir.Delay(delay=np.array([DT, 2 * DT, 3 * DT, 3 * DT])),
+                            "d2": nir.Delay(delay=np.full(4, DT))},
                      edges=[("input", "w"), ("w", "d1"), ("d1", "d2"), ("d2", "neuron"), ("neuron", "output")])
-    with pytest.raises(ConfigError, match="passes 2 Delay nodes"):
-        import_nir(g)
+    spec = import_nir(g)
+    assert sorted({p.delay_steps for p in spec.projections}) == [2, 3, 4]       # 1 + 1, 2 + 1, 3 + 1
+    chip = load_chip("default-4x4").with_overrides({"core.delay_slots": 4})
+    undelayed = run_conv(convert_nir(base, inputs={"input": {"kind": "regular", "period_steps": 7}}),
+                         steps=40, chip=chip)
+    delayed = run_conv(convert_nir(g, inputs={"input": {"kind": "regular", "period_steps": 7}}), steps=40, chip=chip)
+    k = np.array([2, 3, 4, 4])                          # each output neuron's total delay
+    for i in range(4):
+        a = undelayed.result.spike_steps[undelayed.result.spike_neurons == i]
+        b = delayed.result.spike_steps[delayed.result.spike_neurons == i]
+        assert a.size > 2 and b.tolist() == [t + k[i] - 1 for t in a if t + k[i] - 1 < 40]
+    # a chip without enough delay slots says which field to raise
+    with pytest.raises(ConfigError, match=r"core\.delay_slots.*raise core\.delay_slots to 4"):
+        run_conv(convert_nir(g), steps=4)
+    assert load_network is not None
 
 
 def test_unknown_node_type():

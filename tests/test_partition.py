@@ -48,3 +48,22 @@ def test_refusals_before_any_process_starts():
     with pytest.raises(ConfigError) as ei:
         run_partitioned(chip_prog, stim, workers=2)
     assert ei.value.field == "--workers" and "system" in ei.value.rule
+
+
+def test_two_worker_processes_learn_as_one_process():
+    """Delays and STDP on a partitioned system: the weights each worker learns for its own chips
+    and the learning phases (after the system's quiescence) equal the single-process run's."""
+    from test_delays_learning import plastic_net
+
+    chip = load_chip("tiny-2x2").with_overrides({"core.neurons": 16, "core.axons": 128, "core.fanout_entries": 256,
+                                                 "core.synapse_words": 1024, "core.learning": "stdp",
+                                                 "core.delay_slots": 3, "bits.weight": 8, "bits.accumulator": 24})
+    s = load_system({"chip": chip.model_dump(mode="json"), "grid": {"width": 2, "height": 2},
+                     "link_latency_cycles": 2, "link_buffer_flits": 2})
+    net = plastic_net(4, 60, D=3).instantiate()
+    prog, stim = compile_network(net, s), net.stimulus(12)
+    one = run_system(prog, stim)
+    two = run_partitioned(prog, stim, workers=2)
+    assert_same_numbers(one, two)
+    assert one.weights is not None and (one.weights != prog.syn_weight).any()
+    assert (one.weights == two.weights).all() and int(two.counters["learning_cycles"].sum()) > 0

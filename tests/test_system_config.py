@@ -1,4 +1,4 @@
-"""The system schema (hw/_system.py, docs/microarchitecture.md §10): presets, derived geometry,
+"""The system schema (hw/_system.py, docs/microarchitecture.md §12): presets, derived geometry,
 links and barrier, and every refusal with its field, rule and fix."""
 from __future__ import annotations
 

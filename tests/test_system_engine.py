@@ -1,4 +1,4 @@
-"""Systems of chips in the cycle model (docs/microarchitecture.md §10): the fast kernel's system
+"""Systems of chips in the cycle model (docs/microarchitecture.md §12): the fast kernel's system
 path equals the literal stepped model on every number and the functional reference on every
 spike; links that behave like wires give exactly the single chip; the partitioned run equals the
 single-process one bit for bit; directed timing derived by hand.
@@ -102,7 +102,7 @@ def test_serialiser_and_credits_pace_a_burst():
 @pytest.mark.parametrize("grid, seed", [((2, 1), 1), ((2, 2), 2), ((1, 3), 3)])
 def test_links_that_are_wires_give_the_single_chip(grid, seed):
     """L = Lc = 0, a receive buffer of router.fifo_depth, 1 cycle per flit and no barrier cost
-    per chip hop: the system is its system mesh as one chip (microarchitecture.md §10.2), so the
+    per chip hop: the system is its system mesh as one chip (microarchitecture.md §12.2), so the
     system path (general routers + links) equals the bit-parallel single-chip path on every
     spike, cycle and counter."""
     s = system(grid, link_latency_cycles=0, link_buffer_flits=2, barrier_cycles_per_chip_hop=0)
@@ -257,3 +257,45 @@ def test_system_with_more_than_4096_cores():
     assert_same_spikes(run_reference(prog, stim), fast)
     assert fast.step_cycles.tolist() == [175 + 12, 1 + 12]
     assert int(fast.counters["synaptic_ops"][last]) == 1 and int(fast.counters["link_flits"].sum()) == 127 + 39
+
+
+# --------------------------------------------------------------------------- delays and STDP on systems
+@pytest.mark.parametrize("seed", range(3))
+def test_systems_with_delays_and_stdp(seed):
+    """Synaptic delays and STDP (microarchitecture.md §10, §11) on random systems: the learning
+    phase follows the SYSTEM's quiescence (§12.4: the longest learning engine of any chip, then
+    the system barrier). Reference == fast == stepped on spikes and final weights, fast ==
+    stepped on every number, and the partitioned run (2 and 4 partitions, each learning for the
+    whole system and reporting its own cores) == the single process bit for bit."""
+    from test_delays_learning import RULE, plastic_net
+
+    rng = np.random.default_rng([seed, 13])
+    D = int(rng.integers(2, 5))
+    graded = seed == 2
+    chip = load_chip("tiny-2x2").with_overrides({
+        "mesh.width": int(rng.integers(1, 3)), "mesh.height": 1, "core.learning": "stdp", "core.delay_slots": D,
+        "core.neuron_update": "event" if seed % 2 else "dense", "bits.weight": 8, "bits.accumulator": 24,
+        "bits.payload": 2 if graded else 0, "core.synapse_lanes": int(rng.integers(1, 3)),
+        "router.fifo_depth": int(rng.integers(1, 3)), "barrier_cycles": int(rng.integers(1, 4)),
+        "core.neurons": 16, "core.axons": 128, "core.fanout_entries": 256, "core.synapse_words": 1024})
+    s = load_system({"chip": chip.model_dump(mode="json"), "grid": {"width": 2, "height": 2},
+                     "link_latency_cycles": int(rng.integers(1, 4)), "link_buffer_flits": int(rng.integers(1, 4)),
+                     "link_cycles_per_flit": int(rng.integers(1, 3))})
+    rule = {**RULE, "a_plus": int(rng.integers(20, 60)), "lr_shift": int(rng.integers(0, 3))}
+    spec = plastic_net(seed, 5 * s.derived.n_cores, rule=rule, D=D, graded=graded)
+    prog, stim = compiled(spec, s, 14)
+    assert prog.learning and prog.chip.core.delay_slots == D
+    ref = run_reference(prog, stim)
+    fast = all_three(prog, stim)
+    stepped = run_cycle(prog, stim, mode="stepped")
+    assert np.array_equal(ref.weights, fast.weights) and np.array_equal(fast.weights, stepped.weights)
+    assert (fast.weights != prog.syn_weight).any()                      # it learned
+    c = fast.counters
+    assert int(c["weight_updates"].sum()) > 0 and int(c["link_flits"].sum()) > 0
+    # every learning core walks its traces once per timestep: counted once, by the core's owner
+    m = np.maximum(np.diff(prog.core_neuron_offset), np.diff(prog.core_axon_offset)) * (prog.core_stdp[:, 0] > 0)
+    assert (c["learning_cycles"] == c["post_lookups"] + 2 * c["reverse_reads"] + fast.steps * m).all()
+    for k in (2, 4):
+        part = run_system(prog, stim, partitions=k)
+        assert_same_numbers(fast, part)
+        assert np.array_equal(fast.weights, part.weights)

@@ -12,6 +12,11 @@
   kernels: four oriented ON-minus-OFF edge detectors (vertical and horizontal, both signs).
 - ``conv-snn-pool1.npz``: 2x2 sum pooling (4 x 16 x 16 -> 4 x 8 x 8) as ``source`` /
   ``target`` pairs only: the projection's ``weight`` in the YAML applies to all of them.
+- ``stdp-pattern.npz``: 16 s (1 ms timesteps) of 100 afferents firing as Poisson noise at 20 Hz,
+  into which a frozen 50-timestep spike pattern of 50 of them (drawn at the same 20 Hz) is
+  pasted at random 50-timestep windows (a quarter of them, never two in a row): ``steps`` /
+  ``channels`` for an ``array`` input, and ``pattern_starts``, ``pattern_channels``,
+  ``pattern_len`` for the evaluation (Masquelier, Guyonneau & Thorpe, PLoS ONE 3(1):e1377, 2008).
 """
 from __future__ import annotations
 
@@ -93,6 +98,28 @@ def edge_kernels() -> np.ndarray:
     return k
 
 
+def stdp_pattern(seed: int = 4, n_in: int = 100, steps: int = 16000, rate: float = 0.02, plen: int = 50,
+                 p_pattern: float = 0.25, frac: float = 0.5) -> dict[str, np.ndarray]:
+    """A spike pattern hidden in noise (see the module docstring)."""
+    rng = np.random.default_rng(seed)
+    noise = rng.random((steps, n_in)) < rate
+    pat_ch = np.sort(rng.choice(n_in, int(frac * n_in), replace=False))
+    pattern = rng.random((plen, pat_ch.size)) < rate
+    for j in range(pat_ch.size):               # every pattern afferent fires at least once in it
+        if not pattern[:, j].any():
+            pattern[rng.integers(plen), j] = True
+    starts = []
+    for w in range(steps // plen):
+        if w > 0 and rng.random() < p_pattern and (not starts or starts[-1] < (w - 1) * plen):
+            s = w * plen
+            starts.append(s)
+            noise[s:s + plen][:, pat_ch] = pattern
+    st, ch = np.nonzero(noise)
+    return {"steps": st.astype(np.uint16), "channels": ch.astype(np.uint8),
+            "pattern_starts": np.asarray(starts, np.uint16), "pattern_channels": pat_ch.astype(np.uint8),
+            "pattern_len": np.array(plen, np.int32)}
+
+
 def build(out: Path) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     files = []
@@ -108,6 +135,8 @@ def build(out: Path) -> list[Path]:
     assert shape2 == (4, 8, 8)
     np.savez_compressed(out / "conv-snn-pool1.npz", source=s, target=t)
     files.append(out / "conv-snn-pool1.npz")
+    np.savez_compressed(out / "stdp-pattern.npz", **stdp_pattern())
+    files.append(out / "stdp-pattern.npz")
     return files
 
 

@@ -44,7 +44,7 @@ def _cmd_experiment(args) -> int:
     from rich.console import Console
     from rich.table import Table
 
-    from neurocycle.sim.experiments import event_vs_dense, graded_vs_binary
+    from neurocycle.sim.experiments import event_vs_dense, graded_vs_binary, stdp_pattern, stdp_window
     from neurocycle.sim.sweep import SweepInterrupted
 
     # piped into a file the tables keep their columns (rich would squeeze them into 80)
@@ -60,7 +60,21 @@ def _cmd_experiment(args) -> int:
         raise ConfigError("--routing/--cores/--placement", "belong to the noc experiment", args.name,
                           "drop them, or run `neurocycle experiment noc`")
     try:
-        if args.name == "graded-vs-binary":
+        if args.name in ("stdp-window", "stdp-pattern"):
+            if args.network and args.name == "stdp-window":
+                raise ConfigError("--network", "belongs to graded-vs-binary and stdp-pattern", args.name,
+                                  "drop it: the window protocol builds its own network")
+            if args.payload_bits or args.samples is not None or args.rates or args.sub:
+                raise ConfigError("--payload-bits/--samples/--rates/--sub", f"do not apply to {args.name}", args.name,
+                                  "drop them")
+            kw = {"chip": args.chip or "learning-2x2", "backend": args.backend, "plot": not args.no_plot}
+            if args.name == "stdp-window":
+                res = stdp_window(out, **kw)
+                cols = ["dt", "dw_chip", "dw_rule", "dw_exponential", "exact"]
+            else:
+                res = stdp_pattern(out, network=args.network or "stdp-pattern", steps=args.steps, **kw)
+                cols = ["phase", "from_step", "to_step", "occurrences", "hit_rate", "false_alarms_hz", "spikes"]
+        elif args.name == "graded-vs-binary":
             kw = {}
             if args.payload_bits:
                 kw["payload_bits"] = args.payload_bits
@@ -92,7 +106,10 @@ def _cmd_experiment(args) -> int:
     for c in cols:
         t.add_column(c, justify="right")
     from neurocycle.sim.experiments._common import _fmt
-    for r in res.rows:
+    rows = res.rows
+    if args.name == "stdp-window" and len(rows) > 25:     # the table file has every dt; show every 5th
+        rows = [r for r in rows if r["dt"] % 5 == 0]
+    for r in rows:
         t.add_row(*[_fmt(r.get(c)) for c in cols])
     console.print(t)
     for k, v in res.headline.items():
@@ -102,7 +119,8 @@ def _cmd_experiment(args) -> int:
 
 
 def register(sub) -> None:
-    p = sub.add_parser("experiment", help="run a built-in comparison: graded-vs-binary, event-vs-dense or noc",
+    p = sub.add_parser("experiment", help="run a built-in experiment: graded-vs-binary, event-vs-dense, noc, "
+                                          "stdp-window or stdp-pattern",
                        description="Run a built-in comparison as a sweep of its own (Dask for the default grids, "
                                    "this process for small ones; results in OUT/NAME.sqlite, resumable) and write "
                                    "a table (NAME.csv, NAME.md), NAME.json and a plot NAME.png into --out. "
@@ -113,8 +131,13 @@ def register(sub) -> None:
                                    "noc: W1 and the gallery networks on unicast vs multicast routing and 1/2/4 cores "
                                    "per router (same cores, same spikes): flits and router grants per spike, cycles "
                                    "per timestep, network energy, router/table area, energy-delay product (runs in "
-                                   "this process; writes noc.csv, noc.json, noc.png). See docs/experiments.md.")
-    p.add_argument("name", choices=["graded-vs-binary", "event-vs-dense", "noc"], help="the experiment")
+                                   "this process; writes noc.csv, noc.json, noc.png). See docs/experiments.md. "
+                                   "stdp-window: the two-neuron STDP protocol over dt = -50..50, the chip's weight "
+                                   "changes against the rule's exact window; stdp-pattern: a neuron with STDP "
+                                   "synapses becomes selective to a spike pattern hidden in noise (single "
+                                   "simulations). See docs/learning.md.")
+    p.add_argument("name", choices=["graded-vs-binary", "event-vs-dense", "noc", "stdp-window", "stdp-pattern"],
+                   help="the experiment")
     p.add_argument("--out", default=None, help="output folder (default: ./experiment-NAME)")
     p.add_argument("--chip", default=None, help="chip preset or YAML (default: default-4x4)")
     p.add_argument("--workers", type=int, default=None, help="local Dask worker processes (default: min(2, CPUs))")
@@ -125,7 +148,8 @@ def register(sub) -> None:
     g = p.add_argument_group("graded-vs-binary")
     g.add_argument("--network", default=None,
                    help="graded-vs-binary: feed-forward network, preset, YAML or .nir (default: ff-classifier); "
-                        "noc: comma-separated networks, W1 and/or gallery presets (default: W1 and the gallery)")
+                        "noc: comma-separated networks, W1 and/or gallery presets (default: W1 and the gallery); "
+                        "stdp-pattern: its network (default: the gallery's stdp-pattern)")
     g.add_argument("--payload-bits", type=int, nargs="+", default=None, metavar="P",
                    help="payload widths to compare (default: 1 2 3 4 6 8)")
     g.add_argument("--samples", type=int, default=None, help="input samples per payload width (default: 4)")
@@ -136,10 +160,14 @@ def register(sub) -> None:
     e.add_argument("--sub", type=float, nargs="+", default=None, metavar="S",
                    help="shares of neuron blocks given sub-threshold input per timestep (default: 0 0.1 0.3)")
     e.add_argument("--steps", type=int, default=None,
-                   help="timesteps per run (default: 100 for event-vs-dense, 200 for noc)")
+                   help="timesteps per run (default: 100 for event-vs-dense, 200 for noc, the input file's 16000 "
+                        "for stdp-pattern)")
     n = p.add_argument_group("noc")
     n.add_argument("--routing", default="unicast,multicast", help="routing modes (default: unicast,multicast)")
     n.add_argument("--cores", default="1,2,4", help="cores per router (default: 1,2,4)")
     n.add_argument("--placement", choices=("balanced", "sequential", "snake", "traffic"), default="balanced",
                    help="neuron placement of every variant (default: balanced)")
+    s = p.add_argument_group("stdp-window, stdp-pattern")
+    s.add_argument("--backend", default="cycle", choices=["cycle", "reference"],
+                   help="simulation backend (default: cycle)")
     p.set_defaults(func=_cmd_experiment)

@@ -4,7 +4,7 @@ NIR graphs hold continuous-time float parameters with no timestep and no quantis
 importer discretises them at a timestep ``dt`` (forward Euler by default, the convention of
 snnTorch and Norse exports), maps every neuron node to the chip's fixed-point CUBA LIF
 (docs/microarchitecture.md §7), collapses chains of linear nodes (Affine, Linear, Scale,
-Flatten, Conv, pooling, one-timestep Delay) into explicit synapses, and quantises weights per
+Flatten, Conv, pooling, Delay as synaptic delays) into explicit synapses, and quantises weights per
 target layer with a scale that uses the weight exponent and the threshold, so the
 dynamics are preserved. docs/nir.md explains every choice and the error budget.
 

@@ -1,9 +1,9 @@
 """Converting a NIR graph into a chip-independent network (``NetworkSpec``).
 
 :func:`convert_nir` reads the graph (``_reader``), chooses the timestep, checks what the chip
-can run (binary spikes between neuron nodes, readouts only as outputs, at most one
-one-timestep ``Delay`` per path), multiplies every chain of linear nodes into one sparse map
-per (source, target) pair (``_linear``), discretises each neuron node into a float layer,
+can run (binary spikes between neuron nodes, readouts only as outputs, ``Delay`` nodes of whole
+timesteps, which become synaptic delays), multiplies every chain of linear nodes into one sparse
+map per (source, target, delay) (``_linear``), discretises each neuron node into a float layer,
 quantises it for a :class:`neurocycle.hw.NumericFormat` (``_quantise``), and assembles
 populations, inputs and explicit projections into a ``NetworkSpec`` (docs/nir.md).
 """
@@ -33,6 +33,7 @@ DEFAULT_DT_MS = 1.0
 DEFAULT_STATE_HEADROOM = 8.0
 DEFAULT_MAX_DROPPED_FRACTION = 0.05
 BIAS_INPUT = "nir_bias"
+MAX_DELAY_STEPS = 64      # the longest synaptic delay a chip holds: core.delay_slots' upper bound
 PREVIEW_STEPS = 100
 
 
@@ -369,13 +370,32 @@ class _Converter:
             op, _ = pool_op(node.kernel_size, node.stride, node.padding, in_shape, t == "AvgPool2d")
             e = inp.through(op)
         elif t == "Delay":
-            d = np.asarray(node.delay, np.float64).ravel()
-            if d.size == 0 or not np.allclose(d, self.dt_s, rtol=1e-6, atol=0):
-                self.err(k, f"Delay of {sorted(set(np.round(d, 12).tolist()))[:4]} s is not supported: the chip "
-                            f"(v1) has no programmable delays, only the one-timestep delay of every synaptic hop "
-                            f"(dt = {self.dt_s:g} s)", d.tolist()[:4],
-                         "remove the Delay, or use delay == dt (that delay is the hop delay the chip applies)")
-            e = inp.through(identity(inp.n), delay=1)
+            # a delay of k timesteps (per element); the chip holds synaptic delays of 1..64 timesteps
+            # (core.delay_slots), and its hop delay is the first of them (docs/nir.md, "Timing")
+            d = np.broadcast_to(np.asarray(node.delay, np.float64).ravel(), (inp.n,)) \
+                if np.asarray(node.delay).size in (1, inp.n) else np.asarray(node.delay, np.float64).ravel()
+            steps = np.rint(d / self.dt_s) if d.size else d
+            if d.size != inp.n:
+                self.err(k, f"Delay has {d.size} delays for {inp.n} inputs", d.size, "give one delay per element or a scalar")
+                e = inp
+            elif (d < 0).any() or not np.allclose(steps * self.dt_s, d, rtol=1e-6, atol=1e-12 * self.dt_s):
+                self.err(k, f"Delay of {sorted(set(np.round(d, 12).tolist()))[:4]} s is not a whole number of "
+                            f"timesteps (dt = {self.dt_s:g} s): the chip delays spikes by whole timesteps",
+                         d.tolist()[:4], f"use multiples of dt = {self.dt_s:g} s (or name the step with --dt-ms)")
+                e = inp
+            elif steps.max(initial=0) > MAX_DELAY_STEPS:
+                self.err(k, f"Delay of {float(d.max()):g} s is {int(steps.max())} timesteps (dt = {self.dt_s:g} s), "
+                            f"beyond the longest synaptic delay a chip holds ({MAX_DELAY_STEPS} timesteps, "
+                            "core.delay_slots)", int(steps.max()),
+                         f"shorten the delay to at most {MAX_DELAY_STEPS} timesteps")
+                e = inp
+            else:
+                e = Expr(inp.n)
+                for ks in np.unique(steps).astype(int):       # the elements of each delay, as one term each
+                    idx = np.flatnonzero(steps == ks)
+                    e.add(inp.through(Map(idx, idx, np.ones(idx.size), inp.n, inp.n), delay=int(ks)))
+                if inp.bias is not None:
+                    e.bias = inp.bias.copy()
         else:  # Flatten, Identity, nested Input/Output, graph Output
             e = inp
         self._expr_cache[k] = e
@@ -397,9 +417,10 @@ class _Converter:
                 return None
             total.add(pe)
         for (src, d), m in total.terms.items():
-            if d > 1:
-                self.err(k, f"the path from '{src}' passes {d} Delay nodes ({d} timesteps); the chip delays every "
-                            "hop by exactly one timestep", d, "use at most one one-timestep Delay per path")
+            if d > MAX_DELAY_STEPS:
+                self.err(k, f"the path from '{src}' is delayed by {d} timesteps (its Delay nodes together), beyond the "
+                            f"longest synaptic delay a chip holds ({MAX_DELAY_STEPS} timesteps, core.delay_slots)", d,
+                         f"keep every path's delays at most {MAX_DELAY_STEPS} timesteps in total")
         return total
 
     # ---- inputs -------------------------------------------------------------------------
@@ -577,7 +598,7 @@ class _Converter:
                 return [(self.pop_name[src], 0, int(np.prod(self.shape[src])))]
             return pop_ranges[src]
 
-        def emit(src_pops, tgt_pops, s_idx, t_idx, q):
+        def emit(src_pops, tgt_pops, s_idx, t_idx, q, delay=0):
             keep = q != 0
             s_idx, t_idx, q = s_idx[keep], t_idx[keep], q[keep]
             if not q.size:
@@ -592,13 +613,16 @@ class _Converter:
                 sname, s0, _ = src_pops[sp[a]]
                 tname, t0, _ = tgt_pops[tp[a]]
                 pairs = np.stack([s_idx[a:b] - s0, t_idx[a:b] - t0], axis=1).tolist()
-                projections.append({"source": sname, "target": tname, "connect": {"kind": "explicit", "pairs": pairs},
-                                    "weight": int(q[a]), "name": f"{sname}->{tname}"})
+                proj = {"source": sname, "target": tname, "connect": {"kind": "explicit", "pairs": pairs},
+                        "weight": int(q[a]), "name": f"{sname}->{tname}"}
+                if delay > 1:      # a path delayed by k timesteps: a synapse of total delay k (the hop is the first)
+                    proj["delay_steps"] = int(delay)
+                projections.append(proj)
 
         for L in layers:
             tgt = pop_ranges[L.node]
-            for src, r, c, q, _ in L.terms:
-                emit(src_ranges(src), tgt, c, r, q)
+            for (src, r, c, q, _), d in zip(L.terms, L.term_delays):
+                emit(src_ranges(src), tgt, c, r, q, d)
             if np.any(L.bias_q != 0):
                 if bias_name is None:
                     bias_name = _sanitise(BIAS_INPUT, used)

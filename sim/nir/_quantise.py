@@ -49,6 +49,7 @@ class QuantisedLayer:
     n: int
     params: np.ndarray      # int64[n, 7]: du, dv, bias, vth, v_reset, refractory, w_exp (PROFILE_FIELDS order)
     terms: list             # (source node, target idx, source idx, quantised weights, float weights)
+    term_delays: list       # per term: the timesteps its path is delayed by (Delay nodes; 0 or 1 = the hop)
     bias_q: np.ndarray      # int64[n]: quantised weight from the always-on bias channel
     role: str               # "spiking" or "readout"
     state_scale: float      # S: chip LSB per unit of NIR voltage
@@ -196,7 +197,7 @@ def quantise_layer(layer: FloatLayer, numeric: NumericFormat, headroom: float) -
     params = np.stack([du, dv, bias, vth, v_reset, np.full(n, int(layer.refractory), np.int64),
                        np.full(n, w_exp, np.int64)], axis=1)
     return QuantisedLayer(
-        node=k, kind=t, n=n, params=params, terms=q_terms, bias_q=q_bias,
+        node=k, kind=t, n=n, params=params, terms=q_terms, term_delays=[d for (_, d) in inp.terms], bias_q=q_bias,
         role="spiking" if spiking else "readout", state_scale=S, w_exp=w_exp, lsb=lsb,
         w_rms=w_rms, w_max_rel=w_max_rel, dropped=dropped, b_err=b_err, dec_err=dec_err, th_err=th_err,
         leak_err=leak_err, notes=notes, w_max_q=int(np.abs(q_all).max(initial=0)), kept=int((q_all != 0).sum()),

@@ -1,4 +1,4 @@
-"""cocotb: nc_c2c_link against the contract's link (docs/microarchitecture.md §10.2), with random
+"""cocotb: nc_c2c_link against the contract's link (docs/microarchitecture.md §12.2), with random
 grants on the sending side (whenever the link has space), a receiving FIFO that pops at random,
 and paused stretches (tick low, the link idle) in which the serialiser must not count."""
 import json

@@ -1,4 +1,4 @@
-"""nc_c2c_link: the chip-to-chip link of docs/microarchitecture.md §10.2 (latency pipeline,
+"""nc_c2c_link: the chip-to-chip link of docs/microarchitecture.md §12.2 (latency pipeline,
 credits and their return, serialiser, chip cycles only) against a Python model, cycle by cycle."""
 from pathlib import Path
 

@@ -13,7 +13,8 @@ from neurocycle.rtl import chip_parameters
 from neurocycle.sim import CompileOptions, NetworkSpec
 
 # seeded random chips of the default run (mesh up to 3 x 2): seed 4 is a binary event-driven
-# 2x2 chip (2-bit scan words), seed 6 a graded (1-bit payload) dense 1x2 chip
+# 2x2 chip (2-bit scan words) with delays of 1..8 timesteps and STDP (12-bit traces), seed 6 a
+# graded (1-bit payload) dense 1x2 chip with delays of 1..5 timesteps and STDP (4-bit traces)
 RANDOM_SEEDS = (4, 6)
 RANDOM_MAX_MESH = (3, 2)
 NOC_SEEDS = (17,)   # seeded random chips with a drawn NoC (seed 17: 1x2 routers x 3 cores, multicast, 2-bit payloads, event-driven)
@@ -25,7 +26,8 @@ COVERAGE_BUILD = {"host_queue_depth": 256, "cnt_bits": 40}
 def coverage_case():
     """A 2-D, non-square chip with the host link above row 0 and every parameter away from its
     default (deep FIFOs, 5 lanes, 3 cycles per synapse word, odd widths, 5-bit graded payloads,
-    event-driven update with 4-bit scan words), with two random networks fitted to it:
+    event-driven update with 4-bit scan words, delays of 1..4 timesteps, STDP with 10-bit traces),
+    with two random networks fitted to it (random delays, some projections plastic):
     (chip, [network specs], compile options, build options)."""
     from nc_random_cases import fit, random_network
 
@@ -36,7 +38,8 @@ def coverage_case():
         "router": {"fifo_depth": 5},
         "bits": {"weight": 7, "state": 13, "accumulator": 24, "refractory": 2, "payload": 5},
         "host": {"row": 1}})
-    base = base.with_overrides({"core.neuron_update": "event", "core.scan_word_bits": 4})
+    base = base.with_overrides({"core.neuron_update": "event", "core.scan_word_bits": 4, "core.delay_slots": 4,
+                                "core.learning": "stdp", "bits.trace": 10})
     specs = [random_network(base, COVERAGE_SEED * 16 + j, congested=j == 1) for j in range(2)]
     options = CompileOptions(placement="snake")
     return fit(base, specs, COVERAGE_SEED, options), specs, options, dict(COVERAGE_BUILD)
@@ -49,6 +52,16 @@ DIRECTED_GRADED_EVENT = {"bits.payload": 3, "core.neuron_update": "event", "core
 
 def directed_graded_event_chip() -> ChipConfig:
     return load_chip("tiny-2x2").with_overrides(DIRECTED_GRADED_EVENT)
+
+
+# the directed delay / STDP cases (test_nc_chip.py, the timelines of tests/test_delays_learning.py):
+# tiny-2x2's core on a 1x1 mesh, barrier 3, delays up to 3 timesteps, STDP
+DIRECTED_DELAY_STDP = {"mesh.width": 1, "mesh.height": 1, "barrier_cycles": 3, "core.delay_slots": 3,
+                       "core.learning": "stdp", "bits.weight": 8, "bits.accumulator": 16}
+
+
+def directed_delay_stdp_chip() -> ChipConfig:
+    return load_chip("tiny-2x2").with_overrides(DIRECTED_DELAY_STDP)
 
 
 NOC_SEED = 12
@@ -95,7 +108,8 @@ def noc_case():
 def default_run_builds() -> list[tuple[str, ChipConfig, dict]]:
     """(label, chip, build options) of every chip the default run co-simulates."""
     out = [("tiny-2x2 preset", load_chip("tiny-2x2"), {}),
-           ("tiny-2x2, graded, event-driven", directed_graded_event_chip(), {})]
+           ("tiny-2x2, graded, event-driven", directed_graded_event_chip(), {}),
+           ("tiny-2x2 core, delays, STDP", directed_delay_stdp_chip(), {})]
     for seed in RANDOM_SEEDS:
         chip, _, _ = random_cases(seed, 2, max_w=RANDOM_MAX_MESH[0], max_h=RANDOM_MAX_MESH[1])
         out.append((f"random chip, seed {seed}", chip, {}))

@@ -4,7 +4,9 @@
 barrier length, host row and fixed-point widths, and (from a stream of its own, so the draws
 above are those of the binary chips of earlier versions) a spike payload width (0 = binary
 half the time) and a dense or event-driven neuron update with a scan word of 1..64 bits, and
-with ``noc`` (from a third stream) 1..4 cores per router and unicast or multicast routing;
+with ``noc`` (from a third stream) 1..4 cores per router and unicast or multicast routing, and
+(from a fourth stream) synaptic delays of 1..8 timesteps and STDP learning with random trace
+widths; on such a chip the networks draw delays and make some projections plastic (one rule);
 ``random_network(chip, seed, congested)`` draws populations with random LIF parameters, an
 input group and random projections (dense and high-rate when ``congested``); on a graded chip
 some populations are graded and the input group may be a graded array input. ``fit(chip, net)`` sets the capacities to what the
@@ -42,7 +44,7 @@ def random_chip(seed: int, max_w: int = 4, max_h: int = 4, noc: bool = False) ->
         "bits": {"weight": weight, "state": int(r.integers(10, 17)), "accumulator": 24,
                  "refractory": int(r.integers(1, 4))},
         "host": {"row": int(r.integers(0, h))},
-    }, _graded_event(seed)))
+    }, _merge(_graded_event(seed), _delay_learn(seed))))
 
 
 def _merge(base: dict, extra: dict) -> dict:
@@ -63,6 +65,39 @@ def _graded_event(seed: int) -> dict:
     if event:
         out["core"] = {"neuron_update": "event", "scan_word_bits": scan}
     return out
+
+
+def _delay_learn(seed: int) -> dict:
+    """Synaptic delays and STDP of a random chip (their own random stream)."""
+    r = np.random.default_rng([seed, 7])
+    out: dict = {}
+    d = int(r.choice([1, 1, 2, 3, 5, 8]))
+    if d > 1:
+        out["core"] = {"delay_slots": d}
+    if r.random() < 0.5:
+        out.setdefault("core", {})["learning"] = "stdp"
+        out["bits"] = {"trace": int(r.integers(3, 13))}
+    return out
+
+
+def _plasticity(chip: ChipConfig, seed: int, projs: list, wmax: int) -> None:
+    """On a chip with delays, random delays on every projection; on a learning chip, one random
+    STDP rule on some of the projections (own stream)."""
+    g = np.random.default_rng([seed, 8])
+    D = chip.core.delay_slots
+    for pr in projs:
+        if D > 1 and g.random() < 0.8:
+            lo = int(g.integers(1, D + 1))
+            pr["delay_steps"] = {"kind": "uniform", "low": lo, "high": int(g.integers(lo, D + 1))}
+    if chip.core.learning != "stdp":
+        return
+    tmax = (1 << chip.bits.trace) - 1
+    rule = {"rule": "stdp", "a_plus": int(g.integers(1, tmax + 1)), "a_minus": int(g.integers(1, tmax + 1)),
+            "tau_plus_steps": float(g.uniform(1.5, 20)), "tau_minus_steps": float(g.uniform(1.5, 20)),
+            "w_min": int(-wmax // 2), "w_max": wmax, "lr_shift": int(g.integers(0, max(1, chip.bits.trace - 2)))}
+    plastic = [pr for pr in projs if g.random() < 0.6] or projs[:1]
+    for pr in plastic:
+        pr["plasticity"] = rule
 
 
 def random_network(chip: ChipConfig, seed: int, congested: bool = False) -> NetworkSpec:
@@ -109,6 +144,7 @@ def random_network(chip: ChipConfig, seed: int, congested: bool = False) -> Netw
                 projs.append({"source": a["name"], "target": b["name"],
                               "connect": {"kind": "fixed_probability", "p": prob},
                               "weight": {"kind": "uniform", "low": int(-wmax // 2), "high": wmax}})
+    _plasticity(chip, seed, projs, wmax)
     return NetworkSpec.model_validate({"name": f"random-net-{seed}{'-congested' if congested else ''}",
                                        "seed": seed, "populations": pops, "inputs": inputs,
                                        "projections": projs})
@@ -125,14 +161,20 @@ def fit(chip: ChipConfig, specs: list[NetworkSpec], seed: int, options) -> ChipC
     opts = options if isinstance(options, (list, tuple)) else [options] * len(specs)
     for spec, opt in zip(specs, opts):
         net = spec.instantiate()
-        prog = compile_network(net, chip, opt)
+        prog = compile_network(net, chip.with_overrides({"bits.accumulator": 32}), opt)
         u = prog.core_usage()
-        for k in need:
+        for k in ("axons", "synapse_words", "fanout_entries", "profiles"):
             need[k] = max(need[k], int(u[k].max()))
         table = max(table, int(prog.router_usage()["table_entries"].max(initial=0)))
+        if chip.core.learning == "stdp":
+            need["learning_entries"] = max(need.get("learning_entries", 1),
+                                           int(np.diff(prog.core_rev_offset).max(initial=1)))
         qmax = np.where(net.graded_sources[net.syn_source], (1 << chip.bits.payload) - 1, 1)
-        fan_in = np.bincount(net.syn_target, weights=np.abs(net.syn_weight).astype(float) * qmax,
-                             minlength=net.n_neurons)
+        w_abs = np.abs(net.syn_weight).astype(float)
+        for i, rule in enumerate(net.rules):            # a plastic weight can reach its bounds
+            w_abs[net.plastic_rule == i] = np.maximum(w_abs[net.plastic_rule == i], max(abs(rule.w_min),
+                                                                                       abs(rule.w_max)))
+        fan_in = np.bincount(net.syn_target, weights=w_abs * qmax, minlength=net.n_neurons)
         acc = max(acc, int(fan_in.max(initial=0)).bit_length() + 1)
     slack = lambda: int(r.choice([0, 0, 1, 2, 3]))  # noqa: E731
     acc = max(acc + int(r.integers(0, 3)), chip.bits.weight + chip.bits.payload)   # a synapse's weight x payload fits

@@ -2,16 +2,17 @@
 per timestep, every event counter and the per-port detail arrays.
 
 Default run (the chips are declared in nc_cosim_plan.py; docs/rtl-coverage.md shows what they
-cover): directed timing cases with hand-derived cycle counts (binary dense, and graded
-event-driven), two networks on the tiny-2x2 preset, two seeded random chips (binary
-event-driven, graded dense) and the coverage chip (graded and event-driven; two networks each,
-one congested). On demand (``-m slow``): a sweep over hundreds of random chip/network cases
+cover): directed timing cases with hand-derived cycle counts (binary dense, graded
+event-driven, and delays with STDP: final weights compared), two networks on the tiny-2x2
+preset, two seeded random chips (binary event-driven, graded dense; both with delays and STDP)
+and the coverage chip (graded, event-driven, delays, STDP; two networks each, one congested). On demand (``-m slow``): a sweep over hundreds of random chip/network cases
 (binary or graded, dense or event-driven), and a 33-wide mesh."""
 from __future__ import annotations
 
 import pytest
 
-from nc_cosim_plan import NOC_SEEDS, RANDOM_MAX_MESH, RANDOM_SEEDS, coverage_case, directed_graded_event_chip, noc_case
+from nc_cosim_plan import (NOC_SEEDS, RANDOM_MAX_MESH, RANDOM_SEEDS, coverage_case, directed_delay_stdp_chip,
+                           directed_graded_event_chip, noc_case)
 from nc_random_cases import random_cases
 from neurocycle.sim import prepare
 from neurocycle.sim._cosim import compare, run_rtl_many
@@ -101,6 +102,36 @@ def test_directed_graded_event_driven():
     assert rtls[1].spike_payloads.tolist() == [7, 2] and rtls[1].spike_steps.tolist() == [1, 2]
 
 
+def test_directed_delays_and_stdp():
+    """The hand-derived timelines of tests/test_delays_learning.py on the RTL (1x1 chip, barrier
+    3, delays up to 3, STDP). Delays: input spikes at 0 and 2 through total delays 1, 2, 3 make
+    the three neurons fire at 1, 3 / 2, 4 / 3, 5. STDP: step 0 host push @0, router @1, SI pop
+    @2, read @3, WRITE @4, Q = 5, TRACE @5, 6, barrier -> 10 cycles; step 1: 9; step 2: a1 fires
+    @20, POST @21, RD @22, WR @23, TRACE @24, 25 -> 10; step 3: 7. Final weight 49, the window at
+    dt = 2 (x = 64 decayed once with d = 906)."""
+    from neurocycle.sim import NetworkBuilder
+    s = NetworkBuilder("stdp-directed")               # as tests/test_delays_learning.py's
+    s.population("a", 2, {"vth": 50, "du": 4095, "dv": 4095})
+    s.array_input("x", 2, steps=[0, 1], channels=[0, 1])
+    s.connect("x", "a", "explicit", pairs=[[0, 1]], weight=0,
+              plasticity={"rule": "stdp", "a_plus": 64, "a_minus": 32, "tau_plus_steps": 4, "tau_minus_steps": 4,
+                          "w_min": -100, "w_max": 100, "lr_shift": 0})
+    s.connect("x", "a", "explicit", pairs=[[1, 1]], weight=100)
+    b = NetworkBuilder("delays")
+    b.population("a", 3, {"vth": 5, "du": 4095, "dv": 4095})
+    b.array_input("x", 1, steps=[0, 2], channels=[0, 0])
+    for i, k in enumerate((1, 2, 3)):
+        b.connect("x", "a", "explicit", pairs=[[0, i]], weight=10, delay_steps=k)
+    chip = directed_delay_stdp_chip()
+    progs, models, rtls = cosim_cases([(chip, b.build(), 7, None), (chip, s.build(), 4, None)])
+    got = sorted(zip(rtls[0].spike_steps.tolist(), rtls[0].spike_neurons.tolist()))
+    assert got == [(1, 0), (2, 1), (3, 0), (3, 2), (4, 1), (5, 2)]
+    assert rtls[1].step_cycles.tolist() == [10, 9, 10, 7] and rtls[1].spike_cycles.tolist() == [20]
+    w = rtls[1].weights.ravel()[progs[1].syn_slot]
+    assert sorted(w.tolist()) == [49, 100]                           # the plastic synapse learned; the teacher not
+    assert int(rtls[1].counters["synapse_word_writes"].sum()) == 2 and int(rtls[1].counters["learning_cycles"].sum()) == 11
+
+
 RECURRENT = "tiny-recurrent"   # configs/networks/tiny-recurrent.yaml (also bench/rtl_bench.py's workload)
 
 CONGESTED = {
@@ -135,15 +166,19 @@ def test_coverage_chip():
     counters and a 256-flit host queue: with the chips above, every RTL parameter away from its default
     (docs/rtl-coverage.md)."""
     chip, specs, opts, build = coverage_case()
-    _, models, rtls = cosim_cases([(chip, spec, 10, opts) for spec in specs], build_options=build)
+    progs, models, rtls = cosim_cases([(chip, spec, 10, opts) for spec in specs], build_options=build)
     assert all(m.n_spikes > 0 for m in models)
     assert int(models[1].counters["router_blocked_cycles"].sum()) > 0
     for r in rtls:     # equal to the model (compare above); here: each rule visibly exercised
         c = {k: v.astype(int) for k, v in r.counters.items()}
         assert min(c["local_flits"].sum(), c["link_flits_ew"].sum(), c["link_flits_ns"].sum()) > 0
         assert (c["link_flits_ew"] + c["link_flits_ns"] == c["link_flits"]).all()
-        # 3 cycles per synapse word (core.synapse_word_cycles), read in the last of them
-        assert (c["si_busy_cycles"] == c["axon_lookups"] + 3 * c["synapse_word_reads"]).all()
+        # 3 cycles per synapse word (core.synapse_word_cycles), read in the last of them, and one
+        # WRITE cycle per word with a plastic slot (the SI's writes: all but the LE's WR cycles)
+        si_writes = c["synapse_word_writes"] - c["reverse_reads"]
+        assert (c["si_busy_cycles"] == c["axon_lookups"] + 3 * c["synapse_word_reads"] + si_writes).all()
+    assert sum(int(r.counters["weight_updates"].sum()) for r in rtls) > 0          # STDP exercised
+    assert any(r.weights is not None and (r.weights != p.syn_weight).any() for r, p in zip(rtls, progs))
 
 
 def test_noc_chip_multicast_two_cores_per_router():

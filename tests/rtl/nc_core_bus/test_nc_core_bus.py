@@ -2,7 +2,9 @@
 enable and entry address (or none, out of range); the read-back multiplexer returns the
 addressed field, sign-extended where signed, and 0 while bus_rd is low. Two parameter sets:
 capacities that are not powers of two with 3 lanes, and the widest fields with 1 lane (and a
-16-bit trace payload); the graded and pending-bit fields on both."""
+16-bit trace payload); the graded and pending-bit fields on both; and the odd set with 5 delay
+slots and STDP (every bank of the ring, slot delays and plastic bits, traces, flags, reverse
+table, rule registers)."""
 from pathlib import Path
 
 import pytest
@@ -19,6 +21,12 @@ WIDE = {"NEURONS": 4, "AXONS": 8, "SYN_WORDS": 4, "LANES": 1, "FANOUT_ENTRIES": 
         "FANOUT_LEN_BITS": 2, "CNT_BITS": 64, "OCC_BITS": 7, "PAYLOAD_BITS": 16}
 
 
-@pytest.mark.parametrize("params", [PARAMS, WIDE], ids=["odd", "wide"])
+# delays (the accumulator ring's BANK select, slot delays) and STDP (traces, flags, reverse table,
+# rule registers): 5 delay slots, 6 reverse entries
+LEARN = {**PARAMS, "DELAY_SLOTS": 5, "DELAY_BITS": 3, "LEARN": 1, "TRACE_BITS": 9, "REV_ENTRIES": 6,
+         "REV_ADDR_BITS": 3, "REV_LEN_BITS": 3}
+
+
+@pytest.mark.parametrize("params", [PARAMS, WIDE, LEARN], ids=["odd", "wide", "learn"])
 def test_nc_core_bus(run_tb, params):
     run_tb("nc_core_bus", TB, params)

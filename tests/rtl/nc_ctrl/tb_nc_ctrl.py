@@ -14,6 +14,8 @@ async def ctrl_timesteps(dut):
     dut.rst.value = 1
     dut.start_cmd.value = 0
     dut.all_quiet.value = 0
+    dut.any_learn.value = 0          # no learning core: Q is the first barrier cycle
+    dut.all_le_done.value = 1
     await FallingEdge(dut.clk)
     dut.rst.value = 0
     await FallingEdge(dut.clk)
@@ -52,4 +54,50 @@ async def ctrl_timesteps(dut):
         Q = T + busy
         assert c == Q + B, f"timestep {t}: T_next {c} != Q {Q} + B {B}"
         assert swaps == 1 and int(dut.barriers.value) == t + 1
+        T = c
+
+
+@cocotb.test()
+async def ctrl_learning_phase(dut):
+    """With a learning core (any_learn): quiescence in Q raises le_go for that cycle only, the
+    controller waits in LEARN until every LE is done at the start of a cycle L (>= Q + 1), and
+    L is the first barrier cycle: T_{t+1} = L + B (docs/microarchitecture.md §11.2)."""
+    Clock(dut.clk, 10, unit="ns").start()
+    dut.rst.value = 1
+    dut.start_cmd.value = 0
+    dut.all_quiet.value = 0
+    dut.any_learn.value = 0
+    dut.all_le_done.value = 1
+    await FallingEdge(dut.clk)
+    dut.rst.value = 0
+    await FallingEdge(dut.clk)
+    B = json.loads(os.environ["NC_TB_PARAMS"])["BARRIER_CYCLES"]
+    rng = random.Random(11)
+    T = 0
+    for t in range(10):
+        learn = t % 4 != 3                              # every fourth timestep: no learning core
+        dut.any_learn.value = int(learn)
+        dut.start_cmd.value = 1
+        await FallingEdge(dut.clk)
+        dut.start_cmd.value = 0
+        busy, lam = rng.choice([0, 2, 4]), rng.choice([1, 2, 6])
+        c, go_cycles, swaps = T, [], 0
+        while True:
+            k = c - T
+            dut.all_quiet.value = int(k >= busy)        # quiet from Q = T + busy on
+            # the LEs: not done from T to Q + lam - 1 (they act from Q on)
+            dut.all_le_done.value = int(not learn or k >= busy + lam)
+            await Timer(1, unit="ns")
+            if int(dut.le_go.value):
+                go_cycles.append(c)
+            swaps += int(dut.swap.value)
+            await FallingEdge(dut.clk)
+            c += 1
+            if int(dut.paused.value):
+                break
+        Q = T + busy
+        L = Q + lam if learn else Q
+        assert go_cycles == [Q], f"timestep {t}: le_go in {go_cycles}, Q = {Q}"
+        assert c == L + B, f"timestep {t}: T_next {c} != L {L} + B {B}"
+        assert swaps == 1
         T = c

@@ -1,4 +1,5 @@
-"""nc_ctrl: timestep start, quiescence -> barrier of BARRIER_CYCLES, bank swap, T_{t+1} = Q + B."""
+"""nc_ctrl: timestep start, quiescence -> barrier of BARRIER_CYCLES, bank swap, T_{t+1} = Q + B; with a
+learning core the learning phase: le_go in Q, T_{t+1} = L + B when every LE is done in L."""
 from pathlib import Path
 
 import pytest

@@ -16,6 +16,10 @@ LANES, WB, A = P["LANES"], P["WEIGHT_BITS"], P["ACC_BITS"]
 AXB, FB, NB, WAB, LENB = P["AXON_BITS"], P["FLIT_BITS"], P["NEURON_BITS"], P["WORD_ADDR_BITS"], P["LEN_BITS"]
 WC = P.get("WORD_CYCLES", 1)       # cycles per synapse word (the RTL default is 1)
 PAY = P.get("PAYLOAD_BITS", 0)     # graded chips: the flit's top PAY bits are the payload
+DB = P.get("DELAY_BITS", 0)        # delays: a slot's extra delay picks the accumulator bank (§10)
+LEARN = P.get("LEARN", 0)          # STDP: depression of plastic slots and a WRITE cycle (§11.2)
+TRB = P.get("TRACE_BITS", 8)
+DW = max(1, DB)
 
 
 def signed(v, bits):
@@ -35,25 +39,46 @@ def check_widths(dut):
     """The parameters are not visible through VPI: the port widths must be the ones asked for."""
     got = {"fifo_head": FB, "ax_addr": AXB, "ax_base": WAB, "ax_len": LENB, "word_addr": WAB, "w_valid": LANES,
            "w_target": LANES * NB, "w_weight": LANES * WB, "acc_neuron": LANES * NB, "acc_rdata": LANES * A,
-           "acc_we": LANES, "acc_wdata": LANES * A, "syn_ops": 5, "word_read": 1}
+           "acc_we": LANES, "acc_wdata": LANES * A, "syn_ops": 5, "word_read": 1, "w_delay": LANES * DW,
+           "acc_delay": LANES * DW, "y_rdata": LANES * TRB, "w_wdata": LANES * WB, "wupd": 5, "word_we": 1}
     assert {k: len(getattr(dut, k)) for k in got} == got
 
 
-class Core:
-    """FIFO + memories around the SI. `syn[w]` is a list of LANES slots (target, weight) or None
-    (invalid slot); `acc[n]` is the accumulator of neuron n in bank nxt."""
+def slot(s):
+    """(target, weight, delay, plastic) of a slot given as (target, weight[, delay[, plastic]])."""
+    return (*s, 0, 0)[:4] if len(s) < 4 else tuple(s)
 
-    def __init__(self, dut, ax, syn, acc):
-        self.dut, self.ax, self.syn, self.acc = dut, ax, syn, list(acc)
+
+class Core:
+    """FIFO + memories around the SI. `syn[w]` is a list of LANES slots (target, weight[, delay[,
+    plastic]]) or None (invalid slot); `accs[d][n]` is the accumulator of neuron n in the bank of
+    extra delay d (`acc` = delay 0, bank nxt); `y[n]` the post-synaptic trace; the rule's
+    learn_en/shift/w_min/w_max are driven as given; WRITE cycles update `syn`."""
+
+    def __init__(self, dut, ax, syn, acc, y=None, rule=(0, 0, 0, 0)):
+        self.dut, self.ax, self.syn = dut, ax, [list(w) for w in syn]
+        self.accs = {0: list(acc)}
+        self.y = list(y) if y is not None else [0] * (1 << NB)
+        self.rule = rule        # (learn_en, shift, w_min, w_max)
         self.fifo = []
         self.cycle = 0
+
+    @property
+    def acc(self):
+        return self.accs[0]
+
+    def acc_of(self, d):
+        return self.accs.setdefault(d, [0] * len(self.accs[0]))
 
     async def reset(self):
         dut = self.dut
         Clock(dut.clk, 10, unit="ns").start()
         dut.rst.value = 1
-        for s in ("fifo_empty", "fifo_head", "ax_base", "ax_len", "w_valid", "w_target", "w_weight", "acc_rdata"):
+        for s in ("fifo_empty", "fifo_head", "ax_base", "ax_len", "w_valid", "w_target", "w_weight", "acc_rdata",
+                  "w_delay", "w_plastic", "y_rdata"):
             getattr(dut, s).value = 0
+        dut.learn_en.value, dut.shift.value = self.rule[0], self.rule[1]
+        dut.w_min.value, dut.w_max.value = self.rule[2] & ((1 << WB) - 1), self.rule[3] & ((1 << WB) - 1)
         dut.fifo_empty.value = 1
         await FallingEdge(dut.clk)
         await FallingEdge(dut.clk)
@@ -69,24 +94,35 @@ class Core:
         a, w = int(dut.ax_addr.value), int(dut.word_addr.value)
         base, n = self.ax.get(a, (0, 0))
         dut.ax_base.value, dut.ax_len.value = base, n
-        slots = self.syn[w] if w < len(self.syn) else [None] * LANES
+        slots = [slot(x) if x else None for x in (self.syn[w] if w < len(self.syn) else [None] * LANES)]
         dut.w_valid.value = sum(1 << lane for lane, s in enumerate(slots) if s is not None)
         dut.w_target.value = pack([s[0] if s else 0 for s in slots], NB)
         dut.w_weight.value = pack([s[1] if s else 0 for s in slots], WB)
+        dut.w_delay.value = pack([s[2] if s else 0 for s in slots], DW)
+        dut.w_plastic.value = sum(1 << lane for lane, s in enumerate(slots) if s is not None and s[3])
         await Timer(1, unit="ns")
         neurons = unpack(dut.acc_neuron.value, LANES, NB)
-        dut.acc_rdata.value = pack([self.acc[t] for t in neurons], A)
+        delays = unpack(dut.acc_delay.value, LANES, DW) if DB else [0] * LANES
+        dut.acc_rdata.value = pack([self.acc_of(d)[t] for t, d in zip(neurons, delays)], A)
+        dut.y_rdata.value = pack([self.y[t] for t in neurons], TRB)
         await Timer(1, unit="ns")
         pop, busy, read = int(dut.pop.value), int(dut.busy.value), int(dut.word_read.value)
         we = int(dut.acc_we.value)
         wdata = [signed(x, A) for x in unpack(dut.acc_wdata.value, LANES, A)]
-        writes = {neurons[lane]: wdata[lane] for lane in range(LANES) if we >> lane & 1}
-        assert len(writes) == bin(we).count("1"), f"cycle {self.cycle}: two lanes write one neuron"
+        key = (lambda lane: (neurons[lane], delays[lane])) if DB else (lambda lane: neurons[lane])
+        writes = {key(lane): wdata[lane] for lane in range(LANES) if we >> lane & 1}
+        assert len(writes) == bin(we).count("1"), f"cycle {self.cycle}: two lanes write one accumulator entry"
+        word_we = int(dut.word_we.value)
+        new_w = [signed(x, WB) for x in unpack(dut.w_wdata.value, LANES, WB)] if word_we else None
         rec = {"pop": pop, "ax": a if pop else None, "busy": busy, "word": w if read else None,
-               "we": we, "writes": writes, "syn_ops": int(dut.syn_ops.value)}
+               "we": we, "writes": writes, "syn_ops": int(dut.syn_ops.value), "wupd": int(dut.wupd.value),
+               "write": (w, new_w) if word_we else None}
         await FallingEdge(dut.clk)                 # the edge in between: writes land
-        for t, x in writes.items():
-            self.acc[t] = x
+        for k, x in writes.items():
+            t, d = k if DB else (k, 0)
+            self.acc_of(d)[t] = x
+        if new_w is not None:
+            self.syn[w] = [(*slot(x)[:1], new_w[lane], *slot(x)[2:]) if x else None for lane, x in enumerate(self.syn[w])]
         if pop:
             assert self.fifo, f"cycle {self.cycle}: pop from an empty FIFO"
             self.fifo.pop(0)
@@ -181,39 +217,64 @@ async def si_reset_and_busy(dut):
 
 
 class Model:
-    """The SI of docs/microarchitecture.md §5, written from the contract: IDLE or BUSY(w, s) with
-    w = ceil(len/LANES) words left and s cycles left of the current word (WORD_CYCLES each; the
-    word is read when s = 1)."""
+    """The SI of docs/microarchitecture.md §5, §10 and §11.2, written from the contract: IDLE,
+    BUSY(w, s) with w = ceil(len/LANES) words left and s cycles left of the current word
+    (WORD_CYCLES each; the word is read when s = 1), and WRITE after reading a word with a valid
+    plastic slot on a learning core. A slot adds into the bank of its delay; a plastic slot's
+    weight becomes clip(w - (y[target] >> shift)) in the WRITE cycle."""
 
-    def __init__(self, ax, syn):
-        self.ax, self.syn = ax, syn
+    def __init__(self, ax, syn, rule=(0, 0, 0, 0)):
+        self.ax, self.syn, self.rule = ax, syn, rule
         self.w = 0          # words left (0 = IDLE)
         self.s = 0
         self.ptr = 0
         self.q = 1          # payload of the flit being integrated (1 on a binary chip)
+        self.write = None   # the new weights of the word to write (WRITE next)
 
-    def cycle(self, fifo, acc):
-        """(pop axon or None, word read or None, {neuron: new value}, busy) for this cycle."""
+    def cycle(self, fifo, acc_of, y):
+        """(pop axon or None, word read or None, {(neuron[, delay]): new value}, busy, write) for
+        this cycle; write = (word, new weights) in a WRITE cycle."""
+        if self.write is not None:
+            wr, self.write = self.write, None
+            self.w -= 1
+            self.ptr += 1
+            self.s = WC
+            return None, None, {}, True, wr
         if self.w == 0:
             if not fifo:
-                return None, None, {}, False
+                return None, None, {}, False, None
             a = fifo[0] & ((1 << AXB) - 1)
             base, n = self.ax.get(a, (0, 0))
             self.w, self.ptr, self.s = -(-n // LANES), base, WC
             self.q = fifo[0] >> (FB - PAY) if PAY else 1
-            return a, None, {}, False
+            return a, None, {}, False, None
         if self.s > 1:
             self.s -= 1
-            return None, None, {}, True
+            return None, None, {}, True, None
         word = self.ptr
         sums = {}
-        for s in self.syn[word]:
-            if s is not None:
-                sums[s[0]] = sums.get(s[0], 0) + s[1] * self.q
+        en, shift, wmin, wmax = self.rule
+        new_w, plastic = [], False
+        for x in self.syn[word]:
+            if x is None:
+                new_w.append(0)
+                continue
+            t, wt, d, pl = slot(x)
+            k = (t, d) if DB else t
+            sums[k] = sums.get(k, 0) + wt * self.q
+            if LEARN and en and pl:
+                plastic = True
+                new_w.append(min(max(wt - (y[t] >> shift), wmin), wmax))
+            else:
+                new_w.append(wt)
+        writes = {k: signed(acc_of(k[1] if DB else 0)[k[0] if DB else k] + v, A) for k, v in sums.items()}
+        if plastic:
+            self.write = (word, new_w)
+            return None, word, writes, True, None
         self.w -= 1
         self.ptr += 1
         self.s = WC
-        return None, word, {t: signed(acc[t] + d, A) for t, d in sums.items()}, True
+        return None, word, writes, True, None
 
 
 @cocotb.test()
@@ -230,25 +291,67 @@ async def si_random(dut):
     for a in range(n_axons):
         n = rng.choice([0, 1, LANES, max_len, rng.randint(0, max_len)])
         ax[a] = (rng.randrange(n_words - (-(-n // LANES)) + 1), n)
+    if DB or LEARN:        # slots with random delays and plastic bits
+        syn = [[(t, wt, rng.randrange(1 << DB) if DB else 0, int(LEARN and rng.random() < 0.5)) if x else None
+                for x in w for t, wt in [x or (0, 0)]] for w in syn]
     amax = (1 << (A - 1)) - 1
-    c = Core(dut, ax, syn, [rng.randint(-amax - 1, amax) for _ in range(n_neurons)])
+    rule = (1, rng.randrange(4), -wmax // 2, wmax) if LEARN else (0, 0, 0, 0)
+    c = Core(dut, ax, syn, [rng.randint(-amax - 1, amax) for _ in range(n_neurons)],
+             y=[rng.randrange(1 << TRB) for _ in range(n_neurons)], rule=rule)
     await c.reset()
-    m = Model(ax, syn)
-    pops = words = ops = 0
+    m = Model(ax, c.syn, rule)
+    pops = words = ops = writes = 0
     for k in range(3000):
         rate = 0.6 if (k // 400) % 2 else 0.15
         push = flit(rng.randrange(n_axons), rng.randrange(1 << (FB - AXB))) if rng.random() < rate else None
-        fifo, acc = list(c.fifo), list(c.acc)
-        want_ax, want_word, want_writes, want_busy = m.cycle(fifo, acc)
+        fifo = list(c.fifo)
+        snapshot = {d: list(v) for d, v in c.accs.items()}
+        acc_of = lambda d: snapshot.setdefault(d, [0] * n_neurons)   # noqa: E731
+        m.syn = [list(w) for w in c.syn]
+        want_ax, want_word, want_writes, want_busy, want_write = m.cycle(fifo, acc_of, c.y)
         rec = await c.tick(push)
         got, want = (rec["ax"], rec["word"], rec["writes"]), (want_ax, want_word, want_writes)
         assert got == want, f"cycle {k}: (pop axon, word, writes) {got} != model {want}"
-        valid = sum(s is not None for s in syn[want_word]) if want_word is not None else 0
+        valid = sum(s is not None for s in m.syn[want_word]) if want_word is not None else 0
         assert rec["syn_ops"] == valid and rec["busy"] == int(want_busy)
+        if want_write is not None:
+            w_word, w_new = want_write
+            assert rec["write"] is not None and rec["write"][0] == w_word, (k, rec["write"], want_write)
+            got_w = [x for x, s in zip(rec["write"][1], m.syn[w_word]) if s is not None]
+            want_w = [x for x, s in zip(w_new, m.syn[w_word]) if s is not None]
+            assert got_w == want_w, f"cycle {k}: written weights {got_w} != model {want_w}"
+        else:
+            assert rec["write"] is None, (k, rec["write"])
         pops += want_ax is not None
         words += want_word is not None
+        writes += want_write is not None
         ops += valid
-    assert pops > 300 // WC and words > 600 // WC and ops > 400 // WC, (pops, words, ops)
+    assert pops > 300 // (WC + LEARN) and words > 600 // (WC + LEARN) and ops > 400 // (WC + LEARN), (pops, words, ops)
+    assert writes > 100 or not LEARN, writes
+
+
+@cocotb.test(skip=not (DB and LEARN))
+async def si_delay_stdp(dut):
+    """Delays and STDP by hand (3 lanes, shift 1, weights in [-4, 6]): lanes merge only with equal
+    target and delay; a word with a plastic slot is followed by one WRITE cycle (the next word is
+    read one cycle later); depression clip(w - (y >> 1)) of plastic slots only, on the word as read."""
+    check_widths(dut)
+    assert LANES == 3 and NB >= 2 and WAB >= 3 and WC == 1, P
+    ax = {0: (0, 6)}                                           # 2 words
+    syn = [[(1, 5, 0, 1), (1, 2, 1, 0), (1, -3, 0, 0)],        # n1 delay 0: 5 - 3, n1 delay 1: 2; lane 0 plastic
+           [(2, 3, 1, 0), (3, -4, 0, 1), (2, 1, 1, 1)]]        # n2 delay 1: 3 + 1; n3: -4; lanes 1, 2 plastic
+    c = Core(dut, ax, syn, [0, 0, 0, 0], y=[0, 4, 9, 5], rule=(1, 1, -4, 6))
+    await c.reset()
+    c.fifo = [flit(0)]
+    log = [await c.tick() for _ in range(6)]
+    # 0 pop | 1 read word 0 | 2 WRITE word 0 | 3 read word 1 | 4 WRITE word 1 | 5 idle
+    assert [r["word"] for r in log] == [None, 0, None, 1, None, None], log
+    assert [r["busy"] for r in log] == [0, 1, 1, 1, 1, 0]
+    assert [r["writes"] for r in log] == [{}, {(1, 0): 2, (1, 1): 2}, {}, {(2, 1): 4, (3, 0): -4}, {}, {}], log
+    assert [r["wupd"] for r in log] == [0, 1, 0, 2, 0, 0]
+    # word 0: lane 0 (y[1] = 4): 5 - 2 = 3; word 1: lane 1 (y[3] = 5): -4 - 2 -> clipped to -4; lane 2 (y[2] = 9): 1 - 4 = -3
+    assert [r["write"] for r in log if r["write"]] == [(0, [3, 2, -3]), (1, [3, -4, -3])], log
+    assert [[x[1] for x in w] for w in c.syn] == [[3, 2, -3], [3, -4, -3]]
 
 
 @cocotb.test(skip=PAY > 0)

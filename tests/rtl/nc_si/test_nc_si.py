@@ -2,7 +2,9 @@
 c+1..c+n, next pop in c+n+1, zero-length axons, lanes with equal targets merged into one
 accumulator write), reset, 3 cycles per word, and random traffic against a model of
 docs/microarchitecture.md §5 for 1, 3 and 16 lanes and 1 and 3 cycles per word; graded chips:
-weight x payload per slot (a directed case, and random traffic at P = 3 and 16)."""
+weight x payload per slot (a directed case, and random traffic at P = 3 and 16); delays and STDP:
+lanes merged by target and delay, the WRITE cycle after a word with a plastic slot, the
+depressed weights (a directed case, and random traffic with delays and plastic slots)."""
 from pathlib import Path
 
 import pytest
@@ -45,3 +47,16 @@ def test_nc_si_graded(run_tb):
 
 def test_nc_si_graded_wide(run_tb):
     run_tb("nc_si", TB, WIDE_GRADED, testcase="si_random")
+
+
+# delays (8 slots: 3-bit delay field) and STDP (9-bit traces)
+STDP = {**PARAMS, "DELAY_BITS": 3, "LEARN": 1, "TRACE_BITS": 9}
+STDP_SLOW = {**WIDE, "DELAY_BITS": 2, "LEARN": 1, "TRACE_BITS": 16, "WORD_CYCLES": 2}
+
+
+def test_nc_si_delays_stdp(run_tb):
+    run_tb("nc_si", TB, STDP, testcase="si_delay_stdp,si_random")
+
+
+def test_nc_si_delays_stdp_wide(run_tb):
+    run_tb("nc_si", TB, STDP_SLOW, testcase="si_random")

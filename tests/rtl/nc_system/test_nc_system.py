@@ -1,5 +1,5 @@
 """nc_system, a grid of nc_chip instances joined by nc_c2c_link instances (docs/microarchitecture.md
-§10): model vs RTL co-simulation, exact on spikes, spike cycles, cycles per timestep, every event
+§12): model vs RTL co-simulation, exact on spikes, spike cycles, cycles per timestep, every event
 counter and every per-port detail array.
 
 Default run: the tiny-quad system (a 2 x 2 grid of tiny-2x2 chips, 3-cycle links with 4-flit
