@@ -103,3 +103,20 @@ def test_random_systems(seed, grid):
     specs = [random_network(s.mesh_chip, seed * 10 + j, congested=bool(j)) for j in range(2)]
     place = CompileOptions(placement=["balanced", "sequential", "snake"][seed % 3])
     cosim_system([_program(s, spec, 10, place) for spec in specs])
+
+
+@pytest.mark.slow
+def test_system_with_delays_and_stdp():
+    """Delays and STDP on a 2 x 2 system (tiny-2x2 chips with delay slots and STDP, 2-cycle links):
+    the learning engines of every chip start at the system's quiescence and the system barrier
+    waits for all of them (microarchitecture.md §11.2, §12.4); model == RTL on spikes, cycles,
+    every counter and the final weights."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+    from test_delays_learning import delay_net, plastic_net
+    chip = load_system("tiny-quad").chip.with_overrides({"core.learning": "stdp", "core.delay_slots": 3,
+                                                          "bits.weight": 8, "bits.accumulator": 24})
+    s = load_system({"chip": chip.model_dump(mode="json"), "grid": {"width": 2, "height": 2},
+                     "link_latency_cycles": 2, "link_buffer_flits": 2})
+    models, rtls = cosim_system([_program(s, plastic_net(3, 40, D=3), 12), _program(s, delay_net(5, 30, 3), 10)])
+    assert models[0].weights is not None and (models[0].weights != rtls[0].weights).sum() == 0
+    assert int(rtls[0].counters["learning_cycles"].sum()) > 0 and models[1].n_spikes > 0
