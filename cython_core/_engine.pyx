@@ -11,10 +11,11 @@ planes); LSP[y]: the core FIFO (output L) has space. One cycle's arbitration of 
 then a few dozen word operations; only the grants themselves are processed flit by flit.
 
 Flit encoding inside the kernel (int64, ``kflit`` in neurocycle.hw._layout / _layout.pxd):
-``dst_core | port | min(words, saturated) | record``. ``port`` is the output the
-flit takes at the router whose FIFO holds it (written at every push), ``words`` the SI words of
-its destination axon, ``record`` the axon's global index: its two-word record in the axon table
-``axr`` is ``[first slot (int64 offset into the program's synapse memory), n_syn | row_base << 32]``
+``dst_core | port | min(busy, saturated) | record``. ``port`` is the output the
+flit takes at the router whose FIFO holds it (written at every push), ``busy`` the SI busy
+cycles of its destination axon, ``record`` the axon's global index: its two-word record in the
+axon table ``axr`` (at 2 x record) is ``[first slot (int64 byte offset into the program's synapse
+memory), n_syn | row_base << 30]``
 (``kaxon``), and its synapses are that many consecutive ``SynSlot`` records (local target,
 weight) of the program's own synapse memory, which the kernel reads in place. Routing and SI
 timing need only the low bits, so the cycle loop never touches the big tables.
@@ -23,7 +24,7 @@ input FIFO and the SI are modelled together as a deterministic queue of pop time
 """
 import numpy as np
 cimport numpy as cnp
-from libc.stdint cimport int64_t, int32_t, uint8_t, uint16_t, uint32_t, uint64_t
+from libc.stdint cimport int16_t, int64_t, int32_t, uint8_t, uint16_t, uint32_t, uint64_t
 
 cnp.import_array()
 
@@ -229,6 +230,51 @@ cdef struct Ctx:
     int64_t* ig_off     # [flit + 1] (NULL: every flit is its own ejection)
     int64_t* ig_fl
     int64_t* host_ig    # [host flit]: its program flit index
+    # cores whose neurons this kernel updates (all of them, except in a partition of a system)
+    int n_own
+    int32_t* own
+    # ---- a system of chips (docs/microarchitecture.md §12, docs/engine.md "Systems"): the general
+    # router path on the system mesh, with chip-to-chip links and XY routes computed (no table)
+    int sys
+    int32_t* rX         # [r]: column X of router r on the system mesh
+    int32_t* rY
+    int32_t* kcx        # [k]: core column X*C + j of core k
+    int32_t* kcy        # [k]: row Y of core k
+    int32_t* LKO        # [r*8 + o]: the link output o of router r drives, or -1
+    int32_t* LKI        # [r*8 + p]: the link that feeds input FIFO p of router r, or -1
+    int32_t* lk_dstf    # [l]: the FIFO (r*8 + p) link l feeds
+    int64_t* lk_L       # [l]: pipeline registers
+    int64_t* lk_Lc      # [l]: credit return registers
+    int64_t* lk_k       # [l]: serialiser cycles per flit
+    int64_t* lk_cr      # [l]: credits at the start of the current cycle
+    int64_t* lk_free    # [l]: first cycle the serialiser takes another flit
+    uint8_t* lk_rx      # [l]: this kernel owns the receiver (else arrivals are exported)
+    uint8_t* lk_tx      # [l]: this kernel owns the sender (else credits are exported)
+    int lkB             # ring capacity per link (the receive buffer: at most B flits / credits owed)
+    int64_t* lk_pt      # [l*lkB + i]: pipeline ring: cycle of the push into the receiving FIFO
+    int64_t* lk_pf      #              ... and the flit
+    int32_t* lk_ph      # [l]: ring head, count
+    int32_t* lk_pn
+    int64_t* lk_ct      # [l*lkB + i]: credit ring: cycle the credit arrives back
+    int32_t* lk_ch
+    int32_t* lk_cn
+    int32_t* lk_act     # links with pending arrivals or credits
+    int lk_act_n
+    uint8_t* lk_inact
+    int64_t* ex         # exports of a partition: [link | kind << 32, cycle, flit] per event
+    int n_ex
+    int ex_cap
+    # the resumable timestep of the system path (_run_sys)
+    int64_t c
+    int64_t T
+    int64_t bound
+    int64_t hp
+    int host_state
+    int host_push
+    int64_t n_host
+    const int64_t* hfl
+    int n_nu
+    int64_t in_flight
 
 
 from _fixed cimport _decay, _sat  # cython_core/_fixed.pxd
@@ -284,7 +330,9 @@ cdef int _lif_all(Ctx* x) noexcept nogil:
     cdef int64_t* ref = x.ref
     cdef int64_t* prm = x.prm
     cdef int32_t* sprow = x.sprow
-    for k in range(x.NC):
+    cdef int ik
+    for ik in range(x.n_own):
+        k = x.own[ik]
         n_act = 0
         hi = x.nlo[k + 1]
         for row in range(x.nlo[k], hi):
@@ -327,7 +375,9 @@ cdef int _lif_general(Ctx* x) noexcept nogil:
     cdef int64_t u0, v0, r0, un, vn, rn, I, q, rr, st
     cdef int64_t* p
     cdef int64_t n_act, n_vis, pos
-    for k in range(x.NC):
+    cdef int ik
+    for ik in range(x.n_own):
+        k = x.own[ik]
         n_act = 0
         n_vis = 0
         pos = 0
@@ -443,7 +493,7 @@ cdef void _integrate_spikes(Ctx* x, int n_sp, const int64_t* host_fl, const int6
                     continue
                 fl = x.ig_fl[g]
             while True:         # each ejection: the destination axon's record and synapse slots
-                r = x.axr + (fl >> REC_SHIFT)
+                r = x.axr + 2 * (fl >> REC_SHIFT)
                 aw = r[1]
                 ns = aw & AX_N_MASK
                 if not dl:
@@ -458,7 +508,7 @@ cdef void _integrate_spikes(Ctx* x, int n_sp, const int64_t* host_fl, const int6
                     sx = <SynSlotDL*>((<char*>x.syn) + r[0])
                     k = <int>(fl & DST_MASK)
                     if x.learn and x.core_learn[k]:
-                        x.arr[(fl >> REC_SHIFT) >> 1] = 1          # r[axon] <- 1 at the SI's pop (§11.2)
+                        x.arr[fl >> REC_SHIFT] = 1          # r[axon] <- 1 at the SI's pop (§11.2)
                     rr = x.stdp + 8 * k
                     for j in range(ns):
                         row = (aw >> AX_ROW_SHIFT) + sx[j].target
@@ -562,7 +612,7 @@ cdef inline void _nu_advance(Ctx* x, int k, int64_t cur, int p, int* heap_n) noe
 cdef inline void _integrate_flit(int64_t fl, const char* axr, const char* syn, int64_t* acc0,
                                  int64_t* sops) noexcept nogil:
     """Add the synapses of the axon of ejected flit ``fl`` into ``acc0`` (acc[nxt])."""
-    cdef const int64_t* r = <const int64_t*>(axr + ((fl >> REC_SHIFT) << 3))
+    cdef const int64_t* r = <const int64_t*>(axr + ((fl >> REC_SHIFT) << 4))
     cdef const SynSlot* sy = <const SynSlot*>(syn + r[0])
     cdef int64_t aw = r[1], j
     cdef int64_t ns = aw & AX_N_MASK
@@ -590,21 +640,21 @@ cdef void _flush_log(Ctx* x) noexcept nogil:
         # pending bits, depressing plastic weights); here the SI's events are counted per ejected
         # flit: synaptic ops, word write-backs and plastic weight updates (§11.2)
         for i in range(n):
-            sops[elog[i] & DST_MASK] += (<const int64_t*>(axr + ((elog[i] >> REC_SHIFT) << 3)))[1] & AX_N_MASK
+            sops[elog[i] & DST_MASK] += (<const int64_t*>(axr + ((elog[i] >> REC_SHIFT) << 4)))[1] & AX_N_MASK
             if x.learn:
                 k = elog[i] & DST_MASK
-                gx = (elog[i] >> REC_SHIFT) >> 1
+                gx = elog[i] >> REC_SHIFT
                 x.si_wr[k] += x.ax_wr[gx]
                 x.c_wupd[k] += x.ax_pl[gx]
         x.n_elog = 0
         return
     for i in range(n - 16):
-        nc_prefetch(axr + ((elog[i + 16] >> REC_SHIFT) << 3))
-        nc_prefetch(syn + (<const int64_t*>(axr + ((elog[i + 8] >> REC_SHIFT) << 3)))[0])
+        nc_prefetch(axr + ((elog[i + 16] >> REC_SHIFT) << 4))
+        nc_prefetch(syn + (<const int64_t*>(axr + ((elog[i + 8] >> REC_SHIFT) << 4)))[0])
         _integrate_flit(elog[i], axr, syn, acc0, sops)
     for i in range(max(0, n - 16), n):
         if i + 8 < n:
-            nc_prefetch(syn + (<const int64_t*>(axr + ((elog[i + 8] >> REC_SHIFT) << 3)))[0])
+            nc_prefetch(syn + (<const int64_t*>(axr + ((elog[i + 8] >> REC_SHIFT) << 4)))[0])
         _integrate_flit(elog[i], axr, syn, acc0, sops)
     x.n_elog = 0
 
@@ -802,9 +852,9 @@ cdef inline void _si_enqueue(Ctx* x, int r, int64_t fl, int64_t c, int gen) noex
         cnt -= 1
     nw = (fl >> WORDS_SHIFT) & WORDS_SAT
     if nw == WORDS_SAT:     # a long axon: its busy cycles from its record (words x cycles per word)
-        nw = (((x.axr[(fl >> REC_SHIFT) + 1] & AX_N_MASK) + x.lanes - 1) // x.lanes) * x.wcyc
+        nw = (((x.axr[2 * (fl >> REC_SHIFT) + 1] & AX_N_MASK) + x.lanes - 1) // x.lanes) * x.wcyc
         if x.learn:         # + one WRITE cycle per word with a plastic slot (§11.2)
-            nw += x.ax_wr[(fl >> REC_SHIFT) >> 1]
+            nw += x.ax_wr[fl >> REC_SHIFT]
     pt = x.si_free[r]
     if pt < c + 1:
         pt = c + 1
@@ -903,18 +953,43 @@ cdef int64_t _push_all(Ctx* x, int ng, int64_t c) noexcept nogil:
 # per head. Same FIFO records as the bit-parallel path; decisions of a cycle (phase A) for every
 # router first, then all pops, then all pushes.
 
+# The system path (chip-to-chip links, computed routes) and the chip's general path share the router
+# code; a fused "mode" argument makes Cython emit one specialisation of each function per path, so
+# the chip's general path carries no test of the system's features (docs/engine.md).
+ctypedef fused mode_t:
+    uint8_t       # the chip's general router path
+    int16_t       # a system: links and computed routes
+
+
 cdef inline int _lport(int j) noexcept nogil:
     return 0 if j == 0 else 4 + j
 
 
-cdef inline uint32_t _route_g(Ctx* x, int r, int64_t fl) noexcept nogil:
+cdef inline uint32_t _route_sys(Ctx* x, int r, int d) noexcept nogil:
+    """XY output port (section 4.1) at router r of a unicast flit to core d, on a system mesh
+    (computed: a table over a system's routers x cores would not fit)."""
+    cdef int cx = x.kcx[d], lo = x.rX[r] * x.C
+    if cx >= lo + x.C:
+        return (<uint32_t>1) << PORT_E
+    if cx < lo:
+        return (<uint32_t>1) << PORT_W
+    if x.kcy[d] > x.rY[r]:
+        return (<uint32_t>1) << PORT_S
+    if x.kcy[d] < x.rY[r]:
+        return (<uint32_t>1) << PORT_N
+    return (<uint32_t>1) << _lport(cx - lo)
+
+
+cdef inline uint32_t _route_g(Ctx* x, int r, int64_t fl, mode_t mode) noexcept nogil:
     """Output ports of flit fl at router r: a multicast copy's node, or XY to its core."""
     if fl < 0:
         return x.NMASK[<uint32_t>fl] & 0xFF
+    if mode_t is int16_t:
+        return _route_sys(x, r, <int>(fl & DST_MASK))
     return (<uint32_t>1) << x.RT[((<int64_t>r) << x.LNC) | (fl & DST_MASK)]
 
 
-cdef inline void _push_g(Ctx* x, int r2, int p2, int64_t fl, int64_t c) noexcept nogil:
+cdef inline void _push_g(Ctx* x, int r2, int p2, int64_t fl, int64_t c, mode_t mode) noexcept nogil:
     """Push flit fl into input p2 of router r2 in cycle c (after every pop of the cycle)."""
     cdef int f = (r2 << 3) | p2
     cdef uint64_t* rec = x.fr + (<uint64_t>f << x.LS)
@@ -926,7 +1001,7 @@ cdef inline void _push_g(Ctx* x, int r2, int p2, int64_t fl, int64_t c) noexcept
         st += (<uint64_t>1) << MO_SHIFT
     rec[0] = st
     if n2 == 0:
-        x.hreq[f] = <uint8_t>_route_g(x, r2, fl)
+        x.hreq[f] = <uint8_t>_route_g(x, r2, fl, mode)
         rec[1] -= <uint64_t>(c + 1)
         if not x.inact[r2]:
             x.act[x.act_n] = r2
@@ -943,7 +1018,108 @@ cdef void _eject_g(Ctx* x, int k, int64_t fl, int64_t c) noexcept nogil:
     _si_enqueue(x, k, fl, c, 1)
 
 
-cdef int64_t _router_gen(Ctx* x, int64_t c) noexcept nogil:
+# ---- chip-to-chip links (docs/microarchitecture.md §12.2) -----------------------------------
+cdef inline void _lk_activate(Ctx* x, int l) noexcept nogil:
+    if not x.lk_inact[l]:
+        x.lk_inact[l] = 1
+        x.lk_act[x.lk_act_n] = l
+        x.lk_act_n += 1
+
+
+cdef inline void _lk_export(Ctx* x, int l, int kind, int64_t t, int64_t fl) noexcept nogil:
+    cdef int i = 3 * x.n_ex
+    x.ex[i] = l | ((<int64_t>kind) << 32)
+    x.ex[i + 1] = t
+    x.ex[i + 2] = fl
+    x.n_ex += 1
+
+
+cdef inline void _lk_arrive(Ctx* x, int l, int64_t t, int64_t fl) noexcept nogil:
+    """A flit on link l will be pushed into its receiving FIFO in cycle t (this kernel owns it)."""
+    cdef int i = x.lk_ph[l] + x.lk_pn[l]
+    if i >= x.lkB:
+        i -= x.lkB
+    x.lk_pt[l * x.lkB + i] = t
+    x.lk_pf[l * x.lkB + i] = fl
+    x.lk_pn[l] += 1
+    _lk_activate(x, l)
+
+
+cdef inline void _lk_credit(Ctx* x, int l, int64_t t) noexcept nogil:
+    """A credit of link l arrives back at its sender in cycle t (this kernel owns the sender)."""
+    cdef int i = x.lk_ch[l] + x.lk_cn[l]
+    if i >= x.lkB:
+        i -= x.lkB
+    x.lk_ct[l * x.lkB + i] = t
+    x.lk_cn[l] += 1
+    _lk_activate(x, l)
+
+
+cdef inline void _lk_grant(Ctx* x, int l, int64_t fl, int64_t c) noexcept nogil:
+    """Output of link l granted in cycle c: a credit is taken, the serialiser is busy for k
+    cycles, the flit reaches the receiving FIFO in c + L."""
+    x.lk_cr[l] -= 1
+    x.lk_free[l] = c + x.lk_k[l]
+    if x.lk_rx[l]:
+        _lk_arrive(x, l, c + x.lk_L[l], fl)
+    else:
+        _lk_export(x, l, 0, c + x.lk_L[l], fl)
+
+
+cdef inline void _lk_popped(Ctx* x, int l, int64_t c) noexcept nogil:
+    """The receiving FIFO of link l popped a flit in cycle c: its credit arrives back in c + Lc."""
+    if x.lk_tx[l]:
+        _lk_credit(x, l, c + x.lk_Lc[l])
+    else:
+        _lk_export(x, l, 1, c + x.lk_Lc[l], 0)
+
+
+cdef int64_t _links_due(Ctx* x, int64_t c) noexcept nogil:
+    """Apply the link events of cycle c (after its pops and pushes): flits that reach their
+    receiving FIFO, credits that reach their sender. Returns the flits pushed into FIFOs."""
+    cdef int i, l, n = 0, f, h
+    cdef int64_t pushed = 0
+    for i in range(x.lk_act_n):
+        l = x.lk_act[i]
+        h = l * x.lkB
+        if x.lk_pn[l] and x.lk_pt[h + x.lk_ph[l]] == c:
+            f = x.lk_dstf[l]
+            _push_g(x, f >> 3, f & 7, x.lk_pf[h + x.lk_ph[l]], c, <int16_t>0)
+            pushed += 1
+            x.lk_ph[l] = x.lk_ph[l] + 1 if x.lk_ph[l] + 1 < x.lkB else 0
+            x.lk_pn[l] -= 1
+        if x.lk_cn[l] and x.lk_ct[h + x.lk_ch[l]] == c:
+            x.lk_cr[l] += 1
+            x.lk_ch[l] = x.lk_ch[l] + 1 if x.lk_ch[l] + 1 < x.lkB else 0
+            x.lk_cn[l] -= 1
+        if x.lk_pn[l] or x.lk_cn[l]:
+            x.lk_act[n] = l
+            n += 1
+        else:
+            x.lk_inact[l] = 0
+    x.lk_act_n = n
+    return pushed
+
+
+cdef int64_t _links_next(Ctx* x) noexcept nogil:
+    """The next cycle with a link event, or -1 if none is pending."""
+    cdef int i, l, h
+    cdef int64_t t = -1, u
+    for i in range(x.lk_act_n):
+        l = x.lk_act[i]
+        h = l * x.lkB
+        if x.lk_pn[l]:
+            u = x.lk_pt[h + x.lk_ph[l]]
+            if t < 0 or u < t:
+                t = u
+        if x.lk_cn[l]:
+            u = x.lk_ct[h + x.lk_ch[l]]
+            if t < 0 or u < t:
+                t = u
+    return t
+
+
+cdef int64_t _router_gen(Ctx* x, int64_t c, mode_t mode) noexcept nogil:
     """One cycle of every router holding flits: arbitration (phase A), pops, pushes. Returns the
     change in the number of flits held in router FIFOs. Cores whose NU can push again (their
     local FIFO was popped) are left in x.wake; x.host_wake is set when the host link FIFO was
@@ -957,7 +1133,7 @@ cdef int64_t _router_gen(Ctx* x, int64_t c) noexcept nogil:
     cdef uint64_t* rec
     cdef uint64_t st, n
     cdef int64_t fl, dn, delta = 0
-    cdef int last, space, node
+    cdef int last, space, node, lk
     cdef int host_f = (x.host_r << 3) | 4
     # ---- phase A: every decision from the state at the start of cycle c
     cdef uint32_t ne, m
@@ -987,6 +1163,9 @@ cdef int64_t _router_gen(Ctx* x, int64_t c) noexcept nogil:
             rq = <uint32_t>((((R >> o) & <uint64_t>0x0101010101010101) * <uint64_t>0x0102040810204080) >> 56)
             if o == 0 or o > 4:
                 space = x.csp[r * C + (0 if o == 0 else o - 4)]
+            elif mode_t is int16_t and x.LKO[(r << 3) | o] >= 0:     # a chip-to-chip link: credits, serialiser
+                lk = x.LKO[(r << 3) | o]
+                space = x.lk_cr[lk] > 0 and x.lk_free[lk] <= c
             else:
                 dn = x.DN[(r << 3) | o]
                 space = not _full_g(x, <int>((dn >> KDOWN_FIFO_SHIFT) & KDOWN_FIFO_MASK))
@@ -1025,7 +1204,7 @@ cdef int64_t _router_gen(Ctx* x, int64_t c) noexcept nogil:
         rec[0] = st
         n = (st >> OCC_SHIFT) & OCC_MASK
         if n:
-            x.hreq[f] = <uint8_t>_route_g(x, r, <int64_t>rec[2 + (st & MK)])
+            x.hreq[f] = <uint8_t>_route_g(x, r, <int64_t>rec[2 + (st & MK)], mode)
         else:
             rec[1] += <uint64_t>(c + 1)
             x.rnem[r] &= <uint8_t>~(1 << p)
@@ -1033,6 +1212,9 @@ cdef int64_t _router_gen(Ctx* x, int64_t c) noexcept nogil:
             x.mcl[f] += 1
             x.mcd[f] += (x.NMASK[<uint32_t>fl] >> 8) & 1
         delta -= 1
+        if mode_t is int16_t:
+            if x.LKI[f] >= 0:
+                _lk_popped(x, x.LKI[f], c)
         if p == 0 or p > 4:
             k = r * C + (0 if p == 0 else p - 4)
             if x.nuslp[k]:
@@ -1058,8 +1240,12 @@ cdef int64_t _router_gen(Ctx* x, int64_t c) noexcept nogil:
             if fl < 0:
                 node = <int>(<uint32_t>fl)
                 fl = <int64_t>(<uint64_t>x.NCHILD[4 * node + o - 1] | ((<uint64_t>1) << 63))
+            if mode_t is int16_t:
+                if x.LKO[f] >= 0:
+                    _lk_grant(x, x.LKO[f], fl, c)      # into the link: not in a FIFO until c + L
+                    continue
             p = <int>((dn >> KDOWN_FIFO_SHIFT) & KDOWN_FIFO_MASK)
-            _push_g(x, p >> 3, p & 7, fl, c)
+            _push_g(x, p >> 3, p & 7, fl, c, mode)
             delta += 1
     return delta
 
@@ -1277,7 +1463,7 @@ cdef int64_t _run_step_gen(Ctx* x, int64_t T, int n_sp, const int64_t* host_fl, 
         n_nu_next = 0
         if in_flight:
             x.host_wake = 0
-            in_flight += _router_gen(x, c)
+            in_flight += _router_gen(x, c, <uint8_t>0)
             for i in range(x.n_wake):
                 k = x.wake[i]
                 x.nu_state[k] = NU_PUSH
@@ -1289,7 +1475,7 @@ cdef int64_t _run_step_gen(Ctx* x, int64_t T, int n_sp, const int64_t* host_fl, 
             _compact_active(x)
         for i in range(n_nupush):
             k = x.nu_push[i]
-            _push_g(x, k // C, _lport(k % C), x.fo_flit[x.nu_fo[k]], c)
+            _push_g(x, k // C, _lport(k % C), x.fo_flit[x.nu_fo[k]], c, <uint8_t>0)
             in_flight += 1
             x.c_fanout[k] += 1
             x.nu_fo[k] += 1
@@ -1299,7 +1485,7 @@ cdef int64_t _run_step_gen(Ctx* x, int64_t T, int n_sp, const int64_t* host_fl, 
                 x.nu_next[n_nu_next] = k
                 n_nu_next += 1
         if host_push:
-            _push_g(x, x.host_r, 4, host_fl[hp], c)
+            _push_g(x, x.host_r, 4, host_fl[hp], c, <uint8_t>0)
             in_flight += 1
             hp += 1
             host_push = 0
@@ -1313,33 +1499,161 @@ cdef int64_t _run_step_gen(Ctx* x, int64_t T, int n_sp, const int64_t* host_fl, 
     return _step_end(x, c, T, n_host, host_flits_total, bound)
 
 
+# ============================================================================ systems of chips
+# docs/engine.md "Systems": one resumable timestep over the system mesh (the general router path
+# with links). A kernel may own only some chips (a partition, simulated in a Dask worker): it
+# updates its own cores, holds flits only in its own routers, exports the flits and credits its
+# links send to other partitions and imports theirs; a run is then a series of windows no
+# longer than the links' latency (conservative synchronisation), and the coordinator decides
+# quiescence. One partition that owns everything runs a whole timestep in one window.
+
+cdef void _sys_begin(Ctx* x, int64_t T, int n_sp, const int64_t* host_fl, int64_t n_host, int64_t bound) noexcept nogil:
+    """The NUs of the owned cores start UPDATE(0) (SCAN(0)) at T; the host starts pushing."""
+    cdef int ik, k, s = 0
+    x.heap_n = 0
+    for ik in range(x.n_own):
+        k = x.own[ik]
+        while s < n_sp and x.sprow[s] < x.nlo[k]:
+            s += 1
+        x.nu_sp[k] = s
+        while s < n_sp and x.sprow[s] < x.nlo[k + 1]:
+            s += 1
+        x.nu_sp_end[k] = s
+        _nu_advance(x, k, T, 0, &x.heap_n)
+    x.c = T
+    x.T = T
+    x.bound = bound
+    x.hp = 0
+    x.hfl = host_fl
+    x.n_host = n_host
+    x.host_state = H_PUSH if n_host > 0 else H_DONE
+    x.host_push = 0
+    x.host_wake = 0
+    x.n_nu = 0
+    x.in_flight = 0
+
+
+cdef int _run_sys(Ctx* x, int64_t c_end) noexcept nogil:
+    """Advance the current timestep to cycle c_end (exclusive), or until this kernel is
+    quiescent: nothing in its FIFOs, no NU pushing, host done, no timer and no link event
+    pending. Returns 1 when quiescent (x.c = the first such cycle), 0 at c_end, -1 when the
+    timestep runs past its proven bound (the watchdog). Link events of cycle c are applied after
+    its pops and pushes (docs/microarchitecture.md §12.2); an idle kernel jumps to its next
+    timer or link event."""
+    cdef int C = x.C
+    cdef int host_f = (x.host_r << 3) | 4
+    cdef int k, i, n_nu_next, n_nupush
+    cdef int64_t c = x.c, key, nxt, t
+    cdef int64_t* heap = x.heap
+    cdef int status = 0
+    while c < c_end:
+        if c - x.T > x.bound:
+            status = -1
+            break
+        while x.heap_n > 0 and (heap[0] >> TIMER_CYCLE_SHIFT) <= c:
+            key = _heap_pop(heap, &x.heap_n)
+            k = <int>(key & TIMER_CORE_MASK)
+            if (key >> TIMER_KIND_SHIFT) & 1 == T_NU:
+                x.nu_state[k] = NU_PUSH
+                x.nu_list[x.n_nu] = k
+                x.n_nu += 1
+            else:
+                x.csp[k] = 1
+        if x.in_flight == 0 and x.n_nu == 0 and x.host_state == H_DONE:
+            nxt = _links_next(x)
+            if x.heap_n > 0:
+                t = heap[0] >> TIMER_CYCLE_SHIFT
+                if nxt < 0 or t < nxt:
+                    nxt = t
+            if nxt < 0:
+                status = 1
+                break
+            if nxt > c:
+                c = nxt if nxt < c_end else c_end
+                continue
+
+        # ---------------- phase A: NUs and host (the routers decide inside _router_gen)
+        n_nupush = 0
+        for i in range(x.n_nu):
+            k = x.nu_list[i]
+            if not _full_g(x, ((k // C) << 3) | _lport(k % C)):     # its local input FIFO has space
+                x.nu_push[n_nupush] = k
+                n_nupush += 1
+            else:
+                x.nu_state[k] = NU_SLEEP
+                x.nuslp[k] = 1
+                x.nu_since[k] = c
+        if x.host_state == H_PUSH:
+            if not _full_g(x, host_f):
+                x.host_push = 1
+            else:
+                x.host_state = H_SLEEP
+
+        # ---------------- routers (decisions, pops, pushes), link events, NU and host pushes
+        n_nu_next = 0
+        if x.in_flight:
+            x.host_wake = 0
+            x.in_flight += _router_gen(x, c, <int16_t>0)
+            for i in range(x.n_wake):
+                k = x.wake[i]
+                x.nu_state[k] = NU_PUSH
+                x.c_nu_stall[k] += c + 1 - x.nu_since[k]
+                x.nu_next[n_nu_next] = k
+                n_nu_next += 1
+            if x.host_state == H_SLEEP and x.host_wake:
+                x.host_state = H_PUSH
+            _compact_active(x)
+        if x.lk_act_n:
+            x.in_flight += _links_due(x, c)
+        for i in range(n_nupush):
+            k = x.nu_push[i]
+            _push_g(x, k // C, _lport(k % C), x.fo_flit[x.nu_fo[k]], c, <int16_t>0)
+            x.in_flight += 1
+            x.c_fanout[k] += 1
+            x.nu_fo[k] += 1
+            if x.nu_fo[k] == x.nu_fo_end[k]:
+                _nu_advance(x, k, c + 1, x.nu_p[k], &x.heap_n)
+            else:
+                x.nu_next[n_nu_next] = k
+                n_nu_next += 1
+        if x.host_push:
+            _push_g(x, x.host_r, 4, x.hfl[x.hp], c, <int16_t>0)
+            x.in_flight += 1
+            x.hp += 1
+            x.host_push = 0
+            if x.hp == x.n_host:
+                x.host_state = H_DONE
+        for i in range(n_nu_next):
+            x.nu_list[i] = x.nu_next[i]
+        x.n_nu = n_nu_next
+        c += 1
+    x.c = c
+    return status
+
+
+cdef int64_t _sys_quiet(Ctx* x) noexcept nogil:
+    """Q of a quiescent kernel (after _run_sys returned 1): the cycle its FIFOs and links went
+    idle, or later if an owned SI or NU is still busy (docs/microarchitecture.md §6, §12.4)."""
+    cdef int ik, k
+    cdef int64_t Q = x.c
+    for ik in range(x.n_own):
+        k = x.own[ik]
+        if x.si_free[k] > Q:
+            Q = x.si_free[k]
+        if x.nu_done[k] > Q:
+            Q = x.nu_done[k]
+    return Q
+
+
 cdef inline void* _ptr(cnp.ndarray a):
     return cnp.PyArray_DATA(a)
 
 
-def run_fast(dict a, int64_t steps, object progress=None, bint want_state=False):
-    """Run ``steps`` timesteps. ``a`` holds every array (exact dtypes, C-contiguous) and scalar
-    built by neurocycle.sim._engine; returns a dict of raw result arrays. ``want_state`` adds
-    ``out["state"]``: what the chip carries into the next timestep (neuron state, the current
-    accumulator and pending banks, every output's round-robin pointer), read after the loop."""
-    cdef Ctx x
+cdef object _setup(Ctx* x, dict a, dict st):
+    """Point the kernel context at the driver's tables (``a``) and allocate its state (kept alive
+    in ``st``): every path, chip or system."""
     cdef int NC = a["NC"], D = a["D"], DC = a["DC"], n_rows = a["n_rows"]
-    cdef int64_t barrier = a["barrier"], T = 0, Q, host_total = 0
-    cdef int t, n_sp
-    cdef int64_t n_host, h0
-    cdef int64_t lam
-    cdef int nb1
-    cdef cnp.ndarray step_cycles = np.zeros(steps, np.int64)
-    cdef cnp.ndarray host_off = a["host_off"], host_fl = a["host_fl"], step_bound = a["step_bound"]
-    cdef int64_t* sbound = <int64_t*>_ptr(step_bound)
-    cdef int64_t watchdog_step = -1
-    cdef int64_t* hoff = <int64_t*>_ptr(host_off)
-    cdef int64_t* hfl = <int64_t*>_ptr(host_fl)
-    cdef int64_t* stc = <int64_t*>_ptr(step_cycles)
-    cdef cnp.ndarray sprow_a, spcyc_a, sppay_a, host_pay
-    cdef int64_t* hpay
-
-    st = {}   # kernel-owned state, kept alive by this dict
+    sys_ = int(a.get("sys", 0))
 
     def z(name, n, dt, fill=0):
         arr = np.full(max(int(n), 1), fill, dtype=dt)
@@ -1381,7 +1695,7 @@ def run_fast(dict a, int64_t steps, object progress=None, bint want_state=False)
     H = x.H
     # one bit per router of a row; a Python int, since ``1 << x.W`` on the C int field would be a
     # 32-bit shift (undefined from width 32 on: issue #19)
-    row = np.uint64((1 << int(a["W"])) - 1)
+    row = np.uint64((1 << int(a["W"])) - 1) if not sys_ else np.uint64(0)   # unused on a system
     x.LS = (2 + (1 << x.LD) - 1).bit_length()       # record of 2**LS >= 2 + 2**LD words
     x.fr = <uint64_t*>_ptr(z("fr", NC * 8 << x.LS, np.uint64))
     # bit planes: 64 words each (one per mesh row; H <= 64)
@@ -1429,10 +1743,8 @@ def run_fast(dict a, int64_t steps, object progress=None, bint want_state=False)
     x.c_spikes = x.cc + CC_SPIKES * NC
     x.c_fanout = x.cc + CC_FANOUT_FLITS * NC
     x.c_nu_stall = x.cc + CC_NU_STALL_CYCLES * NC
-    sprow_a = z("sprow", n_rows, np.int32)
-    spcyc_a = z("spcyc", n_rows, np.int64)
-    x.sprow = <int32_t*>_ptr(sprow_a)
-    x.spcyc = <int64_t*>_ptr(spcyc_a)
+    x.sprow = <int32_t*>_ptr(z("sprow", n_rows, np.int32))
+    x.spcyc = <int64_t*>_ptr(z("spcyc", n_rows, np.int64))
     # general router path (several cores per router and/or multicast)
     x.gen = a["gen"]
     x.C = a["C"]
@@ -1471,9 +1783,8 @@ def run_fast(dict a, int64_t steps, object progress=None, bint want_state=False)
         x.ig_fl = <int64_t*>_ptr(a["ig_fl"])
         x.host_ig = <int64_t*>_ptr(a["host_ig"])
     x.scan_bits = a["scan_bits"]
-    sppay_a = z("sppay", n_rows, np.int64)
     x.sppos = <int32_t*>_ptr(z("sppos", n_rows, np.int32))
-    x.sppay = <int64_t*>_ptr(sppay_a)
+    x.sppay = <int64_t*>_ptr(z("sppay", n_rows, np.int64))
     x.nu_len = <int32_t*>_ptr(z("nu_len", NC, np.int32))
     nlo_a = a["nlo"]
     st["nu_len"][:NC] = np.diff(nlo_a[:NC + 1])     # dense: the walk is every placed neuron
@@ -1511,6 +1822,99 @@ def run_fast(dict a, int64_t steps, object progress=None, bint want_state=False)
     x.c_lcyc = x.cc + CC_LEARNING_CYCLES * NC
     x.c_pend_sets = x.cc + CC_PENDING_SETS * NC
     x.c_scans = x.cc + CC_NU_SCAN_CYCLES * NC
+    # the cores whose neurons this kernel updates (a partition of a system: its chips' cores)
+    own = np.ascontiguousarray(a["own"] if "own" in a else np.arange(NC), dtype=np.int32)
+    st["own"] = own
+    x.n_own = int(own.size)
+    x.own = <int32_t*>_ptr(own)
+    x.sys = sys_
+    if sys_:
+        _setup_links(x, a, st, z)
+
+
+cdef object _setup_links(Ctx* x, dict a, dict st, object z):
+    """The system tables: router and core coordinates (computed XY routes), the links, their
+    rings and the export buffer (docs/engine.md "Systems")."""
+    cdef int NL = a["NL"]
+    for name in ("rX", "rY", "kcx", "kcy", "LKO", "LKI", "lk_dstf"):
+        st[name] = np.ascontiguousarray(a[name], dtype=np.int32)
+    for name in ("lk_L", "lk_Lc", "lk_k"):
+        st[name] = np.ascontiguousarray(a[name], dtype=np.int64)
+    for name in ("lk_rx", "lk_tx"):
+        st[name] = np.ascontiguousarray(a[name], dtype=np.uint8)
+    x.rX = <int32_t*>_ptr(st["rX"])
+    x.rY = <int32_t*>_ptr(st["rY"])
+    x.kcx = <int32_t*>_ptr(st["kcx"])
+    x.kcy = <int32_t*>_ptr(st["kcy"])
+    x.LKO = <int32_t*>_ptr(st["LKO"])
+    x.LKI = <int32_t*>_ptr(st["LKI"])
+    x.lk_dstf = <int32_t*>_ptr(st["lk_dstf"])
+    x.lk_L = <int64_t*>_ptr(st["lk_L"])
+    x.lk_Lc = <int64_t*>_ptr(st["lk_Lc"])
+    x.lk_k = <int64_t*>_ptr(st["lk_k"])
+    x.lk_rx = <uint8_t*>_ptr(st["lk_rx"])
+    x.lk_tx = <uint8_t*>_ptr(st["lk_tx"])
+    x.lkB = a["lkB"]
+    x.lk_cr = <int64_t*>_ptr(z("lk_cr", NL, np.int64, a["lkB"]))        # credits start full
+    x.lk_free = <int64_t*>_ptr(z("lk_free", NL, np.int64))
+    x.lk_pt = <int64_t*>_ptr(z("lk_pt", NL * x.lkB, np.int64))
+    x.lk_pf = <int64_t*>_ptr(z("lk_pf", NL * x.lkB, np.int64))
+    x.lk_ph = <int32_t*>_ptr(z("lk_ph", NL, np.int32))
+    x.lk_pn = <int32_t*>_ptr(z("lk_pn", NL, np.int32))
+    x.lk_ct = <int64_t*>_ptr(z("lk_ct", NL * x.lkB, np.int64))
+    x.lk_ch = <int32_t*>_ptr(z("lk_ch", NL, np.int32))
+    x.lk_cn = <int32_t*>_ptr(z("lk_cn", NL, np.int32))
+    x.lk_act = <int32_t*>_ptr(z("lk_act", NL, np.int32))
+    x.lk_act_n = 0
+    x.lk_inact = <uint8_t*>_ptr(z("lk_inact", NL, np.uint8))
+    x.ex_cap = int(a["ex_cap"])
+    x.ex = <int64_t*>_ptr(z("ex", 3 * x.ex_cap, np.int64))
+    x.n_ex = 0
+
+
+cdef dict _state_out(Ctx* x, dict st):
+    """The counters a run accumulated in the kernel's state: core counters, per-FIFO pops,
+    blocked-cycle sums and maximum occupancies, multicast per-input counts, core FIFO maxima."""
+    cdef int NC = x.NC
+    out = {"core_counters": st["cc"][:N_CORE_COUNTERS * NC].reshape(N_CORE_COUNTERS, NC).copy(),
+           "si_writes": st["si_wr"][:NC].copy()}
+    NRT = x.NR if x.gen else NC
+    recs = st["fr"][:NRT * 8 << x.LS].reshape(NRT, 8, 1 << x.LS)[:, :x.P, :]
+    if x.gen:
+        for nm in ("mcl", "mcd", "mcp"):
+            out[nm] = st[nm][:NRT * 8].reshape(NRT, 8)[:, :x.P].copy()
+    out["necyc"] = recs[:, :, 1].view(np.int64).copy()
+    out["mo"] = (recs[:, :, 0] >> np.uint64(KFIFO_MAX_OCC_SHIFT)).astype(np.int64)
+    out["pops"] = (recs[:, :, 0] & np.uint64((1 << int(KFIFO_POPS_BITS)) - 1)).astype(np.int64)
+    out["mo_core"] = st["mo_core"][:NC].copy()
+    return out
+
+
+def run_fast(dict a, int64_t steps, object progress=None, bint want_state=False):
+    """Run ``steps`` timesteps. ``a`` holds every array (exact dtypes, C-contiguous) and scalar
+    built by neurocycle.sim._engine; returns a dict of raw result arrays. ``want_state`` adds
+    ``out["state"]``: what the chip carries into the next timestep (neuron state, the current
+    accumulator and pending banks, every output's round-robin pointer), read after the loop."""
+    cdef Ctx x
+    cdef int NC = a["NC"], D = a["D"], DC = a["DC"], n_rows = a["n_rows"]
+    cdef int64_t barrier = a["barrier"], T = 0, Q, host_total = 0
+    cdef int t, n_sp
+    cdef int64_t n_host, h0
+    cdef int64_t lam
+    cdef int nb1
+    cdef cnp.ndarray step_cycles = np.zeros(steps, np.int64)
+    cdef cnp.ndarray host_off = a["host_off"], host_fl = a["host_fl"], step_bound = a["step_bound"]
+    cdef int64_t* sbound = <int64_t*>_ptr(step_bound)
+    cdef int64_t watchdog_step = -1
+    cdef int64_t* hoff = <int64_t*>_ptr(host_off)
+    cdef int64_t* hfl = <int64_t*>_ptr(host_fl)
+    cdef int64_t* stc = <int64_t*>_ptr(step_cycles)
+    cdef cnp.ndarray sprow_a, spcyc_a, sppay_a, host_pay
+    cdef int64_t* hpay
+
+    st = {}   # kernel-owned state, kept alive by this dict
+    _setup(&x, a, st)
+    sprow_a, spcyc_a, sppay_a = st["sprow"], st["spcyc"], st["sppay"]
     host_pay = a["host_pay"]
     hpay = <int64_t*>_ptr(host_pay)
 
@@ -1554,17 +1958,7 @@ def run_fast(dict a, int64_t steps, object progress=None, bint want_state=False)
         if progress is not None:
             progress(t)
 
-    out = {"core_counters": st["cc"][:N_CORE_COUNTERS * NC].reshape(N_CORE_COUNTERS, NC).copy(),
-           "si_writes": st["si_wr"][:NC].copy()}
-    NRT = x.NR if x.gen else NC
-    recs = st["fr"][:NRT * 8 << x.LS].reshape(NRT, 8, 1 << x.LS)[:, :x.P, :]
-    if x.gen:
-        for nm in ("mcl", "mcd", "mcp"):
-            out[nm] = st[nm][:NRT * 8].reshape(NRT, 8)[:, :x.P].copy()
-    out["necyc"] = recs[:, :, 1].view(np.int64).copy()
-    out["mo"] = (recs[:, :, 0] >> np.uint64(KFIFO_MAX_OCC_SHIFT)).astype(np.int64)
-    out["pops"] = (recs[:, :, 0] & np.uint64((1 << int(KFIFO_POPS_BITS)) - 1)).astype(np.int64)
-    out["mo_core"] = st["mo_core"][:NC].copy()
+    out = _state_out(&x, st)
     out["host_flits"] = host_total
     out["watchdog_step"] = watchdog_step
     out["step_cycles"] = step_cycles
@@ -1602,3 +1996,163 @@ def _state_after(dict st, int n_rows, int NR, int W, int gen, int P, int nbank, 
         out["x_trace"] = st["xtr"].copy()
         out["y_trace"] = st["ytr"][:n_rows].copy()
     return out
+
+
+cdef class SysKernel:
+    """A system of chips, or the part of one that a partition owns (docs/engine.md "Systems"):
+    the general router path with chip-to-chip links on the system mesh, one timestep at a time
+    and resumable within it. ``a`` is built by neurocycle.sim._system_engine; ``a["own"]`` lists
+    the cores it updates, ``a["lk_rx"]`` / ``a["lk_tx"]`` the links whose receiver / sender it
+    owns. Per timestep: :meth:`begin_step`, then :meth:`advance` until it reports quiescence
+    (with the imports other partitions exported), then :meth:`end_step` with the Q the
+    coordinator decided."""
+    cdef Ctx x
+    cdef dict st
+    cdef dict a
+    cdef int n_sp
+    cdef int t
+    cdef int host
+    cdef int64_t host_total
+    cdef int n_remote
+
+    def __cinit__(self, dict a):
+        self.a = a
+        self.st = {}
+        _setup(&self.x, a, self.st)
+        self.host = int(a["host_owned"])
+        self.host_total = 0
+        self.n_remote = int(a["n_remote_links"])
+
+    def begin_step(self, int t, int64_t T):
+        """Timestep t starts at cycle T: the owned neurons are updated (the NUs' UPDATE cycles are
+        known from here on) and the NUs and the host start. Returns the number of spikes."""
+        cdef cnp.ndarray hoff = self.a["host_off"], hfl = self.a["host_fl"], bound = self.a["step_bound"]
+        cdef int64_t* ho = <int64_t*>_ptr(hoff)
+        cdef int64_t h0 = ho[t], n_host = (ho[t + 1] - ho[t]) if self.host else 0
+        cdef int n_sp
+        cdef int64_t* hp = (<int64_t*>_ptr(hfl)) + h0
+        cdef int64_t b = (<int64_t*>_ptr(bound))[t]
+        with nogil:
+            n_sp = self.x.lif(&self.x)
+            _sys_begin(&self.x, T, n_sp, hp, n_host, b)
+        self.n_sp = n_sp
+        self.t = t
+        return n_sp
+
+    def advance(self, int64_t c_end, cnp.ndarray imports=None):
+        """Run the timestep up to cycle ``c_end`` (exclusive) or to quiescence, after adding
+        ``imports`` (int64 [n, 3]: link | kind << 32, cycle, flit; kind 0 = a flit arriving on a
+        link this kernel receives, 1 = a credit of a link it sends on). Returns
+        ``(status, q, next, exports)``: status 1 = quiescent since cycle q, 0 = still working at
+        c_end (next: the first cycle >= c_end at which it has anything to do, -1 if it only
+        waits for imports), -1 = the watchdog; exports as imports are laid out."""
+        cdef int i, n, l, kind, status
+        cdef int64_t q = -1, nxt = -1, t
+        cdef int64_t[:, ::1] imp
+        if imports is not None and imports.shape[0]:
+            imp = imports
+            n = imports.shape[0]
+            for i in range(n):
+                l = <int>(imp[i, 0] & 0xFFFFFFFF)
+                kind = <int>(imp[i, 0] >> 32)
+                if imp[i, 1] < self.x.c:
+                    raise AssertionError(f"import for cycle {imp[i, 1]} reached a partition already at cycle "
+                                         f"{self.x.c}: the window is longer than the links' latency")
+                if kind == 0:
+                    _lk_arrive(&self.x, l, imp[i, 1], imp[i, 2])
+                else:
+                    _lk_credit(&self.x, l, imp[i, 1])
+        if self.n_remote:
+            need = 2 * self.n_remote * max(1, min(c_end - self.x.c, 1 << 30)) + 2
+            if need > self.x.ex_cap:
+                if c_end - self.x.c > (1 << 24):
+                    raise AssertionError("a partition with remote links advanced without a window")
+                arr = np.zeros(3 * need, np.int64)
+                self.st["ex"] = arr
+                self.x.ex = <int64_t*>_ptr(arr)
+                self.x.ex_cap = need
+        self.x.n_ex = 0
+        with nogil:
+            status = _run_sys(&self.x, c_end)
+            if status == 1:
+                q = _sys_quiet(&self.x)
+            elif status == 0:
+                if self.x.in_flight or self.x.n_nu or self.x.host_state != H_DONE:
+                    nxt = c_end
+                else:
+                    nxt = _links_next(&self.x)
+                    if self.x.heap_n > 0:
+                        t = self.x.heap[0] >> TIMER_CYCLE_SHIFT
+                        if nxt < 0 or t < nxt:
+                            nxt = t
+        ex = self.st["ex"][:3 * self.x.n_ex].reshape(-1, 3).copy()
+        return status, q, nxt, ex
+
+    def spikes(self):
+        """(rows, cycles, payloads) of the owned neurons that spiked in the current timestep."""
+        n = self.n_sp
+        return (self.st["sprow"][:n].copy(), self.st["spcyc"][:n].copy(),
+                self.st["sppay"][:n].copy() if self.x.PB else np.zeros(0, np.int64))
+
+    def end_step(self, cnp.ndarray rows=None, cnp.ndarray pays=None):
+        """After the system's quiescence: the general path integrates the synapses of the
+        timestep's spikes (with payloads and delays, depressing plastic weights), the learning
+        phase runs (docs/microarchitecture.md §11.2, after the SYSTEM's quiescence, §12.4), and at
+        the barrier the accumulator ring advances. ``rows`` / ``pays`` are then every spike of the
+        system in row order: a partition integrates and learns them all (its copy of every
+        synapse record, trace and weight stays identical to the other partitions'; only its own
+        rows are ever read by its NUs, and only its own cores' counters are reported). Returns
+        Λ_t, the learning phase's cycles (0 unless some core learns); the next timestep starts
+        at Q + Λ_t + barrier (begin_step)."""
+        cdef cnp.ndarray hoff = self.a["host_off"], hfl = self.a["host_fl"], hpay = self.a["host_pay"]
+        cdef int64_t* ho = <int64_t*>_ptr(hoff)
+        cdef int t = self.t, n_all, nb1
+        cdef int64_t h0 = ho[t], n_host = ho[t + 1] - ho[t]
+        cdef int64_t* hf
+        cdef int64_t* hq
+        cdef int64_t lam = 0
+        cdef Ctx* x = &self.x
+        if self.host:
+            self.host_total += n_host
+        _flush_log(&self.x)
+        if self.x.general:
+            n_all = self.n_sp
+            if rows is not None:
+                n_all = rows.shape[0]
+                self.st["sprow"][:n_all] = rows
+                self.st["sppay"][:n_all] = pays
+            hf = (<int64_t*>_ptr(hfl)) + h0
+            hq = (<int64_t*>_ptr(hpay)) + h0
+            with nogil:
+                _integrate_spikes(&self.x, n_all, hf, hq, (self.x.host_ig + h0) if self.x.ig_off != NULL else NULL,
+                                  n_host)
+                if self.x.learn:
+                    lam = _learn(&self.x, n_all)
+        # barrier: the ring advances (with two banks: acc and pending banks swap)
+        x.bank_cur = x.bank_cur + 1 if x.bank_cur + 1 < x.nbank else 0
+        nb1 = x.bank_cur + 1 if x.bank_cur + 1 < x.nbank else 0
+        x.acc_cur = x.acc_ring + <int64_t>x.bank_cur * x.n_rows
+        x.acc_nxt = x.acc_ring + <int64_t>nb1 * x.n_rows
+        x.pend_cur = x.pend_ring + <int64_t>x.bank_cur * x.n_rows
+        x.pend_nxt = x.pend_ring + <int64_t>nb1 * x.n_rows
+        return lam
+
+    def weights(self):
+        """The weight of every slot of this kernel's copy of the synapse memory (``a["syn"]``, which
+        the learning updates in place; flattened, in the program's slot order), or None when no
+        core learns."""
+        if not self.x.learn:
+            return None
+        return self.a["syn"]["weight"][:int(self.a["n_slots"])].astype(np.int64)
+
+    def results(self):
+        """Every counter this kernel accumulated for its own cores, routers and FIFOs (zero
+        elsewhere: a partition learns for every core, see end_step, but reports only its own)."""
+        out = _state_out(&self.x, self.st)
+        other = np.ones(self.x.NC, bool)
+        other[self.st["own"][:self.x.n_own]] = False
+        out["core_counters"][:, other] = 0
+        out["si_writes"][other] = 0
+        out["host_flits"] = self.host_total
+        out["lk_cr"] = self.st["lk_cr"][:self.a["NL"]].copy()
+        return out

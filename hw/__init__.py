@@ -24,6 +24,9 @@ _EXPORTS = {
     "._yaml": ("binary_kind", "parse_yaml", "read_yaml", "validate_data"),
     "._paths": ("format_path", "parse_path", "set_path"),
     "._area": ("TRANSISTORS_PER_GE", "AreaReport", "SynthResult", "area_report", "estimate_logic_ge"),
+    "._system": ("GridConfig", "LinkOverride", "LinkTable", "MAX_SYSTEM_CORES", "SystemConfig", "SystemDerived",
+                 "load_system", "system_from_yaml_text"),
+    "._system_energy": ("SystemEnergyReport", "link_flits", "system_energy", "system_energy_params"),
     "._energy": ("EnergyParams", "EnergyReport", "compute_energy", "energy_params", "fit_overhead_factor",
                  "resolve_technology"),
 }

@@ -9,6 +9,7 @@ from pydantic import BaseModel
 
 from ._config import ChipConfig
 from ._layout import COUNTERS
+from ._system import SystemConfig
 
 
 def _type_name(ann) -> str:
@@ -33,9 +34,12 @@ def _rule(metadata) -> str:
     return ", ".join(parts)
 
 
-def _rows(model: type[BaseModel], prefix: str = ""):
+def _rows(model: type[BaseModel], prefix: str = "", leaf: tuple = ()):
     for name, f in model.model_fields.items():
         ann = f.annotation
+        if name in leaf:                    # a nested config documented elsewhere (a system's chip)
+            yield (f"`{prefix}{name}`", "str or mapping", "—", "", f.description or "")
+            continue
         inner = [a for a in (typing.get_args(ann) or (ann,)) if isinstance(a, type) and issubclass(a, BaseModel)]
         if isinstance(ann, type) and issubclass(ann, BaseModel):
             yield from _rows(ann, f"{prefix}{name}.")
@@ -44,7 +48,7 @@ def _rows(model: type[BaseModel], prefix: str = ""):
             yield from _rows(inner[0], f"{prefix}{name}.")
             continue
         default = f.default if f.default_factory is None else f.default_factory()
-        shown = "—" if default is None else f"`{default}`"
+        shown = "—" if default is None or f.is_required() else f"`{default}`"
         yield (f"`{prefix}{name}`", _type_name(ann), shown, _rule(f.metadata), f.description or "")
 
 
@@ -62,4 +66,12 @@ def config_reference_markdown() -> str:
               "| event | unit | scope | counts |", "|---|---|---|---|"]
     for c in COUNTERS:
         lines.append(f"| `{c.name}` | {c.unit} | {c.scope} | {c.description} |")
+    lines += ["", "## System configuration (`configs/systems`)", "",
+              "A system is a grid of chips of one design joined by chip-to-chip links "
+              "(docs/microarchitecture.md §12). Schema in `hw/_system.py`; `link_overrides` entries take "
+              "`chips: [[cx, cy], [cx2, cy2]]` (two neighbouring chips) and any of the link fields "
+              "listed under `link_overrides` below.", "",
+              "| field | type | default | rule | meaning |", "|---|---|---|---|---|"]
+    for row in _rows(SystemConfig, leaf=("chip",)):
+        lines.append("| " + " | ".join(str(c).replace("\n", " ") for c in row) + " |")
     return "\n".join(lines) + "\n"

@@ -33,7 +33,7 @@ __all__ = [
     "NEURON_FIELDS", "AXON_FIELDS", "REV_FIELDS", "STDP_FIELDS", "BANK_PEND_FIELD",
     "Component", "Energy", "Free", "Counter", "COUNTERS", "COUNTER_NAMES", "COUNTER_BY_NAME",
     "CORE_COUNTERS", "ROUTER_COUNTERS", "CHIP_COUNTERS", "DETAIL_FIELDS", "DETAIL_NAMES", "RtlParam", "RTL_PARAMS",
-    "RTL_PARAM_BY_NAME", "BUS", "SELECTS", "CHIP_REGS", "CORE_REGS", "ROUTER_REGS", "CNT_BITS", "OCC_BITS", "DEFAULT_HOST_QUEUE_DEPTH",
+    "RTL_PARAM_BY_NAME", "SystemRtlParam", "SYSTEM_RTL_PARAMS", "BUS", "SELECTS", "CHIP_REGS", "CORE_REGS", "ROUTER_REGS", "CNT_BITS", "OCC_BITS", "DEFAULT_HOST_QUEUE_DEPTH",
 ]
 
 # ============================================================================ ports
@@ -124,16 +124,20 @@ CHIP_FLIT = BitLayout("flit", (
 ), "a spike on the mesh, as routed by the routers; the fan-out tables hold it without its payload")
 
 # The cycle kernel's flit word: what the hot loops need, with no table look-up (docs/engine.md).
-# dst 12 bits = the 4096 cores of the largest mesh (64 x 64); record 29 bits = the two-word
-# records of every axon-table entry of the largest chip (4096 cores x 65,536 axons): the word
-# imposes no limit of its own.
+# dst 16 bits (and the timer's core, the downstream table's FIFO index) bound the kernel to 65,536
+# cores: a chip has at most 4,096 (64 x 64), a system of chips is simulated as one mesh of at most
+# 65,536 (hw/_system.py MAX_SYSTEM_CORES). record 32 bits = the global index of every axon-table
+# entry of the largest system (65,536 cores x 65,536 axons), so the word imposes no limit of its
+# own. Bit 63 stays 0 (a multicast copy, KERNEL_MC_FLIT, is negative): words has the 12 bits left;
+# a longer axon saturates it and takes its busy cycles from its record.
 KERNEL_FLIT = BitLayout("kflit", (
-    BitField("dst", 12, "destination core k = y*W + x"),
+    BitField("dst", 16, "destination core k (of the chip, or of a system's mesh)"),
     BitField("port", 3, "output port at the router whose FIFO holds the flit (written at every push)"),
-    BitField("words", 20, "SI busy cycles of the destination axon (words x synapse_word_cycles), saturated "
+    BitField("words", 12, "SI busy cycles of the destination axon (words x synapse_word_cycles), saturated "
                           "(the kernel then computes them from the axon record)"),
-    BitField("record", 29, "offset (in int64 words) of the destination axon's two-word record in the kernel's "
-                           "axon table: 2 x its global index core_axon_offset[dst] + axon"),
+    BitField("record", 32, "global index of the destination axon, core_axon_offset[dst] + axon: its two-word "
+                           "record is at 2 x record in the kernel's axon table"),
+    BitField("unused", 1, "0 (a kmcflit has 1 here)"),
 ), "the cycle kernel's int64 flit")
 
 # Word 1 of the kernel's two-word record of one axon. Word 0 is the int64 byte offset of the axon's
@@ -162,14 +166,15 @@ KERNEL_FIFO_STATE = BitLayout("kfifo", (
 KERNEL_DOWNSTREAM = BitLayout("kdown", (
     BitField("req_base", 11, "REQ-plane index of (input p2, output 0, row y2): ((p2*6) << 6) + y2"),
     BitField("x", 6, "column x2 of the downstream router (its bit in the row words)"),
-    BitField("fifo", 15, "record index r2*8 + p2 of the downstream input FIFO"),
-    BitField("route_row", 32, "r2 << LNC: the downstream router's row of the routing table"),
+    BitField("fifo", 19, "record index r2*8 + p2 of the downstream input FIFO"),
+    BitField("route_row", 28, "r2 << LNC: the downstream router's row of the routing table (bit-parallel "
+                              "path: at most 4,096 routers x 4,096 cores; 0 on a system)"),
 ), "the kernel's per-(router, output) downstream-table entry (int64)")
 
 KERNEL_TIMER = BitLayout("ktimer", (
-    BitField("core", 12, "core of the timer"),
+    BitField("core", 16, "core of the timer"),
     BitField("kind", 1, "0: the NU's next push phase starts; 1: the core FIFO has space again"),
-    BitField("cycle", 51, "cycle the timer fires"),
+    BitField("cycle", 47, "cycle the timer fires"),
 ), "a key of the kernel's timer heap (int64, ordered by cycle)")
 
 KERNEL_LAYOUTS = (KERNEL_FLIT, KERNEL_MC_FLIT, KERNEL_AXON, KERNEL_FIFO_STATE, KERNEL_DOWNSTREAM, KERNEL_TIMER)
@@ -573,6 +578,36 @@ RTL_PARAMS: tuple[RtlParam, ...] = (
 RTL_PARAM_BY_NAME = {p.name: p for p in RTL_PARAMS}
 
 
+@dataclass(frozen=True)
+class SystemRtlParam:
+    """A parameter of ``nc_system`` beyond the chip set (whose MESH_W/MESH_H, X_BITS/Y_BITS and
+    BARRIER_CYCLES are the system mesh's): ``value(system)`` gives it for a SystemConfig."""
+    name: str
+    source: str
+    doc: str
+    value: Callable = field(repr=False, compare=False)
+
+
+def _links_uniform(attr: str):
+    def get(system):
+        vals = getattr(system.derived.links, attr)
+        return int(vals[0]) if vals.size else 0
+    return get
+
+
+SYSTEM_RTL_PARAMS: tuple[SystemRtlParam, ...] = (
+    SystemRtlParam("GRID_W", "grid.width", "chips along x", lambda s: int(s.grid.width)),
+    SystemRtlParam("GRID_H", "grid.height", "chips along y", lambda s: int(s.grid.height)),
+    SystemRtlParam("LINK_LATENCY", "link_latency_cycles", "pipeline registers of every link", _links_uniform("latency")),
+    SystemRtlParam("LINK_CREDIT_LATENCY", "link_credit_latency_cycles", "credit return registers of every link",
+                   _links_uniform("credit_latency")),
+    SystemRtlParam("LINK_CYCLES_PER_FLIT", "link_cycles_per_flit", "serialiser cycles per flit of every link",
+                   _links_uniform("cycles_per_flit")),
+    SystemRtlParam("LINK_BUFFER", "link_buffer_flits", "receive buffer (credits) of every link",
+                   lambda s: int(s.link_buffer_flits)),
+)
+
+
 # ============================================================================ host-bus map
 # address = {tile, select, index, field}; writes 32-bit, reads 64-bit (signed fields sign-extended)
 BUS = {"TILE_BITS": 16, "SEL_BITS": 4, "INDEX_BITS": 32, "FIELD_BITS": 8, "WDATA_BITS": 32, "RDATA_BITS": 64}
@@ -601,6 +636,7 @@ CHIP_REGS = (
     ("STATUS", 1, "read: bit 0 paused, bits 2:1 controller state"),
     ("CNT", 8, "read: CNT + k = chip counter k (CHIP_COUNTERS order)"),
     ("PARAM", 16, "read: PARAM + k = elaborated parameter k (RTL_PARAMS order)"),
+    ("SYS_PARAM", 64, "read: SYS_PARAM + k = system parameter k (SYSTEM_RTL_PARAMS order; nc_system, 0 on nc_chip)"),
 )
 # NC_SEL_CORE indices
 CORE_REGS = (
@@ -640,7 +676,9 @@ def _check() -> None:
         assert c.scope in ("core", "router", "chip"), c
         assert c.name.isidentifier() and c.unit and c.description, c
         assert isinstance(c.price, (Energy, Free)) and (not isinstance(c.price, Free) or c.price.reason), c
-    assert len(set(p.name for p in RTL_PARAMS)) == len(RTL_PARAMS)
+    assert len(set(p.name for p in RTL_PARAMS + SYSTEM_RTL_PARAMS)) == len(RTL_PARAMS) + len(SYSTEM_RTL_PARAMS)
+    chip_regs = {n: i for n, i, _ in CHIP_REGS}
+    assert chip_regs["PARAM"] + len(RTL_PARAMS) <= chip_regs["SYS_PARAM"], "RTL parameters overlap SYS_PARAM"
     for lay in KERNEL_LAYOUTS:
         assert lay.total_bits() <= 64, lay.name
     assert SYNAPSE_META.total_bits() == 8 * np.dtype(SYNAPSE_SLOT_DL.dtype["meta"]).itemsize

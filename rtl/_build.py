@@ -81,6 +81,24 @@ def chip_parameters(chip: ChipConfig, host_queue_depth: int = DEFAULT_HOST_QUEUE
     return {p.name: int(p.value(chip, build)) for p in layout.RTL_PARAMS}
 
 
+def system_parameters(system, host_queue_depth: int = DEFAULT_HOST_QUEUE_DEPTH, *,
+                      cnt_bits: int = CNT_BITS) -> dict[str, int]:
+    """``nc_system`` parameters for a :class:`~neurocycle.hw.SystemConfig`: the chip set of its
+    system mesh (``SystemConfig.mesh_chip``: the system's MESH_W/MESH_H, flit widths and barrier)
+    and the system's own (neurocycle.hw.layout.SYSTEM_RTL_PARAMS). The RTL's links are uniform:
+    a system with ``link_overrides`` that change them is refused."""
+    lk = system.derived.links
+    for name, arr in (("link_latency_cycles", lk.latency), ("link_credit_latency_cycles", lk.credit_latency),
+                      ("link_cycles_per_flit", lk.cycles_per_flit)):
+        if arr.size and (arr != arr[0]).any():
+            raise ConfigError("link_overrides", f"give the links different {name}, but nc_system's links are all "
+                              "alike (one parameter set)", name, "co-simulate the system without link_overrides "
+                              "(the cycle model simulates them)")
+    out = chip_parameters(system.mesh_chip, host_queue_depth, cnt_bits=cnt_bits)
+    out.update({p.name: int(p.value(system)) for p in layout.SYSTEM_RTL_PARAMS})
+    return out
+
+
 def tile_parameters(chip: ChipConfig) -> dict[str, int]:
     """The tile parameter set of ``chip`` (what ``nc_tile`` and ``nc_core`` take), for unit builds."""
     tile = {p.name for p in layout.RTL_PARAMS if p.scope == "tile"}

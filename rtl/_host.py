@@ -1,4 +1,5 @@
-"""The host, in cocotb: drives ``nc_chip`` only through its host bus, as a host computer would.
+"""The host, in cocotb: drives ``nc_chip`` (or ``nc_system``, whose bus is the same on system
+indices) only through its host bus, as a host computer would.
 
 :class:`Host` writes the compiler's tables into the chip memories, initialises neuron state,
 queues each timestep's input flits for the host link, starts timesteps and reads back the
@@ -108,10 +109,14 @@ class Host:
         return await self.chip_reg(self.d["CHIP_CNT"] + self.d["CHC_CYCLES"])
 
     async def params(self) -> dict[str, int]:
+        """The elaborated parameters: the chip set, and a system's own (0 on a chip of its own)."""
         d = self.d
         names = [k[len("PARAM_"):] for k in d if k.startswith("PARAM_") and k != "PARAM_COUNT"]
-        vals = await self.read_many([(0, d["SEL_CHIP"], d["CHIP_PARAM"] + d[f"PARAM_{n}"], 0) for n in names])
-        return dict(zip(names, vals))
+        sys_names = [k[len("SYS_PARAM_"):] for k in d if k.startswith("SYS_PARAM_") and k != "SYS_PARAM_COUNT"]
+        vals = await self.read_many([(0, d["SEL_CHIP"], d["CHIP_PARAM"] + d[f"PARAM_{n}"], 0) for n in names]
+                                    + [(0, d["SEL_CHIP"], d["CHIP_SYS_PARAM"] + d[f"SYS_PARAM_{n}"], 0)
+                                       for n in sys_names])
+        return dict(zip(names + sys_names, vals))
 
     async def run_step(self, flits, max_cycles: int) -> bool:
         """Queue ``flits`` on the host link, START, wait until paused. False on timeout."""

@@ -33,6 +33,7 @@
 `define NC_CHIP_STATUS               1   // read: bit 0 paused, bits 2:1 controller state
 `define NC_CHIP_CNT                  8   // read: CNT + k = chip counter k (CHIP_COUNTERS order)
 `define NC_CHIP_PARAM                16  // read: PARAM + k = elaborated parameter k (RTL_PARAMS order)
+`define NC_CHIP_SYS_PARAM            64  // read: SYS_PARAM + k = system parameter k (SYSTEM_RTL_PARAMS order; nc_system, 0 on nc_chip)
 
 // ---- NC_SEL_CORE indices
 `define NC_CORE_N_USED               0   // rw: neurons placed on the core (the NU walks 0..n_used-1)
@@ -197,6 +198,16 @@
 `define NC_PARAM_COUNT 42
 // bits [32k +: 32] = parameter k (the concatenation lists the last parameter first)
 `define NC_PARAM_VECTOR {32'(REV_LEN_BITS), 32'(REV_ADDR_BITS), 32'(REV_ENTRIES), 32'(TRACE_BITS), 32'(LEARN), 32'(DELAY_BITS), 32'(DELAY_SLOTS), 32'(SCAN_BITS), 32'(EVENT), 32'(PAYLOAD_BITS), 32'(MC_ENTRIES), 32'(MC_BITS), 32'(CORES_PER_ROUTER), 32'(FANOUT_LEN_BITS), 32'(FANOUT_ADDR_BITS), 32'(LEN_BITS), 32'(WORD_ADDR_BITS), 32'(PROFILE_BITS), 32'(NEURON_BITS), 32'(FLIT_BITS), 32'(AXON_BITS), 32'(Y_BITS), 32'(X_BITS), 32'(CNT_BITS), 32'(HOST_QUEUE_DEPTH), 32'(BARRIER_CYCLES), 32'(REF_BITS), 32'(ACC_BITS), 32'(STATE_BITS), 32'(WEIGHT_BITS), 32'(ROUTER_FIFO_DEPTH), 32'(CORE_FIFO_DEPTH), 32'(PROFILES), 32'(FANOUT_ENTRIES), 32'(WORD_CYCLES), 32'(LANES), 32'(SYN_WORDS), 32'(AXONS), 32'(NEURONS), 32'(HOST_ROW), 32'(MESH_H), 32'(MESH_W)}
+
+// ---- parameters of nc_system beyond the chip set, read back at NC_CHIP_SYS_PARAM + k
+`define NC_SYS_PARAM_GRID_W          0   // grid.width
+`define NC_SYS_PARAM_GRID_H          1   // grid.height
+`define NC_SYS_PARAM_LINK_LATENCY    2   // link_latency_cycles
+`define NC_SYS_PARAM_LINK_CREDIT_LATENCY 3   // link_credit_latency_cycles
+`define NC_SYS_PARAM_LINK_CYCLES_PER_FLIT 4   // link_cycles_per_flit
+`define NC_SYS_PARAM_LINK_BUFFER     5   // link_buffer_flits
+`define NC_SYS_PARAM_COUNT 6
+`define NC_SYS_PARAM_VECTOR {32'(LINK_BUFFER), 32'(LINK_CYCLES_PER_FLIT), 32'(LINK_CREDIT_LATENCY), 32'(LINK_LATENCY), 32'(GRID_H), 32'(GRID_W)}
 
 // ---- flit fields (LSB first), in terms of the width parameters of the enclosing module
 // (a field whose width is 0 for a chip, such as mc on a unicast chip, must not be accessed)

@@ -29,6 +29,9 @@
 //   MC_ENTRIES      multicast table entries (used when MC_BITS = 1)
 //   PAYLOAD_BITS    the flit's payload field (graded spikes; 0 on a binary chip): carried, not read
 //   FIFO_DEPTH      input FIFO depth (router.fifo_depth)
+//   LINK_PORTS      bit p-1 set: mesh input p (1..4 = N, E, S, W) is fed by a chip-to-chip link
+//                   (an edge router of a chip in a system, docs/microarchitecture.md §12.2)
+//   LINK_DEPTH      depth of those inputs' FIFOs: the link's receive buffer (link_buffer_flits)
 //   CNT_BITS        event counter width
 //
 // Test builds only: +define+NC_BUG_E_BUBBLE=1 injects a timing bug (docs/vectors.md) — output E
@@ -44,6 +47,8 @@ module nc_router #(
   parameter int CORES      = 1,
   parameter int MC_ENTRIES = 0,
   parameter int FIFO_DEPTH = 2,
+  parameter int LINK_PORTS = 0,
+  parameter int LINK_DEPTH = 2,
   parameter int CNT_BITS   = 48,
   parameter int OCC_BITS   = 7,
   parameter int PAYLOAD_BITS = 0
@@ -56,6 +61,7 @@ module nc_router #(
   input  logic [CORES+3:0]                in_push,      // CORES + 4 = P ports
   input  logic [CORES+3:0][FLIT_BITS-1:0] in_flit,
   output logic [CORES+3:0]                in_full,      // start-of-cycle: no push allowed
+  output logic [CORES+3:0]                in_pop,       // input FIFO p popped its head this cycle
   // output side: pushes into the downstream FIFO of each output
   output logic [CORES+3:0]                out_push,
   output logic [CORES+3:0][FLIT_BITS-1:0] out_flit,
@@ -91,6 +97,9 @@ module nc_router #(
   if (MC_BITS != 0 && (MC_BITS != 1 || MC_ENTRIES < 1)) begin : g_bad_mc
     $fatal(1, "nc_router: MC_BITS=%0d / MC_ENTRIES=%0d: multicast needs MC_BITS = 1 and a table", MC_BITS, MC_ENTRIES);
   end
+  if (LINK_PORTS < 0 || LINK_PORTS > 15 || LINK_DEPTH < 1 || LINK_DEPTH > 64) begin : g_bad_link
+    $fatal(1, "nc_router: LINK_PORTS=%0d must be a 4-bit mask and LINK_DEPTH=%0d in 1..64", LINK_PORTS, LINK_DEPTH);
+  end
 
   // ---- input FIFOs ------------------------------------------------------------------------
   logic [P-1:0]                in_empty;
@@ -98,7 +107,9 @@ module nc_router #(
   logic [P-1:0]                pop;
 
   for (genvar p = 0; p < P; p++) begin : g_in
-    nc_fifo #(.DEPTH(FIFO_DEPTH), .WIDTH(FLIT_BITS), .CW(OCC_BITS)) u_fifo (
+    // a mesh input fed by a chip-to-chip link has the link's receive buffer as its FIFO
+    localparam int DEPTH = (p >= 1 && p <= 4 && ((LINK_PORTS >> (p - 1)) & 1) == 1) ? LINK_DEPTH : FIFO_DEPTH;
+    nc_fifo #(.DEPTH(DEPTH), .WIDTH(FLIT_BITS), .CW(OCC_BITS)) u_fifo (
       .clk, .rst,
       .push(in_push[p]), .push_data(in_flit[p]), .pop(pop[p]),
       .head(head[p]), .empty(in_empty[p]), .full(in_full[p]),
@@ -243,6 +254,7 @@ module nc_router #(
     end
     for (int p = 0; p < P; p++) pop[p] = !in_empty[p] && ((req[p] & ~got[p]) == '0);
   end
+  assign in_pop = pop;
 
   // an input is blocked in a cycle if it holds a head flit that is not popped; a partial
   // forward: some but not all of the outputs it still requests were granted

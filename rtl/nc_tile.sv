@@ -11,6 +11,9 @@
 `include "nc_defs.svh"
 module nc_tile #(
 `include "nc_tile_params.svh"
+  ,
+  parameter int LINK_PORTS = 0,     // mesh inputs fed by chip-to-chip links (nc_router), 0 on a chip
+  parameter int LINK_DEPTH = 2      // their FIFO depth (the links' receive buffer)
 ) (
   input  logic                      clk,
   input  logic                      rst,
@@ -32,6 +35,7 @@ module nc_tile #(
   input  logic [4:0]                in_push,
   input  logic [4:0][FLIT_BITS-1:0] in_flit,
   output logic [4:0]                in_full,
+  output logic [4:0]                in_pop,     // mesh input p popped (the credit of a link input)
   output logic [4:0]                out_push,
   output logic [4:0][FLIT_BITS-1:0] out_flit,
   input  logic [4:0]                out_full,
@@ -45,7 +49,7 @@ module nc_tile #(
   localparam int P        = C + 4;
 
   logic                      r_empty;
-  logic [P-1:0]              r_in_push, r_in_full, r_out_push, r_out_full;
+  logic [P-1:0]              r_in_push, r_in_full, r_out_push, r_out_full, r_in_pop;
   logic [P-1:0][FLIT_BITS-1:0] r_in_flit, r_out_flit;
   logic [C-1:0]              core_in_full, core_quiet, nu_push, core_le_done, core_learns;
   logic [C-1:0][FLIT_BITS-1:0] nu_flit;
@@ -76,20 +80,22 @@ module nc_tile #(
     out_push = '0;
     out_flit = '0;
     in_full  = '0;
+    in_pop   = '0;
     for (int p = 1; p <= 4; p++) begin
       out_push[p] = r_out_push[p];
       out_flit[p] = r_out_flit[p];
       in_full[p]  = r_in_full[p];
+      in_pop[p]   = r_in_pop[p];
     end
   end
 
   nc_router #(
     .X_BITS(X_BITS), .Y_BITS(Y_BITS), .AXON_BITS(AXON_BITS), .MC_BITS(MC_BITS), .FLIT_BITS(FLIT_BITS),
     .CORES(C), .MC_ENTRIES(MC_ENTRIES), .FIFO_DEPTH(ROUTER_FIFO_DEPTH), .CNT_BITS(CNT_BITS), .OCC_BITS(OCC_BITS),
-    .PAYLOAD_BITS(PAYLOAD_BITS)
+    .PAYLOAD_BITS(PAYLOAD_BITS), .LINK_PORTS(LINK_PORTS), .LINK_DEPTH(LINK_DEPTH)
   ) u_router (
     .clk, .rst, .my_x, .my_y,
-    .in_push(r_in_push), .in_flit(r_in_flit), .in_full(r_in_full),
+    .in_push(r_in_push), .in_flit(r_in_flit), .in_full(r_in_full), .in_pop(r_in_pop),
     .out_push(r_out_push), .out_flit(r_out_flit), .out_full(r_out_full),
     .empty(r_empty),
     .tbl_we(bus_we_rt && bus_sel == 4'(`NC_SEL_MCTABLE)), .tbl_index(bus_index), .tbl_field(bus_field),
@@ -136,6 +142,10 @@ module nc_tile #(
   end
 
   // port 0 of the mesh-side vectors is replaced by the core connections above
-  logic unused_l;
+  logic unused_l, unused_pop;
   assign unused_l = ^{in_push[0], in_flit[0], out_full[0]};
+  always_comb begin            // the local inputs' pops (only the mesh inputs' leave the tile)
+    unused_pop = 1'b0;
+    for (int j = 0; j < C; j++) unused_pop = unused_pop ^ r_in_pop[lport(j)];
+  end
 endmodule

@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 
 _EXPORTS = {
-    "._api": ("BACKENDS", "ProjectionWeights", "Run", "Spikes", "prepare", "simulate"),
+    "._api": ("BACKENDS", "ProjectionWeights", "Run", "Spikes", "load_target", "prepare", "simulate"),
     "._activity": ("Activity", "WindowEstimate", "estimate_window", "record_activity"),
     "._trace": ("write_trace",),
     "._vcd": ("write_vcd",),

@@ -7,7 +7,7 @@ from typing import Callable, NamedTuple
 
 import numpy as np
 
-from neurocycle.hw import ChipConfig, ConfigError, NumericFormat, load_chip
+from neurocycle.hw import CapacityError, ChipConfig, ConfigError, NumericFormat, SystemConfig, load_chip
 
 from ._compiler import CompileOptions, compile_network
 from ._network import NetworkInstance, NetworkSpec, Stimulus, load_network
@@ -31,6 +31,7 @@ class Run:
     backend: str
     options: CompileOptions = CompileOptions()
     phases: PhaseLog | None = None     # wall time and peak memory of load, build, compile, stimulus, simulate
+    system: SystemConfig | None = None       # a system of chips: ``chip`` is then its system mesh
 
     # -- results as arrays -----------------------------------------------------------------
     @property
@@ -127,6 +128,9 @@ class Run:
         ``params`` (an ``EnergyParams`` or another ``ChipConfig``) to re-price the same events
         without simulating again."""
         from neurocycle.hw import compute_energy
+        if self.system is not None:
+            from neurocycle.hw import system_energy
+            return system_energy(self.system, self.result, params)
         return compute_energy(self.chip if params is None else params, self.result)
 
     def spikes_per_core(self) -> np.ndarray:
@@ -362,14 +366,40 @@ class Spikes(NamedTuple):
     neurons: np.ndarray
 
 
+def load_target(source) -> "ChipConfig | SystemConfig":
+    """A chip or a system of chips: a ChipConfig / SystemConfig, a chip or system preset name, a
+    YAML file of either (a system file has a ``chip`` key and link or grid fields), or a dict."""
+    import os
+
+    from neurocycle.hw import list_presets, load_system, read_yaml
+
+    if isinstance(source, (ChipConfig, SystemConfig)):
+        return source
+    if isinstance(source, dict):
+        return load_system(source) if "chip" in source else load_chip(source)
+    if source is not None:
+        path = os.fspath(source)
+        stem = path[:-5] if path.endswith(".yaml") else path
+        if os.path.isfile(path):
+            data, _ = read_yaml(path)
+            if isinstance(data, dict) and "chip" in data:
+                return load_system(path)
+        elif stem in list_presets("systems") and stem not in list_presets("chips"):
+            return load_system(path)
+    return load_chip(source)
+
+
 def prepare(chip=None, network=None, *, steps: int = 100, seed: int | None = None,
             options: CompileOptions | None = None, phases: PhaseLog | None = None, backend: str = "cycle",
             on_estimate: Callable | None = None):
-    """Load and validate chip + network, check that they fit (before sampling anything: a
-    network too big for the chip or the machine is refused in milliseconds), sample the network,
-    compile, build the stimulus. ``phases`` (a :class:`PhaseLog`) records the wall time and
-    peak memory of each of these phases; ``on_estimate(estimate)`` is called with the memory
-    estimate (``sim._netsize.MemoryEstimate``, for ``backend``) before anything is sampled."""
+    """Load and validate chip (or system of chips) + network, check that they fit (before
+    sampling anything: a network too big for the chip, the system or the machine is refused in
+    milliseconds), sample the network, compile, build the stimulus. Returns the chip config (a
+    system's: its system mesh, ``SystemConfig.mesh_chip``; the program carries the system).
+    ``phases`` (a :class:`PhaseLog`) records the wall time and peak memory of each of these
+    phases; ``on_estimate(estimate)`` is called with the memory estimate
+    (``sim._netsize.MemoryEstimate``, for ``backend``; a system's is its system mesh's) before
+    anything is sampled."""
     from ._netsize import check_before_sampling
 
     log = phases if phases is not None else PhaseLog()
@@ -377,10 +407,22 @@ def prepare(chip=None, network=None, *, steps: int = 100, seed: int | None = Non
                              or not 0 <= seed < (1 << 63)):
         raise ConfigError("seed", "must be a whole number in 0 .. 2**63-1", seed, "give e.g. --seed 1")
     with log.phase("load"):
-        chip_cfg = load_chip(chip)
+        target = load_target(chip)
+        system = target if isinstance(target, SystemConfig) else None
+        chip_cfg = system.mesh_chip if system is not None else target
         spec, base_dir = load_network(network, numeric=NumericFormat.of(chip_cfg))   # the chip's bits quantise NIR
-        est = check_before_sampling(spec, base_dir, chip_cfg, steps, options.neurons_per_core if options else None,
-                                    placement=options.placement if options else "balanced", backend=backend)
+        try:
+            est = check_before_sampling(spec, base_dir, chip_cfg, steps,
+                                        options.neurons_per_core if options else None,
+                                        placement=options.placement if options else "balanced", backend=backend)
+        except CapacityError as exc:
+            if system is None or exc.field != "mesh":
+                raise
+            per = system.chip.derived.n_cores
+            raise CapacityError("grid", exc.rule.replace("the chip holds", f"the system's {system.derived.n_chips} "
+                                                                            "chips hold"), exc.value,
+                                f"use a grid of more chips (each adds {per} cores), chips with more core.neurons, "
+                                "or a smaller network") from None
     log.estimate = est
     if on_estimate is not None:
         on_estimate(est)
@@ -388,26 +430,42 @@ def prepare(chip=None, network=None, *, steps: int = 100, seed: int | None = Non
     with log.phase("build"):
         net = spec.instantiate(seed, base_dir=base_dir)
     with log.phase("compile"):
-        program = compile_network(net, chip_cfg, options)
+        program = compile_network(net, target, options)
     with log.phase("stimulus"):
         stim = net.stimulus(steps)
     return chip_cfg, spec, net, program, stim, seed
 
 
-def simulate(chip: "str | os.PathLike | ChipConfig | dict | None" = None,
+def simulate(chip: "str | os.PathLike | ChipConfig | SystemConfig | dict | None" = None,
              network: "str | os.PathLike | NetworkSpec | dict | None" = None, *, steps: int = 100,
              seed: int | None = None, backend: str = "cycle", options: CompileOptions | None = None,
-             progress: Callable[[int], None] | None = None, on_estimate: Callable | None = None) -> Run:
-    """Simulate ``network`` on ``chip`` for ``steps`` timesteps with the named backend.
-    ``run.phases`` holds the wall time and peak memory of every phase (load, build, compile,
-    stimulus, simulate) and the memory estimate made before sampling, which is also passed to
-    ``on_estimate`` (e.g. to tell the user before a long build)."""
+             progress: Callable[[int], None] | None = None, on_estimate: Callable | None = None,
+             workers: int | None = None, scheduler: str | None = None) -> Run:
+    """Simulate ``network`` on ``chip`` (or a system of chips) for ``steps`` timesteps with the
+    named backend. ``run.phases`` holds the wall time and peak memory of every phase (load,
+    build, compile, stimulus, simulate) and the memory estimate made before sampling, which is
+    also passed to ``on_estimate`` (e.g. to tell the user before a long build). ``workers`` /
+    ``scheduler``: partition a system over that many Dask worker processes (a local cluster), or
+    over the workers of a running scheduler (docs/engine.md, "Partitioned simulation"; the
+    result is bit-identical to the single-process run)."""
     fn = _backend(backend)
     options = options or CompileOptions()
+    if workers is not None or scheduler is not None:
+        if backend != "cycle":
+            raise ConfigError("--workers", f"partitions the cycle backend, not '{backend}'", backend,
+                              "use --backend cycle, or leave --workers/--scheduler out")
+        if not isinstance(load_target(chip), SystemConfig):       # refused before sampling anything
+            raise ConfigError("--workers", "partitions a system of chips, and this is one chip",
+                              getattr(chip, "name", None) or str(chip),
+                              "give a system (neurocycle presets lists them) or leave --workers/--scheduler out")
     log = PhaseLog()
     chip_cfg, spec, net, program, stim, seed = prepare(chip, network, steps=steps, seed=seed, options=options,
                                                        phases=log, backend=backend, on_estimate=on_estimate)
     with log.phase("simulate"):
-        result = fn(program, stim, progress=progress)
+        if workers is not None or scheduler is not None:
+            from ._partition import run_partitioned
+            result = run_partitioned(program, stim, workers=workers, scheduler=scheduler, progress=progress)
+        else:
+            result = fn(program, stim, progress=progress)
     return Run(chip=chip_cfg, spec=spec, net=net, program=program, stimulus=stim, result=result, seed=seed,
-               backend=backend, options=options, phases=log)
+               backend=backend, options=options, phases=log, system=program.system)

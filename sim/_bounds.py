@@ -44,6 +44,22 @@ def step_cycle_bounds(program: ChipProgram, host_off: np.ndarray, host_idx: np.n
                   else np.zeros(0, np.int64))
         cum = np.concatenate([[0], np.cumsum(host_w)])
         work = program.n_rows + neuron_work + (cum[host_off[1:]] - cum[host_off[:-1]])
+    if program.system is not None:
+        # chip-to-chip links (docs/microarchitecture.md §12.2): a cycle in which no work item
+        # completes has a flit in a link pipeline, a credit on its way back or a serialiser
+        # busy with a head waiting for it, each for at most L, Lc and k cycles per copy sent on
+        # a link, so every link crossing adds at most L + Lc + k cycles
+        from ._routes import link_crossings, program_flits
+
+        lk = program.system.derived.links
+        per = int((lk.latency + lk.credit_latency + lk.cycles_per_flit).max(initial=0))
+        f = program_flits(program)
+        cross = link_crossings(program) * per
+        neuron_cross = int(cross[:f.n_neuron].sum())
+        host_c = (cross[f.n_neuron:][np.asarray(host_idx, np.int64)] if host_idx is not None
+                  else np.zeros(0, np.int64))
+        cum = np.concatenate([[0], np.cumsum(host_c)])
+        work = work + neuron_cross + (cum[host_off[1:]] - cum[host_off[:-1]])
     if c.core.neuron_update == "event":     # an event-driven NU's SCAN cycles are work items too
         per_core = np.diff(program.core_neuron_offset).astype(np.int64)
         work = work + int((-(-per_core // c.core.scan_word_bits)).sum())

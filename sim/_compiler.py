@@ -11,7 +11,7 @@ from typing import Literal
 
 import numpy as np
 
-from neurocycle.hw import PROFILE_FIELDS, CapacityError, ChipConfig, ConfigError, layout
+from neurocycle.hw import PROFILE_FIELDS, CapacityError, ChipConfig, ConfigError, SystemConfig, layout
 
 from . import _noc
 from ._network import NetworkInstance
@@ -60,29 +60,48 @@ def _offsets(counts: np.ndarray) -> np.ndarray:
     return out
 
 
-def _core_name(chip: ChipConfig, k: int) -> str:
+def _core_name(chip: ChipConfig, k: int, system: SystemConfig | None = None) -> str:
     w, c = chip.mesh.width, chip.mesh.cores_per_router
+    if system is not None:
+        r = k // c
+        X, Y = r % w, r // w
+        cw, ch = system.chip.mesh.width, system.chip.mesh.height
+        q = int(system.chip_of_router(r))
+        local = (Y % ch) * cw + X % cw
+        return (f"core {k} of the system (tile X={X}, Y={Y}; {system.chip_name(q)}, its core {local * c + k % c} "
+                f"at x={X % cw}, y={Y % ch}" + (f", local core {k % c})" if c > 1 else ")"))
     if c == 1:
         return f"core {k} (x={k % w}, y={k // w})"
     r = k // c
     return f"core {k} (router x={r % w}, y={r // w}, local core {k % c})"
 
 
-def _check_capacity(chip: ChipConfig, used: np.ndarray, cap: int, field: str, what: str, fix: str):
+def _check_capacity(chip: ChipConfig, used: np.ndarray, cap: int, field: str, what: str, fix: str,
+                    system: SystemConfig | None = None):
     if used.size and used.max() > cap:
         k = int(np.argmax(used))
         n_over = int((used > cap).sum())
         raise CapacityError(
-            f"core.{field}",
-            f"{_core_name(chip, k)} needs {int(used[k])} {what} but core.{field} is {cap} "
+            f"core.{field}" if system is None else f"chip.core.{field}",
+            f"{_core_name(chip, k, system)} needs {int(used[k])} {what} but core.{field} is {cap} "
             f"(over by {int(used[k]) - cap}; {n_over} core(s) overflow)",
             int(used[k]), fix)
 
 
-def _core_order(chip: ChipConfig, placement: str) -> np.ndarray:
+def _core_order(chip: ChipConfig, placement: str, system: SystemConfig | None = None) -> np.ndarray:
     """Core of every placement slot: routers in row-major (snake: boustrophedon) order, the cores
-    of a router consecutively."""
+    of a router consecutively. On a system, chip by chip (chip index order), each chip's cores in
+    that order, so neighbouring neuron groups share a chip."""
     w, h, c = chip.mesh.width, chip.mesh.height, chip.mesh.cores_per_router
+    if system is not None:
+        cw, ch = system.chip.mesh.width, system.chip.mesh.height
+        local = _core_order(system.chip, placement)                  # the chip's own order
+        lr, lj = local // c, local % c
+        lx, ly = lr % cw, lr // cw
+        q = np.arange(system.derived.n_chips)
+        X = (q % system.grid.width)[:, None] * cw + lx[None, :]
+        Y = (q // system.grid.width)[:, None] * ch + ly[None, :]
+        return ((Y * w + X) * c + lj[None, :]).ravel()
     if placement != "snake":
         return np.arange(w * h * c)
     order = []
@@ -108,9 +127,17 @@ def _traffic_core_order(net: NetworkInstance, chip: ChipConfig, npc: int) -> np.
     return np.concatenate([slot, rest])
 
 
-def compile_network(net: NetworkInstance, chip: ChipConfig, options: CompileOptions | None = None) -> ChipProgram:
-    """Place ``net`` on ``chip`` and build every table; raise CapacityError if it does not fit."""
+def compile_network(net: NetworkInstance, chip: "ChipConfig | SystemConfig",
+                    options: CompileOptions | None = None) -> ChipProgram:
+    """Place ``net`` on ``chip`` (or on a system of chips: its system mesh, docs/microarchitecture.md
+    §12) and build every table; raise CapacityError if it does not fit."""
     opt = options or CompileOptions()
+    system = None
+    if isinstance(chip, SystemConfig):
+        system, chip = chip, chip.mesh_chip
+
+    def _cap(*args):
+        _check_capacity(*args, system=system)
     dv = chip.derived
     n_cores, lanes = dv.n_cores, chip.core.synapse_lanes
     WC = chip.mesh.width * chip.mesh.cores_per_router      # core columns: flit dst_x = core % WC
@@ -127,6 +154,14 @@ def compile_network(net: NetworkInstance, chip: ChipConfig, options: CompileOpti
     if npc < 1 or npc > chip.core.neurons:
         raise ConfigError("neurons_per_core", f"must be in 1..core.neurons ({chip.core.neurons})", npc,
                           "give a smaller value or raise core.neurons")
+    if N > n_cores * npc and system is not None:
+        per_chip = system.chip.derived.n_cores * npc
+        need = -(-N // per_chip)
+        raise CapacityError(
+            "grid", f"the network has {N} neurons but the system's {system.derived.n_chips} chips hold "
+            f"{system.derived.n_chips} x {system.chip.derived.n_cores} cores x {npc} = {n_cores * npc} (over by "
+            f"{N - n_cores * npc})", N,
+            f"use a grid of at least {need} chips, chips with more cores or core.neurons, or a smaller network")
     if N > n_cores * npc:
         need_cores = -(-N // npc)
         raise CapacityError(
@@ -136,7 +171,7 @@ def compile_network(net: NetworkInstance, chip: ChipConfig, options: CompileOpti
     if opt.placement == "traffic":
         core_of_slot = _traffic_core_order(net, chip, npc)
     else:
-        core_of_slot = _core_order(chip, opt.placement)
+        core_of_slot = _core_order(chip, opt.placement, system)
     gid = np.arange(N)
     neuron_core = core_of_slot[gid // npc]
     # rows are core-major; within a core, gid order
@@ -173,7 +208,7 @@ def compile_network(net: NetworkInstance, chip: ChipConfig, options: CompileOpti
     prof_core = ukey // len(uniq)
     prof_counts = np.bincount(prof_core, minlength=n_cores)
     core_profile_offset = _offsets(prof_counts)
-    _check_capacity(chip, prof_counts, chip.core.profiles, "profiles", "distinct neuron parameter sets",
+    _cap(chip, prof_counts, chip.core.profiles, "profiles", "distinct neuron parameter sets",
                     "raise core.profiles, use fewer distinct neuron parameter sets per population, "
                     "or spread populations over more cores")
     profile_table = uniq[ukey % len(uniq)]
@@ -266,7 +301,7 @@ def compile_network(net: NetworkInstance, chip: ChipConfig, options: CompileOpti
         table_len = np.zeros(n_cores, np.int64)
         np.maximum.at(table_len, ax_core, local + 1)
         core_axon_offset = _offsets(table_len)
-        _check_capacity(chip, table_len, chip.core.axons, "axons",
+        _cap(chip, table_len, chip.core.axons, "axons",
                         "axon table entries (multicast: a source has the same axon index in every core it reaches, "
                         "so indices are shared out chip-wide)",
                         "raise core.axons, use router.routing: unicast, or place connected neurons on fewer cores")
@@ -277,7 +312,7 @@ def compile_network(net: NetworkInstance, chip: ChipConfig, options: CompileOpti
         src_mc = np.zeros(n_src, bool)
         ax_counts = np.bincount(ax_core, minlength=n_cores)
         core_axon_offset = _offsets(ax_counts)
-        _check_capacity(chip, ax_counts, chip.core.axons, "axons", "axons (one per source neuron/input that "
+        _cap(chip, ax_counts, chip.core.axons, "axons", "axons (one per source neuron/input that "
                         "reaches the core)", "raise core.axons, or place fewer distinct sources' targets per core "
                         "(smaller neurons_per_core spreads targets)")
         ax_local = np.arange(n_pairs) - core_axon_offset[ax_core]
@@ -292,7 +327,7 @@ def compile_network(net: NetworkInstance, chip: ChipConfig, options: CompileOpti
     core_word_offset = _offsets(np.bincount(ax_core_g, weights=ax_words_g, minlength=n_cores).astype(np.int64))
     axon_base = word_cum_g - core_word_offset[ax_core_g]
     words_used = np.diff(core_word_offset)
-    _check_capacity(chip, words_used, chip.core.synapse_words, "synapse_words",
+    _cap(chip, words_used, chip.core.synapse_words, "synapse_words",
                     f"synapse words ({lanes} synapse(s) per word)",
                     "raise core.synapse_words or core.synapse_lanes, or spread the network over more cores")
     n_words = int(core_word_offset[-1])
@@ -380,7 +415,7 @@ def compile_network(net: NetworkInstance, chip: ChipConfig, options: CompileOpti
     row_fanout_len = np.bincount(nr_src_row, minlength=N)
     src_core_counts = np.bincount(row_core, weights=row_fanout_len, minlength=n_cores).astype(np.int64)
     core_fanout_offset = _offsets(src_core_counts)
-    _check_capacity(chip, src_core_counts, chip.core.fanout_entries, "fanout_entries",
+    _cap(chip, src_core_counts, chip.core.fanout_entries, "fanout_entries",
                     "fan-out entries (one per spiking neuron x destination core"
                     + (", or one per multicast source)" if multicast else ")"),
                     "raise core.fanout_entries, or place connected neurons on fewer cores"
@@ -413,7 +448,7 @@ def compile_network(net: NetworkInstance, chip: ChipConfig, options: CompileOpti
         input_dst_x=_ro(fo_x[is_in], np.int32), input_dst_y=_ro(fo_y[is_in], np.int32),
         input_axon=_ro(fo_axon[is_in], np.int32), input_mc=_ro(fo_mc[is_in], np.uint8),
         router_table_offset=_ro(router_table_offset, np.int32), table_key=_ro(table_key, np.int64),
-        table_outputs=_ro(table_outputs, np.int32),
+        table_outputs=_ro(table_outputs, np.int32), system=system,
         core_stdp=_ro(core_stdp, np.int64), core_rev_offset=_ro(core_rev_offset, np.int32),
         row_rev_base=_ro(row_rev_base, np.int32), row_rev_len=_ro(row_rev_len, np.int32),
         rev_axon=_ro(rev_axon, np.int32), rev_word=_ro(rev_word, np.int32), rev_lane=_ro(rev_lane, np.int32),

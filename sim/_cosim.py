@@ -76,7 +76,7 @@ def rtl_case(program: ChipProgram, stim: Stimulus, *, max_step_cycles: int | Non
 
     ``build_options``: RTL build options (``cnt_bits``, ``host_queue_depth``; default: 48-bit
     counters and the smallest power-of-two queue from the default up that holds a timestep)."""
-    from neurocycle.rtl import chip_parameters
+    from neurocycle.rtl import chip_parameters, system_parameters
 
     c = program.chip
     if c.derived.flit_bits > 32:
@@ -85,10 +85,12 @@ def rtl_case(program: ChipProgram, stim: Stimulus, *, max_step_cycles: int | Non
                           "most 32 bits (host queue, fan-out table)", c.derived.flit_bits,
                           "co-simulate with fewer payload bits or axons (the model has no such limit)")
     if program.n_cores > MAX_RTL_TILES:
-        raise ConfigError("mesh", f"{c.mesh.width}x{c.mesh.height} tiles = {program.n_cores} cores is too large to "
-                          f"co-simulate in RTL (limit {MAX_RTL_TILES})", f"{c.mesh.width}x{c.mesh.height}",
-                          "co-simulate the same core on a smaller mesh (e.g. mesh.width/height 4) and a "
-                          "network that fits it")
+        what = "the system's" if program.system is not None else ""
+        raise ConfigError("grid" if program.system is not None else "mesh",
+                          f"{what} {c.mesh.width}x{c.mesh.height} tiles = {program.n_cores} cores is too large to "
+                          f"co-simulate in RTL (limit {MAX_RTL_TILES})".strip(), f"{c.mesh.width}x{c.mesh.height}",
+                          "co-simulate the same core on a smaller mesh (e.g. mesh.width/height 4, or a 2x1 grid of "
+                          "small chips) and a network that fits it")
     prog = {k: np.asarray(getattr(program, k)) for k in _PROGRAM_ARRAYS}
     prog["fanout_flit"] = program.flit(program.fanout_dst_x, program.fanout_dst_y, program.fanout_axon,
                                        program.fanout_mc)
@@ -101,7 +103,9 @@ def rtl_case(program: ChipProgram, stim: Stimulus, *, max_step_cycles: int | Non
         raise ConfigError("host_queue_depth", f"holds {q} flits but a timestep has {need} host flits", q,
                           f"use host_queue_depth >= {need} (or leave it to the default)")
     return {"program": prog, "step_flits": [f.astype(np.int64) for f in step_flits],
-            "parameters": chip_parameters(program.chip, q, **opts),
+            "parameters": (chip_parameters(program.chip, q, **opts) if program.system is None
+                           else system_parameters(program.system, q, **opts)),
+            "top": "nc_chip" if program.system is None else "nc_system",
             "max_cycles": int(max_step_cycles or _step_cycle_bound(program, stim)),
             "learning": bool(program.learning),
             "core_counters": list(CORE_COUNTERS), "router_counters": list(ROUTER_COUNTERS),
@@ -156,6 +160,9 @@ def run_rtl_many(cases: Sequence[tuple[ChipProgram, Stimulus]], *, waves: bool =
         return []
     jobs = [rtl_case(p, s, max_step_cycles=max_step_cycles, build_options=build_options) for p, s in cases]
     params = jobs[0]["parameters"]
+    top = jobs[0]["top"]
+    if any(j["top"] != top for j in jobs):
+        raise ConfigError("cases", "mix chips and systems (two RTL tops)", "mixed", "run chips and systems apart")
     for j in jobs[1:]:
         q = max(params["HOST_QUEUE_DEPTH"], j["parameters"]["HOST_QUEUE_DEPTH"])
         if {**j["parameters"], "HOST_QUEUE_DEPTH": q} != {**params, "HOST_QUEUE_DEPTH": q}:
@@ -164,7 +171,7 @@ def run_rtl_many(cases: Sequence[tuple[ChipProgram, Stimulus]], *, waves: bool =
         params["HOST_QUEUE_DEPTH"] = q
     for j in jobs:
         j["parameters"] = params
-    b = build("nc_chip", params, waves=waves)
+    b = build(top, params, waves=waves)
     own = work_dir is None
     wd = Path(tempfile.mkdtemp(prefix="nc-cosim-")) if own else Path(work_dir)
     wd.mkdir(parents=True, exist_ok=True)

@@ -140,11 +140,11 @@ def _plastic_words(p: ChipProgram) -> tuple[np.ndarray, np.ndarray]:
 def _kernel_flits(dst_core, axon_local, p: ChipProgram, busy) -> np.ndarray:
     """Kernel flits (neurocycle.hw.layout KERNEL_FLIT): destination core, the destination axon's
     SI busy cycles (``busy`` from :func:`_axon_records`, saturated; the kernel then computes them
-    from the record) and the offset of its record in the axon table (2 x its global axon index,
-    in int64 words)."""
+    from the record) and its global axon index (its two-word record is at twice that in the axon
+    table)."""
     g = p.core_axon_offset[dst_core].astype(np.int64) + axon_local
     kf = layout.KERNEL_FLIT
-    return kf.pack(dst=dst_core, words=np.minimum(busy[g], kf.max("words")), record=2 * g)
+    return kf.pack(dst=dst_core, words=np.minimum(busy[g], kf.max("words")), record=g)
 
 
 def _multicast_nodes(p: ChipProgram, busy) -> dict:
@@ -173,12 +173,29 @@ def _multicast_nodes(p: ChipProgram, busy) -> dict:
             "ej_flit": w.ej_flit, "ej_kfl": ej_kfl}
 
 
+def _downstream_fifo(W: int, H: int) -> np.ndarray:
+    """int64 [n_routers*8]: for (router r, output o), the input FIFO r2*8 + p2 it feeds, in the
+    ``fifo`` field of a ``kdown`` word (the general router path reads nothing else; a system mesh
+    may be wider than the bit-parallel fields)."""
+    nr = W * H
+    dn = np.zeros((nr, 8), np.int64)
+    k = np.arange(nr, dtype=np.int64)
+    x, y = k % W, k // W
+    for o, p2, dx, dy in ((P_N, P_S, 0, -1), (P_E, P_W, 1, 0), (P_S, P_N, 0, 1), (P_W, P_E, -1, 0)):
+        x2, y2 = x + dx, y + dy
+        ok = (x2 >= 0) & (x2 < W) & (y2 >= 0) & (y2 < H)
+        dn[ok, o] = layout.KERNEL_DOWNSTREAM.pack(fifo=((y2 * W + x2)[ok] << 3) | p2)
+    return dn.ravel()
+
+
 def _kernel_inputs(p: ChipProgram, stim: Stimulus) -> dict:
     """Every table the kernel reads, in the exact dtype and layout it expects."""
     chip = p.chip
     W, H, C = chip.mesh.width, chip.mesh.height, chip.mesh.cores_per_router
     nr, nc = W * H, W * H * C
-    gen = C > 1 or chip.router.routing == "multicast"
+    sys_ = p.system is not None        # a system: the general path with links (sim/_system_engine.py)
+    gen = C > 1 or chip.router.routing == "multicast" or sys_
+    depth = max(chip.router.fifo_depth, p.system.link_buffer_flits) if sys_ else chip.router.fifo_depth
     i32 = lambda a: np.ascontiguousarray(a, dtype=np.int32)  # noqa: E731
     i64 = lambda a: np.ascontiguousarray(a, dtype=np.int64)  # noqa: E731
     axr, busy = _axon_records(p)
@@ -209,7 +226,7 @@ def _kernel_inputs(p: ChipProgram, stim: Stimulus) -> dict:
     return {
         **extra,
         "NC": nc, "W": W, "H": H, "n_rows": p.n_rows,
-        "D": chip.router.fifo_depth, "LD": max(0, (chip.router.fifo_depth - 1).bit_length()),
+        "D": chip.router.fifo_depth, "LD": max(0, (depth - 1).bit_length()),
         "DC": chip.core.fifo_depth, "LNC": max(0, (nc - 1).bit_length()),
         "barrier": chip.barrier_cycles, "state_bits": chip.bits.state,
         "host_r": chip.host.row * W,       # the host link's router (the unicast path: also its core)
@@ -221,7 +238,8 @@ def _kernel_inputs(p: ChipProgram, stim: Stimulus) -> dict:
         "axr": axr, "syn": p.synapses.reshape(-1).copy() if p.learning else p.synapses.reshape(-1),
         "syn_dl": int("meta" in p.synapses.dtype.names),
         "lanes": chip.core.synapse_lanes, "word_cycles": chip.core.synapse_word_cycles,
-        "RT": _route_table(W, H, C), "DN": i64(_downstream(W, H)),
+        "RT": _route_table(W, H, C) if not sys_ else np.zeros(1, np.uint8),
+        "DN": i64(_downstream(W, H) if not sys_ else _downstream_fifo(W, H)),
         "host_off": i64(h_off), "host_fl": i64(kfl[f.n_neuron + h_idx]),
         "host_pay": i64(host_payloads(p, stim)),
         "step_bound": i64(step_cycle_bounds(p, h_off, h_idx)),
@@ -266,6 +284,9 @@ def state_after(program: ChipProgram, stim: Stimulus, steps: int):
     it (docs/engine.md, "Replay a window")."""
     from ._stepped import StepState, _window
 
+    if program.system is not None:
+        raise ConfigError("program", "is a system of chips: replaying a window of a system is not supported",
+                          program.system.name, "replay the windows of a single chip")
     if steps == 0:
         n = program.n_rows
         d = program.chip.derived
@@ -282,6 +303,9 @@ def state_after(program: ChipProgram, stim: Stimulus, steps: int):
 
 
 def _run_fast(p: ChipProgram, stim: Stimulus, progress, want_state: bool = False):
+    if p.system is not None:         # state_after refuses systems: want_state is for chips
+        from ._system_engine import run_system
+        return run_system(p, stim, progress)
     from neurocycle.core._engine import run_fast
 
     a = _kernel_inputs(p, stim)
@@ -293,12 +317,22 @@ def _run_fast(p: ChipProgram, stim: Stimulus, progress, want_state: bool = False
     if p.learning:            # the kernel updated the weights in its copy of the synapse memory
         weights = a["syn"]["weight"][:p.synapses.size].astype(np.int64).reshape(p.synapses.shape)
     if out["watchdog_step"] >= 0:
-        t = int(out["watchdog_step"])
-        raise EngineError(f"cycle engine: timestep {t} ran past its proven bound of {int(a['step_bound'][t]):,} "
-                          "cycles without reaching quiescence. This is a bug in neurocycle's fast engine, not a "
-                          "problem with the input: please report it with the chip and network; meanwhile "
-                          "backend='reference' gives the spikes and run_cycle(..., mode='stepped') the cycles")
+        raise watchdog_error(int(out["watchdog_step"]), int(a["step_bound"][int(out["watchdog_step"])]))
     del a                     # the kernel's tables: freed before the spikes are assembled
+    res = result_from_kernel(p, stim, out, weights)
+    return (res, out) if want_state else res
+
+
+def watchdog_error(t: int, bound: int) -> EngineError:
+    return EngineError(f"cycle engine: timestep {t} ran past its proven bound of {bound:,} "
+                       "cycles without reaching quiescence. This is a bug in neurocycle's fast engine, not a "
+                       "problem with the input: please report it with the chip and network; meanwhile "
+                       "backend='reference' gives the spikes and run_cycle(..., mode='stepped') the cycles")
+
+
+def result_from_kernel(p: ChipProgram, stim: Stimulus, out: dict, weights: np.ndarray | None = None) -> SimResult:
+    """The SimResult of a kernel run (raw counters, per-FIFO records and per-timestep spike pieces
+    in ``out``, which gives the pieces up; ``weights``: the learned weights when some core learns)."""
     chip = p.chip
     W, H, C = chip.mesh.width, chip.mesh.height, chip.mesh.cores_per_router
     nr, P = W * H, chip.derived.n_ports
@@ -335,11 +369,10 @@ def _run_fast(p: ChipProgram, stim: Stimulus, progress, want_state: bool = False
     fifo_max = np.concatenate([out["mo"], out["mo_core"].reshape(nr, C)], axis=1)
     steps, gids, cycles, pay = _spikes_from_pieces(p, out)
     per_row = np.bincount(gids, minlength=p.n_neurons)[p.row_gid]        # spikes of every placed row
-    res = assemble(p, stim, "cycle", spike_steps=steps, spike_neurons=gids, spike_cycles=cycles,
+    return assemble(p, stim, "cycle", spike_steps=steps, spike_neurons=gids, spike_cycles=cycles,
                     step_cycles=out["step_cycles"], core=core, port_flits=pf, blocked_port=blocked, fifo_max=fifo_max,
                     host_flits=int(out["host_flits"]), mc_lookups=out.get("mcl"), mc_default=out.get("mcd"),
                     mc_partial=out.get("mcp"), local_flits=_local_flits(p, per_row), spike_payloads=pay, weights=weights)
-    return (res, out) if want_state else res
 
 
 def _spikes_from_pieces(p: ChipProgram, out: dict):

@@ -29,8 +29,13 @@ def energy_section(run, params: EnergyParams | None = None) -> dict | None:
     if not run.result.counters:
         return None
     try:
-        params = params or energy_params(run.chip)
-        rep = compute_energy(params, run.result)
+        if getattr(run, "system", None) is not None:
+            from neurocycle.hw import system_energy, system_energy_params
+            params = params or system_energy_params(run.system)
+            rep = system_energy(run.system, run.result, params)
+        else:
+            params = params or energy_params(run.chip)
+            rep = compute_energy(params, run.result)
     except ConfigError as exc:      # a run still reports its spikes and cycles
         return {"error": str(exc)}
     out = rep.to_dict()

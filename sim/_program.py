@@ -11,10 +11,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from neurocycle.hw import ChipConfig, layout
+
+if TYPE_CHECKING:
+    from neurocycle.hw import SystemConfig
 
 SYNAPSE_SLOT = layout.SYNAPSE_SLOT.dtype     # (target u2, weight i2), packed: 4 bytes
 SYNAPSE_SLOT_DL = layout.SYNAPSE_SLOT_DL.dtype   # + meta u1 (delay | plastic << 6): chips with delays or learning
@@ -75,6 +79,9 @@ class ChipProgram:
     # int32/int64[n_synapses]: global slot (word * lanes + lane) of every network synapse, kept only
     # when the program learns (Run.weights reads the learned weights there); None otherwise
     syn_slot: np.ndarray | None = None
+    # a system of chips (docs/microarchitecture.md §12): ``chip`` is then its system mesh
+    # (SystemConfig.mesh_chip) and every table is over the system mesh; None on a single chip
+    system: "SystemConfig | None" = None
 
     @property
     def learning(self) -> bool:
@@ -155,6 +162,16 @@ class ChipProgram:
         return {"neurons": d(self.core_neuron_offset), "axons": d(self.core_axon_offset),
                 "synapse_words": d(self.core_word_offset), "fanout_entries": d(self.core_fanout_offset),
                 "profiles": d(self.core_profile_offset)}
+
+    def chip_usage(self) -> dict[str, np.ndarray]:
+        """Per-chip use of every capacity of a system (sums over each chip's cores); one row
+        for a single chip."""
+        use = self.core_usage()
+        if self.system is None:
+            return {k: np.asarray([v.sum()]) for k, v in use.items()}
+        q = self.system.chip_of_core(np.arange(self.n_cores))
+        n = self.system.derived.n_chips
+        return {k: np.bincount(q, weights=v, minlength=n).astype(np.int64) for k, v in use.items()}
 
     def router_usage(self) -> dict[str, np.ndarray]:
         """Per-router use of the multicast routing table (all zero on a unicast chip)."""

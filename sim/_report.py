@@ -106,6 +106,41 @@ def network_for_report(spec) -> dict:
     return d
 
 
+def system_section(run: Run, energy: dict | None) -> dict:
+    """A system run broken down per chip and per chip-to-chip link (docs/microarchitecture.md §12)."""
+    s, p, r = run.system, run.program, run.result
+    d = s.derived
+    q_core = s.chip_of_core(np.arange(p.n_cores))
+    q_router = s.chip_of_router(np.arange(p.n_routers))
+    spc = spikes_per_core(run)
+    use = p.chip_usage()
+    chips = []
+    for q in range(d.n_chips):
+        row = {"chip": q, "cx": q % s.grid.width, "cy": q // s.grid.width, "spikes": int(spc[q_core == q].sum()),
+               **{k: int(v[q]) for k, v in use.items()}}
+        if r.counters:
+            for name in ("synaptic_ops", "fanout_flits", "neuron_updates_active", "neuron_updates_inactive"):
+                row[name] = int(np.asarray(r.counters[name])[q_core == q].sum())
+            for name in ("router_flits", "link_flits", "router_blocked_cycles"):
+                row[name] = int(np.asarray(r.counters[name])[q_router == q].sum())
+        chips.append(row)
+    out = {"name": s.name, "grid": [s.grid.width, s.grid.height], "chip": s.chip.name,
+           "mesh": [d.mesh_width, d.mesh_height], "link_count": d.links.n, "barrier_cycles": d.barrier_cycles,
+           "config": s.model_dump(mode="json"), "chips": chips}
+    if energy and "per_chip" in energy:
+        for row, e in zip(chips, energy["per_chip"]):
+            row["energy_pj"] = e["total_pj"]
+            row["link_flits_sent"] = e["link_flits_sent"]
+        out["links"] = energy["per_link"]
+        out["link_flits"] = int(sum(x["flits"] for x in energy["per_link"]))
+        out["links_dynamic_pj"] = energy["links_dynamic_pj"]
+        out["serdes_static_pj"] = energy["serdes_static_pj"]
+    part = getattr(r, "partition", None)
+    if part:
+        out["partition"] = {k: v for k, v in part.items()}
+    return out
+
+
 def build_report(run: Run, *, extra: dict | None = None) -> dict:
     r, p = run.result, run.program
     steps, N = r.steps, p.n_neurons
@@ -148,6 +183,8 @@ def build_report(run: Run, *, extra: dict | None = None) -> dict:
         "noc": noc_summary(p),
         "results": results,
     }
+    if run.system is not None:
+        report["system"] = system_section(run, results.get("energy"))
     if results.get("energy"):
         from ._ppa import energy_summary_rows
         report["summary_rows"] = energy_summary_rows(results["energy"])

@@ -242,3 +242,37 @@ def hop_range(p: ChipProgram) -> np.ndarray:
         out += np.bincount(w.flit, weights=g, minlength=f.mc.size).astype(np.int64)
     return out
 
+
+
+def link_outputs(p: ChipProgram) -> np.ndarray:
+    """int32 [n_routers * 8]: the chip-to-chip link that output o of router r drives, at r*8 + o,
+    or -1 (every entry on a single chip; docs/microarchitecture.md §12.2)."""
+    lko = np.full(p.n_routers * 8, -1, np.int32)
+    if p.system is not None:
+        lk = p.system.derived.links
+        lko[lk.src * 8 + lk.out_port] = np.arange(lk.n, dtype=np.int32)
+    return lko
+
+
+def link_crossings(p: ChipProgram) -> np.ndarray:
+    """Per flit of the program (ProgramFlits order), the copies it sends over chip-to-chip links:
+    a unicast flit crosses every chip column and then every chip row between its source and its
+    destination (XY on the system mesh); a multicast flit, the link outputs of its tree. Zero on
+    a single chip."""
+    f = program_flits(p)
+    out = np.zeros(f.mc.size, np.int64)
+    s = p.system
+    if s is None:
+        return out
+    MW, W, H, C = s.derived.mesh_width, s.chip.mesh.width, s.chip.mesh.height, s.chip.mesh.cores_per_router
+    uni = np.flatnonzero(~f.mc)
+    r1, r2 = f.router[uni], f.dst_core[uni] // C
+    out[uni] = np.abs(r1 % MW // W - r2 % MW // W) + np.abs(r1 // MW // H - r2 // MW // H)
+    if f.mc.any():
+        w = walk(p)
+        lko = link_outputs(p)
+        n = np.zeros(w.flit.size, np.int64)
+        for o in (P_N, P_E, P_S, P_W):
+            n += ((w.outputs >> o) & 1) * (lko[w.router * 8 + o] >= 0)
+        out += np.bincount(w.flit, weights=n, minlength=f.mc.size).astype(np.int64)
+    return out

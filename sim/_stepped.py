@@ -38,6 +38,11 @@ def run_stepped(p: ChipProgram, stim: Stimulus, progress, *, start: "StepState |
     (spike steps relative to ``start.step``). ``probe`` (sim/_activity.py) is told every
     cycle's start-of-cycle state and decisions; it changes nothing."""
     chip = p.chip
+    if p.system is not None and start is not None and start.step > 0:
+        from neurocycle.hw import ConfigError
+        raise ConfigError("start", "resumes a chip, not a system of chips: the links' serialisers carry "
+                          "state across the barrier that a StepState does not hold", start.step,
+                          "simulate the system from timestep 0")
     Wm, Hm = chip.mesh.width, chip.mesh.height
     C = chip.mesh.cores_per_router
     nr, nc, P = Wm * Hm, Wm * Hm * C, chip.derived.n_ports
@@ -105,6 +110,20 @@ def run_stepped(p: ChipProgram, stim: Stimulus, progress, *, start: "StepState |
     def downstream(r, o):   # (router, input port) fed by output o of router r
         return {P_N: (r - Wm, P_S), P_E: (r + 1, P_W), P_S: (r + Wm, P_N), P_W: (r - 1, P_E)}[o]
 
+    # chip-to-chip links of a system (§12.2): the output (r, o) that drives link l, the input it
+    # feeds (a FIFO of depth link_buffer_flits), its credits, serialiser, pipeline and credit returns
+    links = p.system.derived.links if p.system is not None else None
+    n_lk = links.n if links is not None else 0
+    lk_out = {(int(links.src[i]), int(links.out_port[i])): i for i in range(n_lk)}
+    lk_in = {(int(links.dst[i]), int(links.in_port[i])): i for i in range(n_lk)}
+    BL = p.system.link_buffer_flits if links is not None else D      # a link's receive buffer = its credits
+    lk_L = [int(links.latency[i]) for i in range(n_lk)]
+    lk_Lc = [int(links.credit_latency[i]) for i in range(n_lk)]
+    lk_k = [int(links.cycles_per_flit[i]) for i in range(n_lk)]
+    cr = [BL] * n_lk                     # credits (start-of-cycle values)
+    free = [0] * n_lk                    # first cycle the serialiser takes the next flit
+    pipe = [deque() for _ in range(n_lk)]       # (cycle it is pushed into the receiving FIFO, flit)
+    cret = [deque() for _ in range(n_lk)]       # cycles at which a credit arrives back
     fifo = [[deque() for _ in range(P)] for _ in range(nr)]
     done = [[0] * P for _ in range(nr)]   # outputs that already got a copy of the head (§4.3)
     cfifo = [deque() for _ in range(nc)]
@@ -175,8 +194,8 @@ def run_stepped(p: ChipProgram, stim: Stimulus, progress, *, start: "StepState |
             occ = [[len(q) for q in fifo[r]] for r in range(nr)]      # start-of-cycle state
             cocc = [len(q) for q in cfifo]
             if (all(s[0] == "D" for s in nu) and hp == len(hflits) and not any(map(any, occ))
-                    and not any(cocc) and all(s is None for s in si)):
-                break                                                  # Q_t = c
+                    and not any(cocc) and all(s is None for s in si) and all(v == BL for v in cr)):
+                break                                                  # Q_t = c (links idle: §12.4)
             if probe is not None:
                 ev = probe.begin_cycle(c, occ, cocc, [s[0] for s in nu], [s is not None for s in si])
             for r in range(nr):
@@ -185,6 +204,7 @@ def run_stepped(p: ChipProgram, stim: Stimulus, progress, *, start: "StepState |
                 for j in range(C):
                     fmax[r, P + j] = max(fmax[r, P + j], cocc[r * C + j])
             pops, pushes = [], []   # pops: (fifo deque); pushes: (deque, flit)
+            lk_grants, lk_credits = [], []   # (link, flit) granted onto a link; links whose receiving FIFO popped
             pend_sets, pend_clears = [], []   # event: (bank, row) bits set, word ranges of pend[cur] cleared
             w_writes = []           # (word, new weights of its lanes): SI write-backs of this cycle
             # routers
@@ -198,9 +218,12 @@ def run_stepped(p: ChipProgram, stim: Stimulus, progress, *, start: "StepState |
                     req = [q for q in range(P) if occ[r][q] and (want[q] >> o) & 1]
                     if not req:
                         continue
+                    lk = lk_out.get((r, o))
                     if o in local_of_port:
                         k2 = r * C + local_of_port[o]
                         space, dq = cocc[k2] < DC, cfifo[k2]
+                    elif lk is not None:                    # a chip-to-chip link: credits and serialiser
+                        space, dq = cr[lk] > 0 and c >= free[lk], None
                     else:
                         r2, q2 = downstream(r, o)
                         space, dq = occ[r2][q2] < D, fifo[r2][q2]
@@ -214,12 +237,17 @@ def run_stepped(p: ChipProgram, stim: Stimulus, progress, *, start: "StepState |
                     port_flits[r, o] += 1
                     if o in local_of_port and win in local_of_port:
                         local[r] += 1
-                    pushes.append((dq, fifo[r][win][0]))
+                    if lk is not None:
+                        lk_grants.append((lk, fifo[r][win][0]))
+                    else:
+                        pushes.append((dq, fifo[r][win][0]))
                 for q in range(P):
                     if not occ[r][q]:
                         continue
                     if want[q] & ~got[q] == 0:          # every output still owed got its copy: pop
                         pops.append(fifo[r][q])
+                        if (r, q) in lk_in:
+                            lk_credits.append(lk_in[(r, q)])
                         done[r][q] = 0
                         if probe is not None:
                             ev.pops.append((r, q))
@@ -357,6 +385,22 @@ def run_stepped(p: ChipProgram, stim: Stimulus, progress, *, start: "StepState |
                 q.popleft()
             for q, flit in pushes:
                 q.append(flit)
+            # links (§12.2): a grant takes a credit and the serialiser and enters the pipeline; a pop
+            # of a link-fed FIFO sends a credit back; then what arrives in this cycle is applied
+            for lk, flit in lk_grants:
+                cr[lk] -= 1
+                free[lk] = c + lk_k[lk]
+                pipe[lk].append((c + lk_L[lk], flit))
+            for lk in lk_credits:
+                cret[lk].append(c + lk_Lc[lk])
+            for lk in range(n_lk):
+                while pipe[lk] and pipe[lk][0][0] == c:
+                    rq = fifo[int(links.dst[lk])][int(links.in_port[lk])]
+                    assert len(rq) < BL, "a link pushed into its full receive buffer (credits broken)"
+                    rq.append(pipe[lk].popleft()[1])
+                while cret[lk] and cret[lk][0] == c:
+                    cret[lk].popleft()
+                    cr[lk] += 1
             for lo, hi in pend_clears:
                 pend[cur][lo:hi] = False
             for bank, row in pend_sets:

@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from neurocycle.hw import load_chip
+from neurocycle.hw import load_chip, load_system
 from neurocycle.sim import load_network
 
 CONFIGS = Path(__file__).resolve().parents[1] / "configs"
@@ -29,7 +29,14 @@ def test_sweep_files_validate(path, cli):
     cli("validate", path, "--kind", "sweep")
 
 
+@pytest.mark.parametrize("path", sorted((CONFIGS / "systems").glob("*.yaml")), ids=lambda p: p.stem)
+def test_system_presets_load(path):
+    system = load_system(path)
+    assert system.name == path.stem
+    assert system.derived.n_chips == system.grid.width * system.grid.height
+
+
 def test_every_yaml_is_covered():
-    kinds = {"chips", "networks", "sweeps"}
+    kinds = {"chips", "networks", "sweeps", "systems"}
     stray = [p for p in CONFIGS.rglob("*.yaml") if p.parent.name not in kinds]
-    assert not stray, f"YAML outside configs/{{chips,networks,sweeps}} is not tested: {stray}"
+    assert not stray, f"YAML outside configs/{{chips,networks,sweeps,systems}} is not tested: {stray}"

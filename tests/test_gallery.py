@@ -12,21 +12,21 @@ from neurocycle.sim import load_network, simulate
 
 NETWORKS = Path(__file__).resolve().parents[1] / "configs" / "networks"
 GALLERY = ["brunel-ei", "ff-classifier", "conv-snn", "synfire-chain", "winner-take-all", "textbook-lif-2mv",
-           "textbook-lif-20mv", "stdp-pattern"]
+           "textbook-lif-20mv", "potjans-diesmann", "stdp-pattern"]
 SILENT = {"textbook-lif-2mv"}       # its description says it never fires (tests/test_neurons.py)
 
 
 def intended_preset(name: str) -> str:
     head = (NETWORKS / f"{name}.yaml").read_text().splitlines()[0]
-    m = re.fullmatch(r"# Intended chip preset: ([\w\-]+)", head)
-    assert m, f"{name}.yaml must start with '# Intended chip preset: NAME', got {head!r}"
-    return m.group(1)
+    m = re.fullmatch(r"# Intended (chip|system) preset: ([\w\-]+)", head)
+    assert m, f"{name}.yaml must start with '# Intended chip preset: NAME' (or system), got {head!r}"
+    assert m.group(2) in list_presets(m.group(1) + "s"), f"{name}: no {m.group(1)} preset {m.group(2)}"
+    return m.group(2)
 
 
 @pytest.mark.parametrize("name", GALLERY)
 def test_workload_compiles_and_runs_on_its_preset(name):
     chip = intended_preset(name)
-    assert chip in list_presets("chips")
     spec, _ = load_network(name)                 # by preset name, as `neurocycle run CHIP NAME`
     assert spec.name == name and len(spec.description) > 40
     ref = simulate(chip, name, steps=30, backend="reference")
@@ -37,7 +37,7 @@ def test_workload_compiles_and_runs_on_its_preset(name):
         assert ref.result.n_spikes > 0, "the workload must be active within 30 timesteps"
     assert np.array_equal(ref.result.spike_steps, cyc.result.spike_steps)
     assert np.array_equal(ref.result.spike_neurons, cyc.result.spike_neurons)
-    assert cyc.total_cycles > 30 * load_chip(chip).barrier_cycles
+    assert cyc.total_cycles > 30 * cyc.chip.barrier_cycles
 
 
 def test_gallery_covers_every_input_generator():
@@ -53,7 +53,7 @@ def test_gallery_covers_every_input_generator():
 def test_every_gallery_yaml_is_listed():
     """Every network YAML that names an intended preset is in the gallery (and so tested here)."""
     headed = {p.stem for p in NETWORKS.glob("*.yaml")
-              if p.read_text().startswith("# Intended chip preset:")}
+              if p.read_text().startswith(("# Intended chip preset:", "# Intended system preset:"))}
     assert headed == set(GALLERY)
 
 
@@ -143,6 +143,30 @@ def test_brunel_network_is_balanced():
     from neurocycle.sim import NetworkSpec
     free = simulate("default-4x4", NetworkSpec.model_validate(data), steps=100, backend="reference")
     assert free.spike_counts("exc").mean() / 0.1 > 5 * rate_hz
+
+
+def test_potjans_diesmann_file_is_reproduced_by_the_script(tmp_path):
+    spec = importlib.util.spec_from_file_location("make_potjans_diesmann", NETWORKS / "make_potjans_diesmann.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    out = tmp_path / "pd.yaml"
+    mod.main(["--out", str(out)])
+    assert out.read_text() == (NETWORKS / "potjans-diesmann.yaml").read_text(), "re-run make_potjans_diesmann.py"
+    # the published model: 8 populations, 77,169 neurons at full scale, the connection probabilities
+    assert sum(mod.N_FULL) == 77169 and len(mod.CONN_P) == 8 and all(len(r) == 8 for r in mod.CONN_P)
+    assert abs(mod.psc_amplitude_pa() - 87.81) < 0.01          # the 0.15 mV PSP of Potjans & Diesmann
+    net = mod.network(0.02)
+    assert [p["size"] for p in net["populations"]] == [round(n * 0.02) for n in mod.N_FULL]
+
+
+def test_potjans_diesmann_runs_on_a_system_with_traffic_between_chips():
+    """The gallery's microcircuit on its 2 x 2 Loihi-like system: every chip holds neurons and
+    spikes cross the chip-to-chip links (per-chip and per-link traffic in the report)."""
+    run = simulate("loihi-2x2", "potjans-diesmann", steps=40, backend="cycle")
+    rep = run.report()
+    chips = rep["system"]["chips"]
+    assert len(chips) == 4 and all(c["neurons"] > 0 and c["spikes"] > 0 for c in chips)
+    assert rep["system"]["link_flits"] > 1000 and rep["results"]["energy"]["links_dynamic_pj"] > 0
 
 
 def test_stdp_pattern_data_hides_the_pattern_in_noise():

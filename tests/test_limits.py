@@ -1,11 +1,12 @@
-"""The cycle kernel's packed words hold the largest chip the schema allows (docs/engine.md "Hard
-limits"): a chip that validates cannot overflow a kernel field, so the engine has no size limit
-of its own beyond the schema's ranges."""
+"""The cycle kernel's packed words hold the largest chip the schema allows and the largest system
+of chips SystemConfig allows (docs/engine.md "Hard limits"): a chip or system that validates
+cannot overflow a kernel field, so the engine has no size limit of its own beyond those ranges."""
 import annotated_types
 import numpy as np
 
 from neurocycle.hw import BitsConfig, CoreConfig, MeshConfig, RouterConfig, layout, load_chip
 from neurocycle.hw._config import MAX_CORES
+from neurocycle.hw._system import MAX_SYSTEM_CORES
 
 
 def schema_max(model, field: str) -> int:
@@ -35,19 +36,21 @@ def test_the_largest_chip_validates():
     assert W * H * schema_max(MeshConfig, "cores_per_router") > MAX_CORES    # the cross-check is what binds
 
 
-def test_kernel_flit_holds_every_core_and_axon():
+def test_kernel_flit_holds_every_core_and_axon_of_the_largest_system():
     kf = layout.KERNEL_FLIT
-    assert kf.total_bits() <= 64
-    assert kf.max("dst") >= CORES - 1
-    assert kf.max("record") >= 2 * (CORES * AXONS - 1)          # the record offset is twice the axon index
-    assert kf.max("port") >= len(layout.PORTS) - 1
+    assert kf.total_bits() == 64
+    assert kf.shifts()["unused"] == 63 and kf.max("unused") == 1      # a kflit is >= 0, a kmcflit < 0
+    assert kf.max("dst") >= MAX_SYSTEM_CORES - 1 >= CORES - 1
+    assert kf.max("record") >= MAX_SYSTEM_CORES * AXONS - 1         # the global axon index
+    assert kf.max("port") >= layout.MAX_PORTS - 1
+    assert kf.max("words") >= 1                                     # saturates: the record holds the rest
 
 
 def test_kernel_axon_record_holds_the_largest_axon_and_row():
     ka = layout.KERNEL_AXON
     assert ka.total_bits() <= 64
     assert ka.max("n_syn") >= WORDS * LANES
-    assert ka.max("row_base") >= CORES * NEURONS
+    assert ka.max("row_base") >= MAX_SYSTEM_CORES * NEURONS
 
 
 def test_synapse_slot_holds_a_local_target_and_the_widest_weight():
@@ -61,8 +64,9 @@ def test_synapse_slot_holds_a_local_target_and_the_widest_weight():
 def test_kernel_fifo_timer_and_downstream_words_hold_the_largest_mesh():
     depth = max(schema_max(RouterConfig, "fifo_depth"), schema_max(CoreConfig, "fifo_depth"))
     assert layout.KERNEL_FIFO_STATE.max("occ") >= depth and layout.KERNEL_FIFO_STATE.max("max_occ") >= depth
-    assert layout.KERNEL_TIMER.max("core") >= CORES - 1
+    assert layout.KERNEL_TIMER.max("core") >= MAX_SYSTEM_CORES - 1
     kd = layout.KERNEL_DOWNSTREAM
     lnc = (CORES - 1).bit_length()
     assert kd.max("req_base") >= ((4 * 6) << 6) + H - 1 and kd.max("x") >= W - 1
+    assert kd.max("fifo") >= (MAX_SYSTEM_CORES - 1) * 8 + 7      # a system's routers (<= its cores)
     assert kd.max("fifo") >= (CORES - 1) * 8 + 4 and kd.max("route_row") >= (CORES - 1) << lnc

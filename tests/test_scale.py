@@ -111,19 +111,25 @@ def test_axon_records_point_into_the_program_synapse_memory():
         assert busy[g] == -(-int(p.axon_len[g]) // 2)
 
 
+# an axon of N words (1 lane) whose SI time N x 64 just saturates the kernel flit's words field
+# (N x 63 does not): N = 64 with the 12-bit field
+N_LONG = (layout.KERNEL_FLIT.max("words") + 1) // 64
+
+
 def _long_axon(word_cycles, plastic=False):
-    """One input channel -> 16,384 neurons of one core: one axon of 16,384 words (1 lane), so
-    its SI time 16,384 x word_cycles saturates the kernel flit's 20-bit field at 64 (``plastic``:
-    the synapses learn, one WRITE cycle per word more)."""
+    """One input channel -> N_LONG neurons of one core: one axon of N_LONG words (1 lane), so its
+    SI time N_LONG x word_cycles saturates the kernel flit's words field at 64 (``plastic``: the
+    synapses learn, one WRITE cycle per word more)."""
+    n = N_LONG
     b = NetworkBuilder("long")
-    b.population("p", 16384, {"vth": 1 << 20})
+    b.population("p", n, {"vth": 1 << 20})
     b.array_input("x", 1, steps=[0], channels=[0])
     rule = {"rule": "stdp", "a_plus": 8, "a_minus": 8, "tau_plus_steps": 4.0, "tau_minus_steps": 4.0,
             "w_min": 0, "w_max": 4, "lr_shift": 0}
     b.connect("x", "p", "all_to_all", weight=1, plasticity=rule if plastic else None)
-    over = {"core.learning": "stdp", "core.learning_entries": 16384} if plastic else {}
-    c = load_chip("tiny-2x2").with_overrides({"mesh.width": 1, "mesh.height": 1, "core.neurons": 16384,
-                                              "core.axons": 4, "core.synapse_words": 16384, "core.synapse_lanes": 1,
+    over = {"core.learning": "stdp", "core.learning_entries": n} if plastic else {}
+    c = load_chip("tiny-2x2").with_overrides({"mesh.width": 1, "mesh.height": 1, "core.neurons": n,
+                                              "core.axons": 4, "core.synapse_words": n, "core.synapse_lanes": 1,
                                               "core.synapse_word_cycles": word_cycles, "bits.state": 24,
                                               "bits.accumulator": 24, **over})
     net = b.build().instantiate()
@@ -131,30 +137,36 @@ def _long_axon(word_cycles, plastic=False):
 
 
 def test_an_axon_longer_than_the_flit_field_takes_its_time_from_the_record():
-    assert 16384 * 64 > layout.KERNEL_FLIT.max("words") >= 16384 * 63
+    n = N_LONG
+    assert n * 64 > layout.KERNEL_FLIT.max("words") >= n * 63
     slow, stim = _long_axon(64)
     fast, _ = _long_axon(63)
     a, b = run_cycle(slow, stim), run_cycle(fast, stim)
-    # the only difference: 16,384 more SI cycles in timestep 0 (the SI is the last to finish)
-    assert int(a.step_cycles[0]) - int(b.step_cycles[0]) == 16384
+    # the only difference: n more SI cycles in timestep 0 (the SI is the last to finish)
+    assert int(a.step_cycles[0]) - int(b.step_cycles[0]) == n
     assert a.step_cycles[1] == b.step_cycles[1]
-    assert int(np.sum(a.counters["synapse_word_reads"])) == 16384
-    assert int(np.sum(a.counters["si_busy_cycles"])) == 1 + 16384 * 64
+    assert int(np.sum(a.counters["synapse_word_reads"])) == n
+    assert int(np.sum(a.counters["si_busy_cycles"])) == 1 + n * 64
+    stepped = run_cycle(slow, stim, mode="stepped")
+    assert np.array_equal(a.step_cycles, stepped.step_cycles)
     ref = run_reference(slow, stim)
     assert np.array_equal(a.spike_neurons, ref.spike_neurons)
 
 
 def test_a_long_plastic_axon_adds_its_write_cycles_to_the_record_s_time():
     """The saturated path of a learning program: words x cycles per word + one WRITE cycle per
-    word with a plastic slot (here every one of the 16,384 words), as an unsaturated axon."""
+    word with a plastic slot (here every one of the N_LONG words), as an unsaturated axon."""
+    n = N_LONG
     slow, stim = _long_axon(64, plastic=True)
     fast, _ = _long_axon(63, plastic=True)
     a, b = run_cycle(slow, stim), run_cycle(fast, stim)
-    assert int(a.step_cycles[0]) - int(b.step_cycles[0]) == 16384
-    assert int(np.sum(a.counters["synapse_word_writes"])) == 16384
-    assert int(np.sum(a.counters["si_busy_cycles"])) == 1 + 16384 * 64 + 16384
+    assert int(a.step_cycles[0]) - int(b.step_cycles[0]) == n
+    assert int(np.sum(a.counters["synapse_word_writes"])) == n
+    assert int(np.sum(a.counters["si_busy_cycles"])) == 1 + n * 64 + n
     plain, _ = _long_axon(64)
-    assert int(a.step_cycles[0]) - int(run_cycle(plain, stim).step_cycles[0]) >= 16384
+    assert int(a.step_cycles[0]) - int(run_cycle(plain, stim).step_cycles[0]) >= n
+    stepped = run_cycle(slow, stim, mode="stepped")
+    assert np.array_equal(a.step_cycles, stepped.step_cycles) and np.array_equal(a.weights, stepped.weights)
     ref = run_reference(slow, stim)
     assert np.array_equal(a.spike_neurons, ref.spike_neurons) and np.array_equal(a.weights, ref.weights)
 

@@ -45,22 +45,28 @@ def compile_options(args):
 
 
 # ----------------------------------------------------------------------------- what a file is
+_SYSTEM_KEYS = ("serdes_static_power_mw", "barrier_cycles_per_chip_hop")
+
+
 def kind_of(data) -> str | None:
-    """'network', 'chip' or 'sweep' from a parsed YAML mapping's keys (None if unclear)."""
+    """'network', 'chip', 'system' or 'sweep' from a parsed YAML mapping's keys (None if unclear)."""
     if not isinstance(data, dict):
         return None
     if "populations" in data or "projections" in data:
         return "network"
     if "mesh" in data or "core" in data or "router" in data or "clock_mhz" in data:
         return "chip"
+    if (any(str(k).startswith("link_") for k in data) or any(k in data for k in _SYSTEM_KEYS)
+            or ("chip" in data and "network" not in data and not any(k in data for k in ("samples", "points", "steps")))):
+        return "system"
     if "grid" in data or "samples" in data or "base" in data:
         return "sweep"
     return None
 
 
 def file_kind(arg) -> str | None:
-    """What a positional argument names: 'chip', 'network', 'nir' or 'sweep' (a file recognised
-    by its content, or a preset recognised by its folder); None if it cannot be told."""
+    """What a positional argument names: 'chip', 'system', 'network', 'nir' or 'sweep' (a file
+    recognised by its content, or a preset recognised by its folder); None if it cannot be told."""
     import os
 
     from neurocycle.hw import binary_kind, list_presets, read_yaml
@@ -81,8 +87,8 @@ def file_kind(arg) -> str | None:
             return None
         return kind_of(data)
     stem = path[:-5] if path.endswith(".yaml") else path
-    kinds = [k for k, folder in (("chip", "chips"), ("network", "networks"), ("sweep", "sweeps"))
-             if stem in list_presets(folder)]
+    kinds = [k for k, folder in (("chip", "chips"), ("system", "systems"), ("network", "networks"),
+                                 ("sweep", "sweeps")) if stem in list_presets(folder)]
     return kinds[0] if len(kinds) == 1 else None
 
 
@@ -104,9 +110,9 @@ def chip_and_network(chip, network, console=None):
     if ck == "sweep":
         raise ConfigError("chip", "is a sweep file, not a chip", str(chip), f"run it with: neurocycle sweep {chip}")
     nk = file_kind(network)
-    if nk == "chip":
-        raise ConfigError("network", "is a chip file, not a network", str(network),
-                          "give the chip first and the network second")
+    if nk in ("chip", "system"):
+        raise ConfigError("network", f"is a {nk} file, not a network", str(network),
+                          f"give the {nk} first and the network second")
     if nk == "sweep":
         raise ConfigError("network", "is a sweep file, not a network", str(network),
                           f"run it with: neurocycle sweep {network}")

@@ -20,18 +20,19 @@ VALIDATE_SAMPLE_BYTES = 200 << 20   # `validate` samples networks up to this est
 
 # ----------------------------------------------------------------------------- run
 def _cmd_run(args) -> int:
-    from neurocycle.hw import NumericFormat, load_chip
+    from neurocycle.hw import NumericFormat, SystemConfig
 
-    from neurocycle.sim import simulate
+    from neurocycle.sim import load_target, simulate
     from neurocycle.sim._io import OutputDir, write_json
 
     console = _console()
     opts = compile_options(args)
     chip_arg, network = chip_and_network(args.chip, args.network, console)
-    chip = load_chip(chip_arg)
+    chip = load_target(chip_arg)            # a chip, or a system of chips
+    bits_chip = chip.mesh_chip if isinstance(chip, SystemConfig) else chip
     conversion = None
     if network is not None and str(network).endswith(".nir"):
-        conversion = convert_for_cli(args, network, NumericFormat.of(chip), console)   # this chip's bit widths
+        conversion = convert_for_cli(args, network, NumericFormat.of(bits_chip), console)   # this chip's bit widths
         network = conversion
     elif args.inputs or args.framework or args.dt_ms is not None or args.allow_dropped_synapses:
         raise ConfigError("network", "--inputs, --from, --dt-ms and --allow-dropped-synapses apply to NIR graphs "
@@ -56,7 +57,8 @@ def _cmd_run(args) -> int:
         t0 = time.perf_counter()
         with ctx:
             run = simulate(chip, network, steps=args.steps, seed=args.seed, backend=args.backend,
-                           options=opts, progress=cb, on_estimate=lambda est: _announce(console, est, args.quiet))
+                           options=opts, progress=cb, on_estimate=lambda est: _announce(console, est, args.quiet),
+                           workers=args.workers, scheduler=args.scheduler)
         wall = time.perf_counter() - t0
         extra = {"command": " ".join(["neurocycle"] + sys.argv[1:]), "total_wall_s": wall}
         if conversion is not None:
@@ -144,6 +146,10 @@ def _print_summary(console, run, report) -> None:
         t.add_row("synaptic ops", f"{ct['synaptic_ops']:,}")
     for row in report.get("summary_rows", []):
         t.add_row(*row)
+    part = getattr(run.result, "partition", None)
+    if part and part.get("partitions", 1) > 1:
+        t.add_row("partitions", f"{part['partitions']} Dask workers, {part['window_cycles']}-cycle windows")
+        t.add_row("windows / exchanged", f"{part['windows']:,} / {part['exchanged']:,} flits and credits")
     t.add_row("wall time", f"{report['total_wall_s']:.2f} s")
     if run.phases is not None:
         for name, text in run.phases.rows():
@@ -152,6 +158,8 @@ def _print_summary(console, run, report) -> None:
             from neurocycle.sim._netsize import _gb
             t.add_row("  estimated peak", _gb(run.phases.estimate.total))
     console.print(t)
+    if run.system is not None and "system" in report:
+        _print_system(console, run, report["system"])
     # per-core load
     usage = p.core_usage()
     spc = np.asarray(res["spikes_per_core"])
@@ -167,6 +175,35 @@ def _print_summary(console, run, report) -> None:
     if p.n_cores > len(shown):
         lt.caption = f"top {len(shown)} of {p.n_cores} cores by spikes"
     console.print(lt)
+
+
+def _print_system(console, run, sysrep: dict) -> None:
+    """Per-chip and per-link breakdown of a system run (report.json "system")."""
+    from rich.table import Table
+
+    ct = Table(title=f"per chip — {run.system.name}: {run.system.grid.width} x {run.system.grid.height} chips of "
+                     f"{run.system.chip.name}")
+    cols = ("chip (cx,cy)", "neurons", "spikes", "synaptic ops", "router flits", "link flits out",
+            "energy (tiles + static)")
+    for col in cols:
+        ct.add_column(col, justify="right")
+    from neurocycle.sim._ppa import fmt_pj
+    for c in sysrep["chips"]:
+        ct.add_row(f"{c['chip']} ({c['cx']},{c['cy']})", f"{c['neurons']:,}", f"{c['spikes']:,}",
+                   f"{c.get('synaptic_ops', 0):,}", f"{c.get('router_flits', 0):,}", f"{c.get('link_flits_sent', 0):,}",
+                   fmt_pj(c["energy_pj"]) if c.get("energy_pj") is not None else "")
+    console.print(ct)
+    links = sysrep.get("links")
+    if links:
+        lt = Table(title=f"chip-to-chip links: {sysrep['link_count']} directed, {sysrep['link_flits']:,} flits")
+        for col in ("link", "router (x,y) port", "chips", "flits", "utilisation", "energy"):
+            lt.add_column(col, justify="right")
+        top = sorted(links, key=lambda x: -x["flits"])[:8]
+        for x in top:
+            lt.add_row(str(x["link"]), f"({x['x']},{x['y']}) {x['port']}", f"{x['from_chip']} -> {x['to_chip']}",
+                       f"{x['flits']:,}", f"{100 * x['utilisation']:.2f} %", fmt_pj(x["dynamic_pj"] + x["static_pj"]))
+        lt.caption = f"busiest {len(top)} of {len(links)} links"
+        console.print(lt)
 
 
 def conversion_table(conv: dict):
@@ -197,7 +234,7 @@ def _cmd_validate(args) -> int:
     for f in args.files:
         path = f
         if not Path(f).exists():
-            for kind in ("chips", "networks", "sweeps"):
+            for kind in ("chips", "systems", "networks", "sweeps"):
                 pp = preset_path(kind, f)
                 if pp is not None:
                     path = str(pp)
@@ -223,6 +260,14 @@ def _cmd_validate(args) -> int:
                 d = chip.derived
                 console.print(f"[green]ok[/] {f}: chip '{chip.name}', {chip.mesh.width}x{chip.mesh.height} mesh, "
                               f"{d.n_cores * chip.core.neurons:,} neurons, {d.core_sram_bits * d.n_cores / 8 / 1024:,.0f} KiB SRAM")
+            elif kind == "system":
+                from neurocycle.hw import load_system
+                s = load_system(path)
+                d = s.derived
+                console.print(f"[green]ok[/] {f}: system '{s.name}', {s.grid.width}x{s.grid.height} chips of "
+                              f"'{s.chip.name}' ({d.mesh_width}x{d.mesh_height} tiles, {d.n_cores:,} cores, "
+                              f"{d.n_cores * s.chip.core.neurons:,} neurons), {d.links.n} directed links, barrier "
+                              f"{d.barrier_cycles} cycles")
             elif kind == "network":
                 from neurocycle.hw import validate_data
                 from neurocycle.sim import NetworkSpec
@@ -246,8 +291,9 @@ def _cmd_validate(args) -> int:
                 sw = load_sweep(path)
                 console.print(f"[green]ok[/] {f}: sweep with {len(sw.points())} points")
             else:
-                raise ConfigError("file", "is neither a chip, a network nor a sweep", path,
-                                  "a chip has 'mesh'/'core'; a network has 'populations'; or pass --kind")
+                raise ConfigError("file", "is neither a chip, a system, a network nor a sweep", path,
+                                  "a chip has 'mesh'/'core'; a system 'chip' and 'grid'; a network 'populations'; "
+                                  "or pass --kind")
         except NeurocycleError as exc:
             failed += 1
             console.print(f"[red]invalid[/] {exc}")
@@ -261,7 +307,7 @@ def _cmd_presets(args) -> int:
     from neurocycle.hw import read_yaml
 
     console = _console()
-    for kind in ("chips", "networks", "sweeps"):
+    for kind in ("chips", "systems", "networks", "sweeps"):
         names = list_presets(kind)
         if not names:
             continue
@@ -282,7 +328,8 @@ def register(sub) -> None:
                        description="Compile NETWORK onto CHIP, simulate it, print a summary table and write "
                                    "report.json, spikes.csv and plots into --out. With no arguments it runs "
                                    "the embedded default chip and network.")
-    p.add_argument("chip", nargs="?", default=None, help="chip preset name or YAML file (default: default-4x4)")
+    p.add_argument("chip", nargs="?", default=None,
+                   help="chip or system preset name, or a chip / system YAML file (default: default-4x4)")
     p.add_argument("network", nargs="?", default=None,
                    help="network preset name, YAML file or .nir graph (default: default-net)")
     add_run_options(p, steps=200)
@@ -291,6 +338,11 @@ def register(sub) -> None:
     p.add_argument("--backend", choices=BACKENDS, default=BACKENDS[0],
                    help="cycle: cycle-exact model with cycles and event counts (default); "
                         "reference: functional timestep-level reference (spikes only)")
+    p.add_argument("--workers", type=int, default=None,
+                   help="a system only: simulate it in this many partitions, each in its own Dask worker process "
+                        "(a local cluster); bit-identical to the single-process run (docs/engine.md)")
+    p.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                   help="a system only: partition it over the workers of this running Dask scheduler")
     p.add_argument("--out", default="out", help="output folder (default: ./out)")
     p.add_argument("--no-files", action="store_true", help="print the summary only")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -309,7 +361,7 @@ def register(sub) -> None:
                        description="Validate files (or preset names); prints one line per file and exits 1 if any "
                                    "is invalid, with the field, the rule, the value and the fix.")
     v.add_argument("files", nargs="+", help="YAML files, .nir graphs or preset names")
-    v.add_argument("--kind", choices=("chip", "network", "sweep"), default=None, help="force the file kind")
+    v.add_argument("--kind", choices=("chip", "system", "network", "sweep"), default=None, help="force the file kind")
     v.add_argument("--chip", default=None, help="for .nir graphs: the chip whose bit widths quantise them "
                                                 "(default: the default chip)")
     add_nir_options(v, inputs=False)

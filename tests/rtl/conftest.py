@@ -24,6 +24,7 @@ MODULE_SOURCES = {
     "nc_core": ["nc_core", "nc_core_bus", "nc_fifo", "nc_si", "nc_nu", "nc_neuron", "nc_le"],
     "nc_ctrl": ["nc_ctrl"],
     "nc_host_link": ["nc_host_link"],
+    "nc_c2c_link": ["nc_c2c_link"],
     "nc_tile": ["nc_tile", "nc_router", "nc_core", "nc_core_bus", "nc_fifo", "nc_si", "nc_nu", "nc_neuron", "nc_le"],
 }
 
