@@ -48,6 +48,9 @@ class CompileOptions:
                               npc, "give e.g. 64, at most core.neurons")
 
 
+_INT32_MAX = (1 << 31) - 1     # the program's row and axon offsets are int32 (docs/engine.md "Hard limits")
+
+
 def _ro(a, dtype) -> np.ndarray:
     a = np.ascontiguousarray(a, dtype=dtype)
     a.setflags(write=False)
@@ -154,6 +157,9 @@ def compile_network(net: NetworkInstance, chip: "ChipConfig | SystemConfig",
     if npc < 1 or npc > chip.core.neurons:
         raise ConfigError("neurons_per_core", f"must be in 1..core.neurons ({chip.core.neurons})", npc,
                           "give a smaller value or raise core.neurons")
+    if N > _INT32_MAX:             # only a system of chips holds this many (a chip at most 2^28)
+        raise CapacityError("network", f"has {N:,} neurons, more than the {_INT32_MAX:,} the program's int32 rows "
+                            "index (docs/engine.md \"Hard limits\")", N, "simulate a smaller network")
     if N > n_cores * npc and system is not None:
         per_chip = system.chip.derived.n_cores * npc
         need = -(-N // per_chip)
@@ -318,6 +324,11 @@ def compile_network(net: NetworkInstance, chip: "ChipConfig | SystemConfig",
         ax_local = np.arange(n_pairs) - core_axon_offset[ax_core]
         g_of_pair = np.arange(n_pairs)
         n_ax = n_pairs
+    if n_ax > _INT32_MAX:          # only a system of chips reaches this (a chip holds at most 2^28)
+        raise CapacityError("network", f"needs {n_ax:,} axon-table entries over the whole "
+                            f"{'system' if system is not None else 'chip'}, more than the {_INT32_MAX:,} the program's "
+                            "int32 axon offsets index (docs/engine.md \"Hard limits\")", n_ax,
+                            "simulate a smaller network, or place connected neurons on fewer cores")
     # axon table entries (holes of a multicast chip's table: no synapses)
     axon_len = np.zeros(n_ax, np.int64)
     axon_len[g_of_pair] = plen

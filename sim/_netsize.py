@@ -263,6 +263,10 @@ def check_before_sampling(spec: NetworkSpec, base_dir, chip: ChipConfig, steps: 
     size = network_size(spec, base_dir)
     d = chip.derived
     npc = neurons_per_core or chip.core.neurons
+    if size.neurons > (1 << 31) - 1:    # only a system's mesh is this large (a chip holds at most 2^28)
+        raise CapacityError("network", f"has {size.neurons:,} neurons, more than the {(1 << 31) - 1:,} the "
+                            "program's int32 rows index (docs/engine.md \"Hard limits\")", size.neurons,
+                            "simulate a smaller network")
     if size.neurons > d.n_cores * npc:
         need = -(-size.neurons // npc)
         raise CapacityError("mesh", f"the network has {size.neurons:,} neurons but the chip holds {d.n_cores} cores "

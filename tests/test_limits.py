@@ -70,3 +70,19 @@ def test_kernel_fifo_timer_and_downstream_words_hold_the_largest_mesh():
     assert kd.max("req_base") >= ((4 * 6) << 6) + H - 1 and kd.max("x") >= W - 1
     assert kd.max("fifo") >= (MAX_SYSTEM_CORES - 1) * 8 + 7      # a system's routers (<= its cores)
     assert kd.max("fifo") >= (CORES - 1) * 8 + 4 and kd.max("route_row") >= (CORES - 1) << lnc
+
+
+def test_more_neurons_than_the_program_s_int32_rows_are_refused_before_sampling():
+    """Only a system's mesh could place 2^31 neurons: refused from the spec, nothing sampled."""
+    import pytest
+
+    from neurocycle.hw import CapacityError
+    from neurocycle.sim import NetworkBuilder
+    from neurocycle.sim._netsize import check_before_sampling
+
+    b = NetworkBuilder("huge")
+    for i in range(129):                                   # 129 x 2^24 > 2^31 - 1
+        b.population(f"p{i}", 1 << 24, {"vth": 1})
+    with pytest.raises(CapacityError) as e:
+        check_before_sampling(b.build(), None, load_chip("tiny-2x2"), 1)
+    assert e.value.field == "network" and "int32" in str(e.value)
