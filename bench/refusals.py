@@ -34,6 +34,15 @@ def cases(tmp: Path) -> list[tuple[str, list[str]]]:
     (tmp / "deep.yaml").write_text("a: " + "[" * 5000 + "]" * 5000 + "\n")
     (tmp / "latin1.yaml").write_bytes("name: caf\xe9\n".encode("latin-1") * 30000)
     np.savez(tmp / "float.npz", source=np.arange(10) + 0.5, target=np.arange(10))
+    # a network the chip holds but this machine's memory does not (issue #18): refused from the spec
+    import yaml
+    from neurocycle.hw import load_chip
+    big = load_chip("truenorth-like").with_overrides({"core.synapse_words": 1 << 22, "core.axons": 65536,
+                                                       "core.fanout_entries": 1 << 20})
+    (tmp / "tn-big-memory.yaml").write_text(yaml.safe_dump(big.model_dump(mode="json")))
+    (tmp / "huge-net.yaml").write_text(
+        "name: huge\npopulations: [{name: a, size: 1048576, neuron: {model: lif_fixed, vth: 10}}]\n"
+        "projections: [{source: a, target: a, connect: {kind: fixed_out_degree, k: 4096}, weight: 1}]\n")
     (tmp / "float-net.yaml").write_text(
         "name: f\npopulations: [{name: a, size: 20, neuron: {model: lif_fixed, vth: 5}}]\n"
         "projections: [{source: a, target: a, connect: {kind: explicit, file: float.npz}}]\n")
@@ -42,6 +51,8 @@ def cases(tmp: Path) -> list[tuple[str, list[str]]]:
         (f"{(tmp / 'wide.yaml').stat().st_size / 1e6:.1f} MB of YAML", ["validate", str(tmp / "wide.yaml")]),
         ("20,000 neurons on 4,096", ["run", "default-4x4", str(tmp / "big-net.yaml"), "--no-files"]),
         ("14 M synapses on 0.5 M", ["run", "default-4x4", str(tmp / "dense-net.yaml"), "--no-files"]),
+        ("4.3 G synapses, more memory than the machine has", ["run", str(tmp / "tn-big-memory.yaml"),
+                                                              str(tmp / "huge-net.yaml"), "--no-files"]),
         (f"{(tmp / 'near.yaml').stat().st_size / 1e6:.2f} MB, 24 k values", ["validate", str(tmp / "near.yaml")]),
         ("5,000 levels of nesting", ["validate", str(tmp / "deep.yaml")]),
         ("non-UTF-8 file", ["validate", str(tmp / "latin1.yaml")]),

@@ -11,11 +11,14 @@ planes); LSP[y]: the core FIFO (output L) has space. One cycle's arbitration of 
 then a few dozen word operations; only the grants themselves are processed flit by flit.
 
 Flit encoding inside the kernel (int64, ``kflit`` in neurocycle.hw._layout / _layout.pxd):
-``dst_core | port | min(words, saturated) | record``. ``port`` is the output the
-flit takes at the router whose FIFO holds it (written at every push), ``words`` the SI words of
-its destination axon, ``record`` the offset of that axon's record in the synapse blob
-(``[n_syn, words, row_0, w_0, row_1, w_1, ...]``). Routing and SI timing need only the low
-bits, so the cycle loop never touches the big tables.
+``dst_core | port | min(busy, saturated) | record``. ``port`` is the output the
+flit takes at the router whose FIFO holds it (written at every push), ``busy`` the SI busy
+cycles of its destination axon, ``record`` the axon's global index: its two-word record in the
+axon table ``axr`` (at 2 x record) is ``[first slot (int64 byte offset into the program's synapse
+memory), n_syn | row_base << 30]``
+(``kaxon``), and its synapses are that many consecutive ``SynSlot`` records (local target,
+weight) of the program's own synapse memory, which the kernel reads in place. Routing and SI
+timing need only the low bits, so the cycle loop never touches the big tables.
 FIFO ``f = r*8 + p`` is router r's input port p (0=L,1=N,2=E,3=S,4=W; 5..7 unused). The core
 input FIFO and the SI are modelled together as a deterministic queue of pop times.
 """
@@ -43,7 +46,7 @@ cdef enum:
     PORT_SHIFT = KFLIT_PORT_SHIFT
     PORT_MASK = KFLIT_PORT_MASK
     WORDS_SHIFT = KFLIT_WORDS_SHIFT
-    WORDS_SAT = KFLIT_WORDS_MASK     # saturated: the real word count is then in the blob record
+    WORDS_SAT = KFLIT_WORDS_MASK     # saturated: the real busy cycles then follow from the axon record
     REC_SHIFT = KFLIT_RECORD_SHIFT
     TIMER_KIND_SHIFT = KTIMER_KIND_SHIFT
     TIMER_CYCLE_SHIFT = KTIMER_CYCLE_SHIFT
@@ -56,6 +59,8 @@ cdef enum:
     H_DONE = 0
     H_PUSH = 1
     H_SLEEP = 2
+    AX_N_MASK = KAXON_N_SYN_MASK        # kaxon word: n_syn | row_base
+    AX_ROW_SHIFT = KAXON_ROW_BASE_SHIFT
     T_NU = 0       # timer kinds (heap key: ktimer = cycle | kind | core)
     T_LSP = 1
 
@@ -73,10 +78,13 @@ cdef struct Ctx:
     # program
     int32_t* nlo
     int64_t* prm
-    int32_t* fo_start
+    int64_t* fo_start
     int32_t* fo_len
     int64_t* fo_flit
-    int32_t* blob
+    int64_t* axr        # per global axon: [first slot, kaxon word] (docstring above)
+    SynSlot* syn        # the program's synapse memory, flattened (words x lanes slots per core)
+    int lanes           # synapse slots per word and cycles per word: the SI busy cycles of an
+    int wcyc            # axon whose flit saturated its words field
     uint8_t* RT
     int64_t* DN         # per (router, output) r*8+o, the input FIFO (r2, p2) at (x2, y2) it feeds,
                         # as a kdown word (neurocycle.hw._layout): REQ base, x2, record index, route row
@@ -124,8 +132,8 @@ cdef struct Ctx:
     int32_t* nu_sp
     int32_t* nu_sp_end
     int32_t* nu_p
-    int32_t* nu_fo
-    int32_t* nu_fo_end
+    int64_t* nu_fo
+    int64_t* nu_fo_end
     int64_t* nu_since
     int64_t* nu_done
     int32_t* nu_list
@@ -197,7 +205,14 @@ cdef struct Ctx:
     int32_t* aoff       # [NC + 1] global axon offsets
     int32_t* rev_start  # [n_rows] first global reverse entry
     int32_t* rev_len    # [n_rows]
-    int32_t* rev_pos    # [n_rev] blob index of the entry's weight
+    int64_t* rev_slot   # [n_rev] global slot of the entry's synapse (in the kernel's copy of the memory)
+    int32_t* ax_wr      # [n_axons] SI WRITE cycles of the axon: its words with a plastic slot (§11.2)
+    int32_t* ax_pl      # [n_axons] plastic slots of the axon (weights the SI depresses)
+    int syn_dl          # the synapse slots are SynSlotDL (a chip with delays or learning)
+    # the neuron updates of a timestep: _lif_all (default path) or _lif_general, called through
+    # this pointer so that each is compiled on its own, not inlined into run_fast (whose size then
+    # no longer changes the code of the default path's neuron loop)
+    int (*lif)(Ctx*) noexcept nogil
     int32_t* rev_gax    # [n_rev] global axon of the entry
     int64_t* ytr        # [n_rows] post-synaptic traces
     int64_t* xtr        # [n_axons] pre-synaptic traces
@@ -253,10 +268,10 @@ cdef struct Ctx:
     int64_t c
     int64_t T
     int64_t bound
-    int hp
+    int64_t hp
     int host_state
     int host_push
-    int n_host
+    int64_t n_host
     const int64_t* hfl
     int n_nu
     int64_t in_flight
@@ -307,18 +322,26 @@ cdef int _lif_all(Ctx* x) noexcept nogil:
     cdef int64_t u0, v0, r0, un, vn, rn, I
     cdef int64_t* p
     cdef int64_t n_act
+    # the tables in locals: the loop's stores (int64) cannot then make the compiler reload them
+    # from the context for every neuron, however the caller it is inlined into looks
+    cdef int64_t* acc = x.acc_cur
+    cdef int64_t* u = x.u
+    cdef int64_t* v = x.v
+    cdef int64_t* ref = x.ref
+    cdef int64_t* prm = x.prm
+    cdef int32_t* sprow = x.sprow
     cdef int ik
     for ik in range(x.n_own):
         k = x.own[ik]
         n_act = 0
         hi = x.nlo[k + 1]
         for row in range(x.nlo[k], hi):
-            p = x.prm + PRM_STRIDE * row
-            I = x.acc_cur[row]
-            x.acc_cur[row] = 0
-            u0 = x.u[row]
-            v0 = x.v[row]
-            r0 = x.ref[row]
+            p = prm + PRM_STRIDE * row
+            I = acc[row]
+            acc[row] = 0
+            u0 = u[row]
+            v0 = v[row]
+            r0 = ref[row]
             un = _sat(_decay(u0, p[PRM_DU]) + I * (<int64_t>1 << p[PRM_W_EXP]), lo_s, hi_s)
             if r0 > 0:
                 rn = r0 - 1
@@ -326,7 +349,7 @@ cdef int _lif_all(Ctx* x) noexcept nogil:
             else:
                 vn = _sat(_decay(v0, p[PRM_DV]) + un + p[PRM_BIAS], lo_s, hi_s)
                 if vn >= p[PRM_VTH]:
-                    x.sprow[n_sp] = row
+                    sprow[n_sp] = row
                     n_sp += 1
                     x.c_spikes[k] += 1
                     vn = p[PRM_V_RESET]
@@ -335,9 +358,9 @@ cdef int _lif_all(Ctx* x) noexcept nogil:
                     rn = 0
             if un != u0 or vn != v0 or rn != r0:
                 n_act += 1
-            x.u[row] = un
-            x.v[row] = vn
-            x.ref[row] = rn
+            u[row] = un
+            v[row] = vn
+            ref[row] = rn
         x.c_upd_active[k] += n_act
         x.c_upd_inactive[k] += (hi - x.nlo[k]) - n_act
     return n_sp
@@ -428,7 +451,7 @@ cdef int _lif_general(Ctx* x) noexcept nogil:
 
 
 cdef void _integrate_spikes(Ctx* x, int n_sp, const int64_t* host_fl, const int64_t* host_pay,
-                            const int64_t* host_ig, int n_host) noexcept nogil:
+                            const int64_t* host_ig, int64_t n_host) noexcept nogil:
     """Graded / event-driven: the SI's synaptic integration of a whole timestep, from its spikes.
 
     Every flit pushed in a timestep (a spiking neuron's fan-out entries, the host's flits) is
@@ -436,13 +459,18 @@ cdef void _integrate_spikes(Ctx* x, int n_sp, const int64_t* host_fl, const int6
     barrier, so adding weight x payload per fan-out entry here equals the SI's per-word adds
     (integer addition is order-free; the compiler rules out saturation). The kernel's flit word
     therefore needs no payload field. Synaptic ops are counted per ejected flit (_flush_log)."""
-    cdef int s, e, e1, j, ns, tgt, k, meta, bank
-    cdef int64_t q, fl, g, g1, idx, nw
-    cdef int32_t* b
-    cdef int64_t* acc = x.acc_ring
-    cdef uint8_t* pend = x.pend_ring
+    cdef int64_t s, e, e1, j, ns, q, fl, aw, g, g1, idx, nw, row
     cdef int64_t* r
-    cdef int event = x.event, R = x.nbank, n = x.n_rows, b1 = x.bank_cur + 1
+    cdef const SynSlot* sy
+    cdef SynSlotDL* sx
+    cdef int64_t* acc
+    cdef uint8_t* pend
+    cdef int64_t* ring = x.acc_ring
+    cdef uint8_t* pring = x.pend_ring
+    cdef int64_t* rr
+    cdef int k, meta, bank
+    cdef int event = x.event, R = x.nbank, b1 = x.bank_cur + 1, dl = x.syn_dl
+    cdef int64_t n = x.n_rows
     for s in range(n_sp + n_host):
         if s < n_sp:
             q = x.sppay[s]
@@ -464,27 +492,37 @@ cdef void _integrate_spikes(Ctx* x, int n_sp, const int64_t* host_fl, const int6
                     e += 1
                     continue
                 fl = x.ig_fl[g]
-            while True:         # each ejection: the destination core's synapse record
-                b = x.blob + (fl >> REC_SHIFT)
-                ns = b[0]
-                k = <int>(fl & DST_MASK)
-                if x.learn and x.core_learn[k]:
-                    x.arr[b[4]] = 1                       # r[axon] <- 1 at the SI's pop (§11.2)
-                r = x.stdp + 8 * k
-                b = b + 5
-                for j in range(ns):
-                    tgt = b[3 * j]
-                    meta = b[3 * j + 2]
-                    bank = b1 + (meta & 255)              # (cur + 1 + d) mod R (§10)
-                    if bank >= R:
-                        bank -= R
-                    idx = <int64_t>bank * n + tgt
-                    acc[idx] += b[3 * j + 1] * q          # the old weight
-                    if event:
-                        pend[idx] = 1
-                    if meta >> 8:                         # depression of a plastic slot (§11.1)
-                        nw = b[3 * j + 1] - (x.ytr[tgt] >> r[7])
-                        b[3 * j + 1] = <int32_t>(r[5] if nw < r[5] else (r[6] if nw > r[6] else nw))
+            while True:         # each ejection: the destination axon's record and synapse slots
+                r = x.axr + 2 * (fl >> REC_SHIFT)
+                aw = r[1]
+                ns = aw & AX_N_MASK
+                if not dl:
+                    sy = <const SynSlot*>((<const char*>x.syn) + r[0])
+                    acc = x.acc_nxt + (aw >> AX_ROW_SHIFT)
+                    pend = x.pend_nxt + (aw >> AX_ROW_SHIFT)
+                    for j in range(ns):
+                        acc[sy[j].target] += sy[j].weight * q
+                        if event:
+                            pend[sy[j].target] = 1
+                else:               # slots with delays and plastic bits (§10, §11)
+                    sx = <SynSlotDL*>((<char*>x.syn) + r[0])
+                    k = <int>(fl & DST_MASK)
+                    if x.learn and x.core_learn[k]:
+                        x.arr[fl >> REC_SHIFT] = 1          # r[axon] <- 1 at the SI's pop (§11.2)
+                    rr = x.stdp + 8 * k
+                    for j in range(ns):
+                        row = (aw >> AX_ROW_SHIFT) + sx[j].target
+                        meta = sx[j].meta
+                        bank = b1 + (meta & SYNMETA_DELAY_MASK)    # (cur + 1 + d) mod R (§10)
+                        if bank >= R:
+                            bank -= R
+                        idx = <int64_t>bank * n + row
+                        ring[idx] += sx[j].weight * q              # the old weight
+                        if event:
+                            pring[idx] = 1
+                        if (meta >> SYNMETA_PLASTIC_SHIFT) & 1:    # depression of a plastic slot (§11.1)
+                            nw = sx[j].weight - (x.ytr[row] >> rr[7])
+                            sx[j].weight = <int16_t>(rr[5] if nw < rr[5] else (rr[6] if nw > rr[6] else nw))
                 g += 1
                 if g >= g1:
                     break
@@ -501,7 +539,7 @@ cdef int64_t _learn(Ctx* x, int n_sp) noexcept nogil:
     cdef int s, row, k, e, e1, i, a, n_k, a_k, m
     cdef int64_t lam = 0, lk, nw, v
     cdef int64_t* r
-    cdef int32_t* blob = x.blob
+    cdef SynSlotDL* syn = <SynSlotDL*>x.syn      # a learning program's slots (the kernel's copy)
     cdef int64_t tmax = x.trace_max
     s = 0
     for k in range(x.NC):
@@ -519,8 +557,8 @@ cdef int64_t _learn(Ctx* x, int n_sp) noexcept nogil:
             e = x.rev_start[row]
             e1 = e + x.rev_len[row]
             while e < e1:
-                nw = blob[x.rev_pos[e]] + (x.xtr[x.rev_gax[e]] >> r[7])
-                blob[x.rev_pos[e]] = <int32_t>(r[5] if nw < r[5] else (r[6] if nw > r[6] else nw))
+                nw = syn[x.rev_slot[e]].weight + (x.xtr[x.rev_gax[e]] >> r[7])
+                syn[x.rev_slot[e]].weight = <int16_t>(r[5] if nw < r[5] else (r[6] if nw > r[6] else nw))
                 e += 1
             x.c_rev[k] += e1 - x.rev_start[row]          # each entry: RD (read, update) + WR
             x.c_wupd[k] += e1 - x.rev_start[row]
@@ -571,36 +609,53 @@ cdef inline void _nu_advance(Ctx* x, int k, int64_t cur, int p, int* heap_n) noe
     x.nu_done[k] = cur + (x.nu_len[k] - p)
 
 
+cdef inline void _integrate_flit(int64_t fl, const char* axr, const char* syn, int64_t* acc0,
+                                 int64_t* sops) noexcept nogil:
+    """Add the synapses of the axon of ejected flit ``fl`` into ``acc0`` (acc[nxt])."""
+    cdef const int64_t* r = <const int64_t*>(axr + ((fl >> REC_SHIFT) << 4))
+    cdef const SynSlot* sy = <const SynSlot*>(syn + r[0])
+    cdef int64_t aw = r[1], j
+    cdef int64_t ns = aw & AX_N_MASK
+    cdef int64_t* acc = acc0 + (aw >> AX_ROW_SHIFT)
+    sops[fl & DST_MASK] += ns
+    for j in range(ns):
+        acc[sy[j].target] += sy[j].weight
+
+
 cdef void _flush_log(Ctx* x) noexcept nogil:
     """Integrate the synapses of the logged ejected flits into acc[nxt] (the SI's words).
 
     Only the accumulator bank of the next timestep changes, which nothing reads before the
-    barrier, so doing this later and in batches is exact; prefetching ahead hides the
-    random access into the synapse blob."""
-    cdef int i, j, n = x.n_elog, ns
-    cdef int32_t* b
-    cdef int64_t* acc = x.acc_nxt
-    cdef int k
+    barrier, so doing this later and in batches is exact; prefetching ahead hides the random
+    accesses: an axon's record 16 flits ahead, its first synapse slots 8 flits ahead."""
+    cdef int64_t i, n = x.n_elog
+    cdef const int64_t* elog = x.elog
+    cdef const char* axr = <const char*>x.axr
+    cdef const char* syn = <const char*>x.syn
+    cdef int64_t* acc0 = x.acc_nxt
+    cdef int64_t* sops = x.c_sops
+    cdef int64_t k, gx
     if x.general:
         # general path: _integrate_spikes adds the synapses (with payloads and delays, setting
         # pending bits, depressing plastic weights); here the SI's events are counted per ejected
         # flit: synaptic ops, word write-backs and plastic weight updates (§11.2)
         for i in range(n):
-            b = x.blob + (x.elog[i] >> REC_SHIFT)
-            k = x.elog[i] & DST_MASK
-            x.c_sops[k] += b[0]
-            x.si_wr[k] += b[2]
-            x.c_wupd[k] += b[3]
+            sops[elog[i] & DST_MASK] += (<const int64_t*>(axr + ((elog[i] >> REC_SHIFT) << 4)))[1] & AX_N_MASK
+            if x.learn:
+                k = elog[i] & DST_MASK
+                gx = elog[i] >> REC_SHIFT
+                x.si_wr[k] += x.ax_wr[gx]
+                x.c_wupd[k] += x.ax_pl[gx]
         x.n_elog = 0
         return
-    for i in range(n):
+    for i in range(n - 16):
+        nc_prefetch(axr + ((elog[i + 16] >> REC_SHIFT) << 4))
+        nc_prefetch(syn + (<const int64_t*>(axr + ((elog[i + 8] >> REC_SHIFT) << 4)))[0])
+        _integrate_flit(elog[i], axr, syn, acc0, sops)
+    for i in range(max(0, n - 16), n):
         if i + 8 < n:
-            nc_prefetch(x.blob + (x.elog[i + 8] >> REC_SHIFT))
-        b = x.blob + (x.elog[i] >> REC_SHIFT)
-        ns = b[0]
-        x.c_sops[x.elog[i] & DST_MASK] += ns
-        for j in range(ns):
-            acc[b[2 + 2 * j]] += b[3 + 2 * j]
+            nc_prefetch(syn + (<const int64_t*>(axr + ((elog[i + 8] >> REC_SHIFT) << 4)))[0])
+        _integrate_flit(elog[i], axr, syn, acc0, sops)
     x.n_elog = 0
 
 
@@ -791,35 +846,41 @@ cdef inline void _si_enqueue(Ctx* x, int r, int64_t fl, int64_t c, int gen) noex
     cdef int DC = x.DC, pos
     cdef int64_t* sq = x.sq + r * DC
     cdef int64_t nw, pt
-    while x.sq_cnt[r] > 0 and sq[x.sq_hd[r]] <= c:
-        x.sq_hd[r] = x.sq_hd[r] + 1 if x.sq_hd[r] + 1 < DC else 0
-        x.sq_cnt[r] -= 1
+    cdef int hd = x.sq_hd[r], cnt = x.sq_cnt[r]      # kept in registers, stored once below
+    while cnt > 0 and sq[hd] <= c:
+        hd = hd + 1 if hd + 1 < DC else 0
+        cnt -= 1
     nw = (fl >> WORDS_SHIFT) & WORDS_SAT
-    if nw == WORDS_SAT:
-        nw = x.blob[(fl >> REC_SHIFT) + 1]
+    if nw == WORDS_SAT:     # a long axon: its busy cycles from its record (words x cycles per word)
+        nw = (((x.axr[2 * (fl >> REC_SHIFT) + 1] & AX_N_MASK) + x.lanes - 1) // x.lanes) * x.wcyc
+        if x.learn:         # + one WRITE cycle per word with a plastic slot (§11.2)
+            nw += x.ax_wr[fl >> REC_SHIFT]
     pt = x.si_free[r]
     if pt < c + 1:
         pt = c + 1
     x.si_free[r] = pt + nw + 1
-    pos = x.sq_hd[r] + x.sq_cnt[r]
+    pos = hd + cnt
     if pos >= DC:
         pos -= DC
     sq[pos] = pt
-    x.sq_cnt[r] += 1
-    if x.sq_cnt[r] > x.mo_core[r]:
-        x.mo_core[r] = x.sq_cnt[r]
-    if x.sq_cnt[r] >= DC:
+    cnt += 1
+    x.sq_hd[r] = hd
+    x.sq_cnt[r] = cnt
+    if cnt > x.mo_core[r]:
+        x.mo_core[r] = cnt
+    if cnt >= DC:
         # full: no space until the oldest entry has been popped
         if gen:
             x.csp[r] = 0
         else:
             x.LSP[r // x.W] &= ~((<uint64_t>1) << (r % x.W))
-        _heap_push(x.heap, &x.heap_n, ((sq[x.sq_hd[r]] + 1) << TIMER_CYCLE_SHIFT) | (T_LSP << TIMER_KIND_SHIFT) | r)
+        _heap_push(x.heap, &x.heap_n, ((sq[hd] + 1) << TIMER_CYCLE_SHIFT) | (T_LSP << TIMER_KIND_SHIFT) | r)
     x.c_lookups[r] += 1
     x.c_words[r] += nw
-    x.elog[x.n_elog] = fl
-    x.n_elog += 1
-    if x.n_elog == LOG_CAP:
+    cdef int ne = x.n_elog
+    x.elog[ne] = fl
+    x.n_elog = ne + 1
+    if ne + 1 == LOG_CAP:
         _flush_log(x)
 
 
@@ -1223,7 +1284,7 @@ cdef inline void _nu_start(Ctx* x, int64_t T, int n_sp) noexcept nogil:
         _nu_advance(x, k, T, 0, &x.heap_n)
 
 
-cdef inline int64_t _step_end(Ctx* x, int64_t c, int64_t T, int n_host, int64_t* host_flits_total,
+cdef inline int64_t _step_end(Ctx* x, int64_t c, int64_t T, int64_t n_host, int64_t* host_flits_total,
                               int64_t bound) noexcept nogil:
     """Quiescence: Q = the cycle the routers emptied, or later if an SI or NU is still busy."""
     cdef int k
@@ -1238,13 +1299,14 @@ cdef inline int64_t _step_end(Ctx* x, int64_t c, int64_t T, int n_host, int64_t*
     return Q if Q - T <= bound else -1
 
 
-cdef int64_t _run_step(Ctx* x, int64_t T, int n_sp, const int64_t* host_fl, int n_host,
+cdef int64_t _run_step(Ctx* x, int64_t T, int n_sp, const int64_t* host_fl, int64_t n_host,
                        int64_t* host_flits_total, int64_t bound) noexcept nogil:
     """Simulate one timestep from cycle T; return Q (first quiescent cycle), or -1 if the
     timestep runs past ``bound`` cycles (the watchdog: a proven upper bound, docs/engine.md)."""
     cdef int Wm = x.W
     cdef int host_r = x.host_r, host_y = x.host_r // x.W
-    cdef int k, i, y, xb, ng, n_grow, hp = 0, host_state, host_push
+    cdef int k, i, y, xb, ng, n_grow, host_state, host_push
+    cdef int64_t hp = 0
     cdef int n_nu = 0, n_nu_next, n_nupush
     cdef int64_t c = T, key
     cdef int64_t in_flight = 0
@@ -1344,13 +1406,14 @@ cdef int64_t _run_step(Ctx* x, int64_t T, int n_sp, const int64_t* host_fl, int 
     return _step_end(x, c, T, n_host, host_flits_total, bound)
 
 
-cdef int64_t _run_step_gen(Ctx* x, int64_t T, int n_sp, const int64_t* host_fl, int n_host,
+cdef int64_t _run_step_gen(Ctx* x, int64_t T, int n_sp, const int64_t* host_fl, int64_t n_host,
                            int64_t* host_flits_total, int64_t bound) noexcept nogil:
     """_run_step for the general router path (several cores per router and/or multicast): the
     same NU, host and timer logic; the routers are stepped by _router_gen."""
     cdef int C = x.C
     cdef int host_f = (x.host_r << 3) | 4
-    cdef int k, i, hp = 0, host_state, host_push
+    cdef int k, i, host_state, host_push
+    cdef int64_t hp = 0
     cdef int n_nu = 0, n_nu_next, n_nupush
     cdef int64_t c = T, key
     cdef int64_t in_flight = 0
@@ -1444,7 +1507,7 @@ cdef int64_t _run_step_gen(Ctx* x, int64_t T, int n_sp, const int64_t* host_fl, 
 # longer than the links' latency (conservative synchronisation), and the coordinator decides
 # quiescence. One partition that owns everything runs a whole timestep in one window.
 
-cdef void _sys_begin(Ctx* x, int64_t T, int n_sp, const int64_t* host_fl, int n_host, int64_t bound) noexcept nogil:
+cdef void _sys_begin(Ctx* x, int64_t T, int n_sp, const int64_t* host_fl, int64_t n_host, int64_t bound) noexcept nogil:
     """The NUs of the owned cores start UPDATE(0) (SCAN(0)) at T; the host starts pushing."""
     cdef int ik, k, s = 0
     x.heap_n = 0
@@ -1608,10 +1671,14 @@ cdef object _setup(Ctx* x, dict a, dict st):
     x.state_bits = a["state_bits"]
     x.nlo = <int32_t*>_ptr(a["nlo"])
     x.prm = <int64_t*>_ptr(a["prm"])
-    x.fo_start = <int32_t*>_ptr(a["fo_start"])
+    x.fo_start = <int64_t*>_ptr(a["fo_start"])
     x.fo_len = <int32_t*>_ptr(a["fo_len"])
     x.fo_flit = <int64_t*>_ptr(a["fo_flit"])
-    x.blob = <int32_t*>_ptr(a["blob"])
+    x.axr = <int64_t*>_ptr(a["axr"])
+    x.syn = <SynSlot*>_ptr(a["syn"])
+    x.syn_dl = a["syn_dl"]
+    x.lanes = a["lanes"]
+    x.wcyc = a["word_cycles"]
     x.RT = <uint8_t*>_ptr(a["RT"])
     x.DN = <int64_t*>_ptr(a["DN"])
 
@@ -1663,8 +1730,8 @@ cdef object _setup(Ctx* x, dict a, dict st):
     x.nu_sp = <int32_t*>_ptr(z("nu_sp", NC, np.int32))
     x.nu_sp_end = <int32_t*>_ptr(z("nu_sp_end", NC, np.int32))
     x.nu_p = <int32_t*>_ptr(z("nu_p", NC, np.int32))
-    x.nu_fo = <int32_t*>_ptr(z("nu_fo", NC, np.int32))
-    x.nu_fo_end = <int32_t*>_ptr(z("nu_fo_end", NC, np.int32))
+    x.nu_fo = <int64_t*>_ptr(z("nu_fo", NC, np.int64))
+    x.nu_fo_end = <int64_t*>_ptr(z("nu_fo_end", NC, np.int64))
     x.nu_since = <int64_t*>_ptr(z("nu_since", NC, np.int64))
     x.nu_done = <int64_t*>_ptr(z("nu_done", NC, np.int64))
     x.nu_list = <int32_t*>_ptr(z("nu_list", NC, np.int32))
@@ -1708,7 +1775,8 @@ cdef object _setup(Ctx* x, dict a, dict st):
     x.PB = a["payload_bits"]
     x.event = a["event"]
     x.learn = a["learn"]
-    x.general = 1 if (x.PB or x.event or x.nbank > 2 or x.learn) else 0
+    x.general = 1 if (x.PB or x.event or x.nbank > 2 or x.learn or x.syn_dl) else 0
+    x.lif = _lif_general if x.general else _lif_all
     x.ig_off = NULL
     if x.general and "ig_off" in a:
         x.ig_off = <int64_t*>_ptr(a["ig_off"])
@@ -1720,8 +1788,11 @@ cdef object _setup(Ctx* x, dict a, dict st):
     x.nu_len = <int32_t*>_ptr(z("nu_len", NC, np.int32))
     nlo_a = a["nlo"]
     st["nu_len"][:NC] = np.diff(nlo_a[:NC + 1])     # dense: the walk is every placed neuron
-    pr = z("pend", x.nbank * max(n_rows, 1), np.uint8)
-    pr[:max(n_rows, 1)] = 1                          # every neuron pending before T_0 (bank 0)
+    # every neuron pending before T_0 (bank 0), the other banks clear: each byte written once
+    pr = np.empty(x.nbank * max(n_rows, 1), np.uint8)
+    pr[:max(n_rows, 1)] = 1
+    pr[max(n_rows, 1):] = 0
+    st["pend"] = pr
     x.pend_ring = <uint8_t*>_ptr(pr)
     x.pend_cur = x.pend_ring
     x.pend_nxt = x.pend_ring + max(n_rows, 1)
@@ -1731,7 +1802,9 @@ cdef object _setup(Ctx* x, dict a, dict st):
     x.aoff = <int32_t*>_ptr(a["aoff"])
     x.rev_start = <int32_t*>_ptr(a["rev_start"])
     x.rev_len = <int32_t*>_ptr(a["rev_len"])
-    x.rev_pos = <int32_t*>_ptr(a["rev_pos"])
+    x.rev_slot = <int64_t*>_ptr(a["rev_slot"])
+    x.ax_wr = <int32_t*>_ptr(a["ax_wr"])
+    x.ax_pl = <int32_t*>_ptr(a["ax_pl"])
     x.rev_gax = <int32_t*>_ptr(a["rev_gax"])
     # traces and flags only when some core learns (W1 has a million axons: no setup cost without)
     n_ax = int(a["n_axons"]) if x.learn else 1
@@ -1825,7 +1898,8 @@ def run_fast(dict a, int64_t steps, object progress=None, bint want_state=False)
     cdef Ctx x
     cdef int NC = a["NC"], D = a["D"], DC = a["DC"], n_rows = a["n_rows"]
     cdef int64_t barrier = a["barrier"], T = 0, Q, host_total = 0
-    cdef int t, n_sp, n_host, h0
+    cdef int t, n_sp
+    cdef int64_t n_host, h0
     cdef int64_t lam
     cdef int nb1
     cdef cnp.ndarray step_cycles = np.zeros(steps, np.int64)
@@ -1847,9 +1921,9 @@ def run_fast(dict a, int64_t steps, object progress=None, bint want_state=False)
     sp_rows, sp_cycles, sp_pay, sp_counts = [], [], [], np.zeros(steps, np.int64)
     for t in range(steps):
         with nogil:
-            n_sp = _lif_general(&x) if x.general else _lif_all(&x)
-            h0 = <int>hoff[t]
-            n_host = <int>(hoff[t + 1] - hoff[t])
+            n_sp = x.lif(&x)
+            h0 = hoff[t]
+            n_host = hoff[t + 1] - hoff[t]
             if x.gen:
                 Q = _run_step_gen(&x, T, n_sp, hfl + h0, n_host, &host_total, sbound[t])
             else:
@@ -1874,7 +1948,10 @@ def run_fast(dict a, int64_t steps, object progress=None, bint want_state=False)
             x.pend_nxt = x.pend_ring + <int64_t>nb1 * x.n_rows
         if n_sp:
             sp_rows.append(sprow_a[:n_sp].copy())
-            sp_cycles.append(spcyc_a[:n_sp].copy())
+            # cycles relative to the timestep's start (stc[t] before it): 32 bits unless the
+            # timestep is longer than 2^31 cycles
+            rel = spcyc_a[:n_sp] - (T - stc[t])
+            sp_cycles.append(rel.astype(np.int32) if stc[t] < (1 << 31) else rel)
             if x.PB:
                 sp_pay.append(sppay_a[:n_sp].copy())
             sp_counts[t] = n_sp
@@ -1885,10 +1962,13 @@ def run_fast(dict a, int64_t steps, object progress=None, bint want_state=False)
     out["host_flits"] = host_total
     out["watchdog_step"] = watchdog_step
     out["step_cycles"] = step_cycles
-    out["spike_rows"] = np.concatenate(sp_rows) if sp_rows else np.zeros(0, np.int32)
-    out["spike_cycles"] = np.concatenate(sp_cycles) if sp_cycles else np.zeros(0, np.int64)
+    # the spikes as one piece per timestep with spikes (rows int32, cycles relative to the
+    # timestep's first cycle, payloads int64 on a graded chip): the driver assembles them into the
+    # result piece by piece, freeing each
+    out["spike_rows"] = sp_rows
+    out["spike_cycles"] = sp_cycles
     out["spike_counts"] = sp_counts
-    out["spike_payloads"] = np.concatenate(sp_pay) if sp_pay else np.zeros(0, np.int64)
+    out["spike_payloads"] = sp_pay
     if want_state:
         out["state"] = _state_after(st, n_rows, x.NR, x.W, x.gen, x.P, x.nbank, x.bank_cur, x.learn)
     return out
@@ -1948,12 +2028,12 @@ cdef class SysKernel:
         known from here on) and the NUs and the host start. Returns the number of spikes."""
         cdef cnp.ndarray hoff = self.a["host_off"], hfl = self.a["host_fl"], bound = self.a["step_bound"]
         cdef int64_t* ho = <int64_t*>_ptr(hoff)
-        cdef int h0 = <int>ho[t], n_host = <int>(ho[t + 1] - ho[t]) if self.host else 0
+        cdef int64_t h0 = ho[t], n_host = (ho[t + 1] - ho[t]) if self.host else 0
         cdef int n_sp
         cdef int64_t* hp = (<int64_t*>_ptr(hfl)) + h0
         cdef int64_t b = (<int64_t*>_ptr(bound))[t]
         with nogil:
-            n_sp = _lif_general(&self.x) if self.x.general else _lif_all(&self.x)
+            n_sp = self.x.lif(&self.x)
             _sys_begin(&self.x, T, n_sp, hp, n_host, b)
         self.n_sp = n_sp
         self.t = t
@@ -2027,7 +2107,7 @@ cdef class SysKernel:
         cdef cnp.ndarray hoff = self.a["host_off"], hfl = self.a["host_fl"], hpay = self.a["host_pay"]
         cdef int64_t* ho = <int64_t*>_ptr(hoff)
         cdef int t = self.t, n_all, nb1
-        cdef int h0 = <int>ho[t], n_host = <int>(ho[t + 1] - ho[t])
+        cdef int64_t h0 = ho[t], n_host = ho[t + 1] - ho[t]
         cdef int64_t* hf
         cdef int64_t* hq
         cdef int64_t lam = 0
@@ -2058,11 +2138,12 @@ cdef class SysKernel:
         return lam
 
     def weights(self):
-        """The plastic synapses' current weights, in the driver's slot order (``a["_wpos"]``:
-        the blob position of every valid slot), or None when no core learns."""
+        """The weight of every slot of this kernel's copy of the synapse memory (``a["syn"]``, which
+        the learning updates in place; flattened, in the program's slot order), or None when no
+        core learns."""
         if not self.x.learn:
             return None
-        return self.a["blob"][self.a["_wpos"]].astype(np.int64)
+        return self.a["syn"]["weight"][:int(self.a["n_slots"])].astype(np.int64)
 
     def results(self):
         """Every counter this kernel accumulated for its own cores, routers and FIFOs (zero

@@ -19,11 +19,13 @@ cdef enum:
     KFLIT_PORT_BITS = 3
     KFLIT_PORT_MASK = 7
     KFLIT_WORDS_SHIFT = 19
-    KFLIT_WORDS_BITS = 16
-    KFLIT_WORDS_MASK = 65535
-    KFLIT_RECORD_SHIFT = 35
-    KFLIT_RECORD_BITS = 28
-    KFLIT_RECORD_MASK = 268435455
+    KFLIT_WORDS_BITS = 12
+    KFLIT_WORDS_MASK = 4095
+    KFLIT_RECORD_SHIFT = 31
+    KFLIT_RECORD_BITS = 32
+    KFLIT_UNUSED_SHIFT = 63
+    KFLIT_UNUSED_BITS = 1
+    KFLIT_UNUSED_MASK = 1
     # kmcflit: the cycle kernel's int64 multicast flit (general router path)
     KMCFLIT_NODE_SHIFT = 0
     KMCFLIT_NODE_BITS = 32
@@ -32,6 +34,12 @@ cdef enum:
     KMCFLIT_TAG_SHIFT = 63
     KMCFLIT_TAG_BITS = 1
     KMCFLIT_TAG_MASK = 1
+    # kaxon: word 1 of the cycle kernel's axon record [slot offset, kaxon]
+    KAXON_N_SYN_SHIFT = 0
+    KAXON_N_SYN_BITS = 30
+    KAXON_N_SYN_MASK = 1073741823
+    KAXON_ROW_BASE_SHIFT = 30
+    KAXON_ROW_BASE_BITS = 34
     # kfifo: word 0 of the kernel's record of one router input FIFO (uint64)
     KFIFO_POPS_SHIFT = 0
     KFIFO_POPS_BITS = 48
@@ -63,6 +71,16 @@ cdef enum:
     KTIMER_KIND_MASK = 1
     KTIMER_CYCLE_SHIFT = 17
     KTIMER_CYCLE_BITS = 47
+    # synmeta: the meta byte of a synapse slot on a chip with delays or learning (SYNAPSE_SLOT_DL)
+    SYNMETA_DELAY_SHIFT = 0
+    SYNMETA_DELAY_BITS = 6
+    SYNMETA_DELAY_MASK = 63
+    SYNMETA_PLASTIC_SHIFT = 6
+    SYNMETA_PLASTIC_BITS = 1
+    SYNMETA_PLASTIC_MASK = 1
+    SYNMETA_UNUSED_SHIFT = 7
+    SYNMETA_UNUSED_BITS = 1
+    SYNMETA_UNUSED_MASK = 1
     # neuron-profile columns of the kernel's per-row parameter table
     PRM_DU = 0
     PRM_DV = 1
@@ -93,3 +111,16 @@ cdef enum:
     CC_TRACE_UPDATES = 16
     CC_LEARNING_CYCLES = 17
     N_CORE_COUNTERS = 18
+
+from libc.stdint cimport int16_t, uint16_t, uint8_t
+
+# one synapse slot of the program's synapse memory (numpy structured array / C packed struct; valid bits apart)
+cdef packed struct SynSlot:
+    uint16_t target
+    int16_t weight
+
+# one synapse slot of a chip with delays or learning: SYNAPSE_SLOT and its SYNAPSE_META byte (the cycle kernel updates learned weights in place)
+cdef packed struct SynSlotDL:
+    uint16_t target
+    int16_t weight
+    uint8_t meta

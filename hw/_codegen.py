@@ -150,7 +150,7 @@ def _pxd() -> str:
            "# ((<uint64_t>1) << X_BITS) - 1.", "", "cdef enum:"]
     out += [f"    N_PORTS = {L.N_PORTS}", f"    MAX_PORTS = {L.MAX_PORTS}"]
     out += [f"    PORT_{p} = {i}" for i, p in enumerate(L.PORTS)]
-    for lay in L.KERNEL_LAYOUTS:
+    for lay in (*L.KERNEL_LAYOUTS, L.SYNAPSE_META):
         out.append(f"    # {lay.name}: {lay.doc}")
         sh, wd = lay.shifts(), lay.widths()
         for f in lay.fields:
@@ -164,6 +164,13 @@ def _pxd() -> str:
     out.append("    # core counters: row CC_<NAME> of the kernel's [N_CORE_COUNTERS, NC] counter matrix")
     out += [f"    CC_{_up(n)} = {i}" for i, n in enumerate(L.CORE_COUNTERS)]
     out += [f"    N_CORE_COUNTERS = {len(L.CORE_COUNTERS)}", ""]
+    recs = (L.SYNAPSE_SLOT, L.SYNAPSE_SLOT_DL)
+    ctypes = sorted({f.ctype for rec in recs for f in rec.fields})
+    out += [f"from libc.stdint cimport {', '.join(ctypes)}"]
+    for rec in recs:
+        out += ["", f"# {rec.doc}", f"cdef packed struct {rec.name}:"]
+        out += [f"    {f.ctype} {f.name}" for f in rec.fields]
+    out.append("")
     return "\n".join(out)
 
 
@@ -216,6 +223,14 @@ def _md_layout() -> str:
         out += [f"| `{n}` | {i} | {d} |" for i, (n, d) in enumerate(rows)]
     out += ["", f"Select `BANK`: field `b` (0 … `core.delay_slots`) is `acc[b]`, field {L.BANK_PEND_FIELD} + `b` is "
             "`pend[b]` of the neuron `index`."]
+    for rec in (L.SYNAPSE_SLOT, L.SYNAPSE_SLOT_DL):
+        out += ["", f"## Synapse slot (`{rec.name}`, {rec.dtype.itemsize} bytes, packed)", "", rec.doc + ".", "",
+                "| field | type | meaning |", "|---|---|---|"]
+        out += [f"| `{f.name}` | `{f.ctype}` | {f.doc} |" for f in rec.fields]
+    meta = L.SYNAPSE_META
+    sh = meta.shifts()
+    out += ["", f"`{meta.name}`: {meta.doc}.", "", "| field | bits | meaning |", "|---|---|---|"]
+    out += [f"| `{f.name}` | {sh[f.name]}..{sh[f.name] + f.bits - 1} | {f.doc} |" for f in meta.fields]
     out += ["", "## Kernel words (cycle model internals)", ""]
     for lay in L.KERNEL_LAYOUTS:
         sh = lay.shifts()

@@ -32,7 +32,7 @@ def _clog2(n: int) -> int:
     return max(1, math.ceil(math.log2(n))) if n > 1 else 1
 
 
-MAX_CORES = 4096         # the cycle kernel addresses cores in 12 bits (docs/engine.md)
+MAX_CORES = 4096         # a chip's cores (a system holds up to 65,536: hw/_system.py; docs/engine.md "Hard limits")
 
 
 class MeshConfig(_Model):

@@ -27,8 +27,9 @@ from typing import Callable
 import numpy as np
 
 __all__ = [
-    "PORTS", "N_PORTS", "MAX_PORTS", "MAX_CORES_PER_ROUTER", "port_names", "local_port", "BitField", "BitLayout", "CHIP_FLIT", "KERNEL_FLIT", "KERNEL_MC_FLIT", "KERNEL_FIFO_STATE",
-    "KERNEL_DOWNSTREAM", "KERNEL_TIMER", "KERNEL_LAYOUTS", "ProfileField", "PROFILE_FIELDS", "PROFILE",
+    "PORTS", "N_PORTS", "MAX_PORTS", "MAX_CORES_PER_ROUTER", "port_names", "local_port", "BitField", "BitLayout", "CHIP_FLIT", "KERNEL_FLIT", "KERNEL_MC_FLIT", "KERNEL_AXON", "KERNEL_FIFO_STATE",
+    "KERNEL_DOWNSTREAM", "KERNEL_TIMER", "KERNEL_LAYOUTS", "RecordField", "Record", "SYNAPSE_SLOT", "SYNAPSE_META", "SYNAPSE_SLOT_DL",
+    "synapse_slot", "ProfileField", "PROFILE_FIELDS", "PROFILE",
     "NEURON_FIELDS", "AXON_FIELDS", "REV_FIELDS", "STDP_FIELDS", "BANK_PEND_FIELD",
     "Component", "Energy", "Free", "Counter", "COUNTERS", "COUNTER_NAMES", "COUNTER_BY_NAME",
     "CORE_COUNTERS", "ROUTER_COUNTERS", "CHIP_COUNTERS", "DETAIL_FIELDS", "DETAIL_NAMES", "RtlParam", "RTL_PARAMS",
@@ -124,14 +125,29 @@ CHIP_FLIT = BitLayout("flit", (
 
 # The cycle kernel's flit word: what the hot loops need, with no table look-up (docs/engine.md).
 # dst 16 bits (and the timer's core, the downstream table's FIFO index) bound the kernel to 65,536
-# cores: a chip has at most 4,096 (64 x 64), a system of chips is simulated as one mesh.
+# cores: a chip has at most 4,096 (64 x 64), a system of chips is simulated as one mesh of at most
+# 65,536 (hw/_system.py MAX_SYSTEM_CORES). record 32 bits = the global index of every axon-table
+# entry of the largest system (65,536 cores x 65,536 axons), so the word imposes no limit of its
+# own. Bit 63 stays 0 (a multicast copy, KERNEL_MC_FLIT, is negative): words has the 12 bits left;
+# a longer axon saturates it and takes its busy cycles from its record.
 KERNEL_FLIT = BitLayout("kflit", (
     BitField("dst", 16, "destination core k (of the chip, or of a system's mesh)"),
     BitField("port", 3, "output port at the router whose FIFO holds the flit (written at every push)"),
-    BitField("words", 16, "SI busy cycles of the destination axon (words x synapse_word_cycles), saturated "
-                          "(the record holds the real count)"),
-    BitField("record", 28, "offset of the destination axon's record in the synapse blob"),
+    BitField("words", 12, "SI busy cycles of the destination axon (words x synapse_word_cycles), saturated "
+                          "(the kernel then computes them from the axon record)"),
+    BitField("record", 32, "global index of the destination axon, core_axon_offset[dst] + axon: its two-word "
+                           "record is at 2 x record in the kernel's axon table"),
+    BitField("unused", 1, "0 (a kmcflit has 1 here)"),
 ), "the cycle kernel's int64 flit")
+
+# Word 1 of the kernel's two-word record of one axon. Word 0 is the int64 byte offset of the axon's
+# first synapse slot in the program's synapse memory (SYNAPSE_SLOT records, flattened over cores,
+# words and lanes): 64 bits, so that memory has no size limit of the kernel's making.
+KERNEL_AXON = BitLayout("kaxon", (
+    BitField("n_syn", 30, "synapses of the axon (valid slots from the offset on; at most core.synapse_words x "
+                          "synapse_lanes = 2^26)"),
+    BitField("row_base", 34, "first placed row of the axon's core (its synapses' targets are local)"),
+), "word 1 of the cycle kernel's axon record [slot offset, kaxon]")
 
 # The general router path's multicast flit word (docs/engine.md): bit 63 set (a negative int64),
 # the node of the flit's copy in the kernel's tree of the routes of its multicast flit.
@@ -161,7 +177,62 @@ KERNEL_TIMER = BitLayout("ktimer", (
     BitField("cycle", 47, "cycle the timer fires"),
 ), "a key of the kernel's timer heap (int64, ordered by cycle)")
 
-KERNEL_LAYOUTS = (KERNEL_FLIT, KERNEL_MC_FLIT, KERNEL_FIFO_STATE, KERNEL_DOWNSTREAM, KERNEL_TIMER)
+KERNEL_LAYOUTS = (KERNEL_FLIT, KERNEL_MC_FLIT, KERNEL_AXON, KERNEL_FIFO_STATE, KERNEL_DOWNSTREAM, KERNEL_TIMER)
+
+
+# ============================================================================ synapse memory
+@dataclass(frozen=True)
+class RecordField:
+    """A field of a packed in-memory record: its numpy type code, C type and meaning."""
+    name: str
+    numpy: str
+    ctype: str
+    doc: str
+
+
+@dataclass(frozen=True)
+class Record:
+    """A packed record (no padding) that Python builds as a numpy structured array and the kernel
+    reads as a C ``packed struct`` of the same name."""
+    name: str
+    fields: tuple[RecordField, ...]
+    doc: str
+
+    @property
+    def dtype(self) -> np.dtype:
+        return np.dtype([(f.name, f.numpy) for f in self.fields])
+
+
+# One slot of a core's synapse memory, as the chip program holds it ([words, lanes] of these, with
+# the valid bits in a separate uint8 array of the same shape; the cycle kernel reads the same
+# array). 4 bytes: the target is a neuron index local to the core (core.neurons <= 65,536) and
+# the weight a signed bits.weight value (bits.weight <= 16); as a little-endian uint32 the target
+# is the low half (numpy gathers it as one contiguous word).
+SYNAPSE_SLOT = Record("SynSlot", (
+    RecordField("target", "<u2", "uint16_t", "target neuron, local to the core (0 if invalid)"),
+    RecordField("weight", "<i2", "int16_t", "signed weight (0 if invalid)"),
+), "one synapse slot of the program's synapse memory (numpy structured array / C packed struct; valid "
+   "bits apart)")
+
+# The delay and plastic bits of a synapse slot (docs/microarchitecture.md §10, §11): a chip with
+# delays (core.delay_slots > 1) or learning (core.learning: stdp) holds them in a fifth byte of
+# every slot (SYNAPSE_SLOT_DL); a chip without either keeps the 4-byte SYNAPSE_SLOT, so the default
+# synapse memory costs nothing for them (issue #18).
+SYNAPSE_META = BitLayout("synmeta", (
+    BitField("delay", 6, "extra delay d = total delay - 1 (0 .. core.delay_slots - 1 <= 63; 0 if invalid)"),
+    BitField("plastic", 1, "1: the slot learns (STDP; 0 if invalid)"),
+    BitField("unused", 1, "0"),
+), "the meta byte of a synapse slot on a chip with delays or learning (SYNAPSE_SLOT_DL)")
+
+SYNAPSE_SLOT_DL = Record("SynSlotDL", SYNAPSE_SLOT.fields + (
+    RecordField("meta", "u1", "uint8_t", "delay | plastic << 6 (SYNAPSE_META)"),
+), "one synapse slot of a chip with delays or learning: SYNAPSE_SLOT and its SYNAPSE_META byte (the cycle "
+   "kernel updates learned weights in place)")
+
+
+def synapse_slot(delay_slots: int, learning: str) -> Record:
+    """The synapse slot record of a chip: SYNAPSE_SLOT_DL with delays or learning, else SYNAPSE_SLOT."""
+    return SYNAPSE_SLOT_DL if (delay_slots > 1 or learning != "off") else SYNAPSE_SLOT
 
 
 # ============================================================================ neuron memories
@@ -610,6 +681,7 @@ def _check() -> None:
     assert chip_regs["PARAM"] + len(RTL_PARAMS) <= chip_regs["SYS_PARAM"], "RTL parameters overlap SYS_PARAM"
     for lay in KERNEL_LAYOUTS:
         assert lay.total_bits() <= 64, lay.name
+    assert SYNAPSE_META.total_bits() == 8 * np.dtype(SYNAPSE_SLOT_DL.dtype["meta"]).itemsize
     regs = {"CHIP": CHIP_REGS, "ROUTER": ROUTER_REGS, "CORE": CORE_REGS}
     for bank, scope in (("CHIP", "chip"), ("ROUTER", "router"), ("CORE", "core")):
         idx = {n: i for n, i, _ in regs[bank]}

@@ -11,6 +11,7 @@ from neurocycle.hw import CapacityError, ChipConfig, ConfigError, NumericFormat,
 
 from ._compiler import CompileOptions, compile_network
 from ._network import NetworkInstance, NetworkSpec, Stimulus, load_network
+from ._phases import PhaseLog
 from ._program import ChipProgram
 from ._result import SimResult
 
@@ -29,6 +30,7 @@ class Run:
     seed: int
     backend: str
     options: CompileOptions = CompileOptions()
+    phases: PhaseLog | None = None     # wall time and peak memory of load, build, compile, stimulus, simulate
     system: SystemConfig | None = None       # a system of chips: ``chip`` is then its system mesh
 
     # -- results as arrays -----------------------------------------------------------------
@@ -60,16 +62,19 @@ class Run:
         i = self.spec.projection_index(projection)
         pr = self.spec.projections[i]
         net = self.net
-        sel = np.flatnonzero(net.syn_proj == i) if net.syn_proj is not None else np.zeros(0, np.int64)
-        slots = self.program.syn_slot[sel]
-        w0 = self.program.syn_weight.ravel()
-        w1 = self.result.weights.ravel() if self.result.weights is not None else w0
+        sel = np.flatnonzero(net.syn_proj == i)
+        if self.program.syn_slot is not None:      # a learning program: read its slots
+            slots = self.program.syn_slot[sel]
+            w0 = self.program.syn_weight.ravel()[slots].astype(np.int64)
+            w1 = self.result.weights.ravel()[slots].astype(np.int64) if self.result.weights is not None else w0
+        else:                                      # nothing learns: the slots hold the network's weights
+            w0 = w1 = net.syn_weight[sel].astype(np.int64)
         src_base = (net.input_offsets[pr.source] if pr.source in net.input_offsets
                     else net.n_inputs + net.pop_offsets[pr.source])
         return ProjectionWeights(name=pr.label(i), source=net.syn_source[sel] - src_base,
                                  target=net.syn_target[sel] - net.pop_offsets[pr.target],
-                                 weight=w1[slots].astype(np.int64), initial=w0[slots].astype(np.int64),
-                                 delay_steps=net.delays[sel], plastic=pr.plasticity is not None and self.spec.learning,
+                                 weight=w1, initial=w0,
+                                 delay_steps=net.delays[sel].astype(np.int64), plastic=pr.plasticity is not None and self.spec.learning,
                                  shape=(self._group_size(pr.source), self._group_size(pr.target)))
 
     def save_weights(self, path: "str | os.PathLike") -> "os.PathLike":
@@ -142,16 +147,41 @@ class Run:
         from ._report import build_report
         return build_report(self, extra=extra)
 
-    def spikes_csv(self) -> str:
-        """The spikes as CSV text (timestep,neuron[,cycle][,payload]), as written to spikes.csv
-        (``payload`` on a graded chip)."""
+    def _spike_columns(self) -> tuple[str, list]:
         r = self.result
         cols = [r.spike_steps, r.spike_neurons] + ([r.spike_cycles] if r.spike_cycles is not None else [])
         header = "timestep,neuron" + (",cycle" if r.spike_cycles is not None else "")
         if r.spike_payloads is not None:
             cols.append(r.spike_payloads)
             header += ",payload"
-        return "\n".join([header] + [",".join(map(str, row)) for row in zip(*(c.tolist() for c in cols))]) + "\n"
+        return header, cols
+
+    def _write_spikes(self, fh) -> None:
+        """The CSV text into an open text file, a million rows at a time (a long run has tens of
+        millions of spikes: no Python object per value)."""
+        header, cols = self._spike_columns()
+        fh.write(header + "\n")
+        n = int(cols[0].size)
+        for a in range(0, n, 1 << 20):
+            b = min(n, a + (1 << 20))
+            np.savetxt(fh, np.column_stack([np.asarray(c[a:b], np.int64) for c in cols]), fmt="%d", delimiter=",")
+
+    def spikes_csv(self) -> str:
+        """The spikes as CSV text (timestep,neuron[,cycle][,payload]), as written to spikes.csv
+        (``payload`` on a graded chip)."""
+        import io
+        buf = io.StringIO()
+        self._write_spikes(buf)
+        return buf.getvalue()
+
+    def write_spikes_csv(self, path) -> "os.PathLike":
+        """Write spikes.csv (the text of :meth:`spikes_csv`) to ``path``, streamed, atomically."""
+        from ._io import atomic_write
+
+        def _w(tmp):
+            with open(tmp, "w", encoding="utf-8") as fh:
+                self._write_spikes(fh)
+        return atomic_write(path, _w)
 
     def save(self, out: "str | os.PathLike" = "out", *, extra: dict | None = None) -> list:
         """Write report.json, spikes.csv, raster.png (and cycles.png with cycle data; noc.png,
@@ -169,9 +199,9 @@ class Run:
         """Write the run's files into an existing folder (no swap); returns their paths."""
         from pathlib import Path
 
-        from ._io import write_json, write_text
+        from ._io import write_json
         out = Path(folder)
-        files = [write_json(out / "report.json", self.report(extra)), write_text(out / "spikes.csv", self.spikes_csv())]
+        files = [write_json(out / "report.json", self.report(extra)), self.write_spikes_csv(out / "spikes.csv")]
         if self.result.weights is not None:           # STDP: the learned weights of every projection
             files.append(self.save_weights(out / "weights.npz"))
         self.plot_raster(out / "raster.png")
@@ -360,45 +390,64 @@ def load_target(source) -> "ChipConfig | SystemConfig":
 
 
 def prepare(chip=None, network=None, *, steps: int = 100, seed: int | None = None,
-            options: CompileOptions | None = None):
+            options: CompileOptions | None = None, phases: PhaseLog | None = None, backend: str = "cycle",
+            on_estimate: Callable | None = None):
     """Load and validate chip (or system of chips) + network, check that they fit (before
-    sampling anything: a network too big for the chip or the machine is refused in
-    milliseconds), sample the network, compile, build the stimulus. Returns the chip config
-    (a system's: its system mesh, ``SystemConfig.mesh_chip``; the program carries the system)."""
+    sampling anything: a network too big for the chip, the system or the machine is refused in
+    milliseconds), sample the network, compile, build the stimulus. Returns the chip config (a
+    system's: its system mesh, ``SystemConfig.mesh_chip``; the program carries the system).
+    ``phases`` (a :class:`PhaseLog`) records the wall time and peak memory of each of these
+    phases; ``on_estimate(estimate)`` is called with the memory estimate
+    (``sim._netsize.MemoryEstimate``, for ``backend``; a system's is its system mesh's) before
+    anything is sampled."""
     from ._netsize import check_before_sampling
 
+    log = phases if phases is not None else PhaseLog()
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))
                              or not 0 <= seed < (1 << 63)):
         raise ConfigError("seed", "must be a whole number in 0 .. 2**63-1", seed, "give e.g. --seed 1")
-    target = load_target(chip)
-    system = target if isinstance(target, SystemConfig) else None
-    chip_cfg = system.mesh_chip if system is not None else target
-    spec, base_dir = load_network(network, numeric=NumericFormat.of(chip_cfg))   # the chip's bits quantise NIR
-    try:
-        check_before_sampling(spec, base_dir, chip_cfg, steps, options.neurons_per_core if options else None)
-    except CapacityError as exc:
-        if system is None or exc.field != "mesh":
-            raise
-        per = system.chip.derived.n_cores
-        raise CapacityError("grid", exc.rule.replace("the chip holds", f"the system's {system.derived.n_chips} "
-                                                                        "chips hold"), exc.value,
-                            f"use a grid of more chips (each adds {per} cores), chips with more core.neurons, or "
-                            "a smaller network") from None
+    with log.phase("load"):
+        target = load_target(chip)
+        system = target if isinstance(target, SystemConfig) else None
+        chip_cfg = system.mesh_chip if system is not None else target
+        spec, base_dir = load_network(network, numeric=NumericFormat.of(chip_cfg))   # the chip's bits quantise NIR
+        try:
+            est = check_before_sampling(spec, base_dir, chip_cfg, steps,
+                                        options.neurons_per_core if options else None,
+                                        placement=options.placement if options else "balanced", backend=backend)
+        except CapacityError as exc:
+            if system is None or exc.field != "mesh":
+                raise
+            per = system.chip.derived.n_cores
+            raise CapacityError("grid", exc.rule.replace("the chip holds", f"the system's {system.derived.n_chips} "
+                                                                            "chips hold"), exc.value,
+                                f"use a grid of more chips (each adds {per} cores), chips with more core.neurons, "
+                                "or a smaller network") from None
+    log.estimate = est
+    if on_estimate is not None:
+        on_estimate(est)
     seed = spec.seed if seed is None else int(seed)
-    net = spec.instantiate(seed, base_dir=base_dir)
-    program = compile_network(net, target, options)
-    return chip_cfg, spec, net, program, net.stimulus(steps), seed
+    with log.phase("build"):
+        net = spec.instantiate(seed, base_dir=base_dir)
+    with log.phase("compile"):
+        program = compile_network(net, target, options)
+    with log.phase("stimulus"):
+        stim = net.stimulus(steps)
+    return chip_cfg, spec, net, program, stim, seed
 
 
 def simulate(chip: "str | os.PathLike | ChipConfig | SystemConfig | dict | None" = None,
              network: "str | os.PathLike | NetworkSpec | dict | None" = None, *, steps: int = 100,
              seed: int | None = None, backend: str = "cycle", options: CompileOptions | None = None,
-             progress: Callable[[int], None] | None = None, workers: int | None = None,
-             scheduler: str | None = None) -> Run:
+             progress: Callable[[int], None] | None = None, on_estimate: Callable | None = None,
+             workers: int | None = None, scheduler: str | None = None) -> Run:
     """Simulate ``network`` on ``chip`` (or a system of chips) for ``steps`` timesteps with the
-    named backend. ``workers`` / ``scheduler``: partition a system over that many Dask worker
-    processes (a local cluster), or over the workers of a running scheduler (docs/engine.md,
-    "Partitioned simulation"; the result is bit-identical to the single-process run)."""
+    named backend. ``run.phases`` holds the wall time and peak memory of every phase (load,
+    build, compile, stimulus, simulate) and the memory estimate made before sampling, which is
+    also passed to ``on_estimate`` (e.g. to tell the user before a long build). ``workers`` /
+    ``scheduler``: partition a system over that many Dask worker processes (a local cluster), or
+    over the workers of a running scheduler (docs/engine.md, "Partitioned simulation"; the
+    result is bit-identical to the single-process run)."""
     fn = _backend(backend)
     options = options or CompileOptions()
     if workers is not None or scheduler is not None:
@@ -409,11 +458,14 @@ def simulate(chip: "str | os.PathLike | ChipConfig | SystemConfig | dict | None"
             raise ConfigError("--workers", "partitions a system of chips, and this is one chip",
                               getattr(chip, "name", None) or str(chip),
                               "give a system (neurocycle presets lists them) or leave --workers/--scheduler out")
-    chip_cfg, spec, net, program, stim, seed = prepare(chip, network, steps=steps, seed=seed, options=options)
-    if workers is not None or scheduler is not None:
-        from ._partition import run_partitioned
-        result = run_partitioned(program, stim, workers=workers, scheduler=scheduler, progress=progress)
-    else:
-        result = fn(program, stim, progress=progress)
+    log = PhaseLog()
+    chip_cfg, spec, net, program, stim, seed = prepare(chip, network, steps=steps, seed=seed, options=options,
+                                                       phases=log, backend=backend, on_estimate=on_estimate)
+    with log.phase("simulate"):
+        if workers is not None or scheduler is not None:
+            from ._partition import run_partitioned
+            result = run_partitioned(program, stim, workers=workers, scheduler=scheduler, progress=progress)
+        else:
+            result = fn(program, stim, progress=progress)
     return Run(chip=chip_cfg, spec=spec, net=net, program=program, stimulus=stim, result=result, seed=seed,
-               backend=backend, options=options, system=program.system)
+               backend=backend, options=options, phases=log, system=program.system)

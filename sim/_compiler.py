@@ -15,10 +15,11 @@ from neurocycle.hw import PROFILE_FIELDS, CapacityError, ChipConfig, ConfigError
 
 from . import _noc
 from ._network import NetworkInstance
-from ._program import ChipProgram
+from ._program import ChipProgram, synapse_dtype
 
 
 PLACEMENTS = ("balanced", "sequential", "snake", "traffic")
+_CHUNK = 1 << 21        # synapses handled per vectorised step (temporaries of ~50 MB at most)
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,9 @@ class CompileOptions:
         if npc is not None and (isinstance(npc, bool) or not isinstance(npc, (int, np.integer)) or npc < 1):
             raise ConfigError("neurons_per_core", "must be a whole number >= 1 (or None: the placement decides)",
                               npc, "give e.g. 64, at most core.neurons")
+
+
+_INT32_MAX = (1 << 31) - 1     # the program's row and axon offsets are int32 (docs/engine.md "Hard limits")
 
 
 def _ro(a, dtype) -> np.ndarray:
@@ -153,6 +157,9 @@ def compile_network(net: NetworkInstance, chip: "ChipConfig | SystemConfig",
     if npc < 1 or npc > chip.core.neurons:
         raise ConfigError("neurons_per_core", f"must be in 1..core.neurons ({chip.core.neurons})", npc,
                           "give a smaller value or raise core.neurons")
+    if N > _INT32_MAX:             # only a system of chips holds this many (a chip at most 2^28)
+        raise CapacityError("network", f"has {N:,} neurons, more than the {_INT32_MAX:,} the program's int32 rows "
+                            "index (docs/engine.md \"Hard limits\")", N, "simulate a smaller network")
     if N > n_cores * npc and system is not None:
         per_chip = system.chip.derived.n_cores * npc
         need = -(-N // per_chip)
@@ -180,7 +187,8 @@ def compile_network(net: NetworkInstance, chip: "ChipConfig | SystemConfig",
     gid_row = np.empty(N, dtype=np.int64)
     gid_row[row_gid] = np.arange(N)
     row_core = neuron_core[row_gid]
-    local_of_gid = gid_row - core_neuron_offset[neuron_core]
+    local_of_gid = (gid_row - core_neuron_offset[neuron_core]).astype(np.uint16)    # < core.neurons <= 2^16
+    neuron_core = neuron_core.astype(np.int32)
 
     # ---- graded spikes -----------------------------------------------------------------
     graded_src = net.graded_sources                                       # per source index
@@ -193,8 +201,13 @@ def compile_network(net: NetworkInstance, chip: "ChipConfig | SystemConfig",
     # ---- neuron parameters and profiles -----------------------------------------
     params = np.stack([net.params[f] for f in PROFILE_FIELDS], axis=1)  # [N, len(PROFILE_FIELDS)] by gid
     _check_params(chip, params)
-    uniq, ginv = np.unique(params, axis=0, return_inverse=True)
-    ginv = ginv.ravel()
+    # distinct parameter sets: over the runs of equal consecutive rows (a population is one run),
+    # not over every neuron
+    run = np.flatnonzero(np.concatenate([[True], np.any(params[1:] != params[:-1], axis=1)])) if N else \
+        np.zeros(0, np.int64)
+    uniq, rinv = np.unique(params[run], axis=0, return_inverse=True)
+    ginv = np.repeat(rinv.ravel(), np.diff(np.append(run, N)))
+    del params
     row_gp = ginv[row_gid]
     key = row_core * len(uniq) + row_gp
     ukey, kinv = np.unique(key, return_inverse=True)
@@ -208,59 +221,88 @@ def compile_network(net: NetworkInstance, chip: "ChipConfig | SystemConfig",
     row_profile = kinv.ravel() - core_profile_offset[row_core]
 
     # ---- delays and plasticity (docs/microarchitecture.md §10, §11) --------------
-    delay, rule = net.delays, net.plastic_rule
-    _check_delays(chip, net, delay)
-    rule_fixed = _check_plasticity(chip, net, rule)
+    # compact per-synapse arrays, None when the network has no delays / no plastic synapse
+    delay_all, rule_all = net.syn_delay, net.syn_rule
+    _check_delays(chip, net, delay_all)
+    rule_fixed = _check_plasticity(chip, net, rule_all)
+    if rule_fixed:
+        bound = np.array([max(abs(r[4]), abs(r[5])) for r in rule_fixed] + [0], np.float64)
 
     # ---- weights and accumulator range -------------------------------------------
-    s, t, w = net.syn_source, net.syn_target, net.syn_weight
-    if w.size and (w.min() < dv.weight_min or w.max() > dv.weight_max):
-        bad = int(w[np.argmax((w < dv.weight_min) | (w > dv.weight_max))])
-        raise CapacityError("bits.weight", f"weight {bad} does not fit {chip.bits.weight}-bit signed weights "
-                            f"({dv.weight_min}..{dv.weight_max})", bad,
-                            f"raise bits.weight to {int(np.abs(w).max()).bit_length() + 1} or scale the "
-                            "weights down (and use w_exp to scale the input back up)")
-    if w.size:
+    # Synapses are read straight from the instance (source-major CSR), in chunks of _CHUNK: no
+    # per-synapse array of the whole network is made here (issue #18).
+    s_off, t_all, w_all = net.source_offsets, net.syn_target, net.syn_weight
+    n_syn = int(t_all.size)
+    if n_syn:
+        w_lo, w_hi = int(w_all.min()), int(w_all.max())
+        if w_lo < dv.weight_min or w_hi > dv.weight_max:
+            bad = next(int(c[np.argmax(m)]) for c in (w_all[i:i + _CHUNK] for i in range(0, n_syn, _CHUNK))
+                       for m in [(c < dv.weight_min) | (c > dv.weight_max)] if m.any())   # the first one
+            raise CapacityError("bits.weight", f"weight {bad} does not fit {chip.bits.weight}-bit signed weights "
+                                f"({dv.weight_min}..{dv.weight_max})", bad,
+                                f"raise bits.weight to {max(abs(w_lo), abs(w_hi)).bit_length() + 1} or scale the "
+                                "weights down (and use w_exp to scale the input back up)")
+    graded_any = bool(graded_src.any())
+    fan_in_abs = np.zeros(N, np.float64)
+    # axons (one per (destination core, source)) in instance order: a source's synapses are sorted
+    # by target, and the neurons of a core are consecutive ids, so an axon is a run of equal
+    # (source, destination core)
+    ax_first_l, ax_src_l, ax_core_l = [], [], []
+    prev_src, prev_core = -1, -1
+    for a, b, src in _synapse_chunks(s_off, n_syn):
+        t = t_all[a:b]
         # the largest value one synapse adds: |weight| x the largest payload of its source (2^P - 1
         # for a graded source, 1 for a binary one): exact in float64 below 2^53
-        qmax = np.where(graded_src[s], (1 << chip.bits.payload) - 1, 1).astype(np.float64)
-        w_abs = np.abs(w).astype(np.float64)
+        aw = np.abs(w_all[a:b].astype(np.float64))
         if rule_fixed:   # a plastic weight can reach either bound of its rule
-            bound = np.array([max(abs(r[4]), abs(r[5])) for r in rule_fixed] + [0], np.float64)
-            w_abs = np.maximum(w_abs, bound[rule])       # rule -1 (static) picks the trailing 0
-        fan_in_abs = np.bincount(t, weights=w_abs * qmax, minlength=N)
+            aw = np.maximum(aw, bound[rule_all[a:b]])      # rule -1 (static) picks the trailing 0
+        if graded_any:
+            aw *= np.where(graded_src[src], (1 << chip.bits.payload) - 1, 1)
+        fan_in_abs += np.bincount(t, weights=aw, minlength=N)
+        core = neuron_core[t]
+        new = np.empty(b - a, bool)
+        new[0] = src[0] != prev_src or core[0] != prev_core
+        np.not_equal(src[1:], src[:-1], out=new[1:])
+        new[1:] |= core[1:] != core[:-1]
+        pos = np.flatnonzero(new)
+        ax_first_l.append(pos + a)
+        ax_src_l.append(src[pos])
+        ax_core_l.append(core[pos])
+        prev_src, prev_core = int(src[-1]), int(core[-1])
+    if n_syn:
         worst = int(np.argmax(fan_in_abs))
         if fan_in_abs[worst] > dv.acc_max:
             need = int(fan_in_abs[worst]).bit_length() + 1
             what = ("fan-in x |weight| x the largest payload (2^bits.payload - 1 for a graded source)"
-                    if graded_src.any() else "fan-in x |weight|")
+                    if graded_any else "fan-in x |weight|")
             fix = (f"raise bits.accumulator to {need}" if need <= 32 else "raise bits.accumulator to 32")
             fix += ", or lower the fan-in or the weights"
-            if graded_src.any():
+            if graded_any:
                 fix += " (or bits.payload)"
             raise CapacityError("bits.accumulator",
                                 f"neuron {worst} has {what} = {int(fan_in_abs[worst])}, which could "
                                 f"overflow the {chip.bits.accumulator}-bit accumulator (max {dv.acc_max})",
                                 int(fan_in_abs[worst]), fix)
+    del fan_in_abs
+    cat = (lambda xs, dt: np.concatenate(xs).astype(dt, copy=False) if xs else np.zeros(0, dt))  # noqa: E731
+    inst_first = cat(ax_first_l, np.int64)         # per axon, instance order: first synapse
+    inst_src = cat(ax_src_l, np.int64)
+    inst_core = cat(ax_core_l, np.int64)
+    del ax_first_l, ax_src_l, ax_core_l
+    inst_len = np.diff(np.append(inst_first, n_syn))
 
-    # ---- axons: one per (destination core, source) -------------------------------
+    # ---- axons: one per (destination core, source), in (core, source) order ------------------
     n_src = net.n_inputs + N
-    dst_core = neuron_core[t]
-    tgt_local = local_of_gid[t]
-    order = np.lexsort((tgt_local, s, dst_core))
-    s, dst_core, tgt_local, w = s[order], dst_core[order], tgt_local[order], w[order]
-    delay, rule = delay[order], rule[order]
-    pair = dst_core * n_src + s
-    upair, first, plen = np.unique(pair, return_index=True, return_counts=True)
-    ax_core = upair // n_src
-    ax_src = upair % n_src
+    by_core = np.argsort(inst_core, kind="stable")    # sources ascend within a core
+    ax_core, ax_src, plen = inst_core[by_core], inst_src[by_core], inst_len[by_core]
+    n_pairs = int(ax_core.size)
     if multicast:
         # a source reaching >= 2 cores sends one multicast flit: the same axon index in all of them
         src_ncores = np.bincount(ax_src, minlength=n_src)
         src_mc = src_ncores >= 2
         key_core = np.concatenate([np.full(net.n_inputs, chip.host.row * WC, np.int64), neuron_core])
         by_src = np.lexsort((ax_core, ax_src))
-        local = np.empty(upair.size, np.int64)
+        local = np.empty(n_pairs, np.int64)
         local[by_src] = _noc.align_axons(ax_core[by_src], ax_src[by_src], src_mc, key_core, n_cores, n_cores)
         table_len = np.zeros(n_cores, np.int64)
         np.maximum.at(table_len, ax_core, local + 1)
@@ -279,9 +321,14 @@ def compile_network(net: NetworkInstance, chip: "ChipConfig | SystemConfig",
         _cap(chip, ax_counts, chip.core.axons, "axons", "axons (one per source neuron/input that "
                         "reaches the core)", "raise core.axons, or place fewer distinct sources' targets per core "
                         "(smaller neurons_per_core spreads targets)")
-        ax_local = np.arange(upair.size) - core_axon_offset[ax_core]
-        g_of_pair = np.arange(upair.size)
-        n_ax = int(upair.size)
+        ax_local = np.arange(n_pairs) - core_axon_offset[ax_core]
+        g_of_pair = np.arange(n_pairs)
+        n_ax = n_pairs
+    if n_ax > _INT32_MAX:          # only a system of chips reaches this (a chip holds at most 2^28)
+        raise CapacityError("network", f"needs {n_ax:,} axon-table entries over the whole "
+                            f"{'system' if system is not None else 'chip'}, more than the {_INT32_MAX:,} the program's "
+                            "int32 axon offsets index (docs/engine.md \"Hard limits\")", n_ax,
+                            "simulate a smaller network, or place connected neurons on fewer cores")
     # axon table entries (holes of a multicast chip's table: no synapses)
     axon_len = np.zeros(n_ax, np.int64)
     axon_len[g_of_pair] = plen
@@ -295,27 +342,64 @@ def compile_network(net: NetworkInstance, chip: "ChipConfig | SystemConfig",
                     f"synapse words ({lanes} synapse(s) per word)",
                     "raise core.synapse_words or core.synapse_lanes, or spread the network over more cores")
     n_words = int(core_word_offset[-1])
-    syn_valid = np.zeros((n_words, lanes), dtype=np.uint8)
-    syn_target = np.zeros((n_words, lanes), dtype=np.int32)
-    syn_weight = np.zeros((n_words, lanes), dtype=np.int32)
-    syn_delay = np.zeros((n_words, lanes), dtype=np.uint8)
-    syn_plastic = np.zeros((n_words, lanes), dtype=np.uint8)
-    syn_slot = np.zeros(s.size, np.int64)
-    word = lane = ax_of_syn = np.zeros(0, np.int64)
-    if s.size:
-        ax_of_syn = np.repeat(np.arange(upair.size), plen)
-        j = np.arange(s.size) - first[ax_of_syn]
-        word = word_cum_g[g_of_pair[ax_of_syn]] + j // lanes
-        lane = j % lanes
-        syn_valid[word, lane] = 1
-        syn_target[word, lane] = tgt_local
-        syn_weight[word, lane] = w
-        syn_delay[word, lane] = delay - 1
-        syn_plastic[word, lane] = rule >= 0
-        syn_slot[order] = word * lanes + lane          # network synapse -> its slot
+    # the synapse memory: filled chunk by chunk, each synapse at its axon's first slot + its rank;
+    # on a chip with delays or learning each slot has its meta byte (delay | plastic << 6)
+    slot_dt = synapse_dtype(chip)
+    dl = "meta" in slot_dt.names
+    synapses = np.zeros((n_words, lanes), dtype=slot_dt)
+    flat = synapses.reshape(-1)
+    slot_start = np.empty(n_pairs, np.int64)          # per pair (axon of a core), instance order
+    slot_start[by_core] = word_cum_g[g_of_pair] * lanes
+    shift = slot_start - inst_first                    # slot of synapse i = shift[its pair] + i
+    del slot_start
+    learns = bool(rule_fixed)
+    if learns:
+        # the network synapses' slots (Run.weights) and, per plastic synapse, what the reverse
+        # table needs: the global axon of its pair
+        syn_slot = np.empty(n_syn, np.int32 if n_words * lanes < (1 << 31) else np.int64)
+        inst_g = np.empty(n_pairs, np.int64)
+        inst_g[by_core] = g_of_pair
+        rv = {k: [] for k in ("rule", "core", "tgt", "axon", "word", "lane")}
+    del by_core
+    meta = layout.SYNAPSE_META
+    for a, b, _ in _synapse_chunks(s_off, n_syn, sources=False):
+        i0 = int(np.searchsorted(inst_first, a, side="right")) - 1
+        i1 = int(np.searchsorted(inst_first, b, side="left"))
+        lo = np.maximum(inst_first[i0:i1], a)
+        hi = np.minimum(inst_first[i0:i1] + inst_len[i0:i1], b)
+        dest = np.repeat(shift[i0:i1], hi - lo) + np.arange(a, b)
+        rec = np.empty(b - a, slot_dt)
+        rec["target"] = local_of_gid[t_all[a:b]]
+        rec["weight"] = w_all[a:b]
+        if not dl:
+            flat.view(np.uint32)[dest] = rec.view(np.uint32)        # one 4-byte word per slot
+            continue
+        d = np.zeros(b - a, np.int64) if delay_all is None else delay_all[a:b].astype(np.int64) - 1
+        pl = np.zeros(b - a, bool) if rule_all is None else rule_all[a:b] >= 0
+        rec["meta"] = meta.pack(delay=d, plastic=pl)
+        flat[dest] = rec
+        if learns:
+            syn_slot[a:b] = dest
+            if pl.any():
+                g = np.repeat(inst_g[i0:i1], hi - lo)[pl]
+                core = ax_core_g[g]
+                ps = dest[pl]
+                rv["rule"].append(rule_all[a:b][pl].astype(np.int64))
+                rv["core"].append(core)
+                rv["tgt"].append(rec["target"][pl].astype(np.int64))
+                rv["axon"].append(g - core_axon_offset[core])
+                rv["word"].append(ps // lanes - core_word_offset[core])
+                rv["lane"].append(ps % lanes)
+    del shift, inst_first, inst_src, inst_core, inst_len, flat
+    if learns:
+        rv = {k: cat(v, np.int64) for k, v in rv.items()}
+        del inst_g
+    else:
+        syn_slot = None
+        rv = {k: np.zeros(0, np.int64) for k in ("rule", "core", "tgt", "axon", "word", "lane")}
     core_stdp, core_rev_offset, row_rev_base, row_rev_len, rev_axon, rev_word, rev_lane = _reverse_table(
-        chip, rule, rule_fixed, dst_core, tgt_local, ax_local[ax_of_syn], word - core_word_offset[dst_core], lane,
-        core_neuron_offset)
+        chip, rv["rule"], rule_fixed, rv["core"], rv["tgt"], rv["axon"], rv["word"], rv["lane"], core_neuron_offset)
+    del rv
 
     # ---- fan-out: per source, one flit per destination core (core order), or one multicast flit
     fo = np.lexsort((ax_core, ax_src))
@@ -366,53 +450,67 @@ def compile_network(net: NetworkInstance, chip: "ChipConfig | SystemConfig",
         row_profile=_ro(row_profile, np.int32),
         core_axon_offset=_ro(core_axon_offset, np.int32), axon_base=_ro(axon_base, np.int32),
         axon_len=_ro(axon_len, np.int32),
-        core_word_offset=_ro(core_word_offset, np.int32), syn_valid=_ro(syn_valid, np.uint8),
-        syn_target=_ro(syn_target, np.int32), syn_weight=_ro(syn_weight, np.int32),
-        core_fanout_offset=_ro(core_fanout_offset, np.int32), row_fanout_base=_ro(row_fanout_base, np.int32),
+        core_word_offset=_ro(core_word_offset, np.int64), synapses=_ro(synapses, slot_dt),
+        core_fanout_offset=_ro(core_fanout_offset, np.int64), row_fanout_base=_ro(row_fanout_base, np.int32),
         row_fanout_len=_ro(row_fanout_len, np.int32),
         fanout_dst_x=_ro(nr_x, np.int32), fanout_dst_y=_ro(nr_y, np.int32),
         fanout_axon=_ro(nr_axon, np.int32), fanout_mc=_ro(nr_mc, np.uint8),
-        input_fanout_offset=_ro(input_fanout_offset, np.int32),
+        input_fanout_offset=_ro(input_fanout_offset, np.int64),
         input_dst_x=_ro(fo_x[is_in], np.int32), input_dst_y=_ro(fo_y[is_in], np.int32),
         input_axon=_ro(fo_axon[is_in], np.int32), input_mc=_ro(fo_mc[is_in], np.uint8),
         router_table_offset=_ro(router_table_offset, np.int32), table_key=_ro(table_key, np.int64),
         table_outputs=_ro(table_outputs, np.int32), system=system,
-        syn_delay=_ro(syn_delay, np.uint8), syn_plastic=_ro(syn_plastic, np.uint8),
         core_stdp=_ro(core_stdp, np.int64), core_rev_offset=_ro(core_rev_offset, np.int32),
         row_rev_base=_ro(row_rev_base, np.int32), row_rev_len=_ro(row_rev_len, np.int32),
         rev_axon=_ro(rev_axon, np.int32), rev_word=_ro(rev_word, np.int32), rev_lane=_ro(rev_lane, np.int32),
-        syn_slot=_ro(syn_slot, np.int64),
+        syn_slot=None if syn_slot is None else _ro(syn_slot, syn_slot.dtype),
     )
     return program
 
 
+def _synapse_chunks(s_off: np.ndarray, n_syn: int, sources: bool = True):
+    """(a, b, source of each synapse a..b-1) for consecutive chunks of about _CHUNK synapses of
+    a source-major CSR (``sources=False``: None instead of the sources)."""
+    for a in range(0, n_syn, _CHUNK):
+        b = min(n_syn, a + _CHUNK)
+        if not sources:
+            yield a, b, None
+            continue
+        s0 = int(np.searchsorted(s_off, a, side="right")) - 1
+        s1 = int(np.searchsorted(s_off, b, side="left"))
+        lo = np.maximum(s_off[s0:s1], a)
+        hi = np.minimum(s_off[s0 + 1:s1 + 1], b)
+        yield a, b, np.repeat(np.arange(s0, s1, dtype=np.int64 if s1 >= (1 << 31) else np.int32), hi - lo)
+
+
 def _proj_label(net: NetworkInstance, syn: int) -> str:
     """'projection NAME' of network synapse ``syn`` (for errors)."""
-    if net.syn_proj is None or not net.spec.projections:
+    if not net.spec.projections:
         return "a projection"
     i = int(net.syn_proj[syn])
     return f"projection '{net.spec.projections[i].label(i)}' (projections[{i}])"
 
 
-def _check_delays(chip: ChipConfig, net: NetworkInstance, delay: np.ndarray) -> None:
+def _check_delays(chip: ChipConfig, net: NetworkInstance, delay: np.ndarray | None) -> None:
     D = chip.core.delay_slots
-    if delay.size and delay.max() > D:
+    if delay is not None and delay.size and int(delay.max()) > D:
         k = int(np.argmax(delay))
+        d_max = int(delay[k])
         raise CapacityError("core.delay_slots", f"{_proj_label(net, k)} has a synapse with a delay of "
-                            f"{int(delay[k])} timesteps, but the chip holds delays of 1..{D} timesteps "
-                            f"(core.delay_slots = {D})", int(delay[k]),
-                            f"raise core.delay_slots to {int(delay.max())} (max 64), or shorten the delays"
-                            if delay.max() <= 64 else "shorten the delays to at most 64 timesteps")
+                            f"{d_max} timesteps, but the chip holds delays of 1..{D} timesteps "
+                            f"(core.delay_slots = {D})", d_max,
+                            f"raise core.delay_slots to {d_max} (max 64), or shorten the delays"
+                            if d_max <= 64 else "shorten the delays to at most 64 timesteps")
 
 
-def _check_plasticity(chip: ChipConfig, net: NetworkInstance, rule: np.ndarray) -> list[tuple]:
+def _check_plasticity(chip: ChipConfig, net: NetworkInstance, rule: np.ndarray | None) -> list[tuple]:
     """The fixed-point rules (a_plus, a_minus, d_plus, d_minus, w_min, w_max, shift), checked
-    against the chip; [] when no synapse is plastic."""
-    if not (rule >= 0).any():
+    against the chip; [] when no synapse is plastic. ``rule`` is the network's compact rule index
+    per synapse (None: none is plastic); projections are named only for an error."""
+    if rule is None or not (rule >= 0).any():
         return []
-    k = int(np.argmax(rule >= 0))
-    where = _proj_label(net, k)
     if chip.core.learning != "stdp":
+        where = _proj_label(net, int(np.argmax(rule >= 0)))
         raise ConfigError("core.learning", f"is off, but {where} is plastic (STDP): the chip has no learning "
                           "engine", chip.core.learning, "set core.learning: stdp on the chip, or drop the "
                           "projection's plasticity (or set learning: false on the network to freeze it)")
@@ -421,25 +519,26 @@ def _check_plasticity(chip: ChipConfig, net: NetworkInstance, rule: np.ndarray) 
     fixed = [r.fixed() for r in net.rules]
     for ri, (ap, am, _, _, wmin, wmax, _) in enumerate(fixed):
         syn = int(np.argmax(rule == ri))
-        where = _proj_label(net, syn)
         for name, val in (("a_plus", ap), ("a_minus", am)):
             if val > tmax:
-                raise CapacityError("bits.trace", f"{where}: plasticity.{name} = {val} does not fit the "
-                                    f"{chip.bits.trace}-bit traces (max {tmax})", val,
+                raise CapacityError("bits.trace", f"{_proj_label(net, syn)}: plasticity.{name} = {val} does not fit "
+                                    f"the {chip.bits.trace}-bit traces (max {tmax})", val,
                                     f"raise bits.trace to {int(val).bit_length()} (max 16) or lower {name} "
                                     "(and lr_shift with it)")
         for name, val in (("w_min", wmin), ("w_max", wmax)):
             if not dv.weight_min <= val <= dv.weight_max:
-                raise CapacityError("bits.weight", f"{where}: plasticity.{name} = {val} does not fit "
-                                    f"{chip.bits.weight}-bit signed weights ({dv.weight_min}..{dv.weight_max})",
+                raise CapacityError("bits.weight", f"{_proj_label(net, syn)}: plasticity.{name} = {val} does not "
+                                    f"fit {chip.bits.weight}-bit signed weights ({dv.weight_min}..{dv.weight_max})",
                                     val, f"raise bits.weight to {abs(int(val)).bit_length() + 1} or narrow the "
                                     "rule's weight bounds")
-        w = net.syn_weight[rule == ri]
+        sel = np.flatnonzero(rule == ri)
+        w = net.syn_weight[sel]
         bad = (w < wmin) | (w > wmax)
         if bad.any():
-            wb = int(w[np.argmax(bad)])
-            raise ConfigError(f"projections[{int(net.syn_proj[syn])}].weight" if net.syn_proj is not None else "weight",
-                              f"{where} starts with a weight of {wb}, outside its rule's bounds "
+            first = int(np.argmax(bad))
+            wb, syn = int(w[first]), int(sel[first])
+            raise ConfigError(f"projections[{int(net.syn_proj[syn])}].weight",
+                              f"{_proj_label(net, syn)} starts with a weight of {wb}, outside its rule's bounds "
                               f"[w_min, w_max] = [{wmin}, {wmax}]", wb,
                               "draw the initial weights inside [w_min, w_max], or widen the bounds")
     return fixed

@@ -10,7 +10,7 @@ from neurocycle.hw import CHIP_COUNTERS, CORE_COUNTERS, COUNTER_NAMES, PROFILE_F
 from ._csr import ranges
 from ._network import Stimulus
 from ._program import ChipProgram
-from ._result import SimResult
+from ._result import SimResult, sort_spikes
 
 P_L, P_N, P_E, P_S, P_W = (layout.PORTS.index(n) for n in "LNESW")  # router ports (hw/_layout.py)
 
@@ -20,7 +20,11 @@ def row_params(p: ChipProgram) -> np.ndarray:
     n = len(PROFILE_FIELDS)
     prm = np.zeros((p.n_rows, 8), np.int64)
     if p.n_rows:
-        prm[:, :n] = p.profile_table[p.core_profile_offset[p.core_of_row] + p.row_profile]
+        idx = p.core_profile_offset[p.core_of_row] + p.row_profile
+        if n == 8:
+            np.take(p.profile_table, idx, axis=0, out=prm)      # no [n_rows, 8] temporary
+        else:
+            prm[:, :n] = p.profile_table[idx]
     return prm
 
 
@@ -48,15 +52,23 @@ def host_payloads(p: ChipProgram, stim: Stimulus) -> np.ndarray:
     return np.repeat(q, lens).astype(np.int64)
 
 
-def assemble(p: ChipProgram, stim: Stimulus, backend: str, *, spike_steps, spike_rows, spike_cycles, step_cycles,
-              core: dict, port_flits, blocked_port, fifo_max, host_flits: int, local_flits, mc_lookups=None,
-              mc_default=None, mc_partial=None, spike_payloads=None, weights=None) -> SimResult:
+def assemble(p: ChipProgram, stim: Stimulus, backend: str, *, spike_steps, spike_cycles, step_cycles,
+             core: dict, port_flits, blocked_port, fifo_max, host_flits: int, local_flits, mc_lookups=None,
+             mc_default=None, mc_partial=None, spike_payloads=None, spike_rows=None,
+             spike_neurons=None, weights=None) -> SimResult:
     """The result of a cycle-level run. Per-port arrays are [n_routers, P] (``fifo_max``:
     [n_routers, P + C]); ``local_flits`` is per router; the multicast arrays default to zeros (a
-    unicast chip); ``weights`` are the final synapse weights of a learning program (STDP)."""
-    gids = p.row_gid[np.asarray(spike_rows, np.int64)].astype(np.int64)
-    steps = np.asarray(spike_steps, np.int64)
-    order = np.lexsort((gids, steps))
+    unicast chip); ``weights`` are the final synapse weights of a learning program
+    (STDP). Spikes come as placed rows (``spike_rows``, in any order within a timestep) or
+    already as neuron ids sorted by (timestep, id) (``spike_neurons``)."""
+    pay = np.asarray(spike_payloads, np.int64) if p.chip.bits.payload else None
+    if spike_neurons is not None:
+        steps, gids, cycles = spike_steps, spike_neurons, spike_cycles
+    else:
+        sr = np.asarray(spike_rows)
+        gids = p.row_gid[sr if sr.dtype.kind in "iu" else sr.astype(np.int64)].astype(np.int32, copy=False)
+        steps, gids, cycles, pay = sort_spikes(np.asarray(spike_steps, np.int32), gids,
+                                               np.asarray(spike_cycles, np.int64), pay)
     counters: dict[str, np.ndarray] = {k: np.asarray(core[k], np.int64) for k in CORE_COUNTERS}
     pf = np.asarray(port_flits, np.int64)
     bp = np.asarray(blocked_port, np.int64)
@@ -77,11 +89,8 @@ def assemble(p: ChipProgram, stim: Stimulus, backend: str, *, spike_steps, spike
     counters["cycles"] = np.array(int(sc.sum()), np.int64)
     assert set(counters) == set(COUNTER_NAMES) and set(ROUTER_COUNTERS) | set(CHIP_COUNTERS) <= set(counters)
     counters = {n: counters[n] for n in COUNTER_NAMES}          # declaration order (the RTL banks' order)
-    pay = None
-    if p.chip.bits.payload:
-        pay = np.asarray(spike_payloads, np.int64)[order]
-    return SimResult(backend=backend, steps=stim.steps, spike_steps=steps[order], spike_neurons=gids[order],
-                     spike_cycles=np.asarray(spike_cycles, np.int64)[order], step_cycles=sc, counters=counters,
+    return SimResult(backend=backend, steps=stim.steps, spike_steps=steps, spike_neurons=gids,
+                     spike_cycles=cycles, step_cycles=sc, counters=counters,
                      detail={"link_flits_port": pf, "blocked_cycles_port": bp,
                              "fifo_max_occupancy": np.asarray(fifo_max, np.int64), "mc_lookups_port": mcl,
                              "mc_default_port": mcd, "mc_partial_port": mcp}, spike_payloads=pay,

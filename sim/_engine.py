@@ -22,7 +22,7 @@ from ._noc import local_port
 from ._routes import destinations, program_flits, walk
 from ._network import Stimulus
 from ._program import ChipProgram
-from ._result import SimResult
+from ._result import SimResult, spikes_from_pieces
 
 __all__ = ["run_cycle", "ENGINE_MODES", "state_after"]
 
@@ -53,17 +53,20 @@ def run_cycle(program: ChipProgram, stim: Stimulus, *, progress: Callable[[int],
 # ----------------------------------------------------------------------------- kernel tables
 def _route_table(W: int, H: int, C: int = 1) -> np.ndarray:
     """uint8 [n_routers * 2**LNC]: XY output port at router r for a unicast flit to core d, at
-    r << LNC | d (LNC covers the n_cores = W*H*C cores; the port of local core j for d at r)."""
+    r << LNC | d (LNC covers the n_cores = W*H*C cores; the port of local core j for d at r).
+    Built in place in uint8 (a 64x64 mesh's table is 16 MiB; int64 temporaries would be 8x that)."""
     nr, nc = W * H, W * H * C
     r = np.arange(nr, dtype=np.int32)
     d = np.arange(nc, dtype=np.int32)
     xr, yr = (r % W)[:, None], (r // W)[:, None]
     xd, yd = ((d // C) % W)[None, :], ((d // C) // W)[None, :]
-    lp = np.asarray(local_port(d % C), np.int32)[None, :]
-    rt = np.where(xd > xr, P_E, np.where(xd < xr, P_W, np.where(yd > yr, P_S, np.where(yd < yr, P_N, lp))))
     stride = 1 << max(0, (nc - 1).bit_length())     # rows padded to a power of two: index r << LNC | d
     out = np.zeros((nr, stride), np.uint8)
-    out[:, :nc] = rt
+    rt = out[:, :nc]
+    rt[...] = np.asarray(local_port(d % C), np.uint8)[None, :]
+    # lowest priority first: X before Y (E/W override N/S), as np.where(xd > xr, E, xd < xr, W, ...)
+    for cond, port in ((yd < yr, P_N), (yd > yr, P_S), (xd < xr, P_W), (xd > xr, P_E)):
+        np.copyto(rt, np.uint8(port), where=cond)
     return out.ravel()
 
 
@@ -87,93 +90,64 @@ def _downstream(W: int, H: int) -> np.ndarray:
 
 def general_path(p: ChipProgram) -> bool:
     """Whether the kernel runs its general path (graded spikes, event-driven cores, delays or
-    learning; docs/engine.md); the default binary dense chip without them runs the fast path."""
+    learning; docs/engine.md); the default binary dense chip without them runs the fast path. A
+    chip with delays or learning always does: its synapse slots carry the meta byte
+    (``SynSlotDL``), which only the general path reads."""
     c = p.chip
-    return bool(c.bits.payload or c.core.neuron_update == "event" or c.core.delay_slots > 1 or p.learning)
+    return bool(c.bits.payload or c.core.neuron_update == "event" or c.core.delay_slots > 1 or p.learning
+                or "meta" in p.synapses.dtype.names)
 
 
-def _synapse_csr(p: ChipProgram):
-    """Per global axon: words read, a CSR (offsets, target row, weight) of its valid slots, the
-    global slot (``word * lanes + lane``) of each, and per axon the words holding a valid plastic
-    slot (the SI's write-backs, §11.2)."""
+def _axon_records(p: ChipProgram) -> tuple[np.ndarray, np.ndarray]:
+    """The kernel's axon table and the SI busy cycles of every axon (global axon index).
+
+    Record g is two int64 words, ``[first slot, kaxon]``: the byte offset of the axon's first
+    synapse slot in the program's synapse memory (``program.synapses``: 4-byte ``SynSlot``
+    records, or 5-byte ``SynSlotDL`` ones with the delay/plastic byte on a chip with delays or
+    learning) flattened over cores, words and lanes (64 bits: no size limit), and
+    ``n_syn | row_base << 30`` (neurocycle.hw.layout KERNEL_AXON), so an ejected flit needs one
+    record to integrate all its synapses, which the kernel reads in place. ``busy`` is the SI's
+    BUSY cycles for the axon: its words x ``core.synapse_word_cycles`` (docs/microarchitecture.md
+    §5), plus one WRITE cycle per word with a plastic slot (§11.2): the kernel only ever needs that
+    (for the SI's next free cycle) and sums it into its word counter, which the driver turns back
+    into words: a slower synapse memory costs the kernel nothing."""
     lanes = p.chip.core.synapse_lanes
-    n_ax = int(p.axon_len.size)
     ax_core = np.repeat(np.arange(p.n_cores), np.diff(p.core_axon_offset))
-    words = (p.axon_len.astype(np.int64) + lanes - 1) // lanes
-    wbase = p.core_word_offset[ax_core].astype(np.int64) + p.axon_base
-    rep = np.repeat(np.arange(n_ax), words)
-    word = ranges(wbase, words)
-    valid = p.syn_valid[word].astype(bool)                     # [n_read_words, lanes]
-    slot_ax = np.repeat(rep, lanes)[valid.ravel()]
-    tgt = (p.syn_target[word].astype(np.int64)
-           + p.core_neuron_offset[ax_core[rep]][:, None])[valid]
-    wt = p.syn_weight[word][valid]
-    slot = (word[:, None] * lanes + np.arange(lanes)[None, :])[valid]
-    off = np.zeros(n_ax + 1, np.int64)
-    np.cumsum(np.bincount(slot_ax, minlength=n_ax), out=off[1:])
-    plastic_word = (p.syn_plastic[word].astype(bool) & valid).any(axis=1)
-    writes = np.bincount(rep, weights=plastic_word, minlength=n_ax).astype(np.int64)
-    return words, off, tgt, wt, slot, writes
+    n = p.axon_len.astype(np.int64)
+    rec = np.empty((n.size, 2), np.int64)
+    rec[:, 0] = (p.core_word_offset[ax_core] + p.axon_base) * (lanes * p.synapses.dtype.itemsize)   # bytes
+    rec[:, 1] = layout.KERNEL_AXON.pack(n_syn=n, row_base=p.core_neuron_offset[ax_core])
+    busy = (n + lanes - 1) // lanes * p.chip.core.synapse_word_cycles
+    if p.learning:
+        busy = busy + _plastic_words(p)[0]
+    return rec.reshape(-1), busy
 
 
-GENERAL_HEADER = 5    # general record: [n_syn, busy, si_writes, plastic_slots, axon, (row, weight, meta)...]
+def _plastic_words(p: ChipProgram) -> tuple[np.ndarray, np.ndarray]:
+    """Per global axon (learning programs): the words holding a plastic slot (the SI's WRITE
+    cycles, §11.2) and the plastic slots (weights the SI depresses)."""
+    lanes = p.chip.core.synapse_lanes
+    ax_core = np.repeat(np.arange(p.n_cores), np.diff(p.core_axon_offset))
+    w0 = p.core_word_offset[ax_core].astype(np.int64) + p.axon_base
+    n = p.axon_len.astype(np.int64)
+    plastic = p.syn_plastic                                   # [n_words, lanes]; invalid slots 0
+    cum_w = np.concatenate([[0], np.cumsum(plastic.any(axis=1))])
+    cum_s = np.concatenate([[0], np.cumsum(plastic.reshape(-1), dtype=np.int64)])
+    words = (n + lanes - 1) // lanes
+    return cum_w[w0 + words] - cum_w[w0], cum_s[w0 * lanes + n] - cum_s[w0 * lanes]
 
 
-def _synapse_blob(p: ChipProgram):
-    """One record per global axon (valid slots only) and the record offsets: an ejected flit then
-    needs a single random access for all its synapses.
-
-    Default path: ``[n_syn, busy, row_0, w_0, ...]``. General path (graded, event-driven, delays,
-    learning): ``[n_syn, busy, si_writes, plastic_slots, axon, row_0, w_0, meta_0, ...]`` with
-    ``meta = delay | plastic << 8``; the kernel updates plastic weights in place.
-
-    ``busy`` is the SI's BUSY cycles for the axon: its words x ``core.synapse_word_cycles``
-    (docs/microarchitecture.md §5), plus one WRITE cycle per word with a plastic slot (§11.2). The
-    kernel only ever needs that (for the SI's next free cycle) and sums it into its word counter,
-    which the driver turns back into words: a slower synapse memory costs the kernel nothing.
-    Also returns, per valid slot (in record order), its blob index of the weight and its global slot."""
-    words, off, tgt, wt, slot, writes = _synapse_csr(p)
-    busy = words * p.chip.core.synapse_word_cycles + writes
-    n_syn = np.diff(off)
-    j = np.arange(tgt.size) - np.repeat(off[:-1], n_syn)
-    if not general_path(p):
-        rec_len = 2 + 2 * n_syn
-        rec_off = np.cumsum(rec_len) - rec_len
-        blob = np.zeros(int(rec_len.sum()), np.int32)
-        blob[rec_off] = n_syn
-        blob[rec_off + 1] = busy
-        slot_rec = np.repeat(rec_off, n_syn) + 2 + 2 * j
-        blob[slot_rec] = tgt
-        blob[slot_rec + 1] = wt
-        return blob, rec_off, busy, slot_rec + 1, slot
-    H = GENERAL_HEADER
-    rec_len = H + 3 * n_syn
-    rec_off = np.cumsum(rec_len) - rec_len
-    blob = np.zeros(int(rec_len.sum()), np.int32)
-    plastic = p.syn_plastic.ravel()[slot].astype(np.int64)
-    blob[rec_off] = n_syn
-    blob[rec_off + 1] = busy
-    blob[rec_off + 2] = writes
-    blob[rec_off + 3] = np.bincount(np.repeat(np.arange(n_syn.size), n_syn), weights=plastic,
-                                    minlength=n_syn.size).astype(np.int64)
-    blob[rec_off + 4] = np.arange(n_syn.size)
-    slot_rec = np.repeat(rec_off, n_syn) + H + 3 * j
-    blob[slot_rec] = tgt
-    blob[slot_rec + 1] = wt
-    blob[slot_rec + 2] = p.syn_delay.ravel()[slot].astype(np.int64) | (plastic << 8)
-    return blob, rec_off, busy, slot_rec + 1, slot
-
-
-def _kernel_flits(dst_core, axon_local, p: ChipProgram, rec_off, words) -> np.ndarray:
+def _kernel_flits(dst_core, axon_local, p: ChipProgram, busy) -> np.ndarray:
     """Kernel flits (neurocycle.hw.layout KERNEL_FLIT): destination core, the destination axon's
-    SI busy cycles (``words`` from :func:`_synapse_blob`, saturated; the record holds the real
-    count) and its synapse-record offset."""
+    SI busy cycles (``busy`` from :func:`_axon_records`, saturated; the kernel then computes them
+    from the record) and its global axon index (its two-word record is at twice that in the axon
+    table)."""
     g = p.core_axon_offset[dst_core].astype(np.int64) + axon_local
     kf = layout.KERNEL_FLIT
-    return kf.pack(dst=dst_core, words=np.minimum(words[g], kf.max("words")), record=rec_off[g])
+    return kf.pack(dst=dst_core, words=np.minimum(busy[g], kf.max("words")), record=g)
 
 
-def _multicast_nodes(p: ChipProgram, rec_off, words) -> dict:
+def _multicast_nodes(p: ChipProgram, busy) -> dict:
     """The kernel's multicast trees, from the program's tables (neurocycle.sim._routes.walk):
     per node its outputs (| default-route flag << 8), the child node of each of N, E, S, W, and
     the kernel flits of its ejections (C per ejecting node, slot j = local core j)."""
@@ -190,7 +164,7 @@ def _multicast_nodes(p: ChipProgram, rec_off, words) -> dict:
     nej[ej_nodes] = np.arange(ej_nodes.size, dtype=np.int32) * C
     ejk = np.zeros(max(ej_nodes.size * C, 1), np.int64)
     f = program_flits(p)
-    ej_kfl = _kernel_flits(w.ej_core, f.axon[w.ej_flit], p, rec_off, words)
+    ej_kfl = _kernel_flits(w.ej_core, f.axon[w.ej_flit], p, busy)
     ejk[nej[w.ej_node] + w.ej_core % C] = ej_kfl
     if nn >= (1 << 31):
         raise ConfigError("network", f"has {nn} multicast tree nodes, more than the cycle engine's 2**31", nn,
@@ -224,21 +198,17 @@ def _kernel_inputs(p: ChipProgram, stim: Stimulus) -> dict:
     depth = max(chip.router.fifo_depth, p.system.link_buffer_flits) if sys_ else chip.router.fifo_depth
     i32 = lambda a: np.ascontiguousarray(a, dtype=np.int32)  # noqa: E731
     i64 = lambda a: np.ascontiguousarray(a, dtype=np.int64)  # noqa: E731
-    blob, rec_off, words, wpos, slot = _synapse_blob(p)
-    if blob.size > layout.KERNEL_FLIT.max("record"):
-        raise ConfigError("network", "has too many synapses for the cycle engine's flit encoding "
-                          f"({blob.size} blob entries, limit {layout.KERNEL_FLIT.max('record')})", blob.size,
-                          "simulate a smaller network or use the reference backend")
+    axr, busy = _axon_records(p)
     f = program_flits(p)
     uni = ~f.mc
     kfl = np.zeros(f.mc.size, np.int64)
-    kfl[uni] = _kernel_flits(f.dst_core[uni], f.axon[uni], p, rec_off, words)
+    kfl[uni] = _kernel_flits(f.dst_core[uni], f.axon[uni], p, busy)
     extra = {"gen": int(gen), "C": C, "NR": nr}
     if gen:
         extra.update({"NMASK": np.zeros(1, np.uint16), "NCHILD": np.zeros(1, np.int32), "NEJ": np.zeros(1, np.int32),
                       "EJK": np.zeros(1, np.int64)})
         if f.mc.any():
-            nodes = _multicast_nodes(p, rec_off, words)
+            nodes = _multicast_nodes(p, busy)
             root, ej_flit, ej_kfl = nodes.pop("root"), nodes.pop("ej_flit"), nodes.pop("ej_kfl")
             kfl[f.mc] = root[f.mc] | np.iinfo(np.int64).min      # kmcflit: tag bit 63 | root node
             extra.update(nodes)
@@ -261,10 +231,13 @@ def _kernel_inputs(p: ChipProgram, stim: Stimulus) -> dict:
         "barrier": chip.barrier_cycles, "state_bits": chip.bits.state,
         "host_r": chip.host.row * W,       # the host link's router (the unicast path: also its core)
         "nlo": i32(p.core_neuron_offset), "prm": i64(row_params(p)),
-        "fo_start": i32(p.core_fanout_offset[p.core_of_row].astype(np.int64) + p.row_fanout_base),
+        "fo_start": i64(p.core_fanout_offset[p.core_of_row] + p.row_fanout_base),
         "fo_len": i32(p.row_fanout_len),
         "fo_flit": i64(kfl[:f.n_neuron]),
-        "blob": i32(blob),
+        # the synapse memory, read in place (a learning program's kernel gets a copy it updates)
+        "axr": axr, "syn": p.synapses.reshape(-1).copy() if p.learning else p.synapses.reshape(-1),
+        "syn_dl": int("meta" in p.synapses.dtype.names),
+        "lanes": chip.core.synapse_lanes, "word_cycles": chip.core.synapse_word_cycles,
         "RT": _route_table(W, H, C) if not sys_ else np.zeros(1, np.uint8),
         "DN": i64(_downstream(W, H) if not sys_ else _downstream_fifo(W, H)),
         "host_off": i64(h_off), "host_fl": i64(kfl[f.n_neuron + h_idx]),
@@ -272,28 +245,33 @@ def _kernel_inputs(p: ChipProgram, stim: Stimulus) -> dict:
         "step_bound": i64(step_cycle_bounds(p, h_off, h_idx)),
         "payload_bits": chip.bits.payload, "event": int(chip.core.neuron_update == "event"),
         "scan_bits": chip.core.scan_word_bits,
-        "nbank": chip.core.delay_slots + 1, **_learning_inputs(p, wpos, slot),
-        "_wpos": wpos, "_slot": slot,
+        "nbank": chip.core.delay_slots + 1, **_learning_inputs(p),
     }
 
 
-def _learning_inputs(p: ChipProgram, wpos: np.ndarray, slot: np.ndarray) -> dict:
+def _learning_inputs(p: ChipProgram) -> dict:
     """The kernel's STDP tables (docs/microarchitecture.md §11): rule registers per core, global axon
-    offsets, and per placed row its reverse entries as blob positions of their weights and global
-    axons (their pre-synaptic traces)."""
+    offsets, per global axon its SI write cycles and plastic slots, and per placed row its reverse
+    entries as global slots of their weights and global axons (their pre-synaptic traces). Empty
+    (one element) unless the program learns: the default path allocates nothing for learning."""
     i32 = lambda a: np.ascontiguousarray(a, dtype=np.int32)  # noqa: E731
+    i64 = lambda a: np.ascontiguousarray(a, dtype=np.int64)  # noqa: E731
+    base = {"learn": int(p.learning), "trace_max": (1 << p.chip.bits.trace) - 1,
+            "core_learn": np.ascontiguousarray(p.core_stdp[:, 0] > 0, dtype=np.uint8),
+            "stdp": np.ascontiguousarray(p.core_stdp, dtype=np.int64),
+            "aoff": i32(p.core_axon_offset), "n_axons": int(p.axon_len.size)}
+    if not p.learning:
+        z32, z64 = np.zeros(1, np.int32), np.zeros(1, np.int64)
+        return {**base, "rev_start": z32, "rev_len": z32, "rev_slot": z64, "rev_gax": z32, "ax_wr": z32, "ax_pl": z32}
     lanes = p.chip.core.synapse_lanes
     rev_core = np.repeat(np.arange(p.n_cores), np.diff(p.core_rev_offset))
     rev_slot = (p.core_word_offset[rev_core].astype(np.int64) + p.rev_word) * lanes + p.rev_lane
-    pos_of_slot = np.full(p.syn_valid.size, -1, np.int64)
-    pos_of_slot[slot] = wpos
-    return {"learn": int(p.learning), "trace_max": (1 << p.chip.bits.trace) - 1,
-            "core_learn": np.ascontiguousarray(p.core_stdp[:, 0] > 0, dtype=np.uint8),
-            "stdp": np.ascontiguousarray(p.core_stdp, dtype=np.int64),
-            "aoff": i32(p.core_axon_offset), "n_axons": int(p.axon_len.size),
+    writes, plastic = _plastic_words(p)
+    return {**base,
             "rev_start": i32(p.core_rev_offset[p.core_of_row].astype(np.int64) + p.row_rev_base),
-            "rev_len": i32(p.row_rev_len), "rev_pos": i32(pos_of_slot[rev_slot]),
-            "rev_gax": i32(p.core_axon_offset[rev_core].astype(np.int64) + p.rev_axon)}
+            "rev_len": i32(p.row_rev_len), "rev_slot": i64(rev_slot),
+            "rev_gax": i32(p.core_axon_offset[rev_core].astype(np.int64) + p.rev_axon),
+            "ax_wr": i32(writes), "ax_pl": i32(plastic)}
 
 
 def _pad1(a: np.ndarray) -> np.ndarray:
@@ -331,17 +309,16 @@ def _run_fast(p: ChipProgram, stim: Stimulus, progress, want_state: bool = False
     from neurocycle.core._engine import run_fast
 
     a = _kernel_inputs(p, stim)
-    wpos, slot = a.pop("_wpos"), a.pop("_slot")
     for k, v in a.items():
         if isinstance(v, np.ndarray):
             a[k] = _pad1(v)   # the kernel takes data pointers: never hand it a 0-size buffer
     out = run_fast(a, int(stim.steps), progress, want_state)
     weights = None
-    if p.learning:            # the kernel updated the weights in its synapse records
-        weights = p.syn_weight.astype(np.int64).copy()
-        weights.ravel()[slot] = a["blob"][wpos]
+    if p.learning:            # the kernel updated the weights in its copy of the synapse memory
+        weights = a["syn"]["weight"][:p.synapses.size].astype(np.int64).reshape(p.synapses.shape)
     if out["watchdog_step"] >= 0:
         raise watchdog_error(int(out["watchdog_step"]), int(a["step_bound"][int(out["watchdog_step"])]))
+    del a                     # the kernel's tables: freed before the spikes are assembled
     res = result_from_kernel(p, stim, out, weights)
     return (res, out) if want_state else res
 
@@ -354,13 +331,13 @@ def watchdog_error(t: int, bound: int) -> EngineError:
 
 
 def result_from_kernel(p: ChipProgram, stim: Stimulus, out: dict, weights: np.ndarray | None = None) -> SimResult:
-    """The SimResult of a kernel run (raw counters, per-FIFO records and spikes in ``out``;
-    ``weights``: the learned weights when some core learns)."""
+    """The SimResult of a kernel run (raw counters, per-FIFO records and per-timestep spike pieces
+    in ``out``, which gives the pieces up; ``weights``: the learned weights when some core learns)."""
     chip = p.chip
     W, H, C = chip.mesh.width, chip.mesh.height, chip.mesh.cores_per_router
     nr, P = W * H, chip.derived.n_ports
     core = dict(zip(CORE_COUNTERS, out["core_counters"]))
-    # the kernel sums SI busy cycles (words x synapse_word_cycles, see _synapse_blob) into its word
+    # the kernel sums SI busy cycles (words x synapse_word_cycles, see _axon_records) into its word
     # counter; busy cycles follow from the events (docs/microarchitecture.md §8.1)
     # (plus one WRITE cycle per plastic word, which the kernel also counts apart: si_writes)
     si_word_cycles = core["synapse_word_reads"]
@@ -390,21 +367,33 @@ def result_from_kernel(p: ChipProgram, stim: Stimulus, out: dict, weights: np.nd
     # blocked = cycles holding a head - flits through the FIFO
     blocked = out["necyc"] - pops
     fifo_max = np.concatenate([out["mo"], out["mo_core"].reshape(nr, C)], axis=1)
-    counts = out["spike_counts"]
-    return assemble(p, stim, "cycle", spike_steps=np.repeat(np.arange(stim.steps), counts),
-                     spike_rows=out["spike_rows"], spike_cycles=out["spike_cycles"], step_cycles=out["step_cycles"],
-                     core=core, port_flits=pf, blocked_port=blocked, fifo_max=fifo_max,
-                     host_flits=int(out["host_flits"]), mc_lookups=out.get("mcl"), mc_default=out.get("mcd"),
-                     mc_partial=out.get("mcp"), local_flits=_local_flits(p, out["spike_rows"]),
-                     spike_payloads=out["spike_payloads"], weights=weights)
+    steps, gids, cycles, pay = _spikes_from_pieces(p, out)
+    per_row = np.bincount(gids, minlength=p.n_neurons)[p.row_gid]        # spikes of every placed row
+    return assemble(p, stim, "cycle", spike_steps=steps, spike_neurons=gids, spike_cycles=cycles,
+                    step_cycles=out["step_cycles"], core=core, port_flits=pf, blocked_port=blocked, fifo_max=fifo_max,
+                    host_flits=int(out["host_flits"]), mc_lookups=out.get("mcl"), mc_default=out.get("mcd"),
+                    mc_partial=out.get("mcp"), local_flits=_local_flits(p, per_row), spike_payloads=pay, weights=weights)
 
 
-def _local_flits(p: ChipProgram, spike_rows: np.ndarray) -> np.ndarray:
+def _spikes_from_pieces(p: ChipProgram, out: dict):
+    """The kernel's per-timestep spike pieces (rows in NU order, cycles from the timestep's first
+    cycle, payloads) as the result's arrays (timestep and neuron id int32, cycle int64, payload
+    int64 or None), sorted by (timestep, neuron id), each piece freed once copied (issue #18)."""
+    start = np.concatenate([[0], np.cumsum(out["step_cycles"])[:-1]]).astype(np.int64)  # first cycles
+    extra = [(out.pop("spike_cycles"), np.int64, start)]
+    pays = out.pop("spike_payloads")
+    if p.chip.bits.payload:
+        extra.append((pays, np.int64, None))
+    res = spikes_from_pieces(p.row_gid, out["spike_counts"], out.pop("spike_rows"), tuple(extra))
+    return res[0], res[1], res[2], (res[3] if p.chip.bits.payload else None)
+
+
+def _local_flits(p: ChipProgram, spikes_of_row: np.ndarray) -> np.ndarray:
     """Per router, the flits it granted from a local input to a local output: deliveries of the
     spikes of its own cores' neurons to its own cores (a multicast tree's ejections at its root
     router). Every flit pushed in a timestep is delivered before the barrier, and flits on a
-    local input come only from that core's NU, so the count follows from the spikes and the
-    fan-out table (the kernel keeps no per-input grant count)."""
+    local input come only from that core's NU, so the count follows from the spikes of every row
+    (``spikes_of_row``) and the fan-out table (the kernel keeps no per-input grant count)."""
     C = p.chip.mesh.cores_per_router
     f, d_flit, d_core = destinations(p)
     own = (d_flit < f.n_neuron) & (d_core // C == f.router[d_flit])
@@ -413,5 +402,4 @@ def _local_flits(p: ChipProgram, spike_rows: np.ndarray) -> np.ndarray:
     start = p.core_fanout_offset[p.core_of_row].astype(np.int64) + p.row_fanout_base
     length = p.row_fanout_len.astype(np.int64)
     n_self = np.bincount(np.repeat(rows, length), weights=per_entry[ranges(start, length)], minlength=p.n_rows)
-    sr = np.asarray(spike_rows, np.int64)
-    return np.bincount(p.core_of_row[sr] // C, weights=n_self[sr], minlength=p.n_routers).astype(np.int64)
+    return np.bincount(p.core_of_row // C, weights=n_self * spikes_of_row, minlength=p.n_routers).astype(np.int64)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from types import MappingProxyType
 from typing import Annotated, Any, Literal, Mapping, Union
@@ -18,6 +19,7 @@ from pydantic import Discriminator, Field, Tag, field_validator, model_validator
 from neurocycle.hw import PROFILE_FIELDS, ConfigError, ConfigModel, NumericFormat
 from neurocycle.hw import parse_yaml, read_yaml, validate_data
 
+from ._csr import ranges
 from ._neurons import LIF, FixedPoint, LIFConversion, LIFFixed, NeuronModel  # noqa: F401 (re-exported)
 
 _NAME = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_\-]*$", max_length=64)]
@@ -376,7 +378,10 @@ class NetworkInstance:
     """A sampled network: flat arrays, ready for the compiler.
 
     Source index space: input channels first (``0 .. n_inputs-1``), then neurons
-    (``n_inputs + gid``). Neuron ids (``gid``) follow population order.
+    (``n_inputs + gid``). Neuron ids (``gid``) follow population order. Synapses are sorted by
+    (source, target); those of source ``i`` are ``source_offsets[i] .. source_offsets[i+1]-1``.
+    The arrays are as narrow as their values allow (issue #18): indices int32 (int64 only past
+    2**31), weights int16 when every weight fits, else int32.
     """
     spec: NetworkSpec
     seed: int
@@ -385,25 +390,68 @@ class NetworkInstance:
     pop_offsets: Mapping[str, int]      # read-only views: an instance is immutable
     input_offsets: Mapping[str, int]
     params: Mapping[str, np.ndarray]    # per neuron, fixed point: du dv bias vth v_reset refractory w_exp graded
-    syn_source: np.ndarray              # int64, source index (inputs first)
-    syn_target: np.ndarray              # int64, neuron gid
-    syn_weight: np.ndarray              # int64
+    source_offsets: np.ndarray          # int64[n_inputs + n_neurons + 1]: CSR of the synapses by source
+    syn_target: np.ndarray              # int32, neuron gid
+    syn_weight: np.ndarray              # int16 or int32
     base_dir: Path = field(default=Path("."))
     input_graded: np.ndarray | None = None   # bool per input channel (None: every channel binary)
-    syn_delay: np.ndarray | None = None      # int64 total delay in timesteps (>= 1); None: all 1
-    syn_rule: np.ndarray | None = None       # int64 plasticity rule index into ``rules`` (-1: static); None: all static
-    syn_proj: np.ndarray | None = None       # int64 projection index of every synapse
+    # synaptic delays and plasticity (docs/microarchitecture.md §10, §11), as narrow as their values:
+    # stored only when some synapse has them (the default network holds neither)
+    syn_delay: np.ndarray | None = None      # uint8 (uint16/int32 past 255) total delay in timesteps (>= 1); None: all 1
+    syn_rule: np.ndarray | None = None       # int8 plasticity rule index into ``rules`` (-1: static); None: all static
     rules: tuple = ()                        # the distinct StdpRule of the plastic projections
+    proj_stored: np.ndarray | None = None    # uint8 (uint16/int32 past 256) projection index per synapse, only
+                                             # when two projections join the same groups (else: from the groups)
 
     @property
     def delays(self) -> np.ndarray:
-        """Total delay in timesteps of every synapse (1 = the hop delay)."""
-        return self.syn_delay if self.syn_delay is not None else np.ones(self.n_synapses, np.int64)
+        """Total delay in timesteps of every synapse (1 = the hop delay); a full-size array when the
+        network has no delays (made on each access: the compiler reads ``syn_delay`` in chunks)."""
+        return self.syn_delay if self.syn_delay is not None else np.ones(self.n_synapses, np.uint8)
 
     @property
     def plastic_rule(self) -> np.ndarray:
         """Rule index of every synapse into ``rules`` (-1: static)."""
-        return self.syn_rule if self.syn_rule is not None else np.full(self.n_synapses, -1, np.int64)
+        return self.syn_rule if self.syn_rule is not None else np.full(self.n_synapses, -1, np.int8)
+
+    @cached_property
+    def syn_proj(self) -> np.ndarray:
+        """Projection index of every synapse, computed when first asked for (errors, Run.weights):
+        from the groups of its source and target, or stored when two projections join the same groups."""
+        if self.proj_stored is not None:
+            return self.proj_stored
+        spec = self.spec
+        groups = [g.name for g in spec.inputs] + [p.name for p in spec.populations]
+        starts = np.array([self.input_offsets[g.name] for g in spec.inputs]
+                          + [self.n_inputs + self.pop_offsets[p.name] for p in spec.populations], np.int64)
+        pops = [p.name for p in spec.populations]
+        table = np.full((max(len(groups), 1), max(len(pops), 1)), -1, np.int32)
+        for i, pr in enumerate(spec.projections):
+            table[groups.index(pr.source), pops.index(pr.target)] = i
+        pstart = np.array([self.pop_offsets[p] for p in pops], np.int64)
+        n_src = self.source_offsets.size - 1
+        src_group = np.searchsorted(starts, np.arange(n_src), side="right") - 1 if starts.size else \
+            np.zeros(n_src, np.int64)
+        out = np.empty(self.n_synapses, np.int32)
+        for a in range(0, self.n_synapses, _CHUNK):
+            b = min(self.n_synapses, a + _CHUNK)
+            s0 = int(np.searchsorted(self.source_offsets, a, side="right")) - 1
+            s1 = int(np.searchsorted(self.source_offsets, b, side="left"))
+            src = np.repeat(np.arange(s0, s1), np.minimum(self.source_offsets[s0 + 1:s1 + 1], b)
+                            - np.maximum(self.source_offsets[s0:s1], a))
+            tg = np.searchsorted(pstart, self.syn_target[a:b], side="right") - 1
+            out[a:b] = table[src_group[src], tg]
+        out.setflags(write=False)
+        return out
+
+    @property
+    def syn_source(self) -> np.ndarray:
+        """Source index of every synapse (inputs first), expanded from ``source_offsets`` on
+        each access (int32; not stored: the offsets say the same in 8 bytes per source)."""
+        n_src = self.source_offsets.size - 1
+        out = np.repeat(np.arange(n_src, dtype=_index_dtype(n_src)), np.diff(self.source_offsets))
+        out.setflags(write=False)
+        return out
 
     @property
     def graded_sources(self) -> np.ndarray:
@@ -417,7 +465,7 @@ class NetworkInstance:
 
     @property
     def n_synapses(self) -> int:
-        return int(self.syn_source.size)
+        return int(self.syn_target.size)
 
     def stimulus(self, steps: int) -> "Stimulus":
         return _stimulus(self, steps)
@@ -498,17 +546,36 @@ def _load_npz(path: Path, what: str, keys: tuple[str, ...], optional: tuple[str,
         raise ConfigError(what, f"cannot be read as .npz ({exc})", str(path), "save it with numpy.savez") from None
 
 
+# Synapses are sampled one projection at a time, each into compact arrays (int32 indices, the
+# narrowest weight type that holds the projection's weights), and then placed into the
+# instance's source-major arrays: no per-synapse int64 arrays of the whole network, no
+# full-size temporaries copied several times (issue #18). Peak memory while sampling is about
+# 12 bytes per synapse (the samples and the instance, docs/engine.md "Memory").
+_CHUNK = 1 << 22          # synapses (or random draws) handled per vectorised step
+
+
+def _index_dtype(n: int):
+    """The narrowest of int32 / int64 that holds indices 0 .. n-1."""
+    return np.int32 if n < (1 << 31) else np.int64
+
+
+def _narrow_weights(w: np.ndarray) -> np.ndarray:
+    """``w`` (int32) as int16 when every value fits, else unchanged."""
+    if w.size == 0 or (int(w.min()) >= -(1 << 15) and int(w.max()) < (1 << 15)):
+        return w.astype(np.int16)
+    return w
+
+
 def _draw_without_replacement(rng: np.random.Generator, n_rows: int, n: int, k: int, excl_self: bool) -> np.ndarray:
     """For each row i, k distinct values of 0..n-1 (never i when ``excl_self``), sorted.
 
     Memory stays O(rows·k + chunk·n): small populations use argpartition over random keys in
     row chunks; large ones draw per row (numpy's choice without replacement is O(k) there).
     """
-    out = np.empty((n_rows, k), dtype=np.int64)
+    out = np.empty((n_rows, k), dtype=_index_dtype(n))
     m = n - 1 if excl_self else n
     if k == m:
-        base = np.arange(m)
-        out[:] = base
+        out[:] = np.arange(m)
     elif n <= 4096:
         chunk = max(1, (1 << 22) // n)
         for r0 in range(0, n_rows, chunk):
@@ -519,28 +586,63 @@ def _draw_without_replacement(rng: np.random.Generator, n_rows: int, n: int, k: 
         for i in range(n_rows):
             out[i] = rng.choice(m, k, replace=False)
     if excl_self:   # values were drawn from 0..n-2; skip over the row's own index
-        out += out >= np.arange(n_rows)[:, None]
+        out += out >= np.arange(n_rows, dtype=out.dtype)[:, None]
     out.sort(axis=1)
     return out
 
 
+@dataclass
+class _Sample:
+    """One projection's synapses, sorted by (source, target) (ties in draw order), with indices
+    local to the source and target groups: ``counts[i]`` synapses of local source i, then their
+    local targets ``t`` and weights ``w`` in that order."""
+    counts: np.ndarray          # int64[ns]
+    t: np.ndarray               # int32 (int64 for huge groups)
+    w: np.ndarray               # int16 or int32
+    d: np.ndarray | None = None  # total delays in the same order (None: every delay 1)
+
+
+def _sorted_sample(s, t, ns: int, order=None):
+    """Counts per source and the targets, in (source, target) order; ``order`` the permutation
+    applied (None: the draw is already in that order)."""
+    if order is None and s.size > 1 and (np.any(s[1:] < s[:-1]) or np.any((s[1:] == s[:-1]) & (t[1:] < t[:-1]))):
+        order = np.lexsort((t, s))
+    if order is not None:
+        s, t = s[order], t[order]
+    return np.bincount(s, minlength=ns).astype(np.int64), t, order
+
+
 def _sample_pairs(c, ns: int, nt: int, same: bool, rng: np.random.Generator, where: str,
-                  base_dir: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+                  base_dir: Path):
+    """(counts[ns], targets in source-major order, permutation of the draw order or None, file
+    weights or None): the connectivity of one projection, drawn exactly as ever (the same
+    random stream), stored compactly."""
+    it = _index_dtype(max(ns, nt))
     if isinstance(c, AllToAll):
-        s, t = np.meshgrid(np.arange(ns), np.arange(nt), indexing="ij")
-        s, t = s.ravel(), t.ravel()
+        t_row = np.arange(nt, dtype=it)
         if same and not c.allow_self:
-            keep = s != t
-            s, t = s[keep], t[keep]
-        return s, t, None
+            keep = ~np.eye(ns, nt, dtype=bool)
+            t = np.broadcast_to(t_row, (ns, nt))[keep]
+            counts = keep.sum(axis=1).astype(np.int64)
+        else:
+            t = np.tile(t_row, ns)
+            counts = np.full(ns, nt, np.int64)
+        return counts, t, None, None
     if isinstance(c, OneToOne):
-        return np.arange(ns), np.arange(nt), None
+        return np.ones(ns, np.int64), np.arange(nt, dtype=it), None, None
     if isinstance(c, FixedProbability):
-        mask = rng.random((ns, nt)) < c.p
-        if same and not c.allow_self:
-            np.fill_diagonal(mask, False)
-        s, t = np.nonzero(mask)
-        return s, t, None
+        # row chunks of the same draw as rng.random((ns, nt)) (the stream is consumed in order)
+        chunk = max(1, _CHUNK // max(1, nt))
+        counts, ts = np.zeros(ns, np.int64), []
+        for r0 in range(0, ns, chunk):
+            r1 = min(ns, r0 + chunk)
+            mask = rng.random((r1 - r0, nt)) < c.p
+            if same and not c.allow_self:
+                i = np.arange(r0, min(r1, nt))
+                mask[i - r0, i] = False
+            counts[r0:r1] = mask.sum(axis=1)
+            ts.append(np.nonzero(mask)[1].astype(it))
+        return counts, (np.concatenate(ts) if ts else np.zeros(0, it)), None, None
     if isinstance(c, (FixedInDegree, FixedOutDegree)):
         out = isinstance(c, FixedOutDegree)
         n_from, n_to = (nt, ns) if out else (ns, nt)  # draw k of n_from for each of n_to
@@ -550,11 +652,13 @@ def _sample_pairs(c, ns: int, nt: int, same: bool, rng: np.random.Generator, whe
                               c.k, f"use k <= {n_from - 1} or allow_self: true")
         k = c.k
         if k == 0:
-            return np.zeros(0, np.int64), np.zeros(0, np.int64), None
-        chosen = _draw_without_replacement(rng, n_to, n_from, k, excl_self)
-        fixed = np.repeat(np.arange(n_to), k)
-        drawn = chosen.ravel()
-        return (fixed, drawn, None) if out else (drawn, fixed, None)
+            return np.zeros(ns, np.int64), np.zeros(0, it), None, None
+        chosen = _draw_without_replacement(rng, n_to, n_from, k, excl_self).astype(it, copy=False)
+        if out:     # rows are sources, each row's targets sorted: already (source, target) order
+            return np.full(ns, k, np.int64), chosen.ravel(), None, None
+        s = chosen.ravel()
+        order = np.argsort(s, kind="stable")      # targets ascend within a source in draw order
+        return np.bincount(s, minlength=ns).astype(np.int64), np.repeat(np.arange(nt, dtype=it), k)[order], order, None
     if isinstance(c, Explicit):
         if c.pairs is not None:
             arr = np.asarray(c.pairs, dtype=np.int64).reshape(-1, 2)
@@ -571,23 +675,166 @@ def _sample_pairs(c, ns: int, nt: int, same: bool, rng: np.random.Generator, whe
         if t.size and (t.min() < 0 or t.max() >= nt):
             raise ConfigError(f"{where}.connect", f"target index out of range 0..{nt - 1}", int(t.max()),
                               "use indices within the target population")
-        return s, t, w
+        if w is not None and w.size and (w.min() < -(1 << 31) or w.max() >= (1 << 31)):
+            bad = int(w[(w < -(1 << 31)) | (w >= (1 << 31))][0])
+            raise ConfigError(f"{where}.connect.file", "weight outside the 32-bit integers the chips hold", bad,
+                              "scale the weights down")
+        counts, t, order = _sorted_sample(s.astype(it), t.astype(it), ns)
+        return counts, t, order, (None if w is None else w.astype(np.int32))
     raise AssertionError(c)
 
 
-def _sample_weights(w, n: int, rng: np.random.Generator) -> np.ndarray:
+def _sample_weights(w, n: int, rng: np.random.Generator, where: str) -> np.ndarray:
+    """``n`` weights in draw order, int32 (the same values as an int64 draw)."""
     if isinstance(w, (int, np.integer)):
-        return np.full(n, int(w), dtype=np.int64)
+        return np.full(n, int(w), dtype=np.int32)
     if isinstance(w, ConstantWeight):
-        return np.full(n, w.value, dtype=np.int64)
+        return np.full(n, w.value, dtype=np.int32)
     if isinstance(w, UniformWeight):
-        return rng.integers(w.low, w.high + 1, size=n, dtype=np.int64)
+        return rng.integers(w.low, w.high + 1, size=n, dtype=np.int32)
     if isinstance(w, NormalWeight):
-        x = np.rint(rng.normal(w.mean, w.std, size=n)).astype(np.int64)
+        x = np.rint(rng.normal(w.mean, w.std, size=n))
         if w.low is not None or w.high is not None:
             x = np.clip(x, w.low if w.low is not None else None, w.high if w.high is not None else None)
-        return x
+        if x.size and (x.min() < -(1 << 31) or x.max() >= (1 << 31)):
+            raise ConfigError(f"{where}.weight", "draws weights outside the 32-bit integers the chips hold",
+                              float(x.max() if x.max() >= (1 << 31) else x.min()),
+                              "give the normal distribution low/high bounds or a smaller mean/std")
+        return x.astype(np.int32)
     raise AssertionError(w)
+
+
+def _sample_projection(pr: Projection, i: int, seed: int, ns: int, nt: int, base_dir: Path,
+                       dt_ms: float = 1.0, delay_dtype=None) -> _Sample:
+    """One projection's synapses; its delays (in ``delay_dtype``) too when that is given (their
+    own random stream: delays never change the weights or the connectivity drawn before them)."""
+    rng = _rng(seed, 1, i)
+    where = f"projections[{i}]"
+    counts, t, order, w_file = _sample_pairs(pr.connect, ns, nt, pr.source == pr.target, rng, where, base_dir)
+    if w_file is not None:
+        w = w_file
+    else:
+        w = _sample_weights(pr.weight, t.size, rng, where)
+    d = None
+    if delay_dtype is not None:
+        d = _sample_delays(pr, t.size, _rng(seed, 3, i), dt_ms).astype(delay_dtype)
+    if order is not None:
+        w = w[order]
+        d = None if d is None else d[order]
+    return _Sample(counts=counts, t=t, w=_narrow_weights(w), d=d)
+
+
+def _proj_dtype(n_proj: int):
+    """The narrowest unsigned type of a projection index."""
+    return np.uint8 if n_proj <= (1 << 8) else np.uint16 if n_proj <= (1 << 16) else np.int32
+
+
+def _max_delay(pr: Projection, dt_ms: float) -> int:
+    """The largest total delay (timesteps) projection ``pr`` can draw (known before drawing)."""
+    if pr.delay_ms is not None:
+        return max(1, int(round(pr.delay_ms / dt_ms)))
+    d = pr.delay_steps
+    if isinstance(d, (int, np.integer)):
+        return int(d)
+    if isinstance(d, ConstantDelay):
+        return d.value
+    if isinstance(d, UniformDelay):
+        return d.high
+    if isinstance(d, NormalDelay):
+        return d.high
+    raise AssertionError(d)
+
+
+def _known_counts(pr: Projection, ns: int, nt: int) -> np.ndarray | None:
+    """Synapses per source of a projection whose counts need no random draw (None otherwise)."""
+    c = pr.connect
+    if isinstance(c, AllToAll):
+        return np.full(ns, nt - 1 if pr.source == pr.target and not c.allow_self else nt, np.int64)
+    if isinstance(c, OneToOne):
+        return np.ones(ns, np.int64)
+    if isinstance(c, FixedOutDegree):
+        return np.full(ns, c.k, np.int64)
+    return None
+
+
+def _fits_int16(w, connect) -> bool:
+    """Whether every weight a projection can draw is an int16 (known before drawing)."""
+    if isinstance(connect, Explicit) and connect.file is not None:
+        return False                      # the file may hold its own weights
+    if isinstance(w, (int, np.integer)):
+        lo = hi = int(w)
+    elif isinstance(w, ConstantWeight):
+        lo = hi = w.value
+    elif isinstance(w, UniformWeight):
+        lo, hi = w.low, w.high
+    elif isinstance(w, NormalWeight) and w.low is not None and w.high is not None:
+        lo, hi = w.low, w.high
+    else:
+        return False
+    return -(1 << 15) <= lo and hi < (1 << 15)
+
+
+def _place(counts_of: list, sample, src_base: list, tgt_base: list, n_src: int, n_neurons: int, cols):
+    """The instance's arrays (source offsets[n_src+1], targets, and one array per column of
+    ``cols``), sorted by (source, target), ties in projection order then draw order -- exactly the
+    order of a stable sort of all projections' synapses by (source, target). ``counts_of[j]`` are
+    projection j's synapses per source; ``sample(j)`` draws it (or hands over an earlier draw), one
+    projection at a time, each freed once placed: the peak is the instance plus one projection's
+    draw. ``cols`` are (dtype, value(sample, j)): the weights, and the delays and rules of a
+    network that has them; a value is an array in the sample's order or one number for all."""
+    counts = np.zeros(n_src, np.int64)
+    n_contrib = np.zeros(n_src, np.int32)
+    for c, b in zip(counts_of, src_base):
+        counts[b:b + c.size] += c
+        n_contrib[b:b + c.size] += c > 0
+    off = np.zeros(n_src + 1, np.int64)
+    np.cumsum(counts, out=off[1:])
+    total = int(off[-1])
+    tgt = np.empty(total, _index_dtype(n_neurons))
+    outs = [np.empty(total, dt) for dt, _ in cols]
+    cursor = off[:-1].copy()
+    for j in range(len(counts_of)):
+        sm, b, tb = sample(j), src_base[j], tgt_base[j]
+        vals = [fn(sm, j) for _, fn in cols]
+        ns = sm.counts.size
+        lo, hi = int(cursor[b]), int(cursor[b] + sm.t.size)
+        if ns and hi == int(off[b + ns]) and lo == int(off[b]) or sm.t.size == 0:
+            # the only projection of these sources: one contiguous block
+            np.add(sm.t, tgt.dtype.type(tb), out=tgt[lo:hi], casting="unsafe")
+            for o, v in zip(outs, vals):
+                o[lo:hi] = v
+        else:
+            cum = np.concatenate([[0], np.cumsum(sm.counts)])
+            i0 = 0
+            while i0 < ns:        # source chunks of about _CHUNK synapses
+                i1 = int(np.searchsorted(cum, cum[i0] + _CHUNK, side="right"))
+                i1 = min(ns, max(i1 - 1, i0 + 1))
+                dest = ranges(cursor[b + i0:b + i1], sm.counts[i0:i1])
+                sl = slice(int(cum[i0]), int(cum[i1]))
+                tgt[dest] = sm.t[sl] + tgt.dtype.type(tb)
+                for o, v in zip(outs, vals):
+                    o[dest] = v[sl] if isinstance(v, np.ndarray) else v
+                i0 = i1
+        cursor[b:b + ns] += sm.counts
+        del sm, vals                 # free this projection's arrays now
+    # sources reached by several projections: sort their segments by target (stable: ties
+    # keep projection order)
+    multi = np.flatnonzero(n_contrib > 1)
+    if multi.size:
+        cum = np.concatenate([[0], np.cumsum(counts[multi])])
+        i0 = 0
+        while i0 < multi.size:
+            i1 = int(np.searchsorted(cum, cum[i0] + _CHUNK, side="right"))
+            i1 = min(multi.size, max(i1 - 1, i0 + 1))
+            m = multi[i0:i1]
+            idx = ranges(off[m], counts[m])
+            seg = np.repeat(np.arange(m.size), counts[m])
+            o = np.lexsort((tgt[idx], seg))
+            tgt[idx] = tgt[idx][o]
+            for a in outs:
+                a[idx] = a[idx][o]
+            i0 = i1
+    return off, tgt, outs
 
 
 def _instantiate(spec: NetworkSpec, seed: int, base_dir: Path) -> NetworkInstance:
@@ -610,37 +857,69 @@ def _instantiate(spec: NetworkSpec, seed: int, base_dir: Path) -> NetworkInstanc
         input_graded[in_off[g.name]:in_off[g.name] + g.size] = g.spikes == "graded"
     input_graded.setflags(write=False)
     sizes = {**{g.name: g.size for g in spec.inputs}, **{p.name: p.size for p in spec.populations}}
-    srcs, tgts, ws, delays, rule_of, projs, rules = [], [], [], [], [], [], []
-    for i, pr in enumerate(spec.projections):
-        rng = _rng(seed, 1, i)
-        ns, nt = sizes[pr.source], sizes[pr.target]
-        same = pr.source == pr.target
-        s, t, w_file = _sample_pairs(pr.connect, ns, nt, same, rng, f"projections[{i}]", base_dir)
-        w = w_file if w_file is not None else _sample_weights(pr.weight, s.size, rng)
-        src_base = in_off[pr.source] if pr.source in in_off else n_inputs + pop_off[pr.source]
-        srcs.append(s.astype(np.int64) + src_base)
-        tgts.append(t.astype(np.int64) + pop_off[pr.target])
-        ws.append(w.astype(np.int64))
-        delays.append(_sample_delays(pr, s.size, _rng(seed, 3, i), spec.fixed_point.dt_ms))
+    # projections whose synapse counts are known are drawn only when placed (one at a time);
+    # the others are drawn first, to count them
+    n_proj = len(spec.projections)
+    samples, counts_of, src_base, tgt_base = [None] * n_proj, [], [], []
+    # delays and plasticity: columns of their own only when some projection has them, as narrow
+    # as the largest value the spec allows (docs/microarchitecture.md §10, §11)
+    dt_ms = spec.fixed_point.dt_ms
+    d_max = max((_max_delay(pr, dt_ms) for pr in spec.projections), default=1)
+    delay_dt = None if d_max <= 1 else (np.uint8 if d_max < (1 << 8) else np.uint16 if d_max < (1 << 16)
+                                        else np.int32)
+    rules, rule_of = [], []
+    for pr in spec.projections:
         plastic = pr.plasticity is not None and spec.learning
         if plastic and pr.plasticity not in rules:
             rules.append(pr.plasticity)
-        rule_of.append(np.full(s.size, rules.index(pr.plasticity) if plastic else -1, np.int64))
-        projs.append(np.full(s.size, i, np.int64))
-    cat = (lambda xs: np.concatenate(xs) if xs else np.zeros(0, np.int64))
-    syn_s, syn_t, syn_w = cat(srcs), cat(tgts), cat(ws)
-    syn_d, syn_r, syn_p = cat(delays), cat(rule_of), cat(projs)
-    order = np.lexsort((syn_t, syn_s))
-    syn_s, syn_t, syn_w = syn_s[order], syn_t[order], syn_w[order]
-    syn_d, syn_r, syn_p = syn_d[order], syn_r[order], syn_p[order]
-    for a in (*params.values(), syn_s, syn_t, syn_w, syn_d, syn_r, syn_p):
-        a.setflags(write=False)
+        rule_of.append(rules.index(pr.plasticity) if plastic else -1)
+    pairs = [(pr.source, pr.target) for pr in spec.projections]
+    shared_groups = len(set(pairs)) < len(pairs)      # syn_proj cannot follow from the groups
+    for i, pr in enumerate(spec.projections):
+        ns, nt = sizes[pr.source], sizes[pr.target]
+        c = _known_counts(pr, ns, nt)
+        if c is None:
+            samples[i] = _sample_projection(pr, i, seed, ns, nt, base_dir, dt_ms, delay_dt)
+            c = samples[i].counts
+        counts_of.append(c)
+        src_base.append(in_off[pr.source] if pr.source in in_off else n_inputs + pop_off[pr.source])
+        tgt_base.append(pop_off[pr.target])
+    narrow = all(_fits_int16(pr.weight, pr.connect) for pr in spec.projections) and \
+        all(sm is None or sm.w.dtype == np.int16 for sm in samples)
+
+    def sample(j: int) -> _Sample:
+        sm, samples[j] = samples[j], None
+        if sm is None:
+            pr = spec.projections[j]
+            sm = _sample_projection(pr, j, seed, sizes[pr.source], sizes[pr.target], base_dir, dt_ms, delay_dt)
+            assert np.array_equal(sm.counts, counts_of[j]), "a projection drew other counts than its rule fixes"
+        return sm
+
+    cols = [(np.int16 if narrow else np.int32, lambda sm, j: sm.w)]
+    if delay_dt is not None:
+        cols.append((delay_dt, lambda sm, j: sm.d))
+    if rules:
+        cols.append((np.int8 if len(rules) < 128 else np.int16, lambda sm, j: rule_of[j]))
+    if shared_groups:
+        cols.append((_proj_dtype(n_proj), lambda sm, j: j))
+    src_off, syn_t, outs = _place(counts_of, sample, src_base, tgt_base, n_inputs + n_neurons, n_neurons, cols)
+    syn_w = outs.pop(0)
+    syn_d = outs.pop(0) if delay_dt is not None else None
+    syn_r = outs.pop(0) if rules else None
+    syn_p = outs.pop(0) if shared_groups else None
+    if syn_w.dtype != np.int16 and syn_w.size and int(syn_w.min()) >= -(1 << 15) and int(syn_w.max()) < (1 << 15):
+        syn_w = syn_w.astype(np.int16)
+    if syn_d is not None and not (syn_d > 1).any():
+        syn_d = None
+    for arr in (*params.values(), src_off, syn_t, syn_w, syn_d, syn_r, syn_p):
+        if arr is not None:
+            arr.setflags(write=False)
     return NetworkInstance(spec=spec, seed=seed, n_neurons=n_neurons, n_inputs=n_inputs,
                            pop_offsets=MappingProxyType(pop_off), input_offsets=MappingProxyType(in_off),
-                           params=MappingProxyType(params), syn_source=syn_s, syn_target=syn_t, syn_weight=syn_w,
-                           base_dir=base_dir, input_graded=input_graded if input_graded.any() else None,
-                           syn_delay=syn_d if (syn_d > 1).any() else None,
-                           syn_rule=syn_r if (syn_r >= 0).any() else None, syn_proj=syn_p, rules=tuple(rules))
+                           params=MappingProxyType(params), source_offsets=src_off, syn_target=syn_t,
+                           syn_weight=syn_w, base_dir=base_dir,
+                           input_graded=input_graded if input_graded.any() else None,
+                           syn_delay=syn_d, syn_rule=syn_r, rules=tuple(rules), proj_stored=syn_p)
 
 
 def _sample_delays(pr: Projection, n: int, rng: np.random.Generator, dt_ms: float) -> np.ndarray:

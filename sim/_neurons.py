@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import Discriminator, Field, Tag, model_validator
 
-from neurocycle.hw import DECAY_ONE, W_EXP_MAX, ConfigModel, QuantisationWarning
+from neurocycle.hw import DECAY_ONE, W_EXP_MAX, ConfigError, ConfigModel, QuantisationWarning
 
 __all__ = ["LIFFixed", "LIF", "LIFConversion", "FixedPoint", "NeuronModel", "QUANTISATION_TOLERANCE",
            "fixed_plateau"]
@@ -30,8 +30,7 @@ class LIFFixed(_Model):
     bias: Int32 = 0
     vth: Int32
     v_reset: Int32 = 0
-    refractory: Annotated[int, Field(ge=0, le=(1 << 31) - 1,
-                                     description="timesteps without integration after a spike")] = 0
+    refractory: Annotated[int, Field(ge=0, le=(1 << 31) - 1, description="timesteps without integration after a spike")] = 0
     w_exp: Annotated[int, Field(ge=0, le=W_EXP_MAX, description="input scaling: I * 2**w_exp")] = 0
 
     def to_fixed(self, fp: "FixedPoint") -> "LIFFixed":
@@ -124,6 +123,23 @@ class LIF(_Model):
         return conv.fixed
 
 
+_PHYSICAL = {"vth": ("v_thresh", "mV"), "v_reset": ("v_reset", "mV"), "bias": ("i_offset", "nA"),
+             "refractory": ("tau_refrac", "ms")}
+
+
+def _fixed_or_error(**values) -> "LIFFixed":
+    """LIFFixed of converted values; a value outside the chip's int32 fields is the physical
+    parameter's fault, named as such (not a validation error of a field the user never wrote)."""
+    for name, v in values.items():
+        if name in _PHYSICAL and not -(1 << 31) <= v < (1 << 31):
+            phys, unit = _PHYSICAL[name]
+            shown = v if abs(v) < 10 ** 12 else f"{float(v):.3g}"
+            raise ConfigError(f"neuron.{phys}", f"converts to {name} = {shown}, outside the 32-bit integers the "
+                              "chip holds", shown, f"give {phys} in {unit} a value the fixed point can represent (or a larger "
+                              "mv_per_lsb / dt_ms)")
+    return LIFFixed(**values)
+
+
 def _decay_of(tau_ms: float, dt_ms: float) -> int:
     return int(min(DECAY_ONE - 1, max(0, round(DECAY_ONE * (1 - math.exp(-dt_ms / tau_ms))))))
 
@@ -187,8 +203,8 @@ class LIFConversion:
             lo = (abs(bias) - 1) * k * q if bias else 0.0
             hi = abs(bias) * k * q
             bracket = (math.copysign(lo, bias), math.copysign(hi, bias)) if bias else (0.0, 0.0)
-        fixed = LIFFixed(du=du, dv=dv, bias=bias, vth=vth, v_reset=vreset, refractory=round(n.tau_refrac / dt),
-                         w_exp=n.w_exp)
+        fixed = _fixed_or_error(du=du, dv=dv, bias=bias, vth=vth, v_reset=vreset,
+                                refractory=round(n.tau_refrac / dt), w_exp=n.w_exp)
         return cls(neuron=n, dt_ms=dt, mv_per_lsb=q, fixed=fixed, tau_m_ms=_tau_of(dv, dt),
                    tau_syn_ms=_tau_of(du, dt), v_thresh_mv=n.v_rest + vth * q, v_reset_mv=n.v_rest + vreset * q,
                    tau_refrac_ms=fixed.refractory * dt, plateau_mv=plateau, drive_bracket_mv=bracket)

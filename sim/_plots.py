@@ -20,18 +20,31 @@ def _save(fig, path):
     return fig
 
 
+RASTER_MAX_POINTS = 200_000     # more spikes are drawn as a density image
+RASTER_MAX_LABELS = 64          # more populations are not marked one by one
+
+
 def plot_raster(result, n_neurons: int, path: str | os.PathLike | None = None, title: str = "",
                 pop_offsets: dict | None = None):
     """Spike raster (timestep vs neuron id) with the population firing rate underneath."""
     fig, (ax, ax2) = plt.subplots(2, 1, figsize=(9, 6), sharex=True, gridspec_kw={"height_ratios": [3, 1]})
-    ax.scatter(result.spike_steps, result.spike_neurons, s=1.5, c="k", marker="|", linewidths=0.6)
+    if result.n_spikes <= RASTER_MAX_POINTS:
+        ax.scatter(result.spike_steps, result.spike_neurons, s=1.5, c="k", marker="|", linewidths=0.6)
+        density = ""
+    else:   # too many spikes to draw one by one: spikes per (timestep bin, neuron bin) as an image
+        tb, nb = min(result.steps, 1000), min(max(n_neurons, 1), 1000)
+        h, _, _ = np.histogram2d(result.spike_steps, result.spike_neurons, bins=(tb, nb),
+                                 range=((-0.5, result.steps - 0.5), (-0.5, max(n_neurons, 1) - 0.5)))
+        ax.imshow(h.T, origin="lower", aspect="auto", cmap="gray_r", interpolation="nearest",
+                  extent=(-0.5, result.steps - 0.5, -0.5, max(n_neurons, 1) - 0.5))
+        density = f" (density: {tb} x {nb} bins)"
     ax.set_ylabel("neuron id")
     ax.set_ylim(-0.5, max(n_neurons, 1) - 0.5)
-    if pop_offsets:
+    if pop_offsets and len(pop_offsets) <= RASTER_MAX_LABELS:
         for name, off in pop_offsets.items():
             ax.axhline(off - 0.5, color="tab:blue", lw=0.5, alpha=0.5)
             ax.text(0, off, f" {name}", color="tab:blue", va="bottom", fontsize=8)
-    ax.set_title(title or f"{result.n_spikes} spikes, backend {result.backend}")
+    ax.set_title((title or f"{result.n_spikes} spikes, backend {result.backend}") + density)
     rate = result.spikes_per_step() / max(n_neurons, 1)
     ax2.plot(np.arange(result.steps), 100 * rate, lw=0.8)
     ax2.set_ylabel("% firing")

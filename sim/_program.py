@@ -3,7 +3,9 @@
 Tables of all cores are concatenated in core order (k = y*W + x) with ``core_*_offset``
 arrays of length n_cores+1. Per-neuron tables are indexed by *placed row*: the neurons of
 core k are rows ``core_neuron_offset[k] .. core_neuron_offset[k+1]-1`` in NU order.
-Every array is a contiguous, read-only numpy array of the dtype given below.
+Every array is a contiguous, read-only numpy array of the dtype given below, as narrow as the
+chip's widths allow (issue #18: the synapse memory is one packed 4-byte (target, weight) record
+per slot; the valid bits follow from the axon table).
 """
 from __future__ import annotations
 
@@ -17,6 +19,14 @@ from neurocycle.hw import ChipConfig, layout
 
 if TYPE_CHECKING:
     from neurocycle.hw import SystemConfig
+
+SYNAPSE_SLOT = layout.SYNAPSE_SLOT.dtype     # (target u2, weight i2), packed: 4 bytes
+SYNAPSE_SLOT_DL = layout.SYNAPSE_SLOT_DL.dtype   # + meta u1 (delay | plastic << 6): chips with delays or learning
+
+
+def synapse_dtype(chip: ChipConfig) -> np.dtype:
+    """The synapse slot of ``chip``'s program (neurocycle.hw.layout.synapse_slot)."""
+    return layout.synapse_slot(chip.core.delay_slots, chip.core.learning).dtype
 
 
 @dataclass(frozen=True)
@@ -37,12 +47,11 @@ class ChipProgram:
     axon_base: np.ndarray            # int32[n_axons]  first synapse word, local to the core
     axon_len: np.ndarray             # int32[n_axons]  number of synapses
     # synapse SRAM: words x lanes slots
-    core_word_offset: np.ndarray     # int32[n_cores+1]
-    syn_valid: np.ndarray            # uint8[n_words, lanes]
-    syn_target: np.ndarray           # int32[n_words, lanes]  local neuron index (0 if invalid)
-    syn_weight: np.ndarray           # int32[n_words, lanes]  signed weight (0 if invalid)
+    core_word_offset: np.ndarray     # int64[n_cores+1]
+    synapses: np.ndarray             # SYNAPSE_SLOT[n_words, lanes]: target (local, 0 if invalid), weight (0 if invalid);
+                                     # SYNAPSE_SLOT_DL (+ meta: delay | plastic << 6) on a chip with delays or learning
     # fan-out table
-    core_fanout_offset: np.ndarray   # int32[n_cores+1]
+    core_fanout_offset: np.ndarray   # int64[n_cores+1]
     row_fanout_base: np.ndarray      # int32[n_rows]  first entry, local to the core
     row_fanout_len: np.ndarray       # int32[n_rows]
     fanout_dst_x: np.ndarray         # int32[n_fanout] core column x*C + j (multicast: of the source)
@@ -50,7 +59,7 @@ class ChipProgram:
     fanout_axon: np.ndarray          # int32[n_fanout]
     fanout_mc: np.ndarray            # uint8[n_fanout] 1: a multicast flit (key = the other fields)
     # host fan-out (external input channels)
-    input_fanout_offset: np.ndarray  # int32[n_inputs+1]
+    input_fanout_offset: np.ndarray  # int64[n_inputs+1]
     input_dst_x: np.ndarray          # int32[n_host_flits]
     input_dst_y: np.ndarray
     input_axon: np.ndarray
@@ -59,9 +68,7 @@ class ChipProgram:
     router_table_offset: np.ndarray  # int32[n_routers+1]
     table_key: np.ndarray            # int64[n_entries] the key: a flit without its mc bit
     table_outputs: np.ndarray        # int32[n_entries] output ports (bit p = port p)
-    # synaptic delays and STDP (docs/microarchitecture.md §10, §11)
-    syn_delay: np.ndarray            # uint8[n_words, lanes]  extra delay d = total delay - 1 (0 if invalid)
-    syn_plastic: np.ndarray          # uint8[n_words, lanes]  1: the slot learns (STDP)
+    # STDP (docs/microarchitecture.md §11; the delay and plastic bits are in ``synapses``' meta byte)
     core_stdp: np.ndarray            # int64[n_cores, len(STDP_FIELDS)]  each core's rule registers (enable 0: none)
     core_rev_offset: np.ndarray      # int32[n_cores+1]  reverse table (incoming plastic synapses per neuron)
     row_rev_base: np.ndarray         # int32[n_rows]  first reverse entry, local to the core
@@ -69,7 +76,9 @@ class ChipProgram:
     rev_axon: np.ndarray             # int32[n_rev]  axon of the synapse, local to the core
     rev_word: np.ndarray             # int32[n_rev]  synapse word, local to the core
     rev_lane: np.ndarray             # int32[n_rev]
-    syn_slot: np.ndarray             # int64[n_synapses]  global slot (word * lanes + lane) of every network synapse
+    # int32/int64[n_synapses]: global slot (word * lanes + lane) of every network synapse, kept only
+    # when the program learns (Run.weights reads the learned weights there); None otherwise
+    syn_slot: np.ndarray | None = None
     # a system of chips (docs/microarchitecture.md §12): ``chip`` is then its system mesh
     # (SystemConfig.mesh_chip) and every table is over the system mesh; None on a single chip
     system: "SystemConfig | None" = None
@@ -78,6 +87,57 @@ class ChipProgram:
     def learning(self) -> bool:
         """True when some core learns (holds a plastic synapse)."""
         return bool(self.core_stdp[:, 0].any()) if self.core_stdp.size else False
+
+    @cached_property
+    def syn_valid(self) -> np.ndarray:
+        """uint8[n_words, lanes]: the valid bit of every slot -- 1 exactly on the slots of the axons
+        (``axon_len`` slots from each axon's first word). Derived from the axon table when first
+        asked for (the hardware stores it; the models never need it)."""
+        from ._csr import ranges
+
+        lanes = self.chip.core.synapse_lanes
+        valid = np.zeros(self.synapses.size, np.uint8)
+        ax_core = np.repeat(np.arange(self.n_cores), np.diff(self.core_axon_offset))
+        start = (self.core_word_offset[ax_core] + self.axon_base) * lanes
+        n = self.axon_len.astype(np.int64)
+        cum = np.concatenate([[0], np.cumsum(n)])
+        a = 0
+        while a < n.size:          # axon chunks of about 4 M slots
+            b = max(a + 1, int(np.searchsorted(cum, cum[a] + (1 << 22), side="right")) - 1)
+            valid[ranges(start[a:b], n[a:b])] = 1
+            a = b
+        valid = valid.reshape(self.synapses.shape)
+        valid.setflags(write=False)
+        return valid
+
+    @property
+    def syn_target(self) -> np.ndarray:
+        """uint16[n_words, lanes] (a view of ``synapses``): target neuron local to the core (0 if invalid)."""
+        return self.synapses["target"]
+
+    @property
+    def syn_weight(self) -> np.ndarray:
+        """int16[n_words, lanes] (a view of ``synapses``): signed weight (0 if invalid)."""
+        return self.synapses["weight"]
+
+    @cached_property
+    def syn_delay(self) -> np.ndarray:
+        """uint8[n_words, lanes]: extra delay d = total delay - 1 of every slot (0 if invalid; all 0
+        on a chip without delays or learning, whose slots have no meta byte)."""
+        return self._meta_field("delay")
+
+    @cached_property
+    def syn_plastic(self) -> np.ndarray:
+        """uint8[n_words, lanes]: 1 where the slot learns (STDP)."""
+        return self._meta_field("plastic")
+
+    def _meta_field(self, name: str) -> np.ndarray:
+        if "meta" not in self.synapses.dtype.names:
+            out = np.zeros(self.synapses.shape, np.uint8)
+        else:
+            out = layout.SYNAPSE_META.unpack(self.synapses["meta"], name).astype(np.uint8)
+        out.setflags(write=False)
+        return out
 
     @property
     def n_cores(self) -> int:

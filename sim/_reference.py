@@ -16,7 +16,7 @@ from neurocycle.hw import PROFILE_FIELDS, ConfigError, neuron_update
 from ._network import Stimulus
 from ._csr import ranges
 from ._program import ChipProgram, stimulus_payloads
-from ._result import SimResult
+from ._result import SimResult, spikes_from_pieces
 from ._routes import destinations
 
 
@@ -90,19 +90,89 @@ def synapse_table(p: ChipProgram) -> SynapseTable:
                         axons=gax[ax_order])
 
 
-def effective_connectivity(p: ChipProgram):
-    """CSR per source over placed rows: (offsets[n_src+1], target rows, weights).
+@dataclass(frozen=True)
+class FanoutEntries:
+    """Every delivery the program can make, with what its destination's synapse memory holds for it.
 
-    Sources: input channels first, then placed rows (index n_inputs + row). Every flit of a
-    source's fan-out entries is followed to the cores it reaches: a unicast flit by its
-    destination, a multicast flit through the routing tables (neurocycle.sim._routes)."""
-    owner_d, core_d, axon_d = _deliveries(p)
-    owner, tgt, w = _expand_fanout(p, core_d, axon_d, owner_d)
-    order = np.argsort(owner, kind="stable")
+    Sources are input channels first, then placed rows (index ``n_inputs + row``). A delivery is
+    one (core, axon) a flit reaches: a unicast flit's destination, or every core a multicast
+    flit is ejected into (its routes through the tables, neurocycle.sim._routes). Source i makes
+    the deliveries ``start[i] .. start[i] + length[i] - 1``; delivery d reaches ``n[d]``
+    synapses, the consecutive slots from ``slot[d]`` of the program's synapse memory flattened
+    over cores, words and lanes, whose (local) targets are rows ``row_base[d] + target``. Per
+    delivery, not per synapse: the reference reads the synapses of each timestep's deliveries
+    straight from ``program.synapses``, as the SI does (issue #18: no per-synapse copy)."""
+    start: np.ndarray       # int64[n_inputs + n_rows]
+    length: np.ndarray      # int64[n_inputs + n_rows]
+    slot: np.ndarray        # int64[n_deliveries]
+    n: np.ndarray           # int64[n_deliveries]
+    row_base: np.ndarray    # int64[n_deliveries]
+
+    @classmethod
+    def of(cls, p: ChipProgram) -> "FanoutEntries":
+        lanes = p.chip.core.synapse_lanes
+        f, d_flit, d_core = destinations(p)
+        # deliveries as a CSR over flit index (neuron fan-out entries in table order, then host entries)
+        o = np.argsort(d_flit, kind="stable")
+        d_flit, d_core = d_flit[o], d_core[o]
+        n_fl = int(f.mc.size)
+        d_off = np.zeros(n_fl + 1, np.int64)
+        np.cumsum(np.bincount(d_flit, minlength=n_fl), out=d_off[1:])
+        row_start = p.core_fanout_offset[p.core_of_row].astype(np.int64) + p.row_fanout_base
+        row_len = p.row_fanout_len.astype(np.int64)
+        in_off = p.input_fanout_offset.astype(np.int64)
+        fl_start = np.concatenate([f.n_neuron + in_off[:-1], row_start])
+        fl_end = fl_start + np.concatenate([np.diff(in_off), row_len])
+        start = d_off[fl_start]
+        g = p.core_axon_offset[d_core].astype(np.int64) + f.axon[d_flit]
+        slot = (p.core_word_offset[d_core] + p.axon_base[g]) * lanes
+        return cls(start=start, length=d_off[fl_end] - start, slot=slot, n=p.axon_len[g].astype(np.int64),
+                   row_base=p.core_neuron_offset[d_core].astype(np.int64))
+
+    def synapses(self, p: ChipProgram, sources: np.ndarray, payloads: np.ndarray | None = None):
+        """(target rows, weights[, payloads]) of every synapse reached by a spike of each of
+        ``sources`` (int64); ``payloads`` per source are repeated per synapse."""
+        sources = np.asarray(sources, np.int64)
+        e = ranges(self.start[sources], self.length[sources])
+        n = self.n[e]
+        idx = ranges(self.slot[e], n)
+        if p.synapses.dtype.itemsize == 4:
+            tw = p.synapses.reshape(-1).view("<u4")[idx]       # (target, weight) as one word: a fast gather
+            tgt = np.repeat(self.row_base[e], n) + (tw & 0xFFFF)
+            w = (tw >> 16).astype(np.uint16).view(np.int16)
+        else:                                                  # slots with a meta byte (delays, learning)
+            sy = p.synapses.reshape(-1)[idx]
+            tgt = np.repeat(self.row_base[e], n) + sy["target"]
+            w = sy["weight"]
+        if payloads is None:
+            return tgt, w
+        per_delivery = np.repeat(np.asarray(payloads, np.int64), self.length[sources])
+        return tgt, w, np.repeat(per_delivery, n)
+
+
+CSR_MAX_SYNAPSES = 1 << 25      # the reference copies the synapses of networks up to this size
+
+
+def effective_connectivity(p: ChipProgram, fe: "FanoutEntries | None" = None):
+    """CSR per source over placed rows: (offsets[n_src+1] int64, target rows int32, weights int16).
+
+    Sources: input channels first, then placed rows (index n_inputs + row). One entry per synapse
+    (6 bytes each), built from the synapse memory in chunks."""
+    fe = fe if fe is not None else FanoutEntries.of(p)
     n_src = p.n_inputs + p.n_rows
+    per_src = np.bincount(np.repeat(np.arange(n_src), fe.length),
+                          weights=fe.n[ranges(fe.start, fe.length)], minlength=n_src).astype(np.int64)
     offsets = np.zeros(n_src + 1, dtype=np.int64)
-    np.cumsum(np.bincount(owner, minlength=n_src), out=offsets[1:])
-    return offsets, tgt[order], w[order]
+    np.cumsum(per_src, out=offsets[1:])
+    tgt = np.empty(int(offsets[-1]), np.int32)
+    w = np.empty(int(offsets[-1]), np.int16)
+    chunk = max(1, (1 << 22) // max(1, int(per_src.max(initial=1))))
+    for s0 in range(0, n_src, chunk):
+        s1 = min(n_src, s0 + chunk)
+        t_c, w_c = fe.synapses(p, np.arange(s0, s1))
+        tgt[offsets[s0]:offsets[s1]] = t_c
+        w[offsets[s0]:offsets[s1]] = w_c
+    return offsets, tgt, w
 
 
 @dataclass
@@ -132,13 +202,12 @@ def run_reference(p: ChipProgram, stim: Stimulus, progress=None, *, record: Stat
     n = p.n_rows
     prof = p.profile_table[p.core_profile_offset[p.core_of_row] + p.row_profile]
     par = {f: prof[:, i] for i, f in enumerate(PROFILE_FIELDS)}
-    offsets, tgt, w = effective_connectivity(p)
     state_bits = p.chip.bits.state
     u = np.zeros(n, np.int64)
     v = np.zeros(n, np.int64)
     ref = np.zeros(n, np.int64)
     acc = np.zeros(n, np.int64)
-    sp_steps, sp_rows = [], []
+    sp_rows, sp_count = [], np.zeros(stim.steps, np.int64)
     if record is not None:
         if record.rows.size and (record.rows.min() < 0 or record.rows.max() >= n):
             raise ConfigError("record.rows", f"must be placed rows of the program (0..{n - 1})",
@@ -151,6 +220,11 @@ def run_reference(p: ChipProgram, stim: Stimulus, progress=None, *, record: Stat
     sp_pay = []
     if p.chip.core.delay_slots > 1 or p.learning:
         return _run_general(p, stim, progress, record, t0, prof=par, state_bits=state_bits, in_pay=in_pay)
+    fe = FanoutEntries.of(p)
+    # a network of up to CSR_MAX_SYNAPSES synapses gets a per-source copy of its synapses (6 bytes
+    # each), whose contiguous runs make every timestep's gather cache-friendly; a larger one is
+    # read from the synapse memory flit by flit (no copy: issue #18). Both give the same sums.
+    csr = effective_connectivity(p, fe) if int(p.axon_len.sum()) <= CSR_MAX_SYNAPSES else None
     for t in range(stim.steps):
         u, v, ref, pay = neuron_update(u, v, ref, acc, par["du"], par["dv"], par["bias"], par["vth"],
                                        par["v_reset"], par["refractory"], par["w_exp"], state_bits,
@@ -161,33 +235,35 @@ def run_reference(p: ChipProgram, stim: Stimulus, progress=None, *, record: Stat
         rows = np.flatnonzero(spiked)
         lo, hi = stim.offsets[t], stim.offsets[t + 1]
         srcs = np.concatenate([stim.channels[lo:hi], rows + p.n_inputs])
-        lens = offsets[srcs + 1] - offsets[srcs]
-        sel = ranges(offsets[srcs], lens)
-        if sel.size and P:
-            q = np.repeat(np.concatenate([in_pay[lo:hi], pay[rows]]), lens)   # payload of each synapse's source
-            acc = np.bincount(tgt[sel], weights=w[sel] * q, minlength=n).astype(np.int64)
-        elif sel.size:
-            acc = np.bincount(tgt[sel], weights=w[sel], minlength=n).astype(np.int64)
+        q = np.concatenate([in_pay[lo:hi], pay[rows]]) if P else None
+        if csr is not None:
+            off, c_tgt, c_w = csr
+            lens = off[srcs + 1] - off[srcs]
+            sel = ranges(off[srcs], lens)
+            tgt, w = c_tgt[sel], c_w[sel]
+            if P:
+                q = np.repeat(q, lens)
+        elif P:
+            tgt, w, q = fe.synapses(p, srcs, q)
         else:
-            acc = np.zeros(n, np.int64)
+            tgt, w = fe.synapses(p, srcs)
+        acc = np.bincount(tgt, weights=w * q if P else w, minlength=n).astype(np.int64)
         if rows.size:
-            sp_steps.append(np.full(rows.size, t, np.int64))
-            sp_rows.append(rows)
-            sp_pay.append(pay[rows])
+            sp_rows.append(rows.astype(np.int32))
+            sp_count[t] = rows.size
+            if P:
+                sp_pay.append(pay[rows])
         if progress is not None:
             progress(t)
-    return _result(p, stim, sp_steps, sp_rows, sp_pay, t0)
+    return _result(p, stim, sp_count, sp_rows, sp_pay, t0)
 
 
-def _result(p: ChipProgram, stim: Stimulus, sp_steps, sp_rows, sp_pay, t0, weights=None) -> SimResult:
-    rows = np.concatenate(sp_rows) if sp_rows else np.zeros(0, np.int64)
-    steps = np.concatenate(sp_steps) if sp_steps else np.zeros(0, np.int64)
-    gids = p.row_gid[rows].astype(np.int64)
-    order = np.lexsort((gids, steps))
-    payloads = None
-    if p.chip.bits.payload:
-        payloads = (np.concatenate(sp_pay) if sp_pay else np.zeros(0, np.int64))[order]
-    return SimResult(backend="reference", steps=stim.steps, spike_steps=steps[order], spike_neurons=gids[order],
+def _result(p: ChipProgram, stim: Stimulus, sp_count, sp_rows, sp_pay, t0, weights=None) -> SimResult:
+    P = p.chip.bits.payload
+    res = spikes_from_pieces(p.row_gid, sp_count, sp_rows, ((sp_pay, np.int64, None),) if P else ())
+    steps, gids = res[0], res[1]
+    payloads = res[2] if P else None
+    return SimResult(backend="reference", steps=stim.steps, spike_steps=steps, spike_neurons=gids,
                      wall_s=time.perf_counter() - t0, spike_payloads=payloads, weights=weights)
 
 
@@ -218,7 +294,7 @@ def _run_general(p: ChipProgram, stim: Stimulus, progress, record, t0, *, prof, 
         rev_core = np.repeat(np.arange(p.n_cores), np.diff(p.core_rev_offset))
         rev_slot = ((p.core_word_offset[rev_core].astype(np.int64) + p.rev_word) * lanes + p.rev_lane)
         rev_ax = p.core_axon_offset[rev_core].astype(np.int64) + p.rev_axon
-    sp_steps, sp_rows, sp_pay = [], [], []
+    sp_rows, sp_pay, sp_count = [], [], np.zeros(stim.steps, np.int64)
     for t in range(stim.steps):
         cur = t % R
         u, v, ref, pay = neuron_update(u, v, ref, acc[cur], prof["du"], prof["dv"], prof["bias"], prof["vth"],
@@ -258,10 +334,11 @@ def _run_general(p: ChipProgram, stim: Stimulus, progress, record, t0, *, prof, 
             y = np.where(row_on, trace_update(y, spiked, row_st[:, 2], row_st[:, 4], TB), y)
             x = np.where(ax_on, trace_update(x, arr, ax_st[:, 1], ax_st[:, 3], TB), x)
         if rows.size:
-            sp_steps.append(np.full(rows.size, t, np.int64))
-            sp_rows.append(rows)
-            sp_pay.append(pay[rows])
+            sp_rows.append(rows.astype(np.int32))
+            sp_count[t] = rows.size
+            if P:
+                sp_pay.append(pay[rows])
         if progress is not None:
             progress(t)
     weights = w.reshape(p.syn_weight.shape) if learn else None
-    return _result(p, stim, sp_steps, sp_rows, sp_pay, t0, weights=weights)
+    return _result(p, stim, sp_count, sp_rows, sp_pay, t0, weights=weights)

@@ -14,8 +14,8 @@ from ._provenance import git_commit, versions
 
 def spikes_per_core(run: Run) -> np.ndarray:
     p = run.program
-    rows = p.gid_row[run.result.spike_neurons]
-    return np.bincount(p.core_of_row[rows], minlength=p.n_cores)
+    per_neuron = np.bincount(run.result.spike_neurons, minlength=p.n_neurons)      # per neuron, not per spike
+    return np.bincount(p.core_of_row[p.gid_row], weights=per_neuron, minlength=p.n_cores).astype(np.int64)
 
 
 def cycle_stats(run: Run) -> dict | None:
@@ -188,6 +188,8 @@ def build_report(run: Run, *, extra: dict | None = None) -> dict:
     if results.get("energy"):
         from ._ppa import energy_summary_rows
         report["summary_rows"] = energy_summary_rows(results["energy"])
+    if run.phases is not None:
+        report["phases"] = run.phases.to_dict()     # wall time and peak memory of each phase
     if extra:
         report.update(extra)
     return report

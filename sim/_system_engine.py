@@ -96,7 +96,7 @@ def system_kernel_inputs(p: ChipProgram, stim: Stimulus, chips: np.ndarray | Non
         "lk_L": lk.latency.astype(np.int64), "lk_Lc": lk.credit_latency.astype(np.int64),
         "lk_k": lk.cycles_per_flit.astype(np.int64), "lk_rx": rx.astype(np.uint8), "lk_tx": tx.astype(np.uint8),
         "NL": lk.n, "lkB": s.link_buffer_flits, "ex_cap": 1, "host_owned": int(own_r[host_r]),
-        "n_remote_links": int(((rx & ~tx) | (tx & ~rx)).sum()),
+        "n_remote_links": int(((rx & ~tx) | (tx & ~rx)).sum()), "n_slots": int(p.synapses.size),
     })
     for key, v in a.items():
         if isinstance(v, np.ndarray) and not key.startswith("_"):
@@ -204,9 +204,9 @@ class Coordinator:
             lam = max(int(x) for x in self._all("end_step", [args] * n))
             T_next = Q + lam + barrier
             step_cycles[t] = T_next - T
-            if rows.size:
+            if rows.size:             # one piece per timestep, cycles from its first (as run_fast)
                 sp_rows.append(rows.astype(np.int32))
-                sp_cycles.append(cyc)
+                sp_cycles.append(cyc - T)
                 if p.chip.bits.payload:
                     sp_pay.append(pay)
                 sp_counts[t] = rows.size
@@ -224,9 +224,7 @@ class Coordinator:
                 out[key] = sum(o[key] for o in outs) if not isinstance(outs[0][key], np.ndarray) \
                     else np.sum([o[key] for o in outs], axis=0)
         out.update(step_cycles=step_cycles, watchdog_step=-1, spike_counts=sp_counts,
-                   spike_rows=np.concatenate(sp_rows) if sp_rows else np.zeros(0, np.int32),
-                   spike_cycles=np.concatenate(sp_cycles) if sp_cycles else np.zeros(0, np.int64),
-                   spike_payloads=np.concatenate(sp_pay) if sp_pay else np.zeros(0, np.int64))
+                   spike_rows=sp_rows, spike_cycles=sp_cycles, spike_payloads=sp_pay)
         return out
 
 
@@ -237,15 +235,14 @@ class Coordinator:
         if not p.learning:
             return None
         ws = self._all("weights", [()] * len(self.parts))
-        from ._engine import _synapse_blob
-        slot = _synapse_blob(p)[4]          # the global slot of every valid slot, in the kernel's order
-        weights = p.syn_weight.astype(np.int64).copy()
-        core = np.searchsorted(p.core_word_offset, slot // p.chip.core.synapse_lanes, side="right") - 1
-        chip = p.system.chip_of_core(core)
-        for w, chips in zip(ws, self.chips):
-            m = np.isin(chip, chips)
-            weights.ravel()[slot[m]] = w[m]
-        return weights
+        weights = np.empty(p.synapses.size, np.int64)
+        lanes = p.chip.core.synapse_lanes
+        words = p.core_word_offset.astype(np.int64)
+        chip_of_core = p.system.chip_of_core(np.arange(p.n_cores))
+        for w, chips in zip(ws, self.chips):      # each core's slots are one contiguous range
+            for k in np.flatnonzero(np.isin(chip_of_core, chips)):
+                weights[words[k] * lanes:words[k + 1] * lanes] = w[words[k] * lanes:words[k + 1] * lanes]
+        return weights.reshape(p.synapses.shape)
 
 
 def system_bounds(p: ChipProgram, stim: Stimulus) -> np.ndarray:

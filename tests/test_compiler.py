@@ -99,7 +99,13 @@ def test_program_arrays_are_frozen_and_typed():
     p = compile_network(small_net(), chip())
     for name, a in p.arrays().items():
         assert a.flags.c_contiguous and not a.flags.writeable, name
-    assert p.syn_target.dtype == np.int32 and p.profile_table.shape[1] == len(PROFILE_FIELDS)
+    # the synapse memory is a packed (target, weight) record per slot (hw/_layout.py SYNAPSE_SLOT), as
+    # narrow as the widest chip needs (core.neurons <= 65536, bits.weight <= 16); valid bits derived
+    assert p.synapses.dtype.itemsize == 4 and p.synapses.shape == p.syn_valid.shape
+    assert p.synapses.shape[1] == p.chip.core.synapse_lanes
+    assert p.syn_target.dtype == np.uint16 and p.syn_weight.dtype == np.int16 and p.syn_valid.dtype == np.uint8
+    assert p.core_word_offset.dtype == np.int64 and p.core_fanout_offset.dtype == np.int64
+    assert p.profile_table.shape[1] == len(PROFILE_FIELDS)
     # padding slots invalid and zero
     assert np.all(p.syn_weight[p.syn_valid == 0] == 0)
     # flit packing per the doc: axon | y << axon_bits | x << (axon_bits + y_bits)

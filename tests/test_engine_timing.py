@@ -182,10 +182,10 @@ def _si_program(lanes, first_axon_len0):
         # core 1's axons are sorted by source: channel 0's axon is the first one
         ax = int(prog.core_axon_offset[1])
         word = int(prog.core_word_offset[1] + prog.axon_base[ax])
-        length, valid = prog.axon_len.copy(), prog.syn_valid.copy()
-        length[ax] = 0
-        valid[word] = 0
-        prog = dataclasses.replace(prog, axon_len=length, syn_valid=valid)
+        length = prog.axon_len.copy()
+        length[ax] = 0           # its slots are then invalid too (syn_valid follows the axon table)
+        prog = dataclasses.replace(prog, axon_len=length)
+        assert not prog.syn_valid[word].any()
     return prog, stim
 
 

@@ -37,11 +37,12 @@ def test_pxd_constants_pack_like_the_python_layout():
     text = generate()["cython_core/_layout.pxd"]
     consts = {k: int(v) for k, v in re.findall(r"^\s+(\w+) = (\d+)$", text, re.M)}
     kf = layout.KERNEL_FLIT
-    word = int(kf.pack(dst=77, port=3, words=12345, record=(1 << 27) + 5))
-    assert (word >> consts["KFLIT_DST_SHIFT"]) & consts["KFLIT_DST_MASK"] == 77
+    word = int(kf.pack(dst=(1 << 16) - 3, port=3, words=1234, record=(1 << 31) + 5))
+    assert (word >> consts["KFLIT_DST_SHIFT"]) & consts["KFLIT_DST_MASK"] == (1 << 16) - 3
     assert (word >> consts["KFLIT_PORT_SHIFT"]) & consts["KFLIT_PORT_MASK"] == 3
-    assert (word >> consts["KFLIT_WORDS_SHIFT"]) & consts["KFLIT_WORDS_MASK"] == 12345
-    assert (word >> consts["KFLIT_RECORD_SHIFT"]) & consts["KFLIT_RECORD_MASK"] == (1 << 27) + 5
+    assert (word >> consts["KFLIT_WORDS_SHIFT"]) & consts["KFLIT_WORDS_MASK"] == 1234
+    assert (word >> consts["KFLIT_RECORD_SHIFT"]) & ((1 << consts["KFLIT_RECORD_BITS"]) - 1) == (1 << 31) + 5   # no enum mask past 31 bits
+    assert word > 0                                    # bit 63 stays clear (a kmcflit is negative)
     assert [consts[f"CC_{n.upper()}"] for n in layout.CORE_COUNTERS] == list(range(len(layout.CORE_COUNTERS)))
     assert [consts[f"PRM_{n.upper()}"] for n in layout.PROFILE_FIELDS] == list(range(len(layout.PROFILE_FIELDS)))
 

@@ -57,7 +57,8 @@ def _cmd_run(args) -> int:
         t0 = time.perf_counter()
         with ctx:
             run = simulate(chip, network, steps=args.steps, seed=args.seed, backend=args.backend,
-                           options=opts, progress=cb, workers=args.workers, scheduler=args.scheduler)
+                           options=opts, progress=cb, on_estimate=lambda est: _announce(console, est, args.quiet),
+                           workers=args.workers, scheduler=args.scheduler)
         wall = time.perf_counter() - t0
         extra = {"command": " ".join(["neurocycle"] + sys.argv[1:]), "total_wall_s": wall}
         if conversion is not None:
@@ -86,6 +87,19 @@ def _cmd_run(args) -> int:
             target = out.commit()
             console.print("wrote " + ", ".join(str(target / f.name) for f in files))
     return 0
+
+
+LARGE_RUN_BYTES = 1 << 30      # `run` announces its memory estimate before sampling a network this large
+
+
+def _announce(console, est, quiet: bool) -> None:
+    """Before a large network is sampled: what it will cost, so a user is not left waiting blind."""
+    if quiet or est.total < LARGE_RUN_BYTES:
+        return
+    from neurocycle.sim._netsize import _gb, available_memory_bytes
+    have = available_memory_bytes()
+    console.print(f"[bold]large network[/]: {est.synapses:,} synapses, estimated peak memory {_gb(est.total)}"
+                  + (f" of {_gb(have)} available" if have else "") + f" ({est.describe()})")
 
 
 def _print_summary(console, run, report) -> None:
@@ -137,6 +151,12 @@ def _print_summary(console, run, report) -> None:
         t.add_row("partitions", f"{part['partitions']} Dask workers, {part['window_cycles']}-cycle windows")
         t.add_row("windows / exchanged", f"{part['windows']:,} / {part['exchanged']:,} flits and credits")
     t.add_row("wall time", f"{report['total_wall_s']:.2f} s")
+    if run.phases is not None:
+        for name, text in run.phases.rows():
+            t.add_row(f"  {name}", text)
+        if run.phases.estimate is not None:
+            from neurocycle.sim._netsize import _gb
+            t.add_row("  estimated peak", _gb(run.phases.estimate.total))
     console.print(t)
     if run.system is not None and "system" in report:
         _print_system(console, run, report["system"])
