@@ -340,7 +340,9 @@ def register(sub) -> None:
                         "reference: functional timestep-level reference (spikes only)")
     p.add_argument("--workers", type=int, default=None,
                    help="a system only: simulate it in this many partitions, each in its own Dask worker process "
-                        "(a local cluster); bit-identical to the single-process run (docs/engine.md)")
+                        "(a local cluster); bit-identical to the single-process run. Every window of link-latency cycles "
+                        "is a round trip, so it pays only on large systems with long links: on one machine it is "
+                        "usually slower than one process (docs/engine.md, scaling model)")
     p.add_argument("--scheduler", default=None, metavar="ADDRESS",
                    help="a system only: partition it over the workers of this running Dask scheduler")
     p.add_argument("--out", default="out", help="output folder (default: ./out)")
