@@ -53,15 +53,21 @@ class SynapseTable:
     axons: np.ndarray
 
 
-def _deliveries(p: ChipProgram):
-    """Every delivery of every fan-out entry (neurons' and the host's): (owner source, core, axon),
-    a multicast flit followed through the routing tables (neurocycle.sim._routes)."""
+def _delivery_csr(p: ChipProgram):
+    """The deliveries of every fan-out entry (neuron entries in table order, then the host's) as
+    a CSR over flit index: (flits, delivery flit, delivery core, offsets), stable in table order."""
     f, d_flit, d_core = destinations(p)
     o = np.argsort(d_flit, kind="stable")
-    d_flit, d_core = d_flit[o], d_core[o]
     n_fl = int(f.mc.size)
     d_off = np.zeros(n_fl + 1, np.int64)
     np.cumsum(np.bincount(d_flit, minlength=n_fl), out=d_off[1:])
+    return f, d_flit[o], d_core[o], d_off
+
+
+def _deliveries(p: ChipProgram):
+    """Every delivery of every fan-out entry (neurons' and the host's): (owner source, core, axon),
+    a multicast flit followed through the routing tables (neurocycle.sim._routes)."""
+    f, d_flit, d_core, d_off = _delivery_csr(p)
     rows = np.arange(p.n_rows)
     fo_start = p.core_fanout_offset[p.core_of_row].astype(np.int64) + p.row_fanout_base
     fo_len = p.row_fanout_len.astype(np.int64)
@@ -111,13 +117,7 @@ class FanoutEntries:
     @classmethod
     def of(cls, p: ChipProgram) -> "FanoutEntries":
         lanes = p.chip.core.synapse_lanes
-        f, d_flit, d_core = destinations(p)
-        # deliveries as a CSR over flit index (neuron fan-out entries in table order, then host entries)
-        o = np.argsort(d_flit, kind="stable")
-        d_flit, d_core = d_flit[o], d_core[o]
-        n_fl = int(f.mc.size)
-        d_off = np.zeros(n_fl + 1, np.int64)
-        np.cumsum(np.bincount(d_flit, minlength=n_fl), out=d_off[1:])
+        f, d_flit, d_core, d_off = _delivery_csr(p)
         row_start = p.core_fanout_offset[p.core_of_row].astype(np.int64) + p.row_fanout_base
         row_len = p.row_fanout_len.astype(np.int64)
         in_off = p.input_fanout_offset.astype(np.int64)
